@@ -1,0 +1,62 @@
+// The claims jwtguard reads from a token, and the rules it checks them by.
+#ifndef JWTGUARD_CLAIMS_H_
+#define JWTGUARD_CLAIMS_H_
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jwtguard/clock.h"
+#include "jwtguard/error.h"
+
+namespace jwtguard {
+
+// The "type" claim of the tokens jwtguard issues (Flask-JWT-Extended's names).
+enum class TokenType { kAccess, kRefresh };
+std::string_view token_type_name(TokenType type);  // "access", "refresh"
+std::optional<TokenType> parse_token_type(std::string_view name);
+
+// Registered and jwtguard claims, typed. A claim of the wrong JSON type fails
+// parsing (kBadClaim) rather than being silently ignored.
+struct Claims {
+  std::string jti, sub, iss, sid, type;  // empty when absent; see has()
+  std::vector<std::string> aud;          // a string "aud" becomes one element
+  std::optional<Timestamp> exp, nbf, iat;
+  std::optional<bool> fresh;
+  // The whole decoded payload, for claims of the application's own.
+  std::string payload_json;
+
+  // Whether the claim named `name` (one of kKnownClaims) was present.
+  bool has(std::string_view name) const;
+
+  unsigned present = 0;  // bit i set: kKnownClaims[i] was present
+};
+
+inline constexpr std::string_view kKnownClaims[] = {"jti", "sub", "iss", "sid",   "type",
+                                                    "aud", "exp", "nbf", "iat", "fresh"};
+
+// Parses a payload (a JSON object, as text). Numeric dates may be integers or
+// decimals, within year 0..9999; kBadClaim otherwise. Takes ownership of the
+// text, which ends up in Claims::payload_json.
+Result<Claims> parse_claims(std::string payload_json);
+
+struct ClaimsRules {
+  std::chrono::seconds leeway{0};  // applied to exp, nbf and iat alike
+  bool require_exp = true;
+  std::string issuer;                 // checked when non-empty
+  std::vector<std::string> audience;  // the token's aud must name one of these
+  std::vector<std::string> required;  // names from kKnownClaims
+};
+
+// Checks, in this order: required claims and exp (kMissingClaim), exp
+// (kExpired: now >= exp + leeway), nbf (kNotYetValid: now < nbf - leeway),
+// iat (kIssuedInFuture: now < iat - leeway), iss (kWrongIssuer), aud
+// (kWrongAudience). RFC 7519 §4.1.3: a token that carries "aud" is refused
+// when no audience is expected, and one without "aud" when one is.
+Result<void> check_claims(const Claims& claims, const ClaimsRules& rules, Timestamp now);
+
+}  // namespace jwtguard
+
+#endif  // JWTGUARD_CLAIMS_H_

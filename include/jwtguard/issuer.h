@@ -1,0 +1,84 @@
+// Issuing access and refresh tokens with the claims of Flask-JWT-Extended
+// (jti, type, sub, iat, nbf, exp, fresh) plus the session id "sid".
+#ifndef JWTGUARD_ISSUER_H_
+#define JWTGUARD_ISSUER_H_
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jwtguard/claims.h"
+#include "jwtguard/keys.h"
+
+namespace jwtguard {
+
+struct IssuerOptions {
+  // Default: HS256 for a secret, the first algorithm the key allows otherwise
+  // (RS256, ES256/384/512, EdDSA).
+  std::optional<Algorithm> algorithm;
+  std::chrono::seconds access_ttl = std::chrono::minutes(15);
+  std::chrono::seconds refresh_ttl = std::chrono::hours(24 * 30);
+  std::string issuer;                 // "iss" when non-empty
+  std::vector<std::string> audience;  // "aud" when non-empty (a string if one)
+};
+
+struct TokenRequest {
+  std::string subject;  // "sub"; must not be empty
+  TokenType type = TokenType::kAccess;
+  bool fresh = false;      // access tokens only (as Flask-JWT-Extended)
+  std::string session_id;  // "sid"; a new random one when empty
+  // A JSON object of further claims. It may not set the claims jwtguard owns
+  // (jti, type, sub, sid, iat, nbf, exp, fresh, iss, aud): kInvalidArgument.
+  std::string extra_claims_json;
+  std::optional<std::chrono::seconds> ttl;  // overrides the type's default
+};
+
+struct IssuedToken {
+  std::string token;
+  std::string jti;
+  std::string sid;
+  TokenType type = TokenType::kAccess;
+  Timestamp issued_at;
+  Timestamp expires_at;
+};
+
+struct TokenPair {
+  IssuedToken access;
+  IssuedToken refresh;
+};
+
+// 128 random bits from OpenSSL's CSPRNG, base64url: 22 characters.
+Result<std::string> random_id();
+
+class Issuer {
+ public:
+  // kKeyNotPrivate for a public key, kKeyAlgMismatch when the key does not
+  // allow the algorithm, kWeakKey for an HS* secret shorter than the hash,
+  // kInvalidArgument for a non-positive TTL.
+  static Result<Issuer> create(Key key, IssuerOptions options = {});
+
+  // "iat" carries milliseconds, so that a cutoff taken within a second can
+  // still tell older tokens from newer ones; "nbf" is iat rounded down to the
+  // second and "exp" is nbf + ttl, both whole seconds. Thread-safe.
+  Result<IssuedToken> issue(const TokenRequest& request, Timestamp now) const;
+
+  // A login: a fresh access token and a refresh token of one new session.
+  Result<TokenPair> issue_pair(std::string_view subject, std::string_view extra_claims_json,
+                               Timestamp now) const;
+
+  Algorithm algorithm() const { return algorithm_; }
+  const Key& key() const { return key_; }
+
+ private:
+  Issuer(Key key, Algorithm alg, IssuerOptions options, std::string encoded_header);
+  Key key_;
+  Algorithm algorithm_;
+  IssuerOptions options_;
+  std::string encoded_header_;  // constant for the issuer, so encoded once
+};
+
+}  // namespace jwtguard
+
+#endif  // JWTGUARD_ISSUER_H_

@@ -1,0 +1,83 @@
+// JWS compact serialization (RFC 7515 §7.1): signing and verifying with the
+// safety rules jwtguard applies to every token. Most callers want the token
+// layer (jwtguard/verifier.h, jwtguard/issuer.h), which adds the claims rules.
+#ifndef JWTGUARD_JOSE_H_
+#define JWTGUARD_JOSE_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jwtguard/algorithm.h"
+#include "jwtguard/error.h"
+#include "jwtguard/keys.h"
+
+namespace jwtguard {
+
+// Tokens longer than this are refused before any parsing (kTokenTooLarge).
+inline constexpr std::size_t kMaxTokenSize = 8192;
+
+// A parsed JOSE header. Only these members are interpreted; "jwk", "jku",
+// "x5u" and "x5c" are never used to find a key: keys come from the caller.
+struct JoseHeader {
+  Algorithm alg = Algorithm::kHS256;
+  std::string kid;                // empty when absent
+  std::string typ;                // empty when absent
+  std::vector<std::string> crit;  // empty when absent
+  std::string json;               // the decoded header text
+};
+
+struct JwsOptions {
+  // The algorithm allowlist. Empty means every algorithm that some key of the
+  // set allows; the binding of keys to algorithms (jwtguard/keys.h) applies
+  // either way.
+  std::vector<Algorithm> algorithms;
+  // Header parameters the caller processes itself and so may be named in
+  // "crit". Anything else named there is refused (kUnsupportedCrit).
+  std::vector<std::string> understood_crit;
+};
+
+struct VerifiedJws {
+  // Shared with a per-thread cache of recently seen headers; immutable.
+  std::shared_ptr<const JoseHeader> header;
+  std::string payload;
+};
+
+// Verifies a compact JWS against `keys`:
+//  1. size (kTokenTooLarge) and shape: exactly three segments, header and
+//     signature non-empty (kMalformed), strict base64url (kBadBase64);
+//  2. the header: a JSON object (kBadJson, kNotAnObject, kDuplicateMember)
+//     with a supported "alg" (kMissingAlg, kAlgNone, kUnsupportedAlg) on the
+//     allowlist (kAlgNotAllowed) and an acceptable "crit" (kUnsupportedCrit);
+//  3. the key: by "kid" when present (kUnknownKid; kKeyAlgMismatch if that key
+//     is bound to other algorithms); otherwise every key allowing the
+//     algorithm is tried (kNoKeyForAlg when there is none);
+//  4. the signature (kBadSignatureEncoding, kBadSignature).
+// The payload is returned as bytes; it is not required to be JSON here.
+// Thread-safe.
+Result<VerifiedJws> verify_jws(std::string_view token, const KeySet& keys,
+                               const JwsOptions& options);
+
+// The base64url signature of `signing_input` (the "header.payload" text).
+Result<std::string> jws_signature(const Key& key, Algorithm alg, std::string_view signing_input);
+
+// A compact JWS over `payload` with the header {"alg":…,"typ":"JWT"} plus
+// "kid" when the key has one. kKeyAlgMismatch when the key does not allow alg.
+Result<std::string> sign_jws(const Key& key, Algorithm alg, std::string_view payload);
+
+struct DecodedJws {
+  std::string header_json;
+  std::string payload;
+  std::string signature;  // raw bytes
+};
+
+// Splits and decodes a compact JWS without verifying anything but its shape,
+// its base64url, and that the header is a JSON object. For inspection only:
+// nothing in it may be trusted.
+Result<DecodedJws> decode_jws(std::string_view token);
+
+}  // namespace jwtguard
+
+#endif  // JWTGUARD_JOSE_H_

@@ -1,0 +1,51 @@
+// Verifying JWTs: signature, then claims. Revocation is a later layer.
+#ifndef JWTGUARD_VERIFIER_H_
+#define JWTGUARD_VERIFIER_H_
+
+#include <memory>
+#include <string_view>
+
+#include "jwtguard/claims.h"
+#include "jwtguard/jose.h"
+#include "jwtguard/keys.h"
+
+namespace jwtguard {
+
+struct VerifyOptions {
+  // The algorithm allowlist. Empty: every algorithm some key allows.
+  std::vector<Algorithm> algorithms;
+  ClaimsRules claims;
+  std::vector<std::string> understood_crit;  // see JwsOptions
+};
+
+struct VerifiedToken {
+  std::shared_ptr<const JoseHeader> header;
+  Claims claims;
+};
+
+class Verifier {
+ public:
+  // kInvalidArgument for an empty key set, a negative leeway, or a required
+  // claim outside kKnownClaims; kNoKeyForAlg when the allowlist names an
+  // algorithm no key can verify (a configuration mistake worth failing on).
+  static Result<Verifier> create(KeySet keys, VerifyOptions options = {});
+
+  // verify_jws (jwtguard/jose.h), then the payload must be a JSON object
+  // (kBadJson, kNotAnObject, kDuplicateMember, kBadClaim), then check_claims
+  // at `now`. Errors are those of the first failing step.
+  // Thread-safe; allocation is limited to the returned claims.
+  Result<VerifiedToken> verify(std::string_view token, Timestamp now) const;
+
+  const KeySet& keys() const { return keys_; }
+  const VerifyOptions& options() const { return options_; }
+
+ private:
+  Verifier(KeySet keys, VerifyOptions options);
+  KeySet keys_;
+  VerifyOptions options_;
+  JwsOptions jws_options_;
+};
+
+}  // namespace jwtguard
+
+#endif  // JWTGUARD_VERIFIER_H_

@@ -1,0 +1,99 @@
+#include "jose/base64url.h"
+
+#include <array>
+
+namespace jwtguard::base64url {
+namespace {
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::uint8_t kInvalid = 0xFF;
+
+constexpr std::array<std::uint8_t, 256> make_decode_table() {
+  std::array<std::uint8_t, 256> table{};
+  for (auto& v : table) v = kInvalid;
+  for (std::uint8_t i = 0; i < 64; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = i;
+  return table;
+}
+constexpr auto kDecode = make_decode_table();
+
+}  // namespace
+
+void encode_append(std::string_view bytes, std::string& out) {
+  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
+  const std::size_t n = bytes.size();
+  const std::size_t start = out.size();
+  out.resize(start + (n * 4 + 2) / 3);
+  char* o = out.data() + start;
+  std::size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    const std::uint32_t v = (in[i] << 16) | (in[i + 1] << 8) | in[i + 2];
+    *o++ = kAlphabet[(v >> 18) & 63];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+    *o++ = kAlphabet[v & 63];
+  }
+  if (n - i == 1) {
+    const std::uint32_t v = in[i] << 16;
+    *o++ = kAlphabet[(v >> 18) & 63];
+    *o++ = kAlphabet[(v >> 12) & 63];
+  } else if (n - i == 2) {
+    const std::uint32_t v = (in[i] << 16) | (in[i + 1] << 8);
+    *o++ = kAlphabet[(v >> 18) & 63];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+  }
+}
+
+std::string encode(std::string_view bytes) {
+  std::string out;
+  encode_append(bytes, out);
+  return out;
+}
+
+std::optional<std::size_t> decoded_size(std::size_t encoded_size) {
+  if (encoded_size % 4 == 1) return std::nullopt;
+  return encoded_size / 4 * 3 + (encoded_size % 4 == 0 ? 0 : encoded_size % 4 - 1);
+}
+
+bool decode_to(std::string_view in, std::uint8_t* out) {
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  if (n % 4 == 1) return false;
+  std::size_t i = 0;
+  // OR-ing every table value lets one test at the end catch any invalid
+  // character without a branch per character.
+  std::uint8_t bad = 0;
+  for (; i + 4 <= n; i += 4) {
+    const std::uint8_t a = kDecode[s[i]], b = kDecode[s[i + 1]], c = kDecode[s[i + 2]],
+                       d = kDecode[s[i + 3]];
+    bad |= a | b | c | d;
+    const std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    *out++ = static_cast<std::uint8_t>(v >> 16);
+    *out++ = static_cast<std::uint8_t>(v >> 8);
+    *out++ = static_cast<std::uint8_t>(v);
+  }
+  const std::size_t rest = n - i;
+  if (rest == 2) {
+    const std::uint8_t a = kDecode[s[i]], b = kDecode[s[i + 1]];
+    bad |= a | b;
+    if ((bad & 0x80) == 0 && (b & 0x0F) != 0) return false;  // non-canonical trailing bits
+    *out++ = static_cast<std::uint8_t>((a << 2) | (b >> 4));
+  } else if (rest == 3) {
+    const std::uint8_t a = kDecode[s[i]], b = kDecode[s[i + 1]], c = kDecode[s[i + 2]];
+    bad |= a | b | c;
+    if ((bad & 0x80) == 0 && (c & 0x03) != 0) return false;
+    *out++ = static_cast<std::uint8_t>((a << 2) | (b >> 4));
+    *out++ = static_cast<std::uint8_t>((b << 4) | (c >> 2));
+  }
+  return (bad & 0x80) == 0;
+}
+
+std::optional<std::string> decode(std::string_view in) {
+  const auto size = decoded_size(in.size());
+  if (!size) return std::nullopt;
+  std::string out(*size, '\0');
+  if (!decode_to(in, reinterpret_cast<std::uint8_t*>(out.data()))) return std::nullopt;
+  return out;
+}
+
+}  // namespace jwtguard::base64url

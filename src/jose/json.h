@@ -1,0 +1,26 @@
+// Parsing untrusted JSON (token headers and payloads) on the hot path.
+#ifndef JWTGUARD_JOSE_JSON_H_
+#define JWTGUARD_JOSE_JSON_H_
+
+#include <string_view>
+
+#include <simdjson.h>
+
+#include "jwtguard/error.h"
+
+namespace jwtguard::json {
+
+// Deep enough for any sensible claim set; a nesting bomb fails early.
+inline constexpr std::size_t kMaxDepth = 64;
+
+// Parses `text` as a JSON object with the calling thread's parser, rejecting
+// invalid UTF-8, nesting beyond kMaxDepth, integers beyond 64 bits, and
+// duplicate top-level member names (RFC 7519 §4 allows either rejecting them or
+// taking the last; rejecting removes any ambiguity between parsers).
+// `what` ("header", "payload") goes into the error detail.
+// The object lives until the calling thread's next parse_object call.
+Result<simdjson::dom::object> parse_object(std::string_view text, std::string_view what);
+
+}  // namespace jwtguard::json
+
+#endif  // JWTGUARD_JOSE_JSON_H_

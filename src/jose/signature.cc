@@ -1,0 +1,226 @@
+#include "jose/signature.h"
+
+#include <array>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+
+namespace jwtguard::detail {
+namespace {
+
+// --- HMAC -------------------------------------------------------------------
+//
+// Keying an HMAC costs two extra hash blocks and, through EVP, several
+// allocations: more than the MAC of a whole token. So each thread keeps a few
+// keyed contexts and re-initialises them with EVP_MAC_init(ctx, NULL, ...),
+// which restores the keyed state without re-keying.
+
+struct HmacSlot {
+  std::uint64_t uid = 0;
+  Algorithm alg = Algorithm::kHS256;
+  ossl::MacCtx ctx;
+};
+
+class HmacCache {
+ public:
+  // A context keyed with `key` for `alg`, ready for EVP_MAC_update, or null.
+  EVP_MAC_CTX* get(const KeyData& key, Algorithm alg) {
+    for (HmacSlot& slot : slots_) {
+      if (slot.uid == key.uid && slot.alg == alg && slot.ctx) {
+        return EVP_MAC_init(slot.ctx.get(), nullptr, 0, nullptr) == 1 ? slot.ctx.get() : nullptr;
+      }
+    }
+    HmacSlot& slot = slots_[next_++ % slots_.size()];
+    slot.uid = 0;
+    slot.ctx.reset(EVP_MAC_CTX_new(ossl::hmac()));
+    if (!slot.ctx) return nullptr;
+    const char* digest = EVP_MD_get0_name(ossl::digest_for(alg));
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
+        OSSL_PARAM_construct_end()};
+    if (EVP_MAC_init(slot.ctx.get(), reinterpret_cast<const unsigned char*>(key.secret.data()),
+                     key.secret.size(), params) != 1) {
+      slot.ctx.reset();
+      return nullptr;
+    }
+    slot.uid = key.uid;
+    slot.alg = alg;
+    return slot.ctx.get();
+  }
+
+ private:
+  std::array<HmacSlot, 8> slots_;
+  unsigned next_ = 0;
+};
+
+thread_local HmacCache hmac_cache;
+
+// Writes the MAC into `out` (64 bytes at least); returns its length, or 0.
+std::size_t compute_hmac(const KeyData& key, Algorithm alg, std::string_view input,
+                         unsigned char* out) {
+  EVP_MAC_CTX* ctx = hmac_cache.get(key, alg);
+  std::size_t len = 0;
+  if (ctx == nullptr ||
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(input.data()), input.size()) !=
+          1 ||
+      EVP_MAC_final(ctx, out, &len, EVP_MAX_MD_SIZE) != 1) {
+    ERR_clear_error();
+    return 0;
+  }
+  return len;
+}
+
+// --- Asymmetric ---------------------------------------------------------------
+
+// One digest context per thread, reset between uses, saves an allocation per call.
+EVP_MD_CTX* thread_md_ctx() {
+  thread_local ossl::MdCtx ctx(EVP_MD_CTX_new());
+  EVP_MD_CTX_reset(ctx.get());
+  return ctx.get();
+}
+
+bool set_padding(EVP_PKEY_CTX* pctx, Algorithm alg) {
+  if (algorithm_family(alg) != AlgorithmFamily::kRsaPss) return true;
+  // RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash.
+  return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+}
+
+std::size_t ec_coordinate_size(Algorithm alg) {
+  return alg == Algorithm::kES256 ? 32 : alg == Algorithm::kES384 ? 48 : 66;
+}
+
+bool all_zero(std::span<const std::uint8_t> bytes) {
+  std::uint8_t acc = 0;
+  for (auto b : bytes) acc |= b;
+  return acc == 0;
+}
+
+// Raw R||S to the DER that OpenSSL verifies; returns the DER length or 0.
+int ecdsa_raw_to_der(std::span<const std::uint8_t> raw, unsigned char* der, std::size_t der_cap) {
+  const std::size_t half = raw.size() / 2;
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  BIGNUM* r = BN_bin2bn(raw.data(), static_cast<int>(half), nullptr);
+  BIGNUM* s = BN_bin2bn(raw.data() + half, static_cast<int>(half), nullptr);
+  if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
+    ECDSA_SIG_free(sig);
+    BN_free(r);
+    BN_free(s);
+    return 0;
+  }
+  const int len = i2d_ECDSA_SIG(sig, nullptr);
+  int written = 0;
+  if (len > 0 && static_cast<std::size_t>(len) <= der_cap) {
+    unsigned char* p = der;
+    written = i2d_ECDSA_SIG(sig, &p);
+  }
+  ECDSA_SIG_free(sig);
+  return written;
+}
+
+Result<std::string> ecdsa_der_to_raw(const unsigned char* der, std::size_t len, Algorithm alg) {
+  const unsigned char* p = der;
+  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len));
+  if (sig == nullptr) return fail(Errc::kCrypto, ossl::last_error());
+  const std::size_t size = ec_coordinate_size(alg);
+  std::string raw(2 * size, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(raw.data());
+  const bool ok = BN_bn2binpad(ECDSA_SIG_get0_r(sig), out, static_cast<int>(size)) > 0 &&
+                  BN_bn2binpad(ECDSA_SIG_get0_s(sig), out + size, static_cast<int>(size)) > 0;
+  ECDSA_SIG_free(sig);
+  if (!ok) return fail(Errc::kCrypto, "ECDSA signature does not fit the curve size");
+  return raw;
+}
+
+Result<void> verify_asymmetric(const KeyData& key, Algorithm alg, std::string_view input,
+                               std::span<const std::uint8_t> sig) {
+  const AlgorithmFamily family = algorithm_family(alg);
+  std::array<unsigned char, 160> der{};  // DER of a P-521 signature is at most 139 bytes
+  if (family == AlgorithmFamily::kEcdsa) {
+    const std::size_t size = ec_coordinate_size(alg);
+    if (sig.size() != 2 * size) {
+      return fail(Errc::kBadSignatureEncoding, "ECDSA signature must be " +
+                                                   std::to_string(2 * size) + " bytes (R||S)");
+    }
+    if (all_zero(sig.first(size)) || all_zero(sig.last(size))) {
+      return fail(Errc::kBadSignatureEncoding, "ECDSA r or s is zero");
+    }
+    const int len = ecdsa_raw_to_der(sig, der.data(), der.size());
+    if (len <= 0) return fail(Errc::kCrypto, ossl::last_error());
+    sig = std::span<const std::uint8_t>(der.data(), static_cast<std::size_t>(len));
+  } else if (family == AlgorithmFamily::kEdDSA) {
+    if (sig.size() != 64) return fail(Errc::kBadSignatureEncoding, "EdDSA signature must be 64 bytes");
+  } else if (sig.size() != static_cast<std::size_t>(EVP_PKEY_get_size(key.pkey.get()))) {
+    return fail(Errc::kBadSignatureEncoding, "RSA signature length differs from the modulus");
+  }
+  EVP_MD_CTX* ctx = thread_md_ctx();
+  EVP_PKEY_CTX* pctx = nullptr;
+  if (EVP_DigestVerifyInit(ctx, &pctx, ossl::digest_for(alg), nullptr, key.pkey.get()) != 1 ||
+      !set_padding(pctx, alg)) {
+    return fail(Errc::kCrypto, ossl::last_error());
+  }
+  const int ok = EVP_DigestVerify(ctx, sig.data(), sig.size(),
+                                  reinterpret_cast<const unsigned char*>(input.data()),
+                                  input.size());
+  if (ok != 1) {
+    ERR_clear_error();
+    return fail(Errc::kBadSignature);
+  }
+  return {};
+}
+
+Result<std::string> sign_asymmetric(const KeyData& key, Algorithm alg, std::string_view input) {
+  EVP_MD_CTX* ctx = thread_md_ctx();
+  EVP_PKEY_CTX* pctx = nullptr;
+  const auto* in = reinterpret_cast<const unsigned char*>(input.data());
+  std::size_t len = 0;
+  if (EVP_DigestSignInit(ctx, &pctx, ossl::digest_for(alg), nullptr, key.pkey.get()) != 1 ||
+      !set_padding(pctx, alg) || EVP_DigestSign(ctx, nullptr, &len, in, input.size()) != 1) {
+    return fail(Errc::kCrypto, ossl::last_error());
+  }
+  std::string out(len, '\0');
+  auto* buf = reinterpret_cast<unsigned char*>(out.data());
+  if (EVP_DigestSign(ctx, buf, &len, in, input.size()) != 1) {
+    return fail(Errc::kCrypto, ossl::last_error());
+  }
+  out.resize(len);
+  if (algorithm_family(alg) == AlgorithmFamily::kEcdsa) {
+    return ecdsa_der_to_raw(buf, len, alg);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> sign(const KeyData& key, Algorithm alg, std::string_view signing_input) {
+  if (!key.is_private) return fail(Errc::kKeyNotPrivate, "signing needs a private key");
+  if (algorithm_family(alg) != AlgorithmFamily::kHmac) return sign_asymmetric(key, alg, signing_input);
+  if (key.secret.size() < algorithm_hash_size(alg)) {
+    return fail(Errc::kWeakKey, std::string(algorithm_name(alg)) + " needs a secret of at least " +
+                                    std::to_string(algorithm_hash_size(alg)) + " bytes");
+  }
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+  const std::size_t len = compute_hmac(key, alg, signing_input, mac.data());
+  if (len == 0) return fail(Errc::kCrypto, "HMAC failed");
+  return std::string(reinterpret_cast<const char*>(mac.data()), len);
+}
+
+Result<void> verify(const KeyData& key, Algorithm alg, std::string_view signing_input,
+                    std::span<const std::uint8_t> signature) {
+  if (algorithm_family(alg) != AlgorithmFamily::kHmac) {
+    return verify_asymmetric(key, alg, signing_input, signature);
+  }
+  if (signature.size() != algorithm_hash_size(alg)) {
+    return fail(Errc::kBadSignatureEncoding, "HMAC length differs from the hash size");
+  }
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+  const std::size_t len = compute_hmac(key, alg, signing_input, mac.data());
+  if (len != signature.size()) return fail(Errc::kCrypto, "HMAC failed");
+  if (CRYPTO_memcmp(mac.data(), signature.data(), len) != 0) return fail(Errc::kBadSignature);
+  return {};
+}
+
+}  // namespace jwtguard::detail

@@ -1,0 +1,150 @@
+#include "jwtguard/claims.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "jose/json.h"
+
+namespace jwtguard {
+namespace {
+
+constexpr std::int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+
+enum Bit : unsigned { kJti, kSub, kIss, kSid, kType, kAud, kExp, kNbf, kIat, kFresh };
+
+int claim_index(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(kKnownClaims); ++i) {
+    if (kKnownClaims[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Result<Timestamp> numeric_date(simdjson::dom::element value, std::string_view name) {
+  std::int64_t seconds = 0;
+  if (!value.get_int64().get(seconds)) {
+    if (seconds < 0 || seconds > kMaxSeconds) {
+      return fail(Errc::kBadClaim, std::string(name) + " is out of range");
+    }
+    return from_unix_seconds(seconds);
+  }
+  double real = 0;
+  if (value.get_double().get(real)) {
+    return fail(Errc::kBadClaim, std::string(name) + " is not a number");
+  }
+  if (!(real >= 0 && real <= static_cast<double>(kMaxSeconds))) {
+    return fail(Errc::kBadClaim, std::string(name) + " is out of range");
+  }
+  return Timestamp(std::chrono::microseconds(std::llround(real * 1e6)));
+}
+
+Result<void> string_claim(simdjson::dom::element value, std::string_view name, std::string& out) {
+  std::string_view text;
+  if (value.get_string().get(text)) {
+    return fail(Errc::kBadClaim, std::string(name) + " is not a string");
+  }
+  out.assign(text);
+  return {};
+}
+
+Result<void> audience_claim(simdjson::dom::element value, std::vector<std::string>& out) {
+  std::string_view one;
+  if (!value.get_string().get(one)) {
+    out.emplace_back(one);
+    return {};
+  }
+  simdjson::dom::array array;
+  if (value.get_array().get(array)) return fail(Errc::kBadClaim, "aud is not a string or array");
+  for (auto item : array) {
+    if (item.get_string().get(one)) return fail(Errc::kBadClaim, "aud holds a non-string");
+    out.emplace_back(one);
+  }
+  return {};
+}
+
+Result<void> read_claim(int index, simdjson::dom::element value, Claims& claims) {
+  const std::string_view name = kKnownClaims[index];
+  switch (index) {
+    case kJti: return string_claim(value, name, claims.jti);
+    case kSub: return string_claim(value, name, claims.sub);
+    case kIss: return string_claim(value, name, claims.iss);
+    case kSid: return string_claim(value, name, claims.sid);
+    case kType: return string_claim(value, name, claims.type);
+    case kAud: return audience_claim(value, claims.aud);
+    case kFresh: {
+      bool fresh = false;
+      if (value.get_bool().get(fresh)) return fail(Errc::kBadClaim, "fresh is not a boolean");
+      claims.fresh = fresh;
+      return {};
+    }
+    default: {
+      auto date = numeric_date(value, name);
+      if (!date) return tl::unexpected(date.error());
+      (index == kExp ? claims.exp : index == kNbf ? claims.nbf : claims.iat) = *date;
+      return {};
+    }
+  }
+}
+
+bool audience_matches(const std::vector<std::string>& token_aud,
+                      const std::vector<std::string>& expected) {
+  return std::any_of(token_aud.begin(), token_aud.end(), [&](const std::string& aud) {
+    return std::find(expected.begin(), expected.end(), aud) != expected.end();
+  });
+}
+
+}  // namespace
+
+std::string_view token_type_name(TokenType type) {
+  return type == TokenType::kAccess ? "access" : "refresh";
+}
+
+std::optional<TokenType> parse_token_type(std::string_view name) {
+  if (name == "access") return TokenType::kAccess;
+  if (name == "refresh") return TokenType::kRefresh;
+  return std::nullopt;
+}
+
+bool Claims::has(std::string_view name) const {
+  const int index = claim_index(name);
+  return index >= 0 && (present & (1u << index)) != 0;
+}
+
+Result<Claims> parse_claims(std::string payload_json) {
+  Claims claims;
+  {
+    auto object = json::parse_object(payload_json, "payload");
+    if (!object) return tl::unexpected(object.error());
+    for (auto field : *object) {
+      const int index = claim_index(field.key);
+      if (index < 0) continue;
+      if (auto ok = read_claim(index, field.value, claims); !ok) return tl::unexpected(ok.error());
+      claims.present |= 1u << index;
+    }
+  }
+  claims.payload_json = std::move(payload_json);
+  return claims;
+}
+
+Result<void> check_claims(const Claims& claims, const ClaimsRules& rules, Timestamp now) {
+  if (rules.require_exp && !claims.exp) return fail(Errc::kMissingClaim, "exp");
+  for (const std::string& name : rules.required) {
+    if (!claims.has(name)) return fail(Errc::kMissingClaim, name);
+  }
+  const auto leeway = std::chrono::duration_cast<std::chrono::microseconds>(rules.leeway);
+  if (claims.exp && now >= *claims.exp + leeway) return fail(Errc::kExpired);
+  if (claims.nbf && now < *claims.nbf - leeway) return fail(Errc::kNotYetValid);
+  if (claims.iat && now < *claims.iat - leeway) return fail(Errc::kIssuedInFuture);
+  if (!rules.issuer.empty()) {
+    if (!claims.has("iss")) return fail(Errc::kMissingClaim, "iss");
+    if (claims.iss != rules.issuer) return fail(Errc::kWrongIssuer);
+  }
+  if (rules.audience.empty()) {
+    if (claims.has("aud")) return fail(Errc::kWrongAudience, "no audience is expected");
+  } else {
+    if (!claims.has("aud")) return fail(Errc::kMissingClaim, "aud");
+    if (!audience_matches(claims.aud, rules.audience)) return fail(Errc::kWrongAudience);
+  }
+  return {};
+}
+
+}  // namespace jwtguard

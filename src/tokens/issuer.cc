@@ -1,0 +1,143 @@
+#include "jwtguard/issuer.h"
+
+#include <openssl/rand.h>
+
+#include <nlohmann/json.hpp>
+
+#include "jose/base64url.h"
+#include "jwtguard/jose.h"
+
+namespace jwtguard {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr std::string_view kOwnedClaims[] = {"jti", "type", "sub", "sid", "iat",
+                                             "nbf", "exp",  "fresh", "iss", "aud"};
+
+Algorithm default_algorithm(const Key& key) {
+  return key.type() == KeyType::kOct ? Algorithm::kHS256 : key.algorithms().front();
+}
+
+// Milliseconds as a JSON number: an integer when there is no fraction.
+Json numeric_date_ms(Timestamp t) {
+  const auto ms = std::chrono::floor<std::chrono::milliseconds>(t).time_since_epoch().count();
+  if (ms % 1000 == 0) return Json(ms / 1000);
+  return Json(static_cast<double>(ms) / 1000.0);
+}
+
+Result<Json> extra_claims(std::string_view text) {
+  if (text.empty()) return Json::object();
+  Json extra = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (extra.is_discarded() || !extra.is_object()) {
+    return fail(Errc::kInvalidArgument, "extra claims must be a JSON object");
+  }
+  for (std::string_view owned : kOwnedClaims) {
+    if (extra.contains(owned)) {
+      return fail(Errc::kInvalidArgument, "claim \"" + std::string(owned) + "\" is set by jwtguard");
+    }
+  }
+  return extra;
+}
+
+}  // namespace
+
+Result<std::string> random_id() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return fail(Errc::kCrypto, "RAND_bytes failed");
+  return base64url::encode({reinterpret_cast<const char*>(bytes), sizeof bytes});
+}
+
+Issuer::Issuer(Key key, Algorithm alg, IssuerOptions options, std::string encoded_header)
+    : key_(std::move(key)),
+      algorithm_(alg),
+      options_(std::move(options)),
+      encoded_header_(std::move(encoded_header)) {}
+
+Result<Issuer> Issuer::create(Key key, IssuerOptions options) {
+  const Algorithm alg = options.algorithm.value_or(default_algorithm(key));
+  if (!key.is_private()) return fail(Errc::kKeyNotPrivate, "issuing needs a private key");
+  if (!key.allows(alg)) {
+    return fail(Errc::kKeyAlgMismatch, std::string(key_type_name(key.type())) +
+                                           " key cannot sign " + std::string(algorithm_name(alg)));
+  }
+  if (key.type() == KeyType::kOct &&
+      static_cast<std::size_t>(key.bits()) / 8 < algorithm_hash_size(alg)) {
+    return fail(Errc::kWeakKey, std::string(algorithm_name(alg)) + " needs a secret of at least " +
+                                    std::to_string(algorithm_hash_size(alg)) + " bytes");
+  }
+  if (options.access_ttl.count() <= 0 || options.refresh_ttl.count() <= 0) {
+    return fail(Errc::kInvalidArgument, "token lifetimes must be positive");
+  }
+  Json header = {{"alg", algorithm_name(alg)}, {"typ", "JWT"}};
+  if (!key.kid().empty()) header["kid"] = key.kid();
+  std::string encoded = base64url::encode(header.dump());
+  return Issuer(std::move(key), alg, std::move(options), std::move(encoded));
+}
+
+Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) const {
+  if (request.subject.empty()) return fail(Errc::kInvalidArgument, "empty subject");
+  const auto ttl = request.ttl.value_or(request.type == TokenType::kAccess ? options_.access_ttl
+                                                                          : options_.refresh_ttl);
+  if (ttl.count() <= 0) return fail(Errc::kInvalidArgument, "token lifetime must be positive");
+  auto extra = extra_claims(request.extra_claims_json);
+  if (!extra) return tl::unexpected(extra.error());
+  auto jti = random_id();
+  if (!jti) return tl::unexpected(jti.error());
+  std::string sid = request.session_id;
+  if (sid.empty()) {
+    auto fresh_sid = random_id();
+    if (!fresh_sid) return tl::unexpected(fresh_sid.error());
+    sid = std::move(*fresh_sid);
+  }
+
+  const auto issued = std::chrono::floor<std::chrono::milliseconds>(now);
+  const std::int64_t nbf = to_unix_seconds(now);
+  const std::int64_t exp = nbf + ttl.count();
+  Json payload = {{"jti", *jti},
+                  {"type", token_type_name(request.type)},
+                  {"sub", request.subject},
+                  {"sid", sid}};
+  if (request.type == TokenType::kAccess) payload["fresh"] = request.fresh;
+  payload["iat"] = numeric_date_ms(issued);
+  payload["nbf"] = nbf;
+  payload["exp"] = exp;
+  if (!options_.issuer.empty()) payload["iss"] = options_.issuer;
+  if (options_.audience.size() == 1) payload["aud"] = options_.audience.front();
+  if (options_.audience.size() > 1) payload["aud"] = options_.audience;
+  for (auto& [name, value] : extra->items()) payload[name] = std::move(value);
+
+  IssuedToken out;
+  out.token = encoded_header_;
+  out.token += '.';
+  base64url::encode_append(payload.dump(), out.token);
+  auto signature = jws_signature(key_, algorithm_, out.token);
+  if (!signature) return tl::unexpected(signature.error());
+  out.token += '.';
+  out.token += *signature;
+  out.jti = std::move(*jti);
+  out.sid = std::move(sid);
+  out.type = request.type;
+  out.issued_at = issued;
+  out.expires_at = from_unix_seconds(exp);
+  return out;
+}
+
+Result<TokenPair> Issuer::issue_pair(std::string_view subject, std::string_view extra_claims_json,
+                                     Timestamp now) const {
+  TokenRequest request;
+  request.subject = std::string(subject);
+  request.type = TokenType::kAccess;
+  request.fresh = true;
+  request.extra_claims_json = std::string(extra_claims_json);
+  auto access = issue(request, now);
+  if (!access) return tl::unexpected(access.error());
+  request.type = TokenType::kRefresh;
+  request.fresh = false;
+  request.session_id = access->sid;
+  auto refresh = issue(request, now);
+  if (!refresh) return tl::unexpected(refresh.error());
+  return TokenPair{std::move(*access), std::move(*refresh)};
+}
+
+}  // namespace jwtguard

@@ -1,0 +1,54 @@
+#include "jwtguard/verifier.h"
+
+#include <algorithm>
+
+#include "jose/jws_internal.h"
+
+namespace jwtguard {
+namespace {
+
+Result<void> validate(const KeySet& keys, const VerifyOptions& options) {
+  if (keys.empty()) return fail(Errc::kInvalidArgument, "no verification key");
+  if (options.claims.leeway.count() < 0) return fail(Errc::kInvalidArgument, "negative leeway");
+  for (const std::string& name : options.claims.required) {
+    if (std::find(std::begin(kKnownClaims), std::end(kKnownClaims), name) ==
+        std::end(kKnownClaims)) {
+      return fail(Errc::kInvalidArgument, "cannot require unknown claim \"" + name + "\"");
+    }
+  }
+  for (Algorithm alg : options.algorithms) {
+    const bool usable = std::any_of(keys.keys().begin(), keys.keys().end(),
+                                    [alg](const Key& key) { return key.allows(alg); });
+    if (!usable) {
+      return fail(Errc::kNoKeyForAlg,
+                  std::string(algorithm_name(alg)) + " is allowed but no key can verify it");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Verifier::Verifier(KeySet keys, VerifyOptions options)
+    : keys_(std::move(keys)), options_(std::move(options)) {
+  jws_options_.algorithms = options_.algorithms;
+  jws_options_.understood_crit = options_.understood_crit;
+}
+
+Result<Verifier> Verifier::create(KeySet keys, VerifyOptions options) {
+  if (auto ok = validate(keys, options); !ok) return tl::unexpected(ok.error());
+  return Verifier(std::move(keys), std::move(options));
+}
+
+Result<VerifiedToken> Verifier::verify(std::string_view token, Timestamp now) const {
+  auto parts = detail::verify_parts(token, keys_, jws_options_);
+  if (!parts) return tl::unexpected(parts.error());
+  auto payload = detail::decode_segment(parts->payload_b64, "payload");
+  if (!payload) return tl::unexpected(payload.error());
+  auto claims = parse_claims(std::move(*payload));
+  if (!claims) return tl::unexpected(claims.error());
+  if (auto ok = check_claims(*claims, options_.claims, now); !ok) return tl::unexpected(ok.error());
+  return VerifiedToken{std::move(parts->header), std::move(*claims)};
+}
+
+}  // namespace jwtguard
