@@ -1,0 +1,132 @@
+#include "jwtguard/issuer.h"
+
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "jose/base64url.h"
+#include "jwtguard/verifier.h"
+#include "testing/fixtures.h"
+
+namespace jwtguard {
+namespace {
+
+using std::chrono::seconds;
+using testing::private_key_for;
+using testing::public_key_for;
+
+const Timestamp kNow = from_unix_seconds(1'700'000'000) + std::chrono::milliseconds(250);
+
+class IssuerTest : public ::testing::TestWithParam<Algorithm> {};
+
+INSTANTIATE_TEST_SUITE_P(Issuer, IssuerTest,
+                         ::testing::ValuesIn(all_algorithms().begin(), all_algorithms().end()),
+                         [](const auto& info) { return std::string(algorithm_name(info.param)); });
+
+TEST_P(IssuerTest, IssuesTokensTheVerifierAccepts) {
+  const Algorithm alg = GetParam();
+  auto issuer = Issuer::create(private_key_for(alg), {.algorithm = alg});
+  ASSERT_OK(issuer);
+  auto pair = issuer->issue_pair("alice", R"({"role":"admin"})", kNow);
+  ASSERT_OK(pair);
+  const Verifier verifier = *Verifier::create(KeySet(public_key_for(alg)));
+  auto access = verifier.verify(pair->access.token, kNow);
+  ASSERT_OK(access);
+  EXPECT_EQ(access->header->alg, alg);
+  EXPECT_EQ(access->claims.sub, "alice");
+  EXPECT_EQ(access->claims.type, "access");
+  EXPECT_EQ(access->claims.fresh, true);
+  EXPECT_EQ(access->claims.jti, pair->access.jti);
+  EXPECT_EQ(access->claims.sid, pair->access.sid);
+  EXPECT_NE(access->claims.payload_json.find(R"("role":"admin")"), std::string::npos);
+  auto refresh = verifier.verify(pair->refresh.token, kNow);
+  ASSERT_OK(refresh);
+  EXPECT_EQ(refresh->claims.type, "refresh");
+  EXPECT_FALSE(refresh->claims.has("fresh"));
+  EXPECT_EQ(refresh->claims.sid, access->claims.sid);
+  EXPECT_NE(refresh->claims.jti, access->claims.jti);
+}
+
+TEST(Issuer, TimesAndDefaultLifetimes) {
+  const Issuer issuer = *Issuer::create(private_key_for(Algorithm::kHS256));
+  const TokenPair pair = *issuer.issue_pair("alice", "", kNow);
+  const Verifier verifier = *Verifier::create(KeySet(private_key_for(Algorithm::kHS256)));
+  const Claims access = verifier.verify(pair.access.token, kNow)->claims;
+  const Claims refresh = verifier.verify(pair.refresh.token, kNow)->claims;
+  EXPECT_EQ(*access.iat, kNow);  // milliseconds kept
+  EXPECT_EQ(*access.nbf, from_unix_seconds(1'700'000'000));
+  EXPECT_EQ(*access.exp, from_unix_seconds(1'700'000'000 + 15 * 60));
+  EXPECT_EQ(*refresh.exp, from_unix_seconds(1'700'000'000 + 30 * 24 * 3600));
+  EXPECT_EQ(pair.access.expires_at, *access.exp);
+  EXPECT_OK(verifier.verify(pair.access.token, from_unix_seconds(1'700'000'000 + 15 * 60 - 1)));
+  EXPECT_ERRC(verifier.verify(pair.access.token, from_unix_seconds(1'700'000'000 + 15 * 60)),
+              Errc::kExpired);
+}
+
+TEST(Issuer, IssuerAudienceAndTtlOverride) {
+  IssuerOptions options;
+  options.issuer = "https://auth.example";
+  options.audience = {"api"};
+  const Issuer issuer = *Issuer::create(private_key_for(Algorithm::kHS256), options);
+  TokenRequest request{.subject = "bob", .ttl = seconds(60)};
+  const IssuedToken token = *issuer.issue(request, kNow);
+  VerifyOptions verify;
+  verify.claims.issuer = "https://auth.example";
+  verify.claims.audience = {"api"};
+  const Verifier verifier = *Verifier::create(KeySet(private_key_for(Algorithm::kHS256)), verify);
+  auto verified = verifier.verify(token.token, kNow);
+  ASSERT_OK(verified);
+  EXPECT_EQ(*verified->claims.exp, from_unix_seconds(1'700'000'060));
+  EXPECT_EQ(verified->claims.fresh, false);
+}
+
+TEST(Issuer, JtiIsUniqueAndCarries128Bits) {
+  const Issuer issuer = *Issuer::create(private_key_for(Algorithm::kHS256));
+  std::set<std::string> seen;
+  for (int i = 0; i < 2000; ++i) {
+    const IssuedToken t = *issuer.issue({.subject = "alice"}, kNow);
+    ASSERT_EQ(base64url::decode(t.jti)->size(), 16u);
+    ASSERT_TRUE(seen.insert(t.jti).second) << "repeated jti";
+  }
+}
+
+TEST(Issuer, KeepsAGivenSessionId) {
+  const Issuer issuer = *Issuer::create(private_key_for(Algorithm::kHS256));
+  EXPECT_EQ(issuer.issue({.subject = "a", .session_id = "s-1"}, kNow)->sid, "s-1");
+}
+
+TEST(Issuer, RefusesWhatItCannotSign) {
+  EXPECT_ERRC(Issuer::create(*Key::from_secret(std::string(31, 'x'))), Errc::kWeakKey);
+  EXPECT_ERRC(Issuer::create(*Key::from_secret(std::string(32, 'x')),
+                             {.algorithm = Algorithm::kHS512}),
+              Errc::kWeakKey);
+  EXPECT_ERRC(Issuer::create(public_key_for(Algorithm::kES256)), Errc::kKeyNotPrivate);
+  EXPECT_ERRC(Issuer::create(private_key_for(Algorithm::kES256), {.algorithm = Algorithm::kES384}),
+              Errc::kKeyAlgMismatch);
+  EXPECT_ERRC(Issuer::create(private_key_for(Algorithm::kHS256), {.access_ttl = seconds(0)}),
+              Errc::kInvalidArgument);
+}
+
+TEST(Issuer, RefusesBadRequests) {
+  const Issuer issuer = *Issuer::create(private_key_for(Algorithm::kHS256));
+  EXPECT_ERRC(issuer.issue({.subject = ""}, kNow), Errc::kInvalidArgument);
+  EXPECT_ERRC(issuer.issue({.subject = "a", .extra_claims_json = "[1]"}, kNow),
+              Errc::kInvalidArgument);
+  EXPECT_ERRC(issuer.issue({.subject = "a", .extra_claims_json = "{"}, kNow),
+              Errc::kInvalidArgument);
+  EXPECT_ERRC(issuer.issue({.subject = "a", .extra_claims_json = R"({"jti":"mine"})"}, kNow),
+              Errc::kInvalidArgument);
+  EXPECT_ERRC(issuer.issue({.subject = "a", .extra_claims_json = R"({"exp":1})"}, kNow),
+              Errc::kInvalidArgument);
+}
+
+TEST(Issuer, HeaderNamesTheKid) {
+  const Issuer issuer = *Issuer::create(*Key::generate(Algorithm::kES256, "key-2026"));
+  const IssuedToken t = *issuer.issue({.subject = "a"}, kNow);
+  auto decoded = decode_jws(t.token);
+  ASSERT_OK(decoded);
+  EXPECT_EQ(decoded->header_json, R"({"alg":"ES256","typ":"JWT","kid":"key-2026"})");
+}
+
+}  // namespace
+}  // namespace jwtguard
