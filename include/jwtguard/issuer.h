@@ -15,8 +15,8 @@
 namespace jwtguard {
 
 struct IssuerOptions {
-  // Default: HS256 for a secret, the first algorithm the key allows otherwise
-  // (RS256, ES256/384/512, EdDSA).
+  // Default: the first algorithm the key allows: HS256 for a secret, RS256
+  // for RSA, the curve's ES*, EdDSA; or the one a JWK's "alg" binds it to.
   std::optional<Algorithm> algorithm;
   std::chrono::seconds access_ttl = std::chrono::minutes(15);
   std::chrono::seconds refresh_ttl = std::chrono::hours(24 * 30);

@@ -1,1 +1,29 @@
-int main() { return 0; }
+// The `jwtguard` command. Subcommands live in their own files; this one only
+// assembles them and maps outcomes to the exit codes of SPEC §4.
+#include <iostream>
+
+#include "cli/cli.h"
+
+int main(int argc, char** argv) {
+  using namespace jwtguard::cli;
+  CLI::App app("jwtguard: JWT authentication with first-class revocation", "jwtguard");
+  app.set_version_flag("--version", "jwtguard 0.1.0");
+  app.require_subcommand(1);
+  add_token_command(app);
+  add_keys_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  } catch (const UsageError& e) {
+    std::cerr << "jwtguard: " << e.what() << "\nRun with --help for usage.\n";
+    return kExitUsage;
+  } catch (const Failure& e) {
+    std::cerr << "jwtguard: " << e.what() << '\n';
+    return kExitFailure;
+  }
+  return kExitOk;
+}

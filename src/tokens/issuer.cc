@@ -15,9 +15,6 @@ using Json = nlohmann::ordered_json;
 constexpr std::string_view kOwnedClaims[] = {"jti", "type", "sub", "sid", "iat",
                                              "nbf", "exp",  "fresh", "iss", "aud"};
 
-Algorithm default_algorithm(const Key& key) {
-  return key.type() == KeyType::kOct ? Algorithm::kHS256 : key.algorithms().front();
-}
 
 // Milliseconds as a JSON number: an integer when there is no fraction.
 Json numeric_date_ms(Timestamp t) {
@@ -55,7 +52,7 @@ Issuer::Issuer(Key key, Algorithm alg, IssuerOptions options, std::string encode
       encoded_header_(std::move(encoded_header)) {}
 
 Result<Issuer> Issuer::create(Key key, IssuerOptions options) {
-  const Algorithm alg = options.algorithm.value_or(default_algorithm(key));
+  const Algorithm alg = options.algorithm.value_or(key.algorithms().front());
   if (!key.is_private()) return fail(Errc::kKeyNotPrivate, "issuing needs a private key");
   if (!key.allows(alg)) {
     return fail(Errc::kKeyAlgMismatch, std::string(key_type_name(key.type())) +

@@ -120,6 +120,16 @@ TEST(Issuer, RefusesBadRequests) {
               Errc::kInvalidArgument);
 }
 
+TEST(Issuer, DefaultAlgorithmIsTheOneTheKeyIsBoundTo) {
+  auto bound = Key::from_jwk(R"({"kty":"oct","alg":"HS384","k":")" +
+                             base64url::encode(std::string(48, 'k')) + R"("})");
+  ASSERT_OK(bound);
+  EXPECT_EQ(Issuer::create(*bound)->algorithm(), Algorithm::kHS384);
+  EXPECT_EQ(Issuer::create(private_key_for(Algorithm::kHS256))->algorithm(), Algorithm::kHS256);
+  EXPECT_EQ(Issuer::create(private_key_for(Algorithm::kRS256))->algorithm(), Algorithm::kRS256);
+  EXPECT_EQ(Issuer::create(private_key_for(Algorithm::kES384))->algorithm(), Algorithm::kES384);
+}
+
 TEST(Issuer, HeaderNamesTheKid) {
   const Issuer issuer = *Issuer::create(*Key::generate(Algorithm::kES256, "key-2026"));
   const IssuedToken t = *issuer.issue({.subject = "a"}, kNow);

@@ -1,0 +1,65 @@
+// Shared pieces of the `jwtguard` command line.
+#ifndef JWTGUARD_CLI_CLI_H_
+#define JWTGUARD_CLI_CLI_H_
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "jwtguard/keys.h"
+
+namespace jwtguard::cli {
+
+// Exit codes of SPEC §4.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // verification failed, unreadable key, ...
+inline constexpr int kExitUsage = 2;    // the command line itself is wrong
+
+// A usage error raised from a subcommand callback; main() prints it and
+// exits with kExitUsage.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// Any other failure; main() prints it and exits with kExitFailure.
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct KeyOptions {
+  std::string secret;
+  std::string secret_file;
+  std::string pem_file;
+  std::string jwk_file;
+  std::string jwks_file;
+  std::string kid;
+  std::vector<std::string> algs;
+};
+
+// Adds KEY-OPTIONS (--secret, --secret-file, --key, --jwk, --jwks, --kid, --alg).
+void add_key_options(CLI::App& command, KeyOptions& options);
+
+// The keys to verify with. Throws UsageError when no key option is given.
+KeySet load_verification_keys(const KeyOptions& options);
+// The one key to sign with (for --jwks, the one named by --kid, or the only one).
+Key load_signing_key(const KeyOptions& options);
+// --alg values, parsed; empty when none was given.
+std::vector<Algorithm> selected_algorithms(const KeyOptions& options);
+
+// "900", "45s", "15m", "12h", "30d", "2w", "1h30m" -> seconds; throws UsageError.
+std::chrono::seconds parse_duration(const std::string& text);
+
+// Reads a whole file; throws Failure naming the path.
+std::string read_file(const std::string& path);
+
+// The TOKEN argument, or standard input when it is "-" (keeps tokens out of
+// the process list and shell history).
+std::string token_argument(const std::string& argument);
+
+void add_token_command(CLI::App& app);
+void add_keys_command(CLI::App& app);
+
+}  // namespace jwtguard::cli
+
+#endif  // JWTGUARD_CLI_CLI_H_

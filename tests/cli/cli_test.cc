@@ -1,0 +1,218 @@
+// The `jwtguard` binary, run as a user would: exit codes, stdout, stderr.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "testing/subprocess.h"
+
+namespace jwtguard {
+namespace {
+
+using testing::run;
+using testing::RunResult;
+
+const std::string kBinary = JWTGUARD_BINARY;
+const std::string kSecret = "0123456789abcdef0123456789abcdef-cli-test";
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+RunResult jwtguard(std::vector<std::string> args, const std::string& input = {}) {
+  args.insert(args.begin(), kBinary);
+  return run(args, input);
+}
+
+std::string issue(std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"token", "issue", "--identity", "alice", "--secret", kSecret};
+  args.insert(args.end(), extra.begin(), extra.end());
+  RunResult r = jwtguard(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return trim(r.out);
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("jwtguard-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& content) {
+    const auto path = dir_ / name;
+    std::ofstream(path) << content;
+    return path.string();
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(CliTest, IssueThenVerifyPrintsTheClaims) {
+  const std::string token = issue({"--claim", "role=admin", "--claim", "level=3", "--fresh"});
+  RunResult r = jwtguard({"token", "verify", "--secret", kSecret, token});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto claims = nlohmann::json::parse(r.out);
+  EXPECT_EQ(claims["sub"], "alice");
+  EXPECT_EQ(claims["type"], "access");
+  EXPECT_EQ(claims["fresh"], true);
+  EXPECT_EQ(claims["role"], "admin");
+  EXPECT_EQ(claims["level"], 3);
+  EXPECT_EQ(claims["exp"].get<double>() - claims["nbf"].get<double>(), 900);
+}
+
+TEST_F(CliTest, VerifyFailureExitsOneWithTheReasonOnStderr) {
+  const std::string token = issue();
+  RunResult r = jwtguard({"token", "verify", "--secret", kSecret + "x", token});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("Signature verification failed"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, VerifyAtAndLeeway) {
+  const std::string token = issue({"--ttl", "60"});
+  const auto claims = nlohmann::json::parse(jwtguard({"token", "decode", token}).out)["payload"];
+  const long long exp = claims["exp"];
+  auto verify_at = [&](long long at, const std::string& leeway) {
+    return jwtguard({"token", "verify", "--secret", kSecret, "--at", std::to_string(at),
+                     "--leeway", leeway, token});
+  };
+  EXPECT_EQ(verify_at(exp - 1, "0").exit_code, 0);
+  RunResult expired = verify_at(exp, "0");
+  EXPECT_EQ(expired.exit_code, 1);
+  EXPECT_NE(expired.err.find("Token has expired"), std::string::npos);
+  EXPECT_EQ(verify_at(exp + 9, "10").exit_code, 0);
+  EXPECT_EQ(verify_at(exp + 10, "10").exit_code, 1);
+}
+
+TEST_F(CliTest, RefreshTokenTtl) {
+  const std::string token = issue({"--type", "refresh", "--ttl", "1h30m"});
+  const auto claims = nlohmann::json::parse(jwtguard({"token", "decode", token}).out)["payload"];
+  EXPECT_EQ(claims["type"], "refresh");
+  EXPECT_EQ(claims["exp"].get<long long>() - claims["nbf"].get<long long>(), 5400);
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(jwtguard({}).exit_code, 2);
+  EXPECT_EQ(jwtguard({"token"}).exit_code, 2);
+  EXPECT_EQ(jwtguard({"token", "verify"}).exit_code, 2);
+  EXPECT_EQ(jwtguard({"token", "verify", "abc"}).exit_code, 2);  // no key
+  EXPECT_EQ(jwtguard({"token", "verify", "--secret", "s", "--leeway", "x", "t"}).exit_code, 2);
+  EXPECT_EQ(jwtguard({"token", "verify", "--secret", "s", "--key", "k.pem", "t"}).exit_code, 2);
+  EXPECT_EQ(jwtguard({"token", "issue", "--secret", kSecret}).exit_code, 2);  // no identity
+  EXPECT_EQ(jwtguard({"token", "issue", "--identity", "a", "--secret", kSecret, "--ttl", "5y"})
+                .exit_code,
+            2);
+  EXPECT_EQ(jwtguard({"token", "issue", "--identity", "a", "--secret", kSecret, "--type", "id"})
+                .exit_code,
+            2);
+  EXPECT_EQ(jwtguard({"keys", "generate", "--alg", "none"}).exit_code, 2);
+  EXPECT_EQ(jwtguard({"no-such-command"}).exit_code, 2);
+}
+
+TEST_F(CliTest, HelpExitsZeroForEveryCommand) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"token", "--help"}, {"token", "issue", "--help"},
+           {"token", "verify", "--help"}, {"token", "decode", "--help"}, {"keys", "--help"},
+           {"keys", "generate", "--help"}}) {
+    RunResult r = jwtguard(args);
+    EXPECT_EQ(r.exit_code, 0) << args.back();
+    EXPECT_NE(r.out.find("Usage:"), std::string::npos) << args.back();
+  }
+}
+
+TEST_F(CliTest, ShortSecretCannotIssue) {
+  RunResult r = jwtguard({"token", "issue", "--identity", "a", "--secret", "short"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("too weak"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, GeneratedKeysSignAndVerifyForEveryAlgorithm) {
+  for (const char* alg : {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384",
+                          "PS512", "ES256", "ES384", "ES512", "EdDSA"}) {
+    RunResult generated = jwtguard({"keys", "generate", "--alg", alg, "--kid", "k1"});
+    ASSERT_EQ(generated.exit_code, 0) << generated.err;
+    const auto jwk = nlohmann::json::parse(generated.out);
+    EXPECT_EQ(jwk["alg"], alg);
+    EXPECT_EQ(jwk["kid"], "k1");
+    const std::string path = write(std::string(alg) + ".jwk", generated.out);
+    RunResult issued = jwtguard({"token", "issue", "--identity", "bob", "--jwk", path});
+    ASSERT_EQ(issued.exit_code, 0) << alg << ": " << issued.err;
+    const std::string token = trim(issued.out);
+    const auto header = nlohmann::json::parse(jwtguard({"token", "decode", token}).out)["header"];
+    EXPECT_EQ(header["alg"], alg);
+    EXPECT_EQ(header["kid"], "k1");
+    RunResult verified = jwtguard({"token", "verify", "--jwk", path, token});
+    EXPECT_EQ(verified.exit_code, 0) << alg << ": " << verified.err;
+  }
+}
+
+TEST_F(CliTest, AllowedAlgorithmsFollowTheKeyType) {
+  // An HS256 token presented to an EC key is refused, whatever its header says.
+  const std::string jwk = jwtguard({"keys", "generate", "--alg", "ES256"}).out;
+  const std::string path = write("ec.jwk", jwk);
+  RunResult r = jwtguard({"token", "verify", "--jwk", path, issue()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not allowed"), std::string::npos) << r.err;
+  // And --alg narrows what a secret accepts.
+  RunResult narrowed = jwtguard({"token", "verify", "--secret", kSecret, "--alg", "HS512", issue()});
+  EXPECT_EQ(narrowed.exit_code, 1);
+}
+
+TEST_F(CliTest, JwksPicksTheSigningKeyByKid) {
+  const auto a = nlohmann::json::parse(jwtguard({"keys", "generate", "--alg", "EdDSA", "--kid", "a"}).out);
+  const auto b = nlohmann::json::parse(jwtguard({"keys", "generate", "--alg", "ES384", "--kid", "b"}).out);
+  const std::string jwks = write("set.jwks", nlohmann::json{{"keys", {a, b}}}.dump());
+  EXPECT_EQ(jwtguard({"token", "issue", "--identity", "x", "--jwks", jwks}).exit_code, 2);
+  RunResult issued = jwtguard({"token", "issue", "--identity", "x", "--jwks", jwks, "--kid", "b"});
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  RunResult verified = jwtguard({"token", "verify", "--jwks", jwks, trim(issued.out)});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+}
+
+TEST_F(CliTest, SecretFromFileAndEnvironmentAndTokenFromStdin) {
+  const std::string token = issue();
+  const std::string file = write("secret", kSecret + "\n");
+  EXPECT_EQ(jwtguard({"token", "verify", "--secret-file", file, token}).exit_code, 0);
+  EXPECT_EQ(jwtguard({"token", "verify", "--secret-file", file, "-"}, token + "\n").exit_code, 0);
+  RunResult env = run({kBinary, "token", "verify", token}, "", {"JWTGUARD_SECRET=" + kSecret});
+  EXPECT_EQ(env.exit_code, 0) << env.err;
+}
+
+TEST_F(CliTest, DecodeShowsHeaderAndPayloadWithoutVerifying) {
+  const std::string token = issue() + "tampered";
+  RunResult r = jwtguard({"token", "decode", token.substr(0, token.rfind('.')) + ".AAAA"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto out = nlohmann::json::parse(r.out);
+  EXPECT_EQ(out["header"]["alg"], "HS256");
+  EXPECT_EQ(out["payload"]["sub"], "alice");
+  EXPECT_EQ(jwtguard({"token", "decode", "not-a-token"}).exit_code, 1);
+}
+
+TEST_F(CliTest, KeysFromPemFilesAndCertificates) {
+  const std::string dir = dir_.string();
+  auto openssl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "openssl");
+    RunResult r = run(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  };
+  openssl({"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+           dir + "/priv.pem"});
+  openssl({"pkey", "-in", dir + "/priv.pem", "-pubout", "-out", dir + "/pub.pem"});
+  openssl({"req", "-new", "-x509", "-key", dir + "/priv.pem", "-subj", "/CN=jwtguard",
+           "-days", "1", "-out", dir + "/cert.pem"});
+  RunResult issued = jwtguard({"token", "issue", "--identity", "c", "--key", dir + "/priv.pem"});
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  for (const char* verify_key : {"/pub.pem", "/cert.pem", "/priv.pem"}) {
+    RunResult r = jwtguard({"token", "verify", "--key", dir + verify_key, trim(issued.out)});
+    EXPECT_EQ(r.exit_code, 0) << verify_key << ": " << r.err;
+  }
+  EXPECT_EQ(jwtguard({"token", "issue", "--identity", "c", "--key", dir + "/pub.pem"}).exit_code, 1);
+  EXPECT_EQ(jwtguard({"token", "verify", "--key", dir + "/missing.pem", "t"}).exit_code, 1);
+}
+
+}  // namespace
+}  // namespace jwtguard
