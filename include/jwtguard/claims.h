@@ -42,6 +42,10 @@ inline constexpr std::string_view kKnownClaims[] = {"jti", "sub", "iss", "sid", 
 // text, which ends up in Claims::payload_json.
 Result<Claims> parse_claims(std::string payload_json);
 
+// parse_claims into an existing Claims (which must be default-constructed),
+// saving a move on the verification path.
+Result<void> parse_claims_into(std::string payload_json, Claims& claims);
+
 struct ClaimsRules {
   std::chrono::seconds leeway{0};  // applied to exp, nbf and iat alike
   bool require_exp = true;

@@ -1,6 +1,7 @@
 #include "jose/json.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,35 +19,40 @@ simdjson::dom::parser& thread_parser() {
   return parser;
 }
 
+bool has_duplicate_names_exact(simdjson::dom::object object) {
+  std::vector<std::string_view> names;
+  for (auto field : object) names.push_back(field.key);
+  std::sort(names.begin(), names.end());
+  return std::adjacent_find(names.begin(), names.end()) != names.end();
+}
+
+// Objects are small and duplicates are rare, so a 64-bit Bloom filter over a
+// cheap hash of each name settles almost every object in one pass; only a
+// possible collision pays for the exact check.
 bool has_duplicate_names(simdjson::dom::object object) {
-  // Claim sets are small: pairwise comparison beats hashing below ~32 names.
-  constexpr std::size_t kSmall = 32;
-  std::string_view small[kSmall];
-  std::size_t n = 0;
-  std::vector<std::string_view> large;
+  std::uint64_t seen = 0;
   for (auto field : object) {
-    if (n < kSmall) {
-      for (std::size_t i = 0; i < n; ++i) {
-        if (small[i] == field.key) return true;
-      }
-      small[n++] = field.key;
-    } else {
-      large.push_back(field.key);
-    }
+    const std::string_view key = field.key;
+    const unsigned h = key.empty() ? 0u
+                                   : static_cast<unsigned>(key.size() * 7 +
+                                                           static_cast<unsigned char>(key[0]) * 3 +
+                                                           static_cast<unsigned char>(key.back()));
+    const std::uint64_t bit = std::uint64_t{1} << (h & 63);
+    if (seen & bit) return has_duplicate_names_exact(object);
+    seen |= bit;
   }
-  if (large.empty()) return false;
-  large.insert(large.end(), small, small + n);
-  std::sort(large.begin(), large.end());
-  return std::adjacent_find(large.begin(), large.end()) != large.end();
+  return false;
 }
 
 }  // namespace
 
-Result<simdjson::dom::object> parse_object(std::string_view text, std::string_view what) {
+Result<simdjson::dom::object> parse_object(std::string_view text, std::string_view what,
+                                           std::size_t capacity) {
   simdjson::dom::element root;
-  // realloc_if_needed copies into the parser's own padded buffer (no
-  // allocation once it is large enough), since our buffers carry no padding.
-  const auto error = thread_parser().parse(text.data(), text.size(), true).get(root);
+  // Without padding, simdjson copies the text into its own padded buffer
+  // (no allocation once that buffer is large enough).
+  const bool padded = capacity >= text.size() + simdjson::SIMDJSON_PADDING;
+  const auto error = thread_parser().parse(text.data(), text.size(), !padded).get(root);
   if (error) {
     return fail(Errc::kBadJson, std::string(what) + ": " + simdjson::error_message(error));
   }

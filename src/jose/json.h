@@ -19,7 +19,10 @@ inline constexpr std::size_t kMaxDepth = 64;
 // taking the last; rejecting removes any ambiguity between parsers).
 // `what` ("header", "payload") goes into the error detail.
 // The object lives until the calling thread's next parse_object call.
-Result<simdjson::dom::object> parse_object(std::string_view text, std::string_view what);
+// When `capacity` (the size of the buffer holding `text`) leaves
+// SIMDJSON_PADDING bytes after it, the text is parsed in place, without a copy.
+Result<simdjson::dom::object> parse_object(std::string_view text, std::string_view what,
+                                           std::size_t capacity = 0);
 
 }  // namespace jwtguard::json
 

@@ -165,10 +165,17 @@ Result<void> verify_with_keys(const JoseHeader& header, const KeySet& keys,
 
 }  // namespace
 
-Result<std::string> decode_segment(std::string_view b64, std::string_view what) {
-  auto bytes = base64url::decode(b64);
-  if (!bytes) return fail(Errc::kBadBase64, std::string(what));
-  return std::move(*bytes);
+Result<std::string> decode_segment(std::string_view b64, std::string_view what,
+                                   std::size_t padding) {
+  const auto size = base64url::decoded_size(b64.size());
+  if (!size) return fail(Errc::kBadBase64, std::string(what));
+  std::string bytes;
+  bytes.reserve(*size + padding);
+  bytes.resize(*size);
+  if (!base64url::decode_to(b64, reinterpret_cast<std::uint8_t*>(bytes.data()))) {
+    return fail(Errc::kBadBase64, std::string(what));
+  }
+  return bytes;
 }
 
 Result<VerifiedParts> verify_parts(std::string_view token, const KeySet& keys,

@@ -20,8 +20,11 @@ struct VerifiedParts {
 Result<VerifiedParts> verify_parts(std::string_view token, const KeySet& keys,
                                    const JwsOptions& options);
 
-// Decodes one base64url segment; kBadBase64 names `what` on failure.
-Result<std::string> decode_segment(std::string_view b64, std::string_view what);
+// Decodes one base64url segment; kBadBase64 names `what` on failure. With
+// `padding`, the string's capacity exceeds its size by at least that much
+// (so that a JSON parser may read past the end).
+Result<std::string> decode_segment(std::string_view b64, std::string_view what,
+                                   std::size_t padding = 0);
 
 }  // namespace jwtguard::detail
 

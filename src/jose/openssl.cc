@@ -9,7 +9,6 @@ struct Fetched {
   EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   EVP_MD* sha384 = EVP_MD_fetch(nullptr, "SHA384", nullptr);
   EVP_MD* sha512 = EVP_MD_fetch(nullptr, "SHA512", nullptr);
-  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
 };
 
 // Deliberately never freed: the objects must outlive every thread-local
@@ -29,8 +28,6 @@ const EVP_MD* digest_for(Algorithm alg) {
     default: return fetched().sha512;
   }
 }
-
-EVP_MAC* hmac() { return fetched().hmac; }
 
 std::string last_error() {
   const unsigned long code = ERR_peek_last_error();

@@ -24,7 +24,6 @@ struct Deleter {
 using PKey = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
 using PKeyCtx = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX_free>>;
-using MacCtx = std::unique_ptr<EVP_MAC_CTX, Deleter<EVP_MAC_CTX_free>>;
 using Bio = std::unique_ptr<BIO, Deleter<BIO_free>>;
 using Bn = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
 using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
@@ -32,9 +31,6 @@ using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
 // The digest of `alg` (SHA-256/384/512), fetched once; nullptr for EdDSA,
 // which hashes internally.
 const EVP_MD* digest_for(Algorithm alg);
-
-// The HMAC implementation, fetched once.
-EVP_MAC* hmac();
 
 // The newest OpenSSL error as text, for a detail message, and clears the
 // thread's error queue so old errors never leak into later calls.
