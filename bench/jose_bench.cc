@@ -17,6 +17,8 @@
 #include <openssl/rsa.h>
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -232,6 +234,9 @@ void digest_verify_floor(benchmark::State& state, Algorithm alg) {
 // Collects each benchmark's CPU time per iteration for the ratio table.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
+  // Colours only on a terminal, so that redirected output stays plain text.
+  RatioReporter() : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_ColorTabular : OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
