@@ -7,6 +7,8 @@ SAN_DIR      := build/sanitize
 JOBS         ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 LISTEN       ?= 127.0.0.1:8080
+# Medians of five runs: timings on shared machines wander between runs.
+BENCH_FLAGS  ?= --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 
 # What building and testing jwtguard needs from Debian.
 DEBIAN_PACKAGES := cmake ninja-build g++ pkg-config openssl libssl-dev \
@@ -74,7 +76,7 @@ fuzz: deps $(SAN_DIR)/build.ninja
 	  -artifact_prefix=$(SAN_DIR)/fuzz-artifacts/ $(SAN_DIR)/fuzz-work fuzz/corpus
 
 bench: build
-	$(BUILD_DIR)/bench/jose_bench
+	$(BUILD_DIR)/bench/jose_bench $(BENCH_FLAGS)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -4,6 +4,7 @@
 // Benchmark's table, then the ratio of each algorithm to its floor.
 //
 //   build/release/bench/jose_bench [--benchmark_filter=HS256] [--benchmark_min_time=1]
+//                                  [--benchmark_repetitions=5]  (the table then uses medians)
 //
 // The floors use keys made by OpenSSL here and handed to jwtguard as PEM or
 // raw secret bytes, so they share nothing with jwtguard's own code.
@@ -274,10 +275,13 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
+    // With --benchmark_repetitions the median (reported after the runs)
+    // replaces the single runs: this machine's timings wander by 10-20 %.
     for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Iteration || run.iterations == 0) continue;
-      ns_[run.benchmark_name()] = run.GetAdjustedCPUTime() *
-                                  (run.time_unit == benchmark::kMicrosecond ? 1e3 : 1.0);
+      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+      if (!median && (run.run_type != Run::RT_Iteration || run.iterations == 0)) continue;
+      ns_[run.run_name.str()] = run.GetAdjustedCPUTime() *
+                                (run.time_unit == benchmark::kMicrosecond ? 1e3 : 1.0);
     }
   }
 
