@@ -33,7 +33,7 @@ deps:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(BUILD_DIR)/build.ninja:
+$(BUILD_DIR)/build.ninja: | deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
 
 build: deps $(BUILD_DIR)/build.ninja
@@ -56,7 +56,7 @@ test: build
 
 # The test suite and a fuzz run under AddressSanitizer + UBSan, built with
 # clang (libFuzzer) in its own directory.
-$(SAN_DIR)/build.ninja:
+$(SAN_DIR)/build.ninja: | deps
 	CC=clang CXX=clang++ cmake -S . -B $(SAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DJWTGUARD_SANITIZE=ON -DJWTGUARD_FUZZ=ON -DJWTGUARD_BUILD_BENCH=OFF
 

@@ -51,9 +51,12 @@ struct VerifiedJws {
 //  2. the header: a JSON object (kBadJson, kNotAnObject, kDuplicateMember)
 //     with a supported "alg" (kMissingAlg, kAlgNone, kUnsupportedAlg) on the
 //     allowlist (kAlgNotAllowed) and an acceptable "crit" (kUnsupportedCrit);
-//  3. the key: by "kid" when present (kUnknownKid; kKeyAlgMismatch if that key
-//     is bound to other algorithms); otherwise every key allowing the
-//     algorithm is tried (kNoKeyForAlg when there is none);
+//  3. the key: when the token names a "kid" that a key has, that key
+//     (kKeyAlgMismatch if it is bound to other algorithms). Otherwise every
+//     key allowing the algorithm is tried, except that a token with a "kid"
+//     is only tried against keys that have none (a single configured key
+//     need not be named). No candidate at all: kUnknownKid for a token with
+//     a "kid", kNoKeyForAlg for one without;
 //  4. the signature (kBadSignatureEncoding, kBadSignature).
 // The payload is returned as bytes; it is not required to be JSON here.
 // Thread-safe.
@@ -63,8 +66,12 @@ Result<VerifiedJws> verify_jws(std::string_view token, const KeySet& keys,
 // The base64url signature of `signing_input` (the "header.payload" text).
 Result<std::string> jws_signature(const Key& key, Algorithm alg, std::string_view signing_input);
 
-// A compact JWS over `payload` with the header {"alg":…,"typ":"JWT"} plus
-// "kid" when the key has one. kKeyAlgMismatch when the key does not allow alg.
+// The header jwtguard signs with: {"alg":…,"typ":"JWT"} plus "kid" when
+// `kid` is not empty.
+std::string jose_header_json(Algorithm alg, const std::string& kid);
+
+// A compact JWS over `payload` with jose_header_json(alg, key.kid()).
+// kKeyAlgMismatch when the key does not allow alg.
 Result<std::string> sign_jws(const Key& key, Algorithm alg, std::string_view payload);
 
 struct DecodedJws {

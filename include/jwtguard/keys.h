@@ -2,7 +2,10 @@
 //
 // A Key is an immutable value: copies share the same underlying key material,
 // and every method is safe to call from any number of threads at once. Key
-// material never appears in an Error, a log or a debug string.
+// material never appears in an Error, a log or a debug string. An HMAC
+// secret is wiped when the last copy of its Key goes; the keyed hash states
+// that speed up HMAC (a few per thread) live on until that thread evicts them
+// or exits.
 //
 // Each key is bound to the algorithms of its type, and never to others: an
 // HMAC secret to HS256/384/512, an RSA key to RS* and PS*, an EC key to the one
@@ -96,6 +99,9 @@ class KeySet {
 
   const std::vector<Key>& keys() const { return keys_; }
   bool empty() const { return keys_.empty(); }
+
+  // Whether some key of the set may be used with `alg`.
+  bool allows(Algorithm alg) const;
 
   // The key with this kid, or nullptr.
   const Key* find(std::string_view kid) const;

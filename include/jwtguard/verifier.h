@@ -11,6 +11,9 @@
 
 namespace jwtguard {
 
+// Clock skew worth tolerating is seconds or minutes; a day is already lax.
+inline constexpr std::chrono::seconds kMaxLeeway = std::chrono::hours(24);
+
 struct VerifyOptions {
   // The algorithm allowlist. Empty: every algorithm some key allows.
   std::vector<Algorithm> algorithms;
@@ -25,8 +28,8 @@ struct VerifiedToken {
 
 class Verifier {
  public:
-  // kInvalidArgument for an empty key set, a negative leeway, or a required
-  // claim outside kKnownClaims; kNoKeyForAlg when the allowlist names an
+  // kInvalidArgument for an empty key set, a leeway outside [0, kMaxLeeway],
+  // or a required claim outside kKnownClaims; kNoKeyForAlg when the allowlist names an
   // algorithm no key can verify (a configuration mistake worth failing on).
   static Result<Verifier> create(KeySet keys, VerifyOptions options = {});
 

@@ -87,6 +87,9 @@ void run_verify(const VerifyArgs& args) {
   options.claims.audience = args.aud;
   const Timestamp now = verification_time(args.at);
   auto verifier = Verifier::create(load_verification_keys(args.keys), options);
+  if (!verifier && verifier.error().code() == Errc::kInvalidArgument) {
+    throw UsageError(verifier.error().message());  // e.g. a leeway over a day
+  }
   if (!verifier) throw Failure(verifier.error().message());
   auto verified = verifier->verify(token_argument(args.token), now);
   if (!verified) throw Failure(verified.error().message());

@@ -1,5 +1,7 @@
 // JWK and JWK Set (RFC 7517, RFC 7518 §6, RFC 8037 §2) to and from keys.
 // Not on the request path: nlohmann::json keeps this code short.
+#include <optional>
+
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/param_build.h>
@@ -31,12 +33,16 @@ Result<std::string> member_bytes(const Json& jwk, const char* name) {
 
 struct ParamBuilder {
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
-  std::vector<ossl::Bn> bns;  // must outlive the OSSL_PARAM_BLD_to_param call
+  // Must outlive the OSSL_PARAM_BLD_to_param call; may hold private values,
+  // so they are wiped when freed.
+  std::vector<std::unique_ptr<BIGNUM, ossl::Deleter<BN_clear_free>>> bns;
   ~ParamBuilder() { OSSL_PARAM_BLD_free(bld); }
 
-  bool push_bn(const char* key, const std::string& bytes) {
+  // Takes the member's bytes and wipes them.
+  bool push_bn(const char* key, std::string& bytes) {
     bns.emplace_back(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
                                static_cast<int>(bytes.size()), nullptr));
+    OPENSSL_cleanse(bytes.data(), bytes.size());
     return bns.back() && OSSL_PARAM_BLD_push_BN(bld, key, bns.back().get()) == 1;
   }
 };
@@ -72,12 +78,13 @@ Result<ossl::PKey> rsa_from_jwk(const Json& jwk) {
       {"d", OSSL_PKEY_PARAM_RSA_D},         {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
       {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},   {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
       {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2}, {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}};
-  // n and e always; d for a private key; the CRT members only all together.
-  const bool has_crt = jwk.contains("p");
+  // A private key needs its CRT members too: OpenSSL cannot check that a
+  // bare d belongs to n and e, and an unchecked private key is not loaded.
+  if (is_private && !jwk.contains("p")) {
+    return fail(Errc::kBadKey, "RSA private JWK without p, q, dp, dq, qi");
+  }
   for (const auto& [name, param] : kMembers) {
-    const std::string_view n(name);
-    if (n == "d" && !is_private) continue;
-    if (n != "n" && n != "e" && n != "d" && !(is_private && has_crt)) continue;
+    if (!is_private && std::string_view(name) != "n" && std::string_view(name) != "e") continue;
     auto bytes = member_bytes(jwk, name);
     if (!bytes) return tl::unexpected(bytes.error());
     if (!params.push_bn(param, *bytes)) return fail(Errc::kCrypto, ossl::last_error());
@@ -85,17 +92,26 @@ Result<ossl::PKey> rsa_from_jwk(const Json& jwk) {
   return pkey_fromdata("RSA", params, is_private);
 }
 
-std::size_t coordinate_size(std::string_view crv) {
-  if (crv == "P-256") return 32;
-  if (crv == "P-384") return 48;
-  if (crv == "P-521") return 66;
-  return 0;
+// A string member, or "" when absent or not a string (callers then refuse
+// the empty value with a message of their own).
+std::string string_member(const Json& jwk, const char* name) {
+  const auto it = jwk.find(name);
+  return it != jwk.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The ES* algorithm of a JWK "crv", if it names a curve jwtguard supports.
+std::optional<Algorithm> ec_algorithm(std::string_view crv) {
+  for (Algorithm alg : {Algorithm::kES256, Algorithm::kES384, Algorithm::kES512}) {
+    if (crv == detail::ec_curve_name(alg)) return alg;
+  }
+  return std::nullopt;
 }
 
 Result<ossl::PKey> ec_from_jwk(const Json& jwk) {
-  const std::string crv = jwk.value("crv", "");
-  const std::size_t size = coordinate_size(crv);
-  if (size == 0) return fail(Errc::kUnsupportedKey, "EC curve \"" + crv.substr(0, 20) + "\"");
+  const std::string crv = string_member(jwk, "crv");
+  const auto alg = ec_algorithm(crv);
+  if (!alg) return fail(Errc::kUnsupportedKey, "EC curve \"" + crv.substr(0, 20) + "\"");
+  const std::size_t size = detail::ec_coordinate_size(*alg);
   auto x = member_bytes(jwk, "x");
   auto y = member_bytes(jwk, "y");
   if (!x) return tl::unexpected(x.error());
@@ -113,7 +129,10 @@ Result<ossl::PKey> ec_from_jwk(const Json& jwk) {
   if (ok && is_private) {
     auto d = member_bytes(jwk, "d");
     if (!d) return tl::unexpected(d.error());
-    if (d->size() != size) return fail(Errc::kBadKey, "EC \"d\" has the wrong length");
+    if (d->size() != size) {
+      OPENSSL_cleanse(d->data(), d->size());
+      return fail(Errc::kBadKey, "EC \"d\" has the wrong length");
+    }
     ok = params.push_bn(OSSL_PKEY_PARAM_PRIV_KEY, *d);
   }
   if (!ok) return fail(Errc::kCrypto, ossl::last_error());
@@ -121,7 +140,7 @@ Result<ossl::PKey> ec_from_jwk(const Json& jwk) {
 }
 
 Result<ossl::PKey> okp_from_jwk(const Json& jwk) {
-  const std::string crv = jwk.value("crv", "");
+  const std::string crv = string_member(jwk, "crv");
   if (crv != "Ed25519") return fail(Errc::kUnsupportedKey, "OKP curve \"" + crv.substr(0, 20) + "\"");
   auto x = member_bytes(jwk, "x");
   if (!x) return tl::unexpected(x.error());
@@ -151,7 +170,7 @@ Result<ossl::PKey> okp_from_jwk(const Json& jwk) {
 
 Result<Key> key_from_json(const Json& jwk) {
   if (!jwk.is_object()) return fail(Errc::kBadKey, "a JWK must be a JSON object");
-  if (jwk.contains("use") && jwk["use"] != "sig") {
+  if (jwk.contains("use") && jwk["use"] != Json("sig")) {
     return fail(Errc::kBadKey, "JWK \"use\" is not \"sig\"");
   }
   std::string kid;
@@ -230,8 +249,8 @@ void rsa_to_json(const EVP_PKEY* pkey, bool include_private, Json& out) {
 
 void ec_to_json(const KeyData& data, bool include_private, Json& out) {
   const Algorithm alg = data.algorithms.front();
-  const std::size_t size = alg == Algorithm::kES256 ? 32 : alg == Algorithm::kES384 ? 48 : 66;
-  out["crv"] = size == 32 ? "P-256" : size == 48 ? "P-384" : "P-521";
+  const std::size_t size = detail::ec_coordinate_size(alg);
+  out["crv"] = detail::ec_curve_name(alg);
   out["x"] = bn_member(data.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_X, size);
   out["y"] = bn_member(data.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y, size);
   if (include_private) out["d"] = bn_member(data.pkey.get(), OSSL_PKEY_PARAM_PRIV_KEY, size);
@@ -273,10 +292,19 @@ Result<Json> key_to_json(const Key& key, bool include_private) {
 
 }  // namespace
 
+// nlohmann::json throws on type mismatches; none may escape the public API.
+Result<Key> key_from_json_noexcept(const Json& jwk) {
+  try {
+    return key_from_json(jwk);
+  } catch (const Json::exception&) {
+    return fail(Errc::kBadKey, "malformed JWK member");
+  }
+}
+
 Result<Key> Key::from_jwk(std::string_view jwk_json) {
   auto json = parse_json(jwk_json);
   if (!json) return tl::unexpected(json.error());
-  return key_from_json(*json);
+  return key_from_json_noexcept(*json);
 }
 
 Result<std::string> Key::to_jwk(bool include_private) const {
@@ -296,13 +324,13 @@ Result<KeySet> KeySet::from_jwks(std::string_view jwks_json) {
   }
   KeySet set;
   for (const Json& member : (*json)["keys"]) {
-    auto key = key_from_json(member);
+    auto key = key_from_json_noexcept(member);
     if (!key) {
       // RFC 7517 §5: members of unknown types, or not meant for signatures, are skipped.
       const Errc code = key.error().code();
-      const bool skippable = code == Errc::kUnsupportedKey || code == Errc::kUnsupportedAlg ||
-                             (member.is_object() && member.contains("use") &&
-                              member["use"] != "sig");
+      const bool skippable =
+          code == Errc::kUnsupportedKey || code == Errc::kUnsupportedAlg ||
+          (member.is_object() && member.contains("use") && member["use"] != Json("sig"));
       if (skippable) continue;
       return tl::unexpected(key.error());
     }

@@ -131,12 +131,9 @@ Result<void> check_crit(const JoseHeader& header, const JwsOptions& options) {
 }
 
 bool allowed(Algorithm alg, const KeySet& keys, const JwsOptions& options) {
-  if (!options.algorithms.empty()) {
-    return std::find(options.algorithms.begin(), options.algorithms.end(), alg) !=
-           options.algorithms.end();
-  }
-  return std::any_of(keys.keys().begin(), keys.keys().end(),
-                     [alg](const Key& key) { return key.allows(alg); });
+  if (options.algorithms.empty()) return keys.allows(alg);
+  return std::find(options.algorithms.begin(), options.algorithms.end(), alg) !=
+         options.algorithms.end();
 }
 
 Result<void> verify_with_keys(const JoseHeader& header, const KeySet& keys,
@@ -223,14 +220,14 @@ Result<std::string> jws_signature(const Key& key, Algorithm alg, std::string_vie
   return base64url::encode(*sig);
 }
 
+std::string jose_header_json(Algorithm alg, const std::string& kid) {
+  nlohmann::ordered_json header = {{"alg", algorithm_name(alg)}, {"typ", "JWT"}};
+  if (!kid.empty()) header["kid"] = kid;
+  return header.dump();
+}
+
 Result<std::string> sign_jws(const Key& key, Algorithm alg, std::string_view payload) {
-  std::string header = "{\"alg\":\"" + std::string(algorithm_name(alg)) + "\",\"typ\":\"JWT\"";
-  if (!key.kid().empty()) {
-    // A kid is caller-chosen text: let a JSON library quote it.
-    header += ",\"kid\":" + nlohmann::json(key.kid()).dump();
-  }
-  header += "}";
-  std::string token = base64url::encode(header);
+  std::string token = base64url::encode(jose_header_json(alg, key.kid()));
   token += '.';
   base64url::encode_append(payload, token);
   auto sig = jws_signature(key, alg, token);

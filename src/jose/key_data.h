@@ -41,6 +41,11 @@ struct KeyData {
 // The data of an HMAC secret key, not yet finished; kWeakKey when empty.
 Result<std::unique_ptr<KeyData>> secret_key_data(std::string_view secret, std::string kid);
 
+// ES256/384/512: the curve's JOSE name ("P-256"...) and coordinate size in
+// bytes (32, 48, 66), also the size of r and s in a JWS signature.
+const char* ec_curve_name(Algorithm alg);
+std::size_t ec_coordinate_size(Algorithm alg);
+
 // Fills type, bits, is_private and algorithms from an EVP_PKEY. kUnsupportedKey
 // for key types and curves jwtguard does not implement; kWeakKey for RSA
 // moduli under 2048 bits.

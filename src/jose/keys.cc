@@ -55,6 +55,14 @@ Result<void> describe_ec(KeyData& data) {
 
 }  // namespace
 
+const char* ec_curve_name(Algorithm alg) {
+  return alg == Algorithm::kES256 ? "P-256" : alg == Algorithm::kES384 ? "P-384" : "P-521";
+}
+
+std::size_t ec_coordinate_size(Algorithm alg) {
+  return alg == Algorithm::kES256 ? 32 : alg == Algorithm::kES384 ? 48 : 66;
+}
+
 KeyData::~KeyData() { OPENSSL_cleanse(secret.data(), secret.size()); }
 
 Result<std::unique_ptr<KeyData>> secret_key_data(std::string_view secret, std::string kid) {
@@ -130,18 +138,39 @@ using detail::KeyData;
 // and OpenSSL must never prompt on a terminal.
 int refuse_passphrase(char*, int, int, void*) { return -1; }
 
-std::string_view pem_label(std::string_view pem) {
+constexpr std::string_view kKeyLabels[] = {"CERTIFICATE", "PUBLIC KEY", "PRIVATE KEY",
+                                           "RSA PRIVATE KEY", "EC PRIVATE KEY",
+                                           "ENCRYPTED PRIVATE KEY"};
+
+struct PemBlock {
+  std::string_view label;  // empty when there is no PEM block at all
+  std::string_view text;   // from this block's BEGIN line to the end
+};
+
+// The first block holding a key, skipping others: `openssl ecparam -genkey`
+// writes an "EC PARAMETERS" block before the key. When no block holds a key,
+// the first block, so that the error can name it.
+PemBlock key_block(std::string_view pem) {
   constexpr std::string_view kBegin = "-----BEGIN ";
-  const auto start = pem.find(kBegin);
-  if (start == std::string_view::npos) return {};
-  const auto label_start = start + kBegin.size();
-  const auto end = pem.find("-----", label_start);
-  if (end == std::string_view::npos) return {};
-  return pem.substr(label_start, end - label_start);
+  PemBlock first;
+  for (auto start = pem.find(kBegin); start != std::string_view::npos;
+       start = pem.find(kBegin, start + 1)) {
+    const auto label_start = start + kBegin.size();
+    const auto end = pem.find("-----", label_start);
+    if (end == std::string_view::npos) break;
+    const PemBlock block{pem.substr(label_start, end - label_start), pem.substr(start)};
+    if (first.label.empty()) first = block;
+    for (std::string_view label : kKeyLabels) {
+      if (block.label == label) return block;
+    }
+  }
+  return first;
 }
 
-Result<ossl::PKey> read_pem(std::string_view pem) {
-  const std::string_view label = pem_label(pem);
+Result<ossl::PKey> read_pem(std::string_view text) {
+  const PemBlock block = key_block(text);
+  const std::string_view label = block.label;
+  const std::string_view pem = block.text;
   if (label.empty()) return fail(Errc::kBadKey, "no PEM block found");
   if (label == "ENCRYPTED PRIVATE KEY") {
     return fail(Errc::kBadKey, "encrypted private keys are not supported; decrypt it first");
@@ -160,8 +189,8 @@ Result<ossl::PKey> read_pem(std::string_view pem) {
     return fail(Errc::kUnsupportedKey, "PEM block \"" + std::string(label.substr(0, 40)) +
                                            "\"; expected PUBLIC KEY, PRIVATE KEY or CERTIFICATE");
   }
+  ERR_clear_error();  // PEM readers leave errors queued on success and failure alike
   if (raw == nullptr) return fail(Errc::kBadKey, "unreadable " + std::string(label) + " PEM");
-  ERR_clear_error();
   return ossl::PKey(raw);
 }
 
@@ -211,13 +240,9 @@ Result<Key> Key::generate(Algorithm alg, std::string kid) {
     case AlgorithmFamily::kRsaPss:
       raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(2048));
       break;
-    case AlgorithmFamily::kEcdsa: {
-      const char* curve = alg == Algorithm::kES256   ? "P-256"
-                          : alg == Algorithm::kES384 ? "P-384"
-                                                     : "P-521";
-      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve);
+    case AlgorithmFamily::kEcdsa:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", detail::ec_curve_name(alg));
       break;
-    }
     default:
       raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
       break;
@@ -247,6 +272,10 @@ Result<void> KeySet::add(Key key) {
   }
   keys_.push_back(std::move(key));
   return {};
+}
+
+bool KeySet::allows(Algorithm alg) const {
+  return std::any_of(keys_.begin(), keys_.end(), [alg](const Key& key) { return key.allows(alg); });
 }
 
 const Key* KeySet::find(std::string_view kid) const {

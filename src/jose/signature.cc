@@ -104,22 +104,29 @@ std::size_t compute_hmac(const KeyData& key, Algorithm alg, std::string_view inp
 
 // --- Asymmetric ---------------------------------------------------------------
 
-// One digest context per thread, reset between uses, saves an allocation per call.
-EVP_MD_CTX* thread_md_ctx() {
-  thread_local ossl::MdCtx ctx(EVP_MD_CTX_new());
-  EVP_MD_CTX_reset(ctx.get());
-  return ctx.get();
-}
+// One digest context per thread saves an allocation per call. It is reset
+// after each use, so that it never holds on to a key that has been freed.
+class ThreadMdCtx {
+ public:
+  ThreadMdCtx() : ctx_(holder().get()) {}
+  ~ThreadMdCtx() { EVP_MD_CTX_reset(ctx_); }
+  ThreadMdCtx(const ThreadMdCtx&) = delete;
+  ThreadMdCtx& operator=(const ThreadMdCtx&) = delete;
+  EVP_MD_CTX* get() const { return ctx_; }
+
+ private:
+  static ossl::MdCtx& holder() {
+    thread_local ossl::MdCtx ctx(EVP_MD_CTX_new());
+    return ctx;
+  }
+  EVP_MD_CTX* ctx_;
+};
 
 bool set_padding(EVP_PKEY_CTX* pctx, Algorithm alg) {
   if (algorithm_family(alg) != AlgorithmFamily::kRsaPss) return true;
   // RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash.
   return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
          EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
-}
-
-std::size_t ec_coordinate_size(Algorithm alg) {
-  return alg == Algorithm::kES256 ? 32 : alg == Algorithm::kES384 ? 48 : 66;
 }
 
 bool all_zero(std::span<const std::uint8_t> bytes) {
@@ -185,7 +192,8 @@ Result<void> verify_asymmetric(const KeyData& key, Algorithm alg, std::string_vi
   } else if (sig.size() != static_cast<std::size_t>(EVP_PKEY_get_size(key.pkey.get()))) {
     return fail(Errc::kBadSignatureEncoding, "RSA signature length differs from the modulus");
   }
-  EVP_MD_CTX* ctx = thread_md_ctx();
+  const ThreadMdCtx md_ctx;
+  EVP_MD_CTX* ctx = md_ctx.get();
   EVP_PKEY_CTX* pctx = nullptr;
   if (EVP_DigestVerifyInit(ctx, &pctx, ossl::digest_for(alg), nullptr, key.pkey.get()) != 1 ||
       !set_padding(pctx, alg)) {
@@ -202,7 +210,8 @@ Result<void> verify_asymmetric(const KeyData& key, Algorithm alg, std::string_vi
 }
 
 Result<std::string> sign_asymmetric(const KeyData& key, Algorithm alg, std::string_view input) {
-  EVP_MD_CTX* ctx = thread_md_ctx();
+  const ThreadMdCtx md_ctx;
+  EVP_MD_CTX* ctx = md_ctx.get();
   EVP_PKEY_CTX* pctx = nullptr;
   const auto* in = reinterpret_cast<const unsigned char*>(input.data());
   std::size_t len = 0;
@@ -224,13 +233,18 @@ Result<std::string> sign_asymmetric(const KeyData& key, Algorithm alg, std::stri
 
 }  // namespace
 
-Result<std::string> sign(const KeyData& key, Algorithm alg, std::string_view signing_input) {
+Result<void> check_signing_key(const KeyData& key, Algorithm alg) {
   if (!key.is_private) return fail(Errc::kKeyNotPrivate, "signing needs a private key");
-  if (algorithm_family(alg) != AlgorithmFamily::kHmac) return sign_asymmetric(key, alg, signing_input);
-  if (key.secret.size() < algorithm_hash_size(alg)) {
+  if (key.type == KeyType::kOct && key.secret.size() < algorithm_hash_size(alg)) {
     return fail(Errc::kWeakKey, std::string(algorithm_name(alg)) + " needs a secret of at least " +
                                     std::to_string(algorithm_hash_size(alg)) + " bytes");
   }
+  return {};
+}
+
+Result<std::string> sign(const KeyData& key, Algorithm alg, std::string_view signing_input) {
+  if (auto ok = check_signing_key(key, alg); !ok) return tl::unexpected(ok.error());
+  if (algorithm_family(alg) != AlgorithmFamily::kHmac) return sign_asymmetric(key, alg, signing_input);
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   const std::size_t len = compute_hmac(key, alg, signing_input, mac.data());
   if (len == 0) return fail(Errc::kCrypto, "HMAC failed");

@@ -12,9 +12,12 @@
 
 namespace jwtguard::detail {
 
+// Whether the key may sign with `alg`: kKeyNotPrivate for a public key,
+// kWeakKey for an HMAC secret shorter than the hash (RFC 7518 §3.2).
+Result<void> check_signing_key(const KeyData& key, Algorithm alg);
+
 // The JWS signature bytes (for ES*, raw R||S of the curve's size, RFC 7518
-// §3.4). kKeyNotPrivate for a public key; kWeakKey for an HMAC secret shorter
-// than the hash (RFC 7518 §3.2).
+// §3.4). Fails as check_signing_key does.
 Result<std::string> sign(const KeyData& key, Algorithm alg, std::string_view signing_input);
 
 // kBadSignatureEncoding when `signature` has the wrong length for the

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jose/base64url.h"
+#include "jose/signature.h"
 #include "jwtguard/jose.h"
 
 namespace jwtguard {
@@ -58,17 +59,14 @@ Result<Issuer> Issuer::create(Key key, IssuerOptions options) {
     return fail(Errc::kKeyAlgMismatch, std::string(key_type_name(key.type())) +
                                            " key cannot sign " + std::string(algorithm_name(alg)));
   }
-  if (key.type() == KeyType::kOct &&
-      static_cast<std::size_t>(key.bits()) / 8 < algorithm_hash_size(alg)) {
-    return fail(Errc::kWeakKey, std::string(algorithm_name(alg)) + " needs a secret of at least " +
-                                    std::to_string(algorithm_hash_size(alg)) + " bytes");
+  // Refused here already, not only at the first token.
+  if (auto strong = detail::check_signing_key(key.data(), alg); !strong) {
+    return tl::unexpected(strong.error());
   }
   if (options.access_ttl.count() <= 0 || options.refresh_ttl.count() <= 0) {
     return fail(Errc::kInvalidArgument, "token lifetimes must be positive");
   }
-  Json header = {{"alg", algorithm_name(alg)}, {"typ", "JWT"}};
-  if (!key.kid().empty()) header["kid"] = key.kid();
-  std::string encoded = base64url::encode(header.dump());
+  std::string encoded = base64url::encode(jose_header_json(alg, key.kid()));
   return Issuer(std::move(key), alg, std::move(options), std::move(encoded));
 }
 

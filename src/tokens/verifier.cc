@@ -11,6 +11,10 @@ namespace {
 Result<void> validate(const KeySet& keys, const VerifyOptions& options) {
   if (keys.empty()) return fail(Errc::kInvalidArgument, "no verification key");
   if (options.claims.leeway.count() < 0) return fail(Errc::kInvalidArgument, "negative leeway");
+  // Also keeps leeway arithmetic in microseconds far from overflow.
+  if (options.claims.leeway > kMaxLeeway) {
+    return fail(Errc::kInvalidArgument, "leeway over one day");
+  }
   for (const std::string& name : options.claims.required) {
     if (std::find(std::begin(kKnownClaims), std::end(kKnownClaims), name) ==
         std::end(kKnownClaims)) {
@@ -18,9 +22,7 @@ Result<void> validate(const KeySet& keys, const VerifyOptions& options) {
     }
   }
   for (Algorithm alg : options.algorithms) {
-    const bool usable = std::any_of(keys.keys().begin(), keys.keys().end(),
-                                    [alg](const Key& key) { return key.allows(alg); });
-    if (!usable) {
+    if (!keys.allows(alg)) {
       return fail(Errc::kNoKeyForAlg,
                   std::string(algorithm_name(alg)) + " is allowed but no key can verify it");
     }

@@ -1,4 +1,5 @@
 // The `jwtguard` binary, run as a user would: exit codes, stdout, stderr.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -37,6 +38,9 @@ std::string issue(std::vector<std::string> extra = {}) {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The tests say where every key comes from; a secret exported in the
+    // shell that runs them must not stand in.
+    ::unsetenv("JWTGUARD_SECRET");
     dir_ = std::filesystem::temp_directory_path() /
            ("jwtguard-cli-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -110,6 +114,9 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
                 .exit_code,
             2);
   EXPECT_EQ(jwtguard({"keys", "generate", "--alg", "none"}).exit_code, 2);
+  EXPECT_EQ(jwtguard({"token", "verify", "--secret", kSecret, "--leeway", "9223372036854775", "t"})
+                .exit_code,
+            2);
   EXPECT_EQ(jwtguard({"no-such-command"}).exit_code, 2);
 }
 
@@ -202,10 +209,14 @@ TEST_F(CliTest, KeysFromPemFilesAndCertificates) {
   openssl({"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
            dir + "/priv.pem"});
   openssl({"pkey", "-in", dir + "/priv.pem", "-pubout", "-out", dir + "/pub.pem"});
+  openssl({"ecparam", "-genkey", "-name", "prime256v1", "-out", dir + "/ecparam.pem"});
   openssl({"req", "-new", "-x509", "-key", dir + "/priv.pem", "-subj", "/CN=jwtguard",
            "-days", "1", "-out", dir + "/cert.pem"});
   RunResult issued = jwtguard({"token", "issue", "--identity", "c", "--key", dir + "/priv.pem"});
   ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  RunResult with_params =
+      jwtguard({"token", "issue", "--identity", "c", "--key", dir + "/ecparam.pem"});
+  EXPECT_EQ(with_params.exit_code, 0) << with_params.err;
   for (const char* verify_key : {"/pub.pem", "/cert.pem", "/priv.pem"}) {
     RunResult r = jwtguard({"token", "verify", "--key", dir + verify_key, trim(issued.out)});
     EXPECT_EQ(r.exit_code, 0) << verify_key << ": " << r.err;

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "jose/base64url.h"
 #include "jwtguard/jose.h"
@@ -348,6 +349,19 @@ TEST(JwsKid, KidOfAKeyForAnotherAlgorithmIsAMismatch) {
   const std::string token = *sign_jws(hmac, Algorithm::kHS256, "{}");
   EXPECT_ERRC(verify_jws(token, KeySet(ec), {.algorithms = {Algorithm::kHS256, Algorithm::kES256}}),
               Errc::kKeyAlgMismatch);
+}
+
+TEST(JwsKid, KeysWithoutKidStandInForAnyKid) {
+  const Key unnamed = *Key::generate(Algorithm::kES256);
+  const Key named = *Key::generate(Algorithm::kES256, "y");
+  const Key signer = *Key::from_jwk([&] {
+    auto jwk = nlohmann::json::parse(*unnamed.to_jwk(true));
+    jwk["kid"] = "x";
+    return jwk.dump();
+  }());
+  const std::string token = *sign_jws(signer, Algorithm::kES256, "{}");
+  EXPECT_OK(verify_jws(token, KeySet(unnamed), {}));
+  EXPECT_ERRC(verify_jws(token, KeySet(named), {}), Errc::kUnknownKid);
 }
 
 TEST(JwsKid, WithoutKidEveryKeyForTheAlgorithmIsTried) {

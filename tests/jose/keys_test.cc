@@ -1,6 +1,8 @@
 #include "jwtguard/keys.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -106,6 +108,39 @@ TEST(Keys, RefusesBadJwks) {
   EXPECT_ERRC(Key::from_jwk(R"({"kty":"oct","use":"enc","k":"AAAA"})"), Errc::kBadKey);
   EXPECT_ERRC(Key::from_jwk(R"({"kty":"oct","alg":"RS256","k":"AAAA"})"), Errc::kKeyAlgMismatch);
   EXPECT_ERRC(Key::from_jwk(R"({"kty":"oct","alg":"none","k":"AAAA"})"), Errc::kAlgNone);
+}
+
+TEST(Keys, RefusesJwkMembersOfTheWrongTypeWithoutThrowing) {
+  EXPECT_ERRC(Key::from_jwk(R"({"kty":"EC","crv":5,"x":"AAAA","y":"AAAA"})"), Errc::kUnsupportedKey);
+  EXPECT_ERRC(Key::from_jwk(R"({"kty":"OKP","crv":[],"x":"AAAA"})"), Errc::kUnsupportedKey);
+  EXPECT_ERRC(Key::from_jwk(R"({"kty":"RSA","n":7,"e":"AQAB"})"), Errc::kBadKey);
+  EXPECT_ERRC(Key::from_jwk(R"({"kty":"oct","k":"AAAA","kid":1})"), Errc::kBadKey);
+  EXPECT_ERRC(Key::from_jwk(R"({"kty":"oct","k":"AAAA","use":{}})"), Errc::kBadKey);
+  EXPECT_ERRC(KeySet::from_jwks(R"({"keys":[{"kty":"EC","crv":5,"x":"AAAA","y":"AAAA"}]})"),
+              Errc::kBadKey);
+}
+
+TEST(Keys, RefusesRsaPrivateJwkWithoutCrtMembers) {
+  auto full = nlohmann::json::parse(testing::rfc::kA2Jwk);
+  for (const char* member : {"p", "q", "dp", "dq", "qi"}) full.erase(member);
+  EXPECT_ERRC(Key::from_jwk(full.dump()), Errc::kBadKey);
+}
+
+TEST(Keys, LeavesNoOpenSslErrorsBehind) {
+  ERR_clear_error();
+  EXPECT_FALSE(Key::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"));
+  EXPECT_FALSE(Key::from_jwk(R"({"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"})"));
+  EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+TEST(Keys, SkipsNonKeyPemBlocks) {
+  // `openssl ecparam -genkey` writes the curve's parameters before the key.
+  const std::string pem = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n"
+                          "-----END EC PARAMETERS-----\n" +
+                          key_pem(private_key_for(Algorithm::kES256), false);
+  auto key = Key::from_pem(pem);
+  ASSERT_OK(key);
+  EXPECT_TRUE(key->is_private());
 }
 
 TEST(Keys, RefusesAnEcPointOffTheCurve) {

@@ -1,6 +1,8 @@
 #include "jose/signature.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "testing/fixtures.h"
 
@@ -59,13 +61,32 @@ TEST(Hmac, Rfc4231KnownAnswers) {
   }
 }
 
+// One-shot HMAC(), independent of jwtguard's cached digest states.
+std::string reference_hmac(const std::string& secret, Algorithm alg, const std::string& input) {
+  const EVP_MD* md = algorithm_hash_size(alg) == 32   ? EVP_sha256()
+                     : algorithm_hash_size(alg) == 48 ? EVP_sha384()
+                                                      : EVP_sha512();
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(md, secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
 TEST(Hmac, ManyKeysOnOneThreadStayApart) {
-  // More keys than the per-thread cache holds, used in turn: evictions must
-  // never let one key's state answer for another's.
+  // More keys (and algorithms) than the per-thread cache holds, used in turn:
+  // evictions must never let one key's state answer for another's.
+  std::vector<std::string> secrets;
   std::vector<Key> keys;
-  for (int i = 0; i < 20; ++i) keys.push_back(*Key::from_secret(std::string(32, 'a' + i)));
+  for (int i = 0; i < 20; ++i) {
+    secrets.push_back(std::string(64, static_cast<char>('a' + i)));
+    keys.push_back(*Key::from_secret(secrets.back()));
+  }
   for (int round = 0; round < 3; ++round) {
     for (std::size_t i = 0; i < keys.size(); ++i) {
+      const Algorithm alg = all_algorithms()[(i + round) % 3];
+      const std::string input = "input " + std::to_string(i);
+      EXPECT_EQ(*sign(keys[i].data(), alg, input), reference_hmac(secrets[i], alg, input));
       const std::string mac = *sign(keys[i].data(), Algorithm::kHS256, "input");
       EXPECT_OK(verify(keys[i].data(), Algorithm::kHS256, "input", bytes(mac)));
       EXPECT_ERRC(verify(keys[(i + 1) % keys.size()].data(), Algorithm::kHS256, "input",

@@ -160,6 +160,14 @@ TEST_F(VerifierTest, PayloadMustBeAJsonObject) {
   EXPECT_ERRC(v.verify(token("{\"sub\":\"\xff\",\"exp\":1800000000}"), at(kExp)), Errc::kBadJson);
 }
 
+TEST_F(VerifierTest, DistinctNamesThatShareABloomBucketAreNotDuplicates) {
+  // "ab" and "b_" hash alike in the duplicate check's prefilter (3*'a'+'b' ==
+  // 3*'b'+'_'), which must then fall back to comparing the names themselves.
+  EXPECT_OK(verifier().verify(token(R"({"exp":1800000000,"ab":1,"b_":2})"), at(kExp)));
+  EXPECT_ERRC(verifier().verify(token(R"({"exp":1800000000,"ab":1,"b_":2,"ab":3})"), at(kExp)),
+              Errc::kDuplicateMember);
+}
+
 TEST_F(VerifierTest, ClaimsOfTheWrongTypeAreRefused) {
   const Verifier v = verifier();
   EXPECT_ERRC(v.verify(token(R"({"exp":"1800000000"})"), at(kExp)), Errc::kBadClaim);
@@ -222,10 +230,16 @@ TEST_F(VerifierTest, RefusesBadOptions) {
 TEST_F(VerifierTest, SignatureIsCheckedBeforeClaims) {
   // An expired token with a bad signature reports the signature.
   std::string t = token(R"({"exp":1})");
-  t.back() = t.back() == 'A' ? 'B' : 'A';
-  auto result = verifier().verify(t, at(kExp));
-  ASSERT_FALSE(result);
-  EXPECT_NE(result.error().code(), Errc::kExpired);
+  const auto middle = t.rfind('.') + 10;
+  t[middle] = t[middle] == 'A' ? 'B' : 'A';
+  EXPECT_ERRC(verifier().verify(t, at(kExp)), Errc::kBadSignature);
+}
+
+TEST_F(VerifierTest, LeewayIsBounded) {
+  EXPECT_OK(Verifier::create(KeySet(key_), with_leeway(24 * 3600)));
+  EXPECT_ERRC(Verifier::create(KeySet(key_), with_leeway(24 * 3600 + 1)), Errc::kInvalidArgument);
+  EXPECT_ERRC(Verifier::create(KeySet(key_), with_leeway(9223372036854775)),
+              Errc::kInvalidArgument);
 }
 
 }  // namespace
