@@ -40,9 +40,10 @@ build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Starts the HTTP service once it exists; until then, says so and shows the
-# command-line tools that do.
+# command-line tools that do. (The probe reads serve's own usage line: CLI11
+# answers `--help` after an unknown subcommand with the top-level help.)
 run: build
-	@if $(BUILD_DIR)/jwtguard serve --help >/dev/null 2>&1; then \
+	@if $(BUILD_DIR)/jwtguard serve --help 2>/dev/null | grep -q 'Usage: jwtguard serve'; then \
 	  exec $(BUILD_DIR)/jwtguard serve --listen $(LISTEN); \
 	else \
 	  echo "jwtguard serve (the HTTP service) is not part of this build yet."; \
