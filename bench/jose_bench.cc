@@ -16,10 +16,9 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
-
-#include <algorithm>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -37,11 +36,11 @@ const Timestamp kNow = from_unix_seconds(1'700'000'000);
 
 struct Fixture {
   Algorithm alg;
-  std::string secret;         // HS*
-  EVP_PKEY* pkey = nullptr;   // everything else; owned, never freed (process lifetime)
+  std::string secret;        // HS*
+  EVP_PKEY* pkey = nullptr;  // everything else; owned, never freed (process lifetime)
   std::string token;
   std::string signing_input;
-  std::string signature;      // raw JWS signature bytes
+  std::string signature;  // raw JWS signature bytes
 };
 
 EVP_PKEY* generate_pkey(Algorithm alg) {
@@ -77,7 +76,8 @@ const Fixture& fixture(Algorithm alg) {
   Result<Key> key = fail(Errc::kInvalidArgument);
   if (algorithm_family(alg) == AlgorithmFamily::kHmac) {
     f.secret.resize(algorithm_hash_size(alg));
-    RAND_bytes(reinterpret_cast<unsigned char*>(f.secret.data()), static_cast<int>(f.secret.size()));
+    RAND_bytes(reinterpret_cast<unsigned char*>(f.secret.data()),
+               static_cast<int>(f.secret.size()));
     key = Key::from_secret(f.secret);
   } else {
     f.pkey = generate_pkey(alg);
@@ -110,9 +110,12 @@ void verify_bench(benchmark::State& state, Algorithm alg) {
 
 const char* digest_name(Algorithm alg) {
   switch (algorithm_hash_size(alg)) {
-    case 32: return "SHA256";
-    case 48: return "SHA384";
-    default: return "SHA512";
+    case 32:
+      return "SHA256";
+    case 48:
+      return "SHA384";
+    default:
+      return "SHA512";
   }
 }
 
@@ -212,7 +215,8 @@ std::string der_signature(const Fixture& f) {
 void digest_verify_floor(benchmark::State& state, Algorithm alg) {
   const Fixture& f = fixture(alg);
   const std::string sig = der_signature(f);
-  EVP_MD* md = alg == Algorithm::kEdDSA ? nullptr : EVP_MD_fetch(nullptr, digest_name(alg), nullptr);
+  EVP_MD* md =
+      alg == Algorithm::kEdDSA ? nullptr : EVP_MD_fetch(nullptr, digest_name(alg), nullptr);
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   const bool pss = algorithm_family(alg) == AlgorithmFamily::kRsaPss;
   for (auto _ : state) {
@@ -223,10 +227,9 @@ void digest_verify_floor(benchmark::State& state, Algorithm alg) {
       EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST);
     }
-    const int ok = EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()),
-                                    sig.size(),
-                                    reinterpret_cast<const unsigned char*>(f.signing_input.data()),
-                                    f.signing_input.size());
+    const int ok = EVP_DigestVerify(
+        ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+        reinterpret_cast<const unsigned char*>(f.signing_input.data()), f.signing_input.size());
     if (ok != 1) state.SkipWithError("floor verification failed");
   }
   EVP_MD_CTX_free(ctx);
@@ -280,8 +283,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
     for (const Run& run : runs) {
       const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
       if (!median && (run.run_type != Run::RT_Iteration || run.iterations == 0)) continue;
-      ns_[run.run_name.str()] = run.GetAdjustedCPUTime() *
-                                (run.time_unit == benchmark::kMicrosecond ? 1e3 : 1.0);
+      ns_[run.run_name.str()] =
+          run.GetAdjustedCPUTime() * (run.time_unit == benchmark::kMicrosecond ? 1e3 : 1.0);
     }
   }
 
@@ -293,10 +296,11 @@ class RatioReporter : public benchmark::ConsoleReporter {
       auto ours = ns_.find("verify/" + name);
       auto floor = ns_.find("floor/" + name);
       if (ours == ns_.end() || floor == ns_.end()) continue;
-      const char* target = alg == Algorithm::kHS256                                ? "1.30"
-                           : (alg == Algorithm::kRS256 || alg == Algorithm::kES256 ||
-                              alg == Algorithm::kEdDSA)                            ? "1.10"
-                                                                                   : "-";
+      const char* target =
+          alg == Algorithm::kHS256 ? "1.30"
+          : (alg == Algorithm::kRS256 || alg == Algorithm::kES256 || alg == Algorithm::kEdDSA)
+              ? "1.10"
+              : "-";
       std::printf("%-7s %14.1f %14.1f %8.3f %8s\n", name.c_str(), ours->second, floor->second,
                   ours->second / floor->second, target);
     }

@@ -40,8 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (verifier().verify(input, now)) {
     const std::string_view signed_part = input.substr(0, input.rfind('.'));
     bool known = false;
-    for (std::string_view token : {testing::rfc::kA1Jws, testing::rfc::kA3Jws,
-                                   testing::rfc::kA4Jws, testing::rfc::kEd25519Jws}) {
+    for (std::string_view token : {testing::rfc::kA1Jws, testing::rfc::kA3Jws, testing::rfc::kA4Jws,
+                                   testing::rfc::kEd25519Jws}) {
       known = known || token.substr(0, token.rfind('.')) == signed_part;
     }
     if (!known) std::abort();

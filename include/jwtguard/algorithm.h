@@ -11,10 +11,18 @@
 namespace jwtguard {
 
 enum class Algorithm {
-  kHS256, kHS384, kHS512,
-  kRS256, kRS384, kRS512,
-  kPS256, kPS384, kPS512,
-  kES256, kES384, kES512,
+  kHS256,
+  kHS384,
+  kHS512,
+  kRS256,
+  kRS384,
+  kRS512,
+  kPS256,
+  kPS384,
+  kPS512,
+  kES256,
+  kES384,
+  kES512,
   kEdDSA,
 };
 

@@ -34,7 +34,7 @@ struct Claims {
   unsigned present = 0;  // bit i set: kKnownClaims[i] was present
 };
 
-inline constexpr std::string_view kKnownClaims[] = {"jti", "sub", "iss", "sid",   "type",
+inline constexpr std::string_view kKnownClaims[] = {"jti", "sub", "iss", "sid", "type",
                                                     "aud", "exp", "nbf", "iat", "fresh"};
 
 // Parses a payload (a JSON object, as text). Numeric dates may be integers or

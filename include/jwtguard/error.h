@@ -10,46 +10,45 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace jwtguard {
 
 enum class Errc {
   // The token's shape.
-  kTokenTooLarge,       // longer than kMaxTokenSize; nothing was parsed
-  kMalformed,           // not three non-empty dot-separated segments, or stray characters
-  kBadBase64,           // a segment is not strict, canonical, unpadded base64url
-  kBadJson,             // header or payload is not valid UTF-8 JSON (or too deeply nested)
-  kNotAnObject,         // header or payload is JSON but not an object
-  kDuplicateMember,     // an object names the same member twice
+  kTokenTooLarge,    // longer than kMaxTokenSize; nothing was parsed
+  kMalformed,        // not three non-empty dot-separated segments, or stray characters
+  kBadBase64,        // a segment is not strict, canonical, unpadded base64url
+  kBadJson,          // header or payload is not valid UTF-8 JSON (or too deeply nested)
+  kNotAnObject,      // header or payload is JSON but not an object
+  kDuplicateMember,  // an object names the same member twice
   // The header.
-  kMissingAlg,          // no "alg" in the header
-  kAlgNone,             // "alg" is "none" in any spelling: never accepted
-  kUnsupportedAlg,      // "alg" names an algorithm jwtguard does not implement
-  kAlgNotAllowed,       // the algorithm is not on the verifier's allowlist
-  kUnsupportedCrit,     // "crit" is malformed or names a parameter not understood
-  kBadHeader,           // a header parameter has the wrong JSON type
+  kMissingAlg,       // no "alg" in the header
+  kAlgNone,          // "alg" is "none" in any spelling: never accepted
+  kUnsupportedAlg,   // "alg" names an algorithm jwtguard does not implement
+  kAlgNotAllowed,    // the algorithm is not on the verifier's allowlist
+  kUnsupportedCrit,  // "crit" is malformed or names a parameter not understood
+  kBadHeader,        // a header parameter has the wrong JSON type
   // Keys.
-  kUnknownKid,          // the header's "kid" matches no key
-  kNoKeyForAlg,         // no key may be used with the token's algorithm
-  kKeyAlgMismatch,      // the key's type or curve does not fit the algorithm
-  kBadKey,              // PEM / JWK / JWK Set text could not be read as a key
-  kWeakKey,             // HMAC secret shorter than the hash, or RSA modulus under 2048 bits
-  kUnsupportedKey,      // a key type or curve jwtguard does not implement
-  kKeyNotPrivate,       // signing needs a private key and this one is public
+  kUnknownKid,      // the header's "kid" matches no key
+  kNoKeyForAlg,     // no key may be used with the token's algorithm
+  kKeyAlgMismatch,  // the key's type or curve does not fit the algorithm
+  kBadKey,          // PEM / JWK / JWK Set text could not be read as a key
+  kWeakKey,         // HMAC secret shorter than the hash, or RSA modulus under 2048 bits
+  kUnsupportedKey,  // a key type or curve jwtguard does not implement
+  kKeyNotPrivate,   // signing needs a private key and this one is public
   // The signature.
   kBadSignatureEncoding,  // wrong length for the algorithm, or ECDSA r or s is zero
   kBadSignature,          // the signature does not verify
   // The claims.
-  kExpired,          // now >= exp + leeway
-  kNotYetValid,      // now < nbf - leeway
-  kIssuedInFuture,   // now < iat - leeway
-  kWrongIssuer,      // "iss" differs from the expected issuer
-  kWrongAudience,    // "aud" names none of the expected audiences (or any, when none is expected)
-  kMissingClaim,     // a required claim is absent; the detail names it
-  kBadClaim,         // a claim has the wrong JSON type or an impossible value; the detail names it
+  kExpired,         // now >= exp + leeway
+  kNotYetValid,     // now < nbf - leeway
+  kIssuedInFuture,  // now < iat - leeway
+  kWrongIssuer,     // "iss" differs from the expected issuer
+  kWrongAudience,   // "aud" names none of the expected audiences (or any, when none is expected)
+  kMissingClaim,    // a required claim is absent; the detail names it
+  kBadClaim,        // a claim has the wrong JSON type or an impossible value; the detail names it
   // Anything else.
   kInvalidArgument,  // the caller passed something unusable; the detail says what
   kCrypto,           // OpenSSL failed where it should not (out of memory, broken provider)

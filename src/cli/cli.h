@@ -2,11 +2,10 @@
 #ifndef JWTGUARD_CLI_CLI_H_
 #define JWTGUARD_CLI_CLI_H_
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "jwtguard/keys.h"
 

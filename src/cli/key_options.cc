@@ -69,7 +69,8 @@ void add_key_options(CLI::App& command, KeyOptions& options) {
                               "PEM file: public key (SPKI), private key (PKCS#8) or certificate")
                   ->group("Key options");
   auto* jwk = command.add_option("--jwk", options.jwk_file, "JWK file")->group("Key options");
-  auto* jwks = command.add_option("--jwks", options.jwks_file, "JWK Set file")->group("Key options");
+  auto* jwks =
+      command.add_option("--jwks", options.jwks_file, "JWK Set file")->group("Key options");
   for (CLI::Option* a : {secret, secret_file, key, jwk, jwks}) {
     for (CLI::Option* b : {secret, secret_file, key, jwk, jwks}) {
       if (a != b) a->excludes(b);
@@ -110,7 +111,8 @@ Key load_signing_key(const KeyOptions& options) {
   if (!set) fail_with(options.jwks_file, set.error());
   if (!options.kid.empty()) {
     const Key* key = set->find(options.kid);
-    if (key == nullptr) throw Failure(options.jwks_file + ": no key with kid \"" + options.kid + "\"");
+    if (key == nullptr)
+      throw Failure(options.jwks_file + ": no key with kid \"" + options.kid + "\"");
     return *key;
   }
   if (set->keys().size() != 1) {
@@ -141,17 +143,27 @@ std::chrono::seconds parse_duration(const std::string& text) {
     long long unit = 1;
     if (digits < text.size()) {
       switch (text[digits]) {
-        case 's': unit = 1; break;
-        case 'm': unit = 60; break;
-        case 'h': unit = 3600; break;
-        case 'd': unit = 86400; break;
-        case 'w': unit = 7 * 86400; break;
-        default: throw UsageError("bad duration unit in \"" + text + "\" (use s, m, h, d, w)");
+        case 's':
+          unit = 1;
+          break;
+        case 'm':
+          unit = 60;
+          break;
+        case 'h':
+          unit = 3600;
+          break;
+        case 'd':
+          unit = 86400;
+          break;
+        case 'w':
+          unit = 7 * 86400;
+          break;
+        default:
+          throw UsageError("bad duration unit in \"" + text + "\" (use s, m, h, d, w)");
       }
       ++digits;
     } else if (i != 0) {
-      throw UsageError("bad duration \"" + text + "\": a unit is needed after " +
-                       text.substr(i));
+      throw UsageError("bad duration \"" + text + "\": a unit is needed after " + text.substr(i));
     }
     total += n * unit;
     i = digits;

@@ -1,6 +1,5 @@
 // jwtguard keys generate
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"

@@ -1,6 +1,5 @@
 // jwtguard token issue | verify | decode
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
@@ -144,8 +143,7 @@ void add_decode(CLI::App& token) {
   auto argument = std::make_shared<std::string>();
   CLI::App* cmd = token.add_subcommand(
       "decode", "Print a token's header and payload WITHOUT verifying anything");
-  cmd->add_option("token", *argument, "The token, or - to read it from standard input")
-      ->required();
+  cmd->add_option("token", *argument, "The token, or - to read it from standard input")->required();
   cmd->callback([argument] { run_decode(*argument); });
 }
 

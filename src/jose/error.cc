@@ -10,39 +10,66 @@ struct ErrorText {
 
 ErrorText text(Errc code) {
   switch (code) {
-    case Errc::kTokenTooLarge: return {"token_too_large", "Token is too large"};
-    case Errc::kMalformed: return {"malformed", "Malformed token"};
-    case Errc::kBadBase64: return {"bad_base64", "Invalid base64url encoding"};
-    case Errc::kBadJson: return {"bad_json", "Invalid JSON"};
-    case Errc::kNotAnObject: return {"not_an_object", "JSON value is not an object"};
-    case Errc::kDuplicateMember: return {"duplicate_member", "Duplicate JSON member name"};
-    case Errc::kMissingAlg: return {"missing_alg", "Missing 'alg' in header"};
-    case Errc::kAlgNone: return {"alg_none", "The 'none' algorithm is not allowed"};
-    case Errc::kUnsupportedAlg: return {"unsupported_alg", "Algorithm not supported"};
-    case Errc::kAlgNotAllowed: return {"alg_not_allowed", "The specified alg value is not allowed"};
+    case Errc::kTokenTooLarge:
+      return {"token_too_large", "Token is too large"};
+    case Errc::kMalformed:
+      return {"malformed", "Malformed token"};
+    case Errc::kBadBase64:
+      return {"bad_base64", "Invalid base64url encoding"};
+    case Errc::kBadJson:
+      return {"bad_json", "Invalid JSON"};
+    case Errc::kNotAnObject:
+      return {"not_an_object", "JSON value is not an object"};
+    case Errc::kDuplicateMember:
+      return {"duplicate_member", "Duplicate JSON member name"};
+    case Errc::kMissingAlg:
+      return {"missing_alg", "Missing 'alg' in header"};
+    case Errc::kAlgNone:
+      return {"alg_none", "The 'none' algorithm is not allowed"};
+    case Errc::kUnsupportedAlg:
+      return {"unsupported_alg", "Algorithm not supported"};
+    case Errc::kAlgNotAllowed:
+      return {"alg_not_allowed", "The specified alg value is not allowed"};
     case Errc::kUnsupportedCrit:
       return {"unsupported_crit", "Unsupported critical header parameter"};
-    case Errc::kBadHeader: return {"bad_header", "Invalid header"};
-    case Errc::kUnknownKid: return {"unknown_kid", "Unknown key id"};
-    case Errc::kNoKeyForAlg: return {"no_key_for_alg", "No key for this algorithm"};
+    case Errc::kBadHeader:
+      return {"bad_header", "Invalid header"};
+    case Errc::kUnknownKid:
+      return {"unknown_kid", "Unknown key id"};
+    case Errc::kNoKeyForAlg:
+      return {"no_key_for_alg", "No key for this algorithm"};
     case Errc::kKeyAlgMismatch:
       return {"key_alg_mismatch", "Key cannot be used with this algorithm"};
-    case Errc::kBadKey: return {"bad_key", "Invalid key"};
-    case Errc::kWeakKey: return {"weak_key", "Key is too weak"};
-    case Errc::kUnsupportedKey: return {"unsupported_key", "Unsupported key type"};
-    case Errc::kKeyNotPrivate: return {"key_not_private", "Key has no private part"};
+    case Errc::kBadKey:
+      return {"bad_key", "Invalid key"};
+    case Errc::kWeakKey:
+      return {"weak_key", "Key is too weak"};
+    case Errc::kUnsupportedKey:
+      return {"unsupported_key", "Unsupported key type"};
+    case Errc::kKeyNotPrivate:
+      return {"key_not_private", "Key has no private part"};
     case Errc::kBadSignatureEncoding:
       return {"bad_signature_encoding", "Invalid signature encoding"};
-    case Errc::kBadSignature: return {"bad_signature", "Signature verification failed"};
-    case Errc::kExpired: return {"expired", "Token has expired"};
-    case Errc::kNotYetValid: return {"not_yet_valid", "The token is not yet valid (nbf)"};
-    case Errc::kIssuedInFuture: return {"issued_in_future", "The token is not yet valid (iat)"};
-    case Errc::kWrongIssuer: return {"wrong_issuer", "Invalid issuer"};
-    case Errc::kWrongAudience: return {"wrong_audience", "Invalid audience"};
-    case Errc::kMissingClaim: return {"missing_claim", "Token is missing a required claim"};
-    case Errc::kBadClaim: return {"bad_claim", "Invalid claim"};
-    case Errc::kInvalidArgument: return {"invalid_argument", "Invalid argument"};
-    case Errc::kCrypto: return {"crypto_error", "Cryptographic library failure"};
+    case Errc::kBadSignature:
+      return {"bad_signature", "Signature verification failed"};
+    case Errc::kExpired:
+      return {"expired", "Token has expired"};
+    case Errc::kNotYetValid:
+      return {"not_yet_valid", "The token is not yet valid (nbf)"};
+    case Errc::kIssuedInFuture:
+      return {"issued_in_future", "The token is not yet valid (iat)"};
+    case Errc::kWrongIssuer:
+      return {"wrong_issuer", "Invalid issuer"};
+    case Errc::kWrongAudience:
+      return {"wrong_audience", "Invalid audience"};
+    case Errc::kMissingClaim:
+      return {"missing_claim", "Token is missing a required claim"};
+    case Errc::kBadClaim:
+      return {"bad_claim", "Invalid claim"};
+    case Errc::kInvalidArgument:
+      return {"invalid_argument", "Invalid argument"};
+    case Errc::kCrypto:
+      return {"crypto_error", "Cryptographic library failure"};
   }
   return {"unknown", "Unknown error"};
 }

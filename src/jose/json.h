@@ -2,9 +2,9 @@
 #ifndef JWTGUARD_JOSE_JSON_H_
 #define JWTGUARD_JOSE_JSON_H_
 
-#include <string_view>
-
 #include <simdjson.h>
+
+#include <string_view>
 
 #include "jwtguard/error.h"
 

@@ -1,12 +1,11 @@
 // JWK and JWK Set (RFC 7517, RFC 7518 §6, RFC 8037 §2) to and from keys.
 // Not on the request path: nlohmann::json keeps this code short.
-#include <optional>
-
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "jose/base64url.h"
 #include "jose/key_data.h"
@@ -51,10 +50,10 @@ Result<ossl::PKey> pkey_fromdata(const char* type, ParamBuilder& params, bool is
   OSSL_PARAM* built = OSSL_PARAM_BLD_to_param(params.bld);
   ossl::PKeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* raw = nullptr;
-  const bool ok = built != nullptr && ctx && EVP_PKEY_fromdata_init(ctx.get()) == 1 &&
-                  EVP_PKEY_fromdata(ctx.get(), &raw,
-                                    is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
-                                    built) == 1;
+  const bool ok =
+      built != nullptr && ctx && EVP_PKEY_fromdata_init(ctx.get()) == 1 &&
+      EVP_PKEY_fromdata(ctx.get(), &raw, is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+                        built) == 1;
   OSSL_PARAM_free(built);
   if (!ok) return fail(Errc::kBadKey, ossl::last_error());
   return ossl::PKey(raw);
@@ -64,8 +63,9 @@ Result<ossl::PKey> pkey_fromdata(const char* type, ParamBuilder& params, bool is
 // private half that does not match the public one, inconsistent RSA factors).
 Result<void> check_consistent(const ossl::PKey& pkey, bool is_private) {
   ossl::PKeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
-  const int ok = !ctx ? 0 : is_private ? EVP_PKEY_pairwise_check(ctx.get())
-                                       : EVP_PKEY_public_check(ctx.get());
+  const int ok = !ctx         ? 0
+                 : is_private ? EVP_PKEY_pairwise_check(ctx.get())
+                              : EVP_PKEY_public_check(ctx.get());
   if (ok != 1) return fail(Errc::kBadKey, "inconsistent key: " + ossl::last_error());
   return {};
 }
@@ -74,9 +74,9 @@ Result<ossl::PKey> rsa_from_jwk(const Json& jwk) {
   ParamBuilder params;
   const bool is_private = jwk.contains("d");
   static constexpr std::pair<const char*, const char*> kMembers[] = {
-      {"n", OSSL_PKEY_PARAM_RSA_N},         {"e", OSSL_PKEY_PARAM_RSA_E},
-      {"d", OSSL_PKEY_PARAM_RSA_D},         {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
-      {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},   {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+      {"n", OSSL_PKEY_PARAM_RSA_N},          {"e", OSSL_PKEY_PARAM_RSA_E},
+      {"d", OSSL_PKEY_PARAM_RSA_D},          {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
+      {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},    {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
       {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2}, {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}};
   // A private key needs its CRT members too: OpenSSL cannot check that a
   // bare d belongs to n and e, and an unchecked private key is not loaded.
@@ -141,7 +141,8 @@ Result<ossl::PKey> ec_from_jwk(const Json& jwk) {
 
 Result<ossl::PKey> okp_from_jwk(const Json& jwk) {
   const std::string crv = string_member(jwk, "crv");
-  if (crv != "Ed25519") return fail(Errc::kUnsupportedKey, "OKP curve \"" + crv.substr(0, 20) + "\"");
+  if (crv != "Ed25519")
+    return fail(Errc::kUnsupportedKey, "OKP curve \"" + crv.substr(0, 20) + "\"");
   auto x = member_bytes(jwk, "x");
   if (!x) return tl::unexpected(x.error());
   if (x->size() != 32) return fail(Errc::kBadKey, "Ed25519 \"x\" must be 32 bytes");
@@ -198,11 +199,11 @@ Result<Key> key_from_json(const Json& jwk) {
     if (!data) return tl::unexpected(data.error());
     return KeyData::finish(std::move(*data), narrow);
   }
-  Result<ossl::PKey> pkey = kty == "RSA" ? rsa_from_jwk(jwk)
+  Result<ossl::PKey> pkey = kty == "RSA"  ? rsa_from_jwk(jwk)
                             : kty == "EC" ? ec_from_jwk(jwk)
-                            : kty == "OKP" ? okp_from_jwk(jwk)
-                                           : fail(Errc::kUnsupportedKey,
-                                                  "kty \"" + kty.substr(0, 20) + "\"");
+                            : kty == "OKP"
+                                ? okp_from_jwk(jwk)
+                                : fail(Errc::kUnsupportedKey, "kty \"" + kty.substr(0, 20) + "\"");
   if (!pkey) return tl::unexpected(pkey.error());
   auto data = std::make_unique<KeyData>();
   data->kid = std::move(kid);
@@ -281,10 +282,18 @@ Result<Json> key_to_json(const Key& key, bool include_private) {
   out["use"] = "sig";
   if (data.algorithms.size() == 1) out["alg"] = algorithm_name(data.algorithms.front());
   switch (data.type) {
-    case KeyType::kOct: out["k"] = base64url::encode(data.secret); break;
-    case KeyType::kRsa: rsa_to_json(data.pkey.get(), include_private, out); break;
-    case KeyType::kEc: ec_to_json(data, include_private, out); break;
-    case KeyType::kOkp: okp_to_json(data.pkey.get(), include_private, out); break;
+    case KeyType::kOct:
+      out["k"] = base64url::encode(data.secret);
+      break;
+    case KeyType::kRsa:
+      rsa_to_json(data.pkey.get(), include_private, out);
+      break;
+    case KeyType::kEc:
+      ec_to_json(data, include_private, out);
+      break;
+    case KeyType::kOkp:
+      okp_to_json(data.pkey.get(), include_private, out);
+      break;
   }
   ERR_clear_error();
   return out;

@@ -1,6 +1,5 @@
 #include <algorithm>
 #include <array>
-
 #include <nlohmann/json.hpp>
 
 #include "jose/base64url.h"
@@ -18,8 +17,8 @@ struct Segments {
 
 Result<Segments> split(std::string_view token) {
   if (token.size() > kMaxTokenSize) {
-    return fail(Errc::kTokenTooLarge, std::to_string(token.size()) + " bytes, limit " +
-                                          std::to_string(kMaxTokenSize));
+    return fail(Errc::kTokenTooLarge,
+                std::to_string(token.size()) + " bytes, limit " + std::to_string(kMaxTokenSize));
   }
   const auto first = token.find('.');
   const auto second = first == std::string_view::npos ? first : token.find('.', first + 1);
@@ -150,8 +149,8 @@ Result<void> verify_with_keys(const JoseHeader& header, const KeySet& keys,
       return verify(key->data(), header.alg, signing_input, signature);
     }
   }
-  Result<void> last = fail(header.kid.empty() ? Errc::kNoKeyForAlg : Errc::kUnknownKid,
-                           header.kid.substr(0, 64));
+  Result<void> last =
+      fail(header.kid.empty() ? Errc::kNoKeyForAlg : Errc::kUnknownKid, header.kid.substr(0, 64));
   for (const Key& key : keys.keys()) {
     if (!key.allows(header.alg) || (!header.kid.empty() && !key.kid().empty())) continue;
     last = verify(key.data(), header.alg, signing_input, signature);

@@ -1,7 +1,4 @@
-#include <algorithm>
-#include <array>
-#include <atomic>
-#include <cstring>
+#include "jwtguard/keys.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -9,8 +6,12 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstring>
+
 #include "jose/key_data.h"
-#include "jwtguard/keys.h"
 
 namespace jwtguard {
 namespace detail {
@@ -138,9 +139,9 @@ using detail::KeyData;
 // and OpenSSL must never prompt on a terminal.
 int refuse_passphrase(char*, int, int, void*) { return -1; }
 
-constexpr std::string_view kKeyLabels[] = {"CERTIFICATE", "PUBLIC KEY", "PRIVATE KEY",
-                                           "RSA PRIVATE KEY", "EC PRIVATE KEY",
-                                           "ENCRYPTED PRIVATE KEY"};
+constexpr std::string_view kKeyLabels[] = {"CERTIFICATE",    "PUBLIC KEY",
+                                           "PRIVATE KEY",    "RSA PRIVATE KEY",
+                                           "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY"};
 
 struct PemBlock {
   std::string_view label;  // empty when there is no PEM block at all
@@ -198,10 +199,14 @@ Result<ossl::PKey> read_pem(std::string_view text) {
 
 std::string_view key_type_name(KeyType type) {
   switch (type) {
-    case KeyType::kOct: return "oct";
-    case KeyType::kRsa: return "RSA";
-    case KeyType::kEc: return "EC";
-    case KeyType::kOkp: return "OKP";
+    case KeyType::kOct:
+      return "oct";
+    case KeyType::kRsa:
+      return "RSA";
+    case KeyType::kEc:
+      return "EC";
+    case KeyType::kOkp:
+      return "OKP";
   }
   return "unknown";
 }

@@ -23,9 +23,12 @@ const Fetched& fetched() {
 const EVP_MD* digest_for(Algorithm alg) {
   if (alg == Algorithm::kEdDSA) return nullptr;
   switch (algorithm_hash_size(alg)) {
-    case 32: return fetched().sha256;
-    case 48: return fetched().sha384;
-    default: return fetched().sha512;
+    case 32:
+      return fetched().sha256;
+    case 48:
+      return fetched().sha384;
+    default:
+      return fetched().sha512;
   }
 }
 

@@ -3,13 +3,13 @@
 #ifndef JWTGUARD_JOSE_OPENSSL_H_
 #define JWTGUARD_JOSE_OPENSSL_H_
 
-#include <memory>
-#include <string>
-
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+
+#include <memory>
+#include <string>
 
 #include "jwtguard/algorithm.h"
 
@@ -18,7 +18,9 @@ namespace jwtguard::ossl {
 template <auto Free>
 struct Deleter {
   template <typename T>
-  void operator()(T* p) const { Free(p); }
+  void operator()(T* p) const {
+    Free(p);
+  }
 };
 
 using PKey = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;

@@ -1,13 +1,13 @@
 #include "jose/signature.h"
 
-#include <algorithm>
-#include <array>
-
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
+
+#include <algorithm>
+#include <array>
 
 namespace jwtguard::detail {
 namespace {
@@ -45,7 +45,8 @@ bool key_pad_states(const KeyData& key, Algorithm alg, HmacSlot& slot) {
   }
   slot.inner.reset(EVP_MD_CTX_new());
   slot.outer.reset(EVP_MD_CTX_new());
-  const bool ok = slot.inner && slot.outer && EVP_DigestInit_ex(slot.inner.get(), md, nullptr) == 1 &&
+  const bool ok = slot.inner && slot.outer &&
+                  EVP_DigestInit_ex(slot.inner.get(), md, nullptr) == 1 &&
                   EVP_DigestUpdate(slot.inner.get(), ipad.data(), block) == 1 &&
                   EVP_DigestInit_ex(slot.outer.get(), md, nullptr) == 1 &&
                   EVP_DigestUpdate(slot.outer.get(), opad.data(), block) == 1;
@@ -65,13 +66,12 @@ class HmacCache {
     if (slot == nullptr || !work_) return 0;
     unsigned char inner[EVP_MAX_MD_SIZE];
     unsigned int inner_len = 0, out_len = 0;
-    const bool ok =
-        EVP_MD_CTX_copy_ex(work_.get(), slot->inner.get()) == 1 &&
-        EVP_DigestUpdate(work_.get(), input.data(), input.size()) == 1 &&
-        EVP_DigestFinal_ex(work_.get(), inner, &inner_len) == 1 &&
-        EVP_MD_CTX_copy_ex(work_.get(), slot->outer.get()) == 1 &&
-        EVP_DigestUpdate(work_.get(), inner, inner_len) == 1 &&
-        EVP_DigestFinal_ex(work_.get(), out, &out_len) == 1;
+    const bool ok = EVP_MD_CTX_copy_ex(work_.get(), slot->inner.get()) == 1 &&
+                    EVP_DigestUpdate(work_.get(), input.data(), input.size()) == 1 &&
+                    EVP_DigestFinal_ex(work_.get(), inner, &inner_len) == 1 &&
+                    EVP_MD_CTX_copy_ex(work_.get(), slot->outer.get()) == 1 &&
+                    EVP_DigestUpdate(work_.get(), inner, inner_len) == 1 &&
+                    EVP_DigestFinal_ex(work_.get(), out, &out_len) == 1;
     return ok ? out_len : 0;
   }
 
@@ -178,8 +178,8 @@ Result<void> verify_asymmetric(const KeyData& key, Algorithm alg, std::string_vi
   if (family == AlgorithmFamily::kEcdsa) {
     const std::size_t size = ec_coordinate_size(alg);
     if (sig.size() != 2 * size) {
-      return fail(Errc::kBadSignatureEncoding, "ECDSA signature must be " +
-                                                   std::to_string(2 * size) + " bytes (R||S)");
+      return fail(Errc::kBadSignatureEncoding,
+                  "ECDSA signature must be " + std::to_string(2 * size) + " bytes (R||S)");
     }
     if (all_zero(sig.first(size)) || all_zero(sig.last(size))) {
       return fail(Errc::kBadSignatureEncoding, "ECDSA r or s is zero");
@@ -188,7 +188,8 @@ Result<void> verify_asymmetric(const KeyData& key, Algorithm alg, std::string_vi
     if (len <= 0) return fail(Errc::kCrypto, ossl::last_error());
     sig = std::span<const std::uint8_t>(der.data(), static_cast<std::size_t>(len));
   } else if (family == AlgorithmFamily::kEdDSA) {
-    if (sig.size() != 64) return fail(Errc::kBadSignatureEncoding, "EdDSA signature must be 64 bytes");
+    if (sig.size() != 64)
+      return fail(Errc::kBadSignatureEncoding, "EdDSA signature must be 64 bytes");
   } else if (sig.size() != static_cast<std::size_t>(EVP_PKEY_get_size(key.pkey.get()))) {
     return fail(Errc::kBadSignatureEncoding, "RSA signature length differs from the modulus");
   }
@@ -199,9 +200,9 @@ Result<void> verify_asymmetric(const KeyData& key, Algorithm alg, std::string_vi
       !set_padding(pctx, alg)) {
     return fail(Errc::kCrypto, ossl::last_error());
   }
-  const int ok = EVP_DigestVerify(ctx, sig.data(), sig.size(),
-                                  reinterpret_cast<const unsigned char*>(input.data()),
-                                  input.size());
+  const int ok =
+      EVP_DigestVerify(ctx, sig.data(), sig.size(),
+                       reinterpret_cast<const unsigned char*>(input.data()), input.size());
   if (ok != 1) {
     ERR_clear_error();
     return fail(Errc::kBadSignature);
@@ -244,7 +245,8 @@ Result<void> check_signing_key(const KeyData& key, Algorithm alg) {
 
 Result<std::string> sign(const KeyData& key, Algorithm alg, std::string_view signing_input) {
   if (auto ok = check_signing_key(key, alg); !ok) return tl::unexpected(ok.error());
-  if (algorithm_family(alg) != AlgorithmFamily::kHmac) return sign_asymmetric(key, alg, signing_input);
+  if (algorithm_family(alg) != AlgorithmFamily::kHmac)
+    return sign_asymmetric(key, alg, signing_input);
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   const std::size_t len = compute_hmac(key, alg, signing_input, mac.data());
   if (len == 0) return fail(Errc::kCrypto, "HMAC failed");

@@ -19,17 +19,27 @@ int claim_index(std::string_view name) {
   switch (name.size()) {
     case 3:
       switch (name[0]) {
-        case 'j': return is(kJti);
-        case 's': return name[1] == 'u' ? is(kSub) : is(kSid);
-        case 'i': return name[1] == 's' ? is(kIss) : is(kIat);
-        case 'a': return is(kAud);
-        case 'e': return is(kExp);
-        case 'n': return is(kNbf);
-        default: return -1;
+        case 'j':
+          return is(kJti);
+        case 's':
+          return name[1] == 'u' ? is(kSub) : is(kSid);
+        case 'i':
+          return name[1] == 's' ? is(kIss) : is(kIat);
+        case 'a':
+          return is(kAud);
+        case 'e':
+          return is(kExp);
+        case 'n':
+          return is(kNbf);
+        default:
+          return -1;
       }
-    case 4: return is(kType);
-    case 5: return is(kFresh);
-    default: return -1;
+    case 4:
+      return is(kType);
+    case 5:
+      return is(kFresh);
+    default:
+      return -1;
   }
 }
 
@@ -78,12 +88,18 @@ Result<void> audience_claim(simdjson::dom::element value, std::vector<std::strin
 Result<void> read_claim(int index, simdjson::dom::element value, Claims& claims) {
   const std::string_view name = kKnownClaims[index];
   switch (index) {
-    case kJti: return string_claim(value, name, claims.jti);
-    case kSub: return string_claim(value, name, claims.sub);
-    case kIss: return string_claim(value, name, claims.iss);
-    case kSid: return string_claim(value, name, claims.sid);
-    case kType: return string_claim(value, name, claims.type);
-    case kAud: return audience_claim(value, claims.aud);
+    case kJti:
+      return string_claim(value, name, claims.jti);
+    case kSub:
+      return string_claim(value, name, claims.sub);
+    case kIss:
+      return string_claim(value, name, claims.iss);
+    case kSid:
+      return string_claim(value, name, claims.sid);
+    case kType:
+      return string_claim(value, name, claims.type);
+    case kAud:
+      return audience_claim(value, claims.aud);
     case kFresh: {
       bool fresh = false;
       if (value.get_bool().get(fresh)) return fail(Errc::kBadClaim, "fresh is not a boolean");

@@ -13,9 +13,8 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr std::string_view kOwnedClaims[] = {"jti", "type", "sub", "sid", "iat",
+constexpr std::string_view kOwnedClaims[] = {"jti", "type", "sub",   "sid", "iat",
                                              "nbf", "exp",  "fresh", "iss", "aud"};
-
 
 // Milliseconds as a JSON number: an integer when there is no fraction.
 Json numeric_date_ms(Timestamp t) {
@@ -32,7 +31,8 @@ Result<Json> extra_claims(std::string_view text) {
   }
   for (std::string_view owned : kOwnedClaims) {
     if (extra.contains(owned)) {
-      return fail(Errc::kInvalidArgument, "claim \"" + std::string(owned) + "\" is set by jwtguard");
+      return fail(Errc::kInvalidArgument,
+                  "claim \"" + std::string(owned) + "\" is set by jwtguard");
     }
   }
   return extra;
@@ -73,7 +73,7 @@ Result<Issuer> Issuer::create(Key key, IssuerOptions options) {
 Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) const {
   if (request.subject.empty()) return fail(Errc::kInvalidArgument, "empty subject");
   const auto ttl = request.ttl.value_or(request.type == TokenType::kAccess ? options_.access_ttl
-                                                                          : options_.refresh_ttl);
+                                                                           : options_.refresh_ttl);
   if (ttl.count() <= 0) return fail(Errc::kInvalidArgument, "token lifetime must be positive");
   auto extra = extra_claims(request.extra_claims_json);
   if (!extra) return tl::unexpected(extra.error());

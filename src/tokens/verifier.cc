@@ -49,8 +49,7 @@ Result<Verifier> Verifier::create(KeySet keys, VerifyOptions options) {
 Result<VerifiedToken> Verifier::verify(std::string_view token, Timestamp now) const {
   auto parts = detail::verify_parts(token, keys_, jws_options_);
   if (!parts) return tl::unexpected(parts.error());
-  auto payload =
-      detail::decode_segment(parts->payload_b64, "payload", simdjson_padding());
+  auto payload = detail::decode_segment(parts->payload_b64, "payload", simdjson_padding());
   if (!payload) return tl::unexpected(payload.error());
   Result<VerifiedToken> out{VerifiedToken{std::move(parts->header), {}}};
   if (auto ok = parse_claims_into(std::move(*payload), out->claims); !ok) {

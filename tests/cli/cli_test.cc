@@ -1,9 +1,9 @@
 // The `jwtguard` binary, run as a user would: exit codes, stdout, stderr.
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "testing/subprocess.h"
@@ -81,8 +81,8 @@ TEST_F(CliTest, VerifyAtAndLeeway) {
   const auto claims = nlohmann::json::parse(jwtguard({"token", "decode", token}).out)["payload"];
   const long long exp = claims["exp"];
   auto verify_at = [&](long long at, const std::string& leeway) {
-    return jwtguard({"token", "verify", "--secret", kSecret, "--at", std::to_string(at),
-                     "--leeway", leeway, token});
+    return jwtguard({"token", "verify", "--secret", kSecret, "--at", std::to_string(at), "--leeway",
+                     leeway, token});
   };
   EXPECT_EQ(verify_at(exp - 1, "0").exit_code, 0);
   RunResult expired = verify_at(exp, "0");
@@ -107,9 +107,9 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(jwtguard({"token", "verify", "--secret", "s", "--leeway", "x", "t"}).exit_code, 2);
   EXPECT_EQ(jwtguard({"token", "verify", "--secret", "s", "--key", "k.pem", "t"}).exit_code, 2);
   EXPECT_EQ(jwtguard({"token", "issue", "--secret", kSecret}).exit_code, 2);  // no identity
-  EXPECT_EQ(jwtguard({"token", "issue", "--identity", "a", "--secret", kSecret, "--ttl", "5y"})
-                .exit_code,
-            2);
+  EXPECT_EQ(
+      jwtguard({"token", "issue", "--identity", "a", "--secret", kSecret, "--ttl", "5y"}).exit_code,
+      2);
   EXPECT_EQ(jwtguard({"token", "issue", "--identity", "a", "--secret", kSecret, "--type", "id"})
                 .exit_code,
             2);
@@ -121,10 +121,13 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
 }
 
 TEST_F(CliTest, HelpExitsZeroForEveryCommand) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--help"}, {"token", "--help"}, {"token", "issue", "--help"},
-           {"token", "verify", "--help"}, {"token", "decode", "--help"}, {"keys", "--help"},
-           {"keys", "generate", "--help"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--help"},
+                                                                {"token", "--help"},
+                                                                {"token", "issue", "--help"},
+                                                                {"token", "verify", "--help"},
+                                                                {"token", "decode", "--help"},
+                                                                {"keys", "--help"},
+                                                                {"keys", "generate", "--help"}}) {
     RunResult r = jwtguard(args);
     EXPECT_EQ(r.exit_code, 0) << args.back();
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << args.back();
@@ -165,13 +168,16 @@ TEST_F(CliTest, AllowedAlgorithmsFollowTheKeyType) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not allowed"), std::string::npos) << r.err;
   // And --alg narrows what a secret accepts.
-  RunResult narrowed = jwtguard({"token", "verify", "--secret", kSecret, "--alg", "HS512", issue()});
+  RunResult narrowed =
+      jwtguard({"token", "verify", "--secret", kSecret, "--alg", "HS512", issue()});
   EXPECT_EQ(narrowed.exit_code, 1);
 }
 
 TEST_F(CliTest, JwksPicksTheSigningKeyByKid) {
-  const auto a = nlohmann::json::parse(jwtguard({"keys", "generate", "--alg", "EdDSA", "--kid", "a"}).out);
-  const auto b = nlohmann::json::parse(jwtguard({"keys", "generate", "--alg", "ES384", "--kid", "b"}).out);
+  const auto a =
+      nlohmann::json::parse(jwtguard({"keys", "generate", "--alg", "EdDSA", "--kid", "a"}).out);
+  const auto b =
+      nlohmann::json::parse(jwtguard({"keys", "generate", "--alg", "ES384", "--kid", "b"}).out);
   const std::string jwks = write("set.jwks", nlohmann::json{{"keys", {a, b}}}.dump());
   EXPECT_EQ(jwtguard({"token", "issue", "--identity", "x", "--jwks", jwks}).exit_code, 2);
   RunResult issued = jwtguard({"token", "issue", "--identity", "x", "--jwks", jwks, "--kid", "b"});
@@ -210,8 +216,8 @@ TEST_F(CliTest, KeysFromPemFilesAndCertificates) {
            dir + "/priv.pem"});
   openssl({"pkey", "-in", dir + "/priv.pem", "-pubout", "-out", dir + "/pub.pem"});
   openssl({"ecparam", "-genkey", "-name", "prime256v1", "-out", dir + "/ecparam.pem"});
-  openssl({"req", "-new", "-x509", "-key", dir + "/priv.pem", "-subj", "/CN=jwtguard",
-           "-days", "1", "-out", dir + "/cert.pem"});
+  openssl({"req", "-new", "-x509", "-key", dir + "/priv.pem", "-subj", "/CN=jwtguard", "-days", "1",
+           "-out", dir + "/cert.pem"});
   RunResult issued = jwtguard({"token", "issue", "--identity", "c", "--key", dir + "/priv.pem"});
   ASSERT_EQ(issued.exit_code, 0) << issued.err;
   RunResult with_params =
@@ -221,7 +227,8 @@ TEST_F(CliTest, KeysFromPemFilesAndCertificates) {
     RunResult r = jwtguard({"token", "verify", "--key", dir + verify_key, trim(issued.out)});
     EXPECT_EQ(r.exit_code, 0) << verify_key << ": " << r.err;
   }
-  EXPECT_EQ(jwtguard({"token", "issue", "--identity", "c", "--key", dir + "/pub.pem"}).exit_code, 1);
+  EXPECT_EQ(jwtguard({"token", "issue", "--identity", "c", "--key", dir + "/pub.pem"}).exit_code,
+            1);
   EXPECT_EQ(jwtguard({"token", "verify", "--key", dir + "/missing.pem", "t"}).exit_code, 1);
 }
 

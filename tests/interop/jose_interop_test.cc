@@ -1,6 +1,7 @@
 // Interop with an independent implementation, node's `jose`: tokens it signs
 // verify here, and tokens issued here verify there, for every algorithm.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "jwtguard/issuer.h"
@@ -38,8 +39,8 @@ TEST(JoseInterop, TokensSignedByJoseVerifyHere) {
     // And a wrong key of the same kind refuses it.
     auto other = Key::generate(*parse_algorithm(alg));
     ASSERT_OK(other);
-    EXPECT_FALSE(Verifier::create(KeySet(*other))->verify(item["token"].get<std::string>(),
-                                                          SystemClock().now()));
+    EXPECT_FALSE(Verifier::create(KeySet(*other))
+                     ->verify(item["token"].get<std::string>(), SystemClock().now()));
   }
 }
 
@@ -77,7 +78,8 @@ TEST(JoseInterop, TokensIssuedHereVerifyWithJose) {
 TEST(JoseInterop, JoseRefusesTamperedTokensIssuedHere) {
   // Guards the test itself: the peer must be able to say no.
   const Key key = *Key::generate(Algorithm::kES256);
-  std::string token = Issuer::create(key)->issue({.subject = "mallory"}, SystemClock().now())->token;
+  std::string token =
+      Issuer::create(key)->issue({.subject = "mallory"}, SystemClock().now())->token;
   token[token.find('.') + 3] ^= 1;
   const Json results = run_peer(
       "verify",

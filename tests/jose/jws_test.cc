@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "jose/base64url.h"
@@ -77,8 +78,8 @@ TEST(JwsKnownAnswer, Es256SignatureWithATamperedPayloadFails) {
 
 class EveryAlgorithm : public ::testing::TestWithParam<Algorithm> {};
 
-INSTANTIATE_TEST_SUITE_P(Jws, EveryAlgorithm, ::testing::ValuesIn(all_algorithms().begin(),
-                                                                  all_algorithms().end()),
+INSTANTIATE_TEST_SUITE_P(Jws, EveryAlgorithm,
+                         ::testing::ValuesIn(all_algorithms().begin(), all_algorithms().end()),
                          [](const auto& info) { return std::string(algorithm_name(info.param)); });
 
 TEST_P(EveryAlgorithm, RoundTrips) {
@@ -164,8 +165,8 @@ TEST(JwsSafety, AllowlistIsEnforced) {
 }
 
 TEST(JwsSafety, JwkAlgBindsTheKeyToOneAlgorithm) {
-  auto key = Key::from_jwk(R"({"kty":"oct","alg":"HS256","k":")" +
-                           b64(std::string(64, 'x')) + R"("})");
+  auto key =
+      Key::from_jwk(R"({"kty":"oct","alg":"HS256","k":")" + b64(std::string(64, 'x')) + R"("})");
   ASSERT_OK(key);
   EXPECT_TRUE(key->allows(Algorithm::kHS256));
   EXPECT_FALSE(key->allows(Algorithm::kHS512));
@@ -213,9 +214,10 @@ TEST(JwsSafety, CritNamingAnythingNotUnderstoodIsRefused) {
   EXPECT_ERRC(verify_jws(sign_with_header(key, Algorithm::kHS256, R"({"alg":"HS256","crit":[]})"),
                          keys, {}),
               Errc::kUnsupportedCrit);
-  EXPECT_ERRC(verify_jws(sign_with_header(key, Algorithm::kHS256, R"({"alg":"HS256","crit":"b64"})"),
-                         keys, {}),
-              Errc::kUnsupportedCrit);
+  EXPECT_ERRC(
+      verify_jws(sign_with_header(key, Algorithm::kHS256, R"({"alg":"HS256","crit":"b64"})"), keys,
+                 {}),
+      Errc::kUnsupportedCrit);
   const std::string understood =
       sign_with_header(key, Algorithm::kHS256, R"({"alg":"HS256","crit":["x-app"],"x-app":1})");
   EXPECT_ERRC(verify_jws(understood, keys, {}), Errc::kUnsupportedCrit);
@@ -224,10 +226,10 @@ TEST(JwsSafety, CritNamingAnythingNotUnderstoodIsRefused) {
 
 TEST(JwsSafety, DuplicateHeaderMembersAreRefused) {
   const Key& key = private_key_for(Algorithm::kHS256);
-  EXPECT_ERRC(verify_jws(sign_with_header(key, Algorithm::kHS256,
-                                          R"({"alg":"HS256","alg":"HS256"})"),
-                         KeySet(key), {}),
-              Errc::kDuplicateMember);
+  EXPECT_ERRC(
+      verify_jws(sign_with_header(key, Algorithm::kHS256, R"({"alg":"HS256","alg":"HS256"})"),
+                 KeySet(key), {}),
+      Errc::kDuplicateMember);
 }
 
 TEST(JwsSafety, EcdsaSignatureMustBeRawOfTheCurveSize) {
@@ -286,7 +288,8 @@ TEST(JwsSafety, HmacOfTheWrongLengthIsRefused) {
 
 TEST(JwsShape, OversizedTokenIsRefusedBeforeParsing) {
   // Not even valid base64: the size check must come first.
-  EXPECT_ERRC(verify_jws(std::string(kMaxTokenSize + 1, '!'), KeySet(private_key_for(Algorithm::kHS256)), {}),
+  EXPECT_ERRC(verify_jws(std::string(kMaxTokenSize + 1, '!'),
+                         KeySet(private_key_for(Algorithm::kHS256)), {}),
               Errc::kTokenTooLarge);
 }
 
@@ -296,12 +299,12 @@ TEST(JwsShape, MalformedTokens) {
   const std::string good = *sign_jws(key, Algorithm::kHS256, "{}");
   const auto first = good.find('.');
   const auto last = good.rfind('.');
-  EXPECT_ERRC(verify_jws(good.substr(0, last), keys, {}), Errc::kMalformed);    // 2 segments
-  EXPECT_ERRC(verify_jws(good + ".", keys, {}), Errc::kMalformed);              // 4 segments
+  EXPECT_ERRC(verify_jws(good.substr(0, last), keys, {}), Errc::kMalformed);  // 2 segments
+  EXPECT_ERRC(verify_jws(good + ".", keys, {}), Errc::kMalformed);            // 4 segments
   EXPECT_ERRC(verify_jws(good + ".abc", keys, {}), Errc::kMalformed);
   EXPECT_ERRC(verify_jws("", keys, {}), Errc::kMalformed);
   EXPECT_ERRC(verify_jws("..", keys, {}), Errc::kMalformed);
-  EXPECT_ERRC(verify_jws(good.substr(first), keys, {}), Errc::kMalformed);      // empty header
+  EXPECT_ERRC(verify_jws(good.substr(first), keys, {}), Errc::kMalformed);        // empty header
   EXPECT_ERRC(verify_jws(good.substr(0, last + 1), keys, {}), Errc::kMalformed);  // no signature
   EXPECT_ERRC(verify_jws(" " + good, keys, {}), Errc::kBadBase64);
   EXPECT_ERRC(verify_jws(good + " ", keys, {}), Errc::kBadBase64);
@@ -324,7 +327,8 @@ TEST(JwsShape, HeaderMustBeAJsonObject) {
 
 TEST(JwsShape, NestedJsonBombInTheHeaderIsRefused) {
   const KeySet keys(private_key_for(Algorithm::kHS256));
-  std::string bomb = R"({"alg":"HS256","x":)" + std::string(3000, '[') + std::string(3000, ']') + "}";
+  std::string bomb =
+      R"({"alg":"HS256","x":)" + std::string(3000, '[') + std::string(3000, ']') + "}";
   EXPECT_ERRC(verify_jws(b64(bomb) + "." + b64("{}") + "." + b64("s"), keys, {}), Errc::kBadJson);
 }
 

@@ -1,10 +1,11 @@
 #include "jwtguard/keys.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+
+#include <nlohmann/json.hpp>
 
 #include "jose/base64url.h"
 #include "jwtguard/jose.h"
@@ -22,8 +23,7 @@ class AsymmetricAlgorithm : public ::testing::TestWithParam<Algorithm> {};
 
 INSTANTIATE_TEST_SUITE_P(Keys, AsymmetricAlgorithm,
                          ::testing::Values(Algorithm::kRS256, Algorithm::kPS256, Algorithm::kES256,
-                                           Algorithm::kES384, Algorithm::kES512,
-                                           Algorithm::kEdDSA),
+                                           Algorithm::kES384, Algorithm::kES512, Algorithm::kEdDSA),
                          [](const auto& info) { return std::string(algorithm_name(info.param)); });
 
 // Signs with `signer` and verifies with `verifier`.
@@ -111,7 +111,8 @@ TEST(Keys, RefusesBadJwks) {
 }
 
 TEST(Keys, RefusesJwkMembersOfTheWrongTypeWithoutThrowing) {
-  EXPECT_ERRC(Key::from_jwk(R"({"kty":"EC","crv":5,"x":"AAAA","y":"AAAA"})"), Errc::kUnsupportedKey);
+  EXPECT_ERRC(Key::from_jwk(R"({"kty":"EC","crv":5,"x":"AAAA","y":"AAAA"})"),
+              Errc::kUnsupportedKey);
   EXPECT_ERRC(Key::from_jwk(R"({"kty":"OKP","crv":[],"x":"AAAA"})"), Errc::kUnsupportedKey);
   EXPECT_ERRC(Key::from_jwk(R"({"kty":"RSA","n":7,"e":"AQAB"})"), Errc::kBadKey);
   EXPECT_ERRC(Key::from_jwk(R"({"kty":"oct","k":"AAAA","kid":1})"), Errc::kBadKey);
@@ -135,9 +136,10 @@ TEST(Keys, LeavesNoOpenSslErrorsBehind) {
 
 TEST(Keys, SkipsNonKeyPemBlocks) {
   // `openssl ecparam -genkey` writes the curve's parameters before the key.
-  const std::string pem = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n"
-                          "-----END EC PARAMETERS-----\n" +
-                          key_pem(private_key_for(Algorithm::kES256), false);
+  const std::string pem =
+      "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n"
+      "-----END EC PARAMETERS-----\n" +
+      key_pem(private_key_for(Algorithm::kES256), false);
   auto key = Key::from_pem(pem);
   ASSERT_OK(key);
   EXPECT_TRUE(key->is_private());
@@ -173,8 +175,9 @@ TEST(Keys, RefusesBadPem) {
   EXPECT_ERRC(Key::from_pem("hello"), Errc::kBadKey);
   EXPECT_ERRC(Key::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"),
               Errc::kBadKey);
-  EXPECT_ERRC(Key::from_pem("-----BEGIN ENCRYPTED PRIVATE KEY-----\n-----END ENCRYPTED PRIVATE KEY-----"),
-              Errc::kBadKey);
+  EXPECT_ERRC(
+      Key::from_pem("-----BEGIN ENCRYPTED PRIVATE KEY-----\n-----END ENCRYPTED PRIVATE KEY-----"),
+      Errc::kBadKey);
   EXPECT_ERRC(Key::from_pem("-----BEGIN DH PARAMETERS-----\n-----END DH PARAMETERS-----"),
               Errc::kUnsupportedKey);
 }

@@ -36,15 +36,19 @@ const HmacVector kVectors[] = {
     {Algorithm::kHS256, "Jefe", "what do ya want for nothing?",
      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
     {Algorithm::kHS384, "Jefe", "what do ya want for nothing?",
-     "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649"},
+     "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21"
+     "649"},
     {Algorithm::kHS512, "Jefe", "what do ya want for nothing?",
-     "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"},
+     "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e"
+     "6fdcaeab1a34d4a6b4b636e070a38bce737"},
     {Algorithm::kHS256, kLongKey, kLongData,
      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
     {Algorithm::kHS384, kLongKey, kLongData,
-     "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c60c2ef6ab4030fe8296248df163f44952"},
+     "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c60c2ef6ab4030fe8296248df163f44"
+     "952"},
     {Algorithm::kHS512, kLongKey, kLongData,
-     "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598"},
+     "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1"
+     "e5295e64f73f63f0aec8b915a985d786598"},
 };
 
 TEST(Hmac, Rfc4231KnownAnswers) {
@@ -89,9 +93,9 @@ TEST(Hmac, ManyKeysOnOneThreadStayApart) {
       EXPECT_EQ(*sign(keys[i].data(), alg, input), reference_hmac(secrets[i], alg, input));
       const std::string mac = *sign(keys[i].data(), Algorithm::kHS256, "input");
       EXPECT_OK(verify(keys[i].data(), Algorithm::kHS256, "input", bytes(mac)));
-      EXPECT_ERRC(verify(keys[(i + 1) % keys.size()].data(), Algorithm::kHS256, "input",
-                         bytes(mac)),
-                  Errc::kBadSignature);
+      EXPECT_ERRC(
+          verify(keys[(i + 1) % keys.size()].data(), Algorithm::kHS256, "input", bytes(mac)),
+          Errc::kBadSignature);
     }
   }
 }

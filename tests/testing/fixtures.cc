@@ -1,10 +1,10 @@
 #include "testing/fixtures.h"
 
-#include <map>
-#include <mutex>
-
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+
+#include <map>
+#include <mutex>
 
 #include "jose/key_data.h"
 
@@ -14,11 +14,15 @@ namespace {
 // Keys of one kind share a cache slot: every RS/PS algorithm uses one RSA key.
 int kind_of(Algorithm alg) {
   switch (algorithm_family(alg)) {
-    case AlgorithmFamily::kHmac: return 0;
+    case AlgorithmFamily::kHmac:
+      return 0;
     case AlgorithmFamily::kRsaPkcs1:
-    case AlgorithmFamily::kRsaPss: return 1;
-    case AlgorithmFamily::kEcdsa: return 2 + static_cast<int>(alg) - static_cast<int>(Algorithm::kES256);
-    case AlgorithmFamily::kEdDSA: return 5;
+    case AlgorithmFamily::kRsaPss:
+      return 1;
+    case AlgorithmFamily::kEcdsa:
+      return 2 + static_cast<int>(alg) - static_cast<int>(Algorithm::kES256);
+    case AlgorithmFamily::kEdDSA:
+      return 5;
   }
   return -1;
 }
@@ -30,8 +34,8 @@ struct KeyPair {
 
 KeyPair make_pair(Algorithm alg) {
   // HS512's 64-byte secret is long enough for every HS* algorithm.
-  Result<Key> priv = Key::generate(
-      algorithm_family(alg) == AlgorithmFamily::kHmac ? Algorithm::kHS512 : alg);
+  Result<Key> priv =
+      Key::generate(algorithm_family(alg) == AlgorithmFamily::kHmac ? Algorithm::kHS512 : alg);
   if (!priv) throw std::runtime_error(priv.error().message());
   if (priv->type() == KeyType::kOct) return {*priv, *priv};
   auto pub = Key::from_jwk(*priv->to_jwk(false));

@@ -2,36 +2,35 @@
 #ifndef JWTGUARD_TESTS_TESTING_FIXTURES_H_
 #define JWTGUARD_TESTS_TESTING_FIXTURES_H_
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "jwtguard/clock.h"
 #include "jwtguard/error.h"
 #include "jwtguard/keys.h"
 
 // Asserts that a Result holds a value, printing the error otherwise.
-#define ASSERT_OK(expr)                                                              \
-  do {                                                                               \
-    const auto& jwtguard_r_ = (expr);                                                \
+#define ASSERT_OK(expr)                                                                     \
+  do {                                                                                      \
+    const auto& jwtguard_r_ = (expr);                                                       \
     ASSERT_TRUE(jwtguard_r_.has_value()) << #expr << ": " << jwtguard_r_.error().message(); \
   } while (0)
 
-#define EXPECT_OK(expr)                                                              \
-  do {                                                                               \
-    const auto& jwtguard_r_ = (expr);                                                \
+#define EXPECT_OK(expr)                                                                     \
+  do {                                                                                      \
+    const auto& jwtguard_r_ = (expr);                                                       \
     EXPECT_TRUE(jwtguard_r_.has_value()) << #expr << ": " << jwtguard_r_.error().message(); \
   } while (0)
 
 // Expects a Result to hold an error with exactly this code.
-#define EXPECT_ERRC(expr, errc)                                                      \
-  do {                                                                               \
-    const auto& jwtguard_r_ = (expr);                                                \
-    ASSERT_FALSE(jwtguard_r_.has_value()) << #expr << " succeeded";                  \
-    EXPECT_EQ(::jwtguard::error_name(jwtguard_r_.error().code()),                    \
-              ::jwtguard::error_name(errc))                                          \
-        << jwtguard_r_.error().message();                                            \
+#define EXPECT_ERRC(expr, errc)                                                                 \
+  do {                                                                                          \
+    const auto& jwtguard_r_ = (expr);                                                           \
+    ASSERT_FALSE(jwtguard_r_.has_value()) << #expr << " succeeded";                             \
+    EXPECT_EQ(::jwtguard::error_name(jwtguard_r_.error().code()), ::jwtguard::error_name(errc)) \
+        << jwtguard_r_.error().message();                                                       \
   } while (0)
 
 namespace jwtguard::testing {

@@ -1,8 +1,8 @@
 #include "jwtguard/issuer.h"
 
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "jose/base64url.h"
 #include "jwtguard/verifier.h"
@@ -97,9 +97,9 @@ TEST(Issuer, KeepsAGivenSessionId) {
 
 TEST(Issuer, RefusesWhatItCannotSign) {
   EXPECT_ERRC(Issuer::create(*Key::from_secret(std::string(31, 'x'))), Errc::kWeakKey);
-  EXPECT_ERRC(Issuer::create(*Key::from_secret(std::string(32, 'x')),
-                             {.algorithm = Algorithm::kHS512}),
-              Errc::kWeakKey);
+  EXPECT_ERRC(
+      Issuer::create(*Key::from_secret(std::string(32, 'x')), {.algorithm = Algorithm::kHS512}),
+      Errc::kWeakKey);
   EXPECT_ERRC(Issuer::create(public_key_for(Algorithm::kES256)), Errc::kKeyNotPrivate);
   EXPECT_ERRC(Issuer::create(private_key_for(Algorithm::kES256), {.algorithm = Algorithm::kES384}),
               Errc::kKeyAlgMismatch);

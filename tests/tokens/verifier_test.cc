@@ -138,8 +138,7 @@ TEST_F(VerifierTest, AudienceAsStringOrArray) {
   EXPECT_ERRC(v.verify(token(R"({"exp":1800000000,"aud":[]})"), at(kExp)), Errc::kWrongAudience);
   EXPECT_ERRC(v.verify(token(R"({"exp":1800000000})"), at(kExp)), Errc::kMissingClaim);
   EXPECT_ERRC(v.verify(token(R"({"exp":1800000000,"aud":5})"), at(kExp)), Errc::kBadClaim);
-  EXPECT_ERRC(v.verify(token(R"({"exp":1800000000,"aud":["api",5]})"), at(kExp)),
-              Errc::kBadClaim);
+  EXPECT_ERRC(v.verify(token(R"({"exp":1800000000,"aud":["api",5]})"), at(kExp)), Errc::kBadClaim);
 }
 
 TEST_F(VerifierTest, TokenWithAudienceIsRefusedWhenNoneIsExpected) {
@@ -186,8 +185,7 @@ TEST_F(VerifierTest, HugeAndNegativeNumbersAreRefused) {
   EXPECT_ERRC(v.verify(token(R"({"exp":18446744073709551615})"), at(kExp)), Errc::kBadClaim);
   // Beyond any binary64 or 64-bit integer: not representable, refused as JSON.
   EXPECT_ERRC(v.verify(token(R"({"exp":1e400})"), at(kExp)), Errc::kBadJson);
-  EXPECT_ERRC(v.verify(token(R"({"exp":1800000000,"n":123456789012345678901234567890})"),
-                       at(kExp)),
+  EXPECT_ERRC(v.verify(token(R"({"exp":1800000000,"n":123456789012345678901234567890})"), at(kExp)),
               Errc::kBadJson);
 }
 
@@ -201,9 +199,9 @@ TEST_F(VerifierTest, NestedJsonBombInThePayloadIsRefused) {
 }
 
 TEST_F(VerifierTest, ReadsRegisteredClaims) {
-  const std::string t = token(
-      R"({"exp":1800000000,"nbf":1600000000,"iat":1600000000.25,"jti":"j1","sub":"alice",)"
-      R"("sid":"s1","type":"refresh","fresh":false,"custom":{"a":[1,2]}})");
+  const std::string t =
+      token(R"({"exp":1800000000,"nbf":1600000000,"iat":1600000000.25,"jti":"j1","sub":"alice",)"
+            R"("sid":"s1","type":"refresh","fresh":false,"custom":{"a":[1,2]}})");
   auto verified = verifier().verify(t, at(kExp));
   ASSERT_OK(verified);
   const Claims& c = verified->claims;
