@@ -88,10 +88,12 @@ bool decode_to(std::string_view in, std::uint8_t* out) {
   return (bad & 0x80) == 0;
 }
 
-std::optional<std::string> decode(std::string_view in) {
+std::optional<std::string> decode(std::string_view in, std::size_t padding) {
   const auto size = decoded_size(in.size());
   if (!size) return std::nullopt;
-  std::string out(*size, '\0');
+  std::string out;
+  out.reserve(*size + padding);
+  out.resize(*size);
   if (!decode_to(in, reinterpret_cast<std::uint8_t*>(out.data()))) return std::nullopt;
   return out;
 }

@@ -26,8 +26,10 @@ std::optional<std::size_t> decoded_size(std::size_t encoded_size);
 // non-zero trailing bits; `out` is then unspecified.
 bool decode_to(std::string_view in, std::uint8_t* out);
 
-// Convenience wrapper: nullopt on any of the failures of decode_to.
-std::optional<std::string> decode(std::string_view in);
+// Convenience wrapper: nullopt on any of the failures of decode_to. The
+// string's capacity exceeds its size by at least `padding` bytes (room for a
+// parser that reads past the end).
+std::optional<std::string> decode(std::string_view in, std::size_t padding = 0);
 
 }  // namespace jwtguard::base64url
 

@@ -235,6 +235,10 @@ Result<std::string> sign_asymmetric(const KeyData& key, Algorithm alg, std::stri
 }  // namespace
 
 Result<void> check_signing_key(const KeyData& key, Algorithm alg) {
+  if (std::find(key.algorithms.begin(), key.algorithms.end(), alg) == key.algorithms.end()) {
+    return fail(Errc::kKeyAlgMismatch, std::string(key_type_name(key.type)) + " key cannot sign " +
+                                           std::string(algorithm_name(alg)));
+  }
   if (!key.is_private) return fail(Errc::kKeyNotPrivate, "signing needs a private key");
   if (key.type == KeyType::kOct && key.secret.size() < algorithm_hash_size(alg)) {
     return fail(Errc::kWeakKey, std::string(algorithm_name(alg)) + " needs a secret of at least " +

@@ -1,5 +1,6 @@
 // Raw JWS signatures: sign and verify a signing input with one key and one
-// algorithm. Callers have already checked that the key allows the algorithm.
+// algorithm. verify's callers have already checked that the key allows the
+// algorithm; sign checks it itself (check_signing_key).
 #ifndef JWTGUARD_JOSE_SIGNATURE_H_
 #define JWTGUARD_JOSE_SIGNATURE_H_
 
@@ -12,8 +13,9 @@
 
 namespace jwtguard::detail {
 
-// Whether the key may sign with `alg`: kKeyNotPrivate for a public key,
-// kWeakKey for an HMAC secret shorter than the hash (RFC 7518 §3.2).
+// Whether the key may sign with `alg`: kKeyAlgMismatch when the key is bound
+// to other algorithms, kKeyNotPrivate for a public key, kWeakKey for an HMAC
+// secret shorter than the hash (RFC 7518 §3.2).
 Result<void> check_signing_key(const KeyData& key, Algorithm alg);
 
 // The JWS signature bytes (for ES*, raw R||S of the curve's size, RFC 7518

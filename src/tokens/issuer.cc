@@ -54,14 +54,9 @@ Issuer::Issuer(Key key, Algorithm alg, IssuerOptions options, std::string encode
 
 Result<Issuer> Issuer::create(Key key, IssuerOptions options) {
   const Algorithm alg = options.algorithm.value_or(key.algorithms().front());
-  if (!key.is_private()) return fail(Errc::kKeyNotPrivate, "issuing needs a private key");
-  if (!key.allows(alg)) {
-    return fail(Errc::kKeyAlgMismatch, std::string(key_type_name(key.type())) +
-                                           " key cannot sign " + std::string(algorithm_name(alg)));
-  }
   // Refused here already, not only at the first token.
-  if (auto strong = detail::check_signing_key(key.data(), alg); !strong) {
-    return tl::unexpected(strong.error());
+  if (auto usable = detail::check_signing_key(key.data(), alg); !usable) {
+    return tl::unexpected(usable.error());
   }
   if (options.access_ttl.count() <= 0 || options.refresh_ttl.count() <= 0) {
     return fail(Errc::kInvalidArgument, "token lifetimes must be positive");

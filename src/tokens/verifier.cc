@@ -30,9 +30,6 @@ Result<void> validate(const KeySet& keys, const VerifyOptions& options) {
   return {};
 }
 
-// Room for simdjson to read past the payload, so it parses in place.
-constexpr std::size_t simdjson_padding() { return simdjson::SIMDJSON_PADDING; }
-
 }  // namespace
 
 Verifier::Verifier(KeySet keys, VerifyOptions options)
@@ -49,7 +46,8 @@ Result<Verifier> Verifier::create(KeySet keys, VerifyOptions options) {
 Result<VerifiedToken> Verifier::verify(std::string_view token, Timestamp now) const {
   auto parts = detail::verify_parts(token, keys_, jws_options_);
   if (!parts) return tl::unexpected(parts.error());
-  auto payload = detail::decode_segment(parts->payload_b64, "payload", simdjson_padding());
+  // Room for simdjson to read past the payload, so that it parses in place.
+  auto payload = detail::decode_segment(parts->payload_b64, "payload", simdjson::SIMDJSON_PADDING);
   if (!payload) return tl::unexpected(payload.error());
   Result<VerifiedToken> out{VerifiedToken{std::move(parts->header), {}}};
   if (auto ok = parse_claims_into(std::move(*payload), out->claims); !ok) {

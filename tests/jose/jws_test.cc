@@ -80,7 +80,7 @@ class EveryAlgorithm : public ::testing::TestWithParam<Algorithm> {};
 
 INSTANTIATE_TEST_SUITE_P(Jws, EveryAlgorithm,
                          ::testing::ValuesIn(all_algorithms().begin(), all_algorithms().end()),
-                         [](const auto& info) { return std::string(algorithm_name(info.param)); });
+                         testing::algorithm_test_name);
 
 TEST_P(EveryAlgorithm, RoundTrips) {
   const Algorithm alg = GetParam();

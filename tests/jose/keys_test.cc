@@ -24,7 +24,7 @@ class AsymmetricAlgorithm : public ::testing::TestWithParam<Algorithm> {};
 INSTANTIATE_TEST_SUITE_P(Keys, AsymmetricAlgorithm,
                          ::testing::Values(Algorithm::kRS256, Algorithm::kPS256, Algorithm::kES256,
                                            Algorithm::kES384, Algorithm::kES512, Algorithm::kEdDSA),
-                         [](const auto& info) { return std::string(algorithm_name(info.param)); });
+                         testing::algorithm_test_name);
 
 // Signs with `signer` and verifies with `verifier`.
 void expect_pair_works(const Key& signer, const Key& verifier, Algorithm alg) {

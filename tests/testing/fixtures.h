@@ -7,6 +7,7 @@
 #include <atomic>
 #include <string>
 
+#include "jwtguard/algorithm.h"
 #include "jwtguard/clock.h"
 #include "jwtguard/error.h"
 #include "jwtguard/keys.h"
@@ -59,6 +60,11 @@ const Key& other_key_for(Algorithm alg);
 std::string self_signed_certificate_pem(const Key& key);
 // The key as PEM: SPKI when public_only, PKCS#8 otherwise.
 std::string key_pem(const Key& key, bool public_only);
+
+// Names parameterised tests by algorithm: "Suite/Test/HS256".
+inline std::string algorithm_test_name(const ::testing::TestParamInfo<Algorithm>& info) {
+  return std::string(algorithm_name(info.param));
+}
 
 // Returns `text` with the bit `bit` (0 = most significant bit of byte 0) flipped.
 std::string flip_bit(std::string text, std::size_t bit);

@@ -21,7 +21,7 @@ class IssuerTest : public ::testing::TestWithParam<Algorithm> {};
 
 INSTANTIATE_TEST_SUITE_P(Issuer, IssuerTest,
                          ::testing::ValuesIn(all_algorithms().begin(), all_algorithms().end()),
-                         [](const auto& info) { return std::string(algorithm_name(info.param)); });
+                         testing::algorithm_test_name);
 
 TEST_P(IssuerTest, IssuesTokensTheVerifierAccepts) {
   const Algorithm alg = GetParam();
