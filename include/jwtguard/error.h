@@ -49,6 +49,16 @@ enum class Errc {
   kWrongAudience,   // "aud" names none of the expected audiences (or any, when none is expected)
   kMissingClaim,    // a required claim is absent; the detail names it
   kBadClaim,        // a claim has the wrong JSON type or an impossible value; the detail names it
+  // The guard's requirements (Flask-JWT-Extended's jwt_required()).
+  kMissingToken,            // no token where one is required
+  kRefreshTokenNotAllowed,  // a refresh token where an access token is required
+  kAccessTokenNotAllowed,   // an access token where a refresh token is required
+  kFreshTokenRequired,      // a non-fresh access token where a fresh one is required
+  kRevoked,                 // revoked by jti, session, user cutoff or the application's check
+  // Stores.
+  kNotFound,       // the record asked for does not exist
+  kAlreadyExists,  // creating a record whose key is taken (a user name)
+  kStore,          // the store failed (I/O, corrupt file, lost connection); the detail says how
   // Anything else.
   kInvalidArgument,  // the caller passed something unusable; the detail says what
   kCrypto,           // OpenSSL failed where it should not (out of memory, broken provider)

@@ -22,8 +22,10 @@ struct VerifyOptions {
 };
 
 struct VerifiedToken {
-  std::shared_ptr<const JoseHeader> header;
+  std::shared_ptr<const JoseHeader> header;  // null only for "no token" (Guard, optional)
   Claims claims;
+
+  bool empty() const { return header == nullptr; }
 };
 
 class Verifier {

@@ -66,6 +66,22 @@ ErrorText text(Errc code) {
       return {"missing_claim", "Token is missing a required claim"};
     case Errc::kBadClaim:
       return {"bad_claim", "Invalid claim"};
+    case Errc::kMissingToken:
+      return {"missing_token", "Missing token"};
+    case Errc::kRefreshTokenNotAllowed:
+      return {"refresh_token_not_allowed", "Only non-refresh tokens are allowed"};
+    case Errc::kAccessTokenNotAllowed:
+      return {"access_token_not_allowed", "Only refresh tokens are allowed"};
+    case Errc::kFreshTokenRequired:
+      return {"fresh_token_required", "Fresh token required"};
+    case Errc::kRevoked:
+      return {"revoked", "Token has been revoked"};
+    case Errc::kNotFound:
+      return {"not_found", "Not found"};
+    case Errc::kAlreadyExists:
+      return {"already_exists", "Already exists"};
+    case Errc::kStore:
+      return {"store_error", "Store failure"};
     case Errc::kInvalidArgument:
       return {"invalid_argument", "Invalid argument"};
     case Errc::kCrypto:

@@ -1,0 +1,184 @@
+// The Guard: issues tokens, checks them, and revokes them.
+//
+// It does what Flask-JWT-Extended's create_access_token(), jwt_required()
+// and token_in_blocklist_loader do together, against a Store that keeps
+// revocations durable (jwtguard/store.h).
+//
+// Checks never touch the store: the Guard keeps an in-memory index of every
+// live revocation, loaded when it is created and kept current by a
+// background thread that follows the store's change feed (so revocations
+// made by another process sharing the store arrive within
+// GuardOptions::feed_wait). A revocation made through this Guard is in its
+// index before the call returns, and only after the store made it durable.
+// Expired revocations leave the index and the store in the background.
+#ifndef JWTGUARD_GUARD_H_
+#define JWTGUARD_GUARD_H_
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "jwtguard/clock.h"
+#include "jwtguard/error.h"
+#include "jwtguard/issuer.h"
+#include "jwtguard/keys.h"
+#include "jwtguard/revocation.h"
+#include "jwtguard/store.h"
+#include "jwtguard/verifier.h"
+
+namespace jwtguard {
+
+// The token_in_blocklist_loader equivalent: return true to refuse the token
+// as revoked. Called after every built-in check passed, from the checking
+// thread, so it must be thread-safe. It must not throw.
+using BlocklistCallback = std::function<bool(const JoseHeader& header, const Claims& claims)>;
+
+struct GuardOptions {
+  IssuerOptions issuer;  // lifetimes, iss, aud of the tokens the Guard issues
+  VerifyOptions verify;  // algorithms, leeway, expected iss/aud
+  // Refresh returns a new refresh token and retires the presented one;
+  // presenting a retired one revokes its whole session.
+  bool rotate_refresh_tokens = true;
+  BlocklistCallback blocklist_callback;
+  // How long the feed follower waits on the store per round; also the
+  // longest a change made by another process takes to reach this Guard.
+  std::chrono::milliseconds feed_wait{200};
+  // How often expired revocations are dropped from the index and the store.
+  std::chrono::seconds purge_interval{60};
+  // Unrevoke changes stay in the store's feed this long, so that a follower
+  // that fell behind by less still sees them (more than that: it reloads).
+  std::chrono::seconds feed_retention{3600};
+  // Start the feed follower and purge threads. Off only in tests that drive
+  // sync() and purge() themselves.
+  bool background = true;
+};
+
+enum class TokenRequirement { kAccess, kRefresh, kAny };
+
+// jwt_required()'s arguments.
+struct Requirements {
+  TokenRequirement type = TokenRequirement::kAccess;  // kAny: verify_type=False
+  bool fresh = false;                  // the access token must carry fresh: true
+  bool optional = false;               // no token is fine: require() returns an empty token
+  bool skip_revocation_check = false;  // signature, time and type only
+};
+
+// Who asked for a revocation and why, for the record.
+struct RevokeContext {
+  std::string revoked_by;
+  std::string reason;
+};
+
+// What a client looked like when it logged in or refreshed (for the sessions
+// list). Both optional.
+struct ClientInfo {
+  std::string address;
+  std::string user_agent;
+};
+
+// The result of a refresh: a new access token (never fresh), and a new
+// refresh token when rotation is on (otherwise the presented one stays valid
+// and `refresh` is empty).
+struct Refreshed {
+  IssuedToken access;
+  std::optional<IssuedToken> refresh;
+};
+
+struct GuardStats {
+  std::size_t revoked_tokens = 0;    // jti entries in the index
+  std::size_t revoked_sessions = 0;  // sid entries
+  std::size_t user_cutoffs = 0;
+  std::size_t index_bytes = 0;  // heap memory the index holds
+  std::uint64_t feed_seq = 0;   // the last change applied
+  // Failed rounds of the background feed follower and purge (the store was
+  // unreachable); they are retried.
+  std::uint64_t feed_errors = 0;
+};
+
+class Guard {
+ public:
+  // Opens a Guard over `store`, loading every live revocation into the
+  // index. `verify_keys` are the keys tokens may be signed with; empty means
+  // the signing key alone. `clock` must outlive
+  // the Guard. Errors: those of Issuer::create and Verifier::create, and
+  // kStore when the snapshot cannot be read.
+  static Result<std::unique_ptr<Guard>> open(Key signing_key, KeySet verify_keys,
+                                             std::unique_ptr<Store> store, GuardOptions options,
+                                             const Clock& clock);
+
+  // Stops the background threads; waits for none of the store's clients.
+  ~Guard();
+
+  // --- Issuing -------------------------------------------------------------
+
+  // A login: a fresh access token and a refresh token of a new session,
+  // recorded in the store. The tokens' iat is never before the user's
+  // cutoff, so a login right after "log out everywhere" works.
+  Result<TokenPair> login(std::string_view subject, std::string_view extra_claims_json = {},
+                          const ClientInfo& client = {});
+
+  // One token, as Issuer::issue (no session is recorded; a refresh token
+  // issued this way cannot be rotated unless its session exists).
+  Result<IssuedToken> issue(const TokenRequest& request);
+
+  // Checks `refresh_token` (a refresh token, not revoked) and returns new
+  // tokens of the same session. With rotation on, presenting a retired
+  // refresh token revokes the session and fails with kRevoked, as does a
+  // session the store does not know.
+  Result<Refreshed> refresh(std::string_view refresh_token);
+
+  // --- Checking ------------------------------------------------------------
+
+  // Verifies the token (signature, then exp/nbf/iat/iss/aud), then its type
+  // (kRefreshTokenNotAllowed, kAccessTokenNotAllowed; a missing "type" claim
+  // is kMissingClaim unless any type is accepted), then freshness
+  // (kFreshTokenRequired), then revocation (kRevoked, detail "token",
+  // "session", "user" or "callback"). An empty token is kMissingToken, or an
+  // empty VerifiedToken (null header) when requirements.optional is set.
+  // Thread-safe, no I/O, no lock held by a writer for longer than one
+  // hash-table insert.
+  Result<VerifiedToken> require(std::string_view token, const Requirements& requirements = {}) const;
+
+  // Whether these claims are revoked by jti, sid or user cutoff (not the
+  // callback). The detail names the rule, as in require().
+  Result<void> check_revocation(const Claims& claims) const;
+
+  // --- Revoking (each durable before it returns; each idempotent) ----------
+
+  // The token's own jti, kept until the token expires.
+  Result<void> revoke_token(const Claims& claims, const RevokeContext& context = {});
+  // A jti whose token is not at hand: kept as long as any token could live.
+  Result<void> revoke_jti(std::string_view jti, const RevokeContext& context = {});
+  // Every token of the session, including those refreshed from it later.
+  Result<void> revoke_session(std::string_view sid, const RevokeContext& context = {});
+  // Log out everywhere: every token of the user issued until now.
+  Result<void> revoke_user(std::string_view user, const RevokeContext& context = {});
+  // Removes a revocation (admin use); true when there was one.
+  Result<bool> unrevoke(RevocationKind kind, std::string_view key);
+
+  // --- Maintenance -----------------------------------------------------------
+
+  // Applies every change the store's feed holds now (the follower thread
+  // does this continuously).
+  Result<void> sync();
+  // Drops expired entries from the index and the store.
+  Result<void> purge();
+
+  GuardStats stats() const;
+  Store& store();
+  const Issuer& issuer() const;
+  const Verifier& verifier() const;
+
+ private:
+  class Impl;
+  explicit Guard(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jwtguard
+
+#endif  // JWTGUARD_GUARD_H_

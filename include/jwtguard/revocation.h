@@ -1,0 +1,133 @@
+// The records a store keeps: revocations, sessions and users.
+//
+// These are plain values. Times are Timestamps (microseconds since the Unix
+// epoch); strings are UTF-8 and may be empty where the comment says so.
+#ifndef JWTGUARD_REVOCATION_H_
+#define JWTGUARD_REVOCATION_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jwtguard/claims.h"
+#include "jwtguard/clock.h"
+
+namespace jwtguard {
+
+// What a revocation blocks (SPEC §2, rules 1 to 3).
+enum class RevocationKind {
+  kToken,    // one token, by its "jti"
+  kSession,  // every token whose "sid" is the key: access, refresh, and all refreshed since
+  kUser,     // every token of the user "sub" == key whose "iat" is before `cutoff`
+};
+std::string_view revocation_kind_name(RevocationKind kind);  // "token", "session", "user"
+std::optional<RevocationKind> parse_revocation_kind(std::string_view name);
+
+struct Revocation {
+  RevocationKind kind = RevocationKind::kToken;
+  std::string key;  // the jti, sid or user name; never empty
+
+  // kUser only: tokens issued (iat) strictly before this instant are refused.
+  // Revoking a user again keeps the later of the two cutoffs.
+  Timestamp cutoff{};
+
+  // The revocation may be forgotten once this has passed: no token it blocks
+  // can still be valid then (the token's exp, or the longest lifetime a token
+  // issued before the revocation can have, plus the verifier's leeway).
+  // Revoking again keeps the later of the two expiries.
+  Timestamp expires_at{};
+
+  // Metadata, for listing and audit. All optional (empty when unknown).
+  Timestamp revoked_at{};
+  std::optional<TokenType> token_type;  // kToken: the type of the revoked token
+  std::string user;                     // the token's or session's "sub"
+  std::string session;                  // kToken: the token's "sid"
+  std::string revoked_by;               // who asked: a user name, "cli", "reuse-detection"...
+  std::string reason;
+
+  friend bool operator==(const Revocation&, const Revocation&) = default;
+};
+
+// Which revocations list_revocations returns. Empty fields match everything.
+struct RevocationFilter {
+  std::optional<RevocationKind> kind;
+  std::string user;
+  std::optional<TokenType> token_type;
+  // Paging: at most `limit` entries (1..1000), after the position `cursor`
+  // that the previous page returned (empty for the first page).
+  std::size_t limit = 100;
+  std::string cursor;
+};
+
+struct RevocationPage {
+  std::vector<Revocation> entries;  // newest revocation first
+  std::string next_cursor;          // empty on the last page
+};
+
+// A login session: the access and refresh tokens sharing one "sid", and every
+// pair refreshed from them.
+struct Session {
+  std::string sid;
+  std::string user;
+  Timestamp created_at{};
+  Timestamp refreshed_at{};  // the last rotation; created_at before the first
+  Timestamp expires_at{};    // the current refresh token's exp
+  std::string client_address;
+  std::string user_agent;
+  std::string refresh_jti;  // the one refresh token that may be presented next
+  std::optional<Timestamp> revoked_at;
+
+  friend bool operator==(const Session&, const Session&) = default;
+};
+
+// The outcome of presenting a refresh token for rotation.
+enum class Rotation {
+  kRotated,       // it was the session's current refresh token; now retired
+  kReused,        // it was retired earlier: the session is being replayed
+  kRevoked,       // the session was revoked before
+  kUnknown,       // no such session (never recorded, or purged after it expired)
+};
+
+// A user of the HTTP service. The library never sees passwords, only the
+// Argon2id hash string the service stores.
+struct User {
+  std::string name;
+  std::string password_hash;
+  bool admin = false;
+  Timestamp created_at{};
+
+  friend bool operator==(const User&, const User&) = default;
+};
+
+// The change feed: every revoke and un-revoke, in commit order, numbered by a
+// sequence that only grows. A follower that has applied everything up to
+// `seq` asks for what came after it.
+struct Change {
+  enum class Op { kRevoke, kUnrevoke };
+  std::uint64_t seq = 0;
+  Op op = Op::kRevoke;
+  RevocationKind kind = RevocationKind::kToken;
+  std::string key;
+  Timestamp cutoff{};      // kRevoke of kUser
+  Timestamp expires_at{};  // kRevoke
+};
+
+struct ChangeBatch {
+  std::vector<Change> changes;  // in seq order
+  std::uint64_t last_seq = 0;   // the position to ask from next time
+  // The store no longer holds every change after the position asked from
+  // (they were purged): the follower must reload a snapshot.
+  bool gap = false;
+};
+
+// Every live revocation, and the feed position they are current to.
+struct Snapshot {
+  std::vector<Change> entries;  // op == kRevoke, seq unset
+  std::uint64_t seq = 0;
+};
+
+}  // namespace jwtguard
+
+#endif  // JWTGUARD_REVOCATION_H_

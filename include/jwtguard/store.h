@@ -1,0 +1,138 @@
+// Where revocations, sessions and users live.
+//
+// One interface, several backends: "memory:" (tests, throwaway runs) and
+// "sqlite:PATH" (the embedded default). Every backend passes the same
+// contract test suite (tests/stores/).
+//
+// Contract common to every backend:
+//  * Every method is thread-safe.
+//  * A write returns only once it is durable in the backend (for SQLite: the
+//    transaction is committed with synchronous=FULL). An error means the
+//    write may or may not have happened; repeating it is always safe, as
+//    every write is idempotent.
+//  * Failures of the backend itself are Errc::kStore, with a detail that
+//    never contains a password hash.
+//  * No method throws.
+#ifndef JWTGUARD_STORE_H_
+#define JWTGUARD_STORE_H_
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jwtguard/error.h"
+#include "jwtguard/revocation.h"
+
+namespace jwtguard {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // --- Revocations --------------------------------------------------------
+
+  // Adds the revocation, or merges it into the one with the same kind and
+  // key: the later cutoff and the later expiry win, the first revoked_at and
+  // metadata stay. Either way a Change is appended to the feed. Returns the
+  // Change's seq. kInvalidArgument for an empty key.
+  virtual Result<std::uint64_t> revoke(const Revocation& revocation) = 0;
+
+  // Removes the revocation; true if there was one. Appends a kUnrevoke
+  // Change either way (another instance may still hold the entry), dated
+  // `now` for the feed's retention.
+  virtual Result<bool> unrevoke(RevocationKind kind, std::string_view key, Timestamp now) = 0;
+
+  virtual Result<std::optional<Revocation>> find_revocation(RevocationKind kind,
+                                                            std::string_view key) = 0;
+
+  // kInvalidArgument for a limit outside 1..1000 or a cursor this store did
+  // not hand out.
+  virtual Result<RevocationPage> list_revocations(const RevocationFilter& filter) = 0;
+
+  // Every revocation with expires_at > now, and the feed position after them.
+  virtual Result<Snapshot> snapshot(Timestamp now) = 0;
+
+  // The changes committed after `after`, oldest first, at most `limit`. When
+  // there are none, waits up to `max_wait` for one (a backend may return
+  // earlier with none). Sets ChangeBatch::gap when changes after `after`
+  // were purged from the feed.
+  virtual Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
+                                            std::chrono::milliseconds max_wait) = 0;
+
+  // Deletes revocations and sessions that expired at or before `now`, and
+  // feed entries dated (revoked_at, or the unrevoke's `now`) at or before
+  // now - feed_retention. Returns how many revocations it deleted.
+  virtual Result<std::size_t> purge(Timestamp now, std::chrono::seconds feed_retention) = 0;
+
+  // --- Sessions -----------------------------------------------------------
+
+  // kAlreadyExists when the sid is taken.
+  virtual Result<void> create_session(const Session& session) = 0;
+
+  virtual Result<std::optional<Session>> find_session(std::string_view sid) = 0;
+
+  // The user's sessions that are neither revoked nor expired at `now`, newest
+  // first.
+  virtual Result<std::vector<Session>> list_sessions(std::string_view user, Timestamp now) = 0;
+
+  // Atomically: if `presented_jti` is the session's current refresh token,
+  // makes `next_jti` current, sets refreshed_at = now and expires_at =
+  // next_expires_at, and returns kRotated. Otherwise changes nothing and
+  // says why (kReused, kRevoked, kUnknown). Two callers presenting the same
+  // token concurrently: exactly one gets kRotated.
+  virtual Result<Rotation> rotate_refresh(std::string_view sid, std::string_view presented_jti,
+                                          std::string_view next_jti, Timestamp now,
+                                          Timestamp next_expires_at) = 0;
+
+  // Marks the session revoked (revoked_at) and records a kSession
+  // revocation, in one transaction. Idempotent; works for an unknown sid too
+  // (a token may carry a sid the store never saw).
+  virtual Result<std::uint64_t> revoke_session(const Revocation& revocation) = 0;
+
+  // --- Users --------------------------------------------------------------
+
+  // kAlreadyExists when the name is taken; kInvalidArgument for an empty name.
+  virtual Result<void> create_user(const User& user) = 0;
+  virtual Result<std::optional<User>> find_user(std::string_view name) = 0;
+  // kNotFound for an unknown user.
+  virtual Result<void> set_admin(std::string_view name, bool admin) = 0;
+  virtual Result<std::vector<User>> list_users() = 0;
+
+  // --- Health -------------------------------------------------------------
+
+  // Whether the backend answers (a cheap query). For readiness probes.
+  virtual Result<void> ping() = 0;
+};
+
+// A store that lives in this process and dies with it.
+std::unique_ptr<Store> open_memory_store();
+
+struct SqliteOptions {
+  // How long a writer waits for another process's lock before failing.
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+// Opens (creating it and its parent directory when missing) the SQLite
+// database at `path`, in WAL mode with synchronous=FULL, and migrates its
+// schema to the current version. Writes from concurrent callers share one
+// transaction (group commit). Other processes may use the same file; they
+// see each other's revocations through the feed. kStore when the file cannot
+// be opened or holds a schema newer than this build knows.
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
+                                                 const SqliteOptions& options = {});
+
+// "memory:" or "sqlite:PATH". kInvalidArgument for any other URL.
+Result<std::unique_ptr<Store>> open_store(std::string_view url);
+
+// The SQLite schema version this build writes.
+inline constexpr int kSqliteSchemaVersion = 1;
+
+}  // namespace jwtguard
+
+#endif  // JWTGUARD_STORE_H_

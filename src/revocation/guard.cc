@@ -1,0 +1,425 @@
+#include "jwtguard/guard.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "revocation/index.h"
+#include "stores/common.h"
+#include "util/try.h"
+
+namespace jwtguard {
+namespace {
+
+constexpr std::size_t kFeedBatch = 4096;
+
+// A cutoff one millisecond past `now`, on a millisecond boundary: every
+// token issued up to and including this millisecond has an iat before it
+// (iat carries milliseconds, rounded down), and a token issued at the
+// cutoff or later (Guard bumps iat up to it) is not refused.
+Timestamp cutoff_after(Timestamp now) {
+  return std::chrono::floor<std::chrono::milliseconds>(now) + std::chrono::milliseconds(1);
+}
+
+Result<void> check_type(const Claims& claims, const Requirements& req) {
+  if (req.type == TokenRequirement::kAny) return {};
+  if (!claims.has("type")) return fail(Errc::kMissingClaim, "type");
+  const auto type = parse_token_type(claims.type);
+  if (!type) return fail(Errc::kBadClaim, "type");
+  if (req.type == TokenRequirement::kAccess && *type != TokenType::kAccess) {
+    return fail(Errc::kRefreshTokenNotAllowed);
+  }
+  if (req.type == TokenRequirement::kRefresh && *type != TokenType::kRefresh) {
+    return fail(Errc::kAccessTokenNotAllowed);
+  }
+  return {};
+}
+
+}  // namespace
+
+class Guard::Impl {
+ public:
+  Impl(Issuer issuer, Verifier verifier, std::unique_ptr<Store> store, GuardOptions options,
+       const Clock& clock)
+      : issuer_(std::move(issuer)),
+        verifier_(std::move(verifier)),
+        store_(std::move(store)),
+        options_(std::move(options)),
+        clock_(clock),
+        // The longest any token the Guard issues can live, plus the leeway
+        // a verifier grants past exp: how long a revocation must be kept.
+        retention_(std::max(options_.issuer.access_ttl, options_.issuer.refresh_ttl) +
+                   options_.verify.claims.leeway) {}
+
+  ~Impl() { stop(); }
+
+  Result<void> load() {
+    auto snapshot = store_->snapshot(clock_.now());
+    if (!snapshot) return tl::unexpected(snapshot.error());
+    std::lock_guard lock(sync_mu_);
+    index_.mutable_tokens().reserve(snapshot->entries.size());
+    for (const Change& entry : snapshot->entries) index_.apply(entry);
+    feed_seq_.store(snapshot->seq);
+    return {};
+  }
+
+  void start() {
+    if (!options_.background) return;
+    follower_ = std::thread([this] { follow_loop(); });
+    purger_ = std::thread([this] { purge_loop(); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(stop_mu_);
+      stopping_ = true;
+    }
+    stop_cv_.notify_all();
+    if (follower_.joinable()) follower_.join();
+    if (purger_.joinable()) purger_.join();
+  }
+
+  // --- Issuing ---------------------------------------------------------------
+
+  // Now, or the user's cutoff when that is later (it is at most a
+  // millisecond ahead): a token issued right after "log out everywhere"
+  // must not look older than the cutoff.
+  Timestamp issue_time(std::string_view subject) const {
+    const Timestamp now = clock_.now();
+    const auto cutoff = index_.user_cutoff(subject);
+    return cutoff && *cutoff > now ? *cutoff : now;
+  }
+
+  Result<TokenPair> login(std::string_view subject, std::string_view extra,
+                          const ClientInfo& client) {
+    const Timestamp now = issue_time(subject);
+    auto pair = issuer_.issue_pair(subject, extra, now);
+    if (!pair) return pair;
+    Session session{.sid = pair->refresh.sid,
+                    .user = std::string(subject),
+                    .created_at = now,
+                    .refreshed_at = now,
+                    .expires_at = pair->refresh.expires_at,
+                    .client_address = client.address,
+                    .user_agent = client.user_agent,
+                    .refresh_jti = pair->refresh.jti,
+                    .revoked_at = std::nullopt};
+    JWTGUARD_TRY(store_->create_session(session));
+    return pair;
+  }
+
+  Result<IssuedToken> issue(const TokenRequest& request) {
+    if (request.ttl && *request.ttl > retention_ - options_.verify.claims.leeway) {
+      return fail(Errc::kInvalidArgument, "ttl longer than the longest configured lifetime");
+    }
+    return issuer_.issue(request, issue_time(request.subject));
+  }
+
+  Result<Refreshed> refresh(std::string_view token) {
+    auto verified = require(token, {.type = TokenRequirement::kRefresh});
+    if (!verified) return tl::unexpected(verified.error());
+    const Claims& claims = verified->claims;
+    TokenRequest request;
+    request.subject = claims.sub;
+    request.session_id = claims.sid;
+    const Timestamp now = issue_time(claims.sub);
+    if (!options_.rotate_refresh_tokens) {
+      auto access = issuer_.issue(request, now);
+      if (!access) return tl::unexpected(access.error());
+      return Refreshed{std::move(*access), std::nullopt};
+    }
+    if (claims.sid.empty()) return fail(Errc::kMissingClaim, "sid");
+    auto pair = issue_both(request, now);
+    if (!pair) return tl::unexpected(pair.error());
+    auto rotation = store_->rotate_refresh(claims.sid, claims.jti, pair->refresh.jti, now,
+                                           pair->refresh.expires_at);
+    if (!rotation) return tl::unexpected(rotation.error());
+    switch (*rotation) {
+      case Rotation::kRotated:
+        break;
+      case Rotation::kReused:
+        // Someone presented a refresh token that was already exchanged: one
+        // of the two holders is not the user. Kill the whole session.
+        JWTGUARD_TRY(revoke_session(claims.sid, {.revoked_by = "reuse-detection",
+                                                 .reason = "refresh token presented twice"},
+                                    claims.sub));
+        return fail(Errc::kRevoked, "refresh token reused; session revoked");
+      case Rotation::kRevoked:
+        return fail(Errc::kRevoked, "session");
+      case Rotation::kUnknown:
+        return fail(Errc::kRevoked, "unknown session");
+    }
+    return Refreshed{std::move(pair->access), std::move(pair->refresh)};
+  }
+
+  // --- Checking --------------------------------------------------------------
+
+  Result<VerifiedToken> require(std::string_view token, const Requirements& req) const {
+    if (token.empty()) {
+      if (req.optional) return VerifiedToken{};
+      return fail(Errc::kMissingToken);
+    }
+    auto verified = verifier_.verify(token, clock_.now());
+    if (!verified) return verified;
+    const Claims& claims = verified->claims;
+    JWTGUARD_TRY(check_type(claims, req));
+    if (req.fresh && (claims.type != "access" || claims.fresh != true)) {
+      return fail(Errc::kFreshTokenRequired);
+    }
+    if (req.skip_revocation_check) return verified;
+    JWTGUARD_TRY(check_revocation(claims));
+    if (options_.blocklist_callback && options_.blocklist_callback(*verified->header, claims)) {
+      return fail(Errc::kRevoked, "callback");
+    }
+    return verified;
+  }
+
+  Result<void> check_revocation(const Claims& claims) const {
+    const std::string_view rule = index_.revoked_by(claims.jti, claims.sid, claims.sub, claims.iat);
+    if (!rule.empty()) return fail(Errc::kRevoked, std::string(rule));
+    return {};
+  }
+
+  // --- Revoking --------------------------------------------------------------
+
+  Result<void> revoke_token(const Claims& claims, const RevokeContext& context) {
+    if (claims.jti.empty()) return fail(Errc::kMissingClaim, "jti");
+    const Timestamp now = clock_.now();
+    Revocation r = base(RevocationKind::kToken, claims.jti, context, now);
+    // Needed only until the token itself expires.
+    if (claims.exp) r.expires_at = std::min(r.expires_at, *claims.exp + leeway());
+    r.token_type = parse_token_type(claims.type);
+    r.user = claims.sub;
+    r.session = claims.sid;
+    return record(r, false);
+  }
+
+  Result<void> revoke_jti(std::string_view jti, const RevokeContext& context) {
+    return record(base(RevocationKind::kToken, jti, context, clock_.now()), false);
+  }
+
+  Result<void> revoke_session(std::string_view sid, const RevokeContext& context,
+                              std::string_view user = {}) {
+    Revocation r = base(RevocationKind::kSession, sid, context, clock_.now());
+    r.user = std::string(user);
+    if (r.user.empty() && !sid.empty()) {
+      auto session = store_->find_session(sid);
+      if (session && *session) r.user = (*session)->user;
+    }
+    return record(r, true);
+  }
+
+  Result<void> revoke_user(std::string_view user, const RevokeContext& context) {
+    const Timestamp now = clock_.now();
+    Revocation r = base(RevocationKind::kUser, user, context, now);
+    r.cutoff = cutoff_after(now);
+    r.expires_at = r.cutoff + retention_;
+    r.user = std::string(user);
+    return record(r, false);
+  }
+
+  Result<bool> unrevoke(RevocationKind kind, std::string_view key) {
+    auto erased = store_->unrevoke(kind, key, clock_.now());
+    if (!erased) return erased;
+    index_.apply(stores::unrevoke_change(kind, key, 0));
+    return erased;
+  }
+
+  // --- Feed and purge ----------------------------------------------------------
+
+  // Fetches one batch of changes after the position the index is at and
+  // applies it. Returns whether more may be waiting.
+  Result<bool> follow_once(std::chrono::milliseconds wait) {
+    const std::uint64_t from = feed_seq_.load();
+    auto batch = store_->changes_since(from, kFeedBatch, wait);
+    if (!batch) return tl::unexpected(batch.error());
+    std::lock_guard lock(sync_mu_);
+    if (feed_seq_.load() != from) return true;  // another caller moved on; fetch again
+    if (batch->gap) {
+      // Changes were purged before we saw them. Reloading adds every live
+      // revocation; an un-revoke among the lost changes stays unapplied here
+      // until the entry expires (the safe direction).
+      auto snapshot = store_->snapshot(clock_.now());
+      if (!snapshot) return tl::unexpected(snapshot.error());
+      for (const Change& entry : snapshot->entries) index_.apply(entry);
+      feed_seq_.store(snapshot->seq);
+      return true;
+    }
+    for (const Change& change : batch->changes) index_.apply(change);
+    feed_seq_.store(batch->last_seq);
+    return batch->changes.size() == kFeedBatch;
+  }
+
+  Result<void> sync() {
+    for (;;) {
+      auto more = follow_once(std::chrono::milliseconds(0));
+      if (!more) return tl::unexpected(more.error());
+      if (!*more) return {};
+    }
+  }
+
+  Result<void> purge() {
+    const Timestamp now = clock_.now();
+    index_.evict(now);
+    auto purged = store_->purge(now, options_.feed_retention);
+    if (!purged) return tl::unexpected(purged.error());
+    return {};
+  }
+
+  GuardStats stats() const {
+    return GuardStats{.revoked_tokens = index_.tokens().size(),
+                      .revoked_sessions = index_.sessions().size(),
+                      .user_cutoffs = index_.users().size(),
+                      .index_bytes = index_.tokens().bytes() + index_.sessions().bytes(),
+                      .feed_seq = feed_seq_.load(),
+                      .feed_errors = feed_errors_.load()};
+  }
+
+  Store& store() { return *store_; }
+  const Issuer& issuer() const { return issuer_; }
+  const Verifier& verifier() const { return verifier_; }
+
+ private:
+  std::chrono::seconds leeway() const { return options_.verify.claims.leeway; }
+
+  // A revocation with its metadata, kept as long as any token issued before
+  // `now` can be valid.
+  Revocation base(RevocationKind kind, std::string_view key, const RevokeContext& context,
+                  Timestamp now) const {
+    Revocation r;
+    r.kind = kind;
+    r.key = std::string(key);
+    r.revoked_at = now;
+    r.expires_at = now + retention_;
+    r.revoked_by = context.revoked_by;
+    r.reason = context.reason;
+    return r;
+  }
+
+  // Durable first, then visible in this process's index.
+  Result<void> record(const Revocation& r, bool session) {
+    auto seq = session ? store_->revoke_session(r) : store_->revoke(r);
+    if (!seq) return tl::unexpected(seq.error());
+    index_.apply(stores::revoke_change(r, *seq));
+    return {};
+  }
+
+  Result<TokenPair> issue_both(TokenRequest request, Timestamp now) const {
+    request.type = TokenType::kAccess;
+    auto access = issuer_.issue(request, now);
+    if (!access) return tl::unexpected(access.error());
+    request.type = TokenType::kRefresh;
+    auto refresh = issuer_.issue(request, now);
+    if (!refresh) return tl::unexpected(refresh.error());
+    return TokenPair{std::move(*access), std::move(*refresh)};
+  }
+
+  void follow_loop() {
+    while (!stopped()) {
+      auto more = follow_once(options_.feed_wait);
+      if (!more) {
+        ++feed_errors_;
+        wait_for(options_.feed_wait);  // the store is down: do not spin
+      }
+    }
+  }
+
+  void purge_loop() {
+    while (!wait_for(options_.purge_interval)) {
+      if (!purge()) ++feed_errors_;
+    }
+  }
+
+  bool stopped() {
+    std::lock_guard lock(stop_mu_);
+    return stopping_;
+  }
+
+  // Sleeps up to `d`; true when the Guard is stopping.
+  template <typename Duration>
+  bool wait_for(Duration d) {
+    std::unique_lock lock(stop_mu_);
+    return stop_cv_.wait_for(lock, d, [&] { return stopping_; });
+  }
+
+  Issuer issuer_;
+  Verifier verifier_;
+  std::unique_ptr<Store> store_;
+  GuardOptions options_;
+  const Clock& clock_;
+  const std::chrono::seconds retention_;
+
+  revocation::Index index_;
+  std::mutex sync_mu_;  // one feed batch applied at a time
+  std::atomic<std::uint64_t> feed_seq_{0};
+  std::atomic<std::uint64_t> feed_errors_{0};
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread follower_;
+  std::thread purger_;
+};
+
+Result<std::unique_ptr<Guard>> Guard::open(Key signing_key, KeySet verify_keys,
+                                           std::unique_ptr<Store> store, GuardOptions options,
+                                           const Clock& clock) {
+  if (!store) return fail(Errc::kInvalidArgument, "no store");
+  auto issuer = Issuer::create(signing_key, options.issuer);
+  if (!issuer) return tl::unexpected(issuer.error());
+  if (verify_keys.empty()) verify_keys = KeySet(signing_key);
+  auto verifier = Verifier::create(std::move(verify_keys), options.verify);
+  if (!verifier) return tl::unexpected(verifier.error());
+  auto impl = std::make_unique<Impl>(std::move(*issuer), std::move(*verifier), std::move(store),
+                                     std::move(options), clock);
+  JWTGUARD_TRY(impl->load());
+  impl->start();
+  return std::unique_ptr<Guard>(new Guard(std::move(impl)));
+}
+
+Guard::Guard(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Guard::~Guard() = default;
+
+Result<TokenPair> Guard::login(std::string_view subject, std::string_view extra_claims_json,
+                               const ClientInfo& client) {
+  return impl_->login(subject, extra_claims_json, client);
+}
+Result<IssuedToken> Guard::issue(const TokenRequest& request) { return impl_->issue(request); }
+Result<Refreshed> Guard::refresh(std::string_view refresh_token) {
+  return impl_->refresh(refresh_token);
+}
+Result<VerifiedToken> Guard::require(std::string_view token,
+                                     const Requirements& requirements) const {
+  return impl_->require(token, requirements);
+}
+Result<void> Guard::check_revocation(const Claims& claims) const {
+  return impl_->check_revocation(claims);
+}
+Result<void> Guard::revoke_token(const Claims& claims, const RevokeContext& context) {
+  return impl_->revoke_token(claims, context);
+}
+Result<void> Guard::revoke_jti(std::string_view jti, const RevokeContext& context) {
+  if (jti.empty()) return fail(Errc::kInvalidArgument, "empty jti");
+  return impl_->revoke_jti(jti, context);
+}
+Result<void> Guard::revoke_session(std::string_view sid, const RevokeContext& context) {
+  if (sid.empty()) return fail(Errc::kInvalidArgument, "empty session id");
+  return impl_->revoke_session(sid, context);
+}
+Result<void> Guard::revoke_user(std::string_view user, const RevokeContext& context) {
+  if (user.empty()) return fail(Errc::kInvalidArgument, "empty user");
+  return impl_->revoke_user(user, context);
+}
+Result<bool> Guard::unrevoke(RevocationKind kind, std::string_view key) {
+  return impl_->unrevoke(kind, key);
+}
+Result<void> Guard::sync() { return impl_->sync(); }
+Result<void> Guard::purge() { return impl_->purge(); }
+GuardStats Guard::stats() const { return impl_->stats(); }
+Store& Guard::store() { return impl_->store(); }
+const Issuer& Guard::issuer() const { return impl_->issuer(); }
+const Verifier& Guard::verifier() const { return impl_->verifier(); }
+
+}  // namespace jwtguard

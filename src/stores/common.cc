@@ -1,0 +1,91 @@
+#include "stores/common.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace jwtguard::stores {
+
+Result<void> validate(const Revocation& revocation) {
+  if (revocation.key.empty()) return fail(Errc::kInvalidArgument, "empty revocation key");
+  if (revocation.kind == RevocationKind::kUser && revocation.cutoff == Timestamp{}) {
+    return fail(Errc::kInvalidArgument, "a user revocation needs a cutoff");
+  }
+  return {};
+}
+
+void merge_into(Revocation& existing, const Revocation& incoming) {
+  existing.cutoff = std::max(existing.cutoff, incoming.cutoff);
+  existing.expires_at = std::max(existing.expires_at, incoming.expires_at);
+}
+
+Change revoke_change(const Revocation& revocation, std::uint64_t seq) {
+  return Change{.seq = seq,
+                .op = Change::Op::kRevoke,
+                .kind = revocation.kind,
+                .key = revocation.key,
+                .cutoff = revocation.cutoff,
+                .expires_at = revocation.expires_at};
+}
+
+Change unrevoke_change(RevocationKind kind, std::string_view key, std::uint64_t seq) {
+  return Change{.seq = seq, .op = Change::Op::kUnrevoke, .kind = kind, .key = std::string(key)};
+}
+
+Result<std::optional<std::int64_t>> page_start(const RevocationFilter& filter) {
+  if (filter.limit < 1 || filter.limit > kMaxPageSize) {
+    return fail(Errc::kInvalidArgument, "limit must be between 1 and 1000");
+  }
+  if (filter.cursor.empty()) return std::optional<std::int64_t>();
+  std::int64_t id = 0;
+  const char* end = filter.cursor.data() + filter.cursor.size();
+  auto [ptr, ec] = std::from_chars(filter.cursor.data(), end, id);
+  if (ec != std::errc() || ptr != end || id <= 0) {
+    return fail(Errc::kInvalidArgument, "bad cursor");
+  }
+  return std::optional<std::int64_t>(id);
+}
+
+std::string cursor_for(std::int64_t row_id) { return std::to_string(row_id); }
+
+bool matches(const Revocation& revocation, const RevocationFilter& filter) {
+  if (filter.kind && revocation.kind != *filter.kind) return false;
+  if (!filter.user.empty() && revocation.user != filter.user) return false;
+  if (filter.token_type && revocation.token_type != filter.token_type) return false;
+  return true;
+}
+
+}  // namespace jwtguard::stores
+
+namespace jwtguard {
+
+std::string_view revocation_kind_name(RevocationKind kind) {
+  switch (kind) {
+    case RevocationKind::kToken:
+      return "token";
+    case RevocationKind::kSession:
+      return "session";
+    case RevocationKind::kUser:
+      return "user";
+  }
+  return "unknown";
+}
+
+std::optional<RevocationKind> parse_revocation_kind(std::string_view name) {
+  for (auto kind : {RevocationKind::kToken, RevocationKind::kSession, RevocationKind::kUser}) {
+    if (revocation_kind_name(kind) == name) return kind;
+  }
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<Store>> open_store(std::string_view url) {
+  if (url == "memory:") return open_memory_store();
+  constexpr std::string_view kSqlite = "sqlite:";
+  if (url.starts_with(kSqlite)) {
+    const std::string_view path = url.substr(kSqlite.size());
+    if (path.empty()) return fail(Errc::kInvalidArgument, "sqlite: needs a path");
+    return open_sqlite_store(std::string(path));
+  }
+  return fail(Errc::kInvalidArgument, "unknown store URL (expected memory: or sqlite:PATH)");
+}
+
+}  // namespace jwtguard
