@@ -56,7 +56,7 @@ struct ClaimsRules {
 
 // Checks, in this order: required claims and exp (kMissingClaim), exp
 // (kExpired: now >= exp + leeway), nbf (kNotYetValid: now < nbf - leeway),
-// iat (kIssuedInFuture: now < iat - leeway), iss (kWrongIssuer), aud
+// iat (kIssuedInFuture: now < iat - leeway, iat in whole seconds), iss (kWrongIssuer), aud
 // (kWrongAudience). RFC 7519 §4.1.3: a token that carries "aud" is refused
 // when no audience is expected, and one without "aud" when one is.
 Result<void> check_claims(const Claims& claims, const ClaimsRules& rules, Timestamp now);

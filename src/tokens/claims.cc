@@ -168,7 +168,12 @@ Result<void> check_claims(const Claims& claims, const ClaimsRules& rules, Timest
   const auto leeway = std::chrono::duration_cast<std::chrono::microseconds>(rules.leeway);
   if (claims.exp && now >= *claims.exp + leeway) return fail(Errc::kExpired);
   if (claims.nbf && now < *claims.nbf - leeway) return fail(Errc::kNotYetValid);
-  if (claims.iat && now < *claims.iat - leeway) return fail(Errc::kIssuedInFuture);
+  // Whole seconds, the usual NumericDate precision: the milliseconds that
+  // jwtguard's iat carries order tokens against a user's cutoff, and a token
+  // issued at that cutoff may be up to a millisecond ahead of the clock.
+  if (claims.iat && now < std::chrono::floor<std::chrono::seconds>(*claims.iat) - leeway) {
+    return fail(Errc::kIssuedInFuture);
+  }
   if (!rules.issuer.empty()) {
     if (!claims.has("iss")) return fail(Errc::kMissingClaim, "iss");
     if (claims.iss != rules.issuer) return fail(Errc::kWrongIssuer);

@@ -82,6 +82,16 @@ TEST_F(VerifierTest, IatInTheFutureBoundaries) {
   EXPECT_OK(lenient.verify(t, at(kExp - kLeeway)));
 }
 
+// jwtguard's own iat carries milliseconds (to order tokens against a user's
+// cutoff); the future check looks at whole seconds only.
+TEST_F(VerifierTest, FractionalIatIsCheckedInWholeSeconds) {
+  const std::string t = token(R"({"exp":1800000000,"iat":1700000000.999})");
+  const Verifier strict = verifier();
+  EXPECT_OK(strict.verify(t, from_unix_seconds(1'700'000'000)));
+  EXPECT_ERRC(strict.verify(t, from_unix_seconds(1'700'000'000) - std::chrono::microseconds(1)),
+              Errc::kIssuedInFuture);
+}
+
 TEST_F(VerifierTest, Rfc7515A1ClaimsCheckAgainstItsOwnTime) {
   const Verifier v = *Verifier::create(KeySet(*Key::from_jwk(testing::rfc::kA1Jwk)));
   auto verified = v.verify(testing::rfc::kA1Jws, at(testing::rfc::kRfc7515Exp - 1));

@@ -1,0 +1,392 @@
+#include "jwtguard/guard.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "testing/fixtures.h"
+
+namespace jwtguard {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+const Key& secret() {
+  static const Key key = Key::from_secret("0123456789abcdef0123456789abcdef").value();
+  return key;
+}
+
+GuardOptions quiet_options() {
+  GuardOptions options;
+  options.background = false;  // tests drive sync() and purge() themselves
+  return options;
+}
+
+class GuardTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open(open_memory_store(), quiet_options()); }
+
+  void open(std::unique_ptr<Store> store, GuardOptions options) {
+    guard_.reset();
+    auto guard = Guard::open(secret(), KeySet(), std::move(store), std::move(options), clock_);
+    ASSERT_TRUE(guard.has_value()) << guard.error().message();
+    guard_ = std::move(*guard);
+  }
+
+  TokenPair login(std::string_view user = "alice") {
+    auto pair = guard_->login(user);
+    EXPECT_TRUE(pair.has_value()) << pair.error().message();
+    return pair.value_or(TokenPair{});
+  }
+
+  testing::FakeClock clock_;
+  std::unique_ptr<Guard> guard_;
+};
+
+constexpr Requirements kAnyType{.type = TokenRequirement::kAny};
+constexpr Requirements kRefresh{.type = TokenRequirement::kRefresh};
+
+TEST_F(GuardTest, LoginTokensPassTheirOwnRoutes) {
+  const TokenPair pair = login();
+  auto access = guard_->require(pair.access.token);
+  ASSERT_OK(access);
+  EXPECT_EQ(access->claims.sub, "alice");
+  EXPECT_EQ(access->claims.fresh, true);
+  EXPECT_EQ(access->header->alg, Algorithm::kHS256);
+  EXPECT_OK(guard_->require(pair.refresh.token, kRefresh));
+  EXPECT_OK(guard_->require(pair.access.token, {.type = TokenRequirement::kAccess, .fresh = true}));
+  EXPECT_EQ(pair.access.sid, pair.refresh.sid);
+  auto session = guard_->store().find_session(pair.refresh.sid);
+  ASSERT_OK(session);
+  ASSERT_TRUE(session->has_value());
+  EXPECT_EQ((*session)->refresh_jti, pair.refresh.jti);
+  EXPECT_EQ((*session)->user, "alice");
+}
+
+TEST_F(GuardTest, TypeAndFreshness) {
+  const TokenPair pair = login();
+  EXPECT_ERRC(guard_->require(pair.refresh.token), Errc::kRefreshTokenNotAllowed);
+  EXPECT_ERRC(guard_->require(pair.access.token, kRefresh), Errc::kAccessTokenNotAllowed);
+  EXPECT_OK(guard_->require(pair.refresh.token, kAnyType));
+  EXPECT_ERRC(guard_->require(pair.refresh.token, {.type = TokenRequirement::kAny, .fresh = true}),
+              Errc::kFreshTokenRequired);
+  auto refreshed = guard_->refresh(pair.refresh.token);
+  ASSERT_OK(refreshed);
+  EXPECT_OK(guard_->require(refreshed->access.token));
+  EXPECT_ERRC(guard_->require(refreshed->access.token, {.fresh = true}),
+              Errc::kFreshTokenRequired);
+}
+
+TEST_F(GuardTest, MissingAndOptionalTokens) {
+  EXPECT_ERRC(guard_->require(""), Errc::kMissingToken);
+  auto none = guard_->require("", {.optional = true});
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+  // optional does not excuse a bad token.
+  EXPECT_ERRC(guard_->require("a.b.c", {.optional = true}), Errc::kBadBase64);
+}
+
+TEST_F(GuardTest, ChecksRunInFlaskJwtExtendedOrder) {
+  const TokenPair pair = login();
+  ASSERT_OK(guard_->revoke_session(pair.access.sid));
+  // Revoked, but the type is checked first...
+  EXPECT_ERRC(guard_->require(pair.refresh.token), Errc::kRefreshTokenNotAllowed);
+  // ...and freshness before revocation...
+  auto refresh_claims = guard_->require(pair.refresh.token, {.type = TokenRequirement::kAny,
+                                                             .skip_revocation_check = true});
+  ASSERT_OK(refresh_claims);
+  EXPECT_ERRC(guard_->require(pair.refresh.token, {.type = TokenRequirement::kAny, .fresh = true}),
+              Errc::kFreshTokenRequired);
+  // ...and time claims before everything.
+  clock_.advance(minutes(15));
+  EXPECT_ERRC(guard_->require(pair.access.token), Errc::kExpired);
+  // A tampered token fails on its signature.
+  std::string tampered = pair.access.token;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  EXPECT_ERRC(guard_->require(tampered, kAnyType), Errc::kBadSignature);
+}
+
+TEST_F(GuardTest, RevokingOneTokenLeavesTheOthers) {
+  const TokenPair pair = login();
+  const TokenPair other = login();
+  auto verified = guard_->require(pair.access.token);
+  ASSERT_OK(verified);
+  ASSERT_OK(guard_->revoke_token(verified->claims, {.revoked_by = "alice", .reason = "logout"}));
+  ASSERT_OK(guard_->revoke_token(verified->claims));  // idempotent
+  auto refused = guard_->require(pair.access.token);
+  EXPECT_ERRC(refused, Errc::kRevoked);
+  EXPECT_EQ(refused.error().detail(), "token");
+  EXPECT_OK(guard_->require(pair.refresh.token, kRefresh));
+  EXPECT_OK(guard_->require(other.access.token));
+  EXPECT_OK(guard_->require(pair.access.token, {.skip_revocation_check = true}));
+
+  auto stored = guard_->store().find_revocation(RevocationKind::kToken, pair.access.jti);
+  ASSERT_OK(stored);
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_EQ((*stored)->reason, "logout");
+  EXPECT_EQ((*stored)->user, "alice");
+  EXPECT_EQ((*stored)->token_type, TokenType::kAccess);
+  EXPECT_EQ((*stored)->session, pair.access.sid);
+  // Kept until the token expires, not longer.
+  EXPECT_EQ((*stored)->expires_at, pair.access.expires_at);
+}
+
+TEST_F(GuardTest, UnrevokeLetsTheTokenBackIn) {
+  const TokenPair pair = login();
+  ASSERT_OK(guard_->revoke_jti(pair.access.jti));
+  EXPECT_ERRC(guard_->require(pair.access.token), Errc::kRevoked);
+  auto removed = guard_->unrevoke(RevocationKind::kToken, pair.access.jti);
+  ASSERT_OK(removed);
+  EXPECT_TRUE(*removed);
+  EXPECT_OK(guard_->require(pair.access.token));
+  EXPECT_ERRC(guard_->revoke_jti(""), Errc::kInvalidArgument);
+}
+
+TEST_F(GuardTest, RevokingASessionKillsBothTokensAndEverythingRefreshedFromIt) {
+  const TokenPair pair = login();
+  const TokenPair other_session = login();
+  auto refreshed = guard_->refresh(pair.refresh.token);
+  ASSERT_OK(refreshed);
+  ASSERT_TRUE(refreshed->refresh.has_value());
+  ASSERT_OK(guard_->revoke_session(pair.access.sid));
+  for (const std::string& token : {pair.access.token, pair.refresh.token,
+                                  refreshed->access.token, refreshed->refresh->token}) {
+    auto r = guard_->require(token, kAnyType);
+    EXPECT_ERRC(r, Errc::kRevoked);
+    EXPECT_EQ(r.error().detail(), "session");
+  }
+  EXPECT_ERRC(guard_->refresh(refreshed->refresh->token), Errc::kRevoked);
+  EXPECT_OK(guard_->require(other_session.access.token));
+  auto listed = guard_->store().list_sessions("alice", clock_.now());
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].sid, other_session.access.sid);
+}
+
+TEST_F(GuardTest, LogoutEverywhereSeparatesTokensOfTheSameMillisecond) {
+  // Tokens issued earlier in the same second, and in the very same
+  // millisecond as the cutoff (the clock does not move here).
+  clock_.set(from_unix_seconds(1'700'000'000) + milliseconds(250));
+  const TokenPair early = login();
+  clock_.advance(milliseconds(500));
+  const TokenPair same_ms = login();
+  const TokenPair bob = login("bob");
+  ASSERT_OK(guard_->revoke_user("alice", {.reason = "password changed"}));
+  for (const TokenPair* pair : {&early, &same_ms}) {
+    auto r = guard_->require(pair->access.token);
+    EXPECT_ERRC(r, Errc::kRevoked);
+    EXPECT_EQ(r.error().detail(), "user");
+    EXPECT_ERRC(guard_->refresh(pair->refresh.token), Errc::kRevoked);
+  }
+  EXPECT_OK(guard_->require(bob.access.token));
+  // A login right after, with the clock still in the same millisecond, works.
+  const TokenPair after = login();
+  EXPECT_OK(guard_->require(after.access.token));
+  EXPECT_OK(guard_->refresh(after.refresh.token));
+  // So does one a second later, and the cutoff moves on with a later logout.
+  clock_.advance(seconds(1));
+  const TokenPair later = login();
+  EXPECT_OK(guard_->require(later.access.token));
+  ASSERT_OK(guard_->revoke_user("alice"));
+  EXPECT_ERRC(guard_->require(later.access.token), Errc::kRevoked);
+}
+
+TEST_F(GuardTest, RotationRetiresTheOldRefreshTokenAndReuseKillsTheSession) {
+  const TokenPair pair = login();
+  clock_.advance(seconds(30));
+  auto first = guard_->refresh(pair.refresh.token);
+  ASSERT_OK(first);
+  ASSERT_TRUE(first->refresh.has_value());
+  EXPECT_EQ(first->refresh->sid, pair.refresh.sid);
+  EXPECT_NE(first->refresh->jti, pair.refresh.jti);
+  EXPECT_EQ(first->access.sid, pair.access.sid);
+  auto session = guard_->store().find_session(pair.refresh.sid);
+  ASSERT_OK(session);
+  EXPECT_EQ((*session)->refresh_jti, first->refresh->jti);
+  EXPECT_EQ((*session)->refreshed_at, clock_.now());
+
+  // The retired token comes back: a thief or a replay. The session dies.
+  auto replay = guard_->refresh(pair.refresh.token);
+  EXPECT_ERRC(replay, Errc::kRevoked);
+  EXPECT_ERRC(guard_->require(first->access.token), Errc::kRevoked);
+  EXPECT_ERRC(guard_->refresh(first->refresh->token), Errc::kRevoked);
+  auto revocation = guard_->store().find_revocation(RevocationKind::kSession, pair.refresh.sid);
+  ASSERT_OK(revocation);
+  ASSERT_TRUE(revocation->has_value());
+  EXPECT_EQ((*revocation)->revoked_by, "reuse-detection");
+  EXPECT_EQ((*revocation)->user, "alice");
+}
+
+TEST_F(GuardTest, RefreshNeedsARefreshTokenOfAKnownSession) {
+  const TokenPair pair = login();
+  EXPECT_ERRC(guard_->refresh(pair.access.token), Errc::kAccessTokenNotAllowed);
+  auto orphan = guard_->issue(TokenRequest{.subject = "alice", .type = TokenType::kRefresh});
+  ASSERT_OK(orphan);
+  auto r = guard_->refresh(orphan->token);
+  EXPECT_ERRC(r, Errc::kRevoked);
+  EXPECT_EQ(r.error().detail(), "unknown session");
+}
+
+TEST_F(GuardTest, WithoutRotationTheRefreshTokenStaysValid) {
+  GuardOptions options = quiet_options();
+  options.rotate_refresh_tokens = false;
+  open(open_memory_store(), options);
+  const TokenPair pair = login();
+  for (int i = 0; i < 2; ++i) {
+    auto refreshed = guard_->refresh(pair.refresh.token);
+    ASSERT_OK(refreshed);
+    EXPECT_FALSE(refreshed->refresh.has_value());
+    EXPECT_OK(guard_->require(refreshed->access.token));
+  }
+}
+
+TEST_F(GuardTest, TheApplicationsCallbackSeesHeaderAndClaims) {
+  GuardOptions options = quiet_options();
+  std::atomic<int> calls{0};
+  options.blocklist_callback = [&](const JoseHeader& header, const Claims& claims) {
+    ++calls;
+    EXPECT_EQ(header.alg, Algorithm::kHS256);
+    return claims.sub == "mallory";
+  };
+  open(open_memory_store(), options);
+  EXPECT_OK(guard_->require(login("alice").access.token));
+  auto r = guard_->require(login("mallory").access.token);
+  EXPECT_ERRC(r, Errc::kRevoked);
+  EXPECT_EQ(r.error().detail(), "callback");
+  EXPECT_OK(guard_->require(login("mallory").access.token, {.skip_revocation_check = true}));
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST_F(GuardTest, IssueRefusesLifetimesLongerThanRevocationsAreKept) {
+  EXPECT_ERRC(guard_->issue(TokenRequest{.subject = "a", .ttl = hours(24 * 31)}),
+              Errc::kInvalidArgument);
+  EXPECT_OK(guard_->issue(TokenRequest{.subject = "a", .ttl = hours(24 * 30)}));
+}
+
+TEST_F(GuardTest, PurgeForgetsRevocationsOnceTheirTokensExpired) {
+  const TokenPair pair = login();
+  auto verified = guard_->require(pair.access.token);
+  ASSERT_OK(verified);
+  ASSERT_OK(guard_->revoke_token(verified->claims));
+  ASSERT_OK(guard_->revoke_session(pair.access.sid));
+  EXPECT_EQ(guard_->stats().revoked_tokens, 1u);
+  EXPECT_EQ(guard_->stats().revoked_sessions, 1u);
+  clock_.advance(minutes(15) - seconds(1));
+  ASSERT_OK(guard_->purge());
+  EXPECT_EQ(guard_->stats().revoked_tokens, 1u);
+  clock_.advance(seconds(1));  // the access token's exp
+  ASSERT_OK(guard_->purge());
+  EXPECT_EQ(guard_->stats().revoked_tokens, 0u);
+  EXPECT_EQ(guard_->stats().revoked_sessions, 1u);  // refresh tokens live 30 days
+  auto gone = guard_->store().find_revocation(RevocationKind::kToken, pair.access.jti);
+  ASSERT_OK(gone);
+  EXPECT_FALSE(gone->has_value());
+  clock_.advance(hours(24 * 30));
+  ASSERT_OK(guard_->purge());
+  EXPECT_EQ(guard_->stats().revoked_sessions, 0u);
+}
+
+TEST_F(GuardTest, LeewayExtendsHowLongARevocationIsKept) {
+  GuardOptions options = quiet_options();
+  options.verify.claims.leeway = seconds(30);
+  open(open_memory_store(), options);
+  const TokenPair pair = login();
+  auto verified = guard_->require(pair.access.token);
+  ASSERT_OK(verified);
+  ASSERT_OK(guard_->revoke_token(verified->claims));
+  clock_.advance(minutes(15) + seconds(29));
+  ASSERT_OK(guard_->purge());
+  // Still inside the leeway: the token would verify, so it must stay revoked.
+  EXPECT_ERRC(guard_->require(pair.access.token), Errc::kRevoked);
+  clock_.advance(seconds(1));
+  ASSERT_OK(guard_->purge());
+  EXPECT_EQ(guard_->stats().revoked_tokens, 0u);
+}
+
+// Two Guards over one SQLite file: two processes of one service, or the
+// service and the `jwtguard revoke` command.
+class SharedSqliteTest : public GuardTest {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("jwtguard-guard-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    open(sqlite(), quiet_options());
+  }
+  void TearDown() override {
+    guard_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::unique_ptr<Store> sqlite() {
+    auto store = open_sqlite_store((dir_ / "jwtguard.db").string());
+    EXPECT_TRUE(store.has_value()) << store.error().message();
+    return store ? std::move(*store) : nullptr;
+  }
+  std::unique_ptr<Guard> second(GuardOptions options) {
+    auto guard = Guard::open(secret(), KeySet(), sqlite(), std::move(options), clock_);
+    EXPECT_TRUE(guard.has_value()) << guard.error().message();
+    return guard ? std::move(*guard) : nullptr;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(SharedSqliteTest, RevocationsSurviveARestart) {
+  const TokenPair pair = login();
+  ASSERT_OK(guard_->revoke_jti(pair.access.jti));
+  ASSERT_OK(guard_->revoke_user("bob"));
+  open(sqlite(), quiet_options());
+  EXPECT_ERRC(guard_->require(pair.access.token), Errc::kRevoked);
+  EXPECT_EQ(guard_->stats().revoked_tokens, 1u);
+  EXPECT_EQ(guard_->stats().user_cutoffs, 1u);
+}
+
+TEST_F(SharedSqliteTest, AnotherInstanceLearnsOfRevocationsThroughTheFeed) {
+  auto other = second(quiet_options());
+  ASSERT_NE(other, nullptr);
+  const TokenPair pair = login();
+  EXPECT_OK(other->require(pair.access.token));
+  ASSERT_OK(guard_->revoke_session(pair.access.sid));
+  EXPECT_OK(other->require(pair.access.token));  // not synced yet: no I/O on checks
+  ASSERT_OK(other->sync());
+  EXPECT_ERRC(other->require(pair.access.token), Errc::kRevoked);
+  ASSERT_OK(guard_->unrevoke(RevocationKind::kSession, pair.access.sid));
+  ASSERT_OK(other->sync());
+  EXPECT_OK(other->require(pair.access.token));
+}
+
+TEST_F(SharedSqliteTest, TheBackgroundFollowerAppliesChangesByItself) {
+  GuardOptions options;
+  options.feed_wait = milliseconds(50);
+  auto other = second(options);
+  ASSERT_NE(other, nullptr);
+  const TokenPair pair = login();
+  ASSERT_OK(guard_->revoke_user("alice"));
+  // Bounded wait: the follower polls every 50 ms.
+  bool refused = false;
+  for (int i = 0; i < 200 && !refused; ++i) {
+    refused = !other->require(pair.access.token).has_value();
+    if (!refused) std::this_thread::sleep_for(milliseconds(25));
+  }
+  EXPECT_TRUE(refused);
+  EXPECT_EQ(other->stats().feed_errors, 0u);
+}
+
+TEST_F(SharedSqliteTest, AFollowerThatMissedPurgedChangesReloads) {
+  auto other = second(quiet_options());
+  ASSERT_NE(other, nullptr);
+  const TokenPair pair = login();
+  ASSERT_OK(guard_->revoke_jti(pair.access.jti));
+  // Feed retention of zero: the change leaves the feed at once.
+  ASSERT_OK(guard_->store().purge(clock_.now(), seconds(0)));
+  ASSERT_OK(other->sync());
+  EXPECT_ERRC(other->require(pair.access.token), Errc::kRevoked);
+}
+
+}  // namespace
+}  // namespace jwtguard
