@@ -1,9 +1,12 @@
 #include "revocation/index.h"
 
 #include <openssl/evp.h>
+#include <sys/mman.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <limits>
 #include <mutex>
 #include <vector>
@@ -42,7 +45,37 @@ struct EntryEq {
   }
 };
 
-using EntrySet = absl::flat_hash_set<Entry, EntryHash, EntryEq>;
+// Large tables go on transparent huge pages where the kernel allows it
+// ("madvise" mode): a lookup in a table of 10M entries then costs one cache
+// miss instead of a cache miss plus a page-table walk.
+template <typename T>
+struct HugePageAllocator {
+  using value_type = T;
+  static constexpr std::size_t kHugePage = std::size_t{2} << 20;
+
+  HugePageAllocator() = default;
+  template <typename U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}  // NOLINT: allocators convert implicitly
+
+  T* allocate(std::size_t n) {
+    const std::size_t bytes = n * sizeof(T);
+    void* p = nullptr;
+    if (bytes >= kHugePage) {
+      const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+      p = std::aligned_alloc(kHugePage, rounded);
+      if (p != nullptr) ::madvise(p, rounded, MADV_HUGEPAGE);  // advice only; failure is fine
+    } else {
+      p = std::malloc(bytes);
+    }
+    if (p == nullptr) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t) { std::free(p); }
+
+  friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) { return true; }
+};
+
+using EntrySet = absl::flat_hash_set<Entry, EntryHash, EntryEq, HugePageAllocator<Entry>>;
 
 // Control bytes and slots of an absl::flat_hash_set of this capacity
 // (raw_hash_set's layout: capacity + 1 + group-width control bytes).
@@ -97,16 +130,23 @@ void IdSet::insert(const Fingerprint& fp, std::uint32_t expires) {
   std::unique_lock lock(shard.mu);
   auto [it, inserted] = shard.set.insert(Entry{fp, expires});
   if (!inserted && it->expires < expires) it->expires = expires;
+  if (inserted) count_.fetch_add(1, std::memory_order_release);
 }
 
 bool IdSet::erase(std::string_view id) {
   const Fingerprint fp = fingerprint(id);
   Shard& shard = shard_for(fp);
   std::unique_lock lock(shard.mu);
-  return shard.set.erase(fp) > 0;
+  const bool erased = shard.set.erase(fp) > 0;
+  if (erased) count_.fetch_sub(1, std::memory_order_release);
+  return erased;
 }
 
-bool IdSet::contains(std::string_view id) const { return contains(fingerprint(id)); }
+bool IdSet::contains(std::string_view id) const {
+  // Most deployments have few revoked sessions, or none: skip the work.
+  if (count_.load(std::memory_order_acquire) == 0) return false;
+  return contains(fingerprint(id));
+}
 
 bool IdSet::contains(const Fingerprint& fp) const {
   const Shard& shard = shard_for(fp);
@@ -136,6 +176,7 @@ std::size_t IdSet::evict(Timestamp now) {
         auto it = shard.set.find(expired[j]);
         if (it != shard.set.end() && it->expires <= limit) {
           shard.set.erase(it);
+          count_.fetch_sub(1, std::memory_order_release);
           ++removed;
         }
       }
@@ -154,18 +195,12 @@ void IdSet::reserve(std::size_t n) {
 void IdSet::clear() {
   for (std::size_t i = 0; i < kShards; ++i) {
     std::unique_lock lock(shards_[i].mu);
+    count_.fetch_sub(shards_[i].set.size(), std::memory_order_release);
     EntrySet().swap(shards_[i].set);
   }
 }
 
-std::size_t IdSet::size() const {
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < kShards; ++i) {
-    std::shared_lock lock(shards_[i].mu);
-    n += shards_[i].set.size();
-  }
-  return n;
-}
+std::size_t IdSet::size() const { return count_.load(std::memory_order_acquire); }
 
 std::size_t IdSet::bytes() const {
   std::size_t n = 0;

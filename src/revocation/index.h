@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -69,6 +70,7 @@ class IdSet {
   static constexpr std::size_t kShards = 64;
   Shard& shard_for(const Fingerprint& fp) const;
   std::unique_ptr<Shard[]> shards_;
+  std::atomic<std::size_t> count_{0};
 };
 
 // The per-user cutoffs of "log out everywhere": a token of `user` whose iat
