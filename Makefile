@@ -13,6 +13,7 @@ BENCH_FLAGS  ?= --benchmark_repetitions=5 --benchmark_report_aggregates_only=tru
 # What building and testing jwtguard needs from Debian.
 DEBIAN_PACKAGES := cmake ninja-build g++ pkg-config openssl libssl-dev \
   libsimdjson-dev nlohmann-json3-dev libcli11-dev libexpected-dev \
+  libabsl-dev libsqlite3-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   clang libclang-rt-14-dev
 
@@ -78,6 +79,7 @@ fuzz: deps $(SAN_DIR)/build.ninja
 
 bench: build
 	$(BUILD_DIR)/bench/jose_bench $(BENCH_FLAGS)
+	$(BUILD_DIR)/bench/revocation_bench $(BENCH_FLAGS)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

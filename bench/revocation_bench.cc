@@ -70,6 +70,15 @@ std::size_t rss_bytes() {
   return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
+// Memory on transparent huge pages (the index asks for them), from /proc.
+std::size_t huge_page_bytes() {
+  std::ifstream rollup("/proc/self/smaps_rollup");
+  for (std::string line; std::getline(rollup, line);) {
+    if (line.rfind("AnonHugePages:", 0) == 0) return std::stoul(line.substr(14)) * 1024;
+  }
+  return 0;
+}
+
 // Lookup keys, many more than the caches hold, so lookups go to memory as
 // they would in a service checking many users' tokens.
 constexpr std::size_t kProbes = 1 << 16;
@@ -129,6 +138,7 @@ void index_check(benchmark::State& state, bool hit) {
         static_cast<double>(f.index.tokens().bytes()) / static_cast<double>(entries);
     state.counters["rss_B_per_entry"] =
         static_cast<double>(f.rss_growth) / static_cast<double>(entries);
+    state.counters["huge_MiB"] = static_cast<double>(huge_page_bytes() >> 20);
   }
 }
 

@@ -10,9 +10,6 @@ include(CMakePackageConfigHelpers)
 set(JWTGUARD_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/jwtguard
     CACHE STRING "Where jwtguardConfig.cmake is installed, relative to the prefix")
 
-# The consumer sees the library as jwtguard::jwtguard, the same name the
-# build tree's alias gives it, so code links the same way in-tree and installed.
-set_target_properties(jwtguard PROPERTIES EXPORT_NAME jwtguard)
 install(TARGETS jwtguard
         EXPORT jwtguardTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -24,6 +21,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/jwtguard
 
 install(TARGETS jwtguard_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
+# The consumer sees the library as jwtguard::jwtguard, the name the build
+# tree's alias gives it, so code links the same way in-tree and installed.
 install(EXPORT jwtguardTargets
         NAMESPACE jwtguard::
         FILE jwtguardTargets.cmake
@@ -33,8 +32,8 @@ configure_package_config_file(
   ${CMAKE_CURRENT_LIST_DIR}/jwtguardConfig.cmake.in
   ${PROJECT_BINARY_DIR}/cmake/jwtguardConfig.cmake
   INSTALL_DESTINATION ${JWTGUARD_INSTALL_CMAKEDIR})
-# Before 1.0 the API may still change between minor versions; SameMajorVersion
-# is what we will promise from 1.0 on, and 0.x consumers pin a minor anyway.
+# SameMajorVersion: find_package(jwtguard 0.1) accepts 0.1 and any later 0.x,
+# the semantic-versioning promise the project makes for its API.
 write_basic_package_version_file(
   ${PROJECT_BINARY_DIR}/cmake/jwtguardConfigVersion.cmake
   VERSION ${PROJECT_VERSION}

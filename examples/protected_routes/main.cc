@@ -139,6 +139,11 @@ class Router {
     if (!token) return token.error();
     auto refreshed = guard_.refresh(*token);
     if (!refreshed) return error_response(refreshed.error());
+    // Without rotation (GuardOptions::rotate_refresh_tokens off) the presented
+    // refresh token stays valid and no new one is issued.
+    if (!refreshed->refresh) {
+      return {200, "{\"access_token\":" + json_string(refreshed->access.token) + "}"};
+    }
     return {200, token_pair_body(refreshed->access, *refreshed->refresh)};
   }
 
