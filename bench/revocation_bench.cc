@@ -171,7 +171,8 @@ void index_check_while_revoking(benchmark::State& state) {
       const std::uint32_t expires = revocation::expiry_seconds(kClock.now()) + 3600;
       auto next = std::chrono::steady_clock::now();
       while (revoker_running.load()) {
-        for (int i = 0; i < 100; ++i) f.index.mutable_tokens().insert(random_fingerprint(), expires);
+        for (int i = 0; i < 100; ++i)
+          f.index.mutable_tokens().insert(random_fingerprint(), expires);
         revoked_meanwhile += 100;
         next += std::chrono::milliseconds(10);
         std::this_thread::sleep_until(next);
@@ -316,13 +317,12 @@ BENCHMARK_CAPTURE(index_lookup, hit, true)->Arg(10'000'000);
 BENCHMARK(index_check_while_revoking)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(guard_require)->Name("guard/require/HS256");
 BENCHMARK(hmac_floor)->Name("floor/HS256");
-BENCHMARK(sqlite_revoke)
-    ->Name("sqlite/revoke")
-    ->Threads(1)
-    ->Threads(32)
-    ->UseRealTime()
-    ->MinTime(2);
-BENCHMARK(sqlite_open)->Name("sqlite/open")->Arg(1'000'000)->Unit(benchmark::kMillisecond)
-    ->Iterations(3)->UseRealTime();
+BENCHMARK(sqlite_revoke)->Name("sqlite/revoke")->Threads(1)->Threads(32)->UseRealTime()->MinTime(2);
+BENCHMARK(sqlite_open)
+    ->Name("sqlite/open")
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

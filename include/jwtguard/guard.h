@@ -62,7 +62,7 @@ enum class TokenRequirement { kAccess, kRefresh, kAny };
 // jwt_required()'s arguments.
 struct Requirements {
   TokenRequirement type = TokenRequirement::kAccess;  // kAny: verify_type=False
-  bool fresh = false;                  // the access token must carry fresh: true
+  bool fresh = false;                                 // the access token must carry fresh: true
   bool optional = false;               // no token is fine: require() returns an empty token
   bool skip_revocation_check = false;  // signature, time and type only
 };
@@ -141,7 +141,8 @@ class Guard {
   // empty VerifiedToken (null header) when requirements.optional is set.
   // Thread-safe, no I/O, no lock held by a writer for longer than one
   // hash-table insert (a rehash of one of 64 shards when it grows).
-  Result<VerifiedToken> require(std::string_view token, const Requirements& requirements = {}) const;
+  Result<VerifiedToken> require(std::string_view token,
+                                const Requirements& requirements = {}) const;
 
   // Whether these claims are revoked by jti, sid or user cutoff (not the
   // callback). The detail names the rule, as in require().

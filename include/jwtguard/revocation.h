@@ -84,10 +84,10 @@ struct Session {
 
 // The outcome of presenting a refresh token for rotation.
 enum class Rotation {
-  kRotated,       // it was the session's current refresh token; now retired
-  kReused,        // it was retired earlier: the session is being replayed
-  kRevoked,       // the session was revoked before
-  kUnknown,       // no such session (never recorded, or purged after it expired)
+  kRotated,  // it was the session's current refresh token; now retired
+  kReused,   // it was retired earlier: the session is being replayed
+  kRevoked,  // the session was revoked before
+  kUnknown,  // no such session (never recorded, or purged after it expired)
 };
 
 // A user of the HTTP service. The library never sees passwords, only the

@@ -142,9 +142,10 @@ class Guard::Impl {
       case Rotation::kReused:
         // Someone presented a refresh token that was already exchanged: one
         // of the two holders is not the user. Kill the whole session.
-        JWTGUARD_TRY(revoke_session(claims.sid, {.revoked_by = "reuse-detection",
-                                                 .reason = "refresh token presented twice"},
-                                    claims.sub));
+        JWTGUARD_TRY(revoke_session(
+            claims.sid,
+            {.revoked_by = "reuse-detection", .reason = "refresh token presented twice"},
+            claims.sub));
         return fail(Errc::kRevoked, "refresh token reused; session revoked");
       case Rotation::kRevoked:
         return fail(Errc::kRevoked, "session");

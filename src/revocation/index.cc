@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <limits>
 #include <mutex>
+#include <new>
 #include <vector>
 
 #include "jose/base64url.h"
@@ -61,9 +61,11 @@ struct HugePageAllocator {
     const std::size_t bytes = n * sizeof(T);
     void* p = nullptr;
     if (bytes >= kHugePage) {
-      const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-      p = std::aligned_alloc(kHugePage, rounded);
-      if (p != nullptr) ::madvise(p, rounded, MADV_HUGEPAGE);  // advice only; failure is fine
+      // Only the whole huge pages inside the block are advised: rounding the
+      // block up would cost up to 2 MiB per shard in resident memory (40
+      // instead of 29 bytes per entry at 10M entries).
+      if (::posix_memalign(&p, kHugePage, bytes) != 0) p = nullptr;
+      if (p != nullptr) ::madvise(p, bytes / kHugePage * kHugePage, MADV_HUGEPAGE);
     } else {
       p = std::malloc(bytes);
     }
@@ -266,8 +268,7 @@ void Index::apply(const Change& change) {
       revoke ? tokens_.insert(change.key, change.expires_at) : void(tokens_.erase(change.key));
       break;
     case RevocationKind::kSession:
-      revoke ? sessions_.insert(change.key, change.expires_at)
-             : void(sessions_.erase(change.key));
+      revoke ? sessions_.insert(change.key, change.expires_at) : void(sessions_.erase(change.key));
       break;
     case RevocationKind::kUser:
       revoke ? users_.insert(change.key, change.cutoff, change.expires_at)

@@ -111,9 +111,7 @@ class Index {
   std::string_view revoked_by(std::string_view jti, std::string_view sid, std::string_view user,
                               std::optional<Timestamp> iat) const;
 
-  std::optional<Timestamp> user_cutoff(std::string_view user) const {
-    return users_.cutoff(user);
-  }
+  std::optional<Timestamp> user_cutoff(std::string_view user) const { return users_.cutoff(user); }
   std::size_t evict(Timestamp now);
 
   const IdSet& tokens() const { return tokens_; }

@@ -3,12 +3,11 @@
 // database; after every kill, every revocation whose call had returned must
 // be in the store, and the database must pass SQLite's integrity check.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdio>
@@ -91,8 +90,8 @@ TEST(CrashTest, NoAcknowledgedRevocationIsLostToSigkill) {
   std::size_t acked_total = 0;
   for (int round = 0; round < kKills; ++round) {
     SCOPED_TRACE("seed " + std::to_string(seed) + ", kill " + std::to_string(round));
-    Child child = spawn({JWTGUARD_CRASH_WRITER, db, std::to_string(kThreads),
-                         "r" + std::to_string(round)});
+    Child child =
+        spawn({JWTGUARD_CRASH_WRITER, db, std::to_string(kThreads), "r" + std::to_string(round)});
     ASSERT_GT(child.pid, 0);
     std::thread reader;
     std::string output;

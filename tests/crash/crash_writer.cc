@@ -25,8 +25,8 @@ int main(int argc, char** argv) {
   }
   const int threads = std::atoi(argv[2]);
   const std::string prefix = argv[3];
-  const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {

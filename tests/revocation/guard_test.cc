@@ -78,8 +78,7 @@ TEST_F(GuardTest, TypeAndFreshness) {
   auto refreshed = guard_->refresh(pair.refresh.token);
   ASSERT_OK(refreshed);
   EXPECT_OK(guard_->require(refreshed->access.token));
-  EXPECT_ERRC(guard_->require(refreshed->access.token, {.fresh = true}),
-              Errc::kFreshTokenRequired);
+  EXPECT_ERRC(guard_->require(refreshed->access.token, {.fresh = true}), Errc::kFreshTokenRequired);
 }
 
 TEST_F(GuardTest, MissingAndOptionalTokens) {
@@ -97,8 +96,8 @@ TEST_F(GuardTest, ChecksRunInFlaskJwtExtendedOrder) {
   // Revoked, but the type is checked first...
   EXPECT_ERRC(guard_->require(pair.refresh.token), Errc::kRefreshTokenNotAllowed);
   // ...and freshness before revocation...
-  auto refresh_claims = guard_->require(pair.refresh.token, {.type = TokenRequirement::kAny,
-                                                             .skip_revocation_check = true});
+  auto refresh_claims = guard_->require(
+      pair.refresh.token, {.type = TokenRequirement::kAny, .skip_revocation_check = true});
   ASSERT_OK(refresh_claims);
   EXPECT_ERRC(guard_->require(pair.refresh.token, {.type = TokenRequirement::kAny, .fresh = true}),
               Errc::kFreshTokenRequired);
@@ -156,8 +155,8 @@ TEST_F(GuardTest, RevokingASessionKillsBothTokensAndEverythingRefreshedFromIt) {
   ASSERT_OK(refreshed);
   ASSERT_TRUE(refreshed->refresh.has_value());
   ASSERT_OK(guard_->revoke_session(pair.access.sid));
-  for (const std::string& token : {pair.access.token, pair.refresh.token,
-                                  refreshed->access.token, refreshed->refresh->token}) {
+  for (const std::string& token : {pair.access.token, pair.refresh.token, refreshed->access.token,
+                                   refreshed->refresh->token}) {
     auto r = guard_->require(token, kAnyType);
     EXPECT_ERRC(r, Errc::kRevoked);
     EXPECT_EQ(r.error().detail(), "session");

@@ -326,8 +326,7 @@ TYPED_TEST(StoreContractTest, ListingFiltersAndPagesNewestFirst) {
 }
 
 TYPED_TEST(StoreContractTest, ListingRefusesBadLimitsAndCursors) {
-  EXPECT_ERRC(this->store_->list_revocations(RevocationFilter{.limit = 0}),
-              Errc::kInvalidArgument);
+  EXPECT_ERRC(this->store_->list_revocations(RevocationFilter{.limit = 0}), Errc::kInvalidArgument);
   EXPECT_ERRC(this->store_->list_revocations(RevocationFilter{.limit = 1001}),
               Errc::kInvalidArgument);
   EXPECT_ERRC(this->store_->list_revocations(RevocationFilter{.cursor = "abc"}),
@@ -340,8 +339,7 @@ TYPED_TEST(StoreContractTest, SessionsAreCreatedOnceAndListedPerUser) {
   ASSERT_OK(this->store_->create_session(session("s1", "alice", kNow)));
   ASSERT_OK(this->store_->create_session(session("s2", "alice", kNow + seconds(1))));
   ASSERT_OK(this->store_->create_session(session("s3", "bob", kNow)));
-  EXPECT_ERRC(this->store_->create_session(session("s1", "mallory", kNow)),
-              Errc::kAlreadyExists);
+  EXPECT_ERRC(this->store_->create_session(session("s1", "mallory", kNow)), Errc::kAlreadyExists);
   auto found = this->store_->find_session("s1");
   ASSERT_OK(found);
   ASSERT_TRUE(found->has_value());

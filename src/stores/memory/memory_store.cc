@@ -59,7 +59,8 @@ class MemoryStore final : public Store {
     for (std::size_t i = 0; i < rows.size() && i < filter.limit; ++i) {
       page.entries.push_back(rows[i]->revocation);
     }
-    if (rows.size() > filter.limit) page.next_cursor = stores::cursor_for(rows[filter.limit - 1]->id);
+    if (rows.size() > filter.limit)
+      page.next_cursor = stores::cursor_for(rows[filter.limit - 1]->id);
     return page;
   }
 

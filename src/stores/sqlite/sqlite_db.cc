@@ -51,9 +51,9 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path,
   sqlite3* handle = nullptr;
   // NOMUTEX: each connection is used by one thread at a time (the store
   // serialises access), so SQLite's own per-connection mutex is not needed.
-  const int rc = sqlite3_open_v2(
-      path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-      nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &handle,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<Db> db(new Db(handle));
   if (rc != SQLITE_OK) return db->error("cannot open " + path);
   sqlite3_busy_timeout(handle, static_cast<int>(busy_timeout.count()));
@@ -90,8 +90,7 @@ Result<Stmt> Db::prepare(const char* sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
       return error("prepare");
     }
     it = cache_.emplace(sql, stmt).first;

@@ -84,13 +84,11 @@ Session read_session(const Stmt& s) {
   if (!s.is_null(8)) out.revoked_at = s.time(8);
   return out;
 }
-#define SESSION_COLUMNS                                                                  \
+#define SESSION_COLUMNS                                                              \
   "sid, subject, created_at, refreshed_at, expires_at, client_address, user_agent, " \
   "refresh_jti, revoked_at"
 
-User read_user(const Stmt& s) {
-  return User{s.text(0), s.text(1), s.int64(2) != 0, s.time(3)};
-}
+User read_user(const Stmt& s) { return User{s.text(0), s.text(1), s.int64(2) != 0, s.time(3)}; }
 
 class SqliteStore final : public Store {
  public:
@@ -151,11 +149,11 @@ class SqliteStore final : public Store {
     auto start = stores::page_start(filter);
     if (!start) return tl::unexpected(start.error());
     std::lock_guard lock(reader_mu_);
-    auto s = reader_->prepare(
-        "SELECT " REVOCATION_COLUMNS ", id FROM revocations"
-        " WHERE (?1 IS NULL OR id < ?1) AND (?2 IS NULL OR kind = ?2)"
-        " AND (?3 = '' OR subject = ?3) AND (?4 IS NULL OR token_type = ?4)"
-        " ORDER BY id DESC LIMIT ?5");
+    auto s = reader_->prepare("SELECT " REVOCATION_COLUMNS
+                              ", id FROM revocations"
+                              " WHERE (?1 IS NULL OR id < ?1) AND (?2 IS NULL OR kind = ?2)"
+                              " AND (?3 = '' OR subject = ?3) AND (?4 IS NULL OR token_type = ?4)"
+                              " ORDER BY id DESC LIMIT ?5");
     if (!s) return tl::unexpected(s.error());
     *start ? s->bind(1, **start) : s->bind_null(1);
     filter.kind ? s->bind(2, static_cast<std::int64_t>(*filter.kind)) : s->bind_null(2);
@@ -310,8 +308,8 @@ class SqliteStore final : public Store {
     }
     std::uint64_t seq = 0;
     JWTGUARD_TRY(write([&](Db& db) -> Result<void> {
-      auto mark = db.prepare(
-          "UPDATE sessions SET revoked_at = ?2 WHERE sid = ?1 AND revoked_at IS NULL");
+      auto mark =
+          db.prepare("UPDATE sessions SET revoked_at = ?2 WHERE sid = ?1 AND revoked_at IS NULL");
       if (!mark) return tl::unexpected(mark.error());
       JWTGUARD_TRY(mark->bind(1, revocation.key).bind(2, revocation.revoked_at).run());
       auto s = upsert_revocation(db, revocation);
@@ -361,8 +359,8 @@ class SqliteStore final : public Store {
 
   Result<std::vector<User>> list_users() override {
     std::lock_guard lock(reader_mu_);
-    auto s = reader_->prepare(
-        "SELECT name, password_hash, admin, created_at FROM users ORDER BY name");
+    auto s =
+        reader_->prepare("SELECT name, password_hash, admin, created_at FROM users ORDER BY name");
     if (!s) return tl::unexpected(s.error());
     std::vector<User> out;
     for (;;) {
@@ -461,12 +459,12 @@ class SqliteStore final : public Store {
   }
 
   static Result<std::uint64_t> upsert_revocation(Db& db, const Revocation& r) {
-    auto s = db.prepare(
-        "INSERT INTO revocations (" REVOCATION_COLUMNS
-        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-        " ON CONFLICT (kind, key) DO UPDATE SET cutoff = max(cutoff, excluded.cutoff),"
-        " expires_at = max(expires_at, excluded.expires_at)"
-        " RETURNING cutoff, expires_at");
+    auto s =
+        db.prepare("INSERT INTO revocations (" REVOCATION_COLUMNS
+                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                   " ON CONFLICT (kind, key) DO UPDATE SET cutoff = max(cutoff, excluded.cutoff),"
+                   " expires_at = max(expires_at, excluded.expires_at)"
+                   " RETURNING cutoff, expires_at");
     if (!s) return tl::unexpected(s.error());
     s->bind(1, static_cast<std::int64_t>(r.kind)).bind(2, r.key).bind(3, r.cutoff);
     s->bind(4, r.expires_at).bind(5, r.revoked_at);
