@@ -123,12 +123,16 @@ class Guard {
 
   // One token, as Issuer::issue (no session is recorded; a refresh token
   // issued this way cannot be rotated unless its session exists).
+  // kInvalidArgument for a ttl longer than the longer of the configured
+  // access and refresh lifetimes: revocations are kept only that long.
   Result<IssuedToken> issue(const TokenRequest& request);
 
   // Checks `refresh_token` (a refresh token, not revoked) and returns new
   // tokens of the same session. With rotation on, presenting a retired
-  // refresh token revokes the session and fails with kRevoked, as does a
-  // session the store does not know.
+  // refresh token revokes the session and fails with kRevoked; a session the
+  // store does not know fails with kRevoked too. A revocation of the
+  // presented token or its user that commits while the refresh is under way
+  // also revokes the session: the new pair never outlives it.
   Result<Refreshed> refresh(std::string_view refresh_token);
 
   // --- Checking ------------------------------------------------------------
@@ -139,8 +143,9 @@ class Guard {
   // (kFreshTokenRequired), then revocation (kRevoked, detail "token",
   // "session", "user" or "callback"). An empty token is kMissingToken, or an
   // empty VerifiedToken (null header) when requirements.optional is set.
-  // Thread-safe, no I/O, no lock held by a writer for longer than one
-  // hash-table insert (a rehash of one of 64 shards when it grows).
+  // Thread-safe and without I/O. A writer holds the lock of one of 64 index
+  // shards for one insert (a rehash of that shard when it grows) or for a
+  // batch of 256 evictions.
   Result<VerifiedToken> require(std::string_view token,
                                 const Requirements& requirements = {}) const;
 

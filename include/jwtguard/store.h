@@ -8,8 +8,9 @@
 //  * Every method is thread-safe.
 //  * A write returns only once it is durable in the backend (for SQLite: the
 //    transaction is committed with synchronous=FULL). An error means the
-//    write may or may not have happened; repeating it is always safe, as
-//    every write is idempotent.
+//    write may or may not have happened. Repeating a revocation, an
+//    un-revoke or a session revocation is always safe (they are idempotent);
+//    repeating a create_* that did happen returns kAlreadyExists.
 //  * Failures of the backend itself are Errc::kStore, with a detail that
 //    never contains a password hash.
 //  * No method throws.
@@ -39,20 +40,23 @@ class Store {
 
   // Adds the revocation, or merges it into the one with the same kind and
   // key: the later cutoff and the later expiry win, the first revoked_at and
-  // metadata stay. Either way a Change is appended to the feed. Returns the
-  // Change's seq. kInvalidArgument for an empty key.
+  // metadata stay. Either way a Change is appended to the feed, dated
+  // revoked_at for the feed's retention. Returns the Change's seq.
+  // kInvalidArgument for an empty key, or a kUser revocation without cutoff.
   virtual Result<std::uint64_t> revoke(const Revocation& revocation) = 0;
 
   // Removes the revocation; true if there was one. Appends a kUnrevoke
   // Change either way (another instance may still hold the entry), dated
-  // `now` for the feed's retention.
+  // `now` for the feed's retention. Un-revoking a session also clears the
+  // session's revoked_at, so it can be refreshed again. kInvalidArgument for
+  // an empty key.
   virtual Result<bool> unrevoke(RevocationKind kind, std::string_view key, Timestamp now) = 0;
 
   virtual Result<std::optional<Revocation>> find_revocation(RevocationKind kind,
                                                             std::string_view key) = 0;
 
-  // kInvalidArgument for a limit outside 1..1000 or a cursor this store did
-  // not hand out.
+  // kInvalidArgument for a limit outside 1..1000 or a cursor that is not one
+  // this store hands out (a positive row number).
   virtual Result<RevocationPage> list_revocations(const RevocationFilter& filter) = 0;
 
   // Every revocation with expires_at > now, and the feed position after them.

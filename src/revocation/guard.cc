@@ -138,6 +138,16 @@ class Guard::Impl {
     if (!rotation) return tl::unexpected(rotation.error());
     switch (*rotation) {
       case Rotation::kRotated:
+        // A revocation that committed while this refresh was under way (by
+        // this process or another) is in the feed now: catch up and check
+        // again, or its tokens would live on through the new pair.
+        if (auto synced = sync(); !synced) return tl::unexpected(synced.error());
+        if (auto ok = check_revocation(claims); !ok) {
+          JWTGUARD_TRY(revoke_session(claims.sid,
+                                      {.revoked_by = "refresh", .reason = "revoked during refresh"},
+                                      claims.sub));
+          return tl::unexpected(ok.error());
+        }
         break;
       case Rotation::kReused:
         // Someone presented a refresh token that was already exchanged: one
@@ -189,8 +199,9 @@ class Guard::Impl {
     if (claims.jti.empty()) return fail(Errc::kMissingClaim, "jti");
     const Timestamp now = clock_.now();
     Revocation r = base(RevocationKind::kToken, claims.jti, context, now);
-    // Needed only until the token itself expires.
-    if (claims.exp) r.expires_at = std::min(r.expires_at, *claims.exp + leeway());
+    // Needed exactly until the token itself expires (which may be later than
+    // this Guard's own lifetimes allow: another issuer, or older settings).
+    if (claims.exp) r.expires_at = *claims.exp + leeway();
     r.token_type = parse_token_type(claims.type);
     r.user = claims.sub;
     r.session = claims.sid;
@@ -224,7 +235,9 @@ class Guard::Impl {
   Result<bool> unrevoke(RevocationKind kind, std::string_view key) {
     auto erased = store_->unrevoke(kind, key, clock_.now());
     if (!erased) return erased;
-    index_.apply(stores::unrevoke_change(kind, key, 0));
+    // Through the feed, in order, so that a revocation of the same key
+    // committed just after this one is not undone here.
+    if (!sync()) index_.apply(stores::unrevoke_change(kind, key, 0));
     return erased;
   }
 
@@ -299,11 +312,15 @@ class Guard::Impl {
     return r;
   }
 
-  // Durable first, then visible in this process's index.
+  // Durable first, then in this process's index: applied from the feed, in
+  // the store's order (a direct insert could land after the follower applied
+  // a later un-revoke of the same key, or be undone by an earlier one the
+  // follower had fetched but not applied yet). When the feed cannot be read,
+  // the entry is inserted directly: the safe direction.
   Result<void> record(const Revocation& r, bool session) {
     auto seq = session ? store_->revoke_session(r) : store_->revoke(r);
     if (!seq) return tl::unexpected(seq.error());
-    index_.apply(stores::revoke_change(r, *seq));
+    if (!sync()) index_.apply(stores::revoke_change(r, *seq));
     return {};
   }
 

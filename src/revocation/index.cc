@@ -157,7 +157,11 @@ bool IdSet::contains(const Fingerprint& fp) const {
 }
 
 std::size_t IdSet::evict(Timestamp now) {
-  const std::uint32_t limit = expiry_seconds(now);
+  // Entries hold their expiry rounded up; `now` is rounded down, so nothing
+  // leaves before its exact expiry.
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(now).time_since_epoch().count();
+  const auto limit = static_cast<std::uint32_t>(
+      std::clamp<std::int64_t>(seconds, 0, std::numeric_limits<std::uint32_t>::max()));
   constexpr std::size_t kBatch = 256;
   std::size_t removed = 0;
   std::vector<Fingerprint> expired;

@@ -148,6 +148,34 @@ TEST_F(GuardTest, UnrevokeLetsTheTokenBackIn) {
   EXPECT_ERRC(guard_->revoke_jti(""), Errc::kInvalidArgument);
 }
 
+TEST_F(GuardTest, UnrevokingASessionLetsItRefreshAgain) {
+  const TokenPair pair = login();
+  ASSERT_OK(guard_->revoke_session(pair.refresh.sid));
+  EXPECT_ERRC(guard_->refresh(pair.refresh.token), Errc::kRevoked);
+  ASSERT_OK(guard_->unrevoke(RevocationKind::kSession, pair.refresh.sid));
+  EXPECT_OK(guard_->require(pair.access.token));
+  EXPECT_OK(guard_->refresh(pair.refresh.token));
+}
+
+TEST_F(GuardTest, ARevokedTokenIsKeptUntilItsOwnExpiryEvenPastTheGuardsLifetimes) {
+  // Issued under older settings (30-day refresh tokens); the Guard now
+  // issues 1-day ones.
+  auto old_issuer = Issuer::create(secret());
+  ASSERT_OK(old_issuer);
+  auto old_token = old_issuer->issue(TokenRequest{.subject = "alice", .type = TokenType::kRefresh},
+                                     clock_.now());
+  ASSERT_OK(old_token);
+  GuardOptions options = quiet_options();
+  options.issuer.refresh_ttl = hours(24);
+  open(open_memory_store(), options);
+  auto verified = guard_->require(old_token->token, kRefresh);
+  ASSERT_OK(verified);
+  ASSERT_OK(guard_->revoke_token(verified->claims));
+  clock_.advance(hours(24 * 29));
+  ASSERT_OK(guard_->purge());
+  EXPECT_ERRC(guard_->require(old_token->token, kRefresh), Errc::kRevoked);
+}
+
 TEST_F(GuardTest, RevokingASessionKillsBothTokensAndEverythingRefreshedFromIt) {
   const TokenPair pair = login();
   const TokenPair other_session = login();
@@ -359,6 +387,22 @@ TEST_F(SharedSqliteTest, AnotherInstanceLearnsOfRevocationsThroughTheFeed) {
   ASSERT_OK(guard_->unrevoke(RevocationKind::kSession, pair.access.sid));
   ASSERT_OK(other->sync());
   EXPECT_OK(other->require(pair.access.token));
+}
+
+// Instance B has not heard of A's "log out everywhere" yet when the refresh
+// token reaches it: the refresh must still not produce a pair that lives on.
+TEST_F(SharedSqliteTest, ARefreshRacingALogoutEverywhereOnAnotherInstanceFails) {
+  auto other = second(quiet_options());
+  ASSERT_NE(other, nullptr);
+  const TokenPair pair = login();
+  ASSERT_OK(guard_->revoke_user("alice"));
+  EXPECT_OK(other->require(pair.refresh.token, kRefresh));  // B does not know yet
+  auto refreshed = other->refresh(pair.refresh.token);
+  EXPECT_ERRC(refreshed, Errc::kRevoked);
+  auto session = other->store().find_session(pair.refresh.sid);
+  ASSERT_OK(session);
+  ASSERT_TRUE(session->has_value());
+  EXPECT_TRUE((*session)->revoked_at.has_value());
 }
 
 TEST_F(SharedSqliteTest, TheBackgroundFollowerAppliesChangesByItself) {

@@ -71,6 +71,16 @@ TEST(IdSet, EvictsAtExpiryAndKeepsRaisedExpiries) {
   EXPECT_EQ(set.size(), 0u);
 }
 
+TEST(IdSet, NeverEvictsBeforeTheExactExpiry) {
+  IdSet set;
+  const std::string id = own_id();
+  set.insert(id, kNow + milliseconds(10'500));  // held as 11 s, rounded up
+  EXPECT_EQ(set.evict(kNow + milliseconds(10'400)), 0u);
+  EXPECT_EQ(set.evict(kNow + milliseconds(10'999)), 0u);
+  EXPECT_TRUE(set.contains(id));
+  EXPECT_EQ(set.evict(kNow + seconds(11)), 1u);
+}
+
 TEST(IdSet, ManyEntriesAcrossShards) {
   IdSet set;
   set.reserve(10'000);

@@ -30,8 +30,13 @@ class MemoryStore final : public Store {
   }
 
   Result<bool> unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override {
+    if (key.empty()) return fail(Errc::kInvalidArgument, "empty revocation key");
     std::lock_guard lock(mu_);
     const bool erased = revocations_.erase(Key(kind, std::string(key))) > 0;
+    if (kind == RevocationKind::kSession) {
+      auto it = sessions_.find(std::string(key));
+      if (it != sessions_.end()) it->second.revoked_at.reset();
+    }
     append(stores::unrevoke_change(kind, key, next_seq_++), now);
     return erased;
   }

@@ -25,29 +25,36 @@ namespace {
 using sqlite::Db;
 using sqlite::Stmt;
 
-Result<void> migrate(Db& db) {
-  auto version_stmt = db.prepare("PRAGMA user_version");
-  if (!version_stmt) return tl::unexpected(version_stmt.error());
-  auto row = version_stmt->step();
+Result<std::int64_t> schema_version(Db& db) {
+  auto stmt = db.prepare("PRAGMA user_version");
+  if (!stmt) return tl::unexpected(stmt.error());
+  auto row = stmt->step();
   if (!row) return tl::unexpected(row.error());
-  const std::int64_t version = *row ? version_stmt->int64(0) : 0;
-  static_cast<void>(version_stmt->run());
+  const std::int64_t version = *row ? stmt->int64(0) : 0;
+  JWTGUARD_TRY(stmt->run());
+  return version;
+}
+
+Result<void> migrate_locked(Db& db) {
+  // Read under the write lock: another process may have migrated the file
+  // between our open and this transaction.
+  auto version = schema_version(db);
+  if (!version) return tl::unexpected(version.error());
   constexpr int kCurrent = static_cast<int>(std::size(sqlite::kMigrations));
   static_assert(kCurrent == kSqliteSchemaVersion);
-  if (version > kCurrent) {
-    return fail(Errc::kStore, "database schema version " + std::to_string(version) +
+  if (*version > kCurrent) {
+    return fail(Errc::kStore, "database schema version " + std::to_string(*version) +
                                   " is newer than this build's " + std::to_string(kCurrent));
   }
-  if (version == kCurrent) return {};
-  JWTGUARD_TRY(db.exec("BEGIN IMMEDIATE"));
-  for (int v = static_cast<int>(version); v < kCurrent; ++v) {
-    if (auto ok = db.exec(sqlite::kMigrations[v]); !ok) {
-      static_cast<void>(db.exec("ROLLBACK"));
-      return ok;
-    }
-  }
+  for (auto v = *version; v < kCurrent; ++v) JWTGUARD_TRY(db.exec(sqlite::kMigrations[v]));
   const std::string set_version = "PRAGMA user_version=" + std::to_string(kCurrent);
-  if (auto ok = db.exec(set_version.c_str()); !ok) {
+  return db.exec(set_version.c_str());
+}
+
+// Brings the schema to this build's version, in one transaction.
+Result<void> migrate(Db& db) {
+  JWTGUARD_TRY(db.exec("BEGIN IMMEDIATE"));
+  if (auto ok = migrate_locked(db); !ok) {
     static_cast<void>(db.exec("ROLLBACK"));
     return ok;
   }
@@ -119,12 +126,18 @@ class SqliteStore final : public Store {
   }
 
   Result<bool> unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override {
+    if (key.empty()) return fail(Errc::kInvalidArgument, "empty revocation key");
     bool erased = false;
     JWTGUARD_TRY(write([&](Db& db) -> Result<void> {
       auto del = db.prepare("DELETE FROM revocations WHERE kind = ?1 AND key = ?2");
       if (!del) return tl::unexpected(del.error());
       JWTGUARD_TRY(del->bind(1, static_cast<std::int64_t>(kind)).bind(2, key).run());
       erased = sqlite3_changes(db.handle()) > 0;
+      if (kind == RevocationKind::kSession) {
+        auto restore = db.prepare("UPDATE sessions SET revoked_at = NULL WHERE sid = ?1");
+        if (!restore) return tl::unexpected(restore.error());
+        JWTGUARD_TRY(restore->bind(1, key).run());
+      }
       auto seq = log_change(db, stores::unrevoke_change(kind, key, 0), now);
       if (!seq) return tl::unexpected(seq.error());
       return {};
@@ -189,6 +202,13 @@ class SqliteStore final : public Store {
                                     std::chrono::milliseconds max_wait) override {
     const auto deadline = std::chrono::steady_clock::now() + max_wait;
     for (;;) {
+      // Taken before reading, so that a commit landing during the read
+      // still ends the wait below.
+      std::uint64_t seen = 0;
+      {
+        std::lock_guard lock(queue_mu_);
+        seen = commits_;
+      }
       auto batch = read_changes(after, limit);
       if (!batch || batch->gap || !batch->changes.empty()) return batch;
       // Commits of this process wake us at once; those of other processes
@@ -196,7 +216,6 @@ class SqliteStore final : public Store {
       std::unique_lock lock(queue_mu_);
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return batch;
-      const std::uint64_t seen = commits_;
       commit_cv_.wait_until(lock, std::min(deadline, now + kFeedPoll),
                             [&] { return commits_ != seen || stopping_; });
       if (stopping_) return batch;
@@ -507,6 +526,15 @@ class SqliteStore final : public Store {
 
   Result<ChangeBatch> read_changes(std::uint64_t after, std::size_t limit) {
     std::lock_guard lock(reader_mu_);
+    // One read transaction: a purge committing between reading the floor and
+    // reading the log must not hide the changes it deleted.
+    JWTGUARD_TRY(reader_->exec("BEGIN"));
+    auto out = read_changes_locked(after, limit);
+    static_cast<void>(reader_->exec("COMMIT"));
+    return out;
+  }
+
+  Result<ChangeBatch> read_changes_locked(std::uint64_t after, std::size_t limit) {
     ChangeBatch batch;
     batch.last_seq = after;
     auto floor = reader_->prepare("SELECT value FROM meta WHERE name = 'feed_purged_through'");
