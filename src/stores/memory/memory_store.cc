@@ -91,11 +91,15 @@ class MemoryStore final : public Store {
       batch.gap = true;
       return batch;
     }
-    for (const auto& [time, change] : feed_) {
-      if (change.seq <= after) continue;
-      if (batch.changes.size() == limit) break;
-      batch.changes.push_back(change);
-      batch.last_seq = change.seq;
+    // feed_ holds consecutive seqs, so the first one wanted is found by
+    // arithmetic: a Guard reads the feed after each of its own writes.
+    std::size_t i = 0;
+    if (!feed_.empty() && after >= feed_.front().second.seq) {
+      i = static_cast<std::size_t>(after - feed_.front().second.seq + 1);
+    }
+    for (; i < feed_.size() && batch.changes.size() < limit; ++i) {
+      batch.changes.push_back(feed_[i].second);
+      batch.last_seq = feed_[i].second.seq;
     }
     return batch;
   }
