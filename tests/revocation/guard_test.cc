@@ -341,19 +341,10 @@ TEST_F(GuardTest, LeewayExtendsHowLongARevocationIsKept) {
 // service and the `jwtguard revoke` command.
 class SharedSqliteTest : public GuardTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("jwtguard-guard-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    open(sqlite(), quiet_options());
-  }
-  void TearDown() override {
-    guard_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { open(sqlite(), quiet_options()); }
+  void TearDown() override { guard_.reset(); }
   std::unique_ptr<Store> sqlite() {
-    auto store = open_sqlite_store((dir_ / "jwtguard.db").string());
+    auto store = open_sqlite_store(scratch_.db());
     EXPECT_TRUE(store.has_value()) << store.error().message();
     return store ? std::move(*store) : nullptr;
   }
@@ -362,7 +353,7 @@ class SharedSqliteTest : public GuardTest {
     EXPECT_TRUE(guard.has_value()) << guard.error().message();
     return guard ? std::move(*guard) : nullptr;
   }
-  std::filesystem::path dir_;
+  testing::ScratchDir scratch_;
 };
 
 TEST_F(SharedSqliteTest, RevocationsSurviveARestart) {

@@ -15,15 +15,7 @@ namespace {
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("jwtguard-sqlite-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string path() const { return (dir_ / "jwtguard.db").string(); }
+  std::string path() const { return scratch_.db(); }
 
   void exec(const std::string& sql) {
     sqlite3* db = nullptr;
@@ -32,7 +24,8 @@ class SqliteStoreTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
-  std::filesystem::path dir_;
+  testing::ScratchDir scratch_;
+  const std::filesystem::path& dir_ = scratch_.path();
 };
 
 TEST_F(SqliteStoreTest, CreatesTheSchemaAtTheCurrentVersionInWalMode) {

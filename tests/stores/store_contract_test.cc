@@ -19,32 +19,16 @@ using std::chrono::seconds;
 
 const Timestamp kNow = from_unix_seconds(1'700'000'000);
 
-// A fresh database file per test, removed afterwards.
-class TempPath {
- public:
-  TempPath() {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("jwtguard-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-            info->name());
-    std::filesystem::remove_all(dir_);
-  }
-  ~TempPath() { std::filesystem::remove_all(dir_); }
-  std::string db() const { return (dir_ / "sub" / "jwtguard.db").string(); }
-
- private:
-  std::filesystem::path dir_;
-};
-
 struct MemoryBackend {
   std::unique_ptr<Store> open() { return open_memory_store(); }
 };
 
 struct SqliteBackend {
-  TempPath path;
+  testing::ScratchDir dir;
+  // A directory that does not exist yet: opening creates it.
+  std::string db() const { return (dir.path() / "sub" / "jwtguard.db").string(); }
   std::unique_ptr<Store> open() {
-    auto store = open_sqlite_store(path.db());
+    auto store = open_sqlite_store(db());
     EXPECT_TRUE(store.has_value()) << store.error().message();
     return store ? std::move(*store) : nullptr;
   }
@@ -504,10 +488,11 @@ TEST(OpenStore, Urls) {
   EXPECT_ERRC(open_store("sqlite:"), Errc::kInvalidArgument);
   EXPECT_ERRC(open_store("mysql://localhost"), Errc::kInvalidArgument);
   EXPECT_ERRC(open_store(""), Errc::kInvalidArgument);
-  TempPath path;
-  auto store = open_store("sqlite:" + path.db());
+  testing::ScratchDir dir;
+  const std::string db = (dir.path() / "sub" / "jwtguard.db").string();
+  auto store = open_store("sqlite:" + db);
   ASSERT_OK(store);
-  EXPECT_TRUE(std::filesystem::exists(path.db()));
+  EXPECT_TRUE(std::filesystem::exists(db));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <unistd.h>
 
 #include <map>
 #include <mutex>
@@ -96,6 +97,24 @@ std::string self_signed_certificate_pem(const Key& key) {
 std::string flip_bit(std::string text, std::size_t bit) {
   text[bit / 8] = static_cast<char>(text[bit / 8] ^ (0x80 >> (bit % 8)));
   return text;
+}
+
+ScratchDir::ScratchDir() {
+  static std::atomic<int> counter{0};
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = info != nullptr ? info->name() : "none";
+  for (char& c : name) {
+    if (c == '/') c = '_';  // typed and parameterised test names
+  }
+  path_ = std::filesystem::path(::testing::TempDir()) /
+          ("jwtguard-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + name);
+  std::filesystem::remove_all(path_);
+  std::filesystem::create_directories(path_);
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
 }
 
 }  // namespace jwtguard::testing

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <string>
 
 #include "jwtguard/algorithm.h"
@@ -68,6 +69,23 @@ inline std::string algorithm_test_name(const ::testing::TestParamInfo<Algorithm>
 
 // Returns `text` with the bit `bit` (0 = most significant bit of byte 0) flipped.
 std::string flip_bit(std::string text, std::size_t bit);
+
+// An empty directory of its own for the current test (named after it, the
+// process and a counter), removed with everything in it at destruction.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  // A database file path inside it (not created).
+  std::string db() const { return (path_ / "jwtguard.db").string(); }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace jwtguard::testing
 
