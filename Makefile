@@ -13,7 +13,7 @@ BENCH_FLAGS  ?= --benchmark_repetitions=5 --benchmark_report_aggregates_only=tru
 # What building and testing jwtguard needs from Debian.
 DEBIAN_PACKAGES := cmake ninja-build g++ pkg-config openssl libssl-dev \
   libsimdjson-dev nlohmann-json3-dev libcli11-dev libexpected-dev \
-  libabsl-dev libsqlite3-dev \
+  libabsl-dev libsqlite3-dev libsodium-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   clang libclang-rt-14-dev
 

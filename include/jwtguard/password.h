@@ -1,0 +1,41 @@
+// Password hashes for the service's users: Argon2id, through libsodium.
+//
+// The stored form is libsodium's self-describing string
+// ("$argon2id$v=19$m=...,t=...,p=...$salt$hash"), so the cost parameters can
+// be raised later without invalidating existing hashes: password_needs_rehash
+// says when a login should store a new hash.
+#ifndef JWTGUARD_PASSWORD_H_
+#define JWTGUARD_PASSWORD_H_
+
+#include <string>
+#include <string_view>
+
+#include "jwtguard/error.h"
+
+namespace jwtguard {
+
+// The cost of a new hash. kInteractive is libsodium's interactive level
+// (64 MiB, 2 passes): ~0.1 s on a server core, fit for a login endpoint.
+// kModerate (256 MiB, 3 passes) is for offline tools.
+enum class PasswordCost { kInteractive, kModerate };
+
+// Longest password accepted: longer input only burns CPU on the server.
+inline constexpr std::size_t kMaxPasswordSize = 1024;
+
+// A new Argon2id hash of `password` with a random salt. kInvalidArgument for
+// an empty password or one over kMaxPasswordSize; kCrypto when libsodium
+// cannot initialise or runs out of memory.
+Result<std::string> hash_password(std::string_view password,
+                                  PasswordCost cost = PasswordCost::kInteractive);
+
+// Whether `password` matches `hash` (compared in constant time by
+// libsodium). A malformed hash is simply no match.
+bool verify_password(std::string_view password, std::string_view hash);
+
+// Whether `hash` was made with parameters other than `cost`'s (or is not a
+// valid Argon2id hash at all).
+bool password_needs_rehash(std::string_view hash, PasswordCost cost = PasswordCost::kInteractive);
+
+}  // namespace jwtguard
+
+#endif  // JWTGUARD_PASSWORD_H_
