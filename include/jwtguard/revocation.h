@@ -25,6 +25,11 @@ enum class RevocationKind {
 std::string_view revocation_kind_name(RevocationKind kind);  // "token", "session", "user"
 std::optional<RevocationKind> parse_revocation_kind(std::string_view name);
 
+// The cutoff of a user revocation made at `now`: the next millisecond
+// boundary. Every token issued up to and including now's millisecond has an
+// earlier iat (jwtguard's iat carries milliseconds, rounded down).
+Timestamp user_cutoff_after(Timestamp now);
+
 struct Revocation {
   RevocationKind kind = RevocationKind::kToken;
   std::string key;  // the jti, sid or user name; never empty

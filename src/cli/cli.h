@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "jwtguard/keys.h"
+#include "jwtguard/store.h"
 
 namespace jwtguard::cli {
 
@@ -56,8 +57,19 @@ std::string read_file(const std::string& path);
 // the process list and shell history).
 std::string token_argument(const std::string& argument);
 
+// SPEC §2's default store.
+inline constexpr std::string_view kDefaultStore = "sqlite:./var/jwtguard.db";
+
+// Adds --store (and $JWTGUARD_STORE) to a command.
+void add_store_option(CLI::App& command, std::string& url);
+// Opens the store named by --store (the default when empty). Throws
+// UsageError for an unknown URL, Failure when the store cannot be opened.
+std::unique_ptr<Store> open_store_or_fail(const std::string& url);
+
 void add_token_command(CLI::App& app);
 void add_keys_command(CLI::App& app);
+void add_user_command(CLI::App& app);
+void add_revoke_command(CLI::App& app);
 
 }  // namespace jwtguard::cli
 

@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   add_token_command(app);
   add_keys_command(app);
+  add_revoke_command(app);
+  add_user_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

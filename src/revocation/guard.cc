@@ -15,14 +15,6 @@ namespace {
 
 constexpr std::size_t kFeedBatch = 4096;
 
-// A cutoff one millisecond past `now`, on a millisecond boundary: every
-// token issued up to and including this millisecond has an iat before it
-// (iat carries milliseconds, rounded down), and a token issued at the
-// cutoff or later (Guard bumps iat up to it) is not refused.
-Timestamp cutoff_after(Timestamp now) {
-  return std::chrono::floor<std::chrono::milliseconds>(now) + std::chrono::milliseconds(1);
-}
-
 Result<void> check_type(const Claims& claims, const Requirements& req) {
   if (req.type == TokenRequirement::kAny) return {};
   if (!claims.has("type")) return fail(Errc::kMissingClaim, "type");
@@ -38,6 +30,12 @@ Result<void> check_type(const Claims& claims, const Requirements& req) {
 }
 
 }  // namespace
+
+// A token issued at the cutoff or later (the Guard raises iat to it) is not
+// refused.
+Timestamp user_cutoff_after(Timestamp now) {
+  return std::chrono::floor<std::chrono::milliseconds>(now) + std::chrono::milliseconds(1);
+}
 
 class Guard::Impl {
  public:
@@ -226,7 +224,7 @@ class Guard::Impl {
   Result<void> revoke_user(std::string_view user, const RevokeContext& context) {
     const Timestamp now = clock_.now();
     Revocation r = base(RevocationKind::kUser, user, context, now);
-    r.cutoff = cutoff_after(now);
+    r.cutoff = user_cutoff_after(now);
     r.expires_at = r.cutoff + retention_;
     r.user = std::string(user);
     return record(r, false);

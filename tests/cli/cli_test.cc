@@ -6,6 +6,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "jwtguard/claims.h"
+#include "jwtguard/jose.h"
+#include "jwtguard/password.h"
+#include "jwtguard/store.h"
 #include "testing/subprocess.h"
 
 namespace jwtguard {
@@ -230,6 +234,99 @@ TEST_F(CliTest, KeysFromPemFilesAndCertificates) {
   EXPECT_EQ(jwtguard({"token", "issue", "--identity", "c", "--key", dir + "/pub.pem"}).exit_code,
             1);
   EXPECT_EQ(jwtguard({"token", "verify", "--key", dir + "/missing.pem", "t"}).exit_code, 1);
+}
+
+// --- user and revoke: against a real SQLite store -----------------------------
+
+class StoreCliTest : public CliTest {
+ protected:
+  std::string store() const { return "sqlite:" + (dir_ / "var" / "jwtguard.db").string(); }
+  std::unique_ptr<Store> open() {
+    auto s = open_store(store());
+    EXPECT_TRUE(s.has_value()) << s.error().message();
+    return s ? std::move(*s) : nullptr;
+  }
+};
+
+TEST_F(StoreCliTest, UserCreateListGrantAdmin) {
+  RunResult created =
+      jwtguard({"user", "create", "alice", "--password-stdin", "--store", store()}, "s3cret!\n");
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  RunResult again =
+      jwtguard({"user", "create", "alice", "--password", "other", "--store", store()});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  ASSERT_EQ(jwtguard({"user", "grant-admin", "alice", "--store", store()}).exit_code, 0);
+  EXPECT_EQ(jwtguard({"user", "grant-admin", "bob", "--store", store()}).exit_code, 1);
+
+  RunResult list = jwtguard({"user", "list", "--store", store()});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const auto users = nlohmann::json::parse(list.out);
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users[0]["name"], "alice");
+  EXPECT_EQ(users[0]["admin"], true);
+  EXPECT_EQ(list.out.find("argon2"), std::string::npos) << "the hash must not be printed";
+
+  auto user = open()->find_user("alice");
+  ASSERT_TRUE(user.has_value() && user->has_value());
+  EXPECT_TRUE(verify_password("s3cret!", (*user)->password_hash));
+}
+
+TEST_F(StoreCliTest, UserCreateNeedsExactlyOnePasswordSource) {
+  EXPECT_EQ(jwtguard({"user", "create", "bob", "--store", store()}).exit_code, 2);
+  EXPECT_EQ(
+      jwtguard({"user", "create", "bob", "--password", "a", "--password-stdin", "--store", store()},
+               "b\n")
+          .exit_code,
+      2);
+  EXPECT_EQ(
+      jwtguard({"user", "create", "bob", "--password-stdin", "--store", store()}, "\n").exit_code,
+      2);  // an empty password
+  EXPECT_EQ(jwtguard({"user", "list", "--store", "mysql://x"}).exit_code, 2);
+}
+
+TEST_F(StoreCliTest, RevokeWritesEachKindToTheStore) {
+  ASSERT_EQ(
+      jwtguard({"revoke", "--jti", "j-1", "--reason", "leaked", "--store", store()}).exit_code, 0);
+  ASSERT_EQ(jwtguard({"revoke", "--sid", "s-1", "--store", store()}).exit_code, 0);
+  RunResult user = jwtguard({"revoke", "--user", "alice", "--store", store()});
+  ASSERT_EQ(user.exit_code, 0) << user.err;
+  EXPECT_EQ(trim(user.out), "revoked user alice");
+
+  auto s = open();
+  auto jti = s->find_revocation(RevocationKind::kToken, "j-1");
+  ASSERT_TRUE(jti.has_value() && jti->has_value());
+  EXPECT_EQ((*jti)->reason, "leaked");
+  EXPECT_EQ((*jti)->revoked_by, "cli");
+  // Kept for the default maximum lifetime of 30 days.
+  EXPECT_NEAR(std::chrono::duration<double>((*jti)->expires_at - (*jti)->revoked_at).count(),
+              30 * 86400, 1);
+  auto sid = s->find_revocation(RevocationKind::kSession, "s-1");
+  EXPECT_TRUE(sid.has_value() && sid->has_value());
+  auto cutoff = s->find_revocation(RevocationKind::kUser, "alice");
+  ASSERT_TRUE(cutoff.has_value() && cutoff->has_value());
+  EXPECT_GT((*cutoff)->cutoff, (*cutoff)->revoked_at);
+}
+
+TEST_F(StoreCliTest, RevokeAWholeTokenUntilItsExpiry) {
+  const std::string token = issue({"--type", "refresh"});
+  RunResult r = jwtguard({"revoke", "--token", "-", "--store", store()}, token + "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto decoded = decode_jws(token);
+  ASSERT_TRUE(decoded.has_value());
+  auto claims = parse_claims(decoded->payload);
+  ASSERT_TRUE(claims.has_value());
+  auto found = open()->find_revocation(RevocationKind::kToken, claims->jti);
+  ASSERT_TRUE(found.has_value() && found->has_value());
+  EXPECT_EQ((*found)->expires_at, claims->exp);
+  EXPECT_EQ((*found)->token_type, TokenType::kRefresh);
+  EXPECT_EQ((*found)->user, "alice");
+}
+
+TEST_F(StoreCliTest, RevokeNeedsExactlyOneTarget) {
+  EXPECT_EQ(jwtguard({"revoke", "--store", store()}).exit_code, 2);
+  EXPECT_EQ(jwtguard({"revoke", "--jti", "a", "--sid", "b", "--store", store()}).exit_code, 2);
+  EXPECT_EQ(jwtguard({"revoke", "--token", "not-a-token", "--store", store()}).exit_code, 1);
 }
 
 }  // namespace
