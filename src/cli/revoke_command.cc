@@ -26,13 +26,8 @@ Revocation token_revocation(const std::string& token_text, Timestamp now) {
   auto claims = parse_claims(decoded->payload);
   if (!claims) throw Failure("--token: " + claims.error().message());
   if (claims->jti.empty()) throw Failure("--token: the token has no jti to revoke");
-  Revocation r;
-  r.kind = RevocationKind::kToken;
-  r.key = claims->jti;
-  r.expires_at = claims->exp.value_or(now);
-  r.token_type = parse_token_type(claims->type);
-  r.user = claims->sub;
-  r.session = claims->sid;
+  Revocation r = jwtguard::token_revocation(*claims);
+  if (!claims->exp) r.expires_at = now;
   return r;
 }
 

@@ -195,15 +195,11 @@ class Guard::Impl {
 
   Result<void> revoke_token(const Claims& claims, const RevokeContext& context) {
     if (claims.jti.empty()) return fail(Errc::kMissingClaim, "jti");
-    const Timestamp now = clock_.now();
-    Revocation r = base(RevocationKind::kToken, claims.jti, context, now);
+    Revocation r = token_revocation(claims);
     // Needed exactly until the token itself expires (which may be later than
     // this Guard's own lifetimes allow: another issuer, or older settings).
-    if (claims.exp) r.expires_at = *claims.exp + leeway();
-    r.token_type = parse_token_type(claims.type);
-    r.user = claims.sub;
-    r.session = claims.sid;
-    return record(r, false);
+    if (claims.exp) r.expires_at += leeway();
+    return record(with_context(std::move(r), context, clock_.now()), false);
   }
 
   Result<void> revoke_jti(std::string_view jti, const RevokeContext& context) {
@@ -303,8 +299,14 @@ class Guard::Impl {
     Revocation r;
     r.kind = kind;
     r.key = std::string(key);
+    return with_context(std::move(r), context, now);
+  }
+
+  // Adds who, why and when; an expiry not set yet becomes the longest any
+  // token issued before `now` can be valid.
+  Revocation with_context(Revocation r, const RevokeContext& context, Timestamp now) const {
     r.revoked_at = now;
-    r.expires_at = now + retention_;
+    if (r.expires_at == Timestamp{}) r.expires_at = now + retention_;
     r.revoked_by = context.revoked_by;
     r.reason = context.reason;
     return r;

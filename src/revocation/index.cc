@@ -105,10 +105,15 @@ Fingerprint fingerprint(std::string_view id) {
   return fp;
 }
 
-std::uint32_t expiry_seconds(Timestamp t) {
-  const auto seconds = std::chrono::ceil<std::chrono::seconds>(t).time_since_epoch().count();
+namespace {
+std::uint32_t saturated_seconds(std::chrono::seconds since_epoch) {
   return static_cast<std::uint32_t>(
-      std::clamp<std::int64_t>(seconds, 0, std::numeric_limits<std::uint32_t>::max()));
+      std::clamp<std::int64_t>(since_epoch.count(), 0, std::numeric_limits<std::uint32_t>::max()));
+}
+}  // namespace
+
+std::uint32_t expiry_seconds(Timestamp t) {
+  return saturated_seconds(std::chrono::ceil<std::chrono::seconds>(t).time_since_epoch());
 }
 
 struct alignas(64) IdSet::Shard {
@@ -159,9 +164,8 @@ bool IdSet::contains(const Fingerprint& fp) const {
 std::size_t IdSet::evict(Timestamp now) {
   // Entries hold their expiry rounded up; `now` is rounded down, so nothing
   // leaves before its exact expiry.
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(now).time_since_epoch().count();
-  const auto limit = static_cast<std::uint32_t>(
-      std::clamp<std::int64_t>(seconds, 0, std::numeric_limits<std::uint32_t>::max()));
+  const std::uint32_t limit =
+      saturated_seconds(std::chrono::floor<std::chrono::seconds>(now).time_since_epoch());
   constexpr std::size_t kBatch = 256;
   std::size_t removed = 0;
   std::vector<Fingerprint> expired;

@@ -58,6 +58,17 @@ bool matches(const Revocation& revocation, const RevocationFilter& filter) {
 
 namespace jwtguard {
 
+Revocation token_revocation(const Claims& claims) {
+  Revocation r;
+  r.kind = RevocationKind::kToken;
+  r.key = claims.jti;
+  if (claims.exp) r.expires_at = *claims.exp;
+  r.token_type = parse_token_type(claims.type);
+  r.user = claims.sub;
+  r.session = claims.sid;
+  return r;
+}
+
 std::string_view revocation_kind_name(RevocationKind kind) {
   switch (kind) {
     case RevocationKind::kToken:

@@ -10,6 +10,7 @@
 #include "jwtguard/jose.h"
 #include "jwtguard/password.h"
 #include "jwtguard/store.h"
+#include "testing/fixtures.h"
 #include "testing/subprocess.h"
 
 namespace jwtguard {
@@ -45,18 +46,14 @@ class CliTest : public ::testing::Test {
     // The tests say where every key comes from; a secret exported in the
     // shell that runs them must not stand in.
     ::unsetenv("JWTGUARD_SECRET");
-    dir_ = std::filesystem::temp_directory_path() /
-           ("jwtguard-cli-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& content) {
     const auto path = dir_ / name;
     std::ofstream(path) << content;
     return path.string();
   }
-  std::filesystem::path dir_;
+  testing::ScratchDir scratch_;
+  const std::filesystem::path& dir_ = scratch_.path();
 };
 
 TEST_F(CliTest, IssueThenVerifyPrintsTheClaims) {

@@ -42,6 +42,27 @@ class Stmt {
   // Steps to completion, ignoring rows.
   Result<void> run();
 
+  // Steps to completion, calling read(*this) for each row.
+  template <typename Read>
+  Result<void> each_row(Read read) {
+    for (;;) {
+      auto row = step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) return {};
+      read(static_cast<const Stmt&>(*this));
+    }
+  }
+
+  // read(*this) of the first row, or none when there is no row.
+  template <typename Read>
+  auto first_row(Read read) -> Result<std::optional<decltype(read(std::declval<const Stmt&>()))>> {
+    using Value = decltype(read(std::declval<const Stmt&>()));
+    auto row = step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::optional<Value>();
+    return std::optional<Value>(read(static_cast<const Stmt&>(*this)));
+  }
+
   std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string text(int col) const;
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }

@@ -152,10 +152,7 @@ class SqliteStore final : public Store {
                               " FROM revocations WHERE kind = ?1 AND key = ?2");
     if (!s) return tl::unexpected(s.error());
     s->bind(1, static_cast<std::int64_t>(kind)).bind(2, key);
-    auto row = s->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return std::optional<Revocation>();
-    return std::optional<Revocation>(read_revocation(*s));
+    return s->first_row(read_revocation);
   }
 
   Result<RevocationPage> list_revocations(const RevocationFilter& filter) override {
@@ -267,10 +264,7 @@ class SqliteStore final : public Store {
     auto s = reader_->prepare("SELECT " SESSION_COLUMNS " FROM sessions WHERE sid = ?1");
     if (!s) return tl::unexpected(s.error());
     s->bind(1, sid);
-    auto row = s->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return std::optional<Session>();
-    return std::optional<Session>(read_session(*s));
+    return s->first_row(read_session);
   }
 
   Result<std::vector<Session>> list_sessions(std::string_view user, Timestamp now) override {
@@ -281,12 +275,8 @@ class SqliteStore final : public Store {
     if (!s) return tl::unexpected(s.error());
     s->bind(1, user).bind(2, now);
     std::vector<Session> out;
-    for (;;) {
-      auto row = s->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) return out;
-      out.push_back(read_session(*s));
-    }
+    JWTGUARD_TRY(s->each_row([&](const Stmt& row) { out.push_back(read_session(row)); }));
+    return out;
   }
 
   Result<Rotation> rotate_refresh(std::string_view sid, std::string_view presented_jti,
@@ -360,10 +350,7 @@ class SqliteStore final : public Store {
         "SELECT name, password_hash, admin, created_at FROM users WHERE name = ?1");
     if (!s) return tl::unexpected(s.error());
     s->bind(1, name);
-    auto row = s->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return std::optional<User>();
-    return std::optional<User>(read_user(*s));
+    return s->first_row(read_user);
   }
 
   Result<void> set_admin(std::string_view name, bool admin) override {
@@ -382,12 +369,8 @@ class SqliteStore final : public Store {
         reader_->prepare("SELECT name, password_hash, admin, created_at FROM users ORDER BY name");
     if (!s) return tl::unexpected(s.error());
     std::vector<User> out;
-    for (;;) {
-      auto row = s->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) return out;
-      out.push_back(read_user(*s));
-    }
+    JWTGUARD_TRY(s->each_row([&](const Stmt& row) { out.push_back(read_user(row)); }));
+    return out;
   }
 
   Result<void> ping() override {
@@ -512,16 +495,14 @@ class SqliteStore final : public Store {
         "SELECT kind, key, cutoff, expires_at FROM revocations WHERE expires_at > ?1");
     if (!s) return tl::unexpected(s.error());
     s->bind(1, now);
-    for (;;) {
-      auto next = s->step();
-      if (!next) return tl::unexpected(next.error());
-      if (!*next) return out;
+    JWTGUARD_TRY(s->each_row([&](const Stmt& row) {
       out.entries.push_back(Change{.op = Change::Op::kRevoke,
-                                   .kind = static_cast<RevocationKind>(s->int64(0)),
-                                   .key = s->text(1),
-                                   .cutoff = s->time(2),
-                                   .expires_at = s->time(3)});
-    }
+                                   .kind = static_cast<RevocationKind>(row.int64(0)),
+                                   .key = row.text(1),
+                                   .cutoff = row.time(2),
+                                   .expires_at = row.time(3)});
+    }));
+    return out;
   }
 
   Result<ChangeBatch> read_changes(std::uint64_t after, std::size_t limit) {
@@ -552,18 +533,16 @@ class SqliteStore final : public Store {
         " WHERE seq > ?1 ORDER BY seq LIMIT ?2");
     if (!s) return tl::unexpected(s.error());
     s->bind(1, static_cast<std::int64_t>(after)).bind(2, static_cast<std::int64_t>(limit));
-    for (;;) {
-      auto next = s->step();
-      if (!next) return tl::unexpected(next.error());
-      if (!*next) return batch;
-      batch.changes.push_back(Change{.seq = static_cast<std::uint64_t>(s->int64(0)),
-                                     .op = static_cast<Change::Op>(s->int64(1)),
-                                     .kind = static_cast<RevocationKind>(s->int64(2)),
-                                     .key = s->text(3),
-                                     .cutoff = s->time(4),
-                                     .expires_at = s->time(5)});
+    JWTGUARD_TRY(s->each_row([&](const Stmt& row) {
+      batch.changes.push_back(Change{.seq = static_cast<std::uint64_t>(row.int64(0)),
+                                     .op = static_cast<Change::Op>(row.int64(1)),
+                                     .kind = static_cast<RevocationKind>(row.int64(2)),
+                                     .key = row.text(3),
+                                     .cutoff = row.time(4),
+                                     .expires_at = row.time(5)});
       batch.last_seq = batch.changes.back().seq;
-    }
+    }));
+    return batch;
   }
 
   std::unique_ptr<Db> writer_db_;  // used by the writer thread only
