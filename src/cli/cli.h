@@ -70,6 +70,7 @@ void add_token_command(CLI::App& app);
 void add_keys_command(CLI::App& app);
 void add_user_command(CLI::App& app);
 void add_revoke_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 
 }  // namespace jwtguard::cli
 

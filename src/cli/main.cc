@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   CLI::App app("jwtguard: JWT authentication with first-class revocation", "jwtguard");
   app.set_version_flag("--version", "jwtguard 0.1.0");
   app.require_subcommand(1);
+  add_serve_command(app);
   add_token_command(app);
   add_keys_command(app);
   add_revoke_command(app);

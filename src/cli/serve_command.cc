@@ -1,0 +1,76 @@
+// jwtguard serve: the HTTP service of SPEC §3, until SIGTERM or SIGINT.
+#include <csignal>
+#include <iostream>
+#include <map>
+#include <pthread.h>
+
+#include "cli/cli.h"
+#include "server/app.h"
+#include "server/config.h"
+
+namespace jwtguard::cli {
+namespace {
+
+struct ServeArgs {
+  std::string config_file;
+  // Flag values by setting key; std::map keeps their addresses stable for CLI11.
+  std::map<std::string, std::string> values;
+  std::map<std::string, CLI::Option*> options;
+};
+
+// Blocks SIGTERM and SIGINT in this thread and in every thread started
+// after it, so that only wait_for_stop() receives them.
+sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+void run_serve(ServeArgs& args) {
+  server::FlagValues flags;
+  for (const auto& [key, option] : args.options) {
+    if (option->count() > 0) flags[key] = args.values[key];
+  }
+  auto config = server::load_serve_config(args.config_file, server::process_environment(), flags);
+  if (!config) throw UsageError(config.error().message());
+  sigset_t signals = block_stop_signals();
+  auto app = server::App::start(*config);
+  if (!app) throw Failure(app.error().message());
+  int received = 0;
+  sigwait(&signals, &received);
+  (*app)->stop();
+}
+
+std::string setting_help(const server::SettingInfo& setting) {
+  std::string help = setting.help + " [" + setting.key + ", $" + setting.env;
+  if (!setting.default_text.empty()) help += ", default " + setting.default_text;
+  return help + "]";
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* serve = app.add_subcommand("serve", "Run the HTTP service (SPEC §3)");
+  serve->add_option("--config", args->config_file, "TOML file with settings [$JWTGUARD_CONFIG]")
+      ->envname("JWTGUARD_CONFIG");
+  for (const auto& setting : server::serve_settings()) {
+    if (setting.flag.empty()) continue;
+    args->options[setting.key] =
+        serve->add_option(setting.flag, args->values[setting.key], setting_help(setting));
+  }
+  serve->footer(
+      "Every setting comes from, in rising precedence: its default, the TOML file, the\n"
+      "environment variable, the flag. Secrets (the HMAC secret) are never taken as a flag:\n"
+      "use secret_file, key_file or jwks_file, or $JWTGUARD_SECRET. Error responses are\n"
+      "replaced in the TOML file only, as [errors.<name>] tables.\n"
+      "docs/configuration.md lists every setting; docs/gateways.md shows nginx in front.\n\n"
+      "With no key configured, dev mode (the default) generates one under data_dir on first\n"
+      "start and reuses it. SIGTERM or SIGINT stops gracefully.");
+  serve->callback([args] { run_serve(*args); });
+}
+
+}  // namespace jwtguard::cli

@@ -1,0 +1,227 @@
+// OAuth (RFC 7009 revocation, RFC 7662 introspection) and the admin routes.
+#include <charconv>
+
+#include "server/service_impl.h"
+
+namespace jwtguard::server {
+namespace {
+
+// RFC 6749 §5.2's error body, which RFC 7009 and RFC 7662 reuse.
+Response oauth_error(const Request& request, std::string_view error, std::string_view description) {
+  return json_response(
+      request, http::status::bad_request,
+      nlohmann::json{{"error", error}, {"error_description", description}}.dump());
+}
+
+// The form's `token`, or RFC 6749's invalid_request.
+Step<std::string> form_token(const Request& request) {
+  if (!has_media_type(request, "application/x-www-form-urlencoded")) {
+    return tl::unexpected(oauth_error(request, "invalid_request",
+                                      "Content-Type must be application/x-www-form-urlencoded"));
+  }
+  auto token = form_value(request.body(), "token");
+  if (!token || token->empty()) {
+    return tl::unexpected(oauth_error(request, "invalid_request", "Missing 'token' parameter"));
+  }
+  return std::move(*token);
+}
+
+nlohmann::json revocation_json(const Revocation& revocation) {
+  nlohmann::json entry = {{"kind", revocation_kind_name(revocation.kind)},
+                          {"key", revocation.key},
+                          {"user", revocation.user},
+                          {"revoked_at", to_unix_seconds(revocation.revoked_at)},
+                          {"expires_at", to_unix_seconds(revocation.expires_at)},
+                          {"revoked_by", revocation.revoked_by},
+                          {"reason", revocation.reason}};
+  if (revocation.kind == RevocationKind::kToken) {
+    entry["session"] = revocation.session;
+    if (revocation.token_type) entry["token_type"] = token_type_name(*revocation.token_type);
+  }
+  if (revocation.kind == RevocationKind::kUser) {
+    // Milliseconds: a cutoff falls between tokens issued in the same second.
+    entry["cutoff_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             revocation.cutoff.time_since_epoch())
+                             .count();
+  }
+  return entry;
+}
+
+// GET /admin/revocations's query, or a message saying what is wrong with it.
+tl::expected<RevocationFilter, std::string> revocation_filter(std::string_view query) {
+  RevocationFilter filter;
+  if (auto user = form_value(query, "user")) filter.user = *user;
+  if (auto type = form_value(query, "type"); type && !type->empty()) {
+    filter.token_type = parse_token_type(*type);
+    if (!filter.token_type) return tl::unexpected(std::string("'type' must be access or refresh"));
+  }
+  if (auto kind = form_value(query, "kind"); kind && !kind->empty()) {
+    filter.kind = parse_revocation_kind(*kind);
+    if (!filter.kind) return tl::unexpected(std::string("'kind' must be token, session or user"));
+  }
+  if (auto limit = form_value(query, "limit"); limit && !limit->empty()) {
+    std::size_t value = 0;
+    auto [end, error] = std::from_chars(limit->data(), limit->data() + limit->size(), value);
+    if (error != std::errc{} || end != limit->data() + limit->size() || value < 1 ||
+        value > 1000) {
+      return tl::unexpected(std::string("'limit' must be an integer from 1 to 1000"));
+    }
+    filter.limit = value;
+  }
+  if (auto cursor = form_value(query, "cursor")) filter.cursor = *cursor;
+  return filter;
+}
+
+}  // namespace
+
+Response Service::Impl::oauth_revoke(const Request& request, Outcome& outcome) const {
+  auto token = form_token(request);
+  if (!token) return std::move(token.error());
+  // RFC 7009 §2.2: a token that is invalid, expired or already revoked gets
+  // the same 200 as one revoked now.
+  if (token->size() > options_.token_limit) return ok(request, nlohmann::json::object());
+  auto verified = guard_.require(
+      *token, {.type = TokenRequirement::kAny, .skip_revocation_check = true});
+  if (!verified) return ok(request, nlohmann::json::object());
+  const Claims& claims = verified->claims;
+  outcome.subject = claims.sub;
+  RevokeContext context{.revoked_by = claims.sub, .reason = "oauth revoke"};
+  if (auto revoked = guard_.revoke_token(claims, context); !revoked) {
+    return failure(request, revoked.error());
+  }
+  count_revocation(RevocationKind::kToken);
+  // A refresh token stands for its session (RFC 7009 §2.1 lets revoking it
+  // revoke the grant).
+  if (claims.type == "refresh" && !claims.sid.empty()) {
+    if (auto revoked = guard_.revoke_session(claims.sid, context); !revoked) {
+      return failure(request, revoked.error());
+    }
+    count_revocation(RevocationKind::kSession);
+  }
+  return ok(request, nlohmann::json::object());
+}
+
+Response Service::Impl::oauth_introspect(const Request& request, Outcome& outcome) const {
+  auto admin = authenticate_admin(request, outcome);
+  if (!admin) return std::move(admin.error());
+  auto token = form_token(request);
+  if (!token) return std::move(token.error());
+  if (token->size() > options_.token_limit) return ok(request, {{"active", false}});
+  auto verified = guard_.require(*token, {.type = TokenRequirement::kAny});
+  if (!verified) return ok(request, {{"active", false}});
+  auto body = nlohmann::json::parse(verified->claims.payload_json, nullptr, false);
+  if (!body.is_object()) return errors_.make(request, errors::kInternal);
+  body["active"] = true;
+  body["token_type"] = verified->claims.type;  // RFC 7662 §2.2's name for our "type"
+  return ok(request, body);
+}
+
+Response Service::Impl::list_revocations(const Request& request, Outcome& outcome) const {
+  auto admin = authenticate_admin(request, outcome);
+  if (!admin) return std::move(admin.error());
+  auto filter = revocation_filter(target_query(request.target()));
+  if (!filter) return errors_.make(request, errors::kBadRequest, filter.error());
+  auto page = guard_.store().list_revocations(*filter);
+  if (!page) return failure(request, page.error());
+  nlohmann::json entries = nlohmann::json::array();
+  for (const Revocation& revocation : page->entries) entries.push_back(revocation_json(revocation));
+  return ok(request, {{"revocations", std::move(entries)}, {"next_cursor", page->next_cursor}});
+}
+
+Response Service::Impl::create_revocation(const Request& request, Outcome& outcome) const {
+  auto admin = authenticate_admin(request, outcome);
+  if (!admin) return std::move(admin.error());
+  auto body = json_body(request);
+  if (!body) return std::move(body.error());
+  std::optional<RevocationKind> kind;
+  std::string key;
+  for (auto [name, candidate] : {std::pair{"jti", RevocationKind::kToken},
+                                 std::pair{"sid", RevocationKind::kSession},
+                                 std::pair{"user", RevocationKind::kUser}}) {
+    auto it = body->find(name);
+    if (it == body->end()) continue;
+    if (kind || !it->is_string() || it->get_ref<const std::string&>().empty()) {
+      kind.reset();
+      break;
+    }
+    kind = candidate;
+    key = it->get<std::string>();
+  }
+  if (!kind) {
+    return errors_.make(request, errors::kBadRequest,
+                        "Give exactly one of 'jti', 'sid' or 'user', as a non-empty string");
+  }
+  RevokeContext context{.revoked_by = admin->claims.sub, .reason = {}};
+  if (auto reason = body->find("reason"); reason != body->end()) {
+    if (!reason->is_string()) {
+      return errors_.make(request, errors::kBadRequest, "'reason' must be a string");
+    }
+    context.reason = reason->get<std::string>();
+  }
+  Result<void> revoked = *kind == RevocationKind::kToken     ? guard_.revoke_jti(key, context)
+                         : *kind == RevocationKind::kSession ? guard_.revoke_session(key, context)
+                                                             : guard_.revoke_user(key, context);
+  if (!revoked) return failure(request, revoked.error());
+  count_revocation(*kind);
+  return ok(request, {{"msg", "Revoked"}, {"kind", revocation_kind_name(*kind)}, {"key", key}});
+}
+
+Response Service::Impl::delete_revocation(const Request& request, const std::string& key,
+                                          Outcome& outcome) const {
+  auto admin = authenticate_admin(request, outcome);
+  if (!admin) return std::move(admin.error());
+  RevocationKind kind = RevocationKind::kToken;
+  if (auto name = form_value(target_query(request.target()), "kind"); name && !name->empty()) {
+    auto parsed = parse_revocation_kind(*name);
+    if (!parsed) {
+      return errors_.make(request, errors::kBadRequest, "'kind' must be token, session or user");
+    }
+    kind = *parsed;
+  }
+  auto removed = guard_.unrevoke(kind, key);
+  if (!removed) return failure(request, removed.error());
+  if (!*removed) return errors_.make(request, errors::kNotFound, "No such revocation");
+  return ok(request, {{"msg", "Revocation removed"}, {"kind", revocation_kind_name(kind)},
+                      {"key", key}});
+}
+
+Response Service::Impl::mint_tokens(const Request& request, const Peer& peer,
+                                    Outcome& outcome) const {
+  auto admin = authenticate_admin(request, outcome);
+  if (!admin) return std::move(admin.error());
+  auto body = json_body(request);
+  if (!body) return std::move(body.error());
+  auto identity = string_member(request, *body, "identity");
+  if (!identity) return std::move(identity.error());
+  if (!valid_username(*identity)) {
+    return errors_.make(request, errors::kBadRequest,
+                        "'identity' must be 1 to 128 bytes, without control characters");
+  }
+  std::string claims;
+  if (auto it = body->find("claims"); it != body->end() && !it->is_null()) {
+    if (!it->is_object()) return errors_.make(request, errors::kBadRequest, "'claims' must be an object");
+    claims = it->dump();
+  }
+  bool fresh = false;
+  if (auto it = body->find("fresh"); it != body->end()) {
+    if (!it->is_boolean()) return errors_.make(request, errors::kBadRequest, "'fresh' must be a boolean");
+    fresh = it->get<bool>();
+  }
+  ClientInfo client{peer.address, "minted by " + admin->claims.sub};
+  auto pair = guard_.login(*identity, claims, client);
+  if (!pair) return failure(request, pair.error());
+  if (!fresh) {
+    // login() always issues a fresh access token; create_access_token's
+    // default is not fresh.
+    TokenRequest request_access;
+    request_access.subject = *identity;
+    request_access.session_id = pair->refresh.sid;
+    request_access.extra_claims_json = claims;
+    auto access = guard_.issue(request_access);
+    if (!access) return failure(request, access.error());
+    pair->access = std::move(*access);
+  }
+  return ok(request, tokens_json(pair->access, &pair->refresh, options_.access_ttl));
+}
+
+}  // namespace jwtguard::server

@@ -1,0 +1,227 @@
+// The /auth/* routes: users, logins, refresh, logouts, sessions, and the
+// checks gateways and applications call on every request.
+#include "jwtguard/password.h"
+#include "server/service_impl.h"
+
+namespace jwtguard::server {
+namespace {
+
+constexpr std::size_t kMaxUsernameSize = 128;
+
+std::size_t utf8_length(std::string_view text) {
+  std::size_t count = 0;
+  for (unsigned char c : text) count += (c & 0xC0) != 0x80;
+  return count;
+}
+
+// A header value carries the subject as is, except bytes that could end or
+// corrupt the header (controls, '%', non-ASCII), which are percent-encoded.
+std::string header_safe(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size());
+  for (unsigned char c : value) {
+    if (c < 0x20 || c >= 0x7f || c == '%') {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// Names show up in logs, headers (X-Auth-Subject) and admin listings: no
+// control characters, no surrounding spaces.
+bool valid_username(std::string_view name) {
+  if (name.empty() || name.size() > kMaxUsernameSize) return false;
+  if (name.front() == ' ' || name.back() == ' ') return false;
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+nlohmann::json tokens_json(const IssuedToken& access, const IssuedToken* refresh,
+                           std::chrono::seconds access_ttl) {
+  nlohmann::json body = {{"access_token", access.token},
+                         {"token_type", "Bearer"},
+                         {"expires_in", access_ttl.count()}};
+  if (refresh != nullptr) body["refresh_token"] = refresh->token;
+  return body;
+}
+
+
+Response Service::Impl::register_user(const Request& request, Outcome& outcome) const {
+  if (!options_.registration) return errors_.make(request, errors::kRegistrationClosed);
+  auto body = json_body(request);
+  if (!body) return std::move(body.error());
+  auto username = string_member(request, *body, "username");
+  if (!username) return std::move(username.error());
+  auto password = string_member(request, *body, "password");
+  if (!password) return std::move(password.error());
+  if (!valid_username(*username)) {
+    return errors_.make(request, errors::kBadRequest,
+                        "'username' must be 1 to 128 bytes, without control characters or "
+                        "surrounding spaces");
+  }
+  if (utf8_length(*password) < options_.min_password_length ||
+      password->size() > kMaxPasswordSize) {
+    return errors_.make(request, errors::kBadRequest,
+                        "'password' must be at least " +
+                            std::to_string(options_.min_password_length) + " characters and at most " +
+                            std::to_string(kMaxPasswordSize) + " bytes");
+  }
+  outcome.subject = *username;
+  auto hash = hash_password(*password, options_.password_cost);
+  if (!hash) return failure(request, hash.error());
+  User user{.name = *username, .password_hash = std::move(*hash), .created_at = clock_.now()};
+  if (auto created = guard_.store().create_user(user); !created) {
+    return failure(request, created.error());
+  }
+  return ok(request, {{"msg", "User created"}, {"username", *username}},
+            http::status::created);
+}
+
+Response Service::Impl::login(const Request& request, const Peer& peer, Outcome& outcome) const {
+  auto body = json_body(request);
+  if (!body) return std::move(body.error());
+  auto username = string_member(request, *body, "username");
+  if (!username) return std::move(username.error());
+  auto password = string_member(request, *body, "password");
+  if (!password) return std::move(password.error());
+  outcome.subject = *username;
+  Timestamp now = clock_.now();
+  if (auto wait = limiter_.retry_after(*username, peer.address, now); wait.count() > 0) {
+    metrics_.record_login_rate_limited();
+    Response response = errors_.make(request, errors::kRateLimited);
+    response.set(http::field::retry_after, std::to_string(wait.count()));
+    return response;
+  }
+  auto user = guard_.store().find_user(*username);
+  if (!user) return failure(request, user.error());
+  // The same Argon2id work whether or not the user exists.
+  std::string_view hash = *user ? std::string_view((*user)->password_hash) : dummy_hash_;
+  bool matches = password->size() <= kMaxPasswordSize && verify_password(*password, hash);
+  if (!*user || !matches) {
+    limiter_.record_failure(*username, peer.address, now);
+    metrics_.record_login(false);
+    return errors_.make(request, errors::kBadCredentials);
+  }
+  limiter_.record_success(*username, now);
+  std::string user_agent(header_value(request, http::field::user_agent).substr(0, 512));
+  auto pair = guard_.login(*username, {}, ClientInfo{peer.address, std::move(user_agent)});
+  if (!pair) return failure(request, pair.error());
+  metrics_.record_login(true);
+  return ok(request, tokens_json(pair->access, &pair->refresh, options_.access_ttl));
+}
+
+// The subject is not logged: Guard::refresh verifies the token itself.
+Response Service::Impl::refresh(const Request& request, Outcome& /*outcome*/) const {
+  auto token = bearer_token(request);
+  if (!token) {
+    metrics_.record_check(CheckOutcome::kMissing);
+    return std::move(token.error());
+  }
+  auto refreshed = guard_.refresh(*token);
+  if (!refreshed) {
+    count_check(&refreshed.error());
+    return failure(request, refreshed.error());
+  }
+  count_check(nullptr);
+  const IssuedToken* next = refreshed->refresh ? &*refreshed->refresh : nullptr;
+  return ok(request, tokens_json(refreshed->access, next, options_.access_ttl));
+}
+
+Response Service::Impl::logout(const Request& request, Outcome& outcome) const {
+  auto token = authenticate(request, {.type = TokenRequirement::kAny}, outcome);
+  if (!token) return std::move(token.error());
+  const Claims& claims = token->claims;
+  RevokeContext context{.revoked_by = claims.sub, .reason = "logout"};
+  if (auto revoked = guard_.revoke_token(claims, context); !revoked) {
+    return failure(request, revoked.error());
+  }
+  count_revocation(RevocationKind::kToken);
+  if (!claims.sid.empty()) {
+    if (auto revoked = guard_.revoke_session(claims.sid, context); !revoked) {
+      return failure(request, revoked.error());
+    }
+    count_revocation(RevocationKind::kSession);
+  }
+  bool refresh = claims.type == "refresh";
+  return ok(request, {{"msg", refresh ? "Refresh token revoked" : "Access token revoked"}});
+}
+
+Response Service::Impl::logout_all(const Request& request, Outcome& outcome) const {
+  auto token = authenticate(request, {}, outcome);
+  if (!token) return std::move(token.error());
+  RevokeContext context{.revoked_by = token->claims.sub, .reason = "logout-all"};
+  if (auto revoked = guard_.revoke_user(token->claims.sub, context); !revoked) {
+    return failure(request, revoked.error());
+  }
+  count_revocation(RevocationKind::kUser);
+  return ok(request, {{"msg", "All sessions revoked"}});
+}
+
+Response Service::Impl::sessions(const Request& request, Outcome& outcome) const {
+  auto token = authenticate(request, {}, outcome);
+  if (!token) return std::move(token.error());
+  auto sessions = guard_.store().list_sessions(token->claims.sub, clock_.now());
+  if (!sessions) return failure(request, sessions.error());
+  nlohmann::json list = nlohmann::json::array();
+  for (const Session& session : *sessions) {
+    list.push_back({{"sid", session.sid},
+                    {"created_at", to_unix_seconds(session.created_at)},
+                    {"refreshed_at", to_unix_seconds(session.refreshed_at)},
+                    {"expires_at", to_unix_seconds(session.expires_at)},
+                    {"client_address", session.client_address},
+                    {"user_agent", session.user_agent},
+                    {"current", session.sid == token->claims.sid}});
+  }
+  return ok(request, {{"sessions", std::move(list)}});
+}
+
+Response Service::Impl::delete_session(const Request& request, const std::string& sid,
+                                       Outcome& outcome) const {
+  auto token = authenticate(request, {}, outcome);
+  if (!token) return std::move(token.error());
+  auto session = guard_.store().find_session(sid);
+  if (!session) return failure(request, session.error());
+  // Another user's session is "not found" too: no probing for session ids.
+  if (!*session || (*session)->user != token->claims.sub) {
+    return errors_.make(request, errors::kNotFound, "No such session");
+  }
+  RevokeContext context{.revoked_by = token->claims.sub, .reason = "session revoked by its user"};
+  if (auto revoked = guard_.revoke_session(sid, context); !revoked) {
+    return failure(request, revoked.error());
+  }
+  count_revocation(RevocationKind::kSession);
+  return ok(request, {{"msg", "Session revoked"}, {"sid", sid}});
+}
+
+Response Service::Impl::me(const Request& request, Outcome& outcome) const {
+  auto token = authenticate(request, {}, outcome);
+  if (!token) return std::move(token.error());
+  // The payload was verified as a JSON object; it goes out as it came.
+  std::string body = R"({"sub":)" + nlohmann::json(token->claims.sub).dump() +
+                     R"(,"claims":)" + token->claims.payload_json + "}";
+  return json_response(request, http::status::ok, std::move(body));
+}
+
+Response Service::Impl::verify(const Request& request, Outcome& outcome) const {
+  auto token = authenticate(request, {}, outcome);
+  if (!token) return std::move(token.error());
+  Response response{http::status::ok, request.version()};
+  response.set("X-Auth-Subject", header_safe(token->claims.sub));
+  response.set("X-Auth-Jti", header_safe(token->claims.jti));
+  response.set("X-Auth-Session", header_safe(token->claims.sid));
+  response.set(http::field::cache_control, "no-store");
+  response.keep_alive(request.keep_alive());
+  response.content_length(0);
+  return response;
+}
+
+}  // namespace jwtguard::server

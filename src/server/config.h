@@ -1,0 +1,124 @@
+// The settings of `jwtguard serve`, and where they come from.
+//
+// Every setting can be given in a TOML file (--config), in an environment
+// variable JWTGUARD_<NAME> and as a flag --<name>; a flag beats the
+// environment, which beats the file, which beats the default (SPEC §4). One
+// table (serve_settings()) names each setting once, so the flags, the
+// environment variables, `serve --help` and docs/configuration.md cannot
+// drift apart.
+#ifndef JWTGUARD_SERVER_CONFIG_H_
+#define JWTGUARD_SERVER_CONFIG_H_
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "jwtguard/error.h"
+
+namespace jwtguard::server {
+
+// A replacement for one error response (SPEC §3: the seed tutorial's
+// revoked_token_loader must be expressible). `body` is JSON text.
+struct ErrorOverride {
+  int status = 0;    // 0: keep the default status
+  std::string body;  // empty: keep the default {"msg": ...} body
+};
+
+struct ServeConfig {
+  // --- service ---
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
+  unsigned threads = 0;                   // I/O threads; 0 = the number of cores
+  unsigned workers = 0;  // threads for password hashing and store writes; 0 = cores
+  std::string store = "sqlite:./var/jwtguard.db";
+  // Development mode: with no key configured, generate one under data_dir on
+  // first start and reuse it afterwards. Off: a missing key is an error.
+  bool dev = true;
+  std::string data_dir = "./var";
+
+  // --- keys (secret values are never logged) ---
+  std::string algorithm = "HS256";
+  std::string secret;       // HS* shared secret (environment or file only, not a flag)
+  std::string secret_file;  // file holding the HS* secret
+  std::string key_file;     // PEM private key (RS*, PS*, ES*, EdDSA)
+  std::string jwks_file;    // JWK Set of private keys; `kid` picks the signing one
+  std::string kid;          // key id put in issued tokens' headers
+
+  // --- tokens ---
+  std::chrono::seconds access_ttl{15 * 60};
+  std::chrono::seconds refresh_ttl{30 * 24 * 3600};
+  std::string issuer;    // "iss" of issued tokens, required of presented ones
+  std::string audience;  // "aud" likewise
+  std::chrono::seconds leeway{0};
+  bool rotate_refresh_tokens = true;
+
+  // --- HTTP limits ---
+  std::size_t body_limit = 64 * 1024;     // larger bodies get 413
+  std::size_t header_limit = 16 * 1024;   // larger request heads get 431
+  std::size_t token_limit = 8 * 1024;     // larger tokens are refused (422)
+  std::size_t pipeline_limit = 16;        // requests read ahead on one connection
+  std::chrono::seconds read_timeout{10};  // to receive a whole request once it started
+  std::chrono::seconds idle_timeout{60};  // keep-alive connections with nothing to do
+  std::chrono::seconds shutdown_timeout{10};  // SIGTERM: time in-flight requests get
+
+  // --- users ---
+  bool registration = true;  // POST /auth/register open to anyone
+  std::size_t min_password_length = 8;
+  unsigned login_max_failures = 5;         // per user name, within login_window
+  unsigned login_max_failures_per_address = 20;  // per client address, within login_window
+  std::chrono::seconds login_window{15 * 60};
+
+  // --- logs ---
+  std::string log_level = "info";  // trace, debug, info, warn, error, off
+  bool access_log = true;          // one JSON line per request
+  std::string log_file;            // empty: standard error
+
+  // --- error responses, by name (TOML only: [errors.<name>]) ---
+  std::map<std::string, ErrorOverride> errors;
+};
+
+// One setting, as the loader and `serve --help` see it.
+struct SettingInfo {
+  std::string key;    // TOML path, e.g. "tokens.access_ttl"
+  std::string env;    // e.g. "JWTGUARD_ACCESS_TTL"
+  std::string flag;   // e.g. "--access-ttl"; empty for settings that may not be flags
+  std::string help;   // one sentence
+  std::string default_text;  // the default, as one would write it
+  bool secret = false;       // never printed or logged
+};
+
+// Every setting, in the order --help lists them.
+const std::vector<SettingInfo>& serve_settings();
+
+// The variable naming the TOML file. The CLI reads it; the loader skips it
+// rather than calling it an unknown setting.
+inline constexpr const char* kConfigVariable = "JWTGUARD_CONFIG";
+
+// JWTGUARD_* variables of this process, by name.
+using Environment = std::map<std::string, std::string>;
+Environment process_environment();
+
+// The settings given as flags, by SettingInfo::key, as typed.
+using FlagValues = std::map<std::string, std::string>;
+
+// Defaults, then the TOML file (none when `toml_path` is empty), then `env`,
+// then `flags`. kInvalidArgument, naming the setting and its source (file
+// path and line, "environment" or "flag"), for an unreadable file, a TOML
+// syntax error, an unknown key, an unknown JWTGUARD_* variable in `env`
+// (other variables are ignored, and so is kConfigVariable), an unknown key in
+// `flags` or keys.secret given as a flag, a value of the wrong type or range,
+// more than one of keys.secret / secret_file / key_file / jwks_file, or
+// http.token_limit above http.header_limit. Never throws. Error details never
+// contain a secret's value. Error override names are kept as written: the
+// server knows which names exist.
+Result<ServeConfig> load_serve_config(const std::string& toml_path, const Environment& env,
+                                      const FlagValues& flags);
+
+// The effective settings as one JSON object, secrets replaced by "(set)",
+// for the startup log.
+std::string describe(const ServeConfig& config);
+
+}  // namespace jwtguard::server
+
+#endif  // JWTGUARD_SERVER_CONFIG_H_

@@ -1,0 +1,84 @@
+#include "server/http.h"
+
+#include <boost/beast/core/string.hpp>
+#include <optional>
+
+namespace jwtguard::server {
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;  // '%' needs two hex digits
+      int high = hex_digit(text[i + 1]);
+      int low = hex_digit(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Response json_response(const Request& request, http::status status, std::string json) {
+  Response response{status, request.version()};
+  response.set(http::field::content_type, "application/json");
+  response.set(http::field::cache_control, "no-store");
+  response.keep_alive(request.keep_alive());
+  response.body() = std::move(json);
+  response.prepare_payload();
+  return response;
+}
+
+std::string_view header_value(const Request& request, http::field field) {
+  auto it = request.find(field);
+  if (it == request.end()) return {};
+  return std::string_view(it->value().data(), it->value().size());
+}
+
+std::string_view target_path(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+std::string_view target_query(std::string_view target) {
+  auto mark = target.find('?');
+  return mark == std::string_view::npos ? std::string_view{} : target.substr(mark + 1);
+}
+
+std::optional<std::string> form_value(std::string_view form, std::string_view name) {
+  while (!form.empty()) {
+    auto amp = form.find('&');
+    std::string_view pair = form.substr(0, amp);
+    form = amp == std::string_view::npos ? std::string_view{} : form.substr(amp + 1);
+    auto eq = pair.find('=');
+    auto raw_name = percent_decode(pair.substr(0, eq));
+    if (!raw_name || *raw_name != name) continue;
+    return percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+  }
+  return std::nullopt;
+}
+
+bool has_media_type(const Request& request, std::string_view media_type) {
+  std::string_view value = header_value(request, http::field::content_type);
+  value = value.substr(0, value.find(';'));
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return boost::beast::iequals(value, media_type);
+}
+
+}  // namespace jwtguard::server

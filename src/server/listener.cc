@@ -1,0 +1,391 @@
+#include "server/listener.h"
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/write.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace jwtguard::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::size_t kReadChunk = 4096;
+// After a 413/431/400 the client may still be sending; reading (and
+// dropping) what it sends for a moment lets it see the response instead of
+// a reset.
+constexpr std::chrono::milliseconds kLingerTime{500};
+constexpr std::size_t kLingerBytes = 256 * 1024;
+
+// What every connection shares with the Listener.
+struct Shared {
+  const Service& service;
+  RequestObserver observer;
+  ListenerOptions options;
+  asio::thread_pool workers;
+  std::atomic<bool> draining{false};
+  std::atomic<std::size_t> live{0};
+  std::mutex mutex;
+  std::condition_variable all_closed;
+
+  Shared(const Service& s, RequestObserver o, const ListenerOptions& opts)
+      : service(s), observer(std::move(o)), options(opts), workers(opts.workers) {}
+
+  void connection_closed() {
+    if (live.fetch_sub(1) == 1) {
+      std::lock_guard lock(mutex);
+      all_closed.notify_all();
+    }
+  }
+};
+
+Request error_request() {
+  Request request;
+  request.version(11);
+  request.keep_alive(false);
+  return request;
+}
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, Shared& shared)
+      : stream_(std::move(socket)),
+        buffer_(shared.options.header_limit + shared.options.body_limit + kReadChunk),
+        shared_(shared) {
+    shared_.live.fetch_add(1);
+    error_code ec;
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_.address = remote.address().to_string();
+  }
+  ~Connection() { shared_.connection_closed(); }
+
+  void start() { wait_for_request(); }
+
+  // SIGTERM: a connection waiting for its next request closes now; one with
+  // a request under way closes after answering it.
+  void drain() {
+    if (state_ != State::kIdle) return;
+    error_code ec;
+    stream_.socket().cancel(ec);
+  }
+
+ private:
+  enum class State { kIdle, kReading, kBusy, kClosing };
+
+  void wait_for_request() {
+    if (shared_.draining.load()) return close();
+    state_ = State::kIdle;
+    if (buffer_.size() > 0) return read_header();  // a pipelined request
+    stream_.expires_after(shared_.options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = shared_from_this()](error_code ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec) return self->close();
+                              self->read_header();
+                            });
+  }
+
+  void read_header() {
+    state_ = State::kReading;
+    started_ = SteadyClock::now();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(shared_.options.header_limit));
+    parser_->body_limit(shared_.options.body_limit);
+    stream_.expires_after(shared_.options.read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  void on_header(error_code ec) {
+    if (ec) return on_read_error(ec);
+    auto length = parser_->content_length();
+    if (length && *length > shared_.options.body_limit) {
+      return respond_error(errors::kPayloadTooLarge);
+    }
+    if (parser_->is_done()) return dispatch();
+    if (boost::beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                               [self = shared_from_this()](error_code ec, std::size_t) {
+                                 if (ec) return self->close();
+                                 self->read_body();
+                               });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](error_code ec, std::size_t) {
+                       if (ec) return self->on_read_error(ec);
+                       self->dispatch();
+                     });
+  }
+
+  void on_read_error(error_code ec) {
+    if (ec == http::error::body_limit) return respond_error(errors::kPayloadTooLarge);
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+      return respond_error(errors::kHeaderTooLarge);
+    }
+    if (&ec.category() == &http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return respond_error(errors::kBadRequest);  // the bytes are not HTTP/1.1
+    }
+    close();  // end of stream, timeout, reset, or drained while idle
+  }
+
+  // Hands the request to the Service: on this thread when it answers from
+  // memory, on a worker when it may block.
+  void dispatch() {
+    state_ = State::kBusy;
+    stream_.expires_never();
+    request_ = parser_->release();
+    parser_.reset();
+    outcome_ = {};
+    if (shared_.service.runs_inline(request_)) return respond(handle());
+    asio::post(shared_.workers, [self = shared_from_this()]() mutable {
+      Response response = self->handle();
+      auto executor = self->stream_.get_executor();
+      asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
+        self->respond(std::move(response));
+      });
+    });
+  }
+
+  Response handle() {
+    try {
+      return shared_.service.handle(request_, peer_, outcome_);
+    } catch (const std::exception&) {
+      // Nothing in the handlers throws by design; a bad_alloc still gets an
+      // answer rather than a dropped connection.
+      return shared_.service.errors().make(request_, errors::kInternal);
+    }
+  }
+
+  void respond_error(std::string_view name) {
+    Request request = error_request();
+    if (parser_ && parser_->is_header_done()) request.version(parser_->get().version());
+    outcome_ = {};
+    state_ = State::kBusy;
+    respond(shared_.service.errors().make(request, name));
+  }
+
+  void respond(Response response) {
+    if (shared_.draining.load()) response.keep_alive(false);
+    response_ = std::move(response);
+    record();
+    stream_.expires_after(shared_.options.read_timeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](error_code ec, std::size_t) {
+                        if (ec) return self->close();
+                        if (self->response_.need_eof()) return self->linger_then_close();
+                        self->wait_for_request();
+                      });
+  }
+
+  void record() {
+    auto latency = SteadyClock::now() - started_;
+    int status = static_cast<int>(response_.result_int());
+    shared_.service.metrics().record_request(outcome_.route, status, latency);
+    if (shared_.observer) {
+      shared_.observer({request_.method(), outcome_.route, status, latency, &outcome_.subject,
+                        &peer_.address});
+    }
+  }
+
+  void linger_then_close() {
+    state_ = State::kClosing;
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return close();
+    stream_.expires_after(kLingerTime);
+    discard();
+  }
+
+  void discard() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = shared_from_this()](error_code ec, std::size_t n) {
+                              self->lingered_ += n;
+                              if (ec || self->lingered_ > kLingerBytes) return self->close();
+                              self->discard();
+                            });
+  }
+
+  void close() {
+    state_ = State::kClosing;
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  Shared& shared_;
+  Peer peer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Request request_;
+  Response response_;
+  Outcome outcome_;
+  SteadyClock::time_point started_;
+  State state_ = State::kIdle;
+  std::size_t lingered_ = 0;
+};
+
+// One I/O thread with its own io_context, and the connections it serves
+// (touched only from that thread).
+struct Slot {
+  asio::io_context context{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{context.get_executor()};
+  std::vector<std::weak_ptr<Connection>> connections;
+  std::thread thread;
+
+  void add(const std::shared_ptr<Connection>& connection) {
+    if (connections.size() >= 64 && connections.size() == connections.capacity()) {
+      std::erase_if(connections, [](const auto& weak) { return weak.expired(); });
+    }
+    connections.push_back(connection);
+  }
+};
+
+}  // namespace
+
+class Listener::Impl {
+ public:
+  Impl(const ListenerOptions& options, const Service& service, RequestObserver observer)
+      : shared_(service, std::move(observer), options) {
+    for (unsigned i = 0; i < std::max(1u, options.threads); ++i) {
+      slots_.push_back(std::make_unique<Slot>());
+    }
+  }
+
+  ~Impl() { shutdown(std::chrono::milliseconds(0)); }
+
+  Result<void> bind(const std::string& host, std::uint16_t port) {
+    error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    if (ec) return fail(Errc::kInvalidArgument, "listen: '" + host + "' is not an IP address");
+    tcp::endpoint endpoint(address, port);
+    acceptor_.emplace(slots_[0]->context);
+    if (acceptor_->open(endpoint.protocol(), ec); ec) return bind_error(endpoint, ec);
+    acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+    if (acceptor_->bind(endpoint, ec); ec) return bind_error(endpoint, ec);
+    if (acceptor_->listen(asio::socket_base::max_listen_connections, ec); ec) {
+      return bind_error(endpoint, ec);
+    }
+    port_ = acceptor_->local_endpoint(ec).port();
+    return {};
+  }
+
+  void run() {
+    accept();
+    for (auto& slot : slots_) {
+      slot->thread = std::thread([context = &slot->context] { context->run(); });
+    }
+  }
+
+  std::uint16_t port() const { return port_; }
+
+  std::size_t shutdown(std::chrono::milliseconds grace) {
+    if (stopped_) return 0;
+    stopped_ = true;
+    shared_.draining.store(true);
+    asio::post(slots_[0]->context, [this] {
+      error_code ec;
+      if (acceptor_) acceptor_->close(ec);
+    });
+    for (auto& slot : slots_) {
+      asio::post(slot->context, [slot = slot.get()] {
+        for (auto& weak : slot->connections) {
+          if (auto connection = weak.lock()) connection->drain();
+        }
+      });
+    }
+    {
+      std::unique_lock lock(shared_.mutex);
+      shared_.all_closed.wait_for(lock, grace, [this] { return shared_.live.load() == 0; });
+    }
+    std::size_t cut = shared_.live.load();
+    for (auto& slot : slots_) slot->context.stop();
+    for (auto& slot : slots_) {
+      if (slot->thread.joinable()) slot->thread.join();
+    }
+    shared_.workers.join();
+    return cut;
+  }
+
+ private:
+  static Result<void> bind_error(const tcp::endpoint& endpoint, const error_code& ec) {
+    std::ostringstream where;
+    where << endpoint;
+    return fail(Errc::kInvalidArgument, "cannot listen on " + where.str() + ": " + ec.message());
+  }
+
+  void accept() {
+    Slot& slot = *slots_[next_slot_++ % slots_.size()];
+    acceptor_->async_accept(slot.context, [this, &slot](error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
+      if (ec) return retry_accept();  // e.g. out of file descriptors: do not spin
+      asio::post(slot.context, [this, &slot, socket = std::move(socket)]() mutable {
+        auto connection = std::make_shared<Connection>(std::move(socket), shared_);
+        slot.add(connection);
+        connection->start();
+      });
+      accept();
+    });
+  }
+
+  void retry_accept() {
+    retry_timer_.emplace(slots_[0]->context, std::chrono::milliseconds(100));
+    retry_timer_->async_wait([this](error_code ec) {
+      if (!ec && acceptor_->is_open()) accept();
+    });
+  }
+
+  Shared shared_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::optional<tcp::acceptor> acceptor_;
+  std::optional<asio::steady_timer> retry_timer_;
+  std::size_t next_slot_ = 0;
+  std::uint16_t port_ = 0;
+  bool stopped_ = false;
+};
+
+Result<std::unique_ptr<Listener>> Listener::start(const ListenerOptions& options,
+                                                  const Service& service,
+                                                  RequestObserver observer) {
+  auto impl = std::make_unique<Impl>(options, service, std::move(observer));
+  if (auto bound = impl->bind(options.host, options.port); !bound) {
+    return tl::unexpected(bound.error());
+  }
+  impl->run();
+  return std::unique_ptr<Listener>(new Listener(std::move(impl)));
+}
+
+Listener::Listener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Listener::~Listener() = default;
+std::uint16_t Listener::port() const { return impl_->port(); }
+std::size_t Listener::shutdown(std::chrono::milliseconds grace) { return impl_->shutdown(grace); }
+
+}  // namespace jwtguard::server

@@ -1,0 +1,80 @@
+// The I/O layer: Boost.Beast HTTP/1.1 over Asio, serving a Service.
+//
+// Threads: `threads` I/O threads, each running its own io_context, and a
+// pool of `workers` for requests that may block (Service::runs_inline() is
+// false). One acceptor hands connections to the I/O threads in turn; a
+// connection stays on its thread, so a connection needs no locks.
+//
+// Per connection: keep-alive; requests are answered one at a time and in
+// order (pipelined requests wait in the read buffer, whose size bounds how
+// far a client can read ahead). A connection with no request under way is
+// closed after idle_timeout; a request must arrive in full within
+// read_timeout of its first byte, and its response be written within
+// read_timeout. Bodies over body_limit get 413, request heads over
+// header_limit 431, and unparseable requests 400; each then closes the
+// connection.
+#ifndef JWTGUARD_SERVER_LISTENER_H_
+#define JWTGUARD_SERVER_LISTENER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "jwtguard/error.h"
+#include "server/service.h"
+
+namespace jwtguard::server {
+
+struct ListenerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port (see Listener::port())
+  unsigned threads = 1;
+  unsigned workers = 1;
+  std::size_t body_limit = 64 * 1024;
+  std::size_t header_limit = 16 * 1024;
+  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+};
+
+// What the access log receives for every answered request, on the thread
+// that answered it.
+struct RequestRecord {
+  http::verb method;
+  Route route;
+  int status;
+  std::chrono::nanoseconds latency;
+  const std::string* subject;
+  const std::string* client;
+};
+using RequestObserver = std::function<void(const RequestRecord&)>;
+
+class Listener {
+ public:
+  // Binds and starts serving. `service` must outlive the Listener.
+  // kInvalidArgument for a bad host; kStore is not used; binding failures
+  // are kInvalidArgument with the system's message.
+  static Result<std::unique_ptr<Listener>> start(const ListenerOptions& options,
+                                                 const Service& service,
+                                                 RequestObserver observer);
+  // Stops at once (as shutdown() with no grace).
+  ~Listener();
+
+  std::uint16_t port() const;
+
+  // The graceful stop of SIGTERM: stop accepting, close connections that
+  // are idle, let requests under way finish (their connections close after
+  // the response), then stop the threads. Connections still busy after
+  // `grace` are cut. Returns the number of connections that were cut.
+  std::size_t shutdown(std::chrono::milliseconds grace);
+
+ private:
+  class Impl;
+  explicit Listener(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jwtguard::server
+
+#endif  // JWTGUARD_SERVER_LISTENER_H_

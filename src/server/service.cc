@@ -1,0 +1,312 @@
+// Routing and the helpers every route uses. The routes themselves are in
+// auth_routes.cc and admin_routes.cc.
+#include <array>
+
+#include "jwtguard/issuer.h"
+#include "jwtguard/password.h"
+#include "server/service_impl.h"
+
+namespace jwtguard::server {
+namespace {
+
+struct FixedRoute {
+  http::verb method;
+  std::string_view path;
+  Route route;
+};
+
+constexpr FixedRoute kFixedRoutes[] = {
+    {http::verb::get, "/auth/verify", Route::kVerify},
+    {http::verb::get, "/auth/me", Route::kMe},
+    {http::verb::post, "/auth/register", Route::kRegister},
+    {http::verb::post, "/auth/login", Route::kLogin},
+    {http::verb::post, "/auth/refresh", Route::kRefresh},
+    {http::verb::delete_, "/auth/logout", Route::kLogout},
+    {http::verb::post, "/auth/logout-all", Route::kLogoutAll},
+    {http::verb::get, "/auth/sessions", Route::kSessions},
+    {http::verb::post, "/oauth/revoke", Route::kOauthRevoke},
+    {http::verb::post, "/oauth/introspect", Route::kOauthIntrospect},
+    {http::verb::get, "/.well-known/jwks.json", Route::kJwks},
+    {http::verb::get, "/admin/revocations", Route::kAdminRevocationsList},
+    {http::verb::post, "/admin/revocations", Route::kAdminRevocationsCreate},
+    {http::verb::post, "/admin/tokens", Route::kAdminTokens},
+    {http::verb::get, "/healthz", Route::kHealthz},
+    {http::verb::get, "/readyz", Route::kReadyz},
+    {http::verb::get, "/metrics", Route::kMetrics},
+};
+
+struct ParamRoute {
+  http::verb method;
+  std::string_view prefix;  // followed by one non-empty path segment
+  Route route;
+};
+
+constexpr ParamRoute kParamRoutes[] = {
+    {http::verb::delete_, "/auth/sessions/", Route::kSessionDelete},
+    {http::verb::delete_, "/admin/revocations/", Route::kAdminRevocationsDelete},
+};
+
+std::string_view allowed_methods(std::string_view path) {
+  if (path == "/admin/revocations") return "GET, POST";
+  for (const auto& fixed : kFixedRoutes) {
+    if (fixed.path == path) return http::to_string(fixed.method);
+  }
+  return "DELETE";  // the parameterised routes
+}
+
+// HEAD is answered like GET minus the body (RFC 9110 §9.3.2).
+http::verb routing_method(http::verb method) {
+  return method == http::verb::head ? http::verb::get : method;
+}
+
+}  // namespace
+
+RouteMatch match_route(http::verb method, std::string_view path) {
+  RouteMatch match;
+  method = routing_method(method);
+  for (const auto& fixed : kFixedRoutes) {
+    if (fixed.path != path) continue;
+    if (fixed.method == method) {
+      match.route = fixed.route;
+      return match;
+    }
+    match.method_mismatch = true;
+  }
+  for (const auto& param : kParamRoutes) {
+    if (!path.starts_with(param.prefix)) continue;
+    std::string_view segment = path.substr(param.prefix.size());
+    if (segment.empty() || segment.find('/') != std::string_view::npos) continue;
+    auto decoded = form_value("p=" + std::string(segment), "p");
+    if (!decoded || decoded->empty()) continue;
+    if (param.method != method) {
+      match.method_mismatch = true;
+      continue;
+    }
+    match.route = param.route;
+    match.param = std::move(*decoded);
+    return match;
+  }
+  if (match.method_mismatch) match.allow = allowed_methods(path);
+  return match;
+}
+
+Service::Impl::Impl(Guard& guard, Metrics& metrics, const Clock& clock, ServiceOptions options,
+                    ErrorResponses errors, std::string dummy_hash)
+    : guard_(guard),
+      metrics_(metrics),
+      clock_(clock),
+      options_(std::move(options)),
+      errors_(std::move(errors)),
+      limiter_(options_.login_limits),
+      dummy_hash_(std::move(dummy_hash)) {}
+
+Response Service::Impl::handle(const Request& request, const Peer& peer,
+                               Outcome& outcome) const {
+  RouteMatch match = match_route(request.method(), target_path(request.target()));
+  outcome.route = match.route;
+  switch (match.route) {
+    case Route::kVerify: return verify(request, outcome);
+    case Route::kMe: return me(request, outcome);
+    case Route::kRegister: return register_user(request, outcome);
+    case Route::kLogin: return login(request, peer, outcome);
+    case Route::kRefresh: return refresh(request, outcome);
+    case Route::kLogout: return logout(request, outcome);
+    case Route::kLogoutAll: return logout_all(request, outcome);
+    case Route::kSessions: return sessions(request, outcome);
+    case Route::kSessionDelete: return delete_session(request, match.param, outcome);
+    case Route::kOauthRevoke: return oauth_revoke(request, outcome);
+    case Route::kOauthIntrospect: return oauth_introspect(request, outcome);
+    case Route::kJwks: {
+      Response response = json_response(request, http::status::ok, options_.jwks_json);
+      response.set(http::field::cache_control, "public, max-age=300");
+      return response;
+    }
+    case Route::kAdminRevocationsList: return list_revocations(request, outcome);
+    case Route::kAdminRevocationsCreate: return create_revocation(request, outcome);
+    case Route::kAdminRevocationsDelete: return delete_revocation(request, match.param, outcome);
+    case Route::kAdminTokens: return mint_tokens(request, peer, outcome);
+    case Route::kHealthz: return ok(request, {{"status", "ok"}});
+    case Route::kReadyz: return readyz(request);
+    case Route::kMetrics: return metrics_text(request);
+    case Route::kUnmatched: break;
+  }
+  if (!match.method_mismatch) return errors_.make(request, errors::kNotFound);
+  Response response = errors_.make(request, errors::kMethodNotAllowed);
+  response.set(http::field::allow, match.allow);
+  return response;
+}
+
+Step<std::string_view> Service::Impl::bearer_token(const Request& request) const {
+  auto field = request.find(http::field::authorization);
+  if (field == request.end()) {
+    return tl::unexpected(errors_.make(request, errors::kMissingAuthorization));
+  }
+  std::string_view value(field->value().data(), field->value().size());
+  // Flask-JWT-Extended splits on spaces: the first part must be "Bearer",
+  // and there must be exactly one more.
+  auto space = value.find(' ');
+  if (value.substr(0, space) != "Bearer") {
+    return tl::unexpected(errors_.make(request, errors::kWrongScheme));
+  }
+  std::string_view token =
+      space == std::string_view::npos ? std::string_view{} : value.substr(space + 1);
+  if (token.empty() || token.find(' ') != std::string_view::npos) {
+    return tl::unexpected(errors_.make(request, errors::kBadAuthorizationHeader));
+  }
+  if (token.size() > options_.token_limit) {
+    return tl::unexpected(errors_.for_error(request, Error(Errc::kTokenTooLarge)));
+  }
+  return token;
+}
+
+Step<VerifiedToken> Service::Impl::authenticate(const Request& request,
+                                                const Requirements& requirements,
+                                                Outcome& outcome) const {
+  auto token = bearer_token(request);
+  if (!token) {
+    metrics_.record_check(CheckOutcome::kMissing);
+    return tl::unexpected(std::move(token.error()));
+  }
+  auto verified = guard_.require(*token, requirements);
+  if (!verified) {
+    count_check(&verified.error());
+    return tl::unexpected(errors_.for_error(request, verified.error()));
+  }
+  count_check(nullptr);
+  outcome.subject = verified->claims.sub;
+  return std::move(*verified);
+}
+
+Step<VerifiedToken> Service::Impl::authenticate_admin(const Request& request,
+                                                      Outcome& outcome) const {
+  auto token = authenticate(request, {}, outcome);
+  if (!token) return token;
+  auto user = guard_.store().find_user(token->claims.sub);
+  if (!user) return tl::unexpected(failure(request, user.error()));
+  if (!*user || !(*user)->admin) {
+    return tl::unexpected(errors_.make(request, errors::kAdminRequired));
+  }
+  return token;
+}
+
+void Service::Impl::count_check(const Error* error) const {
+  if (error == nullptr) return metrics_.record_check(CheckOutcome::kValid);
+  switch (error->code()) {
+    case Errc::kExpired:
+    case Errc::kNotYetValid:
+    case Errc::kIssuedInFuture:
+      return metrics_.record_check(CheckOutcome::kExpired);
+    case Errc::kRevoked:
+      return metrics_.record_check(CheckOutcome::kRevoked);
+    case Errc::kRefreshTokenNotAllowed:
+    case Errc::kAccessTokenNotAllowed:
+      return metrics_.record_check(CheckOutcome::kWrongType);
+    case Errc::kFreshTokenRequired:
+      return metrics_.record_check(CheckOutcome::kNotFresh);
+    case Errc::kMissingToken:
+      return metrics_.record_check(CheckOutcome::kMissing);
+    default:
+      return metrics_.record_check(CheckOutcome::kInvalid);
+  }
+}
+
+Step<nlohmann::json> Service::Impl::json_body(const Request& request) const {
+  if (!has_media_type(request, "application/json")) {
+    return tl::unexpected(errors_.make(request, errors::kUnsupportedMediaType));
+  }
+  auto body = nlohmann::json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) {
+    return tl::unexpected(errors_.make(request, errors::kBadRequest, "Body is not valid JSON"));
+  }
+  if (!body.is_object()) {
+    return tl::unexpected(
+        errors_.make(request, errors::kBadRequest, "Body must be a JSON object"));
+  }
+  return body;
+}
+
+Step<std::string> Service::Impl::string_member(const Request& request,
+                                               const nlohmann::json& body,
+                                               std::string_view name) const {
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_string()) {
+    return tl::unexpected(errors_.make(
+        request, errors::kBadRequest, "'" + std::string(name) + "' must be a string"));
+  }
+  return it->get<std::string>();
+}
+
+Response Service::Impl::failure(const Request& request, const Error& error) const {
+  if (error.code() == Errc::kStore) metrics_.record_store_error();
+  return errors_.for_error(request, error);
+}
+
+Response Service::Impl::ok(const Request& request, const nlohmann::json& body,
+                           http::status status) const {
+  return json_response(request, status, body.dump());
+}
+
+Response Service::Impl::readyz(const Request& request) const {
+  auto ping = guard_.store().ping();
+  if (!ping) {
+    metrics_.record_store_error();
+    return json_response(request, http::status::service_unavailable,
+                         nlohmann::json{{"status", "not ready"}, {"reason", ping.error().message()}}
+                             .dump());
+  }
+  return ok(request, {{"status", "ready"}});
+}
+
+Response Service::Impl::metrics_text(const Request& request) const {
+  Response response{http::status::ok, request.version()};
+  response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  response.keep_alive(request.keep_alive());
+  response.body() = metrics_.render(guard_.stats());
+  response.prepare_payload();
+  return response;
+}
+
+// --- Service -----------------------------------------------------------------
+
+Result<std::unique_ptr<Service>> Service::create(Guard& guard, Metrics& metrics,
+                                                 const Clock& clock, ServiceOptions options) {
+  auto errors = ErrorResponses::create(options.errors);
+  if (!errors) return tl::unexpected(errors.error());
+  auto secret = random_id();
+  if (!secret) return tl::unexpected(secret.error());
+  auto dummy_hash = hash_password(*secret, options.password_cost);
+  if (!dummy_hash) return tl::unexpected(dummy_hash.error());
+  auto impl = std::make_unique<Impl>(guard, metrics, clock, std::move(options),
+                                     std::move(*errors), std::move(*dummy_hash));
+  return std::unique_ptr<Service>(new Service(std::move(impl)));
+}
+
+Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Service::~Service() = default;
+
+Response Service::handle(const Request& request, const Peer& peer, Outcome& outcome) const {
+  Response response = impl_->handle(request, peer, outcome);
+  if (request.method() == http::verb::head) {
+    response.body().clear();  // Content-Length stays that of the GET
+  }
+  return response;
+}
+
+bool Service::runs_inline(const Request& request) const {
+  switch (match_route(request.method(), target_path(request.target())).route) {
+    case Route::kVerify:
+    case Route::kMe:
+    case Route::kJwks:
+    case Route::kHealthz:
+    case Route::kMetrics:
+    case Route::kUnmatched:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const ErrorResponses& Service::errors() const { return impl_->errors_; }
+Metrics& Service::metrics() const { return impl_->metrics_; }
+
+}  // namespace jwtguard::server

@@ -1,0 +1,77 @@
+// The HTTP service of SPEC §3 as plain request -> response functions.
+//
+// The Service knows nothing of sockets: the I/O layer (listener.h) hands it
+// a parsed Request and the client's address and writes back what it
+// returns, so every endpoint is testable without a network. handle() is
+// thread-safe. Requests for which runs_inline() is false may block (password
+// hashing, durable store writes) and belong on a worker thread.
+#ifndef JWTGUARD_SERVER_SERVICE_H_
+#define JWTGUARD_SERVER_SERVICE_H_
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "jwtguard/clock.h"
+#include "jwtguard/guard.h"
+#include "jwtguard/password.h"
+#include "server/error_responses.h"
+#include "server/http.h"
+#include "server/login_limiter.h"
+#include "server/metrics.h"
+#include "server/routes.h"
+
+
+namespace jwtguard::server {
+
+struct ServiceOptions {
+  std::size_t token_limit = 8 * 1024;
+  std::size_t min_password_length = 8;
+  bool registration = true;
+  LoginLimits login_limits;
+  PasswordCost password_cost = PasswordCost::kInteractive;
+  std::chrono::seconds access_ttl{15 * 60};
+  std::string jwks_json = R"({"keys":[]})";  // GET /.well-known/jwks.json
+  std::map<std::string, ErrorOverride> errors;
+};
+
+// Who sent a request, as the I/O layer saw it.
+struct Peer {
+  std::string address;
+};
+
+// What the access log and the metrics need to know about an answered request.
+struct Outcome {
+  Route route = Route::kUnmatched;
+  std::string subject;  // the authenticated "sub", or the user name of a login
+};
+
+class Service {
+ public:
+  // `guard`, `metrics` and `clock` must outlive the Service. kInvalidArgument
+  // for a bad error override; kCrypto when the timing-equaliser hash fails.
+  static Result<std::unique_ptr<Service>> create(Guard& guard, Metrics& metrics,
+                                                 const Clock& clock, ServiceOptions options);
+  ~Service();
+
+  Response handle(const Request& request, const Peer& peer, Outcome& outcome) const;
+
+  // True for requests answered from memory alone (token checks, health,
+  // metrics, keys); false for those that hash passwords or write to the store.
+  bool runs_inline(const Request& request) const;
+
+  const ErrorResponses& errors() const;
+  Metrics& metrics() const;
+
+ private:
+  class Impl;
+  explicit Service(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jwtguard::server
+
+#endif  // JWTGUARD_SERVER_SERVICE_H_

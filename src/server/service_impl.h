@@ -1,0 +1,103 @@
+// The Service's insides, shared by the files that implement its routes
+// (service.cc: routing and helpers; auth_routes.cc; admin_routes.cc).
+#ifndef JWTGUARD_SERVER_SERVICE_IMPL_H_
+#define JWTGUARD_SERVER_SERVICE_IMPL_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <tl/expected.hpp>
+
+#include "server/service.h"
+
+namespace jwtguard::server {
+
+// A handler step either yields a value or has already produced the response
+// to send instead (an error).
+template <typename T>
+using Step = tl::expected<T, Response>;
+
+// The route of a request, and its path parameter ({sid} or {jti}).
+struct RouteMatch {
+  Route route = Route::kUnmatched;
+  std::string param;
+  bool method_mismatch = false;  // the path exists, with other methods
+  std::string_view allow;        // those methods, for 405's Allow header
+};
+RouteMatch match_route(http::verb method, std::string_view path);
+
+// Whether `name` may be a user name (or a minted token's identity): 1 to 128
+// bytes, no control characters, no surrounding spaces. Names show up in
+// logs, in X-Auth-Subject headers and in admin listings.
+bool valid_username(std::string_view name);
+
+// The body of a login, a refresh or a mint: Flask-JWT-Extended's names plus
+// OAuth's token_type and expires_in.
+nlohmann::json tokens_json(const IssuedToken& access, const IssuedToken* refresh,
+                           std::chrono::seconds access_ttl);
+
+class Service::Impl {
+ public:
+  Impl(Guard& guard, Metrics& metrics, const Clock& clock, ServiceOptions options,
+       ErrorResponses errors, std::string dummy_hash);
+
+  Response handle(const Request& request, const Peer& peer, Outcome& outcome) const;
+
+  // --- helpers ---
+  // The token of an "Authorization: Bearer <JWT>" header, with SPEC §3's
+  // errors for a missing header, another scheme or a malformed header.
+  Step<std::string_view> bearer_token(const Request& request) const;
+  // bearer_token, then Guard::require; counts the check's outcome.
+  Step<VerifiedToken> authenticate(const Request& request, const Requirements& requirements,
+                                   Outcome& outcome) const;
+  // authenticate (an access token), then the user must be an admin (403).
+  Step<VerifiedToken> authenticate_admin(const Request& request, Outcome& outcome) const;
+  // The body as a JSON object (415 for another content type, 400 otherwise).
+  Step<nlohmann::json> json_body(const Request& request) const;
+  // A string member of `body`; 400 naming it when missing or not a string.
+  Step<std::string> string_member(const Request& request, const nlohmann::json& body,
+                                  std::string_view name) const;
+  // The response to a failed Guard or Store call (counts store errors).
+  Response failure(const Request& request, const Error& error) const;
+  Response ok(const Request& request, const nlohmann::json& body,
+              http::status status = http::status::ok) const;
+  void count_check(const Error* error) const;
+  void count_revocation(RevocationKind kind) const { metrics_.record_revocation(kind); }
+
+  // --- routes (auth_routes.cc) ---
+  Response register_user(const Request& request, Outcome& outcome) const;
+  Response login(const Request& request, const Peer& peer, Outcome& outcome) const;
+  Response refresh(const Request& request, Outcome& outcome) const;
+  Response logout(const Request& request, Outcome& outcome) const;
+  Response logout_all(const Request& request, Outcome& outcome) const;
+  Response sessions(const Request& request, Outcome& outcome) const;
+  Response delete_session(const Request& request, const std::string& sid, Outcome& outcome) const;
+  Response me(const Request& request, Outcome& outcome) const;
+  Response verify(const Request& request, Outcome& outcome) const;
+
+  // --- routes (admin_routes.cc) ---
+  Response oauth_revoke(const Request& request, Outcome& outcome) const;
+  Response oauth_introspect(const Request& request, Outcome& outcome) const;
+  Response list_revocations(const Request& request, Outcome& outcome) const;
+  Response create_revocation(const Request& request, Outcome& outcome) const;
+  Response delete_revocation(const Request& request, const std::string& key,
+                             Outcome& outcome) const;
+  Response mint_tokens(const Request& request, const Peer& peer, Outcome& outcome) const;
+  Response readyz(const Request& request) const;
+  Response metrics_text(const Request& request) const;
+
+  Guard& guard_;
+  Metrics& metrics_;
+  const Clock& clock_;
+  ServiceOptions options_;
+  ErrorResponses errors_;
+  mutable LoginLimiter limiter_;
+  // A hash of a random password with the cost of real ones: a login for a
+  // user that does not exist verifies against it, so both failures take the
+  // same time (no user enumeration by timing).
+  std::string dummy_hash_;
+};
+
+}  // namespace jwtguard::server
+
+#endif  // JWTGUARD_SERVER_SERVICE_IMPL_H_
