@@ -14,12 +14,13 @@ BENCH_FLAGS  ?= --benchmark_repetitions=5 --benchmark_report_aggregates_only=tru
 DEBIAN_PACKAGES := cmake ninja-build g++ pkg-config openssl libssl-dev \
   libsimdjson-dev nlohmann-json3-dev libcli11-dev libexpected-dev \
   libabsl-dev libsqlite3-dev libsodium-dev \
+  libboost-dev libspdlog-dev libtomlplusplus-dev nginx wrk curl \
   libgtest-dev libgmock-dev libbenchmark-dev \
   clang libclang-rt-14-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test sanitize fuzz bench format clean
+.PHONY: deps build run test sanitize fuzz bench bench-http format clean
 
 deps:
 	@missing=""; \
@@ -80,6 +81,11 @@ fuzz: deps $(SAN_DIR)/build.ninja
 bench: build
 	$(BUILD_DIR)/bench/jose_bench $(BENCH_FLAGS)
 	$(BUILD_DIR)/bench/revocation_bench $(BENCH_FLAGS)
+
+# wrk against `jwtguard serve` on loopback: about two minutes (DURATION=15s
+# per run; see bench/http_load.sh for the knobs).
+bench-http: build
+	bench/http_load.sh $(BUILD_DIR)/jwtguard
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

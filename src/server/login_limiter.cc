@@ -77,25 +77,42 @@ class KeyLimiter {
   }
 
   // The rare path, when the map is full: entries whose windows ended go
-  // first, as they limit nothing; then those whose windows end soonest,
-  // which lose the least protection.
+  // first, as they limit nothing; then the entries that block nobody yet,
+  // those whose windows end soonest first; blocked entries last. A flood of
+  // new names therefore cannot free a blocked user for another round of
+  // guesses while unblocked entries remain.
   void make_room(Timestamp now) {
     if (entries_.size() < capacity_) return;
     absl::erase_if(entries_, [now](const auto& kv) { return now >= kv.second.window_end; });
-    if (entries_.size() > refill_to_) drop_oldest(entries_.size() - refill_to_);
+    if (entries_.size() <= refill_to_) return;
+    auto is_blocked = [this, now](const Entry& entry) { return blocked(entry, now); };
+    std::size_t excess = entries_.size() - refill_to_;
+    std::size_t unblocked = std::count_if(entries_.begin(), entries_.end(),
+                                          [&](const auto& kv) { return !is_blocked(kv.second); });
+    if (unblocked > 0) {
+      drop_oldest(std::min(excess, unblocked), [&](const Entry& e) { return !is_blocked(e); });
+    }
+    if (entries_.size() > refill_to_) {
+      drop_oldest(entries_.size() - refill_to_, [](const Entry&) { return true; });
+    }
   }
 
-  // Drops the `n` entries with the earliest window ends, in O(size).
-  void drop_oldest(std::size_t n) {
+  // Drops the `n` entries (of those `eligible` accepts, of which there are at
+  // least n) with the earliest window ends, in O(size).
+  template <typename Eligible>
+  void drop_oldest(std::size_t n, Eligible eligible) {
     std::vector<Timestamp> ends;
     ends.reserve(entries_.size());
-    for (const auto& [key, entry] : entries_) ends.push_back(entry.window_end);
+    for (const auto& [key, entry] : entries_) {
+      if (eligible(entry)) ends.push_back(entry.window_end);
+    }
     std::nth_element(ends.begin(), ends.begin() + (n - 1), ends.end());
     const Timestamp cutoff = ends[n - 1];
     // Entries ending exactly at the cutoff may be more than needed.
     std::size_t ties = n - std::count_if(ends.begin(), ends.end(),
                                          [cutoff](Timestamp end) { return end < cutoff; });
-    absl::erase_if(entries_, [cutoff, &ties](const auto& kv) {
+    absl::erase_if(entries_, [&](const auto& kv) {
+      if (!eligible(kv.second)) return false;
       const Timestamp end = kv.second.window_end;
       if (end < cutoff) return true;
       if (end != cutoff || ties == 0) return false;

@@ -5,7 +5,8 @@
 // the window that started with its first failure ends. A success clears the
 // user's count, not the address's (one address may try many users).
 // Thread-safe. Memory is bounded by `capacity` keys per kind: when full, the
-// keys whose windows ended are dropped first, then the oldest.
+// keys whose windows ended are dropped first, then unblocked keys (oldest
+// first), and blocked keys only when nothing else is left.
 #ifndef JWTGUARD_SERVER_LOGIN_LIMITER_H_
 #define JWTGUARD_SERVER_LOGIN_LIMITER_H_
 

@@ -140,7 +140,7 @@ TEST(LoginLimiter, CapacityBoundsTheKeysRemembered) {
   }
 }
 
-TEST(LoginLimiter, EvictsEndedWindowsBeforeABlockedUser) {
+TEST(LoginLimiter, EvictsEndedAndUnblockedWindowsBeforeABlockedUser) {
   LoginLimiter limiter(limits(/*per_user=*/5, /*per_address=*/20, /*capacity=*/10));
   for (int i = 0; i < 9; ++i) limiter.record_failure("early" + std::to_string(i), "", kNow);
   const Timestamp blocked_at = kNow + minutes(10);  // blocked until kNow + 25 min
@@ -150,9 +150,20 @@ TEST(LoginLimiter, EvictsEndedWindowsBeforeABlockedUser) {
   const Timestamp later = kNow + minutes(16);
   for (int i = 0; i < 9; ++i) limiter.record_failure("late" + std::to_string(i), "", later);
   EXPECT_EQ(limiter.retry_after("victim", "", later), seconds(540));
-  // Full of live windows, the oldest goes next: the victim's.
-  limiter.record_failure("one-more", "", later);
+  // Full of live windows: unblocked entries go, the victim's stays, though
+  // its window is the oldest.
+  for (int i = 0; i < 30; ++i) limiter.record_failure("flood" + std::to_string(i), "", later);
+  EXPECT_EQ(limiter.retry_after("victim", "", later), seconds(540));
+}
+
+TEST(LoginLimiter, EvictsBlockedUsersOnlyWhenAllAreBlocked) {
+  LoginLimiter limiter(limits(/*per_user=*/1, /*per_address=*/20, /*capacity=*/4));
+  limiter.record_failure("victim", "", kNow);  // blocked until kNow + 15 min
+  const Timestamp later = kNow + minutes(1);
+  for (int i = 0; i < 8; ++i) limiter.record_failure("other" + std::to_string(i), "", later);
+  // Everyone is blocked, so room comes from the earliest window: the victim's.
   EXPECT_EQ(limiter.retry_after("victim", "", later), seconds(0));
+  EXPECT_EQ(limiter.retry_after("other7", "", later), seconds(900));
 }
 
 TEST(LoginLimiter, ConcurrentFailuresAreAllCounted) {
