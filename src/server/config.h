@@ -57,7 +57,6 @@ struct ServeConfig {
   std::size_t body_limit = 64 * 1024;     // larger bodies get 413
   std::size_t header_limit = 16 * 1024;   // larger request heads get 431
   std::size_t token_limit = 8 * 1024;     // larger tokens are refused (422)
-  std::size_t pipeline_limit = 16;        // requests read ahead on one connection
   std::chrono::seconds read_timeout{10};  // to receive a whole request once it started
   std::chrono::seconds idle_timeout{60};  // keep-alive connections with nothing to do
   std::chrono::seconds shutdown_timeout{10};  // SIGTERM: time in-flight requests get
