@@ -7,7 +7,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -27,6 +26,15 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using SteadyClock = std::chrono::steady_clock;
+// A socket bound to one io_context's executor: no type-erased executor on
+// the request path.
+using Socket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
+
+// Timeouts are deadlines that each I/O thread checks every kSweepInterval,
+// instead of an Asio timer armed and cancelled several times per request
+// (each of which may reprogram the reactor's timerfd, a system call): a
+// timeout fires up to kSweepInterval late.
+constexpr std::chrono::milliseconds kSweepInterval{250};
 
 constexpr std::size_t kReadChunk = 4096;
 // After a 413/431/400 the client may still be sending; reading (and
@@ -66,14 +74,14 @@ Request error_request() {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, Shared& shared)
-      : stream_(std::move(socket)),
+  Connection(Socket socket, Shared& shared)
+      : socket_(std::move(socket)),
         buffer_(shared.options.header_limit + shared.options.body_limit + kReadChunk),
         shared_(shared) {
     shared_.live.fetch_add(1);
     error_code ec;
-    stream_.socket().set_option(tcp::no_delay(true), ec);
-    auto remote = stream_.socket().remote_endpoint(ec);
+    socket_.set_option(tcp::no_delay(true), ec);
+    auto remote = socket_.remote_endpoint(ec);
     if (!ec) peer_.address = remote.address().to_string();
   }
   ~Connection() { shared_.connection_closed(); }
@@ -85,7 +93,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void drain() {
     if (state_ != State::kIdle) return;
     error_code ec;
-    stream_.socket().cancel(ec);
+    socket_.cancel(ec);
+  }
+
+  // Called by the sweep: ends the operation under way when its time is up.
+  void expire_if_due(SteadyClock::time_point now) {
+    if (now < deadline_) return;
+    deadline_ = SteadyClock::time_point::max();
+    error_code ec;
+    socket_.cancel(ec);  // the pending read or write completes with an error and closes
   }
 
  private:
@@ -95,8 +111,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (shared_.draining.load()) return close();
     state_ = State::kIdle;
     if (buffer_.size() > 0) return read_header();  // a pipelined request
-    stream_.expires_after(shared_.options.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(kReadChunk),
+    set_deadline(shared_.options.idle_timeout);
+    socket_.async_read_some(buffer_.prepare(kReadChunk),
                             [self = shared_from_this()](error_code ec, std::size_t n) {
                               self->buffer_.commit(n);
                               if (ec) return self->close();
@@ -110,8 +126,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_.options.header_limit));
     parser_->body_limit(shared_.options.body_limit);
-    stream_.expires_after(shared_.options.read_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
+    set_deadline(shared_.options.read_timeout);
+    http::async_read_header(socket_, buffer_, *parser_,
                             [self = shared_from_this()](error_code ec, std::size_t) {
                               self->on_header(ec);
                             });
@@ -126,7 +142,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (parser_->is_done()) return dispatch();
     if (boost::beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      return asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+      return asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                                [self = shared_from_this()](error_code ec, std::size_t) {
                                  if (ec) return self->close();
                                  self->read_body();
@@ -136,7 +152,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void read_body() {
-    http::async_read(stream_, buffer_, *parser_,
+    http::async_read(socket_, buffer_, *parser_,
                      [self = shared_from_this()](error_code ec, std::size_t) {
                        if (ec) return self->on_read_error(ec);
                        self->dispatch();
@@ -159,14 +175,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // memory, on a worker when it may block.
   void dispatch() {
     state_ = State::kBusy;
-    stream_.expires_never();
+    deadline_ = SteadyClock::time_point::max();
     request_ = parser_->release();
     parser_.reset();
     outcome_ = {};
     if (shared_.service.runs_inline(request_)) return respond(handle());
     asio::post(shared_.workers, [self = shared_from_this()]() mutable {
       Response response = self->handle();
-      auto executor = self->stream_.get_executor();
+      auto executor = self->socket_.get_executor();
       asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
         self->respond(std::move(response));
       });
@@ -195,8 +211,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (shared_.draining.load()) response.keep_alive(false);
     response_ = std::move(response);
     record();
-    stream_.expires_after(shared_.options.read_timeout);
-    http::async_write(stream_, response_,
+    set_deadline(shared_.options.read_timeout);
+    http::async_write(socket_, response_,
                       [self = shared_from_this()](error_code ec, std::size_t) {
                         if (ec) return self->close();
                         if (self->response_.need_eof()) return self->linger_then_close();
@@ -217,15 +233,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void linger_then_close() {
     state_ = State::kClosing;
     error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return close();
-    stream_.expires_after(kLingerTime);
+    set_deadline(kLingerTime);
     discard();
   }
 
   void discard() {
     buffer_.clear();
-    stream_.async_read_some(buffer_.prepare(kReadChunk),
+    socket_.async_read_some(buffer_.prepare(kReadChunk),
                             [self = shared_from_this()](error_code ec, std::size_t n) {
                               self->lingered_ += n;
                               if (ec || self->lingered_ > kLingerBytes) return self->close();
@@ -236,11 +252,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close() {
     state_ = State::kClosing;
     error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    deadline_ = SteadyClock::time_point::max();
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  void set_deadline(std::chrono::milliseconds timeout) { deadline_ = SteadyClock::now() + timeout; }
+
+  Socket socket_;
+  SteadyClock::time_point deadline_ = SteadyClock::time_point::max();
   beast::flat_buffer buffer_;
   Shared& shared_;
   Peer peer_;
@@ -258,14 +278,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
 struct Slot {
   asio::io_context context{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{context.get_executor()};
+  asio::steady_timer sweeper{context};
   std::vector<std::weak_ptr<Connection>> connections;
   std::thread thread;
 
-  void add(const std::shared_ptr<Connection>& connection) {
-    if (connections.size() >= 64 && connections.size() == connections.capacity()) {
-      std::erase_if(connections, [](const auto& weak) { return weak.expired(); });
-    }
-    connections.push_back(connection);
+  void start() {
+    sweep_later();
+    thread = std::thread([this] { context.run(); });
+  }
+
+  // Expires the connections whose deadline passed, and forgets closed ones.
+  void sweep_later() {
+    sweeper.expires_after(kSweepInterval);
+    sweeper.async_wait([this](error_code ec) {
+      if (ec) return;
+      auto now = SteadyClock::now();
+      std::erase_if(connections, [now](const std::weak_ptr<Connection>& weak) {
+        auto connection = weak.lock();
+        if (!connection) return true;
+        connection->expire_if_due(now);
+        return false;
+      });
+      sweep_later();
+    });
   }
 };
 
@@ -300,9 +335,7 @@ class Listener::Impl {
 
   void run() {
     accept();
-    for (auto& slot : slots_) {
-      slot->thread = std::thread([context = &slot->context] { context->run(); });
-    }
+    for (auto& slot : slots_) slot->start();
   }
 
   std::uint16_t port() const { return port_; }
@@ -344,12 +377,14 @@ class Listener::Impl {
 
   void accept() {
     Slot& slot = *slots_[next_slot_++ % slots_.size()];
-    acceptor_->async_accept(slot.context, [this, &slot](error_code ec, tcp::socket socket) {
+    // The socket belongs to the slot's io_context; the acceptor runs on slot 0.
+    accepting_.emplace(slot.context.get_executor());
+    acceptor_->async_accept(*accepting_, [this, &slot](error_code ec) {
       if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
       if (ec) return retry_accept();  // e.g. out of file descriptors: do not spin
-      asio::post(slot.context, [this, &slot, socket = std::move(socket)]() mutable {
+      asio::post(slot.context, [this, &slot, socket = std::move(*accepting_)]() mutable {
         auto connection = std::make_shared<Connection>(std::move(socket), shared_);
-        slot.add(connection);
+        slot.connections.push_back(connection);
         connection->start();
       });
       accept();
@@ -366,6 +401,7 @@ class Listener::Impl {
   Shared shared_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::optional<tcp::acceptor> acceptor_;
+  std::optional<Socket> accepting_;
   std::optional<asio::steady_timer> retry_timer_;
   std::size_t next_slot_ = 0;
   std::uint16_t port_ = 0;

@@ -10,7 +10,8 @@
 // far a client can read ahead). A connection with no request under way is
 // closed after idle_timeout; a request must arrive in full within
 // read_timeout of its first byte, and its response be written within
-// read_timeout. Bodies over body_limit get 413, request heads over
+// read_timeout. Timeouts are checked four times a second, so they fire up to
+// 250 ms late. Bodies over body_limit get 413, request heads over
 // header_limit 431, and unparseable requests 400; each then closes the
 // connection.
 #ifndef JWTGUARD_SERVER_LISTENER_H_
