@@ -1,8 +1,9 @@
 // jwtguard serve: the HTTP service of SPEC §3, until SIGTERM or SIGINT.
+#include <pthread.h>
+
 #include <csignal>
 #include <iostream>
 #include <map>
-#include <pthread.h>
 
 #include "cli/cli.h"
 #include "server/app.h"

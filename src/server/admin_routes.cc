@@ -8,9 +8,8 @@ namespace {
 
 // RFC 6749 §5.2's error body, which RFC 7009 and RFC 7662 reuse.
 Response oauth_error(const Request& request, std::string_view error, std::string_view description) {
-  return json_response(
-      request, http::status::bad_request,
-      nlohmann::json{{"error", error}, {"error_description", description}}.dump());
+  return json_response(request, http::status::bad_request,
+                       nlohmann::json{{"error", error}, {"error_description", description}}.dump());
 }
 
 // The form's `token`, or RFC 6749's invalid_request.
@@ -40,9 +39,9 @@ nlohmann::json revocation_json(const Revocation& revocation) {
   }
   if (revocation.kind == RevocationKind::kUser) {
     // Milliseconds: a cutoff falls between tokens issued in the same second.
-    entry["cutoff_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             revocation.cutoff.time_since_epoch())
-                             .count();
+    entry["cutoff_ms"] =
+        std::chrono::duration_cast<std::chrono::milliseconds>(revocation.cutoff.time_since_epoch())
+            .count();
   }
   return entry;
 }
@@ -62,8 +61,7 @@ tl::expected<RevocationFilter, std::string> revocation_filter(std::string_view q
   if (auto limit = form_value(query, "limit"); limit && !limit->empty()) {
     std::size_t value = 0;
     auto [end, error] = std::from_chars(limit->data(), limit->data() + limit->size(), value);
-    if (error != std::errc{} || end != limit->data() + limit->size() || value < 1 ||
-        value > 1000) {
+    if (error != std::errc{} || end != limit->data() + limit->size() || value < 1 || value > 1000) {
       return tl::unexpected(std::string("'limit' must be an integer from 1 to 1000"));
     }
     filter.limit = value;
@@ -80,8 +78,8 @@ Response Service::Impl::oauth_revoke(const Request& request, Outcome& outcome) c
   // RFC 7009 §2.2: a token that is invalid, expired or already revoked gets
   // the same 200 as one revoked now.
   if (token->size() > options_.token_limit) return ok(request, nlohmann::json::object());
-  auto verified = guard_.require(
-      *token, {.type = TokenRequirement::kAny, .skip_revocation_check = true});
+  auto verified =
+      guard_.require(*token, {.type = TokenRequirement::kAny, .skip_revocation_check = true});
   if (!verified) return ok(request, nlohmann::json::object());
   const Claims& claims = verified->claims;
   outcome.subject = claims.sub;
@@ -135,9 +133,9 @@ Response Service::Impl::create_revocation(const Request& request, Outcome& outco
   if (!body) return std::move(body.error());
   std::optional<RevocationKind> kind;
   std::string key;
-  for (auto [name, candidate] : {std::pair{"jti", RevocationKind::kToken},
-                                 std::pair{"sid", RevocationKind::kSession},
-                                 std::pair{"user", RevocationKind::kUser}}) {
+  for (auto [name, candidate] :
+       {std::pair{"jti", RevocationKind::kToken}, std::pair{"sid", RevocationKind::kSession},
+        std::pair{"user", RevocationKind::kUser}}) {
     auto it = body->find(name);
     if (it == body->end()) continue;
     if (kind || !it->is_string() || it->get_ref<const std::string&>().empty()) {
@@ -181,8 +179,8 @@ Response Service::Impl::delete_revocation(const Request& request, const std::str
   auto removed = guard_.unrevoke(kind, key);
   if (!removed) return failure(request, removed.error());
   if (!*removed) return errors_.make(request, errors::kNotFound, "No such revocation");
-  return ok(request, {{"msg", "Revocation removed"}, {"kind", revocation_kind_name(kind)},
-                      {"key", key}});
+  return ok(request,
+            {{"msg", "Revocation removed"}, {"kind", revocation_kind_name(kind)}, {"key", key}});
 }
 
 Response Service::Impl::mint_tokens(const Request& request, const Peer& peer,
@@ -199,12 +197,14 @@ Response Service::Impl::mint_tokens(const Request& request, const Peer& peer,
   }
   std::string claims;
   if (auto it = body->find("claims"); it != body->end() && !it->is_null()) {
-    if (!it->is_object()) return errors_.make(request, errors::kBadRequest, "'claims' must be an object");
+    if (!it->is_object())
+      return errors_.make(request, errors::kBadRequest, "'claims' must be an object");
     claims = it->dump();
   }
   bool fresh = false;
   if (auto it = body->find("fresh"); it != body->end()) {
-    if (!it->is_boolean()) return errors_.make(request, errors::kBadRequest, "'fresh' must be a boolean");
+    if (!it->is_boolean())
+      return errors_.make(request, errors::kBadRequest, "'fresh' must be a boolean");
     fresh = it->get<bool>();
   }
   ClientInfo client{peer.address, "minted by " + admin->claims.sub};

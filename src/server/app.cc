@@ -95,8 +95,9 @@ class App::Impl {
     if (!keys->generated.empty()) {
       log_->warn("generated signing key",
                  {{"path", keys->generated},
-                  {"note", "dev mode: a new key was generated and will be reused after a restart; "
-                           "configure one (secret_file, key_file or jwks_file) in production"}});
+                  {"note",
+                   "dev mode: a new key was generated and will be reused after a restart; "
+                   "configure one (secret_file, key_file or jwks_file) in production"}});
     }
     auto store = open_store(config.store);
     if (!store) return fail(store.error().code(), "store: " + store.error().message());
@@ -121,8 +122,8 @@ class App::Impl {
                                     config.access_log ? log_->access_log() : RequestObserver{});
     if (!listener) return tl::unexpected(listener.error());
     listener_ = std::move(*listener);
-    std::string host = where->host.find(':') != std::string::npos ? "[" + where->host + "]"
-                                                                     : where->host;
+    std::string host =
+        where->host.find(':') != std::string::npos ? "[" + where->host + "]" : where->host;
     log_->info("listening", {{"address", host + ":" + std::to_string(listener_->port())},
                              {"store", config.store},
                              {"key", keys->loaded_from}});

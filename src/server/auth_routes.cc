@@ -47,13 +47,11 @@ bool valid_username(std::string_view name) {
 
 nlohmann::json tokens_json(const IssuedToken& access, const IssuedToken* refresh,
                            std::chrono::seconds access_ttl) {
-  nlohmann::json body = {{"access_token", access.token},
-                         {"token_type", "Bearer"},
-                         {"expires_in", access_ttl.count()}};
+  nlohmann::json body = {
+      {"access_token", access.token}, {"token_type", "Bearer"}, {"expires_in", access_ttl.count()}};
   if (refresh != nullptr) body["refresh_token"] = refresh->token;
   return body;
 }
-
 
 Response Service::Impl::register_user(const Request& request, Outcome& outcome) const {
   if (!options_.registration) return errors_.make(request, errors::kRegistrationClosed);
@@ -70,10 +68,10 @@ Response Service::Impl::register_user(const Request& request, Outcome& outcome) 
   }
   if (utf8_length(*password) < options_.min_password_length ||
       password->size() > kMaxPasswordSize) {
-    return errors_.make(request, errors::kBadRequest,
-                        "'password' must be at least " +
-                            std::to_string(options_.min_password_length) + " characters and at most " +
-                            std::to_string(kMaxPasswordSize) + " bytes");
+    return errors_.make(
+        request, errors::kBadRequest,
+        "'password' must be at least " + std::to_string(options_.min_password_length) +
+            " characters and at most " + std::to_string(kMaxPasswordSize) + " bytes");
   }
   outcome.subject = *username;
   auto hash = hash_password(*password, options_.password_cost);
@@ -82,8 +80,7 @@ Response Service::Impl::register_user(const Request& request, Outcome& outcome) 
   if (auto created = guard_.store().create_user(user); !created) {
     return failure(request, created.error());
   }
-  return ok(request, {{"msg", "User created"}, {"username", *username}},
-            http::status::created);
+  return ok(request, {{"msg", "User created"}, {"username", *username}}, http::status::created);
 }
 
 Response Service::Impl::login(const Request& request, const Peer& peer, Outcome& outcome) const {
@@ -206,7 +203,9 @@ Response Service::Impl::me(const Request& request, Outcome& outcome) const {
   auto token = authenticate(request, {}, outcome);
   if (!token) return std::move(token.error());
   // The payload was verified as a JSON object; it goes out as it came.
-  std::string body = R"({"sub":)" + nlohmann::json(token->claims.sub).dump() +
+  std::string body = R"({"sub":)" +
+                     nlohmann::json(token->claims.sub)
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
                      R"(,"claims":)" + token->claims.payload_json + "}";
   return json_response(request, http::status::ok, std::move(body));
 }

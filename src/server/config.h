@@ -54,17 +54,17 @@ struct ServeConfig {
   bool rotate_refresh_tokens = true;
 
   // --- HTTP limits ---
-  std::size_t body_limit = 64 * 1024;     // larger bodies get 413
-  std::size_t header_limit = 16 * 1024;   // larger request heads get 431
-  std::size_t token_limit = 8 * 1024;     // larger tokens are refused (422)
-  std::chrono::seconds read_timeout{10};  // to receive a whole request once it started
-  std::chrono::seconds idle_timeout{60};  // keep-alive connections with nothing to do
+  std::size_t body_limit = 64 * 1024;         // larger bodies get 413
+  std::size_t header_limit = 16 * 1024;       // larger request heads get 431
+  std::size_t token_limit = 8 * 1024;         // larger tokens are refused (422)
+  std::chrono::seconds read_timeout{10};      // to receive a whole request once it started
+  std::chrono::seconds idle_timeout{60};      // keep-alive connections with nothing to do
   std::chrono::seconds shutdown_timeout{10};  // SIGTERM: time in-flight requests get
 
   // --- users ---
   bool registration = true;  // POST /auth/register open to anyone
   std::size_t min_password_length = 8;
-  unsigned login_max_failures = 5;         // per user name, within login_window
+  unsigned login_max_failures = 5;               // per user name, within login_window
   unsigned login_max_failures_per_address = 20;  // per client address, within login_window
   std::chrono::seconds login_window{15 * 60};
 
@@ -79,10 +79,10 @@ struct ServeConfig {
 
 // One setting, as the loader and `serve --help` see it.
 struct SettingInfo {
-  std::string key;    // TOML path, e.g. "tokens.access_ttl"
-  std::string env;    // e.g. "JWTGUARD_ACCESS_TTL"
-  std::string flag;   // e.g. "--access-ttl"; empty for settings that may not be flags
-  std::string help;   // one sentence
+  std::string key;           // TOML path, e.g. "tokens.access_ttl"
+  std::string env;           // e.g. "JWTGUARD_ACCESS_TTL"
+  std::string flag;          // e.g. "--access-ttl"; empty for settings that may not be flags
+  std::string help;          // one sentence
   std::string default_text;  // the default, as one would write it
   bool secret = false;       // never printed or logged
 };

@@ -87,7 +87,8 @@ std::string challenge_text(std::string_view text) {
 }
 
 std::string msg_body(std::string_view message) {
-  return nlohmann::json{{"msg", message}}.dump();
+  return nlohmann::json{{"msg", message}}.dump(-1, ' ', false,
+                                               nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -158,9 +159,8 @@ Response ErrorResponses::for_error(const Request& request, const Error& error) c
                "invalid_token");
 }
 
-Response ErrorResponses::build(const Request& request, std::string_view name,
-                               http::status status, std::string_view message,
-                               std::string_view bearer_error) const {
+Response ErrorResponses::build(const Request& request, std::string_view name, http::status status,
+                               std::string_view message, std::string_view bearer_error) const {
   std::string body;
   auto replaced = overrides_.find(name);
   if (replaced != overrides_.end()) {

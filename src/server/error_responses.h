@@ -20,22 +20,22 @@ namespace jwtguard::server {
 
 // Names of the errors that are not token errors.
 namespace errors {
-inline constexpr std::string_view kMissingAuthorization = "missing_authorization";  // 401
-inline constexpr std::string_view kWrongScheme = "wrong_scheme";                    // 401
+inline constexpr std::string_view kMissingAuthorization = "missing_authorization";       // 401
+inline constexpr std::string_view kWrongScheme = "wrong_scheme";                         // 401
 inline constexpr std::string_view kBadAuthorizationHeader = "bad_authorization_header";  // 422
-inline constexpr std::string_view kBadCredentials = "bad_credentials";              // 401
-inline constexpr std::string_view kRateLimited = "rate_limited";                    // 429
-inline constexpr std::string_view kAdminRequired = "admin_required";                // 403
-inline constexpr std::string_view kRegistrationClosed = "registration_closed";      // 403
-inline constexpr std::string_view kUserExists = "user_exists";                      // 409
-inline constexpr std::string_view kBadRequest = "bad_request";                      // 400
-inline constexpr std::string_view kUnsupportedMediaType = "unsupported_media_type";  // 415
-inline constexpr std::string_view kPayloadTooLarge = "payload_too_large";           // 413
-inline constexpr std::string_view kHeaderTooLarge = "header_too_large";             // 431
-inline constexpr std::string_view kNotFound = "not_found";                          // 404
-inline constexpr std::string_view kMethodNotAllowed = "method_not_allowed";         // 405
-inline constexpr std::string_view kStoreUnavailable = "store_unavailable";          // 503
-inline constexpr std::string_view kInternal = "internal_error";                     // 500
+inline constexpr std::string_view kBadCredentials = "bad_credentials";                   // 401
+inline constexpr std::string_view kRateLimited = "rate_limited";                         // 429
+inline constexpr std::string_view kAdminRequired = "admin_required";                     // 403
+inline constexpr std::string_view kRegistrationClosed = "registration_closed";           // 403
+inline constexpr std::string_view kUserExists = "user_exists";                           // 409
+inline constexpr std::string_view kBadRequest = "bad_request";                           // 400
+inline constexpr std::string_view kUnsupportedMediaType = "unsupported_media_type";      // 415
+inline constexpr std::string_view kPayloadTooLarge = "payload_too_large";                // 413
+inline constexpr std::string_view kHeaderTooLarge = "header_too_large";                  // 431
+inline constexpr std::string_view kNotFound = "not_found";                               // 404
+inline constexpr std::string_view kMethodNotAllowed = "method_not_allowed";              // 405
+inline constexpr std::string_view kStoreUnavailable = "store_unavailable";               // 503
+inline constexpr std::string_view kInternal = "internal_error";                          // 500
 }  // namespace errors
 
 class ErrorResponses {
@@ -46,8 +46,7 @@ class ErrorResponses {
 
   // The error `name` (one of errors::k*). `message` replaces the default
   // message in the {"msg": ...} body (a replaced body stays as configured).
-  Response make(const Request& request, std::string_view name,
-                std::string_view message = {}) const;
+  Response make(const Request& request, std::string_view name, std::string_view message = {}) const;
 
   // The response to a failed token check, a failed refresh or a failed
   // store operation, by the error's code (SPEC §3's statuses).

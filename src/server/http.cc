@@ -52,9 +52,7 @@ std::string_view header_value(const Request& request, http::field field) {
   return std::string_view(it->value().data(), it->value().size());
 }
 
-std::string_view target_path(std::string_view target) {
-  return target.substr(0, target.find('?'));
-}
+std::string_view target_path(std::string_view target) { return target.substr(0, target.find('?')); }
 
 std::string_view target_query(std::string_view target) {
   auto mark = target.find('?');

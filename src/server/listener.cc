@@ -8,9 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/write.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -110,65 +108,86 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void wait_for_request() {
     if (shared_.draining.load()) return close();
     state_ = State::kIdle;
-    if (buffer_.size() > 0) return read_header();  // a pipelined request
+    if (buffer_.size() > 0) return start_request();  // a pipelined request
     set_deadline(shared_.options.idle_timeout);
     socket_.async_read_some(buffer_.prepare(kReadChunk),
                             [self = shared_from_this()](error_code ec, std::size_t n) {
                               self->buffer_.commit(n);
                               if (ec) return self->close();
-                              self->read_header();
+                              self->start_request();
                             });
   }
 
-  void read_header() {
+  void start_request() {
     state_ = State::kReading;
     started_ = SteadyClock::now();
     parser_.emplace();
+    parser_->eager(true);
     parser_->header_limit(static_cast<std::uint32_t>(shared_.options.header_limit));
     parser_->body_limit(shared_.options.body_limit);
+    header_checked_ = false;
     set_deadline(shared_.options.read_timeout);
-    http::async_read_header(socket_, buffer_, *parser_,
-                            [self = shared_from_this()](error_code ec, std::size_t) {
-                              self->on_header(ec);
+    parse_buffered();
+  }
+
+  // Feeds what the buffer holds to the parser, then dispatches the request,
+  // answers an error, or reads more. Reading with read_some and parsing here
+  // (instead of Beast's composed async_read) lets a request that arrived in
+  // one segment, the usual case, be answered without another trip through
+  // the event loop.
+  void parse_buffered() {
+    error_code ec;
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) {
+        ec = {};
+        break;
+      }
+      if (ec) return on_read_error(ec);
+    }
+    if (parser_->is_header_done() && !header_checked_) {
+      header_checked_ = true;
+      auto length = parser_->content_length();
+      if (length && *length > shared_.options.body_limit) {
+        return respond_error(errors::kPayloadTooLarge);
+      }
+      if (!parser_->is_done() &&
+          boost::beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+        return send_continue();
+      }
+    }
+    if (parser_->is_done()) return dispatch();
+    read_more();
+  }
+
+  void read_more() {
+    std::size_t room = buffer_.max_size() - buffer_.size();
+    if (room == 0) return respond_error(errors::kHeaderTooLarge);
+    socket_.async_read_some(buffer_.prepare(std::min(room, kReadChunk)),
+                            [self = shared_from_this()](error_code ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec) return self->close();  // end of stream, reset, timeout
+                              self->parse_buffered();
                             });
   }
 
-  void on_header(error_code ec) {
-    if (ec) return on_read_error(ec);
-    auto length = parser_->content_length();
-    if (length && *length > shared_.options.body_limit) {
-      return respond_error(errors::kPayloadTooLarge);
-    }
-    if (parser_->is_done()) return dispatch();
-    if (boost::beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      return asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
-                               [self = shared_from_this()](error_code ec, std::size_t) {
-                                 if (ec) return self->close();
-                                 self->read_body();
-                               });
-    }
-    read_body();
+  void send_continue() {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                      [self = shared_from_this()](error_code ec, std::size_t) {
+                        if (ec) return self->close();
+                        self->read_more();
+                      });
   }
 
-  void read_body() {
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](error_code ec, std::size_t) {
-                       if (ec) return self->on_read_error(ec);
-                       self->dispatch();
-                     });
-  }
-
+  // A parser error: the request is too large, or the bytes are not HTTP/1.1.
   void on_read_error(error_code ec) {
     if (ec == http::error::body_limit) return respond_error(errors::kPayloadTooLarge);
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       return respond_error(errors::kHeaderTooLarge);
     }
-    if (&ec.category() == &http::make_error_code(http::error::bad_target).category() &&
-        ec != http::error::end_of_stream && ec != http::error::partial_message) {
-      return respond_error(errors::kBadRequest);  // the bytes are not HTTP/1.1
-    }
-    close();  // end of stream, timeout, reset, or drained while idle
+    respond_error(errors::kBadRequest);
   }
 
   // Hands the request to the Service: on this thread when it answers from
@@ -211,8 +230,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (shared_.draining.load()) response.keep_alive(false);
     response_ = std::move(response);
     record();
+    serialize();
     set_deadline(shared_.options.read_timeout);
-    http::async_write(socket_, response_,
+    asio::async_write(socket_, asio::buffer(output_),
                       [self = shared_from_this()](error_code ec, std::size_t) {
                         if (ec) return self->close();
                         if (self->response_.need_eof()) return self->linger_then_close();
@@ -220,13 +240,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
                       });
   }
 
+  // The response as bytes, written with one send: the head from Beast's
+  // fields (keep_alive() and prepare_payload() have set Connection and
+  // Content-Length there), then the body.
+  void serialize() {
+    if (response_.find(http::field::content_length) == response_.end() &&
+        response_.find(http::field::transfer_encoding) == response_.end()) {
+      response_.content_length(response_.body().size());
+    }
+    output_.clear();
+    output_ += response_.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    output_ += std::to_string(response_.result_int());
+    output_ += ' ';
+    output_ += response_.reason();
+    output_ += "\r\n";
+    for (const auto& field : response_) {
+      output_ += field.name_string();
+      output_ += ": ";
+      output_ += field.value();
+      output_ += "\r\n";
+    }
+    output_ += "\r\n";
+    output_ += response_.body();
+  }
+
   void record() {
     auto latency = SteadyClock::now() - started_;
     int status = static_cast<int>(response_.result_int());
     shared_.service.metrics().record_request(outcome_.route, status, latency);
     if (shared_.observer) {
-      shared_.observer({request_.method(), outcome_.route, status, latency, &outcome_.subject,
-                        &peer_.address});
+      shared_.observer(
+          {request_.method(), outcome_.route, status, latency, &outcome_.subject, &peer_.address});
     }
   }
 
@@ -267,9 +311,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Request request_;
   Response response_;
+  std::string output_;  // response_ serialized; reused, so it rarely allocates
   Outcome outcome_;
   SteadyClock::time_point started_;
   State state_ = State::kIdle;
+  bool header_checked_ = false;
   std::size_t lingered_ = 0;
 };
 

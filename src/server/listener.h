@@ -57,8 +57,7 @@ class Listener {
   // kInvalidArgument for a bad host; kStore is not used; binding failures
   // are kInvalidArgument with the system's message.
   static Result<std::unique_ptr<Listener>> start(const ListenerOptions& options,
-                                                 const Service& service,
-                                                 RequestObserver observer);
+                                                 const Service& service, RequestObserver observer);
   // Stops at once (as shutdown() with no grace).
   ~Listener();
 

@@ -104,11 +104,21 @@ std::string json_escape(std::string_view text) {
   out.reserve(text.size());
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           out += "\\u00";
@@ -125,8 +135,9 @@ std::string json_escape(std::string_view text) {
 Result<std::unique_ptr<Log>> Log::open(const std::string& level, const std::string& file) {
   auto parsed = spdlog::level::from_str(level);
   if (parsed == spdlog::level::off && level != "off") {
-    return fail(Errc::kInvalidArgument, "log level '" + level + "' is not one of trace, debug, "
-                                        "info, warn, error, off");
+    return fail(Errc::kInvalidArgument, "log level '" + level +
+                                            "' is not one of trace, debug, "
+                                            "info, warn, error, off");
   }
   int fd = STDERR_FILENO;
   if (!file.empty()) {

@@ -33,10 +33,13 @@ class Log {
 
   // {"ts":..., "level":..., "event": event, <fields>}; each field value is
   // written as a JSON string unless it already is JSON (`raw_fields`).
-  void info(std::string_view event, const std::vector<std::pair<std::string, std::string>>& fields = {},
+  void info(std::string_view event,
+            const std::vector<std::pair<std::string, std::string>>& fields = {},
             std::string_view raw_json_fields = {});
-  void warn(std::string_view event, const std::vector<std::pair<std::string, std::string>>& fields = {});
-  void error(std::string_view event, const std::vector<std::pair<std::string, std::string>>& fields = {});
+  void warn(std::string_view event,
+            const std::vector<std::pair<std::string, std::string>>& fields = {});
+  void error(std::string_view event,
+             const std::vector<std::pair<std::string, std::string>>& fields = {});
 
   // An observer writing the access log line of each request (at info level).
   RequestObserver access_log();

@@ -100,35 +100,53 @@ Service::Impl::Impl(Guard& guard, Metrics& metrics, const Clock& clock, ServiceO
       limiter_(options_.login_limits),
       dummy_hash_(std::move(dummy_hash)) {}
 
-Response Service::Impl::handle(const Request& request, const Peer& peer,
-                               Outcome& outcome) const {
+Response Service::Impl::handle(const Request& request, const Peer& peer, Outcome& outcome) const {
   RouteMatch match = match_route(request.method(), target_path(request.target()));
   outcome.route = match.route;
   switch (match.route) {
-    case Route::kVerify: return verify(request, outcome);
-    case Route::kMe: return me(request, outcome);
-    case Route::kRegister: return register_user(request, outcome);
-    case Route::kLogin: return login(request, peer, outcome);
-    case Route::kRefresh: return refresh(request, outcome);
-    case Route::kLogout: return logout(request, outcome);
-    case Route::kLogoutAll: return logout_all(request, outcome);
-    case Route::kSessions: return sessions(request, outcome);
-    case Route::kSessionDelete: return delete_session(request, match.param, outcome);
-    case Route::kOauthRevoke: return oauth_revoke(request, outcome);
-    case Route::kOauthIntrospect: return oauth_introspect(request, outcome);
+    case Route::kVerify:
+      return verify(request, outcome);
+    case Route::kMe:
+      return me(request, outcome);
+    case Route::kRegister:
+      return register_user(request, outcome);
+    case Route::kLogin:
+      return login(request, peer, outcome);
+    case Route::kRefresh:
+      return refresh(request, outcome);
+    case Route::kLogout:
+      return logout(request, outcome);
+    case Route::kLogoutAll:
+      return logout_all(request, outcome);
+    case Route::kSessions:
+      return sessions(request, outcome);
+    case Route::kSessionDelete:
+      return delete_session(request, match.param, outcome);
+    case Route::kOauthRevoke:
+      return oauth_revoke(request, outcome);
+    case Route::kOauthIntrospect:
+      return oauth_introspect(request, outcome);
     case Route::kJwks: {
       Response response = json_response(request, http::status::ok, options_.jwks_json);
       response.set(http::field::cache_control, "public, max-age=300");
       return response;
     }
-    case Route::kAdminRevocationsList: return list_revocations(request, outcome);
-    case Route::kAdminRevocationsCreate: return create_revocation(request, outcome);
-    case Route::kAdminRevocationsDelete: return delete_revocation(request, match.param, outcome);
-    case Route::kAdminTokens: return mint_tokens(request, peer, outcome);
-    case Route::kHealthz: return ok(request, {{"status", "ok"}});
-    case Route::kReadyz: return readyz(request);
-    case Route::kMetrics: return metrics_text(request);
-    case Route::kUnmatched: break;
+    case Route::kAdminRevocationsList:
+      return list_revocations(request, outcome);
+    case Route::kAdminRevocationsCreate:
+      return create_revocation(request, outcome);
+    case Route::kAdminRevocationsDelete:
+      return delete_revocation(request, match.param, outcome);
+    case Route::kAdminTokens:
+      return mint_tokens(request, peer, outcome);
+    case Route::kHealthz:
+      return ok(request, {{"status", "ok"}});
+    case Route::kReadyz:
+      return readyz(request);
+    case Route::kMetrics:
+      return metrics_text(request);
+    case Route::kUnmatched:
+      break;
   }
   if (!match.method_mismatch) return errors_.make(request, errors::kNotFound);
   Response response = errors_.make(request, errors::kMethodNotAllowed);
@@ -142,8 +160,12 @@ Step<std::string_view> Service::Impl::bearer_token(const Request& request) const
     return tl::unexpected(errors_.make(request, errors::kMissingAuthorization));
   }
   std::string_view value(field->value().data(), field->value().size());
-  // Flask-JWT-Extended splits on spaces: the first part must be "Bearer",
-  // and there must be exactly one more.
+  // Flask-JWT-Extended strips the header first: a blank one is a missing one.
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  if (value.empty()) return tl::unexpected(errors_.make(request, errors::kMissingAuthorization));
+  // Then it splits on spaces: the first part must be "Bearer", and there
+  // must be exactly one more.
   auto space = value.find(' ');
   if (value.substr(0, space) != "Bearer") {
     return tl::unexpected(errors_.make(request, errors::kWrongScheme));
@@ -219,19 +241,17 @@ Step<nlohmann::json> Service::Impl::json_body(const Request& request) const {
     return tl::unexpected(errors_.make(request, errors::kBadRequest, "Body is not valid JSON"));
   }
   if (!body.is_object()) {
-    return tl::unexpected(
-        errors_.make(request, errors::kBadRequest, "Body must be a JSON object"));
+    return tl::unexpected(errors_.make(request, errors::kBadRequest, "Body must be a JSON object"));
   }
   return body;
 }
 
-Step<std::string> Service::Impl::string_member(const Request& request,
-                                               const nlohmann::json& body,
+Step<std::string> Service::Impl::string_member(const Request& request, const nlohmann::json& body,
                                                std::string_view name) const {
   auto it = body.find(name);
   if (it == body.end() || !it->is_string()) {
-    return tl::unexpected(errors_.make(
-        request, errors::kBadRequest, "'" + std::string(name) + "' must be a string"));
+    return tl::unexpected(
+        errors_.make(request, errors::kBadRequest, "'" + std::string(name) + "' must be a string"));
   }
   return it->get<std::string>();
 }
@@ -243,16 +263,20 @@ Response Service::Impl::failure(const Request& request, const Error& error) cons
 
 Response Service::Impl::ok(const Request& request, const nlohmann::json& body,
                            http::status status) const {
-  return json_response(request, status, body.dump());
+  // Strings that came from the client (a user agent) may not be UTF-8: they
+  // go out with U+FFFD in place of the bad bytes rather than failing.
+  return json_response(request, status,
+                       body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Response Service::Impl::readyz(const Request& request) const {
   auto ping = guard_.store().ping();
   if (!ping) {
     metrics_.record_store_error();
-    return json_response(request, http::status::service_unavailable,
-                         nlohmann::json{{"status", "not ready"}, {"reason", ping.error().message()}}
-                             .dump());
+    return json_response(
+        request, http::status::service_unavailable,
+        nlohmann::json{{"status", "not ready"}, {"reason", ping.error().message()}}.dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   return ok(request, {{"status", "ready"}});
 }
@@ -268,16 +292,16 @@ Response Service::Impl::metrics_text(const Request& request) const {
 
 // --- Service -----------------------------------------------------------------
 
-Result<std::unique_ptr<Service>> Service::create(Guard& guard, Metrics& metrics,
-                                                 const Clock& clock, ServiceOptions options) {
+Result<std::unique_ptr<Service>> Service::create(Guard& guard, Metrics& metrics, const Clock& clock,
+                                                 ServiceOptions options) {
   auto errors = ErrorResponses::create(options.errors);
   if (!errors) return tl::unexpected(errors.error());
   auto secret = random_id();
   if (!secret) return tl::unexpected(secret.error());
   auto dummy_hash = hash_password(*secret, options.password_cost);
   if (!dummy_hash) return tl::unexpected(dummy_hash.error());
-  auto impl = std::make_unique<Impl>(guard, metrics, clock, std::move(options),
-                                     std::move(*errors), std::move(*dummy_hash));
+  auto impl = std::make_unique<Impl>(guard, metrics, clock, std::move(options), std::move(*errors),
+                                     std::move(*dummy_hash));
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 

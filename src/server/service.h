@@ -24,7 +24,6 @@
 #include "server/metrics.h"
 #include "server/routes.h"
 
-
 namespace jwtguard::server {
 
 struct ServiceOptions {
@@ -53,8 +52,8 @@ class Service {
  public:
   // `guard`, `metrics` and `clock` must outlive the Service. kInvalidArgument
   // for a bad error override; kCrypto when the timing-equaliser hash fails.
-  static Result<std::unique_ptr<Service>> create(Guard& guard, Metrics& metrics,
-                                                 const Clock& clock, ServiceOptions options);
+  static Result<std::unique_ptr<Service>> create(Guard& guard, Metrics& metrics, const Clock& clock,
+                                                 ServiceOptions options);
   ~Service();
 
   Response handle(const Request& request, const Peer& peer, Outcome& outcome) const;

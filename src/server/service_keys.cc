@@ -86,9 +86,9 @@ Result<ServiceKeys> from_jwks(const ServeConfig& config) {
     signing = &set->keys().front();
   }
   if (signing == nullptr) {
-    return fail(Errc::kInvalidArgument,
-                config.jwks_file + ": set kid to the key to sign with (the set has " +
-                    std::to_string(set->keys().size()) + " keys)");
+    return fail(Errc::kInvalidArgument, config.jwks_file +
+                                            ": set kid to the key to sign with (the set has " +
+                                            std::to_string(set->keys().size()) + " keys)");
   }
   return ServiceKeys{.signing = *signing,
                      .verify = *set,
@@ -146,8 +146,8 @@ Result<ServiceKeys> load_service_keys(const ServeConfig& config) {
   if (!loaded) return loaded;
   ServiceKeys& keys = *loaded;
   if (!keys.signing.allows(*alg)) {
-    return fail(Errc::kKeyAlgMismatch, keys.loaded_from + ": the key cannot sign " +
-                                           std::string(algorithm_name(*alg)));
+    return fail(Errc::kKeyAlgMismatch,
+                keys.loaded_from + ": the key cannot sign " + std::string(algorithm_name(*alg)));
   }
   keys.jwks_json = keys.verify.to_public_jwks();
   return loaded;

@@ -11,9 +11,9 @@ namespace jwtguard::server {
 
 struct ServiceKeys {
   Key signing;
-  KeySet verify;           // every key a presented token may be signed with
-  std::string jwks_json;   // the public keys, for /.well-known/jwks.json
-  std::string generated;   // dev mode: the path of a key generated now (else empty)
+  KeySet verify;            // every key a presented token may be signed with
+  std::string jwks_json;    // the public keys, for /.well-known/jwks.json
+  std::string generated;    // dev mode: the path of a key generated now (else empty)
   std::string loaded_from;  // where the signing key came from, for the log (never the key)
 };
 
