@@ -415,8 +415,10 @@ Result<std::string> toml_text(const Setting& s, const toml::node& node) {
 Result<int> error_status(const toml::node& node) {
   const auto* n = node.as_integer();
   if (n == nullptr) return invalid("expected an integer, got " + type_name(node));
-  if (n->get() < 100 || n->get() > 599) {
-    return invalid("must be an HTTP status 100..599, got " + std::to_string(n->get()));
+  // 1xx, 204 and 304 responses cannot carry the body an error has.
+  if (n->get() < 200 || n->get() > 599 || n->get() == 204 || n->get() == 304) {
+    return invalid("must be an HTTP status 200..599 other than 204 and 304, got " +
+                   std::to_string(n->get()));
   }
   return static_cast<int>(n->get());
 }

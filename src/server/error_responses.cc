@@ -101,8 +101,11 @@ Result<ErrorResponses> ErrorResponses::create(
     if (std::find(known.begin(), known.end(), name) == known.end()) {
       return fail(Errc::kInvalidArgument, "errors." + name + ": no such error");
     }
-    if (replacement.status != 0 && (replacement.status < 100 || replacement.status > 599)) {
-      return fail(Errc::kInvalidArgument, "errors." + name + ": status must be 100..599");
+    // 1xx, 204 and 304 responses cannot carry the body an error has.
+    int status = replacement.status;
+    if (status != 0 && (status < 200 || status > 599 || status == 204 || status == 304)) {
+      return fail(Errc::kInvalidArgument,
+                  "errors." + name + ": status must be 200..599, and not 204 or 304");
     }
     if (!replacement.body.empty()) {
       auto body = nlohmann::json::parse(replacement.body, nullptr, false);

@@ -52,7 +52,14 @@ std::string_view header_value(const Request& request, http::field field) {
   return std::string_view(it->value().data(), it->value().size());
 }
 
-std::string_view target_path(std::string_view target) { return target.substr(0, target.find('?')); }
+std::string_view target_path(std::string_view target) {
+  // RFC 9112 §3.2.2: the absolute form ("http://host/path") is accepted too.
+  if (target.starts_with("http://") || target.starts_with("https://")) {
+    auto slash = target.find('/', target.find("//") + 2);
+    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+  }
+  return target.substr(0, target.find('?'));
+}
 
 std::string_view target_query(std::string_view target) {
   auto mark = target.find('?');

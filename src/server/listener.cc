@@ -148,6 +148,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (parser_->is_header_done() && !header_checked_) {
       header_checked_ = true;
+      // RFC 9112 §6.3: a body framed by a coding we do not undo cannot be
+      // delimited; reading on would take its bytes for the next request
+      // (request smuggling). Only plain "chunked" is accepted.
+      auto coding = parser_->get().find(http::field::transfer_encoding);
+      if (coding != parser_->get().end() && !boost::beast::iequals(coding->value(), "chunked")) {
+        return respond_error(errors::kBadRequest);
+      }
       auto length = parser_->content_length();
       if (length && *length > shared_.options.body_limit) {
         return respond_error(errors::kPayloadTooLarge);

@@ -429,6 +429,10 @@ TEST_F(ConfigTest, BadErrorOverridesAreRefused) {
   EXPECT_NE(error_of(from_toml("[errors.revoked]\nstatus = 600\n")).find("errors.revoked.status ("),
             std::string::npos);
   EXPECT_FALSE(from_toml("[errors.revoked]\nstatus = 99\n"));
+  // These statuses carry no body, and an error response has one.
+  for (const char* status : {"101", "204", "304"}) {
+    EXPECT_FALSE(from_toml(std::string("[errors.revoked]\nstatus = ") + status + "\n")) << status;
+  }
   EXPECT_NE(error_of(from_toml("[errors.revoked]\nstatus = \"401\"\n"))
                 .find("expected an integer, got string"),
             std::string::npos);
