@@ -89,7 +89,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // SIGTERM: a connection waiting for its next request closes now; one with
   // a request under way closes after answering it.
   void drain() {
-    if (state_ != State::kIdle) return;
+    if (state_ != State::kIdle || request_waiting()) return;
     error_code ec;
     socket_.cancel(ec);
   }
@@ -105,8 +105,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   enum class State { kIdle, kReading, kBusy, kClosing };
 
+  // Whether bytes of a next request are here already: during a stop such a
+  // request is still answered (with Connection: close), since its client
+  // cannot tell whether it was acted on if the connection just closes.
+  bool request_waiting() {
+    error_code ec;
+    return buffer_.size() > 0 || (socket_.available(ec) > 0 && !ec);
+  }
+
   void wait_for_request() {
-    if (shared_.draining.load()) return close();
+    if (shared_.draining.load() && !request_waiting()) return close();
     state_ = State::kIdle;
     if (buffer_.size() > 0) return start_request();  // a pipelined request
     set_deadline(shared_.options.idle_timeout);
