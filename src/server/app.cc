@@ -141,6 +141,7 @@ class App::Impl {
         .access_ttl = config.access_ttl,
         .jwks_json = keys.jwks_json,
         .errors = config.errors,
+        .trust_forwarded_for = config.trust_forwarded_for,
     };
   }
 

@@ -224,6 +224,8 @@ constexpr Setting kSettings[] = {
      {.min = 1}},
     {"http.shutdown_timeout", &C::shutdown_timeout, "On SIGTERM, time in-flight requests get "
      "to finish."},
+    {"http.trust_forwarded_for", &C::trust_forwarded_for, "Take the client address from the "
+     "last X-Forwarded-For entry; only behind a proxy that always sets it."},
     {"users.registration", &C::registration, "Let anyone create an account (POST "
      "/auth/register)."},
     {"users.min_password_length", &C::min_password_length, "Shortest password accepted at "

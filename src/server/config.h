@@ -60,6 +60,7 @@ struct ServeConfig {
   std::chrono::seconds read_timeout{10};      // to receive a whole request once it started
   std::chrono::seconds idle_timeout{60};      // keep-alive connections with nothing to do
   std::chrono::seconds shutdown_timeout{10};  // SIGTERM: time in-flight requests get
+  bool trust_forwarded_for = false;  // client address from X-Forwarded-For (behind a proxy)
 
   // --- users ---
   bool registration = true;  // POST /auth/register open to anyone

@@ -284,8 +284,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     int status = static_cast<int>(response_.result_int());
     shared_.service.metrics().record_request(outcome_.route, status, latency);
     if (shared_.observer) {
-      shared_.observer(
-          {request_.method(), outcome_.route, status, latency, &outcome_.subject, &peer_.address});
+      shared_.observer({request_.method(), outcome_.route, status, latency, &outcome_.subject,
+                        outcome_.client.empty() ? &peer_.address : &outcome_.client});
     }
   }
 

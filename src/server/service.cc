@@ -100,7 +100,26 @@ Service::Impl::Impl(Guard& guard, Metrics& metrics, const Clock& clock, ServiceO
       limiter_(options_.login_limits),
       dummy_hash_(std::move(dummy_hash)) {}
 
-Response Service::Impl::handle(const Request& request, const Peer& peer, Outcome& outcome) const {
+// The last address of X-Forwarded-For, or empty when there is none.
+std::string forwarded_client(const Request& request) {
+  auto field = request.find("X-Forwarded-For");
+  if (field == request.end()) return {};
+  std::string_view value(field->value().data(), field->value().size());
+  if (auto comma = value.rfind(','); comma != std::string_view::npos)
+    value.remove_prefix(comma + 1);
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  return value.size() <= 64 ? std::string(value) : std::string();
+}
+
+Response Service::Impl::handle(const Request& request, const Peer& direct_peer,
+                               Outcome& outcome) const {
+  Peer forwarded;
+  if (options_.trust_forwarded_for) {
+    forwarded.address = forwarded_client(request);
+    outcome.client = forwarded.address;
+  }
+  const Peer& peer = forwarded.address.empty() ? direct_peer : forwarded;
   RouteMatch match = match_route(request.method(), target_path(request.target()));
   outcome.route = match.route;
   switch (match.route) {

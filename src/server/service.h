@@ -35,6 +35,11 @@ struct ServiceOptions {
   std::chrono::seconds access_ttl{15 * 60};
   std::string jwks_json = R"({"keys":[]})";  // GET /.well-known/jwks.json
   std::map<std::string, ErrorOverride> errors;
+  // Behind a reverse proxy: take the client's address from the last entry of
+  // X-Forwarded-For (the one the proxy added) for the login rate limit, the
+  // sessions list and the access log. Only when every request comes through
+  // a proxy that sets it: otherwise clients can pick their own address.
+  bool trust_forwarded_for = false;
 };
 
 // Who sent a request, as the I/O layer saw it.
@@ -46,6 +51,9 @@ struct Peer {
 struct Outcome {
   Route route = Route::kUnmatched;
   std::string subject;  // the authenticated "sub", or the user name of a login
+  // The client's address when it differs from the peer's (taken from
+  // X-Forwarded-For behind a trusted proxy); empty otherwise.
+  std::string client;
 };
 
 class Service {

@@ -571,6 +571,33 @@ TEST_F(ServiceTest, LoginRateLimitOfOneAddressLeavesOthersAlone) {
   EXPECT_EQ(status(login("carol", kPassword, Peer{"10.0.0.2"})), 200);
 }
 
+TEST_F(ServiceTest, ForwardedForIsIgnoredUnlessTrusted) {
+  start({.login_limits = {
+             .max_failures_per_user = 100, .max_failures_per_address = 1, .window = seconds(60)}});
+  add_user("carol");
+  EXPECT_EQ(status(login("alice", "wrong", kPeer, {{"X-Forwarded-For", "192.0.2.1"}})), 401);
+  // Another forwarded address changes nothing: the connection's address is limited.
+  EXPECT_EQ(status(login("carol", kPassword, kPeer, {{"X-Forwarded-For", "192.0.2.2"}})), 429);
+}
+
+TEST_F(ServiceTest, TrustedForwardedForLimitsEachClientBehindTheProxy) {
+  start({.login_limits = {.max_failures_per_user = 100,
+                          .max_failures_per_address = 1,
+                          .window = seconds(60)},
+         .trust_forwarded_for = true});
+  add_user("carol");
+  // The last entry is the one the proxy added; earlier ones are the client's word.
+  EXPECT_EQ(status(login("alice", "wrong", kPeer, {{"X-Forwarded-For", "203.0.113.9, 192.0.2.1"}})),
+            401);
+  EXPECT_EQ(status(login("carol", kPassword, kPeer, {{"X-Forwarded-For", "192.0.2.1"}})), 429);
+  Response ok = login("carol", kPassword, kPeer, {{"X-Forwarded-For", "192.0.2.2"}});
+  ASSERT_EQ(status(ok), 200);
+  json sessions =
+      body_of(get("/auth/sessions", bearer(body_of(ok)["access_token"].get<std::string>())));
+  ASSERT_FALSE(sessions["sessions"].empty());
+  EXPECT_EQ(sessions["sessions"][0]["client_address"], "192.0.2.2");
+}
+
 TEST_F(ServiceTest, LoginRateLimitEndsWithTheWindow) {
   start({.login_limits = {.max_failures_per_user = 1, .window = seconds(60)}});
   add_user("alice");
