@@ -1,0 +1,127 @@
+// The command line of SPEC §4 against the SQLite file a running service
+// uses: users it creates can log in at once, and revocations it writes reach
+// the service through the store's change feed.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "testing/fixtures.h"
+#include "testing/serve_process.h"
+#include "testing/subprocess.h"
+
+namespace jwtguard::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using json = nlohmann::json;
+
+constexpr char kBinary[] = JWTGUARD_BINARY;
+constexpr char kPassword[] = "correct horse battery";
+// The feed is polled every 50 ms; five seconds is a bound, not an estimate.
+constexpr milliseconds kPropagationBound{5000};
+
+class CliWithServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto serve = ServeProcess::start({.binary = kBinary,
+                                      .store = store(),
+                                      .flags = {"--threads", "1", "--workers", "2"},
+                                      .env = {secret_env_},
+                                      .dir = dir_.path()});
+    ASSERT_TRUE(serve) << serve.error();
+    serve_.emplace(std::move(*serve));
+  }
+  void TearDown() override {
+    if (serve_) EXPECT_TRUE(serve_->terminate()) << serve_->log();
+  }
+
+  std::string store() const { return "sqlite:" + dir_.db(); }
+
+  RunResult cli(std::vector<std::string> args, const std::string& input = {}) {
+    args.insert(args.begin(), kBinary);
+    args.insert(args.end(), {"--store", store()});
+    return run(args, input, {secret_env_});
+  }
+
+  // {"access_token", "refresh_token", ...} of a login, or an empty object.
+  json login(const std::string& user) {
+    auto reply = loopback::fetch(
+        serve_->port(), loopback::post("/auth/login", {},
+                                       json{{"username", user}, {"password", kPassword}}.dump()));
+    if (!reply || reply->status != 200) return json::object();
+    return json::parse(reply->body, nullptr, false);
+  }
+
+  int status_of(const loopback::Request& request) {
+    auto reply = loopback::fetch(serve_->port(), request);
+    return reply ? reply->status : -1;
+  }
+
+  // Polls until `request` answers `status`, up to kPropagationBound.
+  bool eventually_status(const loopback::Request& request, int status) {
+    auto deadline = std::chrono::steady_clock::now() + kPropagationBound;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (status_of(request) == status) return true;
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return false;
+  }
+
+  ScratchDir dir_;
+  std::string secret_env_ = "JWTGUARD_SECRET=cli-with-service-test-secret-of-48-bytes-xxxxxxxx";
+  std::optional<ServeProcess> serve_;
+};
+
+TEST_F(CliWithServiceTest, UserCreatedByTheCliLogsInAtOnce) {
+  RunResult created =
+      cli({"user", "create", "bob", "--password-stdin"}, std::string(kPassword) + "\n");
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  json tokens = login("bob");
+  ASSERT_TRUE(tokens.contains("access_token")) << tokens.dump();
+  EXPECT_EQ(status_of(loopback::get("/auth/me", tokens["access_token"].get<std::string>())), 200);
+}
+
+TEST_F(CliWithServiceTest, AdminGrantedByTheCliPassesAdminChecks) {
+  ASSERT_EQ(
+      cli({"user", "create", "carol", "--password-stdin"}, std::string(kPassword) + "\n").exit_code,
+      0);
+  std::string access = login("carol").value("access_token", "");
+  ASSERT_FALSE(access.empty());
+  EXPECT_EQ(status_of(loopback::get("/admin/revocations", access)), 403);
+  RunResult granted = cli({"user", "grant-admin", "carol"});
+  ASSERT_EQ(granted.exit_code, 0) << granted.err;
+  EXPECT_EQ(status_of(loopback::get("/admin/revocations", access)), 200);
+}
+
+TEST_F(CliWithServiceTest, RevocationsWrittenByTheCliReachTheService) {
+  ASSERT_EQ(
+      cli({"user", "create", "dave", "--password-stdin"}, std::string(kPassword) + "\n").exit_code,
+      0);
+  json first = login("dave");
+  json second = login("dave");
+  std::string first_access = first.value("access_token", "");
+  std::string second_access = second.value("access_token", "");
+  ASSERT_FALSE(first_access.empty());
+  ASSERT_FALSE(second_access.empty());
+
+  // One token, by the token itself (decoded by the CLI, not verified).
+  RunResult by_token = cli({"revoke", "--token", first_access, "--reason", "test"});
+  ASSERT_EQ(by_token.exit_code, 0) << by_token.err;
+  EXPECT_TRUE(eventually_status(loopback::get("/auth/me", first_access), 401));
+  EXPECT_EQ(status_of(loopback::get("/auth/me", second_access)), 200);
+
+  // Everything of the user: the second login's tokens too, but not a login after.
+  RunResult by_user = cli({"revoke", "--user", "dave"});
+  ASSERT_EQ(by_user.exit_code, 0) << by_user.err;
+  EXPECT_TRUE(eventually_status(loopback::get("/auth/me", second_access), 401));
+  EXPECT_TRUE(
+      eventually_status(loopback::post("/auth/refresh", second.value("refresh_token", "")), 401));
+  std::string after = login("dave").value("access_token", "");
+  ASSERT_FALSE(after.empty());
+  EXPECT_EQ(status_of(loopback::get("/auth/me", after)), 200);
+}
+
+}  // namespace
+}  // namespace jwtguard::testing
