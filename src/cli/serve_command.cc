@@ -37,6 +37,8 @@ void run_serve(ServeArgs& args) {
   }
   auto config = server::load_serve_config(args.config_file, server::process_environment(), flags);
   if (!config) throw UsageError(config.error().message());
+  // A log reader that goes away (a closed pipe) must not kill the service.
+  std::signal(SIGPIPE, SIG_IGN);
   sigset_t signals = block_stop_signals();
   auto app = server::App::start(*config);
   if (!app) throw Failure(app.error().message());

@@ -125,7 +125,7 @@ class App::Impl {
     std::string host =
         where->host.find(':') != std::string::npos ? "[" + where->host + "]" : where->host;
     log_->info("listening", {{"address", host + ":" + std::to_string(listener_->port())},
-                             {"store", config.store},
+                             {"store", redact_url(config.store)},
                              {"key", keys->loaded_from}});
     return {};
   }

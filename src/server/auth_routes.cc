@@ -90,6 +90,12 @@ Response Service::Impl::login(const Request& request, const Peer& peer, Outcome&
   if (!username) return std::move(username.error());
   auto password = string_member(request, *body, "password");
   if (!password) return std::move(password.error());
+  // No user can have a name registration refuses; such a name would also
+  // cost memory as a rate-limit key and bytes in the log.
+  if (!valid_username(*username)) {
+    metrics_.record_login(false);
+    return errors_.make(request, errors::kBadCredentials);
+  }
   outcome.subject = *username;
   Timestamp now = clock_.now();
   if (auto wait = limiter_.retry_after(*username, peer.address, now); wait.count() > 0) {
@@ -168,8 +174,13 @@ Response Service::Impl::sessions(const Request& request, Outcome& outcome) const
   if (!token) return std::move(token.error());
   auto sessions = guard_.store().list_sessions(token->claims.sub, clock_.now());
   if (!sessions) return failure(request, sessions.error());
+  // A session whose current refresh token predates the user's cutoff (log
+  // out everywhere) is dead, though the store never marked it revoked.
+  auto cutoff = guard_.store().find_revocation(RevocationKind::kUser, token->claims.sub);
+  if (!cutoff) return failure(request, cutoff.error());
   nlohmann::json list = nlohmann::json::array();
   for (const Session& session : *sessions) {
+    if (*cutoff && session.refreshed_at < (*cutoff)->cutoff) continue;
     list.push_back({{"sid", session.sid},
                     {"created_at", to_unix_seconds(session.created_at)},
                     {"refreshed_at", to_unix_seconds(session.refreshed_at)},

@@ -2,6 +2,7 @@
 // file, the environment, the flags, --help and describe().
 #include "server/config.h"
 
+#include <arpa/inet.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
@@ -154,6 +155,13 @@ Result<void> check_listen(std::string_view text) {
   }
   if (auto number = parse_unsigned(port); !number || *number > 65535) {
     return invalid("port must be 0..65535, got " + quoted(port));
+  }
+  // The listener binds an address, it does not resolve names.
+  std::string address(bracketed ? host.substr(1, host.size() - 2) : host);
+  unsigned char scratch[sizeof(in6_addr)];
+  if (inet_pton(bracketed ? AF_INET6 : AF_INET, address.c_str(), scratch) != 1) {
+    return invalid("the host must be an IP address (127.0.0.1, 0.0.0.0, [::1]), got " +
+                   quoted(host));
   }
   return {};
 }
@@ -368,6 +376,20 @@ std::string text_of(const Setting& s, const ServeConfig& config) {
       s.field);
 }
 
+}  // namespace
+
+std::string redact_url(std::string_view text) {
+  // scheme://user:password@host/...: the user information goes.
+  auto scheme = text.find("://");
+  if (scheme == std::string_view::npos) return std::string(text);
+  auto authority_end = text.find_first_of("/?#", scheme + 3);
+  auto at = text.rfind('@', authority_end == std::string_view::npos ? text.size() : authority_end);
+  if (at == std::string_view::npos || at < scheme + 3) return std::string(text);
+  return std::string(text.substr(0, scheme + 3)) + "(redacted)" + std::string(text.substr(at));
+}
+
+namespace {
+
 // Durations as text, since a bare number would not say its unit; sizes in bytes.
 Json json_of(const Setting& s, const ServeConfig& config) {
   return std::visit(
@@ -377,7 +399,8 @@ Json json_of(const Setting& s, const ServeConfig& config) {
         if constexpr (std::is_same_v<T, seconds>) {
           return format_duration(value);
         } else if constexpr (std::is_same_v<T, std::string>) {
-          return s.rules.secret && !value.empty() ? "(set)" : value;
+          if (s.rules.secret && !value.empty()) return "(set)";
+          return redact_url(value);
         } else {
           return value;
         }
@@ -417,10 +440,10 @@ Result<std::string> toml_text(const Setting& s, const toml::node& node) {
 Result<int> error_status(const toml::node& node) {
   const auto* n = node.as_integer();
   if (n == nullptr) return invalid("expected an integer, got " + type_name(node));
-  // 1xx, 204 and 304 responses cannot carry the body an error has.
-  if (n->get() < 200 || n->get() > 599 || n->get() == 204 || n->get() == 304) {
-    return invalid("must be an HTTP status 200..599 other than 204 and 304, got " +
-                   std::to_string(n->get()));
+  // An error stays an error: a 2xx would tell a gateway (nginx
+  // auth_request, Traefik forwardAuth) to let a revoked token through.
+  if (n->get() < 400 || n->get() > 599) {
+    return invalid("must be an HTTP error status 400..599, got " + std::to_string(n->get()));
   }
   return static_cast<int>(n->get());
 }
@@ -458,6 +481,7 @@ class Loader {
   Result<ErrorOverride> error_override(const std::string& path, const std::string& key,
                                        const toml::node& node);
   std::string origin(const std::string& key) const;
+  int precedence(const std::string& key) const;
 
   ServeConfig config_;
   std::map<std::string, std::string> origins_;  // by key: where the value came from
@@ -576,15 +600,36 @@ std::string Loader::origin(const std::string& key) const {
   return key + " (" + (it == origins_.end() ? "default" : it->second) + ")";
 }
 
+// 3 for a flag, 2 for the environment, 1 for the file, 0 for the default.
+int Loader::precedence(const std::string& key) const {
+  const auto it = origins_.find(key);
+  if (it == origins_.end()) return 0;
+  if (it->second.starts_with("flag")) return 3;
+  if (it->second.starts_with("environment")) return 2;
+  return 1;
+}
+
 Result<ServeConfig> Loader::finish() && {
-  const std::pair<const char*, const std::string*> key_sources[] = {
+  const std::pair<const char*, std::string*> key_sources[] = {
       {"keys.secret", &config_.secret},
       {"keys.secret_file", &config_.secret_file},
       {"keys.key_file", &config_.key_file},
       {"keys.jwks_file", &config_.jwks_file}};
+  // The key source given with the highest precedence wins, as for any other
+  // setting (a JWTGUARD_SECRET exported for the token commands does not stop
+  // a key_file flag); two at the same level are a mistake.
+  int top = 0;
+  for (const auto& [key, value] : key_sources) {
+    if (!value->empty()) top = std::max(top, precedence(key));
+  }
   std::vector<std::string> given;
   for (const auto& [key, value] : key_sources) {
-    if (!value->empty()) given.push_back(origin(key));
+    if (value->empty()) continue;
+    if (precedence(key) < top) {
+      value->clear();
+    } else {
+      given.push_back(origin(key));
+    }
   }
   if (given.size() > 1) {
     std::string list = given[0];

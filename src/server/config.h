@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "jwtguard/error.h"
@@ -114,6 +115,10 @@ using FlagValues = std::map<std::string, std::string>;
 // server knows which names exist.
 Result<ServeConfig> load_serve_config(const std::string& toml_path, const Environment& env,
                                       const FlagValues& flags);
+
+// `text` with the user information of a URL (scheme://user:password@host)
+// replaced by "(redacted)": store URLs may carry a password.
+std::string redact_url(std::string_view text);
 
 // The effective settings as one JSON object, secrets replaced by "(set)",
 // for the startup log.

@@ -35,6 +35,8 @@ constexpr NamedError kNamedErrors[] = {
     {errors::kMethodNotAllowed, http::status::method_not_allowed, "Method not allowed"},
     {errors::kStoreUnavailable, http::status::service_unavailable,
      "The store is unavailable; nothing was changed. Try again"},
+    {errors::kOverloaded, http::status::service_unavailable,
+     "Too many logins and registrations at once. Try again"},
     {errors::kInternal, http::status::internal_server_error, "Internal error"},
 };
 
@@ -101,11 +103,11 @@ Result<ErrorResponses> ErrorResponses::create(
     if (std::find(known.begin(), known.end(), name) == known.end()) {
       return fail(Errc::kInvalidArgument, "errors." + name + ": no such error");
     }
-    // 1xx, 204 and 304 responses cannot carry the body an error has.
+    // An error stays an error: a 2xx would tell a gateway (nginx
+    // auth_request, Traefik forwardAuth) to let a revoked token through.
     int status = replacement.status;
-    if (status != 0 && (status < 200 || status > 599 || status == 204 || status == 304)) {
-      return fail(Errc::kInvalidArgument,
-                  "errors." + name + ": status must be 200..599, and not 204 or 304");
+    if (status != 0 && (status < 400 || status > 599)) {
+      return fail(Errc::kInvalidArgument, "errors." + name + ": status must be 400..599");
     }
     if (!replacement.body.empty()) {
       auto body = nlohmann::json::parse(replacement.body, nullptr, false);

@@ -35,6 +35,7 @@ inline constexpr std::string_view kHeaderTooLarge = "header_too_large";         
 inline constexpr std::string_view kNotFound = "not_found";                               // 404
 inline constexpr std::string_view kMethodNotAllowed = "method_not_allowed";              // 405
 inline constexpr std::string_view kStoreUnavailable = "store_unavailable";               // 503
+inline constexpr std::string_view kOverloaded = "overloaded";                            // 503
 inline constexpr std::string_view kInternal = "internal_error";                          // 500
 }  // namespace errors
 

@@ -13,12 +13,14 @@ int hex_digit(char c) {
   return -1;
 }
 
-std::optional<std::string> percent_decode(std::string_view text) {
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '+') {
+    if (c == '+' && plus_is_space) {
       out.push_back(' ');
     } else if (c == '%') {
       if (i + 2 >= text.size()) return std::nullopt;  // '%' needs two hex digits
@@ -33,8 +35,6 @@ std::optional<std::string> percent_decode(std::string_view text) {
   }
   return out;
 }
-
-}  // namespace
 
 Response json_response(const Request& request, http::status status, std::string json) {
   Response response{status, request.version()};
@@ -72,9 +72,10 @@ std::optional<std::string> form_value(std::string_view form, std::string_view na
     std::string_view pair = form.substr(0, amp);
     form = amp == std::string_view::npos ? std::string_view{} : form.substr(amp + 1);
     auto eq = pair.find('=');
-    auto raw_name = percent_decode(pair.substr(0, eq));
+    auto raw_name = percent_decode(pair.substr(0, eq), true);
     if (!raw_name || *raw_name != name) continue;
-    return percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    return percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1),
+                          true);
   }
   return std::nullopt;
 }

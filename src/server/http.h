@@ -28,6 +28,10 @@ std::string_view target_path(std::string_view target);
 // The query of the target (after '?'), or empty.
 std::string_view target_query(std::string_view target);
 
+// %XX escapes decoded (and '+' as a space when `plus_is_space`, as in
+// forms and queries but not in paths); nullopt for a bad escape.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+
 // application/x-www-form-urlencoded (and query strings): the value of the
 // first `name` field, percent-decoded, '+' as space; nullopt when absent or
 // badly encoded.

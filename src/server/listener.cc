@@ -46,14 +46,24 @@ struct Shared {
   const Service& service;
   RequestObserver observer;
   ListenerOptions options;
-  asio::thread_pool workers;
+  asio::thread_pool workers;  // store writes
+  asio::thread_pool hashers;  // Argon2id: register and login
+  std::atomic<std::size_t> queued_hashes{0};
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> live{0};
   std::mutex mutex;
   std::condition_variable all_closed;
 
   Shared(const Service& s, RequestObserver o, const ListenerOptions& opts)
-      : service(s), observer(std::move(o)), options(opts), workers(opts.workers) {}
+      : service(s),
+        observer(std::move(o)),
+        options(opts),
+        workers(opts.workers),
+        hashers(opts.workers) {}
+
+  // Each hash takes ~0.1 s and 64 MiB; more than this many waiting would
+  // only be answered after their clients gave up.
+  std::size_t max_queued_hashes() const { return 32 * std::max(1u, options.workers); }
 
   void connection_closed() {
     if (live.fetch_sub(1) == 1) {
@@ -213,9 +223,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request_ = parser_->release();
     parser_.reset();
     outcome_ = {};
-    if (shared_.service.runs_inline(request_)) return respond(handle());
-    asio::post(shared_.workers, [self = shared_from_this()]() mutable {
+    Service::Work work = shared_.service.work(request_);
+    if (work == Service::Work::kInline) return respond(handle());
+    bool hashing = work == Service::Work::kPasswordHash;
+    if (hashing && shared_.queued_hashes.fetch_add(1) >= shared_.max_queued_hashes()) {
+      shared_.queued_hashes.fetch_sub(1);
+      Response busy = shared_.service.errors().make(request_, errors::kOverloaded);
+      busy.set(http::field::retry_after, "1");
+      return respond(std::move(busy));
+    }
+    auto& pool = hashing ? shared_.hashers : shared_.workers;
+    asio::post(pool, [self = shared_from_this(), hashing]() mutable {
       Response response = self->handle();
+      if (hashing) self->shared_.queued_hashes.fetch_sub(1);
       auto executor = self->socket_.get_executor();
       asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
         self->respond(std::move(response));
@@ -235,7 +255,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void respond_error(std::string_view name) {
     Request request = error_request();
-    if (parser_ && parser_->is_header_done()) request.version(parser_->get().version());
+    if (parser_ && parser_->is_header_done()) {
+      request.version(parser_->get().version());
+      // method(verb) throws for verb::unknown; the string form takes any.
+      request.method_string(parser_->get().method_string());
+    }
+    request_ = request;  // what record() logs, not the previous request
     outcome_ = {};
     state_ = State::kBusy;
     respond(shared_.service.errors().make(request, name));
@@ -421,11 +446,18 @@ class Listener::Impl {
       shared_.all_closed.wait_for(lock, grace, [this] { return shared_.live.load() == 0; });
     }
     std::size_t cut = shared_.live.load();
+    // Past the grace period, queued work (a login's hash, a logout's write)
+    // is for connections being cut: drop it rather than run it.
+    if (cut > 0) {
+      shared_.workers.stop();
+      shared_.hashers.stop();
+    }
     for (auto& slot : slots_) slot->context.stop();
     for (auto& slot : slots_) {
       if (slot->thread.joinable()) slot->thread.join();
     }
     shared_.workers.join();
+    shared_.hashers.join();
     return cut;
   }
 

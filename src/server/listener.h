@@ -1,9 +1,10 @@
 // The I/O layer: Boost.Beast HTTP/1.1 over Asio, serving a Service.
 //
-// Threads: `threads` I/O threads, each running its own io_context, and a
-// pool of `workers` for requests that may block (Service::runs_inline() is
-// false). One acceptor hands connections to the I/O threads in turn; a
-// connection stays on its thread, so a connection needs no locks.
+// Threads: `threads` I/O threads, each running its own io_context, and two
+// pools of `workers` threads for requests that may block (Service::work()):
+// one for store writes, one for password hashing. Hashing requests beyond
+// 32 per worker waiting are answered 503 "overloaded" at once. One acceptor hands connections to
+// the I/O threads in turn; a connection stays on its thread, so a connection needs no locks.
 //
 // Per connection: keep-alive; requests are answered one at a time and in
 // order (pipelined requests wait in the read buffer, whose size bounds how

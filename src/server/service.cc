@@ -47,9 +47,10 @@ constexpr ParamRoute kParamRoutes[] = {
 };
 
 std::string_view allowed_methods(std::string_view path) {
-  if (path == "/admin/revocations") return "GET, POST";
+  if (path == "/admin/revocations") return "GET, HEAD, POST";
   for (const auto& fixed : kFixedRoutes) {
-    if (fixed.path == path) return http::to_string(fixed.method);
+    if (fixed.path != path) continue;
+    return fixed.method == http::verb::get ? "GET, HEAD" : http::to_string(fixed.method);
   }
   return "DELETE";  // the parameterised routes
 }
@@ -76,7 +77,7 @@ RouteMatch match_route(http::verb method, std::string_view path) {
     if (!path.starts_with(param.prefix)) continue;
     std::string_view segment = path.substr(param.prefix.size());
     if (segment.empty() || segment.find('/') != std::string_view::npos) continue;
-    auto decoded = form_value("p=" + std::string(segment), "p");
+    auto decoded = percent_decode(segment, /*plus_is_space=*/false);
     if (!decoded || decoded->empty()) continue;
     if (param.method != method) {
       match.method_mismatch = true;
@@ -102,9 +103,11 @@ Service::Impl::Impl(Guard& guard, Metrics& metrics, const Clock& clock, ServiceO
 
 // The last address of X-Forwarded-For, or empty when there is none.
 std::string forwarded_client(const Request& request) {
-  auto field = request.find("X-Forwarded-For");
-  if (field == request.end()) return {};
-  std::string_view value(field->value().data(), field->value().size());
+  // The last field line: a proxy may append its own line after the client's.
+  std::string_view value;
+  auto [first, end] = request.equal_range("X-Forwarded-For");
+  if (first == end) return {};
+  for (auto it = first; it != end; ++it) value = {it->value().data(), it->value().size()};
   if (auto comma = value.rfind(','); comma != std::string_view::npos)
     value.remove_prefix(comma + 1);
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
@@ -335,7 +338,7 @@ Response Service::handle(const Request& request, const Peer& peer, Outcome& outc
   return response;
 }
 
-bool Service::runs_inline(const Request& request) const {
+Service::Work Service::work(const Request& request) const {
   switch (match_route(request.method(), target_path(request.target())).route) {
     case Route::kVerify:
     case Route::kMe:
@@ -343,9 +346,12 @@ bool Service::runs_inline(const Request& request) const {
     case Route::kHealthz:
     case Route::kMetrics:
     case Route::kUnmatched:
-      return true;
+      return Work::kInline;
+    case Route::kRegister:
+    case Route::kLogin:
+      return Work::kPasswordHash;
     default:
-      return false;
+      return Work::kStore;
   }
 }
 

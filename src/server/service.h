@@ -3,7 +3,7 @@
 // The Service knows nothing of sockets: the I/O layer (listener.h) hands it
 // a parsed Request and the client's address and writes back what it
 // returns, so every endpoint is testable without a network. handle() is
-// thread-safe. Requests for which runs_inline() is false may block (password
+// thread-safe. Requests whose work() is not kInline may block (password
 // hashing, durable store writes) and belong on a worker thread.
 #ifndef JWTGUARD_SERVER_SERVICE_H_
 #define JWTGUARD_SERVER_SERVICE_H_
@@ -66,9 +66,13 @@ class Service {
 
   Response handle(const Request& request, const Peer& peer, Outcome& outcome) const;
 
-  // True for requests answered from memory alone (token checks, health,
-  // metrics, keys); false for those that hash passwords or write to the store.
-  bool runs_inline(const Request& request) const;
+  // Where a request should be handled: on the I/O thread when it is
+  // answered from memory alone (token checks, health, metrics, keys); on a
+  // worker when it writes to the store; on a hashing worker when it hashes a
+  // password (register, login), so that a flood of those cannot delay
+  // logouts and revocations.
+  enum class Work { kInline, kStore, kPasswordHash };
+  Work work(const Request& request) const;
 
   const ErrorResponses& errors() const;
   Metrics& metrics() const;

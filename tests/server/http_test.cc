@@ -568,8 +568,7 @@ TEST_F(HttpTest, TransferCodingsOtherThanChunkedAloneAre400) {
   std::string body = "5\r\nhello\r\n0\r\n\r\n";
   bool closed = false;
   std::string raw = raw_exchange(
-      port(),
-      raw_request("POST", "/auth/login", "Transfer-Encoding: gzip, chunked\r\n") + body,
+      port(), raw_request("POST", "/auth/login", "Transfer-Encoding: gzip, chunked\r\n") + body,
       seconds(3), AfterSend::kKeepOpen, &closed);
   EXPECT_EQ(status_codes(raw), std::vector<int>{400}) << raw;
   EXPECT_TRUE(closed);

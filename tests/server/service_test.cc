@@ -362,7 +362,20 @@ TEST_F(ServiceTest, WrongMethodIs405WithAllow) {
 TEST_F(ServiceTest, WrongMethodOnAdminRevocationsAllowsGetAndPost) {
   Response response = handle(make_request(http::verb::put, "/admin/revocations"));
   EXPECT_EQ(status(response), 405);
-  EXPECT_EQ(header(response, http::field::allow), "GET, POST");
+  EXPECT_EQ(header(response, http::field::allow), "GET, HEAD, POST");
+}
+
+TEST_F(ServiceTest, WrongMethodOnAGetRouteAllowsHeadToo) {
+  Response response = post("/auth/me");
+  EXPECT_EQ(status(response), 405);
+  EXPECT_EQ(header(response, http::field::allow), "GET, HEAD");
+}
+
+TEST_F(ServiceTest, PathParametersTakePlusLiterally) {
+  const Fields admin = bearer(admin_token());
+  ASSERT_EQ(status(del("/admin/revocations/a%2Bb", admin)), 404);
+  ASSERT_OK(guard_->revoke_jti("a+b"));
+  EXPECT_EQ(status(del("/admin/revocations/a+b", admin)), 200);
 }
 
 TEST_F(ServiceTest, WrongMethodOnSessionIdAllowsDelete) {
@@ -692,6 +705,36 @@ TEST_F(ServiceTest, LogoutAllRevokesEverySessionOfTheUser) {
   expect_error(get("/auth/me", bearer(second.access.token)), 401, "Token has been revoked");
   expect_error(post("/auth/refresh", bearer(second.refresh.token)), 401, "Token has been revoked");
   EXPECT_EQ(status(get("/auth/me", bearer(other.access.token))), 200);
+}
+
+TEST_F(ServiceTest, SessionsEndedByLogoutAllAreNotListed) {
+  TokenPair before = tokens();
+  ASSERT_EQ(status(post("/auth/logout-all", bearer(before.access.token))), 200);
+  clock_.advance(std::chrono::milliseconds(5));
+  TokenPair after = tokens();
+  json sessions = body_of(get("/auth/sessions", bearer(after.access.token)));
+  ASSERT_EQ(sessions["sessions"].size(), 1u) << sessions.dump();
+  EXPECT_EQ(sessions["sessions"][0]["sid"], after.refresh.sid);
+}
+
+TEST_F(ServiceTest, LoginWithANameNoUserCanHaveIs401AndNotRateLimited) {
+  start({.login_limits = {.max_failures_per_user = 1, .window = seconds(60)}});
+  std::string huge(4000, 'x');
+  expect_error(login(huge, "whatever"), 401, "Bad username or password");
+  expect_error(login(huge, "whatever"), 401, "Bad username or password");
+}
+
+TEST_F(ServiceTest, TrustedForwardedForTakesTheLastLineOfSeveral) {
+  start({.login_limits = {.max_failures_per_user = 100,
+                          .max_failures_per_address = 1,
+                          .window = seconds(60)},
+         .trust_forwarded_for = true});
+  add_user("carol");
+  // The client's own line comes first; the proxy appended its line after it.
+  Fields forwarded = {{"X-Forwarded-For", "198.51.100.7"}, {"X-Forwarded-For", "192.0.2.1"}};
+  EXPECT_EQ(status(login("alice", "wrong", kPeer, forwarded)), 401);
+  EXPECT_EQ(status(login("carol", kPassword, kPeer, {{"X-Forwarded-For", "192.0.2.1"}})), 429);
+  EXPECT_EQ(status(login("carol", kPassword, kPeer, {{"X-Forwarded-For", "198.51.100.7"}})), 200);
 }
 
 // The clock does not move: the new login falls in the cutoff's millisecond.
