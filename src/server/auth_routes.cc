@@ -53,70 +53,76 @@ nlohmann::json tokens_json(const IssuedToken& access, const IssuedToken* refresh
   return body;
 }
 
+Step<Service::Impl::Credentials> Service::Impl::credentials(const Request& request) const {
+  auto body = json_body(request);
+  if (!body) return tl::unexpected(std::move(body.error()));
+  auto username = string_member(request, *body, "username");
+  if (!username) return tl::unexpected(std::move(username.error()));
+  auto password = string_member(request, *body, "password");
+  if (!password) return tl::unexpected(std::move(password.error()));
+  return Credentials{std::move(*username), std::move(*password)};
+}
+
 Response Service::Impl::register_user(const Request& request, Outcome& outcome) const {
   if (!options_.registration) return errors_.make(request, errors::kRegistrationClosed);
-  auto body = json_body(request);
-  if (!body) return std::move(body.error());
-  auto username = string_member(request, *body, "username");
-  if (!username) return std::move(username.error());
-  auto password = string_member(request, *body, "password");
-  if (!password) return std::move(password.error());
-  if (!valid_username(*username)) {
+  auto given = credentials(request);
+  if (!given) return std::move(given.error());
+  const std::string& username = given->username;
+  const std::string& password = given->password;
+  if (!valid_username(username)) {
     return errors_.make(request, errors::kBadRequest,
                         "'username' must be 1 to 128 bytes, without control characters or "
                         "surrounding spaces");
   }
-  if (utf8_length(*password) < options_.min_password_length ||
-      password->size() > kMaxPasswordSize) {
+  if (utf8_length(password) < options_.min_password_length ||
+      password.size() > kMaxPasswordSize) {
     return errors_.make(
         request, errors::kBadRequest,
         "'password' must be at least " + std::to_string(options_.min_password_length) +
             " characters and at most " + std::to_string(kMaxPasswordSize) + " bytes");
   }
-  outcome.subject = *username;
-  auto hash = hash_password(*password, options_.password_cost);
+  outcome.subject = username;
+  auto hash = hash_password(password, options_.password_cost);
   if (!hash) return failure(request, hash.error());
-  User user{.name = *username, .password_hash = std::move(*hash), .created_at = clock_.now()};
+  User user{.name = username, .password_hash = std::move(*hash), .created_at = clock_.now()};
   if (auto created = guard_.store().create_user(user); !created) {
     return failure(request, created.error());
   }
-  return ok(request, {{"msg", "User created"}, {"username", *username}}, http::status::created);
+  return ok(request, {{"msg", "User created"}, {"username", username}}, http::status::created);
 }
 
 Response Service::Impl::login(const Request& request, const Peer& peer, Outcome& outcome) const {
-  auto body = json_body(request);
-  if (!body) return std::move(body.error());
-  auto username = string_member(request, *body, "username");
-  if (!username) return std::move(username.error());
-  auto password = string_member(request, *body, "password");
-  if (!password) return std::move(password.error());
+  auto given = credentials(request);
+  if (!given) return std::move(given.error());
+  const std::string& username = given->username;
+  const std::string& password = given->password;
   // No user can have a name registration refuses; such a name would also
   // cost memory as a rate-limit key and bytes in the log.
-  if (!valid_username(*username)) {
+  if (!valid_username(username)) {
     metrics_.record_login(false);
     return errors_.make(request, errors::kBadCredentials);
   }
-  outcome.subject = *username;
+  outcome.subject = username;
   Timestamp now = clock_.now();
-  if (auto wait = limiter_.retry_after(*username, peer.address, now); wait.count() > 0) {
+  if (auto wait = limiter_.retry_after(username, peer.address, now); wait.count() > 0) {
     metrics_.record_login_rate_limited();
     Response response = errors_.make(request, errors::kRateLimited);
     response.set(http::field::retry_after, std::to_string(wait.count()));
     return response;
   }
-  auto user = guard_.store().find_user(*username);
+  auto user = guard_.store().find_user(username);
   if (!user) return failure(request, user.error());
   // The same Argon2id work whether or not the user exists.
   std::string_view hash = *user ? std::string_view((*user)->password_hash) : dummy_hash_;
-  bool matches = password->size() <= kMaxPasswordSize && verify_password(*password, hash);
+  bool matches = password.size() <= kMaxPasswordSize && verify_password(password, hash);
   if (!*user || !matches) {
-    limiter_.record_failure(*username, peer.address, now);
+    limiter_.record_failure(username, peer.address, now);
     metrics_.record_login(false);
     return errors_.make(request, errors::kBadCredentials);
   }
-  limiter_.record_success(*username, now);
+  limiter_.record_success(username, now);
   std::string user_agent(header_value(request, http::field::user_agent).substr(0, 512));
-  auto pair = guard_.login(*username, {}, ClientInfo{peer.address, std::move(user_agent)});
+  auto pair = guard_.login(username, {}, ClientInfo{peer.address, std::move(user_agent)});
   if (!pair) return failure(request, pair.error());
   metrics_.record_login(true);
   return ok(request, tokens_json(pair->access, &pair->refresh, options_.access_ttl));

@@ -57,6 +57,12 @@ class Service::Impl {
   // A string member of `body`; 400 naming it when missing or not a string.
   Step<std::string> string_member(const Request& request, const nlohmann::json& body,
                                   std::string_view name) const;
+  // {"username": ..., "password": ...} of register and login.
+  struct Credentials {
+    std::string username;
+    std::string password;
+  };
+  Step<Credentials> credentials(const Request& request) const;
   // The response to a failed Guard or Store call (counts store errors).
   Response failure(const Request& request, const Error& error) const;
   Response ok(const Request& request, const nlohmann::json& body,
