@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -149,6 +151,44 @@ TEST_F(HttpTest, SeedScenarioLogoutRevokesTheAccessAndRefreshTokens) {
   Reply refresh = client.post("/auth/refresh", bearer(tokens.refresh));
   EXPECT_EQ(refresh.status, 401);
   EXPECT_EQ(refresh.msg(), "Token has been revoked");
+}
+
+// One JSON line per request, with what an operator needs, and never a
+// token, a password or the signing secret.
+TEST_F(HttpTest, AccessLogHasALinePerRequestAndNoSecrets) {
+  HttpClient client(port());
+  Tokens tokens = register_and_login(client, "alice");
+  ASSERT_EQ(client.get("/auth/me", bearer(tokens.access)).status, 200);
+  Reply refreshed = client.post("/auth/refresh", bearer(tokens.refresh));
+  ASSERT_EQ(refreshed.status, 200);
+  ASSERT_EQ(client.del("/auth/logout", bearer(tokens.access)).status, 200);
+  ASSERT_EQ(client.post_json("/auth/login", credentials("alice", "a wrong password")).status, 401);
+  app_->stop();  // flushes the log
+
+  std::ifstream file(config_.log_file);
+  std::vector<json> requests;
+  std::string everything;
+  for (std::string line; std::getline(file, line);) {
+    everything += line + "\n";
+    json entry = json::parse(line, nullptr, false);
+    ASSERT_TRUE(entry.is_object()) << "not a JSON line: " << line;
+    if (entry["event"] == "request") requests.push_back(entry);
+  }
+  ASSERT_EQ(requests.size(), 6u) << everything;
+  EXPECT_EQ(requests[0]["route"], "POST /auth/register");
+  EXPECT_EQ(requests[2]["route"], "GET /auth/me");
+  EXPECT_EQ(requests[2]["status"], 200);
+  EXPECT_EQ(requests[2]["subject"], "alice");
+  EXPECT_EQ(requests[2]["client"], "127.0.0.1");
+  EXPECT_TRUE(requests[2]["latency_ms"].is_number());
+  EXPECT_EQ(requests[5]["status"], 401);
+  for (std::string_view secret : {std::string_view(tokens.access), std::string_view(tokens.refresh),
+                                  std::string_view(tokens_of(refreshed).refresh), kPassword,
+                                  std::string_view("a wrong password"), kSecret}) {
+    EXPECT_EQ(everything.find(secret), std::string::npos) << "the log holds " << secret;
+  }
+  // Not even a token's signature or payload alone.
+  EXPECT_EQ(everything.find(tokens.access.substr(tokens.access.rfind('.') + 1)), std::string::npos);
 }
 
 TEST_F(HttpTest, HealthReadinessAndMetrics) {
