@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
