@@ -1,5 +1,7 @@
 // The /auth/* routes: users, logins, refresh, logouts, sessions, and the
 // checks gateways and applications call on every request.
+#include <boost/asio/ip/address_v6.hpp>
+
 #include "jwtguard/password.h"
 #include "server/service_impl.h"
 
@@ -30,6 +32,17 @@ std::string header_safe(std::string_view value) {
     }
   }
   return out;
+}
+
+// The key an address is rate-limited by: an IPv4 address, or an IPv6
+// address's /64 (one host usually has a whole /64 to pick addresses from).
+std::string limiter_address(const std::string& address) {
+  boost::system::error_code ec;
+  auto parsed = boost::asio::ip::make_address_v6(address, ec);
+  if (ec || parsed.is_v4_mapped()) return address;
+  auto bytes = parsed.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
 }  // namespace
@@ -74,8 +87,7 @@ Response Service::Impl::register_user(const Request& request, Outcome& outcome) 
                         "'username' must be 1 to 128 bytes, without control characters or "
                         "surrounding spaces");
   }
-  if (utf8_length(password) < options_.min_password_length ||
-      password.size() > kMaxPasswordSize) {
+  if (utf8_length(password) < options_.min_password_length || password.size() > kMaxPasswordSize) {
     return errors_.make(
         request, errors::kBadRequest,
         "'password' must be at least " + std::to_string(options_.min_password_length) +
@@ -104,7 +116,8 @@ Response Service::Impl::login(const Request& request, const Peer& peer, Outcome&
   }
   outcome.subject = username;
   Timestamp now = clock_.now();
-  if (auto wait = limiter_.retry_after(username, peer.address, now); wait.count() > 0) {
+  const std::string address = limiter_address(peer.address);
+  if (auto wait = limiter_.retry_after(username, address, now); wait.count() > 0) {
     metrics_.record_login_rate_limited();
     Response response = errors_.make(request, errors::kRateLimited);
     response.set(http::field::retry_after, std::to_string(wait.count()));
@@ -116,7 +129,7 @@ Response Service::Impl::login(const Request& request, const Peer& peer, Outcome&
   std::string_view hash = *user ? std::string_view((*user)->password_hash) : dummy_hash_;
   bool matches = password.size() <= kMaxPasswordSize && verify_password(password, hash);
   if (!*user || !matches) {
-    limiter_.record_failure(username, peer.address, now);
+    limiter_.record_failure(username, address, now);
     metrics_.record_login(false);
     return errors_.make(request, errors::kBadCredentials);
   }

@@ -611,6 +611,15 @@ TEST_F(ServiceTest, TrustedForwardedForLimitsEachClientBehindTheProxy) {
   EXPECT_EQ(sessions["sessions"][0]["client_address"], "192.0.2.2");
 }
 
+TEST_F(ServiceTest, LoginRateLimitCountsAnIpv6SlashSixtyFourAsOneAddress) {
+  start({.login_limits = {
+             .max_failures_per_user = 100, .max_failures_per_address = 1, .window = seconds(60)}});
+  add_user("carol");
+  EXPECT_EQ(status(login("alice", "wrong", Peer{"2001:db8:1:2::1"})), 401);
+  EXPECT_EQ(status(login("carol", kPassword, Peer{"2001:db8:1:2:ffff::9"})), 429);
+  EXPECT_EQ(status(login("carol", kPassword, Peer{"2001:db8:1:3::1"})), 200);
+}
+
 TEST_F(ServiceTest, LoginRateLimitEndsWithTheWindow) {
   start({.login_limits = {.max_failures_per_user = 1, .window = seconds(60)}});
   add_user("alice");
