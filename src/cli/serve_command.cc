@@ -20,7 +20,7 @@ struct ServeArgs {
 };
 
 // Blocks SIGTERM and SIGINT in this thread and in every thread started
-// after it, so that only wait_for_stop() receives them.
+// after it, so that only run_serve()'s sigwait receives them.
 sigset_t block_stop_signals() {
   sigset_t signals;
   sigemptyset(&signals);
