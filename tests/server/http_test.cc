@@ -181,9 +181,11 @@ TEST_F(HttpTest, AccessLogHasALinePerRequestAndNoSecrets) {
   EXPECT_EQ(requests[2]["client"], "127.0.0.1");
   EXPECT_TRUE(requests[2]["latency_ms"].is_number());
   EXPECT_EQ(requests[5]["status"], 401);
-  for (std::string_view secret : {std::string_view(tokens.access), std::string_view(tokens.refresh),
-                                  std::string_view(tokens_of(refreshed).refresh), kPassword,
-                                  std::string_view("a wrong password"), kSecret}) {
+  const Tokens rotated = tokens_of(refreshed);  // named: the views below must not dangle
+  for (std::string_view secret :
+       {std::string_view(tokens.access), std::string_view(tokens.refresh),
+        std::string_view(rotated.access), std::string_view(rotated.refresh), kPassword,
+        std::string_view("a wrong password"), kSecret}) {
     EXPECT_EQ(everything.find(secret), std::string::npos) << "the log holds " << secret;
   }
   // Not even a token's signature or payload alone.
