@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "jwtguard/clock.h"
 #include "jwtguard/error.h"
@@ -165,6 +166,12 @@ class Guard {
   Result<void> revoke_user(std::string_view user, const RevokeContext& context = {});
   // Removes a revocation (admin use); true when there was one.
   Result<bool> unrevoke(RevocationKind kind, std::string_view key);
+
+  // The user's live sessions, newest first: those neither revoked nor
+  // expired, nor ended by a "log out everywhere" (a user cutoff after the
+  // session's last refresh), which the store does not mark on each session.
+  // kStore when the store cannot be read.
+  Result<std::vector<Session>> list_sessions(std::string_view user);
 
   // --- Maintenance -----------------------------------------------------------
 

@@ -285,6 +285,15 @@ class Guard::Impl {
                       .feed_errors = feed_errors_.load()};
   }
 
+  Result<std::vector<Session>> list_sessions(std::string_view user) {
+    auto sessions = store_->list_sessions(user, clock_.now());
+    if (!sessions) return sessions;
+    if (auto cutoff = index_.user_cutoff(user)) {
+      std::erase_if(*sessions, [&](const Session& s) { return s.refreshed_at < *cutoff; });
+    }
+    return sessions;
+  }
+
   Store& store() { return *store_; }
   const Issuer& issuer() const { return issuer_; }
   const Verifier& verifier() const { return verifier_; }
@@ -436,6 +445,9 @@ Result<bool> Guard::unrevoke(RevocationKind kind, std::string_view key) {
 Result<void> Guard::sync() { return impl_->sync(); }
 Result<void> Guard::purge() { return impl_->purge(); }
 GuardStats Guard::stats() const { return impl_->stats(); }
+Result<std::vector<Session>> Guard::list_sessions(std::string_view user) {
+  return impl_->list_sessions(user);
+}
 Store& Guard::store() { return impl_->store(); }
 const Issuer& Guard::issuer() const { return impl_->issuer(); }
 const Verifier& Guard::verifier() const { return impl_->verifier(); }

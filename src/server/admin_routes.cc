@@ -84,17 +84,10 @@ Response Service::Impl::oauth_revoke(const Request& request, Outcome& outcome) c
   const Claims& claims = verified->claims;
   outcome.subject = claims.sub;
   RevokeContext context{.revoked_by = claims.sub, .reason = "oauth revoke"};
-  if (auto revoked = guard_.revoke_token(claims, context); !revoked) {
-    return failure(request, revoked.error());
-  }
-  count_revocation(RevocationKind::kToken);
   // A refresh token stands for its session (RFC 7009 §2.1 lets revoking it
   // revoke the grant).
-  if (claims.type == "refresh" && !claims.sid.empty()) {
-    if (auto revoked = guard_.revoke_session(claims.sid, context); !revoked) {
-      return failure(request, revoked.error());
-    }
-    count_revocation(RevocationKind::kSession);
+  if (auto revoked = revoke(request, claims, claims.type == "refresh", context); !revoked) {
+    return std::move(revoked.error());
   }
   return ok(request, nlohmann::json::object());
 }

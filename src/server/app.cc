@@ -19,29 +19,6 @@ unsigned or_cores(unsigned configured) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-};
-
-// "127.0.0.1:8080", "[::1]:8080" (config.cc has checked the form).
-Result<HostPort> split_listen(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return fail(Errc::kInvalidArgument, "listen: expected HOST:PORT");
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  unsigned long port = 0;
-  try {
-    port = std::stoul(listen.substr(colon + 1));
-  } catch (const std::exception&) {
-    return fail(Errc::kInvalidArgument, "listen: bad port in '" + listen + "'");
-  }
-  if (port > 65535) return fail(Errc::kInvalidArgument, "listen: bad port in '" + listen + "'");
-  return HostPort{host, static_cast<std::uint16_t>(port)};
-}
-
 GuardOptions guard_options(const ServeConfig& config, Algorithm alg) {
   GuardOptions options;
   options.issuer.algorithm = alg;
@@ -108,8 +85,8 @@ class App::Impl {
     auto service = Service::create(*guard_, metrics_, clock, service_options(config, *keys));
     if (!service) return tl::unexpected(service.error());
     service_ = std::move(*service);
-    auto where = split_listen(config.listen);
-    if (!where) return tl::unexpected(where.error());
+    auto where = parse_listen(config.listen);
+    if (!where) return fail(Errc::kInvalidArgument, "listen: " + where.error().detail());
     ListenerOptions options{.host = where->host,
                             .port = where->port,
                             .threads = or_cores(config.threads),

@@ -163,15 +163,8 @@ Response Service::Impl::logout(const Request& request, Outcome& outcome) const {
   if (!token) return std::move(token.error());
   const Claims& claims = token->claims;
   RevokeContext context{.revoked_by = claims.sub, .reason = "logout"};
-  if (auto revoked = guard_.revoke_token(claims, context); !revoked) {
-    return failure(request, revoked.error());
-  }
-  count_revocation(RevocationKind::kToken);
-  if (!claims.sid.empty()) {
-    if (auto revoked = guard_.revoke_session(claims.sid, context); !revoked) {
-      return failure(request, revoked.error());
-    }
-    count_revocation(RevocationKind::kSession);
+  if (auto revoked = revoke(request, claims, /*with_session=*/true, context); !revoked) {
+    return std::move(revoked.error());
   }
   bool refresh = claims.type == "refresh";
   return ok(request, {{"msg", refresh ? "Refresh token revoked" : "Access token revoked"}});
@@ -191,15 +184,10 @@ Response Service::Impl::logout_all(const Request& request, Outcome& outcome) con
 Response Service::Impl::sessions(const Request& request, Outcome& outcome) const {
   auto token = authenticate(request, {}, outcome);
   if (!token) return std::move(token.error());
-  auto sessions = guard_.store().list_sessions(token->claims.sub, clock_.now());
+  auto sessions = guard_.list_sessions(token->claims.sub);
   if (!sessions) return failure(request, sessions.error());
-  // A session whose current refresh token predates the user's cutoff (log
-  // out everywhere) is dead, though the store never marked it revoked.
-  auto cutoff = guard_.store().find_revocation(RevocationKind::kUser, token->claims.sub);
-  if (!cutoff) return failure(request, cutoff.error());
   nlohmann::json list = nlohmann::json::array();
   for (const Session& session : *sessions) {
-    if (*cutoff && session.refreshed_at < (*cutoff)->cutoff) continue;
     list.push_back({{"sid", session.sid},
                     {"created_at", to_unix_seconds(session.created_at)},
                     {"refreshed_at", to_unix_seconds(session.refreshed_at)},

@@ -140,7 +140,9 @@ Result<seconds> parse_duration(std::string_view text) {
 
 // --- the forms of string settings ---
 
-Result<void> check_listen(std::string_view text) {
+}  // namespace
+
+Result<ListenAddress> parse_listen(std::string_view text) {
   const auto bad = [&] {
     return invalid("expected HOST:PORT such as 127.0.0.1:8080 or [::1]:8080, got " + quoted(text));
   };
@@ -163,6 +165,14 @@ Result<void> check_listen(std::string_view text) {
     return invalid("the host must be an IP address (127.0.0.1, 0.0.0.0, [::1]), got " +
                    quoted(host));
   }
+  return ListenAddress{std::move(address), static_cast<std::uint16_t>(*parse_unsigned(port))};
+}
+
+namespace {
+
+Result<void> check_listen(std::string_view text) {
+  auto parsed = parse_listen(text);
+  if (!parsed) return tl::unexpected(parsed.error());
   return {};
 }
 

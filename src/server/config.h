@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -115,6 +116,14 @@ using FlagValues = std::map<std::string, std::string>;
 // server knows which names exist.
 Result<ServeConfig> load_serve_config(const std::string& toml_path, const Environment& env,
                                       const FlagValues& flags);
+
+// The `listen` setting taken apart: an IP address (IPv6 without brackets)
+// and a port. kInvalidArgument for anything else, with the reason.
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+};
+Result<ListenAddress> parse_listen(std::string_view text);
 
 // `text` with the user information of a URL (scheme://user:password@host)
 // replaced by "(redacted)": store URLs may carry a password.

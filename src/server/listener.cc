@@ -223,7 +223,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request_ = parser_->release();
     parser_.reset();
     outcome_ = {};
-    Service::Work work = shared_.service.work(request_);
+    match_ = shared_.service.route(request_);
+    Service::Work work = Service::work(match_.route);
     if (work == Service::Work::kInline) return respond(handle());
     bool hashing = work == Service::Work::kPasswordHash;
     if (hashing && shared_.queued_hashes.fetch_add(1) >= shared_.max_queued_hashes()) {
@@ -245,7 +246,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Response handle() {
     try {
-      return shared_.service.handle(request_, peer_, outcome_);
+      return shared_.service.handle(request_, match_, peer_, outcome_);
     } catch (const std::exception&) {
       // Nothing in the handlers throws by design; a bad_alloc still gets an
       // answer rather than a dropped connection.
@@ -350,6 +351,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Peer peer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Request request_;
+  RouteMatch match_;  // request_'s route, found once
   Response response_;
   std::string output_;  // response_ serialized; reused, so it rarely allocates
   Outcome outcome_;

@@ -115,15 +115,14 @@ std::string forwarded_client(const Request& request) {
   return value.size() <= 64 ? std::string(value) : std::string();
 }
 
-Response Service::Impl::handle(const Request& request, const Peer& direct_peer,
-                               Outcome& outcome) const {
+Response Service::Impl::handle(const Request& request, const RouteMatch& match,
+                               const Peer& direct_peer, Outcome& outcome) const {
   Peer forwarded;
   if (options_.trust_forwarded_for) {
     forwarded.address = forwarded_client(request);
     outcome.client = forwarded.address;
   }
   const Peer& peer = forwarded.address.empty() ? direct_peer : forwarded;
-  RouteMatch match = match_route(request.method(), target_path(request.target()));
   outcome.route = match.route;
   switch (match.route) {
     case Route::kVerify:
@@ -291,6 +290,20 @@ Response Service::Impl::ok(const Request& request, const nlohmann::json& body,
                        body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+Step<void> Service::Impl::revoke(const Request& request, const Claims& claims, bool with_session,
+                                 const RevokeContext& context) const {
+  if (auto revoked = guard_.revoke_token(claims, context); !revoked) {
+    return tl::unexpected(failure(request, revoked.error()));
+  }
+  count_revocation(RevocationKind::kToken);
+  if (!with_session || claims.sid.empty()) return {};
+  if (auto revoked = guard_.revoke_session(claims.sid, context); !revoked) {
+    return tl::unexpected(failure(request, revoked.error()));
+  }
+  count_revocation(RevocationKind::kSession);
+  return {};
+}
+
 Response Service::Impl::readyz(const Request& request) const {
   auto ping = guard_.store().ping();
   if (!ping) {
@@ -330,16 +343,25 @@ Result<std::unique_ptr<Service>> Service::create(Guard& guard, Metrics& metrics,
 Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Service::~Service() = default;
 
+RouteMatch Service::route(const Request& request) const {
+  return match_route(request.method(), target_path(request.target()));
+}
+
 Response Service::handle(const Request& request, const Peer& peer, Outcome& outcome) const {
-  Response response = impl_->handle(request, peer, outcome);
+  return handle(request, route(request), peer, outcome);
+}
+
+Response Service::handle(const Request& request, const RouteMatch& match, const Peer& peer,
+                         Outcome& outcome) const {
+  Response response = impl_->handle(request, match, peer, outcome);
   if (request.method() == http::verb::head) {
     response.body().clear();  // Content-Length stays that of the GET
   }
   return response;
 }
 
-Service::Work Service::work(const Request& request) const {
-  switch (match_route(request.method(), target_path(request.target())).route) {
+Service::Work Service::work(Route route) {
+  switch (route) {
     case Route::kVerify:
     case Route::kMe:
     case Route::kJwks:

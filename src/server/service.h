@@ -42,6 +42,14 @@ struct ServiceOptions {
   bool trust_forwarded_for = false;
 };
 
+// The route of a request, and its path parameter ({sid} or {jti}).
+struct RouteMatch {
+  Route route = Route::kUnmatched;
+  std::string param;
+  bool method_mismatch = false;  // the path exists, with other methods
+  std::string_view allow;        // those methods, for 405's Allow header
+};
+
 // Who sent a request, as the I/O layer saw it.
 struct Peer {
   std::string address;
@@ -64,6 +72,12 @@ class Service {
                                                  ServiceOptions options);
   ~Service();
 
+  // The request's route; handle() with it answers the request. The I/O
+  // layer routes once and uses the match for work() and handle().
+  RouteMatch route(const Request& request) const;
+  Response handle(const Request& request, const RouteMatch& match, const Peer& peer,
+                  Outcome& outcome) const;
+  // route(), then handle().
   Response handle(const Request& request, const Peer& peer, Outcome& outcome) const;
 
   // Where a request should be handled: on the I/O thread when it is
@@ -72,7 +86,7 @@ class Service {
   // password (register, login), so that a flood of those cannot delay
   // logouts and revocations.
   enum class Work { kInline, kStore, kPasswordHash };
-  Work work(const Request& request) const;
+  static Work work(Route route);
 
   const ErrorResponses& errors() const;
   Metrics& metrics() const;

@@ -17,13 +17,6 @@ namespace jwtguard::server {
 template <typename T>
 using Step = tl::expected<T, Response>;
 
-// The route of a request, and its path parameter ({sid} or {jti}).
-struct RouteMatch {
-  Route route = Route::kUnmatched;
-  std::string param;
-  bool method_mismatch = false;  // the path exists, with other methods
-  std::string_view allow;        // those methods, for 405's Allow header
-};
 RouteMatch match_route(http::verb method, std::string_view path);
 
 // Whether `name` may be a user name (or a minted token's identity): 1 to 128
@@ -41,7 +34,8 @@ class Service::Impl {
   Impl(Guard& guard, Metrics& metrics, const Clock& clock, ServiceOptions options,
        ErrorResponses errors, std::string dummy_hash);
 
-  Response handle(const Request& request, const Peer& peer, Outcome& outcome) const;
+  Response handle(const Request& request, const RouteMatch& match, const Peer& peer,
+                  Outcome& outcome) const;
 
   // --- helpers ---
   // The token of an "Authorization: Bearer <JWT>" header, with SPEC §3's
@@ -69,6 +63,10 @@ class Service::Impl {
               http::status status = http::status::ok) const;
   void count_check(const Error* error) const;
   void count_revocation(RevocationKind kind) const { metrics_.record_revocation(kind); }
+  // Revokes the token, then (when `with_session` and it has one) its
+  // session; each durable before the next, each counted.
+  Step<void> revoke(const Request& request, const Claims& claims, bool with_session,
+                    const RevokeContext& context) const;
 
   // --- routes (auth_routes.cc) ---
   Response register_user(const Request& request, Outcome& outcome) const;

@@ -225,6 +225,17 @@ TEST_F(GuardTest, LogoutEverywhereSeparatesTokensOfTheSameMillisecond) {
   EXPECT_ERRC(guard_->require(later.access.token), Errc::kRevoked);
 }
 
+TEST_F(GuardTest, SessionsEndedByLogoutEverywhereAreNotListed) {
+  const TokenPair before = login();
+  ASSERT_OK(guard_->revoke_user("alice"));
+  const TokenPair after = login();  // in the cutoff's millisecond: iat is the cutoff
+  auto sessions = guard_->list_sessions("alice");
+  ASSERT_OK(sessions);
+  ASSERT_EQ(sessions->size(), 1u);
+  EXPECT_EQ(sessions->front().sid, after.refresh.sid);
+  EXPECT_NE(sessions->front().sid, before.refresh.sid);
+}
+
 TEST_F(GuardTest, RotationRetiresTheOldRefreshTokenAndReuseKillsTheSession) {
   const TokenPair pair = login();
   clock_.advance(seconds(30));
