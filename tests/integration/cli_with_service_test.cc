@@ -34,7 +34,9 @@ class CliWithServiceTest : public ::testing::Test {
     serve_.emplace(std::move(*serve));
   }
   void TearDown() override {
-    if (serve_) EXPECT_TRUE(serve_->terminate()) << serve_->log();
+    if (serve_) {
+      EXPECT_TRUE(serve_->terminate()) << serve_->log();
+    }
   }
 
   std::string store() const { return "sqlite:" + dir_.db(); }
