@@ -53,6 +53,15 @@ struct GuardOptions {
   // Unrevoke changes stay in the store's feed this long, so that a follower
   // that fell behind by less still sees them (more than that: it reloads).
   std::chrono::seconds feed_retention{3600};
+  // Where checks look for revocations. kIndex (the default): the in-memory
+  // index alone, which the feed keeps current; a check does no I/O. kStore
+  // (strict mode, the seed's behaviour): the store is also asked on every
+  // check, one round trip, so a revocation made anywhere counts at once,
+  // feed or not. When the store cannot answer, the check falls back to the
+  // index (counted in GuardStats::strict_fallbacks) rather than failing:
+  // while the store is down nobody can revoke anything anyway.
+  enum class CheckMode { kIndex, kStore };
+  CheckMode check_mode = CheckMode::kIndex;
   // Start the feed follower and purge threads. Off only in tests that drive
   // sync() and purge() themselves.
   bool background = true;
@@ -98,6 +107,8 @@ struct GuardStats {
   // Failed rounds of the background feed follower and purge (the store was
   // unreachable); they are retried.
   std::uint64_t feed_errors = 0;
+  // Strict-mode checks answered from the index because the store failed.
+  std::uint64_t strict_fallbacks = 0;
 };
 
 class Guard {

@@ -1,8 +1,9 @@
 // Where revocations, sessions and users live.
 //
-// One interface, several backends: "memory:" (tests, throwaway runs) and
-// "sqlite:PATH" (the embedded default). Every backend passes the same
-// contract test suite (tests/stores/).
+// One interface, several backends: "memory:" (tests, throwaway runs),
+// "sqlite:PATH" (the embedded default), "redis://HOST:PORT/DB" and
+// "postgresql://..." (shared by several instances). Every backend passes the
+// same contract test suite (tests/stores/).
 //
 // Contract common to every backend:
 //  * Every method is thread-safe.
@@ -18,6 +19,7 @@
 #define JWTGUARD_STORE_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -108,6 +110,19 @@ class Store {
   virtual Result<void> set_admin(std::string_view name, bool admin) = 0;
   virtual Result<std::vector<User>> list_users() = 0;
 
+  // --- Strict mode ---------------------------------------------------------
+
+  // What the store itself holds against a token right now, for checks that
+  // must not trust the local index alone (check = "store"). Empty arguments
+  // are not looked up. The default asks find_revocation once per key; shared
+  // backends answer in one round trip.
+  struct Hits {
+    bool token = false;                // a kToken revocation of `jti`
+    bool session = false;              // a kSession revocation of `sid`
+    std::optional<Timestamp> cutoff;  // the kUser revocation of `user`
+  };
+  virtual Result<Hits> lookup(std::string_view jti, std::string_view sid, std::string_view user);
+
   // --- Health -------------------------------------------------------------
 
   // Whether the backend answers (a cheap query). For readiness probes.
@@ -131,8 +146,60 @@ struct SqliteOptions {
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
                                                  const SqliteOptions& options = {});
 
-// "memory:" or "sqlite:PATH". kInvalidArgument for any other URL.
-Result<std::unique_ptr<Store>> open_store(std::string_view url);
+// Where a store reports what the operator should know but that does not stop
+// it (e.g. "Redis persists nothing"). Called from the opening thread.
+using StoreWarning = std::function<void(std::string_view message)>;
+
+struct RedisOptions {
+  std::chrono::milliseconds connect_timeout{1000};
+  // A command that takes longer fails with kStore (its effect is unknown).
+  std::chrono::milliseconds command_timeout{2000};
+  // Connections for reads and writes (the change feed has its own).
+  std::size_t connections = 4;
+  // At open, Redis's persistence settings are read. Neither AOF nor RDB
+  // snapshots: revocations would be lost on a Redis restart. A warning by
+  // default; with this set, opening fails with kStore.
+  bool require_persistence = false;
+  // The change feed (a stream) is trimmed to about this many entries; a
+  // follower that falls further behind reloads a snapshot.
+  std::size_t feed_max_length = 1'000'000;
+  StoreWarning warn;  // unset: warnings go to stderr
+};
+
+// Opens the store at "redis://[:PASSWORD@]HOST[:PORT][/DB]" (port 6379 and
+// database 0 by default). Revocations expire with the token they block
+// (PXAT); a stream carries the change feed. After a lost connection, calls
+// fail with kStore while it reconnects with backoff. kStore when Redis cannot
+// be reached at open; kInvalidArgument for a malformed URL.
+Result<std::unique_ptr<Store>> open_redis_store(std::string_view url,
+                                                const RedisOptions& options = {});
+
+struct PostgresOptions {
+  std::chrono::milliseconds connect_timeout{2000};
+  // A statement that takes longer fails with kStore (it is rolled back).
+  std::chrono::milliseconds statement_timeout{5000};
+  // Connections for reads and writes (the change feed has its own).
+  std::size_t connections = 4;
+  StoreWarning warn;  // unset: warnings go to stderr
+};
+
+// Opens the store at a libpq URL ("postgresql://USER[:PASSWORD]@HOST:PORT/DB"
+// or "postgres://..."), creating and migrating jwtguard's tables. The change
+// feed is a table numbered by a monotonic sequence, announced by NOTIFY.
+// After a lost connection, calls fail with kStore while it reconnects with
+// backoff.
+Result<std::unique_ptr<Store>> open_postgres_store(std::string_view url,
+                                                   const PostgresOptions& options = {});
+
+struct StoreOptions {
+  SqliteOptions sqlite;
+  RedisOptions redis;
+  PostgresOptions postgres;
+};
+
+// "memory:", "sqlite:PATH", "redis://..." or "postgresql://..." (also
+// "postgres://..."). kInvalidArgument for any other URL.
+Result<std::unique_ptr<Store>> open_store(std::string_view url, const StoreOptions& options = {});
 
 // The SQLite schema version this build writes.
 inline constexpr int kSqliteSchemaVersion = 1;

@@ -188,6 +188,24 @@ class Guard::Impl {
   Result<void> check_revocation(const Claims& claims) const {
     const std::string_view rule = index_.revoked_by(claims.jti, claims.sid, claims.sub, claims.iat);
     if (!rule.empty()) return fail(Errc::kRevoked, std::string(rule));
+    if (options_.check_mode == GuardOptions::CheckMode::kStore) return check_store(claims);
+    return {};
+  }
+
+  // Strict mode: what the store holds now. The index already said no; an
+  // entry only the store has is one the feed has not delivered yet.
+  Result<void> check_store(const Claims& claims) const {
+    auto hits = store_->lookup(claims.jti, claims.sid, claims.sub);
+    if (!hits) {
+      ++strict_fallbacks_;
+      return {};
+    }
+    if (hits->token) return fail(Errc::kRevoked, "token");
+    if (hits->session) return fail(Errc::kRevoked, "session");
+    // As in the index: a token without iat cannot prove it came after the cutoff.
+    if (hits->cutoff && (!claims.iat || *claims.iat < *hits->cutoff)) {
+      return fail(Errc::kRevoked, "user");
+    }
     return {};
   }
 
@@ -282,7 +300,8 @@ class Guard::Impl {
                       .user_cutoffs = index_.users().size(),
                       .index_bytes = index_.tokens().bytes() + index_.sessions().bytes(),
                       .feed_seq = feed_seq_.load(),
-                      .feed_errors = feed_errors_.load()};
+                      .feed_errors = feed_errors_.load(),
+                      .strict_fallbacks = strict_fallbacks_.load()};
   }
 
   Result<std::vector<Session>> list_sessions(std::string_view user) {
@@ -382,6 +401,7 @@ class Guard::Impl {
   std::mutex sync_mu_;  // one feed batch applied at a time
   std::atomic<std::uint64_t> feed_seq_{0};
   std::atomic<std::uint64_t> feed_errors_{0};
+  mutable std::atomic<std::uint64_t> strict_fallbacks_{0};
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

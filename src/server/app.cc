@@ -31,6 +31,7 @@ GuardOptions guard_options(const ServeConfig& config, Algorithm alg) {
   options.verify.claims.issuer = config.issuer;
   if (!config.audience.empty()) options.verify.claims.audience = {config.audience};
   options.rotate_refresh_tokens = config.rotate_refresh_tokens;
+  if (config.check == "store") options.check_mode = GuardOptions::CheckMode::kStore;
   return options;
 }
 
@@ -76,7 +77,7 @@ class App::Impl {
                    "dev mode: a new key was generated and will be reused after a restart; "
                    "configure one (secret_file, key_file or jwks_file) in production"}});
     }
-    auto store = open_store(config.store);
+    auto store = open_store(config.store, store_options(config));
     if (!store) return fail(store.error().code(), "store: " + store.error().message());
     auto guard = Guard::open(keys->signing, keys->verify, std::move(*store),
                              guard_options(config, *alg), clock);
@@ -107,6 +108,19 @@ class App::Impl {
     return {};
   }
 
+  StoreOptions store_options(const ServeConfig& config) {
+    // A store's warnings (e.g. Redis persisting nothing) go to the log.
+    StoreWarning warn = [this](std::string_view message) {
+      log_->warn("store warning", {{"store", redact_url(config_.store)},
+                                   {"warning", std::string(message)}});
+    };
+    StoreOptions options;
+    options.redis.require_persistence = config.require_persistence;
+    options.redis.warn = warn;
+    options.postgres.warn = warn;
+    return options;
+  }
+
   static ServiceOptions service_options(const ServeConfig& config, const ServiceKeys& keys) {
     return ServiceOptions{
         .token_limit = config.token_limit,
@@ -119,6 +133,7 @@ class App::Impl {
         .jwks_json = keys.jwks_json,
         .errors = config.errors,
         .trust_forwarded_for = config.trust_forwarded_for,
+        .strict_checks = config.check == "store",
     };
   }
 

@@ -193,6 +193,11 @@ Result<void> check_log_level(std::string_view text) {
                  " (use trace, debug, info, warn, error or off)");
 }
 
+Result<void> check_check_mode(std::string_view text) {
+  if (text == "index" || text == "store") return {};
+  return invalid("unknown check mode " + quoted(text) + " (use index or store)");
+}
+
 Result<void> check_not_empty(std::string_view text) {
   if (text.empty()) return invalid("must not be empty");
   return {};
@@ -207,8 +212,14 @@ constexpr Setting kSettings[] = {
     {"threads", &C::threads, "I/O threads; 0 means one per core.", {.max = 256}},
     {"workers", &C::workers, "Threads for password hashing and store writes; 0 means one per "
      "core.", {.max = 256}},
-    {"store", &C::store, "Where users, sessions and revocations live: sqlite:PATH or memory:.",
+    {"store", &C::store, "Where users, sessions and revocations live: sqlite:PATH, "
+     "redis://[:PASSWORD@]HOST:PORT/DB, postgresql://USER@HOST:PORT/DB or memory:.",
      {.check = check_not_empty}},
+    {"check", &C::check, "Where token checks look for revocations: index (memory, kept current "
+     "by the store's change feed; no I/O) or store (strict: also ask the store on every check).",
+     {.check = check_check_mode}},
+    {"redis.require_persistence", &C::require_persistence, "Refuse to start when the Redis "
+     "store persists nothing (neither AOF nor RDB); off: a warning."},
     {"dev", &C::dev, "Development mode: with no key configured, generate one under data_dir and "
      "reuse it; off, a missing key is an error."},
     {"data_dir", &C::data_dir, "Directory for the keys development mode generates.",

@@ -34,6 +34,13 @@ struct ServeConfig {
   unsigned threads = 0;                   // I/O threads; 0 = the number of cores
   unsigned workers = 0;  // threads for password hashing and store writes; 0 = cores
   std::string store = "sqlite:./var/jwtguard.db";
+  // Where checks look for revocations: "index" (memory, kept current by the
+  // store's change feed; no I/O per check) or "store" (strict mode: the store
+  // is asked on every check too).
+  std::string check = "index";
+  // Redis store: refuse to start when Redis persists nothing (no AOF, no RDB
+  // snapshots) instead of warning.
+  bool require_persistence = false;
   // Development mode: with no key configured, generate one under data_dir on
   // first start and reuse it afterwards. Off: a missing key is an error.
   bool dev = true;

@@ -224,7 +224,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_.reset();
     outcome_ = {};
     match_ = shared_.service.route(request_);
-    Service::Work work = Service::work(match_.route);
+    Service::Work work = shared_.service.work(match_.route);
     if (work == Service::Work::kInline) return respond(handle());
     bool hashing = work == Service::Work::kPasswordHash;
     if (hashing && shared_.queued_hashes.fetch_add(1) >= shared_.max_queued_hashes()) {

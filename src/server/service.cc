@@ -360,10 +360,11 @@ Response Service::handle(const Request& request, const RouteMatch& match, const 
   return response;
 }
 
-Service::Work Service::work(Route route) {
+Service::Work Service::work(Route route) const {
   switch (route) {
     case Route::kVerify:
     case Route::kMe:
+      return impl_->options_.strict_checks ? Work::kStore : Work::kInline;
     case Route::kJwks:
     case Route::kHealthz:
     case Route::kMetrics:

@@ -40,6 +40,9 @@ struct ServiceOptions {
   // sessions list and the access log. Only when every request comes through
   // a proxy that sets it: otherwise clients can pick their own address.
   bool trust_forwarded_for = false;
+  // Strict mode (check = "store"): token checks ask the store, so they leave
+  // the I/O threads for the store workers like any request that does I/O.
+  bool strict_checks = false;
 };
 
 // The route of a request, and its path parameter ({sid} or {jti}).
@@ -81,12 +84,12 @@ class Service {
   Response handle(const Request& request, const Peer& peer, Outcome& outcome) const;
 
   // Where a request should be handled: on the I/O thread when it is
-  // answered from memory alone (token checks, health, metrics, keys); on a
-  // worker when it writes to the store; on a hashing worker when it hashes a
-  // password (register, login), so that a flood of those cannot delay
-  // logouts and revocations.
+  // answered from memory alone (token checks unless strict, health,
+  // metrics, keys); on a worker when it reads or writes the store; on a
+  // hashing worker when it hashes a password (register, login), so that a
+  // flood of those cannot delay logouts and revocations.
   enum class Work { kInline, kStore, kPasswordHash };
-  static Work work(Route route);
+  Work work(Route route) const;
 
   const ErrorResponses& errors() const;
   Metrics& metrics() const;

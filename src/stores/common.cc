@@ -88,15 +88,42 @@ std::optional<RevocationKind> parse_revocation_kind(std::string_view name) {
   return std::nullopt;
 }
 
-Result<std::unique_ptr<Store>> open_store(std::string_view url) {
+Result<Store::Hits> Store::lookup(std::string_view jti, std::string_view sid,
+                                  std::string_view user) {
+  Hits hits;
+  if (!jti.empty()) {
+    auto found = find_revocation(RevocationKind::kToken, jti);
+    if (!found) return tl::unexpected(found.error());
+    hits.token = found->has_value();
+  }
+  if (!sid.empty()) {
+    auto found = find_revocation(RevocationKind::kSession, sid);
+    if (!found) return tl::unexpected(found.error());
+    hits.session = found->has_value();
+  }
+  if (!user.empty()) {
+    auto found = find_revocation(RevocationKind::kUser, user);
+    if (!found) return tl::unexpected(found.error());
+    if (found->has_value()) hits.cutoff = (*found)->cutoff;
+  }
+  return hits;
+}
+
+Result<std::unique_ptr<Store>> open_store(std::string_view url, const StoreOptions& options) {
   if (url == "memory:") return open_memory_store();
   constexpr std::string_view kSqlite = "sqlite:";
   if (url.starts_with(kSqlite)) {
     const std::string_view path = url.substr(kSqlite.size());
     if (path.empty()) return fail(Errc::kInvalidArgument, "sqlite: needs a path");
-    return open_sqlite_store(std::string(path));
+    return open_sqlite_store(std::string(path), options.sqlite);
   }
-  return fail(Errc::kInvalidArgument, "unknown store URL (expected memory: or sqlite:PATH)");
+  if (url.starts_with("redis://")) return open_redis_store(url, options.redis);
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    return open_postgres_store(url, options.postgres);
+  }
+  return fail(Errc::kInvalidArgument,
+              "unknown store URL (expected memory:, sqlite:PATH, redis://HOST:PORT/DB or "
+              "postgresql://...)");
 }
 
 }  // namespace jwtguard

@@ -435,5 +435,104 @@ TEST_F(SharedSqliteTest, AFollowerThatMissedPurgedChangesReloads) {
   EXPECT_ERRC(other->require(pair.access.token), Errc::kRevoked);
 }
 
+// Strict mode asks the store on every check: another instance's revocation
+// counts before the feed has brought it.
+TEST_F(SharedSqliteTest, StrictModeSeesAnotherInstancesRevocationsBeforeTheFeed) {
+  GuardOptions strict = quiet_options();
+  strict.check_mode = GuardOptions::CheckMode::kStore;
+  auto other = second(strict);
+  ASSERT_NE(other, nullptr);
+  const TokenPair one = login();
+  const TokenPair two = login();
+  const TokenPair bob = login("bob");
+  EXPECT_OK(other->require(one.access.token));
+  ASSERT_OK(guard_->revoke_jti(one.access.jti));
+  EXPECT_ERRC(other->require(one.access.token), Errc::kRevoked);  // no sync()
+  EXPECT_OK(other->require(two.access.token));
+  ASSERT_OK(guard_->revoke_session(two.access.sid));
+  EXPECT_ERRC(other->require(two.refresh.token, kRefresh), Errc::kRevoked);
+  EXPECT_OK(other->require(bob.access.token));
+  ASSERT_OK(guard_->revoke_user("bob"));
+  EXPECT_ERRC(other->require(bob.access.token), Errc::kRevoked);
+  // A login after the cutoff's millisecond passes.
+  clock_.advance(milliseconds(1));
+  EXPECT_OK(other->require(login("bob").access.token));
+  EXPECT_EQ(other->stats().strict_fallbacks, 0u);
+  // In the default mode a check does no I/O: until the feed brings it, a
+  // Guard has not heard of a revocation made elsewhere.
+  auto relaxed = second(quiet_options());
+  ASSERT_NE(relaxed, nullptr);
+  const TokenPair three = login();
+  ASSERT_OK(guard_->revoke_jti(three.access.jti));
+  EXPECT_OK(relaxed->require(three.access.token));
+  EXPECT_ERRC(other->require(three.access.token), Errc::kRevoked);
+}
+
+// A store that fails every lookup: strict checks fall back to the index.
+class FailingLookupStore : public Store {
+ public:
+  explicit FailingLookupStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
+  Result<Hits> lookup(std::string_view, std::string_view, std::string_view) override {
+    return fail(Errc::kStore, "down");
+  }
+  Result<std::uint64_t> revoke(const Revocation& r) override { return inner_->revoke(r); }
+  Result<bool> unrevoke(RevocationKind k, std::string_view key, Timestamp now) override {
+    return inner_->unrevoke(k, key, now);
+  }
+  Result<std::optional<Revocation>> find_revocation(RevocationKind k,
+                                                    std::string_view key) override {
+    return inner_->find_revocation(k, key);
+  }
+  Result<RevocationPage> list_revocations(const RevocationFilter& f) override {
+    return inner_->list_revocations(f);
+  }
+  Result<Snapshot> snapshot(Timestamp now) override { return inner_->snapshot(now); }
+  Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
+                                    milliseconds max_wait) override {
+    return inner_->changes_since(after, limit, max_wait);
+  }
+  Result<std::size_t> purge(Timestamp now, seconds retention) override {
+    return inner_->purge(now, retention);
+  }
+  Result<void> create_session(const Session& s) override { return inner_->create_session(s); }
+  Result<std::optional<Session>> find_session(std::string_view sid) override {
+    return inner_->find_session(sid);
+  }
+  Result<std::vector<Session>> list_sessions(std::string_view user, Timestamp now) override {
+    return inner_->list_sessions(user, now);
+  }
+  Result<Rotation> rotate_refresh(std::string_view sid, std::string_view presented,
+                                  std::string_view next, Timestamp now,
+                                  Timestamp expires) override {
+    return inner_->rotate_refresh(sid, presented, next, now, expires);
+  }
+  Result<std::uint64_t> revoke_session(const Revocation& r) override {
+    return inner_->revoke_session(r);
+  }
+  Result<void> create_user(const User& u) override { return inner_->create_user(u); }
+  Result<std::optional<User>> find_user(std::string_view name) override {
+    return inner_->find_user(name);
+  }
+  Result<void> set_admin(std::string_view name, bool admin) override {
+    return inner_->set_admin(name, admin);
+  }
+  Result<std::vector<User>> list_users() override { return inner_->list_users(); }
+  Result<void> ping() override { return inner_->ping(); }
+
+ private:
+  std::unique_ptr<Store> inner_;
+};
+
+TEST_F(GuardTest, StrictModeFallsBackToTheIndexWhenTheStoreCannotAnswer) {
+  GuardOptions strict = quiet_options();
+  strict.check_mode = GuardOptions::CheckMode::kStore;
+  open(std::make_unique<FailingLookupStore>(open_memory_store()), strict);
+  const TokenPair pair = login();
+  EXPECT_OK(guard_->require(pair.access.token));
+  EXPECT_EQ(guard_->stats().strict_fallbacks, 1u);
+  ASSERT_OK(guard_->revoke_jti(pair.access.jti));
+  EXPECT_ERRC(guard_->require(pair.access.token), Errc::kRevoked);  // from the index
+}
+
 }  // namespace
 }  // namespace jwtguard

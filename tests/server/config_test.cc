@@ -87,13 +87,15 @@ TEST_F(ConfigTest, EverySettingHasAUniqueKeyVariableAndFlag) {
       EXPECT_FALSE(s.secret) << s.key;
     }
   }
-  EXPECT_EQ(keys.size(), 33u);
+  EXPECT_EQ(keys.size(), 35u);
 }
 
 TEST_F(ConfigTest, NamesFollowTheLastPartOfTheKey) {
   std::map<std::string, std::pair<std::string, std::string>> expected = {
       {"tokens.access_ttl", {"JWTGUARD_ACCESS_TTL", "--access-ttl"}},
       {"store", {"JWTGUARD_STORE", "--store"}},
+      {"check", {"JWTGUARD_CHECK", "--check"}},
+      {"redis.require_persistence", {"JWTGUARD_REQUIRE_PERSISTENCE", "--require-persistence"}},
       {"log.level", {"JWTGUARD_LOG_LEVEL", "--log-level"}},
       {"log.file", {"JWTGUARD_LOG_FILE", "--log-file"}},
       {"log.access_log", {"JWTGUARD_ACCESS_LOG", "--access-log"}},
@@ -248,6 +250,19 @@ TEST_F(ConfigTest, ListenIsHostAndPort) {
   for (const char* text : {"8080", ":8080", "::1:8080", "[::1]", "[::1:80", "host:", "host:65536",
                            "host:http", "host:-1", "[]:80"}) {
     EXPECT_NE(error_of(from_flag("listen", text)).find("listen (flag --listen)"), std::string::npos)
+        << text;
+  }
+}
+
+TEST_F(ConfigTest, CheckModeIsIndexOrStore) {
+  EXPECT_EQ(ServeConfig{}.check, "index");  // checks do no I/O unless asked to
+  for (const char* text : {"index", "store"}) {
+    auto config = from_flag("check", text);
+    ASSERT_OK(config);
+    EXPECT_EQ(config->check, text);
+  }
+  for (const char* text : {"", "Store", "strict", "redis"}) {
+    EXPECT_NE(error_of(from_flag("check", text)).find("unknown check mode"), std::string::npos)
         << text;
   }
 }

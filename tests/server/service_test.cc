@@ -36,6 +36,18 @@ TEST_F(ServiceTest, VerifyRefusesARevokedToken) {
   expect_error(get("/auth/verify", bearer(pair.access.token)), 401, "Token has been revoked");
 }
 
+TEST_F(ServiceTest, ChecksRunOnTheIoThreadUnlessStrict) {
+  EXPECT_EQ(service_->work(Route::kVerify), Service::Work::kInline);
+  EXPECT_EQ(service_->work(Route::kMe), Service::Work::kInline);
+  EXPECT_EQ(service_->work(Route::kLogout), Service::Work::kStore);
+  EXPECT_EQ(service_->work(Route::kLogin), Service::Work::kPasswordHash);
+  // Strict checks ask the store: never on an I/O thread.
+  start({.strict_checks = true});
+  EXPECT_EQ(service_->work(Route::kVerify), Service::Work::kStore);
+  EXPECT_EQ(service_->work(Route::kMe), Service::Work::kStore);
+  EXPECT_EQ(service_->work(Route::kJwks), Service::Work::kInline);
+}
+
 TEST_F(ServiceTest, RefreshRotatesTheRefreshToken) {
   TokenPair pair = tokens();
   Response response = post("/auth/refresh", bearer(pair.refresh.token));
