@@ -74,6 +74,7 @@ fuzz: deps $(SAN_DIR)/build.ninja
 bench: build
 	$(BUILD_DIR)/bench/jose_bench $(BENCH_FLAGS)
 	$(BUILD_DIR)/bench/revocation_bench $(BENCH_FLAGS)
+	$(BUILD_DIR)/bench/store_bench
 
 # wrk against `jwtguard serve` on loopback: about two minutes (DURATION=15s
 # per run; see bench/http_load.sh for the knobs).

@@ -4,12 +4,16 @@
 // and token_in_blocklist_loader do together, against a Store that keeps
 // revocations durable (jwtguard/store.h).
 //
-// Checks never touch the store: the Guard keeps an in-memory index of every
-// live revocation, loaded when it is created and kept current by a
-// background thread that follows the store's change feed (so revocations
-// made by another process sharing the store arrive within
-// GuardOptions::feed_wait). A revocation made through this Guard is in its
-// index before the call returns, and only after the store made it durable.
+// Checks never touch the store (unless GuardOptions::check_mode asks for
+// strict mode): the Guard keeps an in-memory index of every live
+// revocation, loaded when it is created and kept current by a background
+// thread that follows the store's change feed (so revocations made by
+// another process sharing the store arrive as soon as the store announces
+// them: milliseconds with Redis and PostgreSQL, within
+// GuardOptions::feed_wait with SQLite). When the store is unreachable,
+// checks go on from the index and the follower catches up once it is back.
+// A revocation made through this Guard is in its index before the call
+// returns, and only after the store made it durable.
 // Expired revocations leave the index and the store in the background.
 #ifndef JWTGUARD_GUARD_H_
 #define JWTGUARD_GUARD_H_

@@ -34,7 +34,7 @@ constexpr NamedError kNamedErrors[] = {
     {errors::kNotFound, http::status::not_found, "Not found"},
     {errors::kMethodNotAllowed, http::status::method_not_allowed, "Method not allowed"},
     {errors::kStoreUnavailable, http::status::service_unavailable,
-     "The store is unavailable; nothing was changed. Try again"},
+     "The store is unavailable; the request was not completed. Try again"},
     {errors::kOverloaded, http::status::service_unavailable,
      "Too many logins and registrations at once. Try again"},
     {errors::kInternal, http::status::internal_server_error, "Internal error"},

@@ -173,6 +173,9 @@ void render_index(std::string& out, const GuardStats& stats) {
       // Only ever grows, so a counter: rate() over it is what alerts need.
       {"jwtguard_feed_errors_total", "counter",
        "Failed rounds of the revocation feed follower and purge (retried).", stats.feed_errors},
+      {"jwtguard_strict_fallbacks_total", "counter",
+       "Strict-mode checks answered from the index because the store could not answer.",
+       stats.strict_fallbacks},
   };
   for (const auto& metric : series) {
     append_family(out, metric.name, metric.type, metric.help);

@@ -215,7 +215,8 @@ TEST(Metrics, RendersGuardStats) {
                          .user_cutoffs = 1,
                          .index_bytes = 65536,
                          .feed_seq = 9'000'000'000,
-                         .feed_errors = 2};
+                         .feed_errors = 2,
+                         .strict_fallbacks = 3};
   const std::string text = Metrics().render(stats);
   EXPECT_EQ(value_of(text, "jwtguard_index_revoked_tokens"), "12");
   EXPECT_EQ(value_of(text, "jwtguard_index_revoked_sessions"), "3");
@@ -223,6 +224,7 @@ TEST(Metrics, RendersGuardStats) {
   EXPECT_EQ(value_of(text, "jwtguard_index_bytes"), "65536");
   EXPECT_EQ(value_of(text, "jwtguard_feed_seq"), "9000000000");
   EXPECT_EQ(value_of(text, "jwtguard_feed_errors_total"), "2");
+  EXPECT_EQ(value_of(text, "jwtguard_strict_fallbacks_total"), "3");
   EXPECT_NE(text.find("# TYPE jwtguard_index_revoked_tokens gauge\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE jwtguard_feed_errors_total counter\n"), std::string::npos);
 }

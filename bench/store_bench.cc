@@ -1,0 +1,171 @@
+// The stores, measured: durable revocations per second through each
+// backend, and how long a revocation made by one Guard takes to reach
+// another Guard sharing the store (the propagation delay of the change
+// feed). Redis and PostgreSQL are real servers this program starts on free
+// loopback ports, with their data in a temporary directory (Redis with AOF
+// and appendfsync always; PostgreSQL with fsync and synchronous_commit on),
+// and stops when it ends.
+//
+//   build/release/bench/store_bench [--benchmark_filter=...]
+//
+// Propagation reports p50/p99/max in microseconds as counters, over every
+// iteration of the run: from the moment A's revoke returned (durable) until
+// B's index refuses the token. Both Guards live in this process, so the
+// figure is the store and the feed, without HTTP (the three-instance
+// integration test prints the same distribution end to end over HTTP).
+#include <benchmark/benchmark.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "jwtguard/guard.h"
+#include "jwtguard/store.h"
+#include "testing/fixtures.h"
+#include "testing/store_servers.h"
+
+namespace jwtguard {
+namespace {
+
+using std::chrono::milliseconds;
+
+// The URL of each store measured, and one open Store for each that the
+// threads of a benchmark share; filled in by main() before any benchmark.
+std::map<std::string, std::string>& store_urls() {
+  static std::map<std::string, std::string> urls;
+  return urls;
+}
+std::map<std::string, std::unique_ptr<Store>>& shared_stores() {
+  static std::map<std::string, std::unique_ptr<Store>> stores;
+  return stores;
+}
+
+std::unique_ptr<Store> open_or_die(const std::string& url) {
+  auto store = open_store(url);
+  if (!store) {
+    std::fprintf(stderr, "store_bench: %s: %s\n", url.c_str(), store.error().message().c_str());
+    std::exit(1);
+  }
+  return std::move(*store);
+}
+
+std::string random_id() {
+  unsigned char bytes[12];
+  RAND_bytes(bytes, sizeof bytes);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+const SystemClock kClock;
+
+// One revoke() per iteration, each a new jti, acknowledged only once
+// durable. With several threads the store may share commits between them.
+void BM_DurableRevoke(benchmark::State& state, const std::string& name) {
+  Store& store = *shared_stores().at(name);
+  const std::string prefix = random_id() + "-";
+  std::int64_t i = 0;
+  for (auto _ : state) {
+    Revocation r;
+    r.kind = RevocationKind::kToken;
+    r.key = prefix + std::to_string(i++);
+    r.revoked_at = kClock.now();
+    r.expires_at = r.revoked_at + std::chrono::hours(1);
+    r.token_type = TokenType::kAccess;
+    r.user = "bench";
+    if (auto seq = store.revoke(r); !seq) {
+      state.SkipWithError(seq.error().message().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// A revokes through its Guard; the time until B's Guard (its own Store
+// object, its own follower) refuses the token.
+void BM_Propagation(benchmark::State& state, const std::string& name) {
+  const std::string& url = store_urls().at(name);
+  const Key key = Key::from_secret(random_id() + random_id()).value();
+  GuardOptions options;
+  options.feed_wait = milliseconds(200);
+  auto a = Guard::open(key, KeySet(), open_or_die(url), options, kClock);
+  auto b = Guard::open(key, KeySet(), open_or_die(url), options, kClock);
+  if (!a || !b) {
+    state.SkipWithError("cannot open the Guards");
+    return;
+  }
+  std::vector<double> micros;
+  for (auto _ : state) {
+    Claims claims;
+    claims.jti = random_id();
+    claims.sub = "bench";
+    claims.exp = kClock.now() + std::chrono::hours(1);
+    if (auto revoked = (*a)->revoke_jti(claims.jti); !revoked) {
+      state.SkipWithError(revoked.error().message().c_str());
+      break;
+    }
+    const auto acknowledged = std::chrono::steady_clock::now();
+    const auto limit = acknowledged + std::chrono::seconds(10);
+    while ((*b)->check_revocation(claims).has_value()) {
+      if (std::chrono::steady_clock::now() > limit) {
+        state.SkipWithError("a revocation did not propagate within 10 s");
+        return;
+      }
+    }
+    const auto elapsed = std::chrono::steady_clock::now() - acknowledged;
+    micros.push_back(std::chrono::duration<double, std::micro>(elapsed).count());
+    state.SetIterationTime(std::chrono::duration<double>(elapsed).count());
+  }
+  if (micros.empty()) return;
+  std::sort(micros.begin(), micros.end());
+  auto at = [&](double q) {
+    return micros[std::min(micros.size() - 1, static_cast<std::size_t>(q * micros.size()))];
+  };
+  state.counters["p50_us"] = at(0.50);
+  state.counters["p99_us"] = at(0.99);
+  state.counters["max_us"] = micros.back();
+}
+
+}  // namespace
+}  // namespace jwtguard
+
+int main(int argc, char** argv) {
+  using namespace jwtguard;
+  benchmark::Initialize(&argc, argv);
+  testing::ScratchDir dir;
+  store_urls()["sqlite"] = "sqlite:" + (dir.path() / "bench.db").string();
+  std::vector<std::unique_ptr<testing::StoreServer>> servers;
+  for (const char* kind : {"redis", "postgresql"}) {
+    auto server = testing::start_store_server(kind, dir.path());
+    if (!server) {
+      std::fprintf(stderr, "store_bench: %s\n", server.error().c_str());
+      return 1;
+    }
+    store_urls()[kind] = (*server)->url();
+    servers.push_back(std::move(*server));
+  }
+  for (const auto& [name, url] : store_urls()) {
+    shared_stores()[name] = open_or_die(url);
+    benchmark::RegisterBenchmark(("BM_DurableRevoke/" + name).c_str(), BM_DurableRevoke, name)
+        ->Threads(1)
+        ->Threads(8)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("BM_Propagation/" + name).c_str(), BM_Propagation, name)
+        ->UseManualTime()
+        ->Iterations(1000)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
