@@ -1,1 +1,708 @@
-// PLACEHOLDER: being written.
+// The Redis store against real redis-servers (testing/redis_server.h), each
+// test with servers of its own: the store contract, then what is Redis's own
+// (expiry, persistence, authentication, outages, the feed's connection).
+#include <hiredis/hiredis.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include "stores/store_contract.h"
+#include "testing/redis_server.h"
+
+namespace jwtguard {
+namespace {
+
+using testing::RedisServer;
+using testing::RedisServerOptions;
+using SteadyClock = std::chrono::steady_clock;
+
+// Fails the test on any warning: the servers here use appendfsync always.
+RedisOptions strict_options() {
+  RedisOptions options;
+  options.warn = [](std::string_view message) {
+    ADD_FAILURE() << "unexpected warning: " << message;
+  };
+  return options;
+}
+
+// The contract's Backend. A reopen is a crash and restart of Redis, so
+// DurableStoreTest checks that what was acknowledged survives a SIGKILL.
+struct RedisBackend {
+  testing::ScratchDir dir;
+  std::optional<RedisServer> server;
+
+  std::unique_ptr<Store> open() {
+    if (!server) {
+      auto started = RedisServer::start(dir.path() / "redis");
+      EXPECT_TRUE(started.has_value()) << started.error();
+      if (!started) return nullptr;
+      server.emplace(std::move(*started));
+    } else {
+      server->kill();
+      auto restarted = server->restart();
+      EXPECT_TRUE(restarted.has_value()) << restarted.error();
+      if (!restarted) return nullptr;
+    }
+    auto store = open_redis_store(server->url(), strict_options());
+    EXPECT_TRUE(store.has_value()) << store.error().message();
+    return store ? std::move(*store) : nullptr;
+  }
+};
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Redis, StoreContractTest, RedisBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Redis, DurableStoreTest, RedisBackend);
+
+// --- Helpers ------------------------------------------------------------------------
+
+// A plain connection to a test server, to look under the store.
+class Peek {
+ public:
+  explicit Peek(const RedisServer& server, const std::string& password = "", int db = 0) {
+    context_.reset(redisConnect("127.0.0.1", server.port()));
+    EXPECT_TRUE(context_ && context_->err == 0) << "cannot connect to the test's redis";
+    if (!password.empty()) {
+      EXPECT_EQ(run({"AUTH", password}), "OK");
+    }
+    if (db != 0) {
+      EXPECT_EQ(run({"SELECT", std::to_string(db)}), "OK");
+    }
+  }
+
+  // The reply as text: an integer in decimal, "(nil)", an error's message,
+  // an array's elements joined by spaces.
+  std::string run(std::vector<std::string> args) {
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lengths;
+    for (const auto& arg : args) {
+      argv.push_back(arg.data());
+      lengths.push_back(arg.size());
+    }
+    auto* reply = static_cast<redisReply*>(redisCommandArgv(
+        context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()));
+    if (reply == nullptr) return "(connection failed)";
+    const std::string text = describe(*reply);
+    freeReplyObject(reply);
+    return text;
+  }
+  long long integer(std::vector<std::string> args) { return std::stoll(run(std::move(args))); }
+
+ private:
+  static std::string describe(const redisReply& r) {
+    switch (r.type) {
+      case REDIS_REPLY_INTEGER:
+        return std::to_string(r.integer);
+      case REDIS_REPLY_NIL:
+        return "(nil)";
+      case REDIS_REPLY_ARRAY: {
+        std::string out;
+        for (std::size_t i = 0; i < r.elements; ++i) {
+          out += (i ? " " : "") + describe(*r.element[i]);
+        }
+        return out;
+      }
+      default:
+        return std::string(r.str, r.len);
+    }
+  }
+  struct Free {
+    void operator()(redisContext* c) const { redisFree(c); }
+  };
+  std::unique_ptr<redisContext, Free> context_;
+};
+
+long long millis(Timestamp t) {
+  return std::chrono::ceil<milliseconds>(t.time_since_epoch()).count();
+}
+
+Revocation refresh_revocation(std::string jti, Timestamp expires) {
+  Revocation r = token_revocation(std::move(jti), expires);
+  r.token_type = TokenType::kRefresh;
+  return r;
+}
+
+class RedisStoreTest : public ::testing::Test {
+ protected:
+  // A server of the test's own, in its own directory.
+  RedisServer& start_server(RedisServerOptions options = {}) {
+    auto started =
+        RedisServer::start(dir_.path() / ("redis" + std::to_string(servers_.size())), options);
+    if (!started) {
+      ADD_FAILURE() << started.error();
+      throw std::runtime_error("no redis-server");  // ends the test; gtest reports it
+    }
+    servers_.push_back(std::make_unique<RedisServer>(std::move(*started)));
+    return *servers_.back();
+  }
+
+  std::unique_ptr<Store> open(const std::string& url, RedisOptions options = strict_options()) {
+    auto store = open_redis_store(url, options);
+    if (!store) {
+      ADD_FAILURE() << store.error().message();
+      throw std::runtime_error("cannot open the store");
+    }
+    return std::move(*store);
+  }
+
+  // The warnings a store gave while opening.
+  std::vector<std::string> warnings_when_opening(const RedisServer& server) {
+    std::vector<std::string> warnings;
+    RedisOptions options;
+    options.warn = [&](std::string_view m) { warnings.emplace_back(m); };
+    auto store = open_redis_store(server.url(), options);
+    EXPECT_TRUE(store.has_value()) << store.error().message();
+    return warnings;
+  }
+
+  testing::ScratchDir dir_;
+  std::vector<std::unique_ptr<RedisServer>> servers_;
+};
+
+// --- Expiry ----------------------------------------------------------------------------
+
+TEST_F(RedisStoreTest, ARevocationExpiresWithTheTokenItBlocks) {
+  RedisServer& server = start_server();
+  auto store = open(server.url());
+  Peek peek(server);
+  const Timestamp access_exp = kNow + std::chrono::minutes(15);
+  const Timestamp refresh_exp = kNow + hours(24 * 30);
+  ASSERT_OK(store->revoke(token_revocation("access", access_exp)));
+  ASSERT_OK(store->revoke(refresh_revocation("refresh", refresh_exp)));
+  EXPECT_EQ(peek.integer({"PEXPIRETIME", "jwtguard:rev:t:access"}), millis(access_exp));
+  EXPECT_EQ(peek.integer({"PEXPIRETIME", "jwtguard:rev:t:refresh"}), millis(refresh_exp));
+
+  // A later expiry extends the key's life; an earlier one leaves it.
+  ASSERT_OK(store->revoke(token_revocation("access", access_exp + hours(1))));
+  EXPECT_EQ(peek.integer({"PEXPIRETIME", "jwtguard:rev:t:access"}), millis(access_exp + hours(1)));
+  ASSERT_OK(store->revoke(token_revocation("access", access_exp)));
+  EXPECT_EQ(peek.integer({"PEXPIRETIME", "jwtguard:rev:t:access"}), millis(access_exp + hours(1)));
+
+  // Sub-millisecond expiries round up: the key never goes before the token.
+  const Timestamp odd = kNow + hours(1) + std::chrono::microseconds(1500);
+  ASSERT_OK(store->revoke(token_revocation("odd", odd)));
+  EXPECT_EQ(
+      peek.integer({"PEXPIRETIME", "jwtguard:rev:t:odd"}),
+      std::chrono::duration_cast<milliseconds>((kNow + hours(1)).time_since_epoch()).count() + 2);
+
+  // Sessions live until their refresh token's exp, and follow rotations.
+  ASSERT_OK(store->create_session(session("s1", "alice", kNow)));
+  EXPECT_EQ(peek.integer({"PEXPIRETIME", "jwtguard:sess:s1"}), millis(kNow + hours(24)));
+  ASSERT_OK(store->rotate_refresh("s1", "r0", "r1", kNow, kNow + hours(48)));
+  EXPECT_EQ(peek.integer({"PEXPIRETIME", "jwtguard:sess:s1"}), millis(kNow + hours(48)));
+}
+
+TEST_F(RedisStoreTest, IndexEntriesOfKeysRedisExpiredAreCleanedUp) {
+  RedisServer& server = start_server();
+  auto store = open(server.url());
+  Peek peek(server);
+  ASSERT_OK(store->revoke(token_revocation("a")));
+  ASSERT_OK(store->revoke(token_revocation("b")));
+  ASSERT_OK(store->create_session(session("s1", "alice", kNow)));
+  // What Redis's own expiry does: the keys vanish, the indexes stay.
+  ASSERT_EQ(peek.run({"DEL", "jwtguard:rev:t:a", "jwtguard:sess:s1"}), "2");
+
+  auto page = store->list_revocations(RevocationFilter{});
+  ASSERT_OK(page);
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].key, "b");
+  EXPECT_EQ(peek.integer({"ZCARD", "jwtguard:idx:rev-rows"}), 1);
+  auto sessions = store->list_sessions("alice", kNow);
+  ASSERT_OK(sessions);
+  EXPECT_TRUE(sessions->empty());
+  EXPECT_EQ(peek.integer({"EXISTS", "jwtguard:idx:user-sessions:alice"}), 0);
+  auto snapshot = store->snapshot(kNow);
+  ASSERT_OK(snapshot);
+  ASSERT_EQ(snapshot->entries.size(), 1u);
+
+  // Purge counts both revocations that expired by then, the one Redis
+  // dropped already included, and leaves no index entry behind.
+  auto purged = store->purge(kNow + hours(25), hours(1));
+  ASSERT_OK(purged);
+  EXPECT_EQ(*purged, 2u);
+  EXPECT_EQ(peek.integer({"ZCARD", "jwtguard:idx:rev-expiry"}), 0);
+  EXPECT_EQ(peek.integer({"ZCARD", "jwtguard:idx:rev-rows"}), 0);
+  EXPECT_EQ(peek.integer({"ZCARD", "jwtguard:idx:sess-expiry"}), 0);
+}
+
+// --- Durability and persistence ----------------------------------------------------------
+
+TEST_F(RedisStoreTest, AnAcknowledgedRevocationSurvivesASigkillOfRedis) {
+  RedisServer& server = start_server();
+  auto store = open(server.url());
+  std::uint64_t last = 0;
+  for (int i = 0; i < 50; ++i) {
+    auto seq = store->revoke(token_revocation("j" + std::to_string(i)));
+    ASSERT_OK(seq);
+    last = *seq;
+  }
+  ASSERT_OK(store->revoke_session(Revocation{.kind = RevocationKind::kSession,
+                                             .key = "s9",
+                                             .expires_at = kNow + hours(1),
+                                             .revoked_at = kNow}));
+  server.kill();  // no shutdown, no final fsync
+  ASSERT_TRUE(server.restart().has_value()) << server.log();
+  auto reopened = open(server.url());
+  auto snapshot = reopened->snapshot(kNow);
+  ASSERT_OK(snapshot);
+  EXPECT_EQ(snapshot->entries.size(), 51u);
+  EXPECT_EQ(snapshot->seq, last + 1);
+  auto found = reopened->find_revocation(RevocationKind::kToken, "j49");
+  ASSERT_OK(found);
+  EXPECT_TRUE(found->has_value());
+  auto next = reopened->revoke(token_revocation("after"));
+  ASSERT_OK(next);
+  EXPECT_EQ(*next, last + 2);
+}
+
+TEST_F(RedisStoreTest, NoWarningWithAppendfsyncAlways) {
+  RedisServer& server = start_server();
+  EXPECT_TRUE(warnings_when_opening(server).empty());
+}
+
+TEST_F(RedisStoreTest, WarnsWhenRedisPersistsNothingAndCanRefuseToOpen) {
+  RedisServer& server = start_server({.appendonly = false, .rdb = false});
+  const auto warnings = warnings_when_opening(server);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("127.0.0.1:" + std::to_string(server.port())), std::string::npos);
+  EXPECT_NE(warnings[0].find("persists nothing"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("set appendonly yes and appendfsync everysec or always in redis.conf "
+                             "(or CONFIG SET appendonly yes)"),
+            std::string::npos)
+      << warnings[0];
+
+  RedisOptions strict;
+  strict.require_persistence = true;
+  strict.warn = [](std::string_view m) { ADD_FAILURE() << "warned instead of failing: " << m; };
+  auto refused = open_redis_store(server.url(), strict);
+  EXPECT_ERRC(refused, Errc::kStore);
+  EXPECT_NE(refused.error().detail().find("CONFIG SET appendonly yes"), std::string::npos);
+}
+
+TEST_F(RedisStoreTest, SaysWhatCanBeLostWithWeakerPersistence) {
+  RedisOptions strict = strict_options();
+  strict.require_persistence = true;
+  strict.warn = {};  // stderr: these warnings are expected
+
+  RedisServer& everysec = start_server({.appendfsync = "everysec"});
+  auto warnings = warnings_when_opening(everysec);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("up to about 1 s"), std::string::npos) << warnings[0];
+  EXPECT_OK(open_redis_store(everysec.url(), strict));  // persistence, if weaker
+
+  RedisServer& rdb_only = start_server({.appendonly = false, .rdb = true});
+  warnings = warnings_when_opening(rdb_only);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("since the last snapshot"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("CONFIG SET appendonly yes"), std::string::npos) << warnings[0];
+  EXPECT_OK(open_redis_store(rdb_only.url(), strict));
+}
+
+TEST_F(RedisStoreTest, WithoutConfigTheCheckIsPartial) {
+  const std::vector<std::string> no_config = {"rename-command CONFIG \"\""};
+  RedisServer& aof = start_server({.extra_config = no_config});
+  auto warnings = warnings_when_opening(aof);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("AOF on"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("partial"), std::string::npos) << warnings[0];
+
+  RedisServer& none = start_server({.appendonly = false, .extra_config = no_config});
+  warnings = warnings_when_opening(none);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("partial"), std::string::npos) << warnings[0];
+  RedisOptions strict;
+  strict.require_persistence = true;
+  EXPECT_ERRC(open_redis_store(none.url(), strict), Errc::kStore);
+}
+
+TEST_F(RedisStoreTest, WarnsWhenRedisMayEvictRevocations) {
+  RedisServer& server = start_server();
+  Peek peek(server);
+  ASSERT_EQ(peek.run({"CONFIG", "SET", "maxmemory", "1gb"}), "OK");
+  ASSERT_EQ(peek.run({"CONFIG", "SET", "maxmemory-policy", "volatile-lru"}), "OK");
+  const auto warnings = warnings_when_opening(server);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("volatile-lru"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("noeviction"), std::string::npos) << warnings[0];
+}
+
+// --- URLs and authentication ----------------------------------------------------------
+
+TEST_F(RedisStoreTest, PasswordsAreSentAndNeverShown) {
+  const std::string password = "p@ss:w/rd%x y";  // needs percent-encoding in a URL
+  RedisServer& server = start_server({.password = password});
+  auto store = open(server.url());
+  ASSERT_OK(store->revoke(token_revocation("j")));
+  const std::string address = "127.0.0.1:" + std::to_string(server.port());
+  // An ACL user name too (Redis 6+: AUTH default PASSWORD).
+  EXPECT_OK(open_redis_store("redis://default:p%40ss%3Aw%2Frd%25x%20y@" + address));
+
+  auto wrong = open_redis_store("redis://:not-the-password@" + address);
+  EXPECT_ERRC(wrong, Errc::kStore);
+  EXPECT_NE(wrong.error().detail().find("refused the credentials"), std::string::npos)
+      << wrong.error().detail();
+  EXPECT_EQ(wrong.error().message().find("not-the-password"), std::string::npos);
+  EXPECT_EQ(wrong.error().message().find("p@ss"), std::string::npos);
+
+  auto none = open_redis_store("redis://" + address);
+  EXPECT_ERRC(none, Errc::kStore);
+  EXPECT_NE(none.error().detail().find("requires a password"), std::string::npos)
+      << none.error().detail();
+}
+
+TEST_F(RedisStoreTest, MalformedUrlsAreInvalidArguments) {
+  for (const char* url :
+       {"redis://", "redis:///0", "redis://:@localhost",
+        "redis://localhost:", "redis://localhost:0", "redis://localhost:65536",
+        "redis://localhost:6379x", "redis://localhost/db1", "redis://localhost/1/2",
+        "redis://localhost/-1", "redis://localhost?db=1", "redis://user@localhost",
+        "redis://:%zz@localhost", "redis://[::1", "redis://::1:6379", "redis://local host",
+        "rediss://localhost", "redis:/localhost"}) {
+    EXPECT_ERRC(open_redis_store(url), Errc::kInvalidArgument);
+  }
+  // The detail describes the problem, never the credentials.
+  auto bad = open_redis_store("redis://:sekrit@localhost:port");
+  EXPECT_ERRC(bad, Errc::kInvalidArgument);
+  EXPECT_EQ(bad.error().message().find("sekrit"), std::string::npos) << bad.error().message();
+}
+
+TEST_F(RedisStoreTest, UrlsSelectTheDatabaseAndDefaultThePort) {
+  RedisServer& server = start_server();
+  const std::string base = "redis://127.0.0.1:" + std::to_string(server.port());
+  auto in_db3 = open(base + "/3");
+  ASSERT_OK(in_db3->revoke(token_revocation("j")));
+  EXPECT_EQ(Peek(server, "", 3).integer({"EXISTS", "jwtguard:rev:t:j"}), 1);
+  EXPECT_EQ(Peek(server).integer({"EXISTS", "jwtguard:rev:t:j"}), 0);
+  for (const std::string& url :
+       {base, base + "/", "redis://localhost:" + std::to_string(server.port()) + "/0"}) {
+    auto store = open(url);
+    auto found = store->find_revocation(RevocationKind::kToken, "j");
+    ASSERT_OK(found);
+    EXPECT_FALSE(found->has_value()) << url;
+  }
+  auto out_of_range = open_redis_store(base + "/99");
+  EXPECT_ERRC(out_of_range, Errc::kStore);
+  // An IPv6 address, between brackets (nothing listens there: the message
+  // names it as parsed).
+  auto v6 = open_redis_store("redis://[::1]:1/0");
+  EXPECT_ERRC(v6, Errc::kStore);
+  EXPECT_NE(v6.error().detail().find("redis at [::1]:1 unreachable"), std::string::npos)
+      << v6.error().detail();
+  // No port: 6379, which the message names when nothing listens there.
+  auto default_port = open_redis_store("redis://127.0.0.1");
+  if (!default_port) {
+    EXPECT_NE(default_port.error().detail().find("127.0.0.1:6379"), std::string::npos)
+        << default_port.error().detail();
+  }
+}
+
+// --- Outages --------------------------------------------------------------------------
+
+TEST_F(RedisStoreTest, CallsFailFastWhileRedisIsDownAndRecoverAfter) {
+  RedisServer& server = start_server();
+  auto store = open(server.url());
+  ASSERT_OK(store->revoke(token_revocation("before")));
+  server.kill();
+
+  const std::string address = "127.0.0.1:" + std::to_string(server.port());
+  int retrying = 0;
+  for (int i = 0; i < 20; ++i) {
+    const auto start = SteadyClock::now();
+    auto found = store->find_revocation(RevocationKind::kToken, "before");
+    auto revoked = store->revoke(token_revocation("during"));
+    auto feed = store->changes_since(0, 10, milliseconds(500));
+    const auto took = SteadyClock::now() - start;
+    EXPECT_LT(took, std::chrono::seconds(1)) << "call " << i;
+    EXPECT_ERRC(found, Errc::kStore);
+    EXPECT_ERRC(revoked, Errc::kStore);
+    EXPECT_ERRC(feed, Errc::kStore);
+    const std::string& detail = revoked.error().detail();
+    EXPECT_NE(detail.find("redis at " + address + " unreachable"), std::string::npos) << detail;
+    if (detail.ends_with("(retrying)")) ++retrying;
+    std::this_thread::sleep_for(milliseconds(15));
+  }
+  EXPECT_GT(retrying, 10);  // most calls did not even try
+
+  ASSERT_TRUE(server.restart().has_value()) << server.log();
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(5);
+  while (!store->ping() && SteadyClock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_OK(store->ping());
+  auto found = store->find_revocation(RevocationKind::kToken, "before");
+  ASSERT_OK(found);
+  EXPECT_TRUE(found->has_value());
+  EXPECT_OK(store->revoke(token_revocation("after")));
+  EXPECT_OK(store->changes_since(0, 10, milliseconds(100)));
+}
+
+TEST_F(RedisStoreTest, ALostReplyIsAnErrorAndTheConnectionIsReplaced) {
+  RedisServer& server = start_server({.extra_config = {"enable-debug-command local"}});
+  RedisOptions options = strict_options();
+  options.command_timeout = milliseconds(200);
+  options.connections = 1;
+  auto store = open(server.url(), options);
+  std::thread sleeper([&] { Peek(server).run({"DEBUG", "SLEEP", "0.8"}); });
+  std::this_thread::sleep_for(milliseconds(200));  // Redis is asleep now
+  const auto start = SteadyClock::now();
+  auto revoked = store->revoke(token_revocation("j"));
+  EXPECT_LT(SteadyClock::now() - start, milliseconds(500));
+  EXPECT_ERRC(revoked, Errc::kStore);
+  EXPECT_NE(revoked.error().detail().find("may or may not have run"), std::string::npos)
+      << revoked.error().detail();
+  sleeper.join();
+  // The write did happen (Redis ran it after waking); a late reply on the
+  // old connection is not mistaken for the next command's.
+  auto found = store->find_revocation(RevocationKind::kToken, "j");
+  ASSERT_OK(found);
+  EXPECT_TRUE(found->has_value());
+  auto seq = store->revoke(token_revocation("k"));
+  ASSERT_OK(seq);
+  EXPECT_EQ(*seq, 2u);
+}
+
+// --- The feed -------------------------------------------------------------------------
+
+// A follower's view of the feed: everything it received, with the positions.
+struct Follower {
+  std::vector<Change> received;
+  int errors = 0;
+
+  // Follows from `from` until `count` changes arrived or `timeout` passed,
+  // as the Guard does: blocking reads, and on errors a pause and a retry.
+  void follow(Store& store, std::uint64_t from, std::size_t count, milliseconds timeout) {
+    const auto deadline = SteadyClock::now() + timeout;
+    while (received.size() < count && SteadyClock::now() < deadline) {
+      auto batch = store.changes_since(from, 7, milliseconds(200));
+      if (!batch) {
+        ++errors;
+        std::this_thread::sleep_for(milliseconds(20));
+        continue;
+      }
+      ASSERT_FALSE(batch->gap);
+      for (const Change& c : batch->changes) received.push_back(c);
+      from = batch->last_seq;
+    }
+  }
+};
+
+TEST_F(RedisStoreTest, AFollowerGetsEveryChangeOnceAfterLosingItsConnection) {
+  RedisServer& server = start_server();
+  auto writer = open(server.url());
+  auto follower = open(server.url());
+  auto start = follower->snapshot(kNow);
+  ASSERT_OK(start);
+
+  Follower view;
+  std::thread following([&] { view.follow(*follower, start->seq, 30, milliseconds(15'000)); });
+  std::map<std::uint64_t, std::string> written;
+  auto write = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      const std::string key = "k" + std::to_string(i);
+      auto seq = writer->revoke(token_revocation(key));
+      ASSERT_OK(seq);
+      written[*seq] = key;
+    }
+  };
+  write(0, 10);
+  // Every client connection dropped, the follower's blocked read included.
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_NE(Peek(server).run({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"}), "0");
+  write(10, 20);
+  // Then a restart: the follower retries through the outage.
+  ASSERT_TRUE(server.stop().has_value()) << server.log();
+  std::this_thread::sleep_for(milliseconds(100));
+  ASSERT_TRUE(server.restart().has_value()) << server.log();
+  write(20, 30);
+  following.join();
+
+  EXPECT_GT(view.errors, 0);  // it did lose its connection
+  ASSERT_EQ(view.received.size(), 30u);
+  std::uint64_t expected = start->seq;
+  for (const Change& change : view.received) {
+    EXPECT_EQ(change.seq, ++expected);
+    EXPECT_EQ(change.key, written[change.seq]);
+  }
+}
+
+TEST_F(RedisStoreTest, AFarBehindFollowerOfATrimmedFeedSeesAGap) {
+  RedisServer& server = start_server();
+  RedisOptions options = strict_options();
+  options.feed_max_length = 10;
+  auto store = open(server.url(), options);
+  // Trimming is approximate (whole stream nodes of 100 entries): 150 is enough.
+  for (int i = 0; i < 150; ++i) ASSERT_OK(store->revoke(token_revocation(std::to_string(i))));
+  EXPECT_LT(Peek(server).integer({"XLEN", "jwtguard:feed"}), 150);
+  auto behind = store->changes_since(0, 1000, milliseconds(0));
+  ASSERT_OK(behind);
+  EXPECT_TRUE(behind->gap);
+  auto waiting = store->changes_since(0, 1000, milliseconds(100));
+  ASSERT_OK(waiting);
+  EXPECT_TRUE(waiting->gap);
+  auto current = store->changes_since(149, 1000, milliseconds(0));
+  ASSERT_OK(current);
+  EXPECT_FALSE(current->gap);
+  ASSERT_EQ(current->changes.size(), 1u);
+  EXPECT_EQ(current->changes[0].seq, 150u);
+}
+
+TEST_F(RedisStoreTest, AFeedThatWentBackwardsIsAGap) {
+  RedisServer& server = start_server();
+  auto store = open(server.url());
+  ASSERT_OK(store->revoke(token_revocation("j")));
+  ASSERT_EQ(Peek(server).run({"FLUSHALL"}), "OK");  // what a restart without persistence does
+  auto batch = store->changes_since(1, 10, milliseconds(0));
+  ASSERT_OK(batch);
+  EXPECT_TRUE(batch->gap);
+}
+
+TEST_F(RedisStoreTest, TwoStoresWritingAtOnceGetContiguousSeqs) {
+  RedisServer& server = start_server();
+  std::array stores = {open(server.url()), open(server.url())};
+  constexpr int kThreadsEach = 4, kEach = 50;
+  std::mutex mu;
+  std::map<std::uint64_t, std::string> written;
+  std::vector<std::thread> threads;
+  for (int s = 0; s < 2; ++s) {
+    for (int t = 0; t < kThreadsEach; ++t) {
+      threads.emplace_back([&, s, t] {
+        for (int i = 0; i < kEach; ++i) {
+          const std::string key =
+              std::to_string(s) + "-" + std::to_string(t) + "-" + std::to_string(i);
+          auto seq = stores[s]->revoke(token_revocation(key));
+          ASSERT_TRUE(seq.has_value()) << seq.error().message();
+          std::lock_guard lock(mu);
+          EXPECT_TRUE(written.emplace(*seq, key).second) << "seq " << *seq << " twice";
+        }
+      });
+    }
+  }
+  for (auto& t : threads) t.join();
+  constexpr std::uint64_t kTotal = 2 * kThreadsEach * kEach;
+  ASSERT_EQ(written.size(), kTotal);
+  EXPECT_EQ(written.begin()->first, 1u);
+  EXPECT_EQ(written.rbegin()->first, kTotal);
+  auto batch = stores[1]->changes_since(0, 1000, milliseconds(0));
+  ASSERT_OK(batch);
+  ASSERT_EQ(batch->changes.size(), kTotal);
+  for (std::size_t i = 0; i < kTotal; ++i) {
+    EXPECT_EQ(batch->changes[i].seq, i + 1);
+    EXPECT_EQ(batch->changes[i].key, written[i + 1]);
+  }
+}
+
+TEST_F(RedisStoreTest, ABlockedFeedReadHoldsNoPooledConnection) {
+  RedisServer& server = start_server();
+  RedisOptions options = strict_options();
+  options.connections = 1;
+  auto store = open(server.url(), options);
+  auto start = store->snapshot(kNow);
+  ASSERT_OK(start);
+  Result<ChangeBatch> waited = fail(Errc::kStore, "not run");
+  SteadyClock::time_point woke;
+  std::thread follower([&] {
+    waited = store->changes_since(start->seq, 10, milliseconds(10'000));
+    woke = SteadyClock::now();
+  });
+  std::this_thread::sleep_for(milliseconds(100));  // the follower blocks now
+  const auto before = SteadyClock::now();
+  EXPECT_OK(store->ping());
+  EXPECT_OK(store->find_revocation(RevocationKind::kToken, "x"));
+  EXPECT_OK(store->changes_since(start->seq, 10, milliseconds(0)));  // request threads' sync
+  EXPECT_LT(SteadyClock::now() - before, milliseconds(500));
+  const auto revoked_at = SteadyClock::now();
+  ASSERT_OK(store->revoke(token_revocation("wake")));
+  follower.join();
+  ASSERT_OK(waited);
+  ASSERT_EQ(waited->changes.size(), 1u);
+  EXPECT_EQ(waited->changes[0].key, "wake");
+  EXPECT_LT(woke - revoked_at, milliseconds(1000));
+}
+
+TEST_F(RedisStoreTest, AFeedWaitMayOutlastTheCommandTimeout) {
+  RedisServer& server = start_server();
+  RedisOptions options = strict_options();
+  options.command_timeout = milliseconds(150);
+  auto store = open(server.url(), options);
+  const auto start = SteadyClock::now();
+  auto batch = store->changes_since(0, 10, milliseconds(600));
+  ASSERT_OK(batch);
+  EXPECT_TRUE(batch->changes.empty());
+  EXPECT_GE(SteadyClock::now() - start, milliseconds(550));
+  // And the connection is back to the short timeout, yet still usable.
+  EXPECT_OK(store->changes_since(0, 10, milliseconds(50)));
+}
+
+// --- Scripts and strict mode ----------------------------------------------------------
+
+TEST_F(RedisStoreTest, WritesWorkAfterRedisLostItsScriptCache) {
+  RedisServer& server = start_server();
+  auto store = open(server.url());
+  ASSERT_EQ(Peek(server).run({"SCRIPT", "FLUSH"}), "OK");  // as after a restart
+  EXPECT_OK(store->revoke(token_revocation("j")));
+  EXPECT_OK(store->create_session(session("s1", "alice", kNow)));
+  auto rotated = store->rotate_refresh("s1", "r0", "r1", kNow, kNow + hours(1));
+  ASSERT_OK(rotated);
+  EXPECT_EQ(*rotated, Rotation::kRotated);
+}
+
+TEST_F(RedisStoreTest, LookupAnswersForTokenSessionAndUser) {
+  RedisServer& server = start_server();
+  auto store = open(server.url());
+  ASSERT_OK(store->revoke(token_revocation("jti-1")));
+  ASSERT_OK(store->revoke_session(Revocation{.kind = RevocationKind::kSession,
+                                             .key = "sid-1",
+                                             .expires_at = kNow + hours(1),
+                                             .revoked_at = kNow}));
+  ASSERT_OK(store->revoke(user_revocation("bob", kNow + seconds(3))));
+
+  auto hits = store->lookup("jti-1", "sid-1", "bob");
+  ASSERT_OK(hits);
+  EXPECT_TRUE(hits->token);
+  EXPECT_TRUE(hits->session);
+  EXPECT_EQ(hits->cutoff, kNow + seconds(3));
+
+  auto misses = store->lookup("jti-2", "sid-2", "carol");
+  ASSERT_OK(misses);
+  EXPECT_FALSE(misses->token);
+  EXPECT_FALSE(misses->session);
+  EXPECT_FALSE(misses->cutoff.has_value());
+
+  // Kinds do not mix: a jti that is also a sid is not a revoked session.
+  auto crossed = store->lookup("sid-1", "jti-1", "");
+  ASSERT_OK(crossed);
+  EXPECT_FALSE(crossed->token);
+  EXPECT_FALSE(crossed->session);
+
+  ASSERT_OK(store->unrevoke(RevocationKind::kUser, "bob", kNow));
+  auto only_token = store->lookup("jti-1", "", "bob");
+  ASSERT_OK(only_token);
+  EXPECT_TRUE(only_token->token);
+  EXPECT_FALSE(only_token->cutoff.has_value());
+  EXPECT_OK(store->lookup("", "", ""));
+}
+
+TEST_F(RedisStoreTest, UnrevokingASessionLetsItBeRefreshedAgain) {
+  RedisServer& server = start_server();
+  auto store = open(server.url());
+  ASSERT_OK(store->create_session(session("s1", "alice", kNow)));
+  ASSERT_OK(store->revoke_session(Revocation{.kind = RevocationKind::kSession,
+                                             .key = "s1",
+                                             .expires_at = kNow + hours(24),
+                                             .revoked_at = kNow}));
+  auto refused = store->rotate_refresh("s1", "r0", "r1", kNow, kNow + hours(24));
+  ASSERT_OK(refused);
+  EXPECT_EQ(*refused, Rotation::kRevoked);
+  auto unrevoked = store->unrevoke(RevocationKind::kSession, "s1", kNow);
+  ASSERT_OK(unrevoked);
+  EXPECT_TRUE(*unrevoked);
+  auto found = store->find_session("s1");
+  ASSERT_OK(found);
+  EXPECT_FALSE((*found)->revoked_at.has_value());
+  auto rotated = store->rotate_refresh("s1", "r0", "r1", kNow, kNow + hours(24));
+  ASSERT_OK(rotated);
+  EXPECT_EQ(*rotated, Rotation::kRotated);
+}
+
+}  // namespace
+}  // namespace jwtguard

@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "testing/serve_process.h"
 
@@ -18,6 +20,9 @@ struct RedisServerOptions {
   std::string appendfsync = "always";  // "always", "everysec" or "no"
   bool rdb = false;                    // RDB snapshots (save "..."), off: save ""
   std::string password;                // requirepass, when not empty
+  // More redis.conf lines, e.g. `rename-command CONFIG ""` (which only a
+  // configuration file can say).
+  std::vector<std::string> extra_config;
 };
 
 class RedisServer {
@@ -35,7 +40,7 @@ class RedisServer {
   std::uint16_t port() const { return port_; }
   // "redis://127.0.0.1:PORT/DB" (with the password when there is one).
   std::string url(int db = 0) const;
-  bool running() const { return child_.running(); }
+  bool running() const { return child_ && child_->running(); }
 
   // SIGTERM and wait for the exit (Redis flushes its AOF): data stays in dir.
   Attempt<void> stop();
@@ -53,7 +58,7 @@ class RedisServer {
   std::filesystem::path dir_;
   RedisServerOptions options_;
   std::uint16_t port_ = 0;
-  ChildProcess child_;
+  std::optional<ChildProcess> child_;  // none before the first launch
 };
 
 }  // namespace jwtguard::testing
