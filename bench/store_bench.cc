@@ -142,11 +142,11 @@ void BM_Propagation(benchmark::State& state, const std::string& name) {
 int main(int argc, char** argv) {
   using namespace jwtguard;
   benchmark::Initialize(&argc, argv);
-  testing::ScratchDir dir;
+  jwtguard::testing::ScratchDir dir;
   store_urls()["sqlite"] = "sqlite:" + (dir.path() / "bench.db").string();
-  std::vector<std::unique_ptr<testing::StoreServer>> servers;
+  std::vector<std::unique_ptr<jwtguard::testing::StoreServer>> servers;
   for (const char* kind : {"redis", "postgresql"}) {
-    auto server = testing::start_store_server(kind, dir.path());
+    auto server = jwtguard::testing::start_store_server(kind, dir.path());
     if (!server) {
       std::fprintf(stderr, "store_bench: %s\n", server.error().c_str());
       return 1;

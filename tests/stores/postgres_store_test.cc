@@ -1,1 +1,690 @@
-// PLACEHOLDER: being written.
+// The PostgreSQL store against a real server (testing/postgres_server.h):
+// the store contract, and what only this backend has: a schema with a
+// version, several instances on one database, LISTEN/NOTIFY, outages and
+// crashes of the server.
+//
+// One server serves the whole program (initdb and a start take a second or
+// more); every test gets a database of its own. A server that cannot start
+// fails every test, saying why.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "stores/postgres/schema.h"
+#include "stores/store_contract.h"
+#include "testing/postgres_server.h"
+
+namespace jwtguard {
+namespace {
+
+using testing::Attempt;
+using testing::PostgresServer;
+using SteadyClock = std::chrono::steady_clock;
+
+// --- The shared server ----------------------------------------------------------
+
+struct SharedServer {
+  std::filesystem::path dir;
+  std::optional<PostgresServer> server;
+  std::string error;  // why there is no server
+
+  SharedServer()
+      : dir(std::filesystem::path(::testing::TempDir()) /
+            ("jwtguard-postgres-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(dir);
+    auto started = PostgresServer::start(dir);
+    if (started) {
+      server.emplace(std::move(*started));
+    } else {
+      error = started.error();
+    }
+  }
+  ~SharedServer() {
+    server.reset();  // stops it before its directory goes
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+};
+
+// Started by the first test that asks, from the main thread (the server
+// dies with the thread that started it), and stopped at exit.
+SharedServer& shared() {
+  static SharedServer shared;
+  return shared;
+}
+
+PostgresServer* server() { return shared().server ? &*shared().server : nullptr; }
+
+// Runs `query` on a connection of its own: the first column of the first
+// row ("" when there is none).
+Attempt<std::string> sql(const std::string& url, const std::string& query) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string why = PQerrorMessage(conn);
+    PQfinish(conn);
+    return testing::failed("connecting to " + url + ": " + why);
+  }
+  PGresult* result = PQexec(conn, query.c_str());
+  const auto status = PQresultStatus(result);
+  std::string out;
+  if (status == PGRES_TUPLES_OK && PQntuples(result) > 0) out = PQgetvalue(result, 0, 0);
+  std::string why = PQresultErrorMessage(result);
+  PQclear(result);
+  PQfinish(conn);
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    return testing::failed(query + ": " + why);
+  }
+  return out;
+}
+
+// The value, or the error, for messages and comparisons.
+std::string value_of(const Attempt<std::string>& result) {
+  return result ? *result : "ERROR: " + result.error();
+}
+
+// A fresh database: its name, and its URL.
+Attempt<std::pair<std::string, std::string>> fresh_database() {
+  if (server() == nullptr) return testing::failed("no PostgreSQL server: " + shared().error);
+  static std::atomic<int> counter{0};
+  const std::string name = "test_" + std::to_string(counter++);
+  auto url = server()->create_database(name);
+  if (!url) return tl::unexpected(url.error());
+  return std::make_pair(name, *url);
+}
+
+// Drops a test's database, to keep the cluster small (crash recovery
+// syncs every file in it).
+void drop_database(const std::string& name) {
+  if (server() == nullptr || !server()->running() || name.empty()) return;
+  auto dropped = sql(server()->url("postgres"), "DROP DATABASE " + name + " WITH (FORCE)");
+  EXPECT_TRUE(dropped.has_value()) << dropped.error();
+}
+
+// --- The contract ---------------------------------------------------------------
+
+struct PostgresBackend {
+  std::string name;
+  std::string url;
+
+  PostgresBackend() {
+    auto db = fresh_database();
+    if (db) {
+      std::tie(name, url) = *db;
+    } else {
+      ADD_FAILURE() << db.error();
+    }
+  }
+  ~PostgresBackend() { drop_database(name); }
+
+  std::unique_ptr<Store> open() {
+    if (url.empty()) return nullptr;
+    auto store = open_postgres_store(url);
+    EXPECT_TRUE(store.has_value()) << store.error().message();
+    return store ? std::move(*store) : nullptr;
+  }
+};
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, StoreContractTest, PostgresBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, DurableStoreTest, PostgresBackend);
+
+// --- What only PostgreSQL has ---------------------------------------------------
+
+std::int64_t elapsed_ms(SteadyClock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - since).count();
+}
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(server(), nullptr) << shared().error;
+    // A test that stopped the server and failed before restarting it must
+    // not take the next tests down with it.
+    if (!server()->running()) {
+      ASSERT_TRUE(server()->restart().has_value()) << server()->log();
+    }
+    auto db = fresh_database();
+    ASSERT_TRUE(db.has_value()) << db.error();
+    std::tie(name_, url_) = *db;
+  }
+
+  void TearDown() override {
+    if (server() != nullptr && !server()->running()) {
+      auto restarted = server()->restart();
+      EXPECT_TRUE(restarted.has_value()) << restarted.error();
+    }
+    drop_database(name_);
+  }
+
+  // Options that collect warnings instead of printing them.
+  PostgresOptions options() {
+    PostgresOptions o;
+    o.warn = [this](std::string_view message) {
+      std::lock_guard lock(warnings_mu_);
+      warnings_.emplace_back(message);
+    };
+    return o;
+  }
+
+  Result<std::unique_ptr<Store>> open() { return open_postgres_store(url_, options()); }
+
+  // The query's first value, "" for a statement, or "ERROR: ...".
+  std::string sql_here(const std::string& query) { return value_of(sql(url_, query)); }
+
+  std::string name_;
+  std::string url_;
+  std::mutex warnings_mu_;
+  std::vector<std::string> warnings_;
+};
+
+TEST_F(PostgresStoreTest, MigrationCreatesTheSchemaAndRecordsTheVersion) {
+  EXPECT_EQ(sql_here("SELECT to_regclass('revocations') IS NULL"), "t");
+  {
+    auto store = open();
+    ASSERT_OK(store);
+    ASSERT_OK((*store)->revoke(token_revocation("kept")));
+  }
+  for (const char* table : {"jwtguard_schema", "jwtguard_feed_head", "revocations",
+                            "revocation_log", "sessions", "users"}) {
+    EXPECT_EQ(sql_here("SELECT to_regclass('" + std::string(table) + "') IS NOT NULL"), "t")
+        << table;
+  }
+  EXPECT_EQ(sql_here("SELECT version FROM jwtguard_schema"), std::to_string(pg::kSchemaVersion));
+  EXPECT_EQ(sql_here("SELECT count(*) FROM jwtguard_schema"), "1");
+  EXPECT_EQ(sql_here("SELECT seq FROM jwtguard_feed_head"), "1");
+  // Opening again migrates nothing and loses nothing.
+  auto again = open();
+  ASSERT_OK(again);
+  auto found = (*again)->find_revocation(RevocationKind::kToken, "kept");
+  ASSERT_OK(found);
+  EXPECT_TRUE(found->has_value());
+  EXPECT_EQ(sql_here("SELECT version FROM jwtguard_schema"), std::to_string(pg::kSchemaVersion));
+  // A well-configured server (fsync and synchronous_commit on) gets no warning.
+  EXPECT_TRUE(warnings_.empty()) << warnings_.front();
+}
+
+TEST_F(PostgresStoreTest, RefusesADatabaseFromANewerBuild) {
+  { ASSERT_OK(open()); }
+  ASSERT_EQ(sql_here("UPDATE jwtguard_schema SET version = version + 1"), "");
+  auto store = open();
+  EXPECT_ERRC(store, Errc::kStore);
+  EXPECT_NE(store.error().detail().find("newer"), std::string::npos) << store.error().detail();
+}
+
+TEST_F(PostgresStoreTest, InstancesStartingTogetherMigrateOnce) {
+  // Without the advisory lock, concurrent CREATE TABLEs fail (a duplicate
+  // in pg_type) or a migration runs twice.
+  constexpr int kInstances = 6;
+  std::vector<std::thread> threads;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < kInstances; ++i) {
+    threads.emplace_back([&] {
+      auto store = open();
+      EXPECT_TRUE(store.has_value()) << store.error().message();
+      if (store) ++opened;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(opened.load(), kInstances);
+  EXPECT_EQ(sql_here("SELECT count(*) || ' ' || max(version) FROM jwtguard_schema"),
+            "1 " + std::to_string(pg::kSchemaVersion));
+}
+
+TEST_F(PostgresStoreTest, AChangeThroughOneStoreWakesAnothersWaitAtOnce) {
+  auto a = open();
+  auto b = open();
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  auto start = (*b)->snapshot(kNow);
+  ASSERT_OK(start);
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_OK((*a)->revoke(token_revocation("from-a")));
+  });
+  const auto began = SteadyClock::now();
+  auto batch = (*b)->changes_since(start->seq, 10, std::chrono::seconds(2));
+  const auto waited = elapsed_ms(began);
+  writer.join();
+  ASSERT_OK(batch);
+  ASSERT_EQ(batch->changes.size(), 1u);
+  EXPECT_EQ(batch->changes[0].key, "from-a");
+  // Woken by the NOTIFY, not by the end of the wait.
+  EXPECT_LT(waited, 1000) << "ms";
+}
+
+// Collects the feed after `position`, as a follower does, until `want` changes
+// arrived or `patience` ran out. Errors are retried (the server may be
+// down); a gap or a skipped number is a failure.
+struct Follower {
+  Store& store;
+  std::uint64_t position;
+  std::vector<Change> seen;
+  int errors = 0;
+
+  void follow(std::size_t want, std::chrono::milliseconds patience, std::size_t limit = 100) {
+    const auto give_up = SteadyClock::now() + patience;
+    while (seen.size() < want && SteadyClock::now() < give_up) {
+      auto batch = store.changes_since(position, limit, std::chrono::milliseconds(500));
+      if (!batch) {
+        ++errors;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
+      ASSERT_FALSE(batch->gap) << "at " << position;
+      for (const Change& c : batch->changes) {
+        ASSERT_EQ(c.seq, position + 1) << "a change skipped or seen twice";
+        position = c.seq;
+        seen.push_back(c);
+      }
+      ASSERT_EQ(batch->last_seq, position);
+    }
+  }
+};
+
+TEST_F(PostgresStoreTest, ConcurrentWritersOnTwoStoresFeedAFollowerEveryChangeOnce) {
+  auto a = open();
+  auto b = open();
+  auto c = open();
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  ASSERT_OK(c);
+  auto start = (*c)->snapshot(kNow);
+  ASSERT_OK(start);
+  constexpr int kThreadsPerStore = 4, kEach = 40;
+  constexpr std::size_t kTotal = 2 * kThreadsPerStore * kEach;
+  Follower follower{**c, start->seq, {}, 0};
+  // Small batches: the follower reads while commits are under way.
+  std::thread reader([&] { follower.follow(kTotal, std::chrono::seconds(40), 7); });
+  std::mutex mu;
+  std::set<std::uint64_t> acknowledged;
+  std::vector<std::thread> writers;
+  Store* stores[] = {a->get(), b->get()};
+  for (int s = 0; s < 2; ++s) {
+    for (int t = 0; t < kThreadsPerStore; ++t) {
+      writers.emplace_back([&, store = stores[s], s, t] {
+        for (int i = 0; i < kEach; ++i) {
+          auto key = [&](int n) {
+            return std::to_string(s) + "-" + std::to_string(t) + "-" + std::to_string(n);
+          };
+          // Every third change un-revokes the key revoked just before.
+          auto seq = (i % 3 == 2)
+                         ? store->unrevoke(RevocationKind::kToken, key(i - 1), kNow).map([](bool) {
+                             return std::uint64_t{0};
+                           })
+                         : store->revoke(token_revocation(key(i)));
+          ASSERT_TRUE(seq.has_value()) << seq.error().message();
+          std::lock_guard lock(mu);
+          if (*seq != 0) acknowledged.insert(*seq);
+        }
+      });
+    }
+  }
+  for (auto& w : writers) w.join();
+  reader.join();
+  ASSERT_EQ(follower.seen.size(), kTotal);
+  EXPECT_EQ(follower.position, start->seq + kTotal);  // contiguous, checked one by one
+  std::set<std::uint64_t> seen_revokes;
+  for (const Change& change : follower.seen) {
+    if (change.op == Change::Op::kRevoke) seen_revokes.insert(change.seq);
+  }
+  EXPECT_EQ(seen_revokes, acknowledged);
+  auto head = (*a)->snapshot(kNow);
+  ASSERT_OK(head);
+  EXPECT_EQ(head->seq, follower.position);
+}
+
+TEST_F(PostgresStoreTest, AnOutageFailsFastThenCatchesUpExactlyOnce) {
+  auto a = open();
+  auto b = open();
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  auto start = (*b)->snapshot(kNow);
+  ASSERT_OK(start);
+  ASSERT_OK((*a)->revoke(token_revocation("before")));
+
+  // b follows throughout: its LISTEN connection dies with the server.
+  Follower follower{**b, start->seq, {}, 0};
+  constexpr std::size_t kAfter = 20;
+  std::atomic<bool> follow_done{false};
+  std::thread reader([&] {
+    follower.follow(1 + kAfter, std::chrono::seconds(30));
+    follow_done = true;
+  });
+
+  ASSERT_TRUE(server()->stop().has_value());
+  const std::string where = "postgresql at 127.0.0.1:" + std::to_string(server()->port());
+  for (int i = 0; i < 3; ++i) {
+    auto began = SteadyClock::now();
+    auto revoked = (*a)->revoke(token_revocation("during-" + std::to_string(i)));
+    EXPECT_LT(elapsed_ms(began), 1000) << "ms for a revoke while the server is down";
+    EXPECT_ERRC(revoked, Errc::kStore);
+    EXPECT_NE(revoked.error().detail().find(where), std::string::npos) << revoked.error().detail();
+    began = SteadyClock::now();
+    auto pinged = (*a)->ping();
+    EXPECT_LT(elapsed_ms(began), 1000) << "ms for a ping while the server is down";
+    EXPECT_ERRC(pinged, Errc::kStore);
+    if (i > 0) {
+      // In backoff: failing without trying.
+      EXPECT_NE(pinged.error().detail().find("unreachable"), std::string::npos)
+          << pinged.error().detail();
+      EXPECT_NE(pinged.error().detail().find("(retrying)"), std::string::npos)
+          << pinged.error().detail();
+    }
+    // A wait for changes fails as fast: it cannot LISTEN.
+    began = SteadyClock::now();
+    EXPECT_ERRC((*a)->changes_since(0, 10, std::chrono::seconds(2)), Errc::kStore);
+    EXPECT_LT(elapsed_ms(began), 1000) << "ms for a feed wait while the server is down";
+  }
+
+  auto restarted = server()->restart();
+  ASSERT_TRUE(restarted.has_value()) << restarted.error();
+  const auto back = SteadyClock::now();
+  bool recovered = false;
+  while (!recovered && elapsed_ms(back) < 10'000) {
+    recovered = (*a)->ping().has_value();
+    if (!recovered) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(recovered);
+  EXPECT_LT(elapsed_ms(back), 5000) << "ms to recover after the restart";
+
+  for (std::size_t i = 0; i < kAfter; ++i) {
+    ASSERT_OK((*a)->revoke(token_revocation("after-" + std::to_string(i))));
+  }
+  reader.join();
+  EXPECT_GT(follower.errors, 0) << "the follower never saw the outage";
+  ASSERT_TRUE(follow_done);
+  ASSERT_EQ(follower.seen.size(), 1 + kAfter);
+  EXPECT_EQ(follower.seen[0].key, "before");
+  for (std::size_t i = 0; i < kAfter; ++i) {
+    EXPECT_EQ(follower.seen[1 + i].key, "after-" + std::to_string(i));
+  }
+  // The listening connection is back: a change wakes b at once again.
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_OK((*a)->revoke(token_revocation("later")));
+  });
+  const auto began = SteadyClock::now();
+  auto batch = (*b)->changes_since(follower.position, 10, std::chrono::seconds(2));
+  const auto waited = elapsed_ms(began);
+  writer.join();
+  ASSERT_OK(batch);
+  ASSERT_EQ(batch->changes.size(), 1u);
+  EXPECT_EQ(batch->changes[0].key, "later");
+  EXPECT_LT(waited, 1000) << "ms";
+}
+
+TEST_F(PostgresStoreTest, AnAcknowledgedRevocationSurvivesACrashOfTheServer) {
+  // A checkpoint first, so that recovery replays little besides what
+  // follows (and the test stays quick).
+  ASSERT_EQ(sql_here("CHECKPOINT"), "");
+  auto store = open();
+  ASSERT_OK(store);
+  auto seq = (*store)->revoke(token_revocation("acknowledged"));
+  ASSERT_OK(seq);
+  auto recoveries = [] {
+    const std::string log = server()->log();
+    int n = 0;
+    for (auto at = log.find("automatic recovery in progress"); at != std::string::npos;
+         at = log.find("automatic recovery in progress", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const int before = recoveries();
+  server()->kill();  // immediate: no checkpoint, no clean shutdown
+  auto restarted = server()->restart();
+  ASSERT_TRUE(restarted.has_value()) << restarted.error();
+  EXPECT_EQ(recoveries(), before + 1) << "the restart replayed the WAL";
+  store->reset();
+  auto reopened = open();
+  ASSERT_OK(reopened);
+  auto found = (*reopened)->find_revocation(RevocationKind::kToken, "acknowledged");
+  ASSERT_OK(found);
+  EXPECT_TRUE(found->has_value());
+  auto batch = (*reopened)->changes_since(*seq - 1, 10, std::chrono::milliseconds(0));
+  ASSERT_OK(batch);
+  ASSERT_EQ(batch->changes.size(), 1u);
+  EXPECT_EQ(batch->changes[0].key, "acknowledged");
+}
+
+TEST_F(PostgresStoreTest, ConnectionsTheServerClosedAreReplacedUnnoticed) {
+  auto store = open();
+  ASSERT_OK(store);
+  auto start = (*store)->snapshot(kNow);
+  ASSERT_OK(start);
+  // Arms the listening connection.
+  ASSERT_OK((*store)->changes_since(start->seq, 10, std::chrono::milliseconds(10)));
+  ASSERT_OK((*store)->ping());
+  const std::string others =
+      "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+  ASSERT_EQ(sql_here("SELECT count(*) " + others + " AND query LIKE 'LISTEN%'"), "1");
+  ASSERT_NE(sql_here("SELECT count(pg_terminate_backend(pid)) " + others), "0");
+  const auto began = SteadyClock::now();
+  while (sql_here("SELECT count(*) " + others) != "0" && elapsed_ms(began) < 5000) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // Every pooled connection is dead, and found so before use.
+  EXPECT_OK((*store)->ping());
+  EXPECT_OK((*store)->revoke(token_revocation("j")));
+  // The listener LISTENs again on a new connection.
+  auto batch = (*store)->changes_since(start->seq, 10, std::chrono::seconds(1));
+  ASSERT_OK(batch);
+  ASSERT_EQ(batch->changes.size(), 1u);
+  EXPECT_EQ(sql_here("SELECT count(*) " + others + " AND query LIKE 'LISTEN%'"), "1");
+}
+
+TEST_F(PostgresStoreTest, AStatementPastItsTimeoutFailsAndIsRolledBack) {
+  PostgresOptions o = options();
+  o.statement_timeout = std::chrono::milliseconds(300);
+  auto store = open_postgres_store(url_, o);
+  ASSERT_OK(store);
+  // Another session holds the feed head's row lock: the revoke waits.
+  PGconn* holder = PQconnectdb(url_.c_str());
+  ASSERT_EQ(PQstatus(holder), CONNECTION_OK) << PQerrorMessage(holder);
+  PQclear(PQexec(holder, "BEGIN; SELECT seq FROM jwtguard_feed_head FOR UPDATE"));
+  const auto began = SteadyClock::now();
+  auto revoked = (*store)->revoke(token_revocation("slow"));
+  const auto took = elapsed_ms(began);
+  PQclear(PQexec(holder, "ROLLBACK"));
+  PQfinish(holder);
+  EXPECT_ERRC(revoked, Errc::kStore);
+  EXPECT_NE(revoked.error().detail().find("statement timeout"), std::string::npos)
+      << revoked.error().detail();
+  EXPECT_LT(took, 2000) << "ms";
+  auto found = (*store)->find_revocation(RevocationKind::kToken, "slow");
+  ASSERT_OK(found);
+  EXPECT_FALSE(found->has_value());
+  // Nothing was numbered for it: the next change follows the last one.
+  auto seq = (*store)->revoke(token_revocation("fast"));
+  ASSERT_OK(seq);
+  EXPECT_EQ(*seq, 1u);
+}
+
+TEST_F(PostgresStoreTest, UrlErrorsNeverShowThePassword) {
+  auto unused_port = testing::pick_free_port();
+  ASSERT_TRUE(unused_port.has_value());
+  const std::string port = std::to_string(*unused_port);
+  struct Case {
+    std::string url;
+    Errc code;
+  };
+  const Case cases[] = {
+      // Nobody listens there.
+      {"postgresql://jwtguard:hunter2-secret@127.0.0.1:" + port + "/db", Errc::kStore},
+      // The server answers, but there is no such database.
+      {"postgresql://jwtguard:hunter2-secret@127.0.0.1:" + std::to_string(server()->port()) +
+           "/no_such_db",
+       Errc::kStore},
+      // Not percent-encoding: libpq would quote the token.
+      {"postgresql://jwtguard:hunter2%zzsecret@127.0.0.1:" + port + "/db", Errc::kInvalidArgument},
+      // An unencoded '@': libpq would take "secret@127..." for the host.
+      {"postgresql://jwtguard:hunter2@secret@127.0.0.1:" + port + "/db", Errc::kInvalidArgument},
+      {"postgres://127.0.0.1:" + port + "/db?password=hunter2-secret&bogus=1",
+       Errc::kInvalidArgument},
+      {"mysql://jwtguard:hunter2-secret@127.0.0.1/db", Errc::kInvalidArgument},
+  };
+  for (const Case& c : cases) {
+    const auto began = SteadyClock::now();
+    auto store = open_postgres_store(c.url, options());
+    EXPECT_LT(elapsed_ms(began), 3000) << c.url;
+    ASSERT_FALSE(store.has_value()) << c.url;
+    EXPECT_EQ(error_name(store.error().code()), error_name(c.code)) << c.url;
+    EXPECT_EQ(store.error().message().find("hunter2"), std::string::npos)
+        << store.error().message();
+    EXPECT_EQ(store.error().message().find("secret"), std::string::npos) << store.error().message();
+  }
+  // Both schemes work, through open_store too.
+  const std::string plain =
+      "postgres://jwtguard@127.0.0.1:" + std::to_string(server()->port()) + "/" + name_;
+  EXPECT_OK(open_store(plain));
+}
+
+TEST_F(PostgresStoreTest, TextPostgresCannotHoldIsRefusedNotCut) {
+  auto store = open();
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->create_user(User{"alice", "h", false, kNow}));
+  // Cut at the NUL, this would be alice.
+  const std::string nul("alice\0mallory", 13);
+  EXPECT_ERRC((*store)->create_user(User{nul, "h2", false, kNow}), Errc::kInvalidArgument);
+  EXPECT_ERRC((*store)->find_user(nul), Errc::kInvalidArgument);
+  EXPECT_ERRC((*store)->revoke(token_revocation(nul)), Errc::kInvalidArgument);
+  EXPECT_ERRC((*store)->revoke(token_revocation("bad-\xff-utf8")), Errc::kInvalidArgument);
+  // The store goes on working.
+  auto alice = (*store)->find_user("alice");
+  ASSERT_OK(alice);
+  ASSERT_TRUE(alice->has_value());
+  EXPECT_EQ((*alice)->password_hash, "h");
+  auto seq = (*store)->revoke(token_revocation("fine"));
+  ASSERT_OK(seq);
+  EXPECT_EQ(*seq, 1u);
+}
+
+TEST_F(PostgresStoreTest, LookupAnswersForTokenSessionAndUserAtOnce) {
+  auto store = open();
+  ASSERT_OK(store);
+  auto none = (*store)->lookup("j", "s", "bob");
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->token);
+  EXPECT_FALSE(none->session);
+  EXPECT_FALSE(none->cutoff.has_value());
+
+  ASSERT_OK((*store)->revoke(token_revocation("j")));
+  Revocation session;
+  session.kind = RevocationKind::kSession;
+  session.key = "s";
+  session.revoked_at = kNow;
+  session.expires_at = kNow + std::chrono::hours(1);
+  ASSERT_OK((*store)->revoke_session(session));
+  ASSERT_OK((*store)->revoke(user_revocation("bob", kNow + std::chrono::seconds(7))));
+
+  auto all = (*store)->lookup("j", "s", "bob");
+  ASSERT_OK(all);
+  EXPECT_TRUE(all->token);
+  EXPECT_TRUE(all->session);
+  EXPECT_EQ(all->cutoff, kNow + std::chrono::seconds(7));
+  // Each key is looked up under its own kind only, and empty ones not at all.
+  auto crossed = (*store)->lookup("s", "j", "j");
+  ASSERT_OK(crossed);
+  EXPECT_FALSE(crossed->token);
+  EXPECT_FALSE(crossed->session);
+  EXPECT_FALSE(crossed->cutoff.has_value());
+  auto empty = (*store)->lookup("", "", "");
+  ASSERT_OK(empty);
+  EXPECT_FALSE(empty->token || empty->session || empty->cutoff);
+}
+
+TEST_F(PostgresStoreTest, PurgeDropsExpiredRowsAndOldFeedEntries) {
+  auto store = open();
+  ASSERT_OK(store);
+  using std::chrono::hours;
+  Revocation old_entry = token_revocation("old-entry", kNow + hours(1));
+  old_entry.revoked_at = kNow - hours(2);  // its feed entry is past retention
+  auto first = (*store)->revoke(old_entry);
+  ASSERT_OK(first);
+  auto middle = (*store)->revoke(token_revocation("expired", kNow - std::chrono::seconds(1)));
+  ASSERT_OK(middle);
+  Revocation late = token_revocation("old-again", kNow + hours(1));
+  late.revoked_at = kNow - hours(3);
+  auto third = (*store)->revoke(late);
+  ASSERT_OK(third);
+  auto last = (*store)->revoke(token_revocation("recent"));
+  ASSERT_OK(last);
+  ASSERT_OK((*store)->create_session(session("s-expired", "alice", kNow - hours(25))));
+  ASSERT_OK((*store)->create_session(session("s-live", "alice", kNow)));
+
+  auto removed = (*store)->purge(kNow, hours(1));
+  ASSERT_OK(removed);
+  EXPECT_EQ(*removed, 1u);  // "expired"
+  EXPECT_EQ(sql_here("SELECT string_agg(key, ',' ORDER BY id) FROM revocations"),
+            "old-entry,old-again,recent");
+  EXPECT_EQ(sql_here("SELECT string_agg(seq::text, ',' ORDER BY seq) FROM revocation_log"),
+            std::to_string(*middle) + "," + std::to_string(*last));
+  EXPECT_EQ(sql_here("SELECT string_agg(sid, ',') FROM sessions"), "s-live");
+
+  // A follower from before the first change missed it.
+  auto from_start = (*store)->changes_since(*first - 1, 10, std::chrono::milliseconds(0));
+  ASSERT_OK(from_start);
+  EXPECT_TRUE(from_start->gap);
+  // From just after it: the next change, then a stop before the hole, then
+  // the gap.
+  auto next = (*store)->changes_since(*first, 10, std::chrono::milliseconds(0));
+  ASSERT_OK(next);
+  EXPECT_FALSE(next->gap);
+  ASSERT_EQ(next->changes.size(), 1u);
+  EXPECT_EQ(next->changes[0].seq, *middle);
+  auto hole = (*store)->changes_since(*middle, 10, std::chrono::milliseconds(0));
+  ASSERT_OK(hole);
+  EXPECT_TRUE(hole->gap);
+  EXPECT_TRUE(hole->changes.empty());
+  auto current = (*store)->changes_since(*last, 10, std::chrono::milliseconds(0));
+  ASSERT_OK(current);
+  EXPECT_FALSE(current->gap);
+}
+
+TEST_F(PostgresStoreTest, AFollowerAheadOfTheDatabaseReloads) {
+  // The database lost changes the follower applied (restored from an older
+  // backup, or recreated): its position is past the head.
+  auto store = open();
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->revoke(token_revocation("j")));
+  auto batch = (*store)->changes_since(50, 10, std::chrono::milliseconds(0));
+  ASSERT_OK(batch);
+  EXPECT_TRUE(batch->gap);
+}
+
+TEST_F(PostgresStoreTest, WarnsWhenTheServerMayLoseCommits) {
+  ASSERT_EQ(sql_here("ALTER DATABASE " + name_ + " SET synchronous_commit = off"), "");
+  { ASSERT_OK(open()); }
+  ASSERT_EQ(warnings_.size(), 1u);
+  EXPECT_NE(warnings_[0].find("synchronous_commit=off"), std::string::npos) << warnings_[0];
+  warnings_.clear();
+
+  // fsync is the server's own setting (a reload applies it).
+  const std::string admin = server()->url("postgres");
+  auto set_fsync = [&](const char* value) {
+    ASSERT_EQ(value_of(sql(admin, std::string("ALTER SYSTEM SET fsync = ") + value)), "");
+    ASSERT_EQ(value_of(sql(admin, "SELECT pg_reload_conf()")), "t");
+    const auto began = SteadyClock::now();
+    while (value_of(sql(admin, "SHOW fsync")) != value && elapsed_ms(began) < 5000) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(value_of(sql(admin, "SHOW fsync")), value);
+  };
+  set_fsync("off");
+  auto store = open();
+  set_fsync("on");
+  ASSERT_OK(store);
+  ASSERT_EQ(warnings_.size(), 2u);
+  EXPECT_NE(warnings_[0].find("fsync=off"), std::string::npos) << warnings_[0];
+  EXPECT_NE(warnings_[0].find("127.0.0.1:" + std::to_string(server()->port())), std::string::npos)
+      << warnings_[0];
+}
+
+}  // namespace
+}  // namespace jwtguard

@@ -1,0 +1,234 @@
+#include "stores/postgres/pg_connector.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+namespace jwtguard::pg {
+namespace {
+
+constexpr std::chrono::milliseconds kFirstRetry{50};
+constexpr std::chrono::milliseconds kLongestRetry{2000};
+
+std::optional<std::string> percent_decode(std::string_view text) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    const int hi = hex(text[i + 1]), lo = hex(text[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+// The password as written in the URL and as decoded: what must never be
+// repeated in a message.
+void add_secret(std::vector<std::string>& secrets, std::string_view raw) {
+  if (raw.empty()) return;
+  secrets.emplace_back(raw);
+  if (auto decoded = percent_decode(raw); decoded && !decoded->empty()) {
+    secrets.push_back(std::move(*decoded));
+  }
+}
+
+// Reads the URL the way libpq's parser does (the credentials end at the
+// first '@', unless a '/' comes first) to find the password in it, and
+// refuses what libpq would read differently from what the user meant.
+Result<std::vector<std::string>> url_secrets(std::string_view rest) {
+  std::vector<std::string> secrets;
+  const std::size_t query = rest.find('?');
+  const std::string_view before_query = rest.substr(0, query);
+  const std::size_t end = rest.find_first_of("@/");
+  std::size_t designator = std::string_view::npos;
+  if (end != std::string_view::npos && rest[end] == '@') {
+    designator = end;
+    const std::string_view credentials = rest.substr(0, end);
+    if (const std::size_t colon = credentials.find(':'); colon != std::string_view::npos) {
+      add_secret(secrets, credentials.substr(colon + 1));
+    }
+  }
+  // Another '@' before the query: a user name or password holding an
+  // unencoded '@' or '/', which libpq would take for part of the host or
+  // database name (and repeat in its error message).
+  for (std::size_t at = before_query.find('@'); at != std::string_view::npos;
+       at = before_query.find('@', at + 1)) {
+    if (at != designator) {
+      return fail(Errc::kInvalidArgument,
+                  "malformed postgresql URL: '@', '/' and ':' in a user name or password must be "
+                  "percent-encoded (%40, %2F, %3A)");
+    }
+  }
+  if (query != std::string_view::npos) {
+    std::string_view params = rest.substr(query + 1);
+    while (!params.empty()) {
+      const std::size_t amp = params.find('&');
+      const std::string_view pair = params.substr(0, amp);
+      const std::size_t eq = pair.find('=');
+      const std::string_view key = pair.substr(0, eq);
+      if (eq != std::string_view::npos && (key == "password" || key == "sslpassword")) {
+        add_secret(secrets, pair.substr(eq + 1));
+      }
+      if (amp == std::string_view::npos) break;
+      params.remove_prefix(amp + 1);
+    }
+  }
+  return secrets;
+}
+
+std::string option(const PQconninfoOption* options, std::string_view keyword) {
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (keyword == o->keyword && o->val != nullptr) return o->val;
+  }
+  return {};
+}
+
+// Longest first, so that a secret containing another is replaced whole.
+void sort_secrets(std::vector<std::string>& secrets) {
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Connector>> Connector::create(std::string_view url,
+                                                     const PostgresOptions& options) {
+  std::string_view rest = url;
+  if (rest.starts_with("postgresql://")) {
+    rest.remove_prefix(13);
+  } else if (rest.starts_with("postgres://")) {
+    rest.remove_prefix(11);
+  } else {
+    return fail(Errc::kInvalidArgument, "not a postgresql:// or postgres:// URL");
+  }
+  auto secrets = url_secrets(rest);
+  if (!secrets) return tl::unexpected(secrets.error());
+  std::unique_ptr<Connector> c(new Connector());
+  c->secrets_ = std::move(*secrets);
+  sort_secrets(c->secrets_);
+
+  const std::string text(url);
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(text.c_str(), &error);
+  if (parsed == nullptr) {
+    std::string why = error != nullptr ? one_line(error) : "out of memory";
+    PQfreemem(error);
+    return fail(Errc::kInvalidArgument, "invalid postgresql URL: " + c->redact(std::move(why)));
+  }
+  for (const char* keyword : {"password", "sslpassword"}) {
+    if (std::string value = option(parsed, keyword); !value.empty()) {
+      c->secrets_.push_back(std::move(value));
+    }
+  }
+  std::string host = option(parsed, "host");
+  if (host.empty()) host = option(parsed, "hostaddr");
+  if (host.empty()) host = "localhost";
+  std::string port = option(parsed, "port");
+  c->target_ = host + ":" + (port.empty() ? "5432" : port);
+  PQconninfoFree(parsed);
+  sort_secrets(c->secrets_);
+
+  // Defaults first: the URL, expanded from "dbname", overrides them. TCP
+  // keepalives notice a peer that vanished (a partitioned network) on idle
+  // connections, the listening one above all, which otherwise would wait
+  // for notifications that can no longer come. jwtguard's strings are
+  // UTF-8, whatever the database's encoding (the server converts).
+  const std::pair<const char*, std::string> defaults[] = {
+      {"fallback_application_name", "jwtguard"},
+      {"client_encoding", "UTF8"},
+      {"keepalives", "1"},
+      {"keepalives_idle", "30"},
+      {"keepalives_interval", "10"},
+      {"keepalives_count", "3"},
+      {"dbname", text},
+  };
+  for (const auto& [keyword, value] : defaults) {
+    c->keywords_.emplace_back(keyword);
+    c->values_.push_back(value);
+  }
+  c->connect_timeout_ = options.connect_timeout;
+  c->statement_timeout_ = options.statement_timeout;
+  return c;
+}
+
+Result<std::unique_ptr<Conn>> Connector::connect() {
+  bool probe = false;
+  {
+    std::lock_guard lock(mu_);
+    if (failing_) {
+      if (probing_ || SteadyClock::now() < retry_at_) {
+        return fail(Errc::kStore,
+                    "postgresql at " + target_ + " unreachable: " + last_error_ + " (retrying)");
+      }
+      probing_ = probe = true;
+    }
+  }
+  auto conn = attempt();
+  std::lock_guard lock(mu_);
+  if (probe) probing_ = false;
+  if (conn) {
+    failing_ = false;
+    delay_ = std::chrono::milliseconds(0);
+    return conn;
+  }
+  // Callers that failed together with the first one do not lengthen the
+  // delay; each failed probe does.
+  if (!failing_) {
+    delay_ = kFirstRetry;
+  } else if (probe) {
+    delay_ = std::min(delay_ * 2, kLongestRetry);
+  }
+  failing_ = true;
+  retry_at_ = SteadyClock::now() + delay_;
+  last_error_ = conn.error().detail();
+  return fail(Errc::kStore, "cannot connect to postgresql at " + target_ + ": " + last_error_);
+}
+
+Result<std::unique_ptr<Conn>> Connector::attempt() {
+  auto conn = Conn::connect(keywords_, values_, SteadyClock::now() + connect_timeout_, target_);
+  if (!conn) {
+    std::string why =
+        conn.error() == "timed out"
+            ? "no connection within " + std::to_string(connect_timeout_.count()) + " ms"
+            : conn.error();
+    return fail(Errc::kStore, redact(std::move(why)));
+  }
+  // synchronous_commit is changed only when it is off: "local",
+  // "remote_write", "remote_apply" (replication setups) also wait for the
+  // local disk.
+  auto setup = (*conn)->exec(
+      "SELECT set_config('statement_timeout', $1, false),"
+      " CASE WHEN current_setting('synchronous_commit') = 'off'"
+      " THEN set_config('synchronous_commit', 'on', false) END",
+      Params().add(std::to_string(statement_timeout_.count())), statement_deadline());
+  if (!setup) return fail(Errc::kStore, redact(setup.error().detail()));
+  return std::move(*conn);
+}
+
+Deadline Connector::statement_deadline() const {
+  if (statement_timeout_.count() <= 0) return Deadline::max();
+  return SteadyClock::now() + statement_timeout_ +
+         std::max(std::chrono::milliseconds(1000), connect_timeout_);
+}
+
+std::string Connector::redact(std::string text) const {
+  for (const std::string& secret : secrets_) {
+    for (std::size_t at = text.find(secret); at != std::string::npos;
+         at = text.find(secret, at + 3)) {
+      text.replace(at, secret.size(), "***");
+    }
+  }
+  return text;
+}
+
+}  // namespace jwtguard::pg
