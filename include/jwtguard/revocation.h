@@ -129,7 +129,8 @@ struct ChangeBatch {
   std::vector<Change> changes;  // in seq order
   std::uint64_t last_seq = 0;   // the position to ask from next time
   // The store no longer holds every change after the position asked from
-  // (they were purged): the follower must reload a snapshot.
+  // (they were purged, or the store's server was replaced or restarted and
+  // may have lost some): the follower must reload a snapshot.
   bool gap = false;
 };
 

@@ -47,6 +47,7 @@ class RedisServer {
   // SIGKILL: the crash.
   void kill();
   // Starts again on the same port with the same data, after stop() or kill().
+  // Fails, saying so, when another process took the port meanwhile.
   Attempt<void> restart();
 
   std::string log() const;

@@ -1,10 +1,14 @@
 #include "stores/redis/redis_client.h"
 
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <ctime>
 
 namespace jwtguard::redis {
 namespace {
@@ -42,7 +46,68 @@ Error handshake_error(const Settings& settings, const Command& command, const re
   return Error(Errc::kStore, where + " refused " + command.label() + ": " + text);
 }
 
+// hiredis 0.14 writes with write(), not send(MSG_NOSIGNAL): a write to a
+// connection Redis reset raises SIGPIPE, which kills a process that did not
+// ignore it. SIGPIPE goes to the thread that wrote, so blocking it in this
+// thread for the write is enough; one it raised meanwhile is taken off the
+// pending set before the mask is restored, so it is never delivered (what
+// libpq does). One that was already pending belongs to someone else and
+// stays.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &previous_);
+    was_pending_ = pending();
+  }
+  ~SigpipeBlock() {
+    if (!was_pending_ && pending()) {
+      const timespec no_wait{};
+      sigtimedwait(&pipe_, nullptr, &no_wait);
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  static bool pending() {
+    sigset_t set;
+    sigemptyset(&set);
+    return sigpending(&set) == 0 && sigismember(&set, SIGPIPE) == 1;
+  }
+
+  sigset_t pipe_;
+  sigset_t previous_;
+  bool was_pending_ = false;
+};
+
 }  // namespace
+
+std::optional<std::string> info_field(std::string_view text, std::string_view key) {
+  for (std::size_t start = 0; start < text.size();) {
+    auto end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ':') {
+      return std::string(line.substr(key.size() + 1));
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+bool version_at_least(std::string_view version, int major, int minor) {
+  int found_major = 0;
+  int found_minor = 0;
+  const char* end = version.data() + version.size();
+  auto [dot, ec] = std::from_chars(version.data(), end, found_major);
+  if (ec != std::errc() || dot == end || *dot != '.') return false;
+  if (std::from_chars(dot + 1, end, found_minor).ec != std::errc()) return false;
+  return found_major > major || (found_major == major && found_minor >= minor);
+}
 
 // --- Connection ---------------------------------------------------------------
 
@@ -65,6 +130,14 @@ Result<Connection> Connection::open(const Settings& settings) {
   if (auto ok = connection.set_timeout(settings.connect_timeout); !ok) {
     return tl::unexpected(ok.error());
   }
+  if (auto ok = connection.handshake(settings); !ok) return tl::unexpected(ok.error());
+  if (auto ok = connection.set_timeout(settings.command_timeout); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  return connection;
+}
+
+Result<void> Connection::handshake(const Settings& settings) {
   std::vector<Command> hello;
   const Endpoint& endpoint = settings.endpoint;
   if (!endpoint.password.empty()) {
@@ -76,23 +149,29 @@ Result<Connection> Connection::open(const Settings& settings) {
     hello.push_back(std::move(Command("SELECT").arg(std::int64_t{endpoint.db})));
   }
   if (hello.empty()) hello.emplace_back("PING");
-  auto replies = connection.run_all(hello);
+  // Last, so that it runs authenticated; its own refusal (an ACL without
+  // INFO) is not a failure to connect, just a server() left empty.
+  hello.push_back(std::move(Command("INFO").arg("server")));
+  auto replies = run_all(hello);
   if (!replies) {
-    const std::string why = connection.timed_out()
+    const std::string why = timed_out()
                                 ? "no answer to " + hello.front().label() + " within " +
                                       std::to_string(settings.connect_timeout.count()) + " ms"
-                                : std::string(connection.context_->errstr);
-    return fail(Errc::kStore, "redis at " + address + " unreachable: " + why);
+                                : std::string(context_->errstr);
+    return fail(Errc::kStore, "redis at " + address_ + " unreachable: " + why);
   }
-  for (std::size_t i = 0; i < hello.size(); ++i) {
+  for (std::size_t i = 0; i + 1 < hello.size(); ++i) {
     if ((*replies)[i]->type == REDIS_REPLY_ERROR) {
       return tl::unexpected(handshake_error(settings, hello[i], *(*replies)[i]));
     }
   }
-  if (auto ok = connection.set_timeout(settings.command_timeout); !ok) {
-    return tl::unexpected(ok.error());
+  const redisReply& info = *replies->back();
+  if (info.type == REDIS_REPLY_STRING) {
+    const std::string_view text(info.str, info.len);
+    server_.run_id = info_field(text, "run_id").value_or("");
+    server_.version = info_field(text, "redis_version").value_or("");
   }
-  return connection;
+  return {};
 }
 
 Result<Reply> Connection::run(const Command& command) {
@@ -121,6 +200,7 @@ Result<std::vector<Reply>> Connection::run_all(std::span<const Command> commands
   }
   std::vector<Reply> replies;
   replies.reserve(commands.size());
+  const SigpipeBlock no_sigpipe;  // the first redisGetReply() writes the commands
   for (const Command& command : commands) {
     void* raw = nullptr;
     if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) {

@@ -61,6 +61,22 @@ class Command {
   std::string label_;
 };
 
+// What INFO server said about the server a connection reached. Both are
+// empty when INFO was refused (renamed, or denied by an ACL).
+struct ServerInfo {
+  // New at every start of redis-server, and different on a replica promoted
+  // by a failover: a change means the data may not be the data seen before.
+  std::string run_id;
+  std::string version;  // redis_version, e.g. "7.0.15"
+};
+
+// The value of `key` in INFO's "key:value" lines, or nullopt.
+std::optional<std::string> info_field(std::string_view text, std::string_view key);
+
+// Whether a redis_version ("7.0.15") is major.minor or later; false for text
+// that does not start with "MAJOR.MINOR".
+bool version_at_least(std::string_view version, int major, int minor);
+
 struct Settings {
   Endpoint endpoint;
   milliseconds connect_timeout{1000};  // TCP connect, and then AUTH / SELECT
@@ -74,7 +90,11 @@ class Connection {
   // Connects (with TCP keepalive), then AUTH and SELECT as the endpoint
   // says; PING when there is neither, so that a server that accepts
   // connections but does not answer is caught here, within connect_timeout.
+  // INFO server goes in the same round trip (see server()).
   static Result<Connection> open(const Settings& settings);
+
+  // The server this connection reached, as it was when it opened.
+  const ServerInfo& server() const { return server_; }
 
   // Sends one command and reads its reply. An error reply is a reply (see
   // check()); only a failure to talk is an error here.
@@ -102,6 +122,9 @@ class Connection {
   Connection(redisContext* context, std::string address, milliseconds timeout)
       : context_(context), address_(std::move(address)), timeout_(timeout) {}
 
+  // AUTH / SELECT / PING, and INFO server.
+  Result<void> handshake(const Settings& settings);
+
   // After a failed command: whether the socket timeout expired.
   bool timed_out() const;
   Error lost(const Command& command);
@@ -109,6 +132,7 @@ class Connection {
   std::unique_ptr<redisContext, ContextDeleter> context_;
   std::string address_;
   milliseconds timeout_;
+  ServerInfo server_;
   bool broken_ = false;
 };
 
@@ -170,8 +194,11 @@ class Pool {
     std::size_t slot_;
   };
 
-  // Waits for a free slot (at most connect_timeout + command_timeout: every
-  // holder finishes within its command timeout) and connects it if needed.
+  // Waits for a free slot and connects it if needed. The wait is bounded by
+  // connect_timeout + command_timeout, after which it fails with kStore:
+  // enough when holders run a command or two, but snapshot, purge and the
+  // listings hold their connection for many round trips, so while those
+  // run, other callers may fail when every connection is taken by them.
   Result<Lease> acquire();
 
  private:

@@ -62,12 +62,9 @@ Result<std::vector<FeedEntry>> read_entries(const redisReply& reply) {
 // the stream: seqs are contiguous, so a first entry other than after + 1
 // means the ones between were trimmed.
 ChangeBatch to_batch(std::uint64_t after, std::vector<FeedEntry>& entries) {
+  if (!entries.empty() && entries.front().change.seq != after + 1) return gap_at(after);
   ChangeBatch batch;
   batch.last_seq = after;
-  if (!entries.empty() && entries.front().change.seq != after + 1) {
-    batch.gap = true;
-    return batch;
-  }
   for (FeedEntry& entry : entries) batch.changes.push_back(std::move(entry.change));
   if (!batch.changes.empty()) batch.last_seq = batch.changes.back().seq;
   return batch;
@@ -93,6 +90,13 @@ Result<std::vector<FeedEntry>> read_xread(const redisReply& reply) {
 
 }  // namespace
 
+ChangeBatch gap_at(std::uint64_t after) {
+  ChangeBatch gap;
+  gap.last_seq = after;
+  gap.gap = true;
+  return gap;
+}
+
 Result<std::uint64_t> read_seq(Connection& connection) {
   auto reply = call(connection, Command("GET").arg(kSeq));
   if (!reply) return tl::unexpected(reply.error());
@@ -115,12 +119,7 @@ Result<ChangeBatch> read_feed(Connection& connection, std::uint64_t after, std::
   if (!seq) return tl::unexpected(seq.error());
   auto entries = read_entries(*(*replies)[1]);
   if (!entries) return tl::unexpected(entries.error());
-  if (*seq < after || (*seq > after && entries->empty())) {
-    ChangeBatch gap;
-    gap.last_seq = after;
-    gap.gap = true;
-    return gap;
-  }
+  if (*seq < after || (*seq > after && entries->empty())) return gap_at(after);
   return to_batch(after, *entries);
 }
 

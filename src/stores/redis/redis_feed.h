@@ -2,7 +2,8 @@
 // stream jwtguard:feed, whose entry ids are "<seq>-1". The scripts that
 // change revocations increment the one and append to the other together
 // (redis_scripts.h), so the stream's ids are the contract's contiguous seqs
-// and a missing id can only mean a trimmed entry.
+// and a missing id means a trimmed entry (or seqs skipped after the counter
+// was lost): either way, a gap.
 //
 // Each entry's fields: op ("revoke" / "unrevoke"), kind ("token", "session",
 // "user"), key, cutoff and expires (the merged revocation's, "0" for an
@@ -18,6 +19,9 @@
 #include "stores/redis/redis_client.h"
 
 namespace jwtguard::redis {
+
+// The answer for a follower at `after` that must reload a snapshot.
+ChangeBatch gap_at(std::uint64_t after);
 
 // The seq of the last change (0 before the first).
 Result<std::uint64_t> read_seq(Connection& connection);

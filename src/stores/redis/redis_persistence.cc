@@ -24,21 +24,6 @@ std::optional<std::string> config_value(const redisReply& reply) {
   return std::string(value->str, value->len);
 }
 
-// `key:value` from INFO's text, or nullopt.
-std::optional<std::string> info_field(std::string_view text, std::string_view key) {
-  for (std::size_t start = 0; start < text.size();) {
-    auto end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
-    if (line.ends_with('\r')) line.remove_suffix(1);
-    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ':') {
-      return std::string(line.substr(key.size() + 1));
-    }
-    start = end + 1;
-  }
-  return std::nullopt;
-}
-
 void judge_eviction(const std::string& where, const std::string& maxmemory,
                     const std::string& policy, PersistenceReport& report) {
   if (maxmemory.empty() || maxmemory == "0" || policy.empty() || policy == "noeviction") return;

@@ -65,6 +65,13 @@ std::string_view text_of(const redisReply& reply) {
   return std::string_view(reply.str, reply.len);
 }
 
+std::vector<std::string> texts_of(const redisReply& reply) {
+  std::vector<std::string> out;
+  if (reply.type != REDIS_REPLY_ARRAY) return out;
+  for (std::size_t i = 0; i < reply.elements; ++i) out.emplace_back(text_of(*reply.element[i]));
+  return out;
+}
+
 tl::unexpected<Error> unexpected_reply(std::string_view what) {
   return fail(Errc::kStore, "redis: unexpected reply to " + std::string(what));
 }

@@ -50,6 +50,8 @@ std::optional<std::int64_t> parse_int(std::string_view text);
 std::optional<std::int64_t> parse_score(std::string_view text);
 // A string or status reply's text; empty for other types.
 std::string_view text_of(const redisReply& reply);
+// An array reply's elements as text (ZRANGE's members); empty for other types.
+std::vector<std::string> texts_of(const redisReply& reply);
 
 tl::unexpected<Error> unexpected_reply(std::string_view what);
 

@@ -9,9 +9,13 @@
 // strings with tostring(), which would print 1.7e+15.
 //
 // Scripts that change revocations first append to the feed (INCR of the
-// sequence, XADD with the id "<seq>-1"), then write: if the XADD fails (it
-// can only for lack of memory), nothing was changed and the sequence merely
-// skips a number, which followers read as a gap and answer with a reload.
+// sequence, XADD with the id "<seq>-1"), then write. Redis refuses a script
+// for lack of memory at its first write, the INCR, and never after it: a
+// script that got past the INCR is not stopped half-way by memory. XADD
+// refuses an id not above the stream's last one, which jwtguard:seq lost
+// while the stream survived (deleted, or evicted under an allkeys-* policy)
+// would cause: append_feed moves the sequence past the stream's last id
+// first, so the writes go on and followers see a gap, not a failure.
 //
 // Some keys are derived inside the scripts from a prefix (a revocation's
 // hash from its index member, a user's session index from the session):
@@ -31,9 +35,27 @@ struct Script {
   std::string source() const { return std::string(helpers) + std::string(body); }
 };
 
+// The stream's last-generated-id, which stays when its entries are trimmed,
+// is read from XINFO STREAM (a flat list of names and values in a script).
 inline constexpr std::string_view kFeedAppend = R"lua(
-local function append_feed(seq_key, feed_key, max_length, op, kind, key, cutoff, expires, date)
+local function next_seq(seq_key, feed_key)
   local seq = redis.call('INCR', seq_key)
+  if redis.call('EXISTS', feed_key) == 0 then return seq end
+  local info = redis.call('XINFO', 'STREAM', feed_key)
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then
+      local last = tonumber(string.match(info[i + 1], '^(%d+)-'))
+      if last and last >= seq then
+        seq = last + 1
+        redis.call('SET', seq_key, string.format('%d', seq))
+      end
+    end
+  end
+  return seq
+end
+
+local function append_feed(seq_key, feed_key, max_length, op, kind, key, cutoff, expires, date)
+  local seq = next_seq(seq_key, feed_key)
   redis.call('XADD', feed_key, 'MAXLEN', '~', max_length, string.format('%d-1', seq),
              'op', op, 'kind', kind, 'key', key, 'cutoff', cutoff, 'expires', expires,
              'date', date)

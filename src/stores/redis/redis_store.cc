@@ -37,6 +37,15 @@
 // Connections (redis_client.h): a pool for reads and writes, and one
 // dedicated connection for blocking feed reads (XREAD BLOCK), so that a
 // follower waiting on the feed never holds a pooled connection.
+//
+// A Redis that lost data (a restart with RDB only, or with AOF everysec
+// after a crash of its host; a failover to a replica that lagged) gives the
+// lost seqs again to new changes: a follower past the point the data went
+// back to would skip those silently. Each connection reads the server's
+// run_id when it opens, which changes at every restart and failover; the
+// feed reports a gap whenever it is read from another server than the one
+// the last snapshot came from, until a snapshot is taken there. Restarts
+// that lost nothing cost a reload too: the run_id cannot tell them apart.
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -134,6 +143,16 @@ class RedisStore final : public Store {
   Result<ChangeBatch> wait_for_changes(std::uint64_t after, std::size_t limit,
                                        milliseconds max_wait);
 
+  // Whether positions in the feed (which come from snapshots of the server
+  // whose run_id is synced_run_id_, and from feed reads there) mean nothing
+  // on the server `c` reached.
+  bool other_server(const Connection& c);
+  void synced_with(const Connection& c);
+
+  // Fails for a Redis older than 7.0 (the scripts use PEXPIREAT NX/GT, the
+  // feed XTRIM MINID); warns when INFO is refused and nothing can be checked.
+  Result<void> check_server(const Connection& c);
+
   void warn(const std::string& message) const;
 
   const RedisOptions options_;
@@ -149,6 +168,9 @@ class RedisStore final : public Store {
 
   std::mutex feed_mu_;  // the feed connection, for blocking reads
   std::optional<Connection> feed_;
+
+  std::mutex synced_mu_;
+  std::string synced_run_id_;
 };
 
 constexpr std::array<const scripts::Script*, 8> kScripts = {
@@ -158,6 +180,8 @@ constexpr std::array<const scripts::Script*, 8> kScripts = {
 Result<void> RedisStore::start() {
   auto c = pool_.acquire();
   if (!c) return tl::unexpected(c.error());
+  JWTGUARD_TRY(check_server(**c));
+  synced_with(**c);
   auto report = inspect_persistence(**c);
   if (!report) return tl::unexpected(report.error());
   if (report->unsafe && options_.require_persistence) {
@@ -173,6 +197,32 @@ Result<void> RedisStore::start() {
     scripts_.emplace(script, std::move(loaded));
   }
   return {};
+}
+
+Result<void> RedisStore::check_server(const Connection& c) {
+  const std::string& version = c.server().version;
+  if (version.empty()) {
+    warn("redis at " + c.address() +
+         " refuses INFO, so jwtguard can neither check its version (7.0 or later is needed) nor "
+         "notice that Redis restarted and lost changes that followers had already passed; "
+         "allow INFO for jwtguard's user");
+    return {};
+  }
+  if (!version_at_least(version, 7, 0)) {
+    return fail(Errc::kStore, "redis at " + c.address() +
+                                  ": jwtguard needs Redis 7.0 or later (found " + version + ")");
+  }
+  return {};
+}
+
+bool RedisStore::other_server(const Connection& c) {
+  std::lock_guard lock(synced_mu_);
+  return c.server().run_id != synced_run_id_;
+}
+
+void RedisStore::synced_with(const Connection& c) {
+  std::lock_guard lock(synced_mu_);
+  synced_run_id_ = c.server().run_id;
 }
 
 void RedisStore::warn(const std::string& message) const {
@@ -192,7 +242,11 @@ Result<Reply> RedisStore::eval(Connection& c, const Script& script, std::vector<
     for (const auto& arg : args) out.arg(arg);
     return out;
   };
-  const Loaded& loaded = scripts_.at(&script);
+  const auto found = scripts_.find(&script);
+  if (found == scripts_.end()) {
+    return fail(Errc::kStore, std::string(script.name) + " is not among the scripts loaded");
+  }
+  const Loaded& loaded = found->second;
   const Command evalsha = command("EVALSHA", loaded.sha);
   auto reply = c.run(evalsha);
   if (!reply) return reply;
@@ -395,6 +449,7 @@ Result<Snapshot> RedisStore::snapshot(Timestamp now) {
       if (r && r->expires_at > now) out.entries.push_back(stores::revoke_change(*r, 0));
     }
   } while (cursor != "0");
+  synced_with(**c);
   return out;
 }
 
@@ -410,6 +465,7 @@ Result<ChangeBatch> RedisStore::changes_since(std::uint64_t after, std::size_t l
   if (max_wait > milliseconds(0)) return wait_for_changes(after, limit, max_wait);
   auto c = pool_.acquire();
   if (!c) return tl::unexpected(c.error());
+  if (other_server(**c)) return gap_at(after);
   return read_feed(**c, after, limit);
 }
 
@@ -422,6 +478,7 @@ Result<ChangeBatch> RedisStore::wait_for_changes(std::uint64_t after, std::size_
     if (!opened) return tl::unexpected(opened.error());
     feed_.emplace(std::move(*opened));
   }
+  if (other_server(*feed_)) return gap_at(after);
   auto batch = wait_for_feed(*feed_, after, limit, max_wait, connector_.settings().command_timeout);
   if (feed_->broken()) feed_.reset();
   return batch;
@@ -483,10 +540,7 @@ Result<std::vector<Session>> RedisStore::list_sessions(std::string_view user, Ti
   // By created_at, then sid, both descending: the order the contract asks.
   auto range = call(**c, Command("ZREVRANGE").arg(index).arg("0").arg("-1"));
   if (!range) return tl::unexpected(range.error());
-  std::vector<std::string> sids;
-  for (std::size_t i = 0; i < (*range)->elements; ++i) {
-    sids.emplace_back(text_of(*(*range)->element[i]));
-  }
+  const std::vector<std::string> sids = texts_of(**range);
   auto hashes = read_hashes(**c, kSessPrefix, sids);
   if (!hashes) return tl::unexpected(hashes.error());
   std::vector<Session> out;
@@ -568,10 +622,7 @@ Result<std::vector<User>> RedisStore::list_users() {
   if (!c) return tl::unexpected(c.error());
   auto range = call(**c, Command("ZRANGE").arg(kUsers).arg("0").arg("-1"));
   if (!range) return tl::unexpected(range.error());
-  std::vector<std::string> names;
-  for (std::size_t i = 0; i < (*range)->elements; ++i) {
-    names.emplace_back(text_of(*(*range)->element[i]));
-  }
+  const std::vector<std::string> names = texts_of(**range);
   auto hashes = read_hashes(**c, kUserPrefix, names);
   if (!hashes) return tl::unexpected(hashes.error());
   std::vector<User> out;

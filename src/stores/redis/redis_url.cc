@@ -123,6 +123,14 @@ std::string Endpoint::address() const {
 Result<Endpoint> parse_url(std::string_view url) {
   if (!url.starts_with(kScheme)) return bad_url("it must start with redis://");
   std::string_view rest = url.substr(kScheme.size());
+  // No '@' can follow a '/', '?' or '#' in a URL we accept: such an '@'
+  // ends credentials that hold one of these unescaped, which would otherwise
+  // read as "no host" or a query string.
+  const auto path_or_query = rest.find_first_of("/?#");
+  if (path_or_query != std::string_view::npos &&
+      rest.find('@', path_or_query) != std::string_view::npos) {
+    return bad_url("percent-encode /, ? and # in the user name and password (%2F, %3F, %23)");
+  }
   if (rest.find_first_of("?#") != std::string_view::npos) {
     return bad_url("query strings and fragments are not supported");
   }
