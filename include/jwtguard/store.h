@@ -178,7 +178,10 @@ Result<std::unique_ptr<Store>> open_redis_store(std::string_view url,
 
 struct PostgresOptions {
   std::chrono::milliseconds connect_timeout{2000};
-  // A statement that takes longer fails with kStore (it is rolled back).
+  // A statement that takes longer fails with kStore: the server cancels and
+  // rolls it back. If the server cannot even be told (a client-side deadline
+  // a little later), the outcome is unknown, as for any store error. Must be
+  // positive (kInvalidArgument at open).
   std::chrono::milliseconds statement_timeout{5000};
   // Connections for reads and writes (the change feed has its own).
   std::size_t connections = 4;

@@ -12,11 +12,13 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "stores/postgres/pg_connector.h"
 #include "stores/postgres/schema.h"
 #include "stores/store_contract.h"
 #include "testing/postgres_server.h"
@@ -248,14 +250,15 @@ TEST_F(PostgresStoreTest, AChangeThroughOneStoreWakesAnothersWaitAtOnce) {
     EXPECT_OK((*a)->revoke(token_revocation("from-a")));
   });
   const auto began = SteadyClock::now();
-  auto batch = (*b)->changes_since(start->seq, 10, std::chrono::seconds(2));
+  auto batch = (*b)->changes_since(start->seq, 10, std::chrono::seconds(30));
   const auto waited = elapsed_ms(began);
   writer.join();
   ASSERT_OK(batch);
   ASSERT_EQ(batch->changes.size(), 1u);
   EXPECT_EQ(batch->changes[0].key, "from-a");
-  // Woken by the NOTIFY, not by the end of the wait.
-  EXPECT_LT(waited, 1000) << "ms";
+  // Woken by the NOTIFY, not by the end of the wait (a wide margin: the
+  // machine may be busy).
+  EXPECT_LT(waited, 10'000) << "ms";
 }
 
 // Collects the feed after `position`, as a follower does, until `want` changes
@@ -369,14 +372,10 @@ TEST_F(PostgresStoreTest, AnOutageFailsFastThenCatchesUpExactlyOnce) {
     auto pinged = (*a)->ping();
     EXPECT_LT(elapsed_ms(began), 1000) << "ms for a ping while the server is down";
     EXPECT_ERRC(pinged, Errc::kStore);
-    if (i > 0) {
-      // In backoff: failing without trying.
-      EXPECT_NE(pinged.error().detail().find("unreachable"), std::string::npos)
-          << pinged.error().detail();
-      EXPECT_NE(pinged.error().detail().find("(retrying)"), std::string::npos)
-          << pinged.error().detail();
-    }
-    // A wait for changes fails as fast: it cannot LISTEN.
+    // Whether this call tried or failed at once in backoff depends on
+    // timing; either way the message names the server.
+    EXPECT_NE(pinged.error().detail().find(where), std::string::npos) << pinged.error().detail();
+    // A wait for changes fails as fast: it can neither LISTEN nor read.
     began = SteadyClock::now();
     EXPECT_ERRC((*a)->changes_since(0, 10, std::chrono::seconds(2)), Errc::kStore);
     EXPECT_LT(elapsed_ms(began), 1000) << "ms for a feed wait while the server is down";
@@ -410,16 +409,19 @@ TEST_F(PostgresStoreTest, AnOutageFailsFastThenCatchesUpExactlyOnce) {
     EXPECT_OK((*a)->revoke(token_revocation("later")));
   });
   const auto began = SteadyClock::now();
-  auto batch = (*b)->changes_since(follower.position, 10, std::chrono::seconds(2));
+  auto batch = (*b)->changes_since(follower.position, 10, std::chrono::seconds(30));
   const auto waited = elapsed_ms(began);
   writer.join();
   ASSERT_OK(batch);
   ASSERT_EQ(batch->changes.size(), 1u);
   EXPECT_EQ(batch->changes[0].key, "later");
-  EXPECT_LT(waited, 1000) << "ms";
+  EXPECT_LT(waited, 10'000) << "ms";
 }
 
 TEST_F(PostgresStoreTest, AnAcknowledgedRevocationSurvivesACrashOfTheServer) {
+  // The database's default would lose the commit in the crash: the store's
+  // sessions must turn synchronous_commit back on.
+  ASSERT_EQ(sql_here("ALTER DATABASE " + name_ + " SET synchronous_commit = off"), "");
   // A checkpoint first, so that recovery replays little besides what
   // follows (and the test stays quick).
   ASSERT_EQ(sql_here("CHECKPOINT"), "");
@@ -684,6 +686,256 @@ TEST_F(PostgresStoreTest, WarnsWhenTheServerMayLoseCommits) {
   EXPECT_NE(warnings_[0].find("fsync=off"), std::string::npos) << warnings_[0];
   EXPECT_NE(warnings_[0].find("127.0.0.1:" + std::to_string(server()->port())), std::string::npos)
       << warnings_[0];
+}
+
+TEST_F(PostgresStoreTest, ARepeatableReadDefaultIsOverridden) {
+  // Under repeatable read, a change waiting for the feed head's lock, or a
+  // rotation waiting for the session's row, fails with SQLSTATE 40001 once
+  // the other commits.
+  ASSERT_EQ(sql_here("ALTER DATABASE " + name_ +
+                     " SET default_transaction_isolation = 'repeatable read'"),
+            "");
+  auto a = open();
+  auto b = open();
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  constexpr int kThreadsPerStore = 4, kEach = 10;
+  std::vector<std::thread> threads;
+  Store* stores[] = {a->get(), b->get()};
+  for (int s = 0; s < 2; ++s) {
+    for (int t = 0; t < kThreadsPerStore; ++t) {
+      threads.emplace_back([&, store = stores[s], s, t] {
+        for (int i = 0; i < kEach; ++i) {
+          const std::string key =
+              std::to_string(s) + "-" + std::to_string(t) + "-" + std::to_string(i);
+          auto seq = store->revoke(token_revocation(key));
+          EXPECT_TRUE(seq.has_value()) << seq.error().message();
+        }
+      });
+    }
+  }
+  for (auto& t : threads) t.join();
+  threads.clear();
+  EXPECT_EQ(sql_here("SELECT count(*) FROM revocations"),
+            std::to_string(2 * kThreadsPerStore * kEach));
+
+  ASSERT_OK((*a)->create_session(session("s1", "alice", kNow)));
+  std::atomic<int> rotated{0}, reused{0}, failed{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = stores[i % 2]->rotate_refresh("s1", "r0", "next" + std::to_string(i), kNow,
+                                             kNow + std::chrono::hours(1));
+      if (!r) {
+        ++failed;
+        ADD_FAILURE() << r.error().message();
+        return;
+      }
+      if (*r == Rotation::kRotated) ++rotated;
+      if (*r == Rotation::kReused) ++reused;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(rotated.load(), 1);
+  EXPECT_EQ(reused.load(), 7);
+}
+
+TEST_F(PostgresStoreTest, RefusedChangesInABatchLeaveTheOthersAndTheFeedWhole) {
+  // Invalid UTF-8 fails inside the writer's transaction, in the job's
+  // savepoint; the jobs batched with it must still commit, and nothing of
+  // it may reach the feed.
+  auto store = open();
+  ASSERT_OK(store);
+  auto start = (*store)->snapshot(kNow);
+  ASSERT_OK(start);
+  constexpr int kThreads = 8, kEach = 20;
+  std::mutex mu;
+  std::map<std::uint64_t, std::string> acknowledged;  // seq -> key
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const bool bad = (t * kEach + i) % 4 == 3;
+        const std::string key = std::to_string(t) + "-" + std::to_string(i) + (bad ? "-\xff" : "");
+        auto seq = (*store)->revoke(token_revocation(key));
+        if (bad) {
+          EXPECT_ERRC(seq, Errc::kInvalidArgument);
+          ++refused;
+          continue;
+        }
+        ASSERT_TRUE(seq.has_value()) << seq.error().message();
+        std::lock_guard lock(mu);
+        EXPECT_TRUE(acknowledged.emplace(*seq, key).second) << "seq " << *seq << " twice";
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(refused.load(), kThreads * kEach / 4);
+  EXPECT_EQ(acknowledged.size(), std::size_t{kThreads * kEach * 3 / 4});
+  auto batch = (*store)->changes_since(start->seq, 1000, std::chrono::milliseconds(0));
+  ASSERT_OK(batch);
+  EXPECT_FALSE(batch->gap);
+  ASSERT_EQ(batch->changes.size(), acknowledged.size());
+  std::uint64_t expected_seq = start->seq;
+  for (const Change& change : batch->changes) {
+    ASSERT_EQ(change.seq, ++expected_seq) << "the feed has a hole";
+    ASSERT_EQ(acknowledged.count(change.seq), 1u) << change.seq;
+    EXPECT_EQ(change.key, acknowledged[change.seq]);
+  }
+  for (const auto& [seq, key] : acknowledged) {
+    auto found = (*store)->find_revocation(RevocationKind::kToken, key);
+    ASSERT_OK(found);
+    EXPECT_TRUE(found->has_value()) << key;
+  }
+}
+
+// A role that may only read and write jwtguard's existing tables, with a
+// connection limit; dropped at the end of the test.
+class LimitedRole {
+ public:
+  LimitedRole(std::function<std::string(const std::string&)> sql_here, std::string db,
+              int connection_limit)
+      : sql_here_(std::move(sql_here)), name_("dml_" + db) {
+    admin_ = server()->url("postgres");
+    const std::string statements[] = {
+        "CREATE ROLE " + name_ + " LOGIN CONNECTION LIMIT " + std::to_string(connection_limit),
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + name_,
+        "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO " + name_,
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+    };
+    for (const std::string& statement : statements) {
+      const std::string result = statement.starts_with("CREATE ROLE")
+                                     ? value_of(sql(admin_, statement))
+                                     : sql_here_(statement);
+      EXPECT_EQ(result, "") << statement;
+    }
+    url_ = "postgresql://" + name_ + "@127.0.0.1:" + std::to_string(server()->port()) + "/" + db;
+  }
+  ~LimitedRole() {
+    EXPECT_EQ(sql_here_("DROP OWNED BY " + name_), "");
+    EXPECT_EQ(value_of(sql(admin_, "DROP ROLE " + name_)), "");
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  std::function<std::string(const std::string&)> sql_here_;
+  std::string name_;
+  std::string admin_;
+  std::string url_;
+};
+
+TEST_F(PostgresStoreTest, ARoleWithoutDdlRightsOpensAMigratedDatabase) {
+  { ASSERT_OK(open()); }  // migrates, as the owner
+  {
+    LimitedRole role([this](const std::string& q) { return sql_here(q); }, name_, 10);
+    auto store = open_postgres_store(role.url(), options());
+    ASSERT_OK(store);
+    EXPECT_OK((*store)->revoke(token_revocation("by-dml-role")));
+    auto found = (*store)->find_revocation(RevocationKind::kToken, "by-dml-role");
+    ASSERT_OK(found);
+    EXPECT_TRUE(found->has_value());
+    ASSERT_OK((*store)->purge(kNow, std::chrono::hours(1)));
+  }
+}
+
+TEST_F(PostgresStoreTest, AFollowerThatCannotListenPollsTheFeed) {
+  { ASSERT_OK(open()); }
+  auto writer = open();
+  ASSERT_OK(writer);
+  LimitedRole role([this](const std::string& q) { return sql_here(q); }, name_, 1);
+  {
+    // One connection allowed: the pool's, which opened the store. The
+    // listening connection is refused (too many connections for the role).
+    PostgresOptions o = options();
+    o.connections = 1;
+    auto follower = open_postgres_store(role.url(), o);
+    ASSERT_OK(follower);
+    auto start = (*follower)->snapshot(kNow);
+    ASSERT_OK(start);
+    std::thread later([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      EXPECT_OK((*writer)->revoke(token_revocation("seen-by-polling")));
+    });
+    const auto began = SteadyClock::now();
+    auto batch = (*follower)->changes_since(start->seq, 10, std::chrono::seconds(30));
+    const auto waited = elapsed_ms(began);
+    later.join();
+    ASSERT_OK(batch);
+    ASSERT_EQ(batch->changes.size(), 1u);
+    EXPECT_EQ(batch->changes[0].key, "seen-by-polling");
+    EXPECT_LT(waited, 10'000) << "ms";
+  }
+}
+
+TEST_F(PostgresStoreTest, RefusesAZeroStatementTimeout) {
+  PostgresOptions o = options();
+  o.statement_timeout = std::chrono::milliseconds(0);
+  EXPECT_ERRC(open_postgres_store(url_, o), Errc::kInvalidArgument);
+}
+
+TEST_F(PostgresStoreTest, ACommitTheServerTurnedIntoARollbackFails) {
+  PostgresOptions o = options();
+  auto connector = pg::Connector::create(url_, o);
+  ASSERT_OK(connector);
+  auto conn = (*connector)->connect();
+  ASSERT_OK(conn);
+  const pg::Deadline deadline = (*connector)->statement_deadline();
+  ASSERT_OK((*conn)->run("CREATE TABLE t (x integer)", deadline));
+  ASSERT_OK((*conn)->run("BEGIN; INSERT INTO t VALUES (1)", deadline));
+  EXPECT_FALSE((*conn)->run("SELECT 1 / 0", deadline).has_value());
+  EXPECT_FALSE((*conn)->in_transaction());
+  // The server answers this COMMIT with success and the tag "ROLLBACK".
+  auto committed = (*conn)->commit("COMMIT", deadline);
+  EXPECT_ERRC(committed, Errc::kStore);
+  EXPECT_NE(committed.error().detail().find("ROLLBACK"), std::string::npos)
+      << committed.error().detail();
+  EXPECT_EQ(sql_here("SELECT count(*) FROM t"), "0");
+}
+
+TEST_F(PostgresStoreTest, PurgeWorksThroughABacklogInChunks) {
+  auto store = open();
+  ASSERT_OK(store);
+  // More than two chunks of each, as if purges had not run for a while.
+  const std::string expired =
+      std::to_string((kNow - std::chrono::hours(2)).time_since_epoch().count());
+  ASSERT_EQ(sql_here("INSERT INTO revocations (kind, key, expires_at, revoked_at)"
+                     " SELECT 0, 'old-' || i, " +
+                     expired + ", " + expired + " FROM generate_series(1, 12001) i"),
+            "");
+  ASSERT_EQ(sql_here("INSERT INTO sessions (sid, subject, created_at, refreshed_at, expires_at,"
+                     " refresh_jti) SELECT 's-' || i, 'u', 0, 0, " +
+                     expired +
+                     ", 'r'"
+                     " FROM generate_series(1, 11000) i"),
+            "");
+  ASSERT_EQ(sql_here("INSERT INTO revocation_log (seq, op, kind, key, cutoff, expires_at,"
+                     " logged_at) SELECT -i, 0, 0, 'k', 0, 0, " +
+                     expired + " FROM generate_series(1, 10500) i"),
+            "");
+  ASSERT_OK((*store)->revoke(token_revocation("live")));
+  auto removed = (*store)->purge(kNow, std::chrono::hours(1));
+  ASSERT_OK(removed);
+  EXPECT_EQ(*removed, 12001u);
+  EXPECT_EQ(sql_here("SELECT string_agg(key, ',') FROM revocations"), "live");
+  EXPECT_EQ(sql_here("SELECT count(*) FROM sessions"), "0");
+  EXPECT_EQ(sql_here("SELECT count(*) FROM revocation_log"), "1");
+}
+
+TEST_F(PostgresStoreTest, PurgeDoesNotWaitForTheFeedHead) {
+  auto store = open();
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->revoke(token_revocation("expired", kNow - std::chrono::seconds(1))));
+  // Another instance's change holds the head's lock (and would for up to
+  // its statement timeout).
+  PGconn* holder = PQconnectdb(url_.c_str());
+  ASSERT_EQ(PQstatus(holder), CONNECTION_OK) << PQerrorMessage(holder);
+  PQclear(PQexec(holder, "BEGIN; SELECT seq FROM jwtguard_feed_head FOR UPDATE"));
+  auto removed = (*store)->purge(kNow, std::chrono::hours(1));
+  PQclear(PQexec(holder, "ROLLBACK"));
+  PQfinish(holder);
+  ASSERT_OK(removed);
+  EXPECT_EQ(*removed, 1u);
 }
 
 }  // namespace

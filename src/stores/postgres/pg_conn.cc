@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <charconv>
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace jwtguard::pg {
@@ -48,8 +50,6 @@ Error statement_error(const PGresult* result) {
   const bool bad_text = code == "22021" || code == "22P05";
   return Error(bad_text ? Errc::kInvalidArgument : Errc::kStore, std::move(detail));
 }
-
-void ignore_notice(void*, const char*) {}
 
 }  // namespace
 
@@ -96,8 +96,14 @@ std::string Rows::text(int row, int col) const {
 std::int64_t Rows::int64(int row, int col) const {
   const char* p = PQgetvalue(result_.get(), row, col);
   const char* end = p + PQgetlength(result_.get(), row, col);
+  if (p == end && is_null(row, col)) return 0;
   std::int64_t value = 0;
-  std::from_chars(p, end, value);
+  const auto [stop, error] = std::from_chars(p, end, value);
+  if (error != std::errc() || stop != end) {
+    std::fprintf(stderr, "jwtguard: postgresql column %d holds \"%.*s\", not an integer\n", col,
+                 static_cast<int>(end - p), p);
+    std::abort();
+  }
   return value;
 }
 
@@ -139,9 +145,7 @@ tl::expected<std::unique_ptr<Conn>, std::string> Conn::connect(
     }
     state = PQconnectPoll(raw);
   }
-  // Notices ("relation already exists, skipping") are not errors; libpq
-  // would print them on stderr.
-  PQsetNoticeProcessor(raw, ignore_notice, nullptr);
+  PQsetNoticeReceiver(raw, &Conn::on_notice, conn.get());
   return conn;
 }
 
@@ -162,6 +166,18 @@ Result<void> Conn::run(const char* sql, Deadline deadline) {
   if (PQsendQuery(conn_, sql) == 0) return lost("cannot send");
   auto rows = collect(deadline);
   if (!rows) return tl::unexpected(rows.error());
+  return {};
+}
+
+Result<void> Conn::commit(const char* sql, Deadline deadline) {
+  if (broken_) return lost("connection abandoned after a timeout");
+  if (PQsendQuery(conn_, sql) == 0) return lost("cannot send");
+  auto rows = collect(deadline);
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->command() != "COMMIT") {
+    return fail(Errc::kStore, "postgresql at " + target_ + ": COMMIT answered " +
+                                  std::string(rows->command()) + ": the transaction had failed");
+  }
   return {};
 }
 
@@ -210,16 +226,34 @@ Result<int> Conn::await_notifications(Deadline deadline) {
   }
 }
 
-void Conn::drop_notifications() {
-  while (PGnotify* note = PQnotifies(conn_)) PQfreemem(note);
+int Conn::drop_notifications() {
+  int count = 0;
+  while (PGnotify* note = PQnotifies(conn_)) {
+    ++count;
+    PQfreemem(note);
+  }
+  return count;
 }
 
 bool Conn::idle() const {
   return !broken_ && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
+void Conn::on_notice(void* self, const PGresult* notice) {
+  // Notices ("relation already exists, skipping") are not errors; libpq
+  // would print them on stderr. But a FATAL error received while idle (a
+  // session terminated, the server shutting down) reaches here too, as a
+  // notice, and may come well before the end of the stream: the
+  // connection is as good as closed.
+  const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (severity != nullptr &&
+      (std::strcmp(severity, "FATAL") == 0 || std::strcmp(severity, "PANIC") == 0)) {
+    static_cast<Conn*>(self)->doomed_ = true;
+  }
+}
+
 bool Conn::alive() {
-  if (!idle()) return false;
+  if (!idle() || doomed_) return false;
   // An idle connection has nothing to read unless the server spoke first:
   // a notification, a notice, or its last words and the end of the stream
   // (read in more than one go, hence the few rounds).
@@ -227,8 +261,10 @@ bool Conn::alive() {
     pollfd p{PQsocket(conn_), POLLIN, 0};
     if (::poll(&p, 1, 0) <= 0) break;
     if (PQconsumeInput(conn_) == 0) return false;
+    // Parses what was read, so that a FATAL error reaches on_notice.
+    static_cast<void>(PQisBusy(conn_));
   }
-  return PQstatus(conn_) == CONNECTION_OK;
+  return PQstatus(conn_) == CONNECTION_OK && !doomed_;
 }
 
 tl::unexpected<Error> Conn::lost(std::string_view what) {

@@ -61,13 +61,18 @@ class Rows {
   int size() const { return PQntuples(result_.get()); }
   bool is_null(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
   std::string text(int row, int col) const;
-  std::int64_t int64(int row, int col) const;  // 0 for NULL
+  // 0 for NULL. Aborts, naming the column, when the value is not an
+  // integer: jwtguard reads only integer columns this way, so that is a bug
+  // in its SQL, and a made-up 0 (seq 0, kind token, epoch) could do harm.
+  std::int64_t int64(int row, int col) const;
   Timestamp time(int row, int col) const {
     return Timestamp(std::chrono::microseconds(int64(row, col)));
   }
   bool boolean(int row, int col) const { return text(row, col) == "t"; }
   // How many rows an INSERT, UPDATE or DELETE touched.
   std::uint64_t affected() const;
+  // The command tag: "COMMIT", "ROLLBACK", "DELETE 3"...
+  std::string_view command() const { return PQcmdStatus(result_.get()); }
 
  private:
   struct Clear {
@@ -100,19 +105,26 @@ class Conn {
   // Several statements without parameters (the simple protocol), e.g.
   // "NOTIFY ...; COMMIT". Fails with the first statement that fails.
   Result<void> run(const char* sql, Deadline deadline);
+  // run() for statements that end with COMMIT. The server answers COMMIT in
+  // a failed transaction with success and the tag "ROLLBACK": that is
+  // kStore here, the transaction having been rolled back.
+  Result<void> commit(const char* sql, Deadline deadline);
 
   // Waits until a notification arrives (returns how many), `deadline`
   // passes (returns 0), or the connection fails (kStore).
   Result<int> await_notifications(Deadline deadline);
-  // Forgets the notifications libpq has read so far.
-  void drop_notifications();
+  // Forgets the notifications libpq has read so far; returns how many.
+  int drop_notifications();
 
   // Connected, and not inside a transaction: fit to go back to a pool.
   bool idle() const;
+  // Inside a transaction that has not failed: one that may commit.
+  bool in_transaction() const { return PQtransactionStatus(conn_) == PQTRANS_INTRANS; }
   // idle(), and the server has not closed the connection meanwhile, which
-  // is checked without blocking: a server that shut down or restarted has
-  // sent its goodbye (or the kernel an end of file) to every idle
-  // connection, so a dead one is caught here rather than by a failed query.
+  // is checked without blocking: a server that shut down or restarted, or
+  // that terminated the session, has sent its goodbye (a FATAL error, then
+  // the end of the stream) to every idle connection, so a dead one is
+  // caught here rather than by a failed query.
   bool alive();
 
  private:
@@ -121,9 +133,12 @@ class Conn {
   Result<Rows> collect(Deadline deadline);
   tl::unexpected<Error> lost(std::string_view what);
 
+  static void on_notice(void* self, const PGresult* notice);
+
   PGconn* conn_;
   std::string target_;
   bool broken_ = false;  // a deadline passed mid-query: the protocol state is unknown
+  bool doomed_ = false;  // the server sent a FATAL error: it is closing the connection
 };
 
 // `text` on one line: libpq's messages span several, with tabs.

@@ -10,6 +10,33 @@ namespace {
 constexpr std::chrono::milliseconds kFirstRetry{50};
 constexpr std::chrono::milliseconds kLongestRetry{2000};
 
+// jwtguard never leaves a transaction open longer than one round trip
+// between two of its statements; the margin covers a busy client machine.
+constexpr std::chrono::milliseconds kIdleInTransactionMargin{5000};
+
+// Every session's settings, whatever the server's, database's or role's
+// defaults:
+// - statement_timeout ($1): no statement holds the feed head's lock for long.
+// - idle_in_transaction_session_timeout ($2): a client that dies mid-
+//   transaction (power loss: no FIN, no RST) would otherwise leave its
+//   session "idle in transaction", holding the feed head's row lock and so
+//   blocking every instance's revocations, until TCP keepalives notice
+//   (hours with the server's defaults). The server ends such a session.
+// - default_transaction_isolation read committed: the feed head's
+//   SELECT ... FOR UPDATE and rotate_refresh's single winner rely on a
+//   blocked UPDATE re-reading the row that committed meanwhile; under
+//   repeatable read (a possible database default) they fail with 40001
+//   instead. (Applies from the next transaction: this one only sets it.)
+// - synchronous_commit on, so that COMMIT returns only once the commit is on
+//   disk; changed only when it is off: "local", "remote_write",
+//   "remote_apply" (replication setups) also wait for the local disk.
+constexpr const char* kSessionSetup =
+    "SELECT set_config('statement_timeout', $1, false),"
+    " set_config('idle_in_transaction_session_timeout', $2, false),"
+    " set_config('default_transaction_isolation', 'read committed', false),"
+    " CASE WHEN current_setting('synchronous_commit') = 'off'"
+    " THEN set_config('synchronous_commit', 'on', false) END";
+
 std::optional<std::string> percent_decode(std::string_view text) {
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
@@ -141,8 +168,10 @@ Result<std::unique_ptr<Connector>> Connector::create(std::string_view url,
   // Defaults first: the URL, expanded from "dbname", overrides them. TCP
   // keepalives notice a peer that vanished (a partitioned network) on idle
   // connections, the listening one above all, which otherwise would wait
-  // for notifications that can no longer come. jwtguard's strings are
-  // UTF-8, whatever the database's encoding (the server converts).
+  // for notifications that can no longer come; tcp_user_timeout does the
+  // same for a connection with data in flight, which keepalives do not
+  // probe. jwtguard's strings are UTF-8, whatever the database's encoding
+  // (the server converts).
   const std::pair<const char*, std::string> defaults[] = {
       {"fallback_application_name", "jwtguard"},
       {"client_encoding", "UTF8"},
@@ -150,6 +179,7 @@ Result<std::unique_ptr<Connector>> Connector::create(std::string_view url,
       {"keepalives_idle", "30"},
       {"keepalives_interval", "10"},
       {"keepalives_count", "3"},
+      {"tcp_user_timeout", "60000"},
       {"dbname", text},
   };
   for (const auto& [keyword, value] : defaults) {
@@ -203,16 +233,17 @@ Result<std::unique_ptr<Conn>> Connector::attempt() {
             : conn.error();
     return fail(Errc::kStore, redact(std::move(why)));
   }
-  // synchronous_commit is changed only when it is off: "local",
-  // "remote_write", "remote_apply" (replication setups) also wait for the
-  // local disk.
-  auto setup = (*conn)->exec(
-      "SELECT set_config('statement_timeout', $1, false),"
-      " CASE WHEN current_setting('synchronous_commit') = 'off'"
-      " THEN set_config('synchronous_commit', 'on', false) END",
-      Params().add(std::to_string(statement_timeout_.count())), statement_deadline());
+  auto setup = (*conn)->exec(kSessionSetup,
+                             Params()
+                                 .add(std::to_string(statement_timeout_.count()))
+                                 .add(std::to_string(idle_in_transaction_timeout().count())),
+                             statement_deadline());
   if (!setup) return fail(Errc::kStore, redact(setup.error().detail()));
   return std::move(*conn);
+}
+
+std::chrono::milliseconds Connector::idle_in_transaction_timeout() const {
+  return statement_timeout_ + kIdleInTransactionMargin;
 }
 
 Deadline Connector::statement_deadline() const {

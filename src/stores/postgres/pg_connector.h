@@ -27,9 +27,12 @@ class Connector {
   static Result<std::unique_ptr<Connector>> create(std::string_view url,
                                                    const PostgresOptions& options);
 
-  // A new session, ready for use: statement_timeout set from the options,
-  // and synchronous_commit on, whatever the database's or role's default,
-  // so that COMMIT returns only once the commit is on disk. kStore when it
+  // A new session, ready for use, whatever the database's or role's
+  // defaults: statement_timeout set from the options,
+  // idle_in_transaction_session_timeout a little longer (a client that died
+  // mid-transaction releases its locks), transactions read committed, and
+  // synchronous_commit on, so that COMMIT returns only once the commit is
+  // on disk. kStore when it
   // cannot connect. After a failure, later calls fail at once, with
   // "postgresql at HOST:PORT unreachable: ... (retrying)", until the next
   // attempt is due (50 ms, doubling up to 2 s; reset by a success) and
@@ -38,7 +41,9 @@ class Connector {
   Result<std::unique_ptr<Conn>> connect();
 
   // The deadline for a statement issued now: the server's statement_timeout
-  // plus time for its answer to travel (none when the timeout is 0).
+  // plus time for its answer to travel. Past it, the connection is dropped
+  // and the statement's outcome is unknown (unlike the server's own
+  // timeout, which rolls the statement back).
   Deadline statement_deadline() const;
 
   // "HOST:PORT", for messages.
@@ -49,6 +54,7 @@ class Connector {
  private:
   Connector() = default;
   Result<std::unique_ptr<Conn>> attempt();
+  std::chrono::milliseconds idle_in_transaction_timeout() const;
 
   std::vector<std::string> keywords_;
   std::vector<std::string> values_;

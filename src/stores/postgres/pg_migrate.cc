@@ -11,6 +11,24 @@ namespace {
 // pg_advisory_xact_lock's key for migrations: "jwtguard" in ASCII.
 constexpr std::int64_t kMigrationLock = 0x6a77746775617264;
 
+Result<void> refuse_newer(std::int64_t version) {
+  if (version <= kSchemaVersion) return {};
+  return fail(Errc::kStore, "postgresql: database schema version " + std::to_string(version) +
+                                " is newer than this build's " + std::to_string(kSchemaVersion));
+}
+
+// The schema version, read without a lock or any DDL: 0 when jwtguard_schema
+// does not exist (or holds no row).
+Result<std::int64_t> read_version(Conn& conn, const Connector& connector) {
+  auto exists = conn.exec("SELECT to_regclass('jwtguard_schema') IS NOT NULL",
+                          connector.statement_deadline());
+  if (!exists) return tl::unexpected(exists.error());
+  if (!exists->boolean(0, 0)) return 0;
+  auto rows = conn.exec("SELECT version FROM jwtguard_schema", connector.statement_deadline());
+  if (!rows) return tl::unexpected(rows.error());
+  return rows->size() > 0 ? rows->int64(0, 0) : 0;
+}
+
 Result<void> migrate_locked(Conn& conn, const Connector& connector) {
   // Taken before the version is read: otherwise two instances could both
   // find version 0 and both create the tables (one would fail).
@@ -20,10 +38,7 @@ Result<void> migrate_locked(Conn& conn, const Connector& connector) {
   auto rows = conn.exec("SELECT version FROM jwtguard_schema", connector.statement_deadline());
   if (!rows) return tl::unexpected(rows.error());
   const std::int64_t version = rows->size() > 0 ? rows->int64(0, 0) : 0;
-  if (version > kSchemaVersion) {
-    return fail(Errc::kStore, "postgresql: database schema version " + std::to_string(version) +
-                                  " is newer than this build's " + std::to_string(kSchemaVersion));
-  }
+  JWTGUARD_TRY(refuse_newer(version));
   for (auto v = version; v < kSchemaVersion; ++v) {
     if (auto ok = conn.run(kMigrations[v], connector.statement_deadline()); !ok) {
       return fail(Errc::kStore, "migrating to schema version " + std::to_string(v + 1) + ": " +
@@ -40,6 +55,13 @@ Result<void> migrate_locked(Conn& conn, const Connector& connector) {
 }  // namespace
 
 Result<void> migrate(Conn& conn, const Connector& connector) {
+  // An up-to-date database (every open but the first) needs neither the
+  // lock nor DDL, so a role with only SELECT, INSERT, UPDATE and DELETE on
+  // jwtguard's tables can open it.
+  auto version = read_version(conn, connector);
+  if (!version) return tl::unexpected(version.error());
+  JWTGUARD_TRY(refuse_newer(*version));
+  if (*version == kSchemaVersion) return {};
   // The transaction-scoped lock goes with the transaction, even when the
   // connection is lost half-way.
   JWTGUARD_TRY(conn.run("BEGIN", connector.statement_deadline()));
@@ -47,7 +69,7 @@ Result<void> migrate(Conn& conn, const Connector& connector) {
     static_cast<void>(conn.run("ROLLBACK", connector.statement_deadline()));
     return ok;
   }
-  return conn.run("COMMIT", connector.statement_deadline());
+  return conn.commit("COMMIT", connector.statement_deadline());
 }
 
 Result<void> check_durability(Conn& conn, const Connector& connector, const StoreWarning& warn) {

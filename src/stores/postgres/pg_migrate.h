@@ -12,7 +12,8 @@ namespace jwtguard::pg {
 
 // Runs the migrations the database lacks (schema.h), in one transaction
 // under an advisory lock: instances starting together take turns, and each
-// finds the work done by the one before. kStore when the database holds a
+// finds the work done by the one before. A database already at this
+// build's version is only read (no lock, no DDL). kStore when the database holds a
 // schema newer than this build's, or a migration fails (e.g. a table of the
 // same name that is not jwtguard's).
 Result<void> migrate(Conn& conn, const Connector& connector);

@@ -8,7 +8,8 @@ namespace jwtguard::pg {
 
 Result<Pool::Lease> Pool::acquire() {
   std::unique_lock lock(mu_);
-  // A holder gives its connection back within a statement deadline or so.
+  // A holder gives its connection back within a statement deadline, as a
+  // rule (a writer's batch, several statements, may take longer).
   const Deadline give_up = connector_.statement_deadline();
   while (idle_.empty() && busy_ >= size_) {
     if (released_.wait_until(lock, give_up) == std::cv_status::timeout && idle_.empty() &&
@@ -67,7 +68,13 @@ Result<std::uint64_t> Listener::arm() {
   // What arrived so far announces commits that the read after arm() sees
   // anyway. Dropping it keeps a listener whose follower pauses from piling
   // up notifications.
-  if (conn_ != nullptr) conn_->drop_notifications();
+  // Another waiter may be between its read and its wait(), counting on one
+  // of these to wake it: count them as a wake-up, or it would sleep until
+  // its deadline.
+  if (conn_ != nullptr && conn_->drop_notifications() > 0) {
+    ++wakes_;
+    changed_.notify_all();
+  }
   if (conn_ == nullptr) {
     auto conn = connector_.connect();
     if (!conn) return tl::unexpected(conn.error());

@@ -45,7 +45,9 @@ class Pool {
 
   // A connection: an idle one, or a new one (which fails fast during an
   // outage, see Connector::connect). Waits for one to be given back when
-  // all are in use, up to about twice the statement timeout; kStore then.
+  // all are in use, up to one statement deadline (the statement timeout
+  // plus max(1 s, the connect timeout), see Connector::statement_deadline);
+  // kStore then.
   Result<Lease> acquire();
   // Takes a connection made elsewhere (the one that migrated the schema).
   void adopt(std::unique_ptr<Conn> conn);

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "util/try.h"
+
 namespace jwtguard::pg {
 
 Writer::Writer(Pool& pool, const Connector& connector)
@@ -53,49 +55,56 @@ Result<void> Writer::run_batch(const std::vector<Job*>& batch, std::vector<Resul
   auto lease = pool_.acquire();
   if (!lease) return tl::unexpected(lease.error());
   Conn& conn = **lease;
-  // The head's row lock first, before any other row: every transaction
-  // that locks several rows (these batches, purges included) takes it
-  // first, so they queue on it and never wait for each other's rows in
-  // opposite orders, which would deadlock.
-  if (auto ok = conn.run("BEGIN; SELECT seq FROM jwtguard_feed_head FOR UPDATE",
-                         connector_.statement_deadline());
-      !ok) {
+  auto outcome = begin_and_run(conn, batch, results);
+  if (!outcome || !outcome->any_done) {
+    // Best effort: a connection left inside a transaction is closed by the
+    // pool rather than reused.
     static_cast<void>(conn.run("ROLLBACK", connector_.statement_deadline()));
-    return ok;
-  }
-  // A savepoint per job lets one fail alone; a lone job needs none.
-  const bool alone = batch.size() == 1;
-  bool any_done = false, notify = false;
-  for (Job* job : batch) {
-    if (!alone) {
-      if (auto ok = conn.run("SAVEPOINT job", connector_.statement_deadline()); !ok) {
-        results.push_back(std::move(ok));
-        continue;
-      }
-    }
-    Result<void> result = job->body(conn);
-    if (!alone) {
-      static_cast<void>(
-          conn.run(result ? "RELEASE SAVEPOINT job" : "ROLLBACK TO SAVEPOINT job; RELEASE job",
-                   connector_.statement_deadline()));
-    }
-    any_done = any_done || result.has_value();
-    notify = notify || (result.has_value() && job->changes_feed);
-    results.push_back(std::move(result));
-  }
-  if (!any_done) {
-    static_cast<void>(conn.run("ROLLBACK", connector_.statement_deadline()));
+    if (!outcome) return tl::unexpected(outcome.error());
     return {};
+  }
+  // A body that swallowed a failed statement would leave the transaction
+  // failed: COMMIT would then roll everything back.
+  if (!conn.in_transaction()) {
+    static_cast<void>(conn.run("ROLLBACK", connector_.statement_deadline()));
+    return fail(Errc::kStore, "postgresql: the batch's transaction failed; nothing was written");
   }
   // The NOTIFY is delivered when, and only if, the COMMIT succeeds.
   static const std::string notify_and_commit = std::string("NOTIFY ") + kFeedChannel + "; COMMIT";
-  if (auto ok =
-          conn.run(notify ? notify_and_commit.c_str() : "COMMIT", connector_.statement_deadline());
-      !ok) {
-    static_cast<void>(conn.run("ROLLBACK", connector_.statement_deadline()));
-    return ok;
+  auto committed = conn.commit(outcome->notify ? notify_and_commit.c_str() : "COMMIT",
+                               connector_.statement_deadline());
+  if (!committed) static_cast<void>(conn.run("ROLLBACK", connector_.statement_deadline()));
+  return committed;
+}
+
+Result<Writer::Outcome> Writer::begin_and_run(Conn& conn, const std::vector<Job*>& batch,
+                                              std::vector<Result<void>>& results) {
+  // The head's row lock first, before any other row: every transaction
+  // that locks several rows takes it first, so they queue on it and never
+  // wait for each other's rows in opposite orders, which would deadlock.
+  // (Purges lock no row that another transaction holds: they skip those.)
+  JWTGUARD_TRY(conn.run("BEGIN; SELECT seq FROM jwtguard_feed_head FOR UPDATE",
+                        connector_.statement_deadline()));
+  // A savepoint per job lets one fail alone; a lone job needs none.
+  const bool alone = batch.size() == 1;
+  Outcome outcome;
+  for (Job* job : batch) {
+    if (!alone) JWTGUARD_TRY(conn.run("SAVEPOINT job", connector_.statement_deadline()));
+    Result<void> result = job->body(conn);
+    if (!alone) JWTGUARD_TRY(end_savepoint(conn, result.has_value()));
+    outcome.any_done = outcome.any_done || result.has_value();
+    outcome.notify = outcome.notify || (result.has_value() && job->changes_feed);
+    results.push_back(std::move(result));
   }
-  return {};
+  return outcome;
+}
+
+// Keeps or undoes one job's work. When this fails, the transaction is in an
+// unknown state (a failed job's statements may still be in it): the whole
+// batch must fail, none of it acknowledged.
+Result<void> Writer::end_savepoint(Conn& conn, bool keep) {
+  return conn.run(keep ? "RELEASE SAVEPOINT job" : "ROLLBACK TO SAVEPOINT job; RELEASE job",
+                  connector_.statement_deadline());
 }
 
 }  // namespace jwtguard::pg

@@ -51,8 +51,22 @@ class Writer {
     std::optional<Result<void>> result;  // set by the writer thread
   };
 
+  // What the jobs of a batch did, before COMMIT.
+  struct Outcome {
+    bool any_done = false;  // some job succeeded: there is something to commit
+    bool notify = false;    // some successful job changed the feed
+  };
+
   void loop();
+  // Runs the jobs in one transaction and commits it. On failure, no job's
+  // work is committed (or, when COMMIT's answer is lost, its fate is
+  // unknown).
   Result<void> run_batch(const std::vector<Job*>& batch, std::vector<Result<void>>& results);
+  // BEGIN, the head's lock, and each job in its savepoint; an error when
+  // the transaction can no longer be trusted to commit what succeeded.
+  Result<Outcome> begin_and_run(Conn& conn, const std::vector<Job*>& batch,
+                                std::vector<Result<void>>& results);
+  Result<void> end_savepoint(Conn& conn, bool keep);
 
   Pool& pool_;
   const Connector& connector_;

@@ -1,9 +1,9 @@
 // The "postgresql://" store.
 //
 // Statements run on a pool of connections (pg_pool.h). Changes to the feed
-// (revoke, unrevoke, revoke_session) and purges go through one writer
-// thread that commits them in batches (pg_writer.h); other writes (sessions,
-// users) are single statements on pooled connections, which PostgreSQL
+// (revoke, unrevoke, revoke_session) go through one writer thread that
+// commits them in batches (pg_writer.h); other writes (sessions, users,
+// purges) are single statements on pooled connections, which PostgreSQL
 // group-commits by itself. Every write is acknowledged after its COMMIT
 // returned, with synchronous_commit on (pg_connector.h).
 //
@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <thread>
 
 #include "jwtguard/store.h"
 #include "stores/common.h"
@@ -149,6 +150,30 @@ Result<std::uint64_t> upsert_revocation(Conn& conn, const pg::Connector& connect
   return append_change(conn, connector, stores::revoke_change(merged, 0), r.revoked_at);
 }
 
+// --- Waiting and purging -------------------------------------------------------
+
+// changes_since's longest wait, and how often it reads the feed when it
+// cannot LISTEN.
+constexpr std::chrono::milliseconds kLongestWait = std::chrono::hours(1);
+constexpr std::chrono::milliseconds kPollInterval{100};
+
+// Purges delete at most this many rows per statement.
+constexpr std::int64_t kPurgeChunk = 5000;
+
+// Chunked DELETEs: a subquery picks the chunk's rows by ctid, locking them
+// and skipping those another transaction holds (SKIP LOCKED). The rows
+// stay locked until the DELETE ends, so their ctids cannot change meanwhile.
+// $1: the bound; $2: the chunk size.
+constexpr const char* kPurgeSessions =
+    "DELETE FROM sessions WHERE ctid = ANY(ARRAY("
+    "SELECT ctid FROM sessions WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))";
+constexpr const char* kPurgeFeed =
+    "DELETE FROM revocation_log WHERE ctid = ANY(ARRAY("
+    "SELECT ctid FROM revocation_log WHERE logged_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))";
+constexpr const char* kPurgeRevocations =
+    "DELETE FROM revocations WHERE ctid = ANY(ARRAY("
+    "SELECT ctid FROM revocations WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))";
+
 // --- The store -------------------------------------------------------------------
 
 class PostgresStore final : public Store {
@@ -251,40 +276,44 @@ class PostgresStore final : public Store {
 
   Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
                                     std::chrono::milliseconds max_wait) override {
+    // Clamped so that now() + max_wait cannot overflow; a follower asks
+    // again anyway.
+    max_wait = std::clamp(max_wait, std::chrono::milliseconds(0), kLongestWait);
     const pg::Deadline until = pg::SteadyClock::now() + max_wait;
     for (;;) {
       // LISTEN (again, after a lost connection) before reading: see
-      // pg::Listener for why nothing is lost in this order.
+      // pg::Listener for why nothing is lost in this order. When it cannot
+      // (the listening connection alone fails, e.g. at the server's
+      // connection limit), the feed is still readable: poll it instead.
       std::optional<std::uint64_t> armed;
-      if (max_wait.count() > 0 && limit > 0) {
-        auto wakes = listener_.arm();
-        if (!wakes) return tl::unexpected(wakes.error());
-        armed = *wakes;
+      const bool waits = max_wait.count() > 0 && limit > 0;
+      if (waits) {
+        if (auto wakes = listener_.arm(); wakes) armed = *wakes;
       }
       auto batch = read_changes(after, limit);
       if (!batch || batch->gap || !batch->changes.empty()) return batch;
-      if (!armed || pg::SteadyClock::now() >= until) return batch;
-      listener_.wait(*armed, until);
+      const auto now = pg::SteadyClock::now();
+      if (!waits || now >= until) return batch;
+      if (armed) {
+        listener_.wait(*armed, until);
+      } else {
+        std::this_thread::sleep_until(std::min(until, now + kPollInterval));
+      }
     }
   }
 
   Result<std::size_t> purge(Timestamp now, std::chrono::seconds feed_retention) override {
-    std::size_t removed = 0;
-    JWTGUARD_TRY(write(
-        [&](Conn& conn) -> Result<void> {
-          // With contiguous seqs, a follower finds out by itself that it missed
-          // purged changes (ChangeBatch::gap): no high-water mark to keep.
-          auto rows = conn.exec(
-              "WITH s AS (DELETE FROM sessions WHERE expires_at <= $1),"
-              " l AS (DELETE FROM revocation_log WHERE logged_at <= $2)"
-              " DELETE FROM revocations WHERE expires_at <= $1",
-              Params().add(now).add(now - feed_retention), deadline());
-          if (!rows) return tl::unexpected(rows.error());
-          removed = static_cast<std::size_t>(rows->affected());
-          return {};
-        },
-        /*changes_feed=*/false));
-    return removed;
+    // Not through the writer, and without the feed head's lock: a purge
+    // writes nothing to the feed (followers drop expired entries by
+    // themselves, and find purged feed entries as gaps, seqs being
+    // contiguous), so it needs no place in the feed's order. Each chunk is
+    // a short transaction of its own, so that a backlog neither outlasts
+    // the statement timeout nor holds locks for long, and rows that a
+    // change holds are skipped (the next purge gets them): a purge never
+    // waits for a writer, so the two cannot deadlock.
+    JWTGUARD_TRY(purge_chunks(kPurgeSessions, Params().add(now)));
+    JWTGUARD_TRY(purge_chunks(kPurgeFeed, Params().add(now - feed_retention)));
+    return purge_chunks(kPurgeRevocations, Params().add(now));
   }
 
   // --- Sessions ------------------------------------------------------------
@@ -472,6 +501,19 @@ class PostgresStore final : public Store {
     return batch;
   }
 
+  // Runs a chunked DELETE (its last parameter the chunk size) until a
+  // chunk deletes fewer rows than it may; returns how many it deleted.
+  Result<std::size_t> purge_chunks(const char* sql, Params params) {
+    params.add(kPurgeChunk);
+    std::size_t total = 0;
+    for (;;) {
+      auto rows = query(sql, params);
+      if (!rows) return tl::unexpected(rows.error());
+      total += static_cast<std::size_t>(rows->affected());
+      if (rows->affected() < static_cast<std::uint64_t>(kPurgeChunk)) return total;
+    }
+  }
+
   // A change to the feed, by the writer (pg_writer.h).
   Result<void> write(pg::Writer::Body body, bool changes_feed = true) {
     return writer_.write(std::move(body), changes_feed);
@@ -493,7 +535,9 @@ void warn_on_stderr(std::string_view message) {
 Result<std::unique_ptr<Store>> open_postgres_store(std::string_view url,
                                                    const PostgresOptions& options) {
   if (options.connections == 0) return fail(Errc::kInvalidArgument, "connections must be >= 1");
-  if (options.connect_timeout.count() <= 0 || options.statement_timeout.count() < 0) {
+  // A statement timeout of 0 would mean none: a statement could then hold
+  // the feed head's lock, and block every instance's changes, forever.
+  if (options.connect_timeout.count() <= 0 || options.statement_timeout.count() <= 0) {
     return fail(Errc::kInvalidArgument, "timeouts must be positive");
   }
   auto connector = pg::Connector::create(url, options);

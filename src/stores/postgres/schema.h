@@ -24,8 +24,9 @@
 
 namespace jwtguard::pg {
 
-// Created (when missing) before the version is read; not a migration, since
-// it holds the migrations' own state.
+// Created (when missing) under the migration lock, before the version is
+// read again there; not a migration, since it holds the migrations' own
+// state.
 inline constexpr const char* kSchemaTable = R"sql(
 CREATE TABLE IF NOT EXISTS jwtguard_schema (
   only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
