@@ -169,10 +169,11 @@ struct RedisOptions {
 // Opens the store at "redis://[:PASSWORD@]HOST[:PORT][/DB]" (port 6379 and
 // database 0 by default; Redis 7.0 or later, else kStore). A write is
 // acknowledged once Redis replied: as durable as its persistence settings
-// make it (appendfsync always: fsynced before the reply). Revocations expire with the token they block
-// (PXAT); a stream carries the change feed. After a lost connection, calls
-// fail with kStore while it reconnects with backoff. kStore when Redis cannot
-// be reached at open; kInvalidArgument for a malformed URL.
+// make it (appendfsync always: fsynced before the reply). Revocations
+// expire with the token they block (PXAT); a stream carries the change feed.
+// After a lost connection, calls fail with kStore while it reconnects with
+// backoff. kStore when Redis cannot be reached at open; kInvalidArgument for
+// a malformed URL.
 Result<std::unique_ptr<Store>> open_redis_store(std::string_view url,
                                                 const RedisOptions& options = {});
 

@@ -8,8 +8,8 @@ void add_store_option(CLI::App& command, std::string& url) {
   command
       .add_option("--store", url,
                   "Store URL: sqlite:PATH, redis://[:PASSWORD@]HOST:PORT/DB, "
-                  "postgresql://USER@HOST:PORT/DB or memory: (default " + std::string(kDefaultStore) +
-                      ", or $JWTGUARD_STORE)")
+                  "postgresql://USER@HOST:PORT/DB or memory: (default " +
+                      std::string(kDefaultStore) + ", or $JWTGUARD_STORE)")
       ->envname("JWTGUARD_STORE");
 }
 

@@ -102,7 +102,8 @@ class MultiInstanceTest : public ::testing::TestWithParam<const char*> {
   void TearDown() override {
     if (HasFailure()) {
       for (std::size_t i = 0; i < instances_.size(); ++i) {
-        if (instances_[i]) std::printf("--- instance %zu log:\n%s\n", i, instances_[i]->log().c_str());
+        if (!instances_[i]) continue;
+        std::printf("--- instance %zu log:\n%s\n", i, instances_[i]->log().c_str());
       }
     }
     instances_.clear();  // before the store server goes
@@ -131,11 +132,11 @@ class MultiInstanceTest : public ::testing::TestWithParam<const char*> {
       auto connection = Connection::open(port(i));
       ASSERT_TRUE(connection) << connection.error();
       for (std::size_t t = 0; t < revoked.size(); ++t) {
-        auto reply = poll(*connection, loopback::get("/auth/verify", revoked[t]), refused_as_revoked);
+        auto reply =
+            poll(*connection, loopback::get("/auth/verify", revoked[t]), refused_as_revoked);
         ASSERT_TRUE(reply) << reply.error();
         EXPECT_TRUE(refused_as_revoked(*reply))
-            << what << " #" << t << " is not refused by instance " << i << ": "
-            << describe(*reply);
+            << what << " #" << t << " is not refused by instance " << i << ": " << describe(*reply);
         if (HasFailure()) return;
       }
     }
@@ -181,9 +182,10 @@ TEST_P(MultiInstanceTest, ARevocationThroughOneInstanceIsRefusedByTheOthers) {
     }
   }
   const Percentiles p = percentiles(delays_ms);
-  std::printf("%s: propagation A -> B, C over %d revocations (%zu observations): "
-              "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              GetParam(), count, delays_ms.size(), p.p50, p.p90, p.p99, p.max);
+  std::printf(
+      "%s: propagation A -> B, C over %d revocations (%zu observations): "
+      "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+      GetParam(), count, delays_ms.size(), p.p50, p.p90, p.p99, p.max);
 }
 
 // POST /auth/logout-all through B: A and C refuse every token the user had,
@@ -208,8 +210,8 @@ TEST_P(MultiInstanceTest, LogoutEverywhereThroughOneInstanceIsHonouredByAll) {
     for (const std::string& refresh : {on_a->refresh, on_c->refresh}) {
       auto refreshed = loopback::fetch(port(i), loopback::post("/auth/refresh", refresh));
       ASSERT_TRUE(refreshed) << refreshed.error();
-      EXPECT_TRUE(refused_as_revoked(*refreshed)) << "instance " << i << ": "
-                                                  << describe(*refreshed);
+      EXPECT_TRUE(refused_as_revoked(*refreshed))
+          << "instance " << i << ": " << describe(*refreshed);
     }
   }
   auto again = pair_of(loopback::fetch(port(0), loopback::post("/auth/login", {}, credentials)));
@@ -237,8 +239,7 @@ TEST_P(MultiInstanceTest, AStoreOutageRefusesWritesLosesNothingAndIsCaughtUp) {
   auto refused = loopback::fetch(port(0), loopback::del("/auth/logout", (*pairs)[1].access));
   ASSERT_TRUE(refused) << refused.error();
   EXPECT_EQ(refused->status, 503) << describe(*refused);
-  EXPECT_NE(msg_of(*refused).find("store is unavailable"), std::string::npos)
-      << describe(*refused);
+  EXPECT_NE(msg_of(*refused).find("store is unavailable"), std::string::npos) << describe(*refused);
   for (int i = 0; i < 3; ++i) {
     auto ready = loopback::fetch(port(i), loopback::get("/readyz"));
     ASSERT_TRUE(ready) << ready.error();
@@ -285,8 +286,8 @@ TEST_P(MultiInstanceTest, AStoreOutageRefusesWritesLosesNothingAndIsCaughtUp) {
   for (int i = 0; i < 3; ++i) {
     auto connection = Connection::open(port(i));
     ASSERT_TRUE(connection) << connection.error();
-    auto ready = poll(*connection, loopback::get("/readyz"),
-                      [](const Reply& r) { return r.status == 200; });
+    auto ready =
+        poll(*connection, loopback::get("/readyz"), [](const Reply& r) { return r.status == 200; });
     ASSERT_TRUE(ready) << ready.error();
     EXPECT_EQ(ready->status, 200) << "instance " << i << " not ready again: " << describe(*ready);
   }

@@ -34,7 +34,9 @@ inline std::string random_hex(std::size_t bytes) {
   return out;
 }
 
-inline std::string describe(const Reply& reply) { return std::to_string(reply.status) + " " + reply.body; }
+inline std::string describe(const Reply& reply) {
+  return std::to_string(reply.status) + " " + reply.body;
+}
 
 inline std::string msg_of(const Reply& reply) {
   auto body = nlohmann::json::parse(reply.body, nullptr, false);
@@ -62,7 +64,7 @@ inline std::string credentials_json(std::string_view user, std::string_view pass
 // Mints one pair per identity through POST /admin/tokens, from `connections`
 // connections at once (the store's group commit makes that much faster).
 inline Attempt<std::vector<TokenPair>> mint(std::uint16_t port, const std::string& admin_token,
-                                     const std::vector<std::string>& identities,
+                                            const std::vector<std::string>& identities,
                                             int connections = 8) {
   std::vector<Attempt<TokenPair>> minted(identities.size(), failed("not minted"));
   std::vector<std::thread> clients;
