@@ -200,6 +200,8 @@ class Guard {
   Store& store();
   const Issuer& issuer() const;
   const Verifier& verifier() const;
+  // GuardOptions::check_mode: kStore when every check asks the store.
+  GuardOptions::CheckMode check_mode() const;
 
  private:
   class Impl;

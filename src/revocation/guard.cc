@@ -315,6 +315,7 @@ class Guard::Impl {
 
   Store& store() { return *store_; }
   const Issuer& issuer() const { return issuer_; }
+  GuardOptions::CheckMode check_mode() const { return options_.check_mode; }
   const Verifier& verifier() const { return verifier_; }
 
  private:
@@ -470,6 +471,7 @@ Result<std::vector<Session>> Guard::list_sessions(std::string_view user) {
 }
 Store& Guard::store() { return impl_->store(); }
 const Issuer& Guard::issuer() const { return impl_->issuer(); }
+GuardOptions::CheckMode Guard::check_mode() const { return impl_->check_mode(); }
 const Verifier& Guard::verifier() const { return impl_->verifier(); }
 
 }  // namespace jwtguard

@@ -133,7 +133,6 @@ class App::Impl {
         .jwks_json = keys.jwks_json,
         .errors = config.errors,
         .trust_forwarded_for = config.trust_forwarded_for,
-        .strict_checks = config.check == "store",
     };
   }
 

@@ -364,7 +364,10 @@ Service::Work Service::work(Route route) const {
   switch (route) {
     case Route::kVerify:
     case Route::kMe:
-      return impl_->options_.strict_checks ? Work::kStore : Work::kInline;
+      // Strict mode (check = "store"): the check asks the store, so it leaves
+      // the I/O thread for a store worker like any request that does I/O.
+      return impl_->guard_.check_mode() == GuardOptions::CheckMode::kStore ? Work::kStore
+                                                                           : Work::kInline;
     case Route::kJwks:
     case Route::kHealthz:
     case Route::kMetrics:

@@ -40,9 +40,6 @@ struct ServiceOptions {
   // sessions list and the access log. Only when every request comes through
   // a proxy that sets it: otherwise clients can pick their own address.
   bool trust_forwarded_for = false;
-  // Strict mode (check = "store"): token checks ask the store, so they leave
-  // the I/O threads for the store workers like any request that does I/O.
-  bool strict_checks = false;
 };
 
 // The route of a request, and its path parameter ({sid} or {jti}).

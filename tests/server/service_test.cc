@@ -42,7 +42,9 @@ TEST_F(ServiceTest, ChecksRunOnTheIoThreadUnlessStrict) {
   EXPECT_EQ(service_->work(Route::kLogout), Service::Work::kStore);
   EXPECT_EQ(service_->work(Route::kLogin), Service::Work::kPasswordHash);
   // Strict checks ask the store: never on an I/O thread.
-  start({.strict_checks = true});
+  GuardOptions strict = guard_options();
+  strict.check_mode = GuardOptions::CheckMode::kStore;
+  start({}, strict);
   EXPECT_EQ(service_->work(Route::kVerify), Service::Work::kStore);
   EXPECT_EQ(service_->work(Route::kMe), Service::Work::kStore);
   EXPECT_EQ(service_->work(Route::kJwks), Service::Work::kInline);

@@ -129,6 +129,17 @@ class RedisStore final : public Store {
   // script did not run, so sending it again cannot apply it twice.
   Result<Reply> eval(Connection& c, const Script& script, std::vector<std::string> keys,
                      std::vector<std::string> args);
+  // One command, or one script, on a connection of the pool.
+  Result<Reply> call_pooled(const Command& command);
+  Result<Reply> eval(const Script& script, std::vector<std::string> keys,
+                     std::vector<std::string> args);
+  // A script answering 1 (done) or 0 (nothing to do: taken, or not found).
+  Result<bool> eval_flag(const Script& script, std::vector<std::string> keys,
+                         std::vector<std::string> args);
+  // The record in the hash `key`, read by `read(fields)`; nullopt when the
+  // key is gone.
+  template <typename T, typename Read>
+  Result<std::optional<T>> find_record(const std::string& key, Read read);
   // Many hashes in one round trip per kBatch; an empty Fields for a missing key.
   Result<std::vector<Reply>> read_hashes(Connection& c, const std::string& prefix,
                                          std::span<const std::string> names);
@@ -258,6 +269,38 @@ Result<Reply> RedisStore::eval(Connection& c, const Script& script, std::vector<
   return reply;
 }
 
+Result<Reply> RedisStore::call_pooled(const Command& command) {
+  auto c = pool_.acquire();
+  if (!c) return tl::unexpected(c.error());
+  return call(**c, command);
+}
+
+Result<Reply> RedisStore::eval(const Script& script, std::vector<std::string> keys,
+                               std::vector<std::string> args) {
+  auto c = pool_.acquire();
+  if (!c) return tl::unexpected(c.error());
+  return eval(**c, script, std::move(keys), std::move(args));
+}
+
+Result<bool> RedisStore::eval_flag(const Script& script, std::vector<std::string> keys,
+                                   std::vector<std::string> args) {
+  auto reply = eval(script, std::move(keys), std::move(args));
+  if (!reply) return tl::unexpected(reply.error());
+  if ((*reply)->type != REDIS_REPLY_INTEGER) return unexpected_reply(script.name);
+  return (*reply)->integer != 0;
+}
+
+template <typename T, typename Read>
+Result<std::optional<T>> RedisStore::find_record(const std::string& key, Read read) {
+  auto reply = call_pooled(Command("HGETALL").arg(key));
+  if (!reply) return tl::unexpected(reply.error());
+  const Fields fields(**reply);
+  if (fields.empty()) return std::optional<T>();
+  auto record = read(fields);
+  if (!record) return tl::unexpected(record.error());
+  return std::optional<T>(std::move(*record));
+}
+
 Result<std::vector<Reply>> RedisStore::read_hashes(Connection& c, const std::string& prefix,
                                                    std::span<const std::string> names) {
   std::vector<Reply> out;
@@ -340,16 +383,9 @@ Result<bool> RedisStore::unrevoke(RevocationKind kind, std::string_view key, Tim
 
 Result<std::optional<Revocation>> RedisStore::find_revocation(RevocationKind kind,
                                                               std::string_view key) {
-  auto c = pool_.acquire();
-  if (!c) return tl::unexpected(c.error());
   const std::string m = member(kind, key);
-  auto reply = call(**c, Command("HGETALL").arg(kRevPrefix + m));
-  if (!reply) return tl::unexpected(reply.error());
-  const Fields fields(**reply);
-  if (fields.empty()) return std::optional<Revocation>();
-  auto r = read_revocation(m, fields);
-  if (!r) return tl::unexpected(r.error());
-  return std::optional<Revocation>(std::move(*r));
+  return find_record<Revocation>(kRevPrefix + m,
+                                 [&](const Fields& fields) { return read_revocation(m, fields); });
 }
 
 Result<RevocationPage> RedisStore::list_revocations(const RevocationFilter& filter) {
@@ -508,29 +544,19 @@ Result<std::size_t> RedisStore::purge(Timestamp now, std::chrono::seconds feed_r
 
 Result<void> RedisStore::create_session(const Session& s) {
   if (s.sid.empty()) return fail(Errc::kInvalidArgument, "empty session id");
-  auto c = pool_.acquire();
-  if (!c) return tl::unexpected(c.error());
-  auto reply = eval(**c, scripts::kCreateSession,
-                    {kSessPrefix + s.sid, kSessExpiry, kUserSessPrefix + s.user},
-                    {s.sid, s.user, micros(s.created_at), micros(s.refreshed_at),
-                     micros(s.expires_at), millis_up(s.expires_at), s.client_address, s.user_agent,
-                     s.refresh_jti, s.revoked_at ? micros(*s.revoked_at) : ""});
-  if (!reply) return tl::unexpected(reply.error());
-  if ((*reply)->type != REDIS_REPLY_INTEGER) return unexpected_reply(scripts::kCreateSession.name);
-  if ((*reply)->integer == 0) return fail(Errc::kAlreadyExists, "session");
+  auto created = eval_flag(
+      scripts::kCreateSession, {kSessPrefix + s.sid, kSessExpiry, kUserSessPrefix + s.user},
+      {s.sid, s.user, micros(s.created_at), micros(s.refreshed_at), micros(s.expires_at),
+       millis_up(s.expires_at), s.client_address, s.user_agent, s.refresh_jti,
+       s.revoked_at ? micros(*s.revoked_at) : ""});
+  if (!created) return tl::unexpected(created.error());
+  if (!*created) return fail(Errc::kAlreadyExists, "session");
   return {};
 }
 
 Result<std::optional<Session>> RedisStore::find_session(std::string_view sid) {
-  auto c = pool_.acquire();
-  if (!c) return tl::unexpected(c.error());
-  auto reply = call(**c, Command("HGETALL").arg(kSessPrefix + std::string(sid)));
-  if (!reply) return tl::unexpected(reply.error());
-  const Fields fields(**reply);
-  if (fields.empty()) return std::optional<Session>();
-  auto session = read_session(sid, fields);
-  if (!session) return tl::unexpected(session.error());
-  return std::optional<Session>(std::move(*session));
+  return find_record<Session>(kSessPrefix + std::string(sid),
+                              [&](const Fields& fields) { return read_session(sid, fields); });
 }
 
 Result<std::vector<Session>> RedisStore::list_sessions(std::string_view user, Timestamp now) {
@@ -564,10 +590,8 @@ Result<std::vector<Session>> RedisStore::list_sessions(std::string_view user, Ti
 Result<Rotation> RedisStore::rotate_refresh(std::string_view sid, std::string_view presented_jti,
                                             std::string_view next_jti, Timestamp now,
                                             Timestamp next_expires_at) {
-  auto c = pool_.acquire();
-  if (!c) return tl::unexpected(c.error());
   auto reply =
-      eval(**c, scripts::kRotate, {kSessPrefix + std::string(sid), kSessExpiry},
+      eval(scripts::kRotate, {kSessPrefix + std::string(sid), kSessExpiry},
            {std::string(sid), std::string(presented_jti), std::string(next_jti), micros(now),
             micros(next_expires_at), millis_up(next_expires_at), kUserSessPrefix});
   if (!reply) return tl::unexpected(reply.error());
@@ -583,37 +607,24 @@ Result<Rotation> RedisStore::rotate_refresh(std::string_view sid, std::string_vi
 
 Result<void> RedisStore::create_user(const User& user) {
   if (user.name.empty()) return fail(Errc::kInvalidArgument, "empty user name");
-  auto c = pool_.acquire();
-  if (!c) return tl::unexpected(c.error());
-  auto reply =
-      eval(**c, scripts::kCreateUser, {kUserPrefix + user.name, kUsers},
-           {user.name, user.password_hash, user.admin ? "1" : "0", micros(user.created_at)});
-  if (!reply) return tl::unexpected(reply.error());
-  if ((*reply)->type != REDIS_REPLY_INTEGER) return unexpected_reply(scripts::kCreateUser.name);
-  if ((*reply)->integer == 0) return fail(Errc::kAlreadyExists, "user");
+  auto created =
+      eval_flag(scripts::kCreateUser, {kUserPrefix + user.name, kUsers},
+                {user.name, user.password_hash, user.admin ? "1" : "0", micros(user.created_at)});
+  if (!created) return tl::unexpected(created.error());
+  if (!*created) return fail(Errc::kAlreadyExists, "user");
   return {};
 }
 
 Result<std::optional<User>> RedisStore::find_user(std::string_view name) {
-  auto c = pool_.acquire();
-  if (!c) return tl::unexpected(c.error());
-  auto reply = call(**c, Command("HGETALL").arg(kUserPrefix + std::string(name)));
-  if (!reply) return tl::unexpected(reply.error());
-  const Fields fields(**reply);
-  if (fields.empty()) return std::optional<User>();
-  auto user = read_user(name, fields);
-  if (!user) return tl::unexpected(user.error());
-  return std::optional<User>(std::move(*user));
+  return find_record<User>(kUserPrefix + std::string(name),
+                           [&](const Fields& fields) { return read_user(name, fields); });
 }
 
 Result<void> RedisStore::set_admin(std::string_view name, bool admin) {
-  auto c = pool_.acquire();
-  if (!c) return tl::unexpected(c.error());
-  auto reply =
-      eval(**c, scripts::kSetAdmin, {kUserPrefix + std::string(name)}, {admin ? "1" : "0"});
-  if (!reply) return tl::unexpected(reply.error());
-  if ((*reply)->type != REDIS_REPLY_INTEGER) return unexpected_reply(scripts::kSetAdmin.name);
-  if ((*reply)->integer == 0) return fail(Errc::kNotFound, "user");
+  auto found =
+      eval_flag(scripts::kSetAdmin, {kUserPrefix + std::string(name)}, {admin ? "1" : "0"});
+  if (!found) return tl::unexpected(found.error());
+  if (!*found) return fail(Errc::kNotFound, "user");
   return {};
 }
 
@@ -672,9 +683,7 @@ Result<Store::Hits> RedisStore::lookup(std::string_view jti, std::string_view si
 }
 
 Result<void> RedisStore::ping() {
-  auto c = pool_.acquire();
-  if (!c) return tl::unexpected(c.error());
-  auto reply = call(**c, Command("PING"));
+  auto reply = call_pooled(Command("PING"));
   if (!reply) return tl::unexpected(reply.error());
   if (text_of(**reply) != "PONG") return unexpected_reply("PING");
   return {};
