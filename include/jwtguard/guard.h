@@ -185,7 +185,10 @@ class Guard {
 
   // The token's own jti, kept until the token expires.
   Result<void> revoke_token(const Claims& claims, const RevokeContext& context = {});
-  // A jti whose token is not at hand: kept as long as any token could live.
+  // A jti whose token is not at hand: kept as long as any token issued so
+  // far could live, by the configured lifetimes or by longer ones a Guard
+  // on the same store used before (Store::raise_token_horizon, which the
+  // Guard raises when it opens and on every purge round).
   Result<void> revoke_jti(std::string_view jti, const RevokeContext& context = {});
   // Every token of the session, including those refreshed from it later.
   // Kept until the session's recorded expiry (its last token's exp) when

@@ -110,6 +110,17 @@ class Store {
   virtual Result<void> set_admin(std::string_view name, bool admin) = 0;
   virtual Result<std::vector<User>> list_users() = 0;
 
+  // --- Token horizon ---------------------------------------------------------
+
+  // The latest instant at which a token issued so far through a Guard on
+  // this store may expire, as Guards record it: what a revocation that
+  // knows no token's own exp (a bare jti, a user cutoff) must outlive, even
+  // when the lifetimes configured later are shorter. Raises the recorded
+  // instant to `at` when `at` is later (durably, like any write), and
+  // returns the recorded instant. A store that never recorded one starts
+  // from the epoch.
+  virtual Result<Timestamp> raise_token_horizon(Timestamp at) = 0;
+
   // --- Strict mode ---------------------------------------------------------
 
   // What the store itself holds against a token right now, for checks that

@@ -54,6 +54,7 @@ class Guard::Impl {
   ~Impl() { stop(); }
 
   Result<void> load() {
+    JWTGUARD_TRY(raise_horizon());
     auto snapshot = store_->snapshot(clock_.now());
     if (!snapshot) return tl::unexpected(snapshot.error());
     std::lock_guard lock(sync_mu_);
@@ -282,7 +283,7 @@ class Guard::Impl {
     if (auto earlier = index_.user_cutoff(user); earlier && *earlier >= r.cutoff) {
       r.cutoff = *earlier + std::chrono::milliseconds(1);
     }
-    r.expires_at = r.cutoff + retention_;
+    r.expires_at = std::max(latest_expiry_before(now), r.cutoff + retention_);
     r.user = std::string(user);
     auto sessions = store_->list_sessions(user, now);
     if (!sessions) return tl::unexpected(sessions.error());
@@ -337,6 +338,7 @@ class Guard::Impl {
   Result<void> purge() {
     const Timestamp now = clock_.now();
     index_.evict(now);
+    JWTGUARD_TRY(raise_horizon());
     auto purged = store_->purge(now, options_.feed_retention);
     if (!purged) return tl::unexpected(purged.error());
     return {};
@@ -383,7 +385,7 @@ class Guard::Impl {
   // token issued before `now` can be valid.
   Revocation with_context(Revocation r, const RevokeContext& context, Timestamp now) const {
     r.revoked_at = now;
-    if (r.expires_at == Timestamp{}) r.expires_at = now + retention_;
+    if (r.expires_at == Timestamp{}) r.expires_at = latest_expiry_before(now);
     r.revoked_by = context.revoked_by;
     r.reason = context.reason;
     return r;
@@ -399,6 +401,25 @@ class Guard::Impl {
     if (!seq) return tl::unexpected(seq.error());
     if (!sync()) index_.apply(stores::revoke_change(r, *seq));
     return {};
+  }
+
+  // The token horizon (store.h): when every token issued until the next
+  // raise, under this Guard's lifetimes, has expired. Raised at open and on
+  // every purge round, so it also carries what Guards with longer lifetimes
+  // recorded before.
+  Result<void> raise_horizon() {
+    const auto ahead = retention_ + options_.purge_interval + std::chrono::seconds(60);
+    auto recorded = store_->raise_token_horizon(clock_.now() + ahead);
+    if (!recorded) return tl::unexpected(recorded.error());
+    horizon_us_.store(recorded->time_since_epoch().count());
+    return {};
+  }
+
+  // The latest a token issued before `now` can expire: under today's
+  // lifetimes, or under longer ones some Guard used before (the horizon).
+  Timestamp latest_expiry_before(Timestamp now) const {
+    const Timestamp horizon{std::chrono::microseconds(horizon_us_.load())};
+    return std::max(now + retention_, horizon);
   }
 
   // When the last token of a pair expires: what a session records, so that
@@ -458,6 +479,7 @@ class Guard::Impl {
   std::mutex sync_mu_;  // one feed batch applied at a time
   std::atomic<std::uint64_t> feed_seq_{0};
   std::atomic<std::uint64_t> feed_errors_{0};
+  std::atomic<std::int64_t> horizon_us_{0};  // the token horizon, in µs
   mutable std::atomic<std::uint64_t> strict_fallbacks_{0};
 
   std::mutex stop_mu_;

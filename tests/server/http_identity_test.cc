@@ -301,5 +301,18 @@ TEST_F(LoweredLifetimesTest, ASessionLogoutOutlastsTheTokensItBlocks) {
   EXPECT_EQ(after.get("/auth/verify", bearer(other_.access)).status, 200);  // another session
 }
 
+// A bare jti knows no token's exp: it is kept until the store's token
+// horizon, which still carries the hour-long lifetimes of before the restart.
+TEST_F(LoweredLifetimesTest, ABareJtiRevocationOutlastsTheTokenItBlocks) {
+  HttpClient client(port());
+  const std::string jti = payload_of(tokens_.access)["jti"];
+  Reply revoked = client.post_json("/admin/revocations", {{"jti", jti}}, bearer(admin_token()));
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  outlive_the_new_lifetimes();
+  HttpClient after(port());
+  EXPECT_EQ(after.get("/auth/verify", bearer(tokens_.access)).msg(), "Token has been revoked");
+  EXPECT_EQ(after.get("/auth/verify", bearer(other_.access)).status, 200);
+}
+
 }  // namespace
 }  // namespace jwtguard::server
