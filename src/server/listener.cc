@@ -7,14 +7,14 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include "server/request_parser.h"
 
 namespace jwtguard::server {
 namespace {
@@ -139,10 +139,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start_request() {
     state_ = State::kReading;
     started_ = SteadyClock::now();
-    parser_.emplace();
-    parser_->eager(true);
-    parser_->header_limit(static_cast<std::uint32_t>(shared_.options.header_limit));
-    parser_->body_limit(shared_.options.body_limit);
+    parser_.emplace(shared_.options.header_limit, shared_.options.body_limit);
     header_checked_ = false;
     set_deadline(shared_.options.read_timeout);
     parse_buffered();
@@ -166,17 +163,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (parser_->is_header_done() && !header_checked_) {
       header_checked_ = true;
-      // RFC 9112 §6.3: a body framed by a coding we do not undo cannot be
-      // delimited; reading on would take its bytes for the next request
-      // (request smuggling). Only plain "chunked" is accepted.
-      auto coding = parser_->get().find(http::field::transfer_encoding);
-      if (coding != parser_->get().end() && !boost::beast::iequals(coding->value(), "chunked")) {
-        return respond_error(errors::kBadRequest);
-      }
-      auto length = parser_->content_length();
-      if (length && *length > shared_.options.body_limit) {
-        return respond_error(errors::kPayloadTooLarge);
-      }
+      RequestRefusal refusal = check_request_head(*parser_, shared_.options.body_limit);
+      if (!refusal.error.empty()) return respond_error(refusal.error, refusal.message);
       if (!parser_->is_done() &&
           boost::beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
         return send_continue();
@@ -207,13 +195,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // A parser error: the request is too large, or the bytes are not HTTP/1.1.
-  void on_read_error(error_code ec) {
-    if (ec == http::error::body_limit) return respond_error(errors::kPayloadTooLarge);
-    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-      return respond_error(errors::kHeaderTooLarge);
-    }
-    respond_error(errors::kBadRequest);
-  }
+  void on_read_error(error_code ec) { respond_error(parse_error_name(ec)); }
 
   // Hands the request to the Service: on this thread when it answers from
   // memory, on a worker when it may block.
@@ -254,7 +236,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  void respond_error(std::string_view name) {
+  void respond_error(std::string_view name, std::string_view message = {}) {
     Request request = error_request();
     if (parser_ && parser_->is_header_done()) {
       request.version(parser_->get().version());
@@ -264,7 +246,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request_ = request;  // what record() logs, not the previous request
     outcome_ = {};
     state_ = State::kBusy;
-    respond(shared_.service.errors().make(request, name));
+    respond(shared_.service.errors().make(request, name, message));
   }
 
   void respond(Response response) {
@@ -349,7 +331,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   Shared& shared_;
   Peer peer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   Request request_;
   RouteMatch match_;  // request_'s route, found once
   Response response_;
