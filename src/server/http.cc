@@ -63,8 +63,11 @@ std::string_view target_path(std::string_view target) {
   // its scheme and host are case-insensitive (RFC 9110 §4.2.3), and the host
   // is not used.
   if (starts_with_nocase(target, "http://") || starts_with_nocase(target, "https://")) {
-    auto slash = target.find('/', target.find("//") + 2);
-    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    // The authority ends at the path's '/' or at the query's '?' (a '/' in
+    // the query is not the path's); an empty path is "/".
+    auto end = target.find_first_of("/?", target.find("//") + 2);
+    if (end == std::string_view::npos || target[end] != '/') return "/";
+    target = target.substr(end);
   }
   return target.substr(0, target.find('?'));
 }

@@ -118,8 +118,11 @@ TEST_F(HttpTest, AbsoluteFormRoutesWhateverTheCaseOfItsScheme) {
     Reply reply = only_reply(port(), raw_request("GET", target));
     EXPECT_EQ(reply.status, 200) << target << ": " << reply.error << reply.body;
   }
-  Reply reply = only_reply(port(), raw_request("GET", "HTTP://t"));
-  EXPECT_EQ(reply.status, 404) << reply.body;  // the path "/" has no route
+  // The path "/" has no route; a '/' in the query is not the path's.
+  for (std::string_view target : {"HTTP://t", "http://t?x=/healthz"}) {
+    Reply reply = only_reply(port(), raw_request("GET", target));
+    EXPECT_EQ(reply.status, 404) << target << ": " << reply.body;
+  }
 }
 
 // Which of two an upstream proxy checked is unknowable: refused, in the 422
