@@ -63,19 +63,20 @@ void serve_connection(std::string_view input, std::size_t segment, const Limits&
           ec = {};
           break;
         }
-        if (ec) break;
-      }
-      if (ec) {
-        (void)parse_error_name(ec);
-        return;  // answered with an error; the connection closes
-      }
-      if (parser.is_header_done() && !head_checked) {
-        head_checked = true;
-        if (!check_request_head(parser, limits.body_limit).error.empty()) return;
-        const Request& head = parser.get();
-        check(head.count(http::field::host) == 1 ||
-              (head.version() < 11 && head.count(http::field::host) == 0));
-        head_fields = std::distance(head.begin(), head.end());
+        if (ec) {
+          (void)parse_error_name(ec);
+          return;  // answered with an error; the connection closes
+        }
+        if (parser.is_header_done() && !head_checked) {
+          head_checked = true;
+          if (!check_request_head(parser, limits.body_limit).error.empty()) return;
+          const Request& head = parser.get();
+          check(head.count(http::field::host) == 1 ||
+                (head.version() < 11 && head.count(http::field::host) == 0));
+          check(head.body().empty());  // nothing of the body before start_body()
+          head_fields = std::distance(head.begin(), head.end());
+          parser.start_body();
+        }
       }
       if (parser.is_done()) break;
       if (offset == input.size()) return;  // the client stopped sending
@@ -89,9 +90,7 @@ void serve_connection(std::string_view input, std::size_t segment, const Limits&
       offset += n;
     }
     Request request = parser.release();
-    // Trailer fields were dropped: the fields are those of the head. (Caught
-    // when the head was checked before the trailer arrived, as it is when
-    // the bytes come in small segments.)
+    // Trailer fields were dropped: the fields are those of the head.
     check(static_cast<std::size_t>(std::distance(request.begin(), request.end())) == head_fields);
     check(request.body().size() <= limits.body_limit);
     use_request(request);

@@ -219,6 +219,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // the event loop.
   void parse_buffered() {
     error_code ec;
+    bool send_continue_now = false;
     while (buffer_.size() > 0 && !parser_->is_done()) {
       std::size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
@@ -227,18 +228,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
         break;
       }
       if (ec) return on_read_error(ec);
-    }
-    if (!account() && !parser_->is_done()) return refuse_over_budget();
-    if (parser_->is_header_done() && !header_checked_) {
-      header_checked_ = true;
-      RequestRefusal refusal = check_request_head(*parser_, shared_.options.body_limit);
-      if (!refusal.error.empty()) return respond_error(refusal.error, refusal.message);
-      if (!parser_->is_done() &&
-          boost::beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
-        return send_continue();
+      // The parser stops after the head (RequestParser): the head is checked,
+      // and its declared body reserved, before any of the body is stored.
+      if (parser_->is_header_done() && !header_checked_) {
+        header_checked_ = true;
+        RequestRefusal refusal = check_request_head(*parser_, shared_.options.body_limit);
+        if (!refusal.error.empty()) return respond_error(refusal.error, refusal.message);
+        if (!reserve_declared_body()) return refuse_over_budget();
+        parser_->start_body();
+        send_continue_now =
+            !parser_->is_done() &&
+            boost::beast::iequals(parser_->get()[http::field::expect], "100-continue");
       }
     }
+    if (!account() && !parser_->is_done()) return refuse_over_budget();
     if (parser_->is_done()) return dispatch();
+    if (send_continue_now) return send_continue();
     read_more();
   }
 
@@ -414,6 +419,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     held_ = held;
     return total <= shared_.buffer_budget;
+  }
+
+  // Counts a Content-Length body against the budget before the parser
+  // allocates it (Beast reserves the whole declared length at once). False
+  // when it does not fit.
+  bool reserve_declared_body() {
+    auto length = parser_->content_length();
+    if (!length || *length == 0) return true;
+    held_ += *length;  // account() replaces it with the body's capacity
+    return shared_.buffered.fetch_add(*length) + *length <= shared_.buffer_budget;
   }
 
   // Over the budget, the request that asked for more memory is refused (503,

@@ -24,8 +24,9 @@
 // does the count exceed the cap (while descriptors last; an accept that fails
 // for want of them closes a connection and retries). Request bytes held
 // while requests are being received (read buffers past 8 KiB, partial
-// bodies) count against one budget of 32 MiB (or 8 requests of the largest
-// size, when more): a request that would go past it is answered 503
+// bodies, a declared Content-Length in full from the end of the head) count
+// against one budget of 32 MiB (or 8 requests of the largest size, when
+// more): a request that would go past it is answered 503
 // "overloaded" with Retry-After: 1, and its connection closes.
 #ifndef JWTGUARD_SERVER_LISTENER_H_
 #define JWTGUARD_SERVER_LISTENER_H_

@@ -7,7 +7,7 @@
 namespace jwtguard::server {
 
 RequestParser::RequestParser(std::size_t header_limit, std::size_t body_limit) {
-  eager(true);
+  eager(false);  // until start_body()
   this->header_limit(static_cast<std::uint32_t>(header_limit));
   this->body_limit(body_limit);
 }

@@ -14,9 +14,10 @@
 
 namespace jwtguard::server {
 
-// Beast's request parser with string bodies, eager (a body that arrived with
-// its head is parsed in the same call), with the given limits on the head
-// and the body.
+// Beast's request parser with string bodies, with the given limits on the
+// head and the body. A put() stops at the end of the head, so that the head
+// can be checked before any of the body is stored; start_body() then makes
+// the parser eager (the rest of what arrived is parsed in the same call).
 //
 // Trailer fields (after a chunked body's last chunk) are discarded: Beast's
 // own parser would add them to the header fields, where a trailer could
@@ -26,6 +27,9 @@ namespace jwtguard::server {
 class RequestParser : public http::request_parser<http::string_body> {
  public:
   RequestParser(std::size_t header_limit, std::size_t body_limit);
+
+  // Call once the head is done and accepted: the body follows.
+  void start_body() { eager(true); }
 
  private:
   void on_field_impl(http::field name, boost::beast::string_view name_string,
