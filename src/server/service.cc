@@ -60,6 +60,9 @@ http::verb routing_method(http::verb method) {
   return method == http::verb::head ? http::verb::get : method;
 }
 
+constexpr std::string_view kTwoAuthorizationHeaders =
+    "Bad Authorization header: more than one. Expected 'Authorization: Bearer <JWT>'";
+
 }  // namespace
 
 RouteMatch match_route(http::verb method, std::string_view path) {
@@ -179,6 +182,13 @@ Step<std::string_view> Service::Impl::bearer_token(const Request& request) const
   auto field = request.find(http::field::authorization);
   if (field == request.end()) {
     return tl::unexpected(errors_.make(request, errors::kMissingAuthorization));
+  }
+  // Authorization is a singleton field: with two, which one a proxy in front
+  // checked is unknowable. The 422 family of a malformed header, as
+  // Flask-JWT-Extended answers the comma-joined pair its WSGI server makes.
+  if (request.count(http::field::authorization) > 1) {
+    return tl::unexpected(
+        errors_.make(request, errors::kBadAuthorizationHeader, kTwoAuthorizationHeaders));
   }
   std::string_view value(field->value().data(), field->value().size());
   // Flask-JWT-Extended strips the header first: a blank one is a missing one.
