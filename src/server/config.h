@@ -85,6 +85,11 @@ struct ServeConfig {
 
   // --- error responses, by name (TOML only: [errors.<name>]) ---
   std::map<std::string, ErrorOverride> errors;
+
+  // Where each setting that is not at its default came from, by key:
+  // "/etc/jwtguard/jwtguard.toml:3", "environment JWTGUARD_STORE" or
+  // "flag --store". Start-up errors name it, so the reader knows what to fix.
+  std::map<std::string, std::string> sources;
 };
 
 // One setting, as the loader and `serve --help` see it.
@@ -117,12 +122,22 @@ using FlagValues = std::map<std::string, std::string>;
 // syntax error, an unknown key, an unknown JWTGUARD_* variable in `env`
 // (other variables are ignored, and so is kConfigVariable), an unknown key in
 // `flags` or keys.secret given as a flag, a value of the wrong type or range,
-// more than one of keys.secret / secret_file / key_file / jwks_file, or
-// http.token_limit above http.header_limit. Never throws. Error details never
-// contain a secret's value. Error override names are kept as written: the
-// server knows which names exist.
+// an [errors.<name>] table whose name is no error response (the detail lists
+// the names), more than one of keys.secret / secret_file / key_file /
+// jwks_file wherever each was set (the detail names each and its source), or
+// http.token_limit above http.header_limit. Never throws, writes nothing.
+// Error details never contain a secret's value.
 Result<ServeConfig> load_serve_config(const std::string& toml_path, const Environment& env,
                                       const FlagValues& flags);
+
+// The same, with the TOML file's content given as `toml_text` and named
+// `toml_name` in errors (e.g. its path).
+Result<ServeConfig> load_serve_config_text(std::string_view toml_text, const std::string& toml_name,
+                                           const Environment& env, const FlagValues& flags);
+
+// "store (flag --store)", "keys.key_file (/etc/jwtguard/jwtguard.toml:4)",
+// "data_dir (default)": a setting and where its value came from, for errors.
+std::string setting_origin(const ServeConfig& config, std::string_view key);
 
 // The `listen` setting taken apart: an IP address (IPv6 without brackets)
 // and a port. kInvalidArgument for anything else, with the reason.

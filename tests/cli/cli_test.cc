@@ -40,6 +40,19 @@ std::string issue(std::vector<std::string> extra = {}) {
   return trim(r.out);
 }
 
+// `jwtguard serve`, for its start-up errors: it must stop by itself. One that
+// starts instead is killed after 20 s (timeout(1)), which fails the test on
+// its exit code; the port is a free loopback one.
+RunResult serve(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+  args.insert(args.begin(),
+              {"timeout", "-s", "KILL", "20", kBinary, "serve", "--listen", "127.0.0.1:0"});
+  return run(args, {}, env);
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -231,6 +244,22 @@ TEST_F(CliTest, KeysFromPemFilesAndCertificates) {
   EXPECT_EQ(jwtguard({"token", "issue", "--identity", "c", "--key", dir + "/pub.pem"}).exit_code,
             1);
   EXPECT_EQ(jwtguard({"token", "verify", "--key", dir + "/missing.pem", "t"}).exit_code, 1);
+}
+
+// --- serve: start-up errors ---------------------------------------------------
+
+TEST_F(CliTest, ServeRefusesKeysFromTwoSourcesNamingEach) {
+  const std::string secret_file = write("secret", kSecret + "\n");
+  const std::string config =
+      write("jwtguard.toml", "dev = false\n[keys]\nsecret_file = \"" + secret_file + "\"\n");
+  const std::string store = "sqlite:" + (dir_ / "jwtguard.db").string();
+  RunResult r =
+      serve({"--config", config, "--store", store}, {"JWTGUARD_SECRET=" + kSecret + "-exported"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "keys.secret (environment JWTGUARD_SECRET)")) << r.err;
+  EXPECT_TRUE(contains(r.err, "keys.secret_file (" + config + ":3)")) << r.err;
+  EXPECT_FALSE(contains(r.err, kSecret)) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "jwtguard.db")) << "nothing is written";
 }
 
 // --- user and revoke: against a real SQLite store -----------------------------
