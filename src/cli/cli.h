@@ -66,6 +66,13 @@ void add_store_option(CLI::App& command, std::string& url);
 // UsageError for an unknown URL, Failure when the store cannot be opened.
 std::unique_ptr<Store> open_store_or_fail(const std::string& url);
 
+// The message for a command line `app` refused with `error`, read again from
+// `args` (argv without the program): each unknown option by name with the
+// nearest known one, never an option's value; for serve's --secret, where the
+// secret goes instead. Other errors keep CLI11's message.
+std::string explain_parse_error(const CLI::App& app, const CLI::ParseError& error,
+                                const std::vector<std::string>& args);
+
 void add_token_command(CLI::App& app);
 void add_keys_command(CLI::App& app);
 void add_user_command(CLI::App& app);

@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    std::cerr << explain_parse_error(app, e, args) << "\nRun with --help for usage.\n";
     return kExitUsage;
   } catch (const UsageError& e) {
     std::cerr << "jwtguard: " << e.what() << "\nRun with --help for usage.\n";

@@ -246,6 +246,40 @@ TEST_F(CliTest, KeysFromPemFilesAndCertificates) {
   EXPECT_EQ(jwtguard({"token", "verify", "--key", dir + "/missing.pem", "t"}).exit_code, 1);
 }
 
+TEST_F(CliTest, UnknownOptionsAreNamedWithASuggestionAndValuesAreNeverEchoed) {
+  const std::string value = "abc-SECRET-value-4711";
+  for (const std::string& form : {"--secret", "--secret="}) {
+    RunResult r =
+        form.ends_with("=") ? jwtguard({"serve", form + value}) : jwtguard({"serve", form, value});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_FALSE(contains(r.err, value)) << r.err;
+    EXPECT_TRUE(contains(r.err, "--secret is not accepted")) << r.err;
+    EXPECT_TRUE(contains(r.err, "JWTGUARD_SECRET")) << r.err;
+    EXPECT_TRUE(contains(r.err, "--secret-file")) << r.err;
+  }
+  RunResult ttl = jwtguard({"serve", "--acess-ttl", "5m"});
+  EXPECT_EQ(ttl.exit_code, 2);
+  EXPECT_TRUE(contains(ttl.err,
+                       "jwtguard serve: unknown option --acess-ttl (did you mean "
+                       "--access-ttl?)"))
+      << ttl.err;
+  EXPECT_FALSE(contains(ttl.err, "5m")) << ttl.err;
+  RunResult identity = jwtguard({"token", "issue", "--identiy", "alice", "--secret", kSecret});
+  EXPECT_EQ(identity.exit_code, 2);
+  EXPECT_TRUE(contains(identity.err, "unknown option --identiy (did you mean --identity?)"))
+      << identity.err;
+  EXPECT_FALSE(contains(identity.err, kSecret)) << identity.err;
+  RunResult password = jwtguard({"user", "create", "bob", "--pasword", value});
+  EXPECT_TRUE(contains(password.err, "did you mean --password?")) << password.err;
+  EXPECT_FALSE(contains(password.err, value)) << password.err;
+  RunResult extra = jwtguard({"token", "verify", "--secret", kSecret, "t1", value});
+  EXPECT_EQ(extra.exit_code, 2);
+  EXPECT_FALSE(contains(extra.err, kSecret) || contains(extra.err, value)) << extra.err;
+  RunResult command = jwtguard({"tokn", "issue"});
+  EXPECT_EQ(command.exit_code, 2);
+  EXPECT_TRUE(contains(command.err, "unknown command tokn (did you mean token?)")) << command.err;
+}
+
 // --- serve: start-up errors ---------------------------------------------------
 
 TEST_F(CliTest, ServeRefusesKeysFromTwoSourcesNamingEach) {
