@@ -22,6 +22,12 @@ inline constexpr int kExitUsage = 2;    // the command line itself is wrong
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// A setting of the TOML file, the environment or a flag is wrong; main()
+// prints it (the message names the setting and its source) and exits with
+// kExitUsage.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 // Any other failure; main() prints it and exits with kExitFailure.
 struct Failure : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   } catch (const UsageError& e) {
     std::cerr << "jwtguard: " << e.what() << "\nRun with --help for usage.\n";
     return kExitUsage;
+  } catch (const ConfigError& e) {
+    std::cerr << "jwtguard: " << e.what() << "\n(docs/configuration.md describes every setting)\n";
+    return kExitUsage;
   } catch (const Failure& e) {
     std::cerr << "jwtguard: " << e.what() << '\n';
     return kExitFailure;

@@ -53,6 +53,12 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
+std::size_t count(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -248,7 +254,7 @@ TEST_F(CliTest, KeysFromPemFilesAndCertificates) {
 
 TEST_F(CliTest, UnknownOptionsAreNamedWithASuggestionAndValuesAreNeverEchoed) {
   const std::string value = "abc-SECRET-value-4711";
-  for (const std::string& form : {"--secret", "--secret="}) {
+  for (const std::string form : {"--secret", "--secret="}) {
     RunResult r =
         form.ends_with("=") ? jwtguard({"serve", form + value}) : jwtguard({"serve", form, value});
     EXPECT_EQ(r.exit_code, 2) << r.err;
@@ -294,6 +300,55 @@ TEST_F(CliTest, ServeRefusesKeysFromTwoSourcesNamingEach) {
   EXPECT_TRUE(contains(r.err, "keys.secret_file (" + config + ":3)")) << r.err;
   EXPECT_FALSE(contains(r.err, kSecret)) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "jwtguard.db")) << "nothing is written";
+}
+
+TEST_F(CliTest, ServeStartupErrorsNameTheSettingItsSourceAndTheFixOnce) {
+  const std::string file = write("a-file", "not a directory");
+  const std::string data_dir = "--data-dir=" + (dir_ / "var").string();
+  RunResult store = serve({data_dir}, {"JWTGUARD_STORE=sqlite:" + file + "/x.db"});
+  EXPECT_EQ(store.exit_code, 1) << store.err;
+  EXPECT_EQ(count(store.err, "store (environment JWTGUARD_STORE) \"sqlite:" + file + "/x.db\": "),
+            1u)
+      << store.err;
+  EXPECT_EQ(count(store.err, "Not a directory"), 1u) << "printed once: " << store.err;
+  EXPECT_FALSE(contains(store.err, "Store failure: store:")) << store.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "var")) << "no dev key before the store opened";
+
+  RunResult url = serve({data_dir, "--store", "mysql://x"});
+  EXPECT_EQ(url.exit_code, 1) << url.err;
+  EXPECT_EQ(count(url.err, "store (flag --store) \"mysql://x\": unknown store URL"), 1u) << url.err;
+
+  const std::string missing = (dir_ / "missing.pem").string();
+  const std::string config =
+      write("jwtguard.toml",
+            "dev = false\nstore = \"memory:\"\n[keys]\nkey_file = \"" + missing + "\"\n");
+  RunResult key = serve({"--config", config});
+  EXPECT_EQ(key.exit_code, 1) << key.err;
+  EXPECT_EQ(count(key.err, "keys.key_file (" + config + ":4): cannot read \"" + missing + "\""), 1u)
+      << key.err;
+  EXPECT_TRUE(contains(key.err, "Fix the path")) << key.err;
+
+  RunResult dir = serve({"--data-dir", file + "/var", "--store", "memory:"});
+  EXPECT_EQ(dir.exit_code, 1) << dir.err;
+  EXPECT_EQ(count(dir.err, "data_dir (flag --data-dir): "), 1u) << dir.err;
+  EXPECT_TRUE(contains(dir.err, "Set data_dir to a directory")) << dir.err;
+
+  RunResult no_key = serve({"--dev", "false", "--store", "memory:"});
+  EXPECT_EQ(no_key.exit_code, 1) << no_key.err;
+  EXPECT_EQ(count(no_key.err, "dev (flag --dev) is off"), 1u) << no_key.err;
+}
+
+TEST_F(CliTest, ServeRefusesAMisspeltErrorNameBeforeWritingAnything) {
+  const std::string config =
+      write("jwtguard.toml", "store = \"sqlite:" + (dir_ / "var" / "jwtguard.db").string() +
+                                 "\"\ndata_dir = \"" + (dir_ / "var").string() +
+                                 "\"\n\n[errors.revokd]\nstatus = 401\n");
+  RunResult r = serve({"--config", config});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(count(r.err, "errors.revokd (" + config + ":4)"), 1u) << r.err;
+  EXPECT_TRUE(contains(r.err, "did you mean revoked?")) << r.err;
+  EXPECT_TRUE(contains(r.err, "missing_authorization")) << "the valid names: " << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "var")) << "no dev key, no store";
 }
 
 // --- user and revoke: against a real SQLite store -----------------------------
