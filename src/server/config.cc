@@ -230,11 +230,13 @@ constexpr Setting kSettings[] = {
     {"data_dir", &C::data_dir, "Directory for the keys development mode generates.",
      {.check = check_not_empty}},
     {"keys.algorithm", &C::algorithm, "Signing algorithm: HS256/384/512, RS256/384/512, "
-     "PS256/384/512, ES256/384/512 or EdDSA.", {.check = check_algorithm}},
+     "PS256/384/512, ES256/384/512 or EdDSA; a key that allows only one signs with that one.",
+     {.check = check_algorithm}},
     {"keys.secret", &C::secret, "Shared secret for HS*; from the file or JWTGUARD_SECRET only, "
      "since other users can read command lines.", {.secret = true}},
     {"keys.secret_file", &C::secret_file, "File holding the HS* secret."},
-    {"keys.key_file", &C::key_file, "PEM private key for RS*, PS*, ES* or EdDSA."},
+    {"keys.key_file", &C::key_file, "One private key: PEM (RS*, PS*, ES*, EdDSA) or a JWK, "
+     "such as `jwtguard keys generate` prints (any algorithm)."},
     {"keys.jwks_file", &C::jwks_file, "JWK Set of private keys; kid picks the signing one."},
     {"keys.kid", &C::kid, "Key id written in the header of issued tokens."},
     {"tokens.access_ttl", &C::access_ttl, "Lifetime of access tokens.", {.min = 1}},
