@@ -117,6 +117,10 @@ std::uint64_t unit_seconds(char letter) {
   return i == std::string_view::npos ? 0 : kSeconds[i];
 }
 
+// --- the forms of string settings ---
+
+}  // namespace
+
 Result<seconds> parse_duration(std::string_view text) {
   const auto bad = [&] {
     return invalid("expected a duration such as 900, 45s, 15m, 12h, 30d, 2w or 1h30m, got " +
@@ -142,10 +146,6 @@ Result<seconds> parse_duration(std::string_view text) {
   } while (i < text.size());
   return seconds(static_cast<seconds::rep>(total));
 }
-
-// --- the forms of string settings ---
-
-}  // namespace
 
 Result<ListenAddress> parse_listen(std::string_view text) {
   const auto bad = [&] {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "jwtguard/error.h"
+#include "jwtguard/password.h"
 
 namespace jwtguard::server {
 
@@ -73,7 +74,7 @@ struct ServeConfig {
 
   // --- users ---
   bool registration = true;  // POST /auth/register open to anyone
-  std::size_t min_password_length = 8;
+  std::size_t min_password_length = kDefaultMinPasswordLength;
   unsigned login_max_failures = 5;               // per user name, within login_window
   unsigned login_max_failures_per_address = 20;  // per client address, within login_window
   std::chrono::seconds login_window{15 * 60};
@@ -138,6 +139,12 @@ Result<ServeConfig> load_serve_config_text(std::string_view toml_text, const std
 // "store (flag --store)", "keys.key_file (/etc/jwtguard/jwtguard.toml:4)",
 // "data_dir (default)": a setting and where its value came from, for errors.
 std::string setting_origin(const ServeConfig& config, std::string_view key);
+
+// A duration as every setting and the command line write it: "900" (seconds,
+// only on its own), or numbers with units s, m, h, d, w, repeated ("45s",
+// "15m", "1h30m"); at most 3650d. kInvalidArgument otherwise, with the detail
+// "expected a duration such as 900, 45s, 15m, 12h, 30d, 2w or 1h30m, got ...".
+Result<std::chrono::seconds> parse_duration(std::string_view text);
 
 // The `listen` setting taken apart: an IP address (IPv6 without brackets)
 // and a port. kInvalidArgument for anything else, with the reason.

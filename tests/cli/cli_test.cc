@@ -286,6 +286,28 @@ TEST_F(CliTest, UnknownOptionsAreNamedWithASuggestionAndValuesAreNeverEchoed) {
   EXPECT_TRUE(contains(command.err, "unknown command tokn (did you mean token?)")) << command.err;
 }
 
+TEST_F(CliTest, VerifyTakesDurationsAsServeDoes) {
+  const std::string token = issue({"--ttl", "60"});
+  const auto claims = nlohmann::json::parse(jwtguard({"token", "decode", token}).out)["payload"];
+  const long long exp = claims["exp"];
+  auto verify_at = [&](long long at, const std::string& leeway) {
+    return jwtguard({"token", "verify", "--secret", kSecret, "--at", std::to_string(at), "--leeway",
+                     leeway, token});
+  };
+  EXPECT_EQ(verify_at(exp + 29, "30s").exit_code, 0);
+  EXPECT_EQ(verify_at(exp + 30, "30s").exit_code, 1);
+  EXPECT_EQ(verify_at(exp + 89, "1m30s").exit_code, 0);
+  // "1h30" is refused by both, with the same words.
+  RunResult cli = verify_at(exp, "1h30");
+  EXPECT_EQ(cli.exit_code, 2);
+  const std::string rule =
+      "expected a duration such as 900, 45s, 15m, 12h, 30d, 2w or 1h30m, got \"1h30\"";
+  EXPECT_TRUE(contains(cli.err, "--leeway: " + rule)) << cli.err;
+  RunResult service = serve({"--leeway", "1h30"});
+  EXPECT_EQ(service.exit_code, 2);
+  EXPECT_TRUE(contains(service.err, "tokens.leeway (flag --leeway): " + rule)) << service.err;
+}
+
 // --- serve: start-up errors ---------------------------------------------------
 
 TEST_F(CliTest, ServeRefusesKeysFromTwoSourcesNamingEach) {
@@ -365,10 +387,11 @@ class StoreCliTest : public CliTest {
 
 TEST_F(StoreCliTest, UserCreateListGrantAdmin) {
   RunResult created =
-      jwtguard({"user", "create", "alice", "--password-stdin", "--store", store()}, "s3cret!\n");
+      jwtguard({"user", "create", "alice", "--password-stdin", "--create", "--store", store()},
+               "s3cret!-long\n");
   ASSERT_EQ(created.exit_code, 0) << created.err;
   RunResult again =
-      jwtguard({"user", "create", "alice", "--password", "other", "--store", store()});
+      jwtguard({"user", "create", "alice", "--password", "other-password", "--store", store()});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
   ASSERT_EQ(jwtguard({"user", "grant-admin", "alice", "--store", store()}).exit_code, 0);
@@ -384,7 +407,7 @@ TEST_F(StoreCliTest, UserCreateListGrantAdmin) {
 
   auto user = open()->find_user("alice");
   ASSERT_TRUE(user.has_value() && user->has_value());
-  EXPECT_TRUE(verify_password("s3cret!", (*user)->password_hash));
+  EXPECT_TRUE(verify_password("s3cret!-long", (*user)->password_hash));
 }
 
 TEST_F(StoreCliTest, UserCreateNeedsExactlyOnePasswordSource) {
@@ -402,7 +425,9 @@ TEST_F(StoreCliTest, UserCreateNeedsExactlyOnePasswordSource) {
 
 TEST_F(StoreCliTest, RevokeWritesEachKindToTheStore) {
   ASSERT_EQ(
-      jwtguard({"revoke", "--jti", "j-1", "--reason", "leaked", "--store", store()}).exit_code, 0);
+      jwtguard({"revoke", "--jti", "j-1", "--reason", "leaked", "--create", "--store", store()})
+          .exit_code,
+      0);
   ASSERT_EQ(jwtguard({"revoke", "--sid", "s-1", "--store", store()}).exit_code, 0);
   RunResult user = jwtguard({"revoke", "--user", "alice", "--store", store()});
   ASSERT_EQ(user.exit_code, 0) << user.err;
@@ -425,7 +450,7 @@ TEST_F(StoreCliTest, RevokeWritesEachKindToTheStore) {
 
 TEST_F(StoreCliTest, RevokeAWholeTokenUntilItsExpiry) {
   const std::string token = issue({"--type", "refresh"});
-  RunResult r = jwtguard({"revoke", "--token", "-", "--store", store()}, token + "\n");
+  RunResult r = jwtguard({"revoke", "--token", "-", "--create", "--store", store()}, token + "\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto decoded = decode_jws(token);
   ASSERT_TRUE(decoded.has_value());
@@ -436,6 +461,86 @@ TEST_F(StoreCliTest, RevokeAWholeTokenUntilItsExpiry) {
   EXPECT_EQ((*found)->expires_at, claims->exp);
   EXPECT_EQ((*found)->token_type, TokenType::kRefresh);
   EXPECT_EQ((*found)->user, "alice");
+}
+
+// `args` run in `dir` (env -C), with `env` added: a command started from
+// another directory than the service's.
+RunResult jwtguard_in(const std::filesystem::path& dir, std::vector<std::string> args,
+                      const std::vector<std::string>& env, const std::string& input = {}) {
+  args.insert(args.begin(), {"env", "-C", dir.string(), kBinary});
+  return run(args, input, env);
+}
+
+TEST_F(StoreCliTest, StoreCommandsFindTheStoreAsServeDoesAndSayWhichOne) {
+  const std::string config = write("jwtguard.toml", "store = \"" + store() + "\"\n");
+  ASSERT_EQ(
+      jwtguard({"user", "create", "alice", "--password-stdin", "--create", "--config", config},
+               "s3cret!-long\n")
+          .exit_code,
+      0);
+  const auto elsewhere = dir_ / "elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  // JWTGUARD_CONFIG, as serve reads it.
+  RunResult by_config = jwtguard_in(elsewhere, {"user", "list"}, {"JWTGUARD_CONFIG=" + config});
+  ASSERT_EQ(by_config.exit_code, 0) << by_config.err;
+  EXPECT_EQ(nlohmann::json::parse(by_config.out)[0]["name"], "alice");
+  EXPECT_TRUE(
+      contains(by_config.err, "jwtguard: store " + store() + ", from store (" + config + ":1)"))
+      << by_config.err;
+  // JWTGUARD_STORE.
+  RunResult by_env = jwtguard_in(elsewhere, {"user", "list"}, {"JWTGUARD_STORE=" + store()});
+  ASSERT_EQ(by_env.exit_code, 0) << by_env.err;
+  EXPECT_TRUE(contains(by_env.err, "from store (environment JWTGUARD_STORE)")) << by_env.err;
+  // A password in the URL is never printed.
+  RunResult redis = run({"timeout", "-s", "KILL", "20", kBinary, "user", "list", "--store",
+                         "redis://:hunter2-store-pw@127.0.0.1:1/0"});
+  EXPECT_EQ(redis.exit_code, 1) << redis.err;
+  EXPECT_TRUE(contains(redis.err,
+                       "jwtguard: store redis://(redacted)@127.0.0.1:1/0, from store "
+                       "(flag --store)"))
+      << redis.err;
+  EXPECT_FALSE(contains(redis.err, "hunter2-store-pw")) << redis.err;
+}
+
+TEST_F(StoreCliTest, AMissingStoreFileIsCreatedOnlyWithCreate) {
+  const auto elsewhere = dir_ / "elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  RunResult refused =
+      jwtguard_in(elsewhere, {"user", "create", "admin2", "--admin", "--password-stdin"}, {},
+                  "correct horse battery\n");
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_TRUE(
+      contains(refused.err, (elsewhere / "var" / "jwtguard.db").string() + ") does not exist"))
+      << refused.err;
+  EXPECT_TRUE(contains(refused.err, "--create")) << refused.err;
+  EXPECT_FALSE(contains(refused.out, "created user")) << refused.out;
+  EXPECT_FALSE(std::filesystem::exists(elsewhere / "var")) << "no store was created";
+  RunResult created = jwtguard_in(
+      elsewhere, {"user", "create", "admin2", "--admin", "--password-stdin", "--create"}, {},
+      "correct horse battery\n");
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_TRUE(std::filesystem::exists(elsewhere / "var" / "jwtguard.db"));
+  EXPECT_EQ(jwtguard({"revoke", "--jti", "j", "--store", store()}).exit_code, 1)
+      << "revoke refuses a missing store too";
+}
+
+TEST_F(StoreCliTest, UserCreateAppliesTheServicePasswordRule) {
+  RunResult short_password = jwtguard(
+      {"user", "create", "bob", "--password-stdin", "--create", "--store", store()}, "12345\n");
+  EXPECT_EQ(short_password.exit_code, 2) << short_password.err;
+  EXPECT_TRUE(contains(short_password.err,
+                       "'password' must be at least 8 characters and at most 1024 bytes"))
+      << short_password.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "var")) << "refused before the store opened";
+  // The service's users.min_password_length applies, from wherever it is set.
+  RunResult configured = jwtguard_in(
+      dir_, {"user", "create", "bob", "--password-stdin", "--create", "--store", store()},
+      {"JWTGUARD_MIN_PASSWORD_LENGTH=12"}, "eleven-char\n");
+  EXPECT_EQ(configured.exit_code, 2) << configured.err;
+  EXPECT_TRUE(contains(configured.err, "at least 12 characters")) << configured.err;
+  EXPECT_TRUE(contains(configured.err,
+                       "users.min_password_length (environment JWTGUARD_MIN_PASSWORD_LENGTH)"))
+      << configured.err;
 }
 
 TEST_F(StoreCliTest, RevokeNeedsExactlyOneTarget) {

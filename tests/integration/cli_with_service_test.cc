@@ -126,6 +126,19 @@ TEST_F(CliWithServiceTest, RevocationsWrittenByTheCliReachTheService) {
   EXPECT_EQ(status_of(loopback::get("/auth/me", after)), 200);
 }
 
+TEST_F(CliWithServiceTest, CliAndServiceRefuseAShortPasswordWithTheSameWords) {
+  RunResult created = cli({"user", "create", "erin", "--password-stdin"}, "12345\n");
+  EXPECT_EQ(created.exit_code, 2) << created.err;
+  auto reply = loopback::fetch(
+      serve_->port(), loopback::post("/auth/register", {},
+                                     json{{"username", "erin"}, {"password", "12345"}}.dump()));
+  ASSERT_TRUE(reply) << reply.error();
+  ASSERT_EQ(reply->status, 400) << reply->body;
+  const std::string message = json::parse(reply->body).value("msg", "");
+  ASSERT_FALSE(message.empty()) << reply->body;
+  EXPECT_NE(created.err.find(message), std::string::npos) << created.err << " vs " << message;
+}
+
 // --- keys from `jwtguard keys generate`, used by `serve` -------------------------
 
 class GeneratedKeysTest : public ::testing::Test {
