@@ -13,7 +13,7 @@
 
 namespace jwtguard::cli {
 
-// Exit codes of SPEC §4.
+// Exit codes (docs/cli.md).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // verification failed, unreadable key, ...
 inline constexpr int kExitUsage = 2;    // the command line itself is wrong

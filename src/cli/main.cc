@@ -1,5 +1,5 @@
 // The `jwtguard` command. Subcommands live in their own files; this one only
-// assembles them and maps outcomes to the exit codes of SPEC §4.
+// assembles them and maps outcomes to the exit codes of docs/cli.md.
 #include <iostream>
 
 #include "cli/cli.h"

@@ -1,4 +1,4 @@
-// jwtguard serve: the HTTP service of SPEC §3, until SIGTERM or SIGINT.
+// jwtguard serve: the HTTP service of docs/service.md, until SIGTERM or SIGINT.
 #include <pthread.h>
 
 #include <csignal>
@@ -58,7 +58,7 @@ std::string setting_help(const server::SettingInfo& setting) {
 
 void add_serve_command(CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
-  CLI::App* serve = app.add_subcommand("serve", "Run the HTTP service (SPEC §3)");
+  CLI::App* serve = app.add_subcommand("serve", "Run the HTTP service (docs/service.md)");
   serve->add_option("--config", args->config_file, "TOML file with settings [$JWTGUARD_CONFIG]")
       ->envname("JWTGUARD_CONFIG");
   for (const auto& setting : server::serve_settings()) {

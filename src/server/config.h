@@ -2,7 +2,7 @@
 //
 // Every setting can be given in a TOML file (--config), in an environment
 // variable JWTGUARD_<NAME> and as a flag --<name>; a flag beats the
-// environment, which beats the file, which beats the default (SPEC §4). One
+// environment, which beats the file, which beats the default (docs/configuration.md). One
 // table (serve_settings()) names each setting once, so the flags, the
 // environment variables, `serve --help` and docs/configuration.md cannot
 // drift apart.
@@ -22,8 +22,9 @@
 
 namespace jwtguard::server {
 
-// A replacement for one error response (SPEC §3: the seed tutorial's
-// revoked_token_loader must be expressible). `body` is JSON text.
+// A replacement for one error response (the revoked_token_loader of
+// the REST-API logout tutorial built on Flask-JWT-Extended's "JWT Revoking /
+// Blocklist" page must be expressible). `body` is JSON text.
 struct ErrorOverride {
   int status = 0;    // 0: keep the default status
   std::string body;  // empty: keep the default {"msg": ...} body
