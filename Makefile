@@ -70,6 +70,11 @@ fuzz: deps $(SAN_DIR)/build.ninja
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
 	  $(SAN_DIR)/fuzz/jws_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=9000 -print_final_stats=1 \
 	  -artifact_prefix=$(SAN_DIR)/fuzz-artifacts/ $(SAN_DIR)/fuzz-work fuzz/corpus
+	cmake --build $(SAN_DIR) -j $(JOBS) --target config_fuzz
+	rm -rf $(SAN_DIR)/fuzz-work-config && mkdir -p $(SAN_DIR)/fuzz-work-config
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
+	  $(SAN_DIR)/fuzz/config_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+	  -artifact_prefix=$(SAN_DIR)/fuzz-artifacts/ $(SAN_DIR)/fuzz-work-config fuzz/corpus-config
 
 bench: build
 	$(BUILD_DIR)/bench/jose_bench $(BENCH_FLAGS)
