@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -117,8 +118,6 @@ std::uint64_t unit_seconds(char letter) {
   return i == std::string_view::npos ? 0 : kSeconds[i];
 }
 
-// --- the forms of string settings ---
-
 }  // namespace
 
 Result<seconds> parse_duration(std::string_view text) {
@@ -146,6 +145,8 @@ Result<seconds> parse_duration(std::string_view text) {
   } while (i < text.size());
   return seconds(static_cast<seconds::rep>(total));
 }
+
+// --- the forms of string settings ---
 
 Result<ListenAddress> parse_listen(std::string_view text) {
   const auto bad = [&] {
@@ -720,10 +721,14 @@ Result<ServeConfig> load_serve_config(const std::string& toml_path, const Enviro
                                       const FlagValues& flags) {
   std::string text;
   if (!toml_path.empty()) {
+    std::error_code ec;
+    // A directory opens as a stream that reads nothing: an empty file.
+    const bool directory = std::filesystem::is_directory(toml_path, ec);
     std::ifstream in(toml_path, std::ios::binary);
-    if (!in) {
+    if (directory || !in) {
       return invalid("the configuration file " + (quoted)(toml_path) + " cannot be read (" +
-                     std::strerror(errno) + "): fix --config or JWTGUARD_CONFIG");
+                     (directory ? "it is a directory" : std::strerror(errno)) +
+                     "): fix --config or JWTGUARD_CONFIG");
     }
     std::ostringstream content;
     content << in.rdbuf();

@@ -376,6 +376,8 @@ TEST_F(ConfigTest, TomlSyntaxErrorsAndMissingFilesNameThePath) {
   EXPECT_NE(error_of(from_toml("a = 1\na = 2\n")).find(":2"), std::string::npos);
   const std::string missing = (dir_.path() / "missing.toml").string();
   EXPECT_NE(error_of(load_serve_config(missing, {}, {})).find(missing), std::string::npos);
+  EXPECT_NE(error_of(load_serve_config(dir_.path().string(), {}, {})).find("a directory"),
+            std::string::npos);
 }
 
 TEST_F(ConfigTest, UnknownVariablesAreErrorsButOthersAreIgnored) {
