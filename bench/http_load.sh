@@ -69,7 +69,8 @@ case "$STORE_KIND" in
 esac
 PASSWORD="bench-password-$$"
 
-"$BINARY" user create bench --password-stdin --store "$STORE" <<<"$PASSWORD" >/dev/null
+# --create: the SQLite store does not exist yet (redis ignores it).
+"$BINARY" user create bench --password-stdin --create --store "$STORE" <<<"$PASSWORD" >/dev/null
 "$BINARY" serve --listen 127.0.0.1:0 --store "$STORE" --dev false --threads "$THREADS" \
   --check "$CHECK" --log-file "$WORK/service.log" --access-log "$ACCESS_LOG" &
 SERVER_PID=$!

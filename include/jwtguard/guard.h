@@ -59,11 +59,12 @@ struct GuardOptions {
   std::chrono::seconds feed_retention{3600};
   // Where checks look for revocations. kIndex (the default): the in-memory
   // index alone, which the feed keeps current; a check does no I/O. kStore
-  // (strict mode, the seed's behaviour): the store is also asked on every
-  // check, one round trip, so a revocation made anywhere counts at once,
-  // feed or not. When the store cannot answer, the check falls back to the
-  // index (counted in GuardStats::strict_fallbacks) rather than failing:
-  // while the store is down nobody can revoke anything anyway.
+  // (strict mode, as Flask-JWT-Extended's blocklist examples do): the store
+  // is also asked on every check, one round trip, so a revocation made
+  // anywhere counts at once, feed or not. When the store cannot answer, the
+  // check falls back to the index (counted in GuardStats::strict_fallbacks)
+  // rather than failing: while the store is down nobody can revoke anything
+  // anyway.
   enum class CheckMode { kIndex, kStore };
   CheckMode check_mode = CheckMode::kIndex;
   // Start the feed follower and purge threads. Off only in tests that drive

@@ -73,6 +73,12 @@ class Key {
   // its public half; an HMAC secret has no public half (kInvalidArgument).
   Result<std::string> to_jwk(bool include_private) const;
 
+  // The key as PEM: PKCS#8 ("PRIVATE KEY") for a private key when
+  // include_private is true, else its public half as SPKI ("PUBLIC KEY").
+  // PEM carries neither kid nor alg. An HMAC secret has no PEM form
+  // (kInvalidArgument).
+  Result<std::string> to_pem(bool include_private) const;
+
   // For jwtguard's own signing and verification code.
   const detail::KeyData& data() const { return *data_; }
 

@@ -22,6 +22,17 @@ enum class PasswordCost { kInteractive, kModerate };
 // Longest password accepted: longer input only burns CPU on the server.
 inline constexpr std::size_t kMaxPasswordSize = 1024;
 
+// The shortest password a new account may have unless configured otherwise.
+inline constexpr std::size_t kDefaultMinPasswordLength = 8;
+
+// The rule for a new account's password, the one the HTTP service's
+// registration and `jwtguard user create` both apply: at least `min_length`
+// characters (UTF-8 code points, so "é" counts once) and at most
+// kMaxPasswordSize bytes. kInvalidArgument otherwise, with the detail
+// "'password' must be at least N characters and at most 1024 bytes", the
+// sentence both show.
+Result<void> check_new_password(std::string_view password, std::size_t min_length);
+
 // A new Argon2id hash of `password` with a random salt. kInvalidArgument for
 // an empty password or one over kMaxPasswordSize; kCrypto when libsodium
 // cannot initialise or runs out of memory.

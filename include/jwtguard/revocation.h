@@ -17,7 +17,7 @@
 
 namespace jwtguard {
 
-// What a revocation blocks (SPEC §2, rules 1 to 3).
+// What a revocation blocks (rules 1 to 3 of docs/architecture.md, "Revocation").
 enum class RevocationKind {
   kToken,    // one token, by its "jti"
   kSession,  // every token whose "sid" is the key: access, refresh, and all refreshed since

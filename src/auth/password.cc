@@ -30,6 +30,17 @@ bool terminated_copy(std::string_view hash, char (&out)[crypto_pwhash_STRBYTES])
 
 }  // namespace
 
+Result<void> check_new_password(std::string_view password, std::size_t min_length) {
+  std::size_t characters = 0;
+  for (unsigned char c : password) characters += (c & 0xC0) != 0x80;  // not a continuation byte
+  if (characters < min_length || password.size() > kMaxPasswordSize) {
+    return fail(Errc::kInvalidArgument,
+                "'password' must be at least " + std::to_string(min_length) +
+                    " characters and at most " + std::to_string(kMaxPasswordSize) + " bytes");
+  }
+  return {};
+}
+
 Result<std::string> hash_password(std::string_view password, PasswordCost cost) {
   if (password.empty()) return fail(Errc::kInvalidArgument, "empty password");
   if (password.size() > kMaxPasswordSize) {

@@ -9,10 +9,11 @@
 
 #include "jwtguard/keys.h"
 #include "jwtguard/store.h"
+#include "server/config.h"
 
 namespace jwtguard::cli {
 
-// Exit codes of SPEC §4.
+// Exit codes (docs/cli.md).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // verification failed, unreadable key, ...
 inline constexpr int kExitUsage = 2;    // the command line itself is wrong
@@ -20,6 +21,12 @@ inline constexpr int kExitUsage = 2;    // the command line itself is wrong
 // A usage error raised from a subcommand callback; main() prints it and
 // exits with kExitUsage.
 struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// A setting of the TOML file, the environment or a flag is wrong; main()
+// prints it (the message names the setting and its source) and exits with
+// kExitUsage.
+struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 // Any other failure; main() prints it and exits with kExitFailure.
@@ -47,8 +54,11 @@ Key load_signing_key(const KeyOptions& options);
 // --alg values, parsed; empty when none was given.
 std::vector<Algorithm> selected_algorithms(const KeyOptions& options);
 
-// "900", "45s", "15m", "12h", "30d", "2w", "1h30m" -> seconds; throws UsageError.
-std::chrono::seconds parse_duration(const std::string& text);
+// The value of `option` as a duration, by the rule the service's settings
+// follow (server::parse_duration: "900", "45s", "15m", "1h30m", ...); throws
+// UsageError naming the option. Zero is refused unless `allow_zero`.
+std::chrono::seconds parse_duration(const std::string& option, const std::string& text,
+                                    bool allow_zero = false);
 
 // Reads a whole file; throws Failure naming the path.
 std::string read_file(const std::string& path);
@@ -57,14 +67,32 @@ std::string read_file(const std::string& path);
 // the process list and shell history).
 std::string token_argument(const std::string& argument);
 
-// SPEC §2's default store.
-inline constexpr std::string_view kDefaultStore = "sqlite:./var/jwtguard.db";
+// The options of the commands that use the service's store.
+struct StoreArgs {
+  std::string url;          // --store; empty: from the configuration's sources
+  std::string config_file;  // --config or $JWTGUARD_CONFIG
+  bool create = false;      // --create: a missing SQLite file may be created
+};
 
-// Adds --store (and $JWTGUARD_STORE) to a command.
-void add_store_option(CLI::App& command, std::string& url);
-// Opens the store named by --store (the default when empty). Throws
-// UsageError for an unknown URL, Failure when the store cannot be opened.
-std::unique_ptr<Store> open_store_or_fail(const std::string& url);
+// Adds --store, --config ($JWTGUARD_CONFIG) and --create to a command.
+void add_store_options(CLI::App& command, StoreArgs& args);
+// The service's settings from the sources `serve` reads (the TOML file, the
+// JWTGUARD_* environment, --store as the store flag). Throws ConfigError,
+// naming the setting and its source, when they are wrong.
+server::ServeConfig store_config(const StoreArgs& args);
+// Opens config.store, after printing on standard error which store that is
+// and where the setting came from (a password in the URL redacted). Throws
+// Failure when a SQLite file does not exist and --create was not given (a
+// new empty store is almost always the wrong one), or the store cannot be
+// opened; ConfigError for a URL that is wrong in itself.
+std::unique_ptr<Store> open_store_or_fail(const StoreArgs& args, const server::ServeConfig& config);
+
+// The message for a command line `app` refused with `error`, read again from
+// `args` (argv without the program): each unknown option by name with the
+// nearest known one, never an option's value; for serve's --secret, where the
+// secret goes instead. Other errors keep CLI11's message.
+std::string explain_parse_error(const CLI::App& app, const CLI::ParseError& error,
+                                const std::vector<std::string>& args);
 
 void add_token_command(CLI::App& app);
 void add_keys_command(CLI::App& app);

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "server/config.h"
 
 namespace jwtguard::cli {
 namespace {
@@ -131,45 +132,12 @@ std::vector<Algorithm> selected_algorithms(const KeyOptions& options) {
   return algs;
 }
 
-std::chrono::seconds parse_duration(const std::string& text) {
-  if (text.empty()) throw UsageError("empty duration");
-  long long total = 0;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t digits = i;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-    if (digits == i || digits - i > 9) throw UsageError("bad duration \"" + text + "\"");
-    const long long n = std::stoll(text.substr(i, digits - i));
-    long long unit = 1;
-    if (digits < text.size()) {
-      switch (text[digits]) {
-        case 's':
-          unit = 1;
-          break;
-        case 'm':
-          unit = 60;
-          break;
-        case 'h':
-          unit = 3600;
-          break;
-        case 'd':
-          unit = 86400;
-          break;
-        case 'w':
-          unit = 7 * 86400;
-          break;
-        default:
-          throw UsageError("bad duration unit in \"" + text + "\" (use s, m, h, d, w)");
-      }
-      ++digits;
-    } else if (i != 0) {
-      throw UsageError("bad duration \"" + text + "\": a unit is needed after " + text.substr(i));
-    }
-    total += n * unit;
-    i = digits;
-  }
-  if (total <= 0) throw UsageError("duration must be positive");
-  return std::chrono::seconds(total);
+std::chrono::seconds parse_duration(const std::string& option, const std::string& text,
+                                    bool allow_zero) {
+  auto duration = server::parse_duration(text);
+  if (!duration) throw UsageError(option + ": " + duration.error().detail());
+  if (!allow_zero && duration->count() == 0) throw UsageError(option + ": must not be 0");
+  return *duration;
 }
 
 std::string read_file(const std::string& path) {

@@ -1,5 +1,5 @@
 // The `jwtguard` command. Subcommands live in their own files; this one only
-// assembles them and maps outcomes to the exit codes of SPEC §4.
+// assembles them and maps outcomes to the exit codes of docs/cli.md.
 #include <iostream>
 
 #include "cli/cli.h"
@@ -19,10 +19,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    std::cerr << explain_parse_error(app, e, args) << "\nRun with --help for usage.\n";
     return kExitUsage;
   } catch (const UsageError& e) {
     std::cerr << "jwtguard: " << e.what() << "\nRun with --help for usage.\n";
+    return kExitUsage;
+  } catch (const ConfigError& e) {
+    std::cerr << "jwtguard: " << e.what() << "\n(docs/configuration.md describes every setting)\n";
     return kExitUsage;
   } catch (const Failure& e) {
     std::cerr << "jwtguard: " << e.what() << '\n';

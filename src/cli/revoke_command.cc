@@ -9,7 +9,7 @@ namespace jwtguard::cli {
 namespace {
 
 struct RevokeArgs {
-  std::string store;
+  StoreArgs store;
   std::string jti, sid, user, token;
   std::string reason;
   std::string revoked_by = "cli";
@@ -37,7 +37,7 @@ void run_revoke(const RevokeArgs& args) {
   if (given != 1) throw UsageError("give exactly one of --jti, --sid, --user and --token");
   const Timestamp now = SystemClock().now();
   // Kept as long as a token issued before now can be valid.
-  const Timestamp keep_until = now + parse_duration(args.max_lifetime);
+  const Timestamp keep_until = now + parse_duration("--max-lifetime", args.max_lifetime);
   Revocation r;
   if (!args.token.empty()) {
     r = token_revocation(args.token, now);
@@ -57,7 +57,7 @@ void run_revoke(const RevokeArgs& args) {
   r.revoked_at = now;
   r.revoked_by = args.revoked_by;
   r.reason = args.reason;
-  auto store = open_store_or_fail(args.store);
+  auto store = open_store_or_fail(args.store, store_config(args.store));
   auto seq = r.kind == RevocationKind::kSession ? store->revoke_session(r) : store->revoke(r);
   if (!seq) throw Failure(seq.error().message());
   std::cout << "revoked " << revocation_kind_name(r.kind) << ' ' << r.key << '\n';
@@ -79,7 +79,7 @@ void add_revoke_command(CLI::App& app) {
   revoke->add_option("--max-lifetime", args->max_lifetime,
                      "How long tokens live at most (the longer TTL, plus leeway): how long a "
                      "--jti, --sid or --user revocation is kept (default: 30d)");
-  add_store_option(*revoke, args->store);
+  add_store_options(*revoke, args->store);
   revoke->footer(
       "Running services that share the store pick the revocation up from its change feed.");
   revoke->callback([args] { run_revoke(*args); });

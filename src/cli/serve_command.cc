@@ -1,4 +1,4 @@
-// jwtguard serve: the HTTP service of SPEC §3, until SIGTERM or SIGINT.
+// jwtguard serve: the HTTP service of docs/service.md, until SIGTERM or SIGINT.
 #include <pthread.h>
 
 #include <csignal>
@@ -36,12 +36,13 @@ void run_serve(ServeArgs& args) {
     if (option->count() > 0) flags[key] = args.values[key];
   }
   auto config = server::load_serve_config(args.config_file, server::process_environment(), flags);
-  if (!config) throw UsageError(config.error().message());
+  if (!config) throw ConfigError("serve: " + config.error().detail());
   // A log reader that goes away (a closed pipe) must not kill the service.
   std::signal(SIGPIPE, SIG_IGN);
   sigset_t signals = block_stop_signals();
   auto app = server::App::start(*config);
-  if (!app) throw Failure(app.error().message());
+  // Start-up errors are sentences naming the setting, its source and the fix.
+  if (!app) throw Failure("serve: " + app.error().detail());
   int received = 0;
   sigwait(&signals, &received);
   (*app)->stop();
@@ -57,7 +58,7 @@ std::string setting_help(const server::SettingInfo& setting) {
 
 void add_serve_command(CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
-  CLI::App* serve = app.add_subcommand("serve", "Run the HTTP service (SPEC §3)");
+  CLI::App* serve = app.add_subcommand("serve", "Run the HTTP service (docs/service.md)");
   serve->add_option("--config", args->config_file, "TOML file with settings [$JWTGUARD_CONFIG]")
       ->envname("JWTGUARD_CONFIG");
   for (const auto& setting : server::serve_settings()) {

@@ -1,25 +1,79 @@
-#include <cstdlib>
+// The store of the commands that write users and revocations: found from the
+// same sources as `serve` finds it, announced, and never created by accident.
+#include <filesystem>
+#include <iostream>
 
 #include "cli/cli.h"
+#include "server/config.h"
 
 namespace jwtguard::cli {
+namespace {
 
-void add_store_option(CLI::App& command, std::string& url) {
-  command
-      .add_option("--store", url,
-                  "Store URL: sqlite:PATH, redis://[:PASSWORD@]HOST:PORT/DB, "
-                  "postgresql://USER@HOST:PORT/DB or memory: (default " +
-                      std::string(kDefaultStore) + ", or $JWTGUARD_STORE)")
-      ->envname("JWTGUARD_STORE");
+constexpr std::string_view kSqlite = "sqlite:";
+
+// The file of a sqlite: URL, or "" for any other store.
+std::string sqlite_path(const std::string& url) {
+  if (!url.starts_with(kSqlite)) return {};
+  return url.substr(kSqlite.size());
 }
 
-std::unique_ptr<Store> open_store_or_fail(const std::string& url) {
-  auto store = open_store(url.empty() ? std::string(kDefaultStore) : url);
+// "sqlite:./var/jwtguard.db" gains the absolute path it names here: a
+// relative path is relative to the current directory, which is the usual
+// reason for not finding the service's store.
+std::string described(const std::string& url) {
+  const std::string path = sqlite_path(url);
+  std::string text = server::redact_url(url);
+  if (!path.empty() && std::filesystem::path(path).is_relative()) {
+    std::error_code ec;
+    text += " (" + std::filesystem::absolute(path, ec).lexically_normal().string() + ")";
+  }
+  return text;
+}
+
+}  // namespace
+
+void add_store_options(CLI::App& command, StoreArgs& args) {
+  command.add_option("--store", args.url,
+                     "Store URL: sqlite:PATH, redis://[:PASSWORD@]HOST:PORT/DB, "
+                     "postgresql://USER@HOST:PORT/DB or memory: [store, $JWTGUARD_STORE, default " +
+                         server::ServeConfig().store + "]");
+  command
+      .add_option("--config", args.config_file,
+                  "The service's TOML file: its store (and users.min_password_length) apply "
+                  "[$JWTGUARD_CONFIG]")
+      ->envname(server::kConfigVariable);
+  command.add_flag("--create", args.create,
+                   "Create the SQLite store file when it does not exist (without it, a missing "
+                   "file is an error: it usually means the wrong store)");
+}
+
+server::ServeConfig store_config(const StoreArgs& args) {
+  server::FlagValues flags;
+  if (!args.url.empty()) flags["store"] = args.url;
+  auto config = server::load_serve_config(args.config_file, server::process_environment(), flags);
+  if (!config) throw ConfigError(config.error().detail());
+  return std::move(*config);
+}
+
+std::unique_ptr<Store> open_store_or_fail(const StoreArgs& args,
+                                          const server::ServeConfig& config) {
+  const std::string where = server::setting_origin(config, "store");
+  // On standard error, so that standard output stays the command's result.
+  std::cerr << "jwtguard: store " << described(config.store) << ", from " << where << '\n';
+  const std::string path = sqlite_path(config.store);
+  std::error_code ec;
+  if (!path.empty() && !args.create && !std::filesystem::exists(path, ec)) {
+    throw Failure("the store " + described(config.store) +
+                  " does not exist. Name the service's store with --store, --config or "
+                  "JWTGUARD_STORE (a relative path is relative to the current directory), or "
+                  "pass --create to create a new one");
+  }
+  auto store = open_store(config.store);
   if (!store) {
-    if (store.error().code() == Errc::kInvalidArgument) {
-      throw UsageError("--store: " + store.error().message());
-    }
-    throw Failure(store.error().message());
+    const std::string problem =
+        where + " \"" + server::redact_url(config.store) + "\": " + store.error().detail();
+    if (store.error().code() == Errc::kInvalidArgument) throw ConfigError(problem);
+    throw Failure(problem);
   }
   return std::move(*store);
 }

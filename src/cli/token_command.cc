@@ -27,7 +27,7 @@ struct VerifyArgs {
   KeyOptions keys;
   std::string token;
   std::optional<double> at;
-  long long leeway = 0;
+  std::string leeway = "0";
   std::string iss;
   std::vector<std::string> aud;
   bool no_exp = false;
@@ -64,7 +64,7 @@ void run_issue(const IssueArgs& args) {
   request.fresh = args.fresh;
   request.session_id = args.sid;
   if (!args.claims.empty()) request.extra_claims_json = claims_object(args.claims).dump();
-  if (!args.ttl.empty()) request.ttl = parse_duration(args.ttl);
+  if (!args.ttl.empty()) request.ttl = parse_duration("--ttl", args.ttl);
   auto token = issuer->issue(request, SystemClock().now());
   if (!token) throw Failure(token.error().message());
   std::cout << token->token << '\n';
@@ -77,10 +77,9 @@ Timestamp verification_time(const std::optional<double>& at) {
 }
 
 void run_verify(const VerifyArgs& args) {
-  if (args.leeway < 0) throw UsageError("--leeway must not be negative");
   VerifyOptions options;
   options.algorithms = selected_algorithms(args.keys);
-  options.claims.leeway = std::chrono::seconds(args.leeway);
+  options.claims.leeway = parse_duration("--leeway", args.leeway, /*allow_zero=*/true);
   options.claims.require_exp = !args.no_exp;
   options.claims.issuer = args.iss;
   options.claims.audience = args.aud;
@@ -127,7 +126,8 @@ void add_verify(CLI::App& token) {
   cmd->add_option("token", args->token, "The token, or - to read it from standard input")
       ->required();
   cmd->add_option("--at", args->at, "Verify as of this Unix time (seconds) instead of now");
-  cmd->add_option("--leeway", args->leeway, "Clock leeway in seconds for exp, nbf, iat")
+  cmd->add_option("--leeway", args->leeway,
+                  "Clock leeway for exp, nbf, iat: 30, 30s, 2m (as serve's leeway)")
       ->capture_default_str();
   cmd->add_option("--iss", args->iss, "Require this issuer");
   cmd->add_option("--aud", args->aud, "Require one of these audiences, repeatable");

@@ -9,7 +9,7 @@ namespace jwtguard::cli {
 namespace {
 
 struct UserArgs {
-  std::string store;
+  StoreArgs store;
   std::string name;
   std::string password;
   bool password_stdin = false;
@@ -28,13 +28,17 @@ std::string password_of(const UserArgs& args) {
 }
 
 void run_create(const UserArgs& args) {
+  const server::ServeConfig config = store_config(args.store);
   const std::string password = password_of(args);
-  auto hash = hash_password(password);
-  if (!hash) {
-    if (hash.error().code() == Errc::kInvalidArgument) throw UsageError(hash.error().message());
-    throw Failure(hash.error().message());
+  // The service's own rule, with its users.min_password_length: a user the
+  // service would refuse to register must not be created here either.
+  if (auto rule = check_new_password(password, config.min_password_length); !rule) {
+    throw UsageError(rule.error().detail() + " (" +
+                     server::setting_origin(config, "users.min_password_length") + ")");
   }
-  auto store = open_store_or_fail(args.store);
+  auto hash = hash_password(password);
+  if (!hash) throw Failure(hash.error().message());
+  auto store = open_store_or_fail(args.store, config);
   auto created = store->create_user(User{args.name, *hash, args.admin, SystemClock().now()});
   if (!created) {
     if (created.error().code() == Errc::kAlreadyExists) {
@@ -46,7 +50,7 @@ void run_create(const UserArgs& args) {
 }
 
 void run_grant_admin(const UserArgs& args) {
-  auto ok = open_store_or_fail(args.store)->set_admin(args.name, true);
+  auto ok = open_store_or_fail(args.store, store_config(args.store))->set_admin(args.name, true);
   if (!ok) {
     if (ok.error().code() == Errc::kNotFound) throw Failure("no user " + args.name);
     throw Failure(ok.error().message());
@@ -56,7 +60,7 @@ void run_grant_admin(const UserArgs& args) {
 
 // One JSON object per user; never the password hash.
 void run_list(const UserArgs& args) {
-  auto users = open_store_or_fail(args.store)->list_users();
+  auto users = open_store_or_fail(args.store, store_config(args.store))->list_users();
   if (!users) throw Failure(users.error().message());
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const User& user : *users) {
@@ -81,16 +85,16 @@ void add_user_command(CLI::App& app) {
   create->add_flag("--password-stdin", args->password_stdin,
                    "Read the password from the first line of standard input");
   create->add_flag("--admin", args->admin, "Give the user the admin role");
-  add_store_option(*create, args->store);
+  add_store_options(*create, args->store);
   create->callback([args] { run_create(*args); });
 
   CLI::App* grant = user->add_subcommand("grant-admin", "Give a user the admin role");
   grant->add_option("USERNAME", args->name, "The user")->required();
-  add_store_option(*grant, args->store);
+  add_store_options(*grant, args->store);
   grant->callback([args] { run_grant_admin(*args); });
 
   CLI::App* list = user->add_subcommand("list", "List users as JSON (names, roles; no hashes)");
-  add_store_option(*list, args->store);
+  add_store_options(*list, args->store);
   list->callback([args] { run_list(*args); });
 }
 

@@ -266,6 +266,22 @@ bool Key::is_private() const { return data_->is_private; }
 int Key::bits() const { return data_->bits; }
 std::span<const Algorithm> Key::algorithms() const { return data_->algorithms; }
 
+Result<std::string> Key::to_pem(bool include_private) const {
+  if (data_->type == KeyType::kOct) {
+    return fail(Errc::kInvalidArgument, "an HMAC secret has no PEM form");
+  }
+  ossl::Bio bio(BIO_new(BIO_s_mem()));
+  if (!bio) return fail(Errc::kCrypto, ossl::last_error());
+  const int written = include_private && data_->is_private
+                          ? PEM_write_bio_PrivateKey(bio.get(), data_->pkey.get(), nullptr, nullptr,
+                                                     0, nullptr, nullptr)
+                          : PEM_write_bio_PUBKEY(bio.get(), data_->pkey.get());
+  if (written != 1) return fail(Errc::kCrypto, ossl::last_error());
+  char* text = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &text);
+  return std::string(text, static_cast<std::size_t>(size));
+}
+
 bool Key::allows(Algorithm alg) const {
   return std::find(data_->algorithms.begin(), data_->algorithms.end(), alg) !=
          data_->algorithms.end();

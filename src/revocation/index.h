@@ -99,7 +99,7 @@ class UserCutoffs {
   std::atomic<std::size_t> count_{0};
 };
 
-// The three rules of SPEC §2 that live in the index.
+// The three revocation rules (docs/architecture.md, "Revocation") that live in the index.
 class Index {
  public:
   // Applies one change from the feed or from this process's own writes.

@@ -8,11 +8,28 @@
 #include "server/metrics.h"
 #include "server/service.h"
 #include "server/service_keys.h"
+#include "util/try.h"
 
 namespace jwtguard::server {
 namespace {
 
 const SystemClock kSystemClock;
+
+auto problem(std::string sentence) { return fail(Errc::kInvalidArgument, std::move(sentence)); }
+
+// The store's error as a sentence that names the setting, its source and the
+// URL (without its password); kInvalidArgument for a URL that is wrong in
+// itself, kStore for a store that cannot be opened.
+tl::unexpected<Error> store_problem(const ServeConfig& config, const Error& error) {
+  std::string sentence =
+      setting_origin(config, "store") + " \"" + redact_url(config.store) + "\": " + error.detail();
+  if (error.code() == Errc::kInvalidArgument) {
+    return fail(Errc::kInvalidArgument, sentence + ". Correct the URL where it is set");
+  }
+  return fail(error.code(), sentence +
+                                ". Check that the store is reachable and that the service's user "
+                                "may create and write it");
+}
 
 unsigned or_cores(unsigned configured) {
   if (configured != 0) return configured;
@@ -42,11 +59,19 @@ class App::Impl {
   Result<void> start(const ServeConfig& config, const Clock& clock) {
     config_ = config;
     auto log = Log::open(config.log_level, config.log_file);
-    if (!log) return tl::unexpected(log.error());
+    if (!log) {
+      return problem(setting_origin(config, "log.file") + ": the log cannot be opened (" +
+                     log.error().detail() +
+                     "). Fix the path, or let the service's user write there");
+    }
     log_ = std::move(*log);
     log_->info("starting", {}, "\"config\":" + describe(config));
     auto started = start_parts(config, clock);
-    if (!started) log_->error("start failed", {{"reason", started.error().message()}});
+    // The caller prints the error on standard error; a log file gets it too,
+    // where the reader of that file looks.
+    if (!started && !config.log_file.empty()) {
+      log_->error("start failed", {{"reason", started.error().detail()}});
+    }
     return started;
   }
 
@@ -66,8 +91,13 @@ class App::Impl {
 
  private:
   Result<void> start_parts(const ServeConfig& config, const Clock& clock) {
-    auto alg = parse_algorithm(config.algorithm);
-    if (!alg) return tl::unexpected(alg.error());
+    // Every configuration error is found before the store or a dev key is
+    // written: the checks below only read.
+    auto where = parse_listen(config.listen);
+    if (!where) return problem(setting_origin(config, "listen") + ": " + where.error().detail());
+    JWTGUARD_TRY(check_service_keys(config));
+    auto store = open_store(config.store, store_options(config));
+    if (!store) return store_problem(config, store.error());
     auto keys = load_service_keys(config);
     if (!keys) return tl::unexpected(keys.error());
     if (!keys->generated.empty()) {
@@ -77,17 +107,13 @@ class App::Impl {
                    "dev mode: a new key was generated and will be reused after a restart; "
                    "configure one (secret_file, key_file or jwks_file) in production"}});
     }
-    auto store = open_store(config.store, store_options(config));
-    if (!store) return fail(store.error().code(), "store: " + store.error().message());
     auto guard = Guard::open(keys->signing, keys->verify, std::move(*store),
-                             guard_options(config, *alg), clock);
-    if (!guard) return tl::unexpected(guard.error());
+                             guard_options(config, keys->algorithm), clock);
+    if (!guard) return problem("the service cannot start: " + guard.error().message());
     guard_ = std::move(*guard);
     auto service = Service::create(*guard_, metrics_, clock, service_options(config, *keys));
-    if (!service) return tl::unexpected(service.error());
+    if (!service) return problem("the service cannot start: " + service.error().message());
     service_ = std::move(*service);
-    auto where = parse_listen(config.listen);
-    if (!where) return fail(Errc::kInvalidArgument, "listen: " + where.error().detail());
     ListenerOptions options{.host = where->host,
                             .port = where->port,
                             .threads = or_cores(config.threads),
@@ -99,7 +125,11 @@ class App::Impl {
                             .max_connections = config.max_connections};
     auto listener = Listener::start(options, *service_,
                                     config.access_log ? log_->access_log() : RequestObserver{});
-    if (!listener) return tl::unexpected(listener.error());
+    if (!listener) {
+      return problem(setting_origin(config, "listen") + ": cannot listen on " + config.listen +
+                     " (" + listener.error().detail() +
+                     "). Choose a free port and an address of this machine");
+    }
     listener_ = std::move(*listener);
     std::string host =
         where->host.find(':') != std::string::npos ? "[" + where->host + "]" : where->host;

@@ -10,12 +10,6 @@ namespace {
 
 constexpr std::size_t kMaxUsernameSize = 128;
 
-std::size_t utf8_length(std::string_view text) {
-  std::size_t count = 0;
-  for (unsigned char c : text) count += (c & 0xC0) != 0x80;
-  return count;
-}
-
 // A header value carries the subject as is, except bytes that could end or
 // corrupt the header (controls, '%', non-ASCII), which are percent-encoded.
 std::string header_safe(std::string_view value) {
@@ -87,11 +81,8 @@ Response Service::Impl::register_user(const Request& request, Outcome& outcome) 
                         "'username' must be 1 to 128 bytes, without control characters or "
                         "surrounding spaces");
   }
-  if (utf8_length(password) < options_.min_password_length || password.size() > kMaxPasswordSize) {
-    return errors_.make(
-        request, errors::kBadRequest,
-        "'password' must be at least " + std::to_string(options_.min_password_length) +
-            " characters and at most " + std::to_string(kMaxPasswordSize) + " bytes");
+  if (auto rule = check_new_password(password, options_.min_password_length); !rule) {
+    return errors_.make(request, errors::kBadRequest, rule.error().detail());
   }
   outcome.subject = username;
   auto hash = hash_password(password, options_.password_cost);

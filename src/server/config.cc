@@ -8,8 +8,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -18,6 +22,8 @@
 #include <variant>
 
 #include "jwtguard/algorithm.h"
+#include "server/error_responses.h"
+#include "util/spelling.h"
 #include "util/try.h"
 
 extern char** environ;  // POSIX: not declared by every <unistd.h>
@@ -112,6 +118,8 @@ std::uint64_t unit_seconds(char letter) {
   return i == std::string_view::npos ? 0 : kSeconds[i];
 }
 
+}  // namespace
+
 Result<seconds> parse_duration(std::string_view text) {
   const auto bad = [&] {
     return invalid("expected a duration such as 900, 45s, 15m, 12h, 30d, 2w or 1h30m, got " +
@@ -139,8 +147,6 @@ Result<seconds> parse_duration(std::string_view text) {
 }
 
 // --- the forms of string settings ---
-
-}  // namespace
 
 Result<ListenAddress> parse_listen(std::string_view text) {
   const auto bad = [&] {
@@ -225,11 +231,13 @@ constexpr Setting kSettings[] = {
     {"data_dir", &C::data_dir, "Directory for the keys development mode generates.",
      {.check = check_not_empty}},
     {"keys.algorithm", &C::algorithm, "Signing algorithm: HS256/384/512, RS256/384/512, "
-     "PS256/384/512, ES256/384/512 or EdDSA.", {.check = check_algorithm}},
+     "PS256/384/512, ES256/384/512 or EdDSA; a key that allows only one signs with that one.",
+     {.check = check_algorithm}},
     {"keys.secret", &C::secret, "Shared secret for HS*; from the file or JWTGUARD_SECRET only, "
      "since other users can read command lines.", {.secret = true}},
     {"keys.secret_file", &C::secret_file, "File holding the HS* secret."},
-    {"keys.key_file", &C::key_file, "PEM private key for RS*, PS*, ES* or EdDSA."},
+    {"keys.key_file", &C::key_file, "One private key: PEM (RS*, PS*, ES*, EdDSA) or a JWK, "
+     "such as `jwtguard keys generate` prints (any algorithm)."},
     {"keys.jwks_file", &C::jwks_file, "JWK Set of private keys; kid picks the signing one."},
     {"keys.kid", &C::kid, "Key id written in the header of issued tokens."},
     {"tokens.access_ttl", &C::access_ttl, "Lifetime of access tokens.", {.min = 1}},
@@ -491,9 +499,27 @@ Result<std::string> error_body(const toml::node& node) {
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+// " (did you mean tokens.access_ttl?)" for a misspelt key of the file, or "".
+std::string did_you_mean_key(const std::string& key) {
+  std::vector<std::string> keys;
+  for (const Setting& s : kSettings) keys.emplace_back(s.key);
+  const std::string near = closest_name(key, keys);
+  return near.empty() ? std::string(": docs/configuration.md lists every setting")
+                      : ": did you mean " + near + "?";
+}
+
+std::string unknown_error_name(const std::string& name, const std::string& where,
+                               const std::vector<std::string>& known) {
+  std::string list;
+  for (const std::string& k : known) list.append(list.empty() ? "" : ", ").append(k);
+  const std::string near = closest_name(name, known);
+  return "unknown error response errors." + name + " (" + where + ")" +
+         (near.empty() ? "" : ": did you mean " + near + "?") + " The names are: " + list;
+}
+
 class Loader {
  public:
-  Result<void> file(const std::string& path);
+  Result<void> file(std::string_view text, const std::string& path);
   Result<void> environment(const Environment& env);
   Result<void> flags(const FlagValues& flags);
   Result<ServeConfig> finish() &&;
@@ -505,10 +531,8 @@ class Loader {
   Result<ErrorOverride> error_override(const std::string& path, const std::string& key,
                                        const toml::node& node);
   std::string origin(const std::string& key) const;
-  int precedence(const std::string& key) const;
 
   ServeConfig config_;
-  std::map<std::string, std::string> origins_;  // by key: where the value came from
 };
 
 Result<void> Loader::set(const Setting& s, std::string_view text, const std::string& where) {
@@ -516,14 +540,14 @@ Result<void> Loader::set(const Setting& s, std::string_view text, const std::str
   if (auto done = assign(s, text, config_); !done) {
     return invalid(std::string(s.key) + " (" + where + "): " + done.error().detail());
   }
-  origins_[s.key] = where;
+  config_.sources[s.key] = where;
   return {};
 }
 
-Result<void> Loader::file(const std::string& path) {
+Result<void> Loader::file(std::string_view text, const std::string& path) {
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     return invalid(at(path, e.source()) + ": " + std::string(e.description()));
   }
@@ -543,7 +567,7 @@ Result<void> Loader::file_entry(const std::string& path, const std::string& key,
   const bool section = find_setting([&](const Setting& s) {
                          return std::string_view(s.key).starts_with(key + ".");
                        }) != nullptr;
-  if (!section) return invalid("unknown key " + key + " (" + where + ")");
+  if (!section) return invalid("unknown key " + key + " (" + where + ")" + did_you_mean_key(key));
   const auto* table = node.as_table();
   if (table == nullptr)
     return invalid(key + " (" + where + "): expected a table, got " + type_name(node));
@@ -558,7 +582,11 @@ Result<void> Loader::errors(const std::string& path, const toml::node& node) {
   if (table == nullptr) {
     return invalid("errors (" + at(path, node.source()) + "): expected [errors.<name>] tables");
   }
+  const std::vector<std::string> known = ErrorResponses::names();
   for (auto&& [name, entry] : *table) {
+    if (std::find(known.begin(), known.end(), name.str()) == known.end()) {
+      return invalid(unknown_error_name(std::string(name.str()), at(path, entry.source()), known));
+    }
     auto override = error_override(path, "errors." + std::string(name.str()), entry);
     JWTGUARD_TRY(override);
     config_.errors[std::string(name.str())] = std::move(*override);
@@ -598,7 +626,14 @@ Result<void> Loader::environment(const Environment& env) {
     const std::string& name = variable;  // clang 14 cannot capture a structured binding
     if (!name.starts_with(kEnvPrefix) || name == kConfigVariable) continue;
     const Setting* s = find_setting([&](const Setting& s) { return env_name(s) == name; });
-    if (s == nullptr) return invalid("unknown variable " + name + " (environment)");
+    if (s == nullptr) {
+      std::vector<std::string> names;
+      for (const Setting& known : kSettings) names.push_back(env_name(known));
+      names.emplace_back(kConfigVariable);
+      const std::string near = closest_name(name, names);
+      return invalid("unknown variable " + name + " (environment)" +
+                     (near.empty() ? ": unset it" : ": did you mean " + near + "?"));
+    }
     JWTGUARD_TRY(set(*s, value, "environment " + name));
   }
   return {};
@@ -619,49 +654,29 @@ Result<void> Loader::flags(const FlagValues& flags) {
   return {};
 }
 
-std::string Loader::origin(const std::string& key) const {
-  const auto it = origins_.find(key);
-  return key + " (" + (it == origins_.end() ? "default" : it->second) + ")";
-}
-
-// 3 for a flag, 2 for the environment, 1 for the file, 0 for the default.
-int Loader::precedence(const std::string& key) const {
-  const auto it = origins_.find(key);
-  if (it == origins_.end()) return 0;
-  if (it->second.starts_with("flag")) return 3;
-  if (it->second.starts_with("environment")) return 2;
-  return 1;
-}
+std::string Loader::origin(const std::string& key) const { return setting_origin(config_, key); }
 
 Result<ServeConfig> Loader::finish() && {
-  const std::pair<const char*, std::string*> key_sources[] = {
+  const std::pair<const char*, const std::string*> key_sources[] = {
       {"keys.secret", &config_.secret},
       {"keys.secret_file", &config_.secret_file},
       {"keys.key_file", &config_.key_file},
       {"keys.jwks_file", &config_.jwks_file}};
-  // The key source given with the highest precedence wins, as for any other
-  // setting (a JWTGUARD_SECRET exported for the token commands does not stop
-  // a key_file flag); two at the same level are a mistake.
-  int top = 0;
-  for (const auto& [key, value] : key_sources) {
-    if (!value->empty()) top = std::max(top, precedence(key));
-  }
+  // Two keys are refused wherever each was set: letting the one of higher
+  // precedence win would sign with a key the operator did not mean (a
+  // JWTGUARD_SECRET exported for the token commands replacing the file's
+  // secret_file), and every token signed before would fail to verify.
   std::vector<std::string> given;
   for (const auto& [key, value] : key_sources) {
-    if (value->empty()) continue;
-    if (precedence(key) < top) {
-      value->clear();
-    } else {
-      given.push_back(origin(key));
-    }
+    if (!value->empty()) given.push_back(origin(key));
   }
   if (given.size() > 1) {
     std::string list = given[0];
     for (std::size_t i = 1; i < given.size(); ++i) list += " and " + given[i];
-    return invalid(
-        "at most one of keys.secret, keys.secret_file, keys.key_file and "
-        "keys.jwks_file may be set; got " +
-        list);
+    return invalid("only one key source may be set, got " + list +
+                   ": keep one and remove the others (an empty value, such as JWTGUARD_KEY_FILE=, "
+                   "clears what the file set; unset JWTGUARD_SECRET if it was exported for the "
+                   "token commands)");
   }
   if (config_.token_limit > config_.header_limit) {
     // A token travels in the Authorization header, so it can never be larger.
@@ -696,13 +711,38 @@ Environment process_environment() {
   return env;
 }
 
-Result<ServeConfig> load_serve_config(const std::string& toml_path, const Environment& env,
-                                      const FlagValues& flags) {
+Result<ServeConfig> load_serve_config_text(std::string_view toml_text, const std::string& toml_name,
+                                           const Environment& env, const FlagValues& flags) {
   Loader loader;
-  if (!toml_path.empty()) JWTGUARD_TRY(loader.file(toml_path));
+  JWTGUARD_TRY(loader.file(toml_text, toml_name));
   JWTGUARD_TRY(loader.environment(env));
   JWTGUARD_TRY(loader.flags(flags));
   return std::move(loader).finish();
+}
+
+Result<ServeConfig> load_serve_config(const std::string& toml_path, const Environment& env,
+                                      const FlagValues& flags) {
+  std::string text;
+  if (!toml_path.empty()) {
+    std::error_code ec;
+    // A directory opens as a stream that reads nothing: an empty file.
+    const bool directory = std::filesystem::is_directory(toml_path, ec);
+    std::ifstream in(toml_path, std::ios::binary);
+    if (directory || !in) {
+      return invalid("the configuration file " + (quoted)(toml_path) + " cannot be read (" +
+                     (directory ? "it is a directory" : std::strerror(errno)) +
+                     "): fix --config or JWTGUARD_CONFIG");
+    }
+    std::ostringstream content;
+    content << in.rdbuf();
+    text = content.str();
+  }
+  return load_serve_config_text(text, toml_path, env, flags);
+}
+
+std::string setting_origin(const ServeConfig& config, std::string_view key) {
+  const auto it = config.sources.find(std::string(key));
+  return std::string(key) + " (" + (it == config.sources.end() ? "default" : it->second) + ")";
 }
 
 std::string describe(const ServeConfig& config) {

@@ -2,7 +2,7 @@
 //
 // Every setting can be given in a TOML file (--config), in an environment
 // variable JWTGUARD_<NAME> and as a flag --<name>; a flag beats the
-// environment, which beats the file, which beats the default (SPEC §4). One
+// environment, which beats the file, which beats the default (docs/configuration.md). One
 // table (serve_settings()) names each setting once, so the flags, the
 // environment variables, `serve --help` and docs/configuration.md cannot
 // drift apart.
@@ -18,11 +18,13 @@
 #include <vector>
 
 #include "jwtguard/error.h"
+#include "jwtguard/password.h"
 
 namespace jwtguard::server {
 
-// A replacement for one error response (SPEC §3: the seed tutorial's
-// revoked_token_loader must be expressible). `body` is JSON text.
+// A replacement for one error response (the revoked_token_loader of
+// the REST-API logout tutorial built on Flask-JWT-Extended's "JWT Revoking /
+// Blocklist" page must be expressible). `body` is JSON text.
 struct ErrorOverride {
   int status = 0;    // 0: keep the default status
   std::string body;  // empty: keep the default {"msg": ...} body
@@ -74,7 +76,7 @@ struct ServeConfig {
 
   // --- users ---
   bool registration = true;  // POST /auth/register open to anyone
-  std::size_t min_password_length = 8;
+  std::size_t min_password_length = kDefaultMinPasswordLength;
   unsigned login_max_failures = 5;               // per user name, within login_window
   unsigned login_max_failures_per_address = 20;  // per client address, within login_window
   std::chrono::seconds login_window{15 * 60};
@@ -86,6 +88,11 @@ struct ServeConfig {
 
   // --- error responses, by name (TOML only: [errors.<name>]) ---
   std::map<std::string, ErrorOverride> errors;
+
+  // Where each setting that is not at its default came from, by key:
+  // "/etc/jwtguard/jwtguard.toml:3", "environment JWTGUARD_STORE" or
+  // "flag --store". Start-up errors name it, so the reader knows what to fix.
+  std::map<std::string, std::string> sources;
 };
 
 // One setting, as the loader and `serve --help` see it.
@@ -118,12 +125,28 @@ using FlagValues = std::map<std::string, std::string>;
 // syntax error, an unknown key, an unknown JWTGUARD_* variable in `env`
 // (other variables are ignored, and so is kConfigVariable), an unknown key in
 // `flags` or keys.secret given as a flag, a value of the wrong type or range,
-// more than one of keys.secret / secret_file / key_file / jwks_file, or
-// http.token_limit above http.header_limit. Never throws. Error details never
-// contain a secret's value. Error override names are kept as written: the
-// server knows which names exist.
+// an [errors.<name>] table whose name is no error response (the detail lists
+// the names), more than one of keys.secret / secret_file / key_file /
+// jwks_file wherever each was set (the detail names each and its source), or
+// http.token_limit above http.header_limit. Never throws, writes nothing.
+// Error details never contain a secret's value.
 Result<ServeConfig> load_serve_config(const std::string& toml_path, const Environment& env,
                                       const FlagValues& flags);
+
+// The same, with the TOML file's content given as `toml_text` and named
+// `toml_name` in errors (e.g. its path).
+Result<ServeConfig> load_serve_config_text(std::string_view toml_text, const std::string& toml_name,
+                                           const Environment& env, const FlagValues& flags);
+
+// "store (flag --store)", "keys.key_file (/etc/jwtguard/jwtguard.toml:4)",
+// "data_dir (default)": a setting and where its value came from, for errors.
+std::string setting_origin(const ServeConfig& config, std::string_view key);
+
+// A duration as every setting and the command line write it: "900" (seconds,
+// only on its own), or numbers with units s, m, h, d, w, repeated ("45s",
+// "15m", "1h30m"); at most 3650d. kInvalidArgument otherwise, with the detail
+// "expected a duration such as 900, 45s, 15m, 12h, 30d, 2w or 1h30m, got ...".
+Result<std::chrono::seconds> parse_duration(std::string_view text);
 
 // The `listen` setting taken apart: an IP address (IPv6 without brackets)
 // and a port. kInvalidArgument for anything else, with the reason.

@@ -11,7 +11,7 @@ struct NamedError {
   std::string_view message;
 };
 
-// SPEC §3's table and the service's own errors; Flask-JWT-Extended's wording
+// docs/service.md's table and the service's own errors; Flask-JWT-Extended's wording
 // where it has one.
 constexpr NamedError kNamedErrors[] = {
     {errors::kMissingAuthorization, http::status::unauthorized, "Missing Authorization Header"},
@@ -62,7 +62,7 @@ bool is_token_error(Errc code) {
   }
 }
 
-// SPEC §3: expiry, revocation and freshness are 401; every other token
+// docs/service.md: expiry, revocation and freshness are 401; every other token
 // problem is 422 (Flask-JWT-Extended's invalid_token_loader).
 http::status token_error_status(Errc code) {
   switch (code) {

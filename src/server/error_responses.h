@@ -1,4 +1,4 @@
-// The service's error responses: SPEC §3's table, Flask-JWT-Extended's
+// The service's error responses: docs/service.md's table, Flask-JWT-Extended's
 // messages, and the replacements the configuration gives ([errors.<name>]).
 //
 // Every error has a name (the key of its replacement): the names below and,
@@ -50,7 +50,7 @@ class ErrorResponses {
   Response make(const Request& request, std::string_view name, std::string_view message = {}) const;
 
   // The response to a failed token check, a failed refresh or a failed
-  // store operation, by the error's code (SPEC §3's statuses).
+  // store operation, by the error's code (docs/service.md's statuses).
   Response for_error(const Request& request, const Error& error) const;
 
   // Every name that may be overridden.

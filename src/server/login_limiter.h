@@ -1,4 +1,4 @@
-// Rate limit on failed logins (SPEC §3: per user and per client address).
+// Rate limit on failed logins (docs/service.md: per user and per client address).
 //
 // Each key (a user name, or a client address) has a fixed window: once it
 // has `max_failures` failures inside `window`, attempts are refused until

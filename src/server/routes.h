@@ -1,4 +1,4 @@
-// The routes of SPEC §3, as the router, the metrics and the access log name
+// The routes of docs/service.md, as the router, the metrics and the access log name
 // them.
 #ifndef JWTGUARD_SERVER_ROUTES_H_
 #define JWTGUARD_SERVER_ROUTES_H_

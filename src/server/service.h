@@ -1,4 +1,4 @@
-// The HTTP service of SPEC §3 as plain request -> response functions.
+// The HTTP service (docs/service.md) as plain request -> response functions.
 //
 // The Service knows nothing of sockets: the I/O layer (listener.h) hands it
 // a parsed Request and the client's address and writes back what it

@@ -38,7 +38,7 @@ class Service::Impl {
                   Outcome& outcome) const;
 
   // --- helpers ---
-  // The token of an "Authorization: Bearer <JWT>" header, with SPEC §3's
+  // The token of an "Authorization: Bearer <JWT>" header, with docs/service.md's
   // errors for a missing header, another scheme or a malformed header.
   Step<std::string_view> bearer_token(const Request& request) const;
   // bearer_token, then Guard::require; counts the check's outcome.

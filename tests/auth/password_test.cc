@@ -35,6 +35,21 @@ TEST(Password, RefusesEmptyAndOversizedPasswords) {
   EXPECT_OK(hash_password(std::string(kMaxPasswordSize, 'x')));
 }
 
+TEST(Password, NewPasswordRuleCountsCharactersAndBoundsBytes) {
+  EXPECT_FALSE(check_new_password("1234567", 8));
+  EXPECT_TRUE(check_new_password("12345678", 8));
+  // Characters, not bytes: eight two-byte letters are eight characters.
+  EXPECT_TRUE(
+      check_new_password("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 8));
+  EXPECT_FALSE(check_new_password("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 8));
+  EXPECT_TRUE(check_new_password(std::string(kMaxPasswordSize, 'a'), 8));
+  auto too_long = check_new_password(std::string(kMaxPasswordSize + 1, 'a'), 8);
+  ASSERT_FALSE(too_long);
+  EXPECT_EQ(too_long.error().code(), Errc::kInvalidArgument);
+  EXPECT_EQ(too_long.error().detail(),
+            "'password' must be at least 8 characters and at most 1024 bytes");
+}
+
 TEST(Password, MalformedHashesNeverMatch) {
   auto hash = hash_password("pw");
   ASSERT_OK(hash);

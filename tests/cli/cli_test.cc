@@ -40,6 +40,25 @@ std::string issue(std::vector<std::string> extra = {}) {
   return trim(r.out);
 }
 
+// `jwtguard serve`, for its start-up errors: it must stop by itself. One that
+// starts instead is killed after 20 s (timeout(1)), which fails the test on
+// its exit code; the port is a free loopback one.
+RunResult serve(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+  args.insert(args.begin(),
+              {"timeout", "-s", "KILL", "20", kBinary, "serve", "--listen", "127.0.0.1:0"});
+  return run(args, {}, env);
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::size_t count(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -233,6 +252,127 @@ TEST_F(CliTest, KeysFromPemFilesAndCertificates) {
   EXPECT_EQ(jwtguard({"token", "verify", "--key", dir + "/missing.pem", "t"}).exit_code, 1);
 }
 
+TEST_F(CliTest, UnknownOptionsAreNamedWithASuggestionAndValuesAreNeverEchoed) {
+  const std::string value = "abc-SECRET-value-4711";
+  for (const std::string form : {"--secret", "--secret="}) {
+    RunResult r =
+        form.ends_with("=") ? jwtguard({"serve", form + value}) : jwtguard({"serve", form, value});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_FALSE(contains(r.err, value)) << r.err;
+    EXPECT_TRUE(contains(r.err, "--secret is not accepted")) << r.err;
+    EXPECT_TRUE(contains(r.err, "JWTGUARD_SECRET")) << r.err;
+    EXPECT_TRUE(contains(r.err, "--secret-file")) << r.err;
+  }
+  RunResult ttl = jwtguard({"serve", "--acess-ttl", "5m"});
+  EXPECT_EQ(ttl.exit_code, 2);
+  EXPECT_TRUE(contains(ttl.err,
+                       "jwtguard serve: unknown option --acess-ttl (did you mean "
+                       "--access-ttl?)"))
+      << ttl.err;
+  EXPECT_FALSE(contains(ttl.err, "5m")) << ttl.err;
+  RunResult identity = jwtguard({"token", "issue", "--identiy", "alice", "--secret", kSecret});
+  EXPECT_EQ(identity.exit_code, 2);
+  EXPECT_TRUE(contains(identity.err, "unknown option --identiy (did you mean --identity?)"))
+      << identity.err;
+  EXPECT_FALSE(contains(identity.err, kSecret)) << identity.err;
+  RunResult password = jwtguard({"user", "create", "bob", "--pasword", value});
+  EXPECT_TRUE(contains(password.err, "did you mean --password?")) << password.err;
+  EXPECT_FALSE(contains(password.err, value)) << password.err;
+  RunResult extra = jwtguard({"token", "verify", "--secret", kSecret, "t1", value});
+  EXPECT_EQ(extra.exit_code, 2);
+  EXPECT_FALSE(contains(extra.err, kSecret) || contains(extra.err, value)) << extra.err;
+  RunResult command = jwtguard({"tokn", "issue"});
+  EXPECT_EQ(command.exit_code, 2);
+  EXPECT_TRUE(contains(command.err, "unknown command tokn (did you mean token?)")) << command.err;
+}
+
+TEST_F(CliTest, VerifyTakesDurationsAsServeDoes) {
+  const std::string token = issue({"--ttl", "60"});
+  const auto claims = nlohmann::json::parse(jwtguard({"token", "decode", token}).out)["payload"];
+  const long long exp = claims["exp"];
+  auto verify_at = [&](long long at, const std::string& leeway) {
+    return jwtguard({"token", "verify", "--secret", kSecret, "--at", std::to_string(at), "--leeway",
+                     leeway, token});
+  };
+  EXPECT_EQ(verify_at(exp + 29, "30s").exit_code, 0);
+  EXPECT_EQ(verify_at(exp + 30, "30s").exit_code, 1);
+  EXPECT_EQ(verify_at(exp + 89, "1m30s").exit_code, 0);
+  // "1h30" is refused by both, with the same words.
+  RunResult cli = verify_at(exp, "1h30");
+  EXPECT_EQ(cli.exit_code, 2);
+  const std::string rule =
+      "expected a duration such as 900, 45s, 15m, 12h, 30d, 2w or 1h30m, got \"1h30\"";
+  EXPECT_TRUE(contains(cli.err, "--leeway: " + rule)) << cli.err;
+  RunResult service = serve({"--leeway", "1h30"});
+  EXPECT_EQ(service.exit_code, 2);
+  EXPECT_TRUE(contains(service.err, "tokens.leeway (flag --leeway): " + rule)) << service.err;
+}
+
+// --- serve: start-up errors ---------------------------------------------------
+
+TEST_F(CliTest, ServeRefusesKeysFromTwoSourcesNamingEach) {
+  const std::string secret_file = write("secret", kSecret + "\n");
+  const std::string config =
+      write("jwtguard.toml", "dev = false\n[keys]\nsecret_file = \"" + secret_file + "\"\n");
+  const std::string store = "sqlite:" + (dir_ / "jwtguard.db").string();
+  RunResult r =
+      serve({"--config", config, "--store", store}, {"JWTGUARD_SECRET=" + kSecret + "-exported"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "keys.secret (environment JWTGUARD_SECRET)")) << r.err;
+  EXPECT_TRUE(contains(r.err, "keys.secret_file (" + config + ":3)")) << r.err;
+  EXPECT_FALSE(contains(r.err, kSecret)) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "jwtguard.db")) << "nothing is written";
+}
+
+TEST_F(CliTest, ServeStartupErrorsNameTheSettingItsSourceAndTheFixOnce) {
+  const std::string file = write("a-file", "not a directory");
+  const std::string data_dir = "--data-dir=" + (dir_ / "var").string();
+  RunResult store = serve({data_dir}, {"JWTGUARD_STORE=sqlite:" + file + "/x.db"});
+  EXPECT_EQ(store.exit_code, 1) << store.err;
+  EXPECT_EQ(count(store.err, "store (environment JWTGUARD_STORE) \"sqlite:" + file + "/x.db\": "),
+            1u)
+      << store.err;
+  EXPECT_EQ(count(store.err, "Not a directory"), 1u) << "printed once: " << store.err;
+  EXPECT_FALSE(contains(store.err, "Store failure: store:")) << store.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "var")) << "no dev key before the store opened";
+
+  RunResult url = serve({data_dir, "--store", "mysql://x"});
+  EXPECT_EQ(url.exit_code, 1) << url.err;
+  EXPECT_EQ(count(url.err, "store (flag --store) \"mysql://x\": unknown store URL"), 1u) << url.err;
+
+  const std::string missing = (dir_ / "missing.pem").string();
+  const std::string config =
+      write("jwtguard.toml",
+            "dev = false\nstore = \"memory:\"\n[keys]\nkey_file = \"" + missing + "\"\n");
+  RunResult key = serve({"--config", config});
+  EXPECT_EQ(key.exit_code, 1) << key.err;
+  EXPECT_EQ(count(key.err, "keys.key_file (" + config + ":4): cannot read \"" + missing + "\""), 1u)
+      << key.err;
+  EXPECT_TRUE(contains(key.err, "Fix the path")) << key.err;
+
+  RunResult dir = serve({"--data-dir", file + "/var", "--store", "memory:"});
+  EXPECT_EQ(dir.exit_code, 1) << dir.err;
+  EXPECT_EQ(count(dir.err, "data_dir (flag --data-dir): "), 1u) << dir.err;
+  EXPECT_TRUE(contains(dir.err, "Set data_dir to a directory")) << dir.err;
+
+  RunResult no_key = serve({"--dev", "false", "--store", "memory:"});
+  EXPECT_EQ(no_key.exit_code, 1) << no_key.err;
+  EXPECT_EQ(count(no_key.err, "dev (flag --dev) is off"), 1u) << no_key.err;
+}
+
+TEST_F(CliTest, ServeRefusesAMisspeltErrorNameBeforeWritingAnything) {
+  const std::string config =
+      write("jwtguard.toml", "store = \"sqlite:" + (dir_ / "var" / "jwtguard.db").string() +
+                                 "\"\ndata_dir = \"" + (dir_ / "var").string() +
+                                 "\"\n\n[errors.revokd]\nstatus = 401\n");
+  RunResult r = serve({"--config", config});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(count(r.err, "errors.revokd (" + config + ":4)"), 1u) << r.err;
+  EXPECT_TRUE(contains(r.err, "did you mean revoked?")) << r.err;
+  EXPECT_TRUE(contains(r.err, "missing_authorization")) << "the valid names: " << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "var")) << "no dev key, no store";
+}
+
 // --- user and revoke: against a real SQLite store -----------------------------
 
 class StoreCliTest : public CliTest {
@@ -247,10 +387,11 @@ class StoreCliTest : public CliTest {
 
 TEST_F(StoreCliTest, UserCreateListGrantAdmin) {
   RunResult created =
-      jwtguard({"user", "create", "alice", "--password-stdin", "--store", store()}, "s3cret!\n");
+      jwtguard({"user", "create", "alice", "--password-stdin", "--create", "--store", store()},
+               "s3cret!-long\n");
   ASSERT_EQ(created.exit_code, 0) << created.err;
   RunResult again =
-      jwtguard({"user", "create", "alice", "--password", "other", "--store", store()});
+      jwtguard({"user", "create", "alice", "--password", "other-password", "--store", store()});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
   ASSERT_EQ(jwtguard({"user", "grant-admin", "alice", "--store", store()}).exit_code, 0);
@@ -266,7 +407,7 @@ TEST_F(StoreCliTest, UserCreateListGrantAdmin) {
 
   auto user = open()->find_user("alice");
   ASSERT_TRUE(user.has_value() && user->has_value());
-  EXPECT_TRUE(verify_password("s3cret!", (*user)->password_hash));
+  EXPECT_TRUE(verify_password("s3cret!-long", (*user)->password_hash));
 }
 
 TEST_F(StoreCliTest, UserCreateNeedsExactlyOnePasswordSource) {
@@ -284,7 +425,9 @@ TEST_F(StoreCliTest, UserCreateNeedsExactlyOnePasswordSource) {
 
 TEST_F(StoreCliTest, RevokeWritesEachKindToTheStore) {
   ASSERT_EQ(
-      jwtguard({"revoke", "--jti", "j-1", "--reason", "leaked", "--store", store()}).exit_code, 0);
+      jwtguard({"revoke", "--jti", "j-1", "--reason", "leaked", "--create", "--store", store()})
+          .exit_code,
+      0);
   ASSERT_EQ(jwtguard({"revoke", "--sid", "s-1", "--store", store()}).exit_code, 0);
   RunResult user = jwtguard({"revoke", "--user", "alice", "--store", store()});
   ASSERT_EQ(user.exit_code, 0) << user.err;
@@ -307,7 +450,7 @@ TEST_F(StoreCliTest, RevokeWritesEachKindToTheStore) {
 
 TEST_F(StoreCliTest, RevokeAWholeTokenUntilItsExpiry) {
   const std::string token = issue({"--type", "refresh"});
-  RunResult r = jwtguard({"revoke", "--token", "-", "--store", store()}, token + "\n");
+  RunResult r = jwtguard({"revoke", "--token", "-", "--create", "--store", store()}, token + "\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto decoded = decode_jws(token);
   ASSERT_TRUE(decoded.has_value());
@@ -318,6 +461,86 @@ TEST_F(StoreCliTest, RevokeAWholeTokenUntilItsExpiry) {
   EXPECT_EQ((*found)->expires_at, claims->exp);
   EXPECT_EQ((*found)->token_type, TokenType::kRefresh);
   EXPECT_EQ((*found)->user, "alice");
+}
+
+// `args` run in `dir` (env -C), with `env` added: a command started from
+// another directory than the service's.
+RunResult jwtguard_in(const std::filesystem::path& dir, std::vector<std::string> args,
+                      const std::vector<std::string>& env, const std::string& input = {}) {
+  args.insert(args.begin(), {"env", "-C", dir.string(), kBinary});
+  return run(args, input, env);
+}
+
+TEST_F(StoreCliTest, StoreCommandsFindTheStoreAsServeDoesAndSayWhichOne) {
+  const std::string config = write("jwtguard.toml", "store = \"" + store() + "\"\n");
+  ASSERT_EQ(
+      jwtguard({"user", "create", "alice", "--password-stdin", "--create", "--config", config},
+               "s3cret!-long\n")
+          .exit_code,
+      0);
+  const auto elsewhere = dir_ / "elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  // JWTGUARD_CONFIG, as serve reads it.
+  RunResult by_config = jwtguard_in(elsewhere, {"user", "list"}, {"JWTGUARD_CONFIG=" + config});
+  ASSERT_EQ(by_config.exit_code, 0) << by_config.err;
+  EXPECT_EQ(nlohmann::json::parse(by_config.out)[0]["name"], "alice");
+  EXPECT_TRUE(
+      contains(by_config.err, "jwtguard: store " + store() + ", from store (" + config + ":1)"))
+      << by_config.err;
+  // JWTGUARD_STORE.
+  RunResult by_env = jwtguard_in(elsewhere, {"user", "list"}, {"JWTGUARD_STORE=" + store()});
+  ASSERT_EQ(by_env.exit_code, 0) << by_env.err;
+  EXPECT_TRUE(contains(by_env.err, "from store (environment JWTGUARD_STORE)")) << by_env.err;
+  // A password in the URL is never printed.
+  RunResult redis = run({"timeout", "-s", "KILL", "20", kBinary, "user", "list", "--store",
+                         "redis://:hunter2-store-pw@127.0.0.1:1/0"});
+  EXPECT_EQ(redis.exit_code, 1) << redis.err;
+  EXPECT_TRUE(contains(redis.err,
+                       "jwtguard: store redis://(redacted)@127.0.0.1:1/0, from store "
+                       "(flag --store)"))
+      << redis.err;
+  EXPECT_FALSE(contains(redis.err, "hunter2-store-pw")) << redis.err;
+}
+
+TEST_F(StoreCliTest, AMissingStoreFileIsCreatedOnlyWithCreate) {
+  const auto elsewhere = dir_ / "elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  RunResult refused =
+      jwtguard_in(elsewhere, {"user", "create", "admin2", "--admin", "--password-stdin"}, {},
+                  "correct horse battery\n");
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_TRUE(
+      contains(refused.err, (elsewhere / "var" / "jwtguard.db").string() + ") does not exist"))
+      << refused.err;
+  EXPECT_TRUE(contains(refused.err, "--create")) << refused.err;
+  EXPECT_FALSE(contains(refused.out, "created user")) << refused.out;
+  EXPECT_FALSE(std::filesystem::exists(elsewhere / "var")) << "no store was created";
+  RunResult created = jwtguard_in(
+      elsewhere, {"user", "create", "admin2", "--admin", "--password-stdin", "--create"}, {},
+      "correct horse battery\n");
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_TRUE(std::filesystem::exists(elsewhere / "var" / "jwtguard.db"));
+  EXPECT_EQ(jwtguard({"revoke", "--jti", "j", "--store", store()}).exit_code, 1)
+      << "revoke refuses a missing store too";
+}
+
+TEST_F(StoreCliTest, UserCreateAppliesTheServicePasswordRule) {
+  RunResult short_password = jwtguard(
+      {"user", "create", "bob", "--password-stdin", "--create", "--store", store()}, "12345\n");
+  EXPECT_EQ(short_password.exit_code, 2) << short_password.err;
+  EXPECT_TRUE(contains(short_password.err,
+                       "'password' must be at least 8 characters and at most 1024 bytes"))
+      << short_password.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "var")) << "refused before the store opened";
+  // The service's users.min_password_length applies, from wherever it is set.
+  RunResult configured = jwtguard_in(
+      dir_, {"user", "create", "bob", "--password-stdin", "--create", "--store", store()},
+      {"JWTGUARD_MIN_PASSWORD_LENGTH=12"}, "eleven-char\n");
+  EXPECT_EQ(configured.exit_code, 2) << configured.err;
+  EXPECT_TRUE(contains(configured.err, "at least 12 characters")) << configured.err;
+  EXPECT_TRUE(contains(configured.err,
+                       "users.min_password_length (environment JWTGUARD_MIN_PASSWORD_LENGTH)"))
+      << configured.err;
 }
 
 TEST_F(StoreCliTest, RevokeNeedsExactlyOneTarget) {

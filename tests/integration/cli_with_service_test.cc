@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -123,6 +124,100 @@ TEST_F(CliWithServiceTest, RevocationsWrittenByTheCliReachTheService) {
   std::string after = login("dave").value("access_token", "");
   ASSERT_FALSE(after.empty());
   EXPECT_EQ(status_of(loopback::get("/auth/me", after)), 200);
+}
+
+TEST_F(CliWithServiceTest, CliAndServiceRefuseAShortPasswordWithTheSameWords) {
+  RunResult created = cli({"user", "create", "erin", "--password-stdin"}, "12345\n");
+  EXPECT_EQ(created.exit_code, 2) << created.err;
+  auto reply = loopback::fetch(
+      serve_->port(), loopback::post("/auth/register", {},
+                                     json{{"username", "erin"}, {"password", "12345"}}.dump()));
+  ASSERT_TRUE(reply) << reply.error();
+  ASSERT_EQ(reply->status, 400) << reply->body;
+  const std::string message = json::parse(reply->body).value("msg", "");
+  ASSERT_FALSE(message.empty()) << reply->body;
+  EXPECT_NE(created.err.find(message), std::string::npos) << created.err << " vs " << message;
+}
+
+// --- keys from `jwtguard keys generate`, used by `serve` -------------------------
+
+class GeneratedKeysTest : public ::testing::Test {
+ protected:
+  // `jwtguard keys generate ARGS` written to a file of the scratch directory.
+  std::string generate(const std::string& name, std::vector<std::string> args) {
+    args.insert(args.begin(), {kBinary, "keys", "generate"});
+    RunResult r = run(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return write(name, r.out);
+  }
+  std::string write(const std::string& name, const std::string& content) {
+    const std::string path = (dir_.path() / name).string();
+    std::ofstream(path) << content;
+    return path;
+  }
+
+  // The header of an access token the service issues, started with `flags`.
+  json issued_header(const std::vector<std::string>& flags, std::string* token = nullptr) {
+    auto serve = ServeProcess::start(
+        {.binary = kBinary, .store = "sqlite:" + dir_.db(), .flags = flags, .dir = dir_.path()});
+    if (!serve) {
+      ADD_FAILURE() << serve.error();
+      return json::object();
+    }
+    const std::string user = "user" + std::to_string(users_++);
+    const std::string credentials = json{{"username", user}, {"password", kPassword}}.dump();
+    auto registered =
+        loopback::fetch(serve->port(), loopback::post("/auth/register", {}, credentials));
+    EXPECT_TRUE(registered && registered->status == 201);
+    auto login = loopback::fetch(serve->port(), loopback::post("/auth/login", {}, credentials));
+    EXPECT_TRUE(serve->terminate()) << serve->log();
+    if (!login || login->status != 200) {
+      ADD_FAILURE() << "login failed: " << serve->log();
+      return json::object();
+    }
+    const std::string access = json::parse(login->body)["access_token"];
+    if (token != nullptr) *token = access;
+    RunResult decoded = run({kBinary, "token", "decode", access});
+    return json::parse(decoded.out)["header"];
+  }
+
+  ScratchDir dir_;
+  int users_ = 0;
+};
+
+TEST_F(GeneratedKeysTest, ServeSignsWithTheAlgorithmAGeneratedJwkNames) {
+  const std::string jwk = generate("signing.jwk", {"--alg", "ES256", "--kid", "k1"});
+  std::string token;
+  const json header = issued_header({"--key-file", jwk}, &token);
+  EXPECT_EQ(header.value("alg", ""), "ES256") << header.dump();
+  EXPECT_EQ(header.value("kid", ""), "k1") << header.dump();
+  // The public JWK Set of the private key verifies what the service signed.
+  const std::string jwks = write("public.jwks.json", run({kBinary, "keys", "public", jwk}).out);
+  EXPECT_EQ(run({kBinary, "keys", "public", jwk}).out.find("\"d\""), std::string::npos)
+      << "no private member";
+  RunResult verified = run({kBinary, "token", "verify", "--jwks", jwks, token});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+}
+
+TEST_F(GeneratedKeysTest, ServeTakesTheJwkSetAndThePemKeysGenerateWrites) {
+  const std::string jwks = generate("signing.jwks.json", {"--alg", "EdDSA", "--format", "jwks"});
+  EXPECT_EQ(issued_header({"--jwks-file", jwks}).value("alg", ""), "EdDSA");
+  const std::string pem = generate("signing.pem", {"--alg", "ES384", "--format", "pem"});
+  EXPECT_EQ(issued_header({"--key-file", pem}).value("alg", ""), "ES384");
+  const std::string hmac = generate("hmac.jwk", {"--alg", "HS512"});
+  EXPECT_EQ(issued_header({"--key-file", hmac}).value("alg", ""), "HS512");
+}
+
+TEST_F(GeneratedKeysTest, AnAlgorithmThatContradictsTheKeyIsRefused) {
+  const std::string jwk = generate("signing.jwk", {"--alg", "ES256"});
+  RunResult r =
+      run({"timeout", "-s", "KILL", "20", kBinary, "serve", "--listen", "127.0.0.1:0", "--dev",
+           "false", "--store", "memory:", "--key-file", jwk, "--algorithm", "RS256"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("keys.algorithm (flag --algorithm) is RS256, but the key of "
+                       "keys.key_file (flag --key-file) is for ES256"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace

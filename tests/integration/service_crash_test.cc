@@ -84,9 +84,9 @@ class ServiceCrashTest : public ::testing::Test {
  protected:
   void SetUp() override {
     secret_env_ = "JWTGUARD_SECRET=" + random_hex(32);
-    RunResult created =
-        run({kBinary, "user", "create", kAdmin, "--password-stdin", "--admin", "--store", store()},
-            std::string(kAdminPassword) + "\n", {secret_env_});
+    RunResult created = run({kBinary, "user", "create", kAdmin, "--password-stdin", "--admin",
+                             "--create", "--store", store()},
+                            std::string(kAdminPassword) + "\n", {secret_env_});
     ASSERT_EQ(created.exit_code, 0) << created.err;
   }
 

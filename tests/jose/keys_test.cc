@@ -69,6 +69,36 @@ TEST_P(AsymmetricAlgorithm, JwkRoundTripsPublicAndPrivate) {
   expect_pair_works(original, *pub, alg);
 }
 
+TEST_P(AsymmetricAlgorithm, PemRoundTripsPublicAndPrivate) {
+  const Algorithm alg = GetParam();
+  const Key& original = private_key_for(alg);
+  auto private_pem = original.to_pem(true);
+  auto public_pem = original.to_pem(false);
+  ASSERT_OK(private_pem);
+  ASSERT_OK(public_pem);
+  EXPECT_TRUE(private_pem->starts_with("-----BEGIN PRIVATE KEY-----")) << *private_pem;
+  EXPECT_TRUE(public_pem->starts_with("-----BEGIN PUBLIC KEY-----")) << *public_pem;
+  auto priv = Key::from_pem(*private_pem);
+  auto pub = Key::from_pem(*public_pem);
+  ASSERT_OK(priv);
+  ASSERT_OK(pub);
+  EXPECT_TRUE(priv->is_private());
+  EXPECT_FALSE(pub->is_private());
+  expect_pair_works(*priv, *pub, alg);
+  // A public key has no private PEM to give.
+  auto again = pub->to_pem(true);
+  ASSERT_OK(again);
+  EXPECT_EQ(*again, *public_pem);
+}
+
+TEST(Keys, AnHmacSecretHasNoPem) {
+  auto secret = Key::from_secret("0123456789abcdef0123456789abcdef");
+  ASSERT_OK(secret);
+  auto pem = secret->to_pem(true);
+  ASSERT_FALSE(pem);
+  EXPECT_EQ(pem.error().code(), Errc::kInvalidArgument);
+}
+
 TEST(Keys, TypeBindsAlgorithms) {
   EXPECT_EQ(private_key_for(Algorithm::kHS256).algorithms().size(), 3u);
   EXPECT_EQ(private_key_for(Algorithm::kRS256).algorithms().size(), 6u);

@@ -376,6 +376,8 @@ TEST_F(ConfigTest, TomlSyntaxErrorsAndMissingFilesNameThePath) {
   EXPECT_NE(error_of(from_toml("a = 1\na = 2\n")).find(":2"), std::string::npos);
   const std::string missing = (dir_.path() / "missing.toml").string();
   EXPECT_NE(error_of(load_serve_config(missing, {}, {})).find(missing), std::string::npos);
+  EXPECT_NE(error_of(load_serve_config(dir_.path().string(), {}, {})).find("a directory"),
+            std::string::npos);
 }
 
 TEST_F(ConfigTest, UnknownVariablesAreErrorsButOthersAreIgnored) {
@@ -433,10 +435,13 @@ TEST_F(ConfigTest, ErrorOverrideBodiesMayBeNestedTablesOrJsonStrings) {
   EXPECT_EQ(config->errors.at("missing_token").body, R"({"error":"missing","n":1})");
 }
 
-TEST_F(ConfigTest, ErrorOverrideNamesAreKeptUnchecked) {
-  auto config = from_toml("[errors.whatever_the_server_knows]\nstatus = 418\n");
-  ASSERT_OK(config);
-  EXPECT_EQ(config->errors.at("whatever_the_server_knows").status, 418);
+TEST_F(ConfigTest, ErrorOverrideNamesAreCheckedWithFileLineAndTheValidNames) {
+  const std::string path = write_toml("listen = \"127.0.0.1:0\"\n[errors.revokd]\nstatus = 418\n");
+  const std::string error = error_of(load_serve_config(path, {}, {}));
+  EXPECT_NE(error.find("errors.revokd (" + path + ":"), std::string::npos) << error;
+  EXPECT_NE(error.find("did you mean revoked?"), std::string::npos) << error;
+  EXPECT_NE(error.find("missing_authorization"), std::string::npos) << "the valid names: " << error;
+  EXPECT_OK(from_toml("[errors.revoked]\nstatus = 418\n"));
 }
 
 TEST_F(ConfigTest, BadErrorOverridesAreRefused) {
@@ -504,7 +509,7 @@ TEST_F(ConfigTest, ErrorsNeverQuoteASecret) {
             std::string::npos);
   const std::string error = error_of(load_serve_config(
       "", {{"JWTGUARD_SECRET", kSecret}, {"JWTGUARD_KEY_FILE", "/etc/jwtguard/key.pem"}}, {}));
-  EXPECT_NE(error.find("at most one"), std::string::npos) << error;
+  EXPECT_NE(error.find("only one key source"), std::string::npos) << error;
   EXPECT_EQ(error.find(kSecret), std::string::npos);
 }
 
@@ -518,23 +523,23 @@ TEST_F(ConfigTest, AtMostOneKeySourceAtTheWinningLevel) {
       "", {}, {{"keys.secret_file", "/run/secret"}, {"keys.jwks_file", "/etc/jwks.json"}}));
   EXPECT_OK(from_flag("keys.jwks_file", "/etc/jwks.json"));
   // A later source may clear what an earlier one set.
-  EXPECT_OK(load_serve_config(path, {{"JWTGUARD_SECRET", kSecret}, {"JWTGUARD_KEY_FILE", ""}}, {}));
+  EXPECT_OK(load_serve_config(
+      path, {{"JWTGUARD_SECRET", kSecret}, {"JWTGUARD_KEY_FILE", ""}, {"JWTGUARD_JWKS_FILE", ""}},
+      {}));
 }
 
-TEST_F(ConfigTest, TheKeySourceWithTheHighestPrecedenceWins) {
-  const std::string path = write_toml("[keys]\nkey_file = \"/etc/jwtguard/key.pem\"\n");
-  // A secret exported for the token commands beats the file's key_file...
-  auto config = load_serve_config(path, {{"JWTGUARD_SECRET", kSecret}}, {});
-  ASSERT_OK(config);
-  EXPECT_EQ(config->secret, kSecret);
-  EXPECT_EQ(config->key_file, "");
-  // ...and a flag beats both.
-  config = load_serve_config(path, {{"JWTGUARD_SECRET", kSecret}},
-                             {{"keys.jwks_file", "/etc/jwks.json"}});
-  ASSERT_OK(config);
-  EXPECT_EQ(config->jwks_file, "/etc/jwks.json");
-  EXPECT_EQ(config->secret, "");
-  EXPECT_EQ(config->key_file, "");
+TEST_F(ConfigTest, KeySourcesSetInDifferentPlacesAreRefusedTogether) {
+  const std::string path = write_toml("[keys]\nsecret_file = \"/run/secrets/jwt\"\n");
+  // A secret exported for the token commands must not replace the file's key.
+  const std::string error = error_of(load_serve_config(path, {{"JWTGUARD_SECRET", kSecret}}, {}));
+  EXPECT_NE(error.find("keys.secret (environment JWTGUARD_SECRET)"), std::string::npos) << error;
+  EXPECT_NE(error.find("keys.secret_file (" + path + ":2)"), std::string::npos) << error;
+  EXPECT_EQ(error.find(kSecret), std::string::npos);
+  // Nor a flag the file's.
+  const std::string flag_error =
+      error_of(load_serve_config(path, {}, {{"keys.jwks_file", "/etc/jwks.json"}}));
+  EXPECT_NE(flag_error.find("keys.jwks_file (flag --jwks-file)"), std::string::npos) << flag_error;
+  EXPECT_NE(flag_error.find("keys.secret_file (" + path + ":2)"), std::string::npos) << flag_error;
 }
 
 TEST(RedactUrl, HidesTheUserInformationOnly) {
