@@ -256,16 +256,20 @@ class Guard::Impl {
   }
 
   // Kept until the last token of the session expires, as the store recorded
-  // it: a session begun under longer lifetimes than today's configuration
-  // gives must stay revoked as long as its tokens live.
+  // it (a session begun under longer lifetimes than today's configuration
+  // stays revoked as long as its tokens live; once revoked it issues no
+  // more), and at least an access token's lifetime (sessions recorded before
+  // they noted their access token's exp). A session the store does not know
+  // is kept as long as any token could live.
   Result<void> revoke_session(std::string_view sid, const RevokeContext& context,
                               std::string_view user = {}) {
-    Revocation r = base(RevocationKind::kSession, sid, context, clock_.now());
+    const Timestamp now = clock_.now();
+    Revocation r = base(RevocationKind::kSession, sid, context, now);
     r.user = std::string(user);
     auto session = store_->find_session(sid);
     if (session && *session) {
       if (r.user.empty()) r.user = (*session)->user;
-      r.expires_at = std::max(r.expires_at, (*session)->expires_at + leeway());
+      r.expires_at = std::max((*session)->expires_at, now + options_.issuer.access_ttl) + leeway();
     }
     return record(r, true);
   }
