@@ -111,8 +111,8 @@ class App::Impl {
   StoreOptions store_options(const ServeConfig& config) {
     // A store's warnings (e.g. Redis persisting nothing) go to the log.
     StoreWarning warn = [this](std::string_view message) {
-      log_->warn("store warning", {{"store", redact_url(config_.store)},
-                                   {"warning", std::string(message)}});
+      log_->warn("store warning",
+                 {{"store", redact_url(config_.store)}, {"warning", std::string(message)}});
     };
     StoreOptions options;
     options.redis.require_persistence = config.require_persistence;
@@ -126,9 +126,13 @@ class App::Impl {
         .token_limit = config.token_limit,
         .min_password_length = config.min_password_length,
         .registration = config.registration,
-        .login_limits = {.max_failures_per_user = config.login_max_failures,
+        .login_limits = {.max_failures = config.login_max_failures,
+                         .max_failures_per_user = config.login_max_failures_per_user,
                          .max_failures_per_address = config.login_max_failures_per_address,
                          .window = config.login_window},
+        .registration_limits = {.max_per_address = config.registration_max_per_address,
+                                .max_total = config.registration_max_total,
+                                .window = config.registration_window},
         .access_ttl = config.access_ttl,
         .jwks_json = keys.jwks_json,
         .errors = config.errors,

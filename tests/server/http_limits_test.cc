@@ -1,0 +1,162 @@
+// The login and registration rate limits over real HTTP: floods, guesses
+// in parallel, and guesses from another client address.
+#include <atomic>
+#include <latch>
+#include <thread>
+
+#include "server/http_fixture.h"
+
+namespace jwtguard::server {
+namespace {
+
+using namespace http_tests;  // NOLINT(google-build-using-namespace): the fixture's helpers
+
+// Behind a proxy: each client's address comes from X-Forwarded-For.
+class HttpLimitsTest : public HttpTest {
+ protected:
+  void configure(ServeConfig& config) override { config.trust_forwarded_for = true; }
+
+  void add_user(std::string_view name) {
+    auto created = app_->guard().store().create_user(
+        User{std::string(name), password_hash(), /*admin=*/false, SystemClock().now()});
+    ASSERT_TRUE(created.has_value()) << created.error().message();
+  }
+
+  static Headers from(std::string_view address) {
+    return {{"X-Forwarded-For", std::string(address)}};
+  }
+};
+
+// 90 connections registering from one address, while a user logs in from
+// another: every login succeeds, and the flood costs at most its address's
+// registrations in hashes.
+TEST_F(HttpLimitsTest, RegistrationFloodFromOneAddressLeavesLoginsWorking) {
+  add_user("alice");
+  constexpr int kConnections = 90;
+  constexpr int kPerConnection = 4;
+  std::atomic<int> created{0};
+  std::atomic<int> limited{0};
+  std::atomic<int> others{0};
+  std::atomic<int> flooding{kConnections};
+  std::vector<std::thread> flood;
+  for (int c = 0; c < kConnections; ++c) {
+    flood.emplace_back([&, c] {
+      HttpClient client(port());
+      for (int i = 0; i < kPerConnection; ++i) {
+        std::string name = "flood" + std::to_string(c) + "-" + std::to_string(i);
+        Reply reply = client.post_json("/auth/register", credentials(name), from("203.0.113.66"));
+        (reply.status == 201 ? created : reply.status == 429 ? limited : others)++;
+      }
+      --flooding;
+    });
+  }
+  HttpClient alice(port());
+  std::vector<std::string> failures;
+  int logins = 0;
+  // Logins while the flood lasts (and a few after, should it end first).
+  for (; logins < 40 && (flooding.load() > 0 || logins < 5); ++logins) {
+    Reply reply = alice.post_json("/auth/login", credentials("alice"), from("192.0.2.7"));
+    if (reply.status != 200) {
+      failures.push_back(std::to_string(reply.status) + " " + reply.error + reply.body);
+    }
+  }
+  for (std::thread& thread : flood) thread.join();
+  EXPECT_TRUE(failures.empty()) << failures.size() << " of " << logins
+                                << " logins failed, the first: " << failures.front();
+  EXPECT_LE(created.load(), static_cast<int>(config_.registration_max_per_address));
+  EXPECT_EQ(created.load() + limited.load() + others.load(), kConnections * kPerConnection);
+  EXPECT_GT(limited.load(), 0);
+}
+
+class HttpLoginLimitsTest : public HttpLimitsTest {
+ protected:
+  void configure(ServeConfig& config) override {
+    HttpLimitsTest::configure(config);
+    config.login_max_failures = 5;
+  }
+};
+
+class HttpAddressLimitsTest : public HttpLimitsTest {
+ protected:
+  void configure(ServeConfig& config) override {
+    HttpLimitsTest::configure(config);
+    config.login_max_failures_per_address = 4;
+  }
+};
+
+// Someone guessing root's password from one address does not lock root out
+// of another.
+TEST_F(HttpLoginLimitsTest, FailuresFromOneForwardedAddressDoNotBlockAnother) {
+  add_user("root");
+  HttpClient client(port());
+  std::vector<int> statuses;
+  for (int i = 0; i < 8; ++i) {
+    statuses.push_back(
+        client.post_json("/auth/login", credentials("root", "a guess"), from("198.51.100.9"))
+            .status);
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{401, 401, 401, 401, 401, 429, 429, 429}));
+  EXPECT_EQ(client.post_json("/auth/login", credentials("root"), from("198.51.100.9")).status, 429);
+  Reply elsewhere = client.post_json("/auth/login", credentials("root"), from("192.0.2.1"));
+  EXPECT_EQ(elsewhere.status, 200) << elsewhere.body;
+}
+
+// An address that failed for many users is slowed by seconds, not locked
+// out for the window: a user behind it gets in after Retry-After.
+TEST_F(HttpAddressLimitsTest, AnAddressFailingForManyUsersIsSlowedNotLockedOut) {
+  add_user("carol");
+  HttpClient client(port());
+  for (int i = 0; i < 4; ++i) {
+    std::string user = "user" + std::to_string(i);
+    ASSERT_EQ(
+        client.post_json("/auth/login", credentials(user, "a guess"), from("192.0.2.50")).status,
+        401);
+  }
+  Reply slowed = client.post_json("/auth/login", credentials("carol"), from("192.0.2.50"));
+  ASSERT_EQ(slowed.status, 429);
+  int wait = std::stoi(slowed.header("Retry-After"));
+  EXPECT_GE(wait, 1);
+  EXPECT_LE(wait, 2) << "a lockout, not a backoff";
+  std::this_thread::sleep_for(seconds(wait));
+  Reply later = client.post_json("/auth/login", credentials("carol"), from("192.0.2.50"));
+  EXPECT_EQ(later.status, 200) << later.body;
+}
+
+class HttpParallelGuessesTest : public HttpLimitsTest {
+ protected:
+  void configure(ServeConfig& config) override {
+    HttpLimitsTest::configure(config);
+    config.workers = 4;
+    config.login_max_failures = 5;
+  }
+};
+
+// 40 wrong guesses at once: a 401 means the password was checked, a 429 that
+// it was not. At most the limit may be checked, however the workers interleave.
+TEST_F(HttpParallelGuessesTest, ParallelGuessesCheckAtMostTheLimit) {
+  add_user("root");
+  constexpr int kGuesses = 40;
+  std::latch ready(kGuesses);
+  std::vector<int> statuses(kGuesses);
+  std::vector<std::thread> guessers;
+  for (int g = 0; g < kGuesses; ++g) {
+    guessers.emplace_back([&, g] {
+      HttpClient client(port());
+      EXPECT_EQ(client.get("/healthz").status, 200);  // connected before the race
+      ready.arrive_and_wait();
+      statuses[g] = client
+                        .post_json("/auth/login", credentials("root", "guess " + std::to_string(g)),
+                                   from("198.51.100.23"))
+                        .status;
+    });
+  }
+  for (std::thread& thread : guessers) thread.join();
+  int checked = std::count(statuses.begin(), statuses.end(), 401);
+  int refused = std::count(statuses.begin(), statuses.end(), 429);
+  EXPECT_EQ(checked + refused, kGuesses);
+  EXPECT_LE(checked, 5);
+  EXPECT_GE(checked, 1);
+}
+
+}  // namespace
+}  // namespace jwtguard::server
