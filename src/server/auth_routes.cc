@@ -148,7 +148,7 @@ Response Service::Impl::login(const Request& request, const Peer& peer, Outcome&
     metrics_.record_login(false);
     return errors_.make(request, errors::kBadCredentials);
   }
-  limiter_.succeeded(username, address);
+  limiter_.succeeded(username, address, clock_.now());
   std::string user_agent(header_value(request, http::field::user_agent).substr(0, 512));
   auto pair = guard_.login(username, {}, ClientInfo{peer.address, std::move(user_agent)});
   if (!pair) return failure(request, pair.error());

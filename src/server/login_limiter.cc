@@ -158,6 +158,52 @@ class KeyCounter {
   absl::flat_hash_map<std::string, Entry> entries_;
 };
 
+// The pairs that logged in successfully, each until `known_for` after its
+// last success. Not locked, like KeyCounter. When full, the pairs whose
+// time is up go first, then those whose last success is oldest.
+class KnownPairs {
+ public:
+  KnownPairs(seconds known_for, std::size_t capacity)
+      : known_for_(known_for),
+        capacity_(std::max<std::size_t>(capacity, 1)),
+        refill_to_(capacity_ - std::max<std::size_t>(capacity_ / 8, 1)) {}
+
+  bool known(std::string_view pair, Timestamp now) const {
+    if (pair.empty()) return false;
+    const auto it = last_success_.find(as_absl(pair));
+    return it != last_success_.end() && now < it->second + known_for_;
+  }
+
+  void add(std::string_view pair, Timestamp now) {
+    if (pair.empty() || known_for_.count() == 0) return;
+    auto it = last_success_.find(as_absl(pair));
+    if (it == last_success_.end()) {
+      make_room(now);
+      it = last_success_.try_emplace(std::string(pair)).first;
+    }
+    it->second = now;
+  }
+
+ private:
+  void make_room(Timestamp now) {
+    if (last_success_.size() < capacity_) return;
+    absl::erase_if(last_success_, [&](const auto& kv) { return now >= kv.second + known_for_; });
+    if (last_success_.size() <= refill_to_) return;
+    std::vector<Timestamp> times;
+    times.reserve(last_success_.size());
+    for (const auto& [pair, time] : last_success_) times.push_back(time);
+    const std::size_t n = last_success_.size() - refill_to_;
+    std::nth_element(times.begin(), times.begin() + (n - 1), times.end());
+    const Timestamp cutoff = times[n - 1];
+    absl::erase_if(last_success_, [&](const auto& kv) { return kv.second <= cutoff; });
+  }
+
+  const seconds known_for_;
+  const std::size_t capacity_;
+  const std::size_t refill_to_;
+  absl::flat_hash_map<std::string, Timestamp> last_success_;
+};
+
 // The pair's key: a NUL cannot occur in a user name (valid_username), so
 // no two pairs share one.
 std::string pair_key(std::string_view user, std::string_view address) {
@@ -175,13 +221,14 @@ class LoginLimiter::Impl {
   explicit Impl(const LoginLimits& limits)
       : pairs(Mode::kLockout, limits.max_failures, limits.window, limits.capacity),
         users(Mode::kBackoff, limits.max_failures_per_user, limits.window, limits.capacity),
-        addresses(Mode::kBackoff, limits.max_failures_per_address, limits.window, limits.capacity) {
-  }
+        addresses(Mode::kBackoff, limits.max_failures_per_address, limits.window, limits.capacity),
+        known(limits.known_for, limits.capacity) {}
 
   std::mutex mu;
   KeyCounter pairs;
   KeyCounter users;
   KeyCounter addresses;
+  KnownPairs known;
 };
 
 LoginLimiter::LoginLimiter(LoginLimits limits) : impl_(std::make_unique<Impl>(limits)) {}
@@ -191,8 +238,10 @@ std::chrono::seconds LoginLimiter::try_acquire(std::string_view user, std::strin
                                                Timestamp now) {
   const std::string pair = pair_key(user, address);
   std::lock_guard lock(impl_->mu);
-  const seconds wait = std::max({impl_->pairs.wait(pair, now), impl_->users.wait(user, now),
-                                 impl_->addresses.wait(address, now)});
+  seconds wait = impl_->pairs.wait(pair, now);
+  if (!impl_->known.known(pair, now)) {
+    wait = std::max({wait, impl_->users.wait(user, now), impl_->addresses.wait(address, now)});
+  }
   if (wait.count() > 0) return wait;
   impl_->pairs.count(pair, now);
   impl_->users.count(user, now);
@@ -200,10 +249,11 @@ std::chrono::seconds LoginLimiter::try_acquire(std::string_view user, std::strin
   return seconds(0);
 }
 
-void LoginLimiter::succeeded(std::string_view user, std::string_view address) {
+void LoginLimiter::succeeded(std::string_view user, std::string_view address, Timestamp now) {
   const std::string pair = pair_key(user, address);
   std::lock_guard lock(impl_->mu);
   impl_->pairs.clear(pair);
+  impl_->known.add(pair, now);
   impl_->users.refund(user);
   impl_->addresses.refund(address);
 }

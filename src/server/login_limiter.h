@@ -23,7 +23,11 @@
 //    slowed by each other's failures rather than locked out.
 // A success forgives its pair and gives back the attempt it took from the
 // user and the address; it does not clear their counts, or one success
-// would reset a distributed guesser's backoff.
+// would reset a distributed guesser's backoff. A success also makes the pair
+// known for `known_for`: a known pair skips the user's and the address's
+// backoffs (its own lockout still applies), so a user under attack from
+// elsewhere still logs in at once from an address where they logged in
+// before. A guesser cannot make a pair known without the password.
 //
 // Registrations are limited per client address and in total, each to
 // `max_*` within a window that begins with its first registration.
@@ -50,7 +54,8 @@ struct LoginLimits {
   unsigned max_failures_per_user = 20;     // per user across addresses, then backoff
   unsigned max_failures_per_address = 20;  // per address across users, then backoff
   std::chrono::seconds window{15 * 60};
-  std::size_t capacity = 100'000;  // keys remembered per limit
+  std::chrono::seconds known_for{30 * 24 * 3600};  // a successful pair skips the backoffs
+  std::size_t capacity = 100'000;                  // keys remembered per limit
 };
 
 class LoginLimiter {
@@ -66,8 +71,9 @@ class LoginLimiter {
   // until an attempt may be taken (at least 1 s: it is a Retry-After value).
   std::chrono::seconds try_acquire(std::string_view user, std::string_view address, Timestamp now);
   // The attempt taken had the right password: the pair's failures are
-  // forgiven, and the attempt is given back to the user and the address.
-  void succeeded(std::string_view user, std::string_view address);
+  // forgiven, the attempt is given back to the user and the address, and the
+  // pair is known from `now`.
+  void succeeded(std::string_view user, std::string_view address, Timestamp now);
   // The attempt taken checked no password (e.g. the store failed): it is
   // given back everywhere.
   void released(std::string_view user, std::string_view address);

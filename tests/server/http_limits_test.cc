@@ -148,6 +148,33 @@ TEST_F(HttpLoginLimitsTest, FailuresFromOneForwardedAddressDoNotBlockAnother) {
   EXPECT_EQ(elsewhere.status, 200) << elsewhere.body;
 }
 
+class HttpUserBackoffTest : public HttpLimitsTest {
+ protected:
+  void configure(ServeConfig& config) override {
+    HttpLimitsTest::configure(config);
+    config.login_max_failures_per_user = 3;
+  }
+};
+
+// Guesses from many addresses slow the user's logins down, but not from an
+// address where the user logged in before: the guesser cannot keep them out.
+TEST_F(HttpUserBackoffTest, GuessesFromManyAddressesDoNotKeepTheUserOutOfAKnownAddress) {
+  add_user("root");
+  HttpClient client(port());
+  ASSERT_EQ(client.post_json("/auth/login", credentials("root"), from("192.0.2.1")).status, 200);
+  for (int i = 0; i < 3; ++i) {
+    std::string address = "198.51.100." + std::to_string(i + 1);
+    ASSERT_EQ(client.post_json("/auth/login", credentials("root", "a guess"), from(address)).status,
+              401);
+  }
+  EXPECT_EQ(
+      client.post_json("/auth/login", credentials("root", "a guess"), from("198.51.100.9")).status,
+      429);
+  EXPECT_EQ(client.post_json("/auth/login", credentials("root"), from("203.0.113.5")).status, 429);
+  Reply known = client.post_json("/auth/login", credentials("root"), from("192.0.2.1"));
+  EXPECT_EQ(known.status, 200) << known.body;
+}
+
 // An address that failed for many users is slowed by seconds, not locked
 // out for the window: a user behind it gets in after Retry-After.
 TEST_F(HttpAddressLimitsTest, AnAddressFailingForManyUsersIsSlowedNotLockedOut) {

@@ -77,7 +77,7 @@ TEST(LoginLimiter, ASuccessForgivesThePairAndGivesTheAttemptBack) {
   LoginLimiter limiter(limits(/*per_pair=*/3, /*per_user=*/4, /*per_address=*/100));
   fail(limiter, "alice", "10.0.0.1", 2);
   ASSERT_EQ(limiter.try_acquire("alice", "10.0.0.1", kNow + seconds(2)), seconds(0));
-  limiter.succeeded("alice", "10.0.0.1");
+  limiter.succeeded("alice", "10.0.0.1", kNow + seconds(2));
   // The pair starts afresh: three more failures before it is refused.
   fail(limiter, "alice", "10.0.0.1", 2, kNow + seconds(3));
   // The user counts 2 + 2 failures (the success was given back): at her limit of 4, backing off.
@@ -145,6 +145,35 @@ TEST(LoginLimiter, AddressBacksOffAcrossUsers) {
   EXPECT_EQ(limiter.try_acquire("carol", "10.0.0.1", kNow), seconds(1));
   EXPECT_EQ(limiter.try_acquire("carol", "10.0.0.1", kNow + seconds(1)), seconds(0));
   EXPECT_EQ(limiter.try_acquire("user0", "10.0.0.2", kNow + seconds(1)), seconds(0));
+}
+
+// A distributed guesser cannot keep a user out of an address where they
+// logged in before; it still slows the user everywhere else.
+TEST(LoginLimiter, AKnownPairSkipsTheBackoffsButNotItsLockout) {
+  LoginLimiter limiter(limits(/*per_pair=*/2, /*per_user=*/2, /*per_address=*/2));
+  ASSERT_EQ(limiter.try_acquire("root", "10.0.0.1", kNow), seconds(0));
+  limiter.succeeded("root", "10.0.0.1", kNow);
+  ASSERT_EQ(limiter.try_acquire("root", "198.51.100.1", kNow), seconds(0));
+  ASSERT_EQ(limiter.try_acquire("root", "198.51.100.2", kNow), seconds(0));
+  ASSERT_EQ(limiter.try_acquire("bob", "10.0.0.1", kNow), seconds(0));
+  ASSERT_EQ(limiter.try_acquire("eve", "10.0.0.1", kNow), seconds(0));
+  EXPECT_EQ(limiter.try_acquire("root", "198.51.100.3", kNow), seconds(1));  // root backs off
+  EXPECT_EQ(limiter.try_acquire("carol", "10.0.0.1", kNow), seconds(1));     // so does 10.0.0.1
+  EXPECT_EQ(limiter.try_acquire("root", "10.0.0.1", kNow), seconds(0));      // but not the pair
+  EXPECT_EQ(limiter.try_acquire("root", "10.0.0.1", kNow), seconds(0));
+  EXPECT_EQ(limiter.try_acquire("root", "10.0.0.1", kNow), seconds(900));  // its own lockout
+}
+
+TEST(LoginLimiter, APairIsKnownForThirtyDaysAfterItsLastSuccess) {
+  LoginLimiter limiter(limits(/*per_pair=*/5, /*per_user=*/1, /*per_address=*/20));
+  ASSERT_EQ(limiter.try_acquire("root", "10.0.0.1", kNow), seconds(0));
+  limiter.succeeded("root", "10.0.0.1", kNow);
+  const Timestamp later = kNow + std::chrono::days(30);
+  ASSERT_EQ(limiter.try_acquire("root", "198.51.100.1", later - seconds(1)), seconds(0));
+  EXPECT_EQ(limiter.try_acquire("root", "10.0.0.1", later - seconds(1)), seconds(0));  // known
+  limiter.released("root", "10.0.0.1");
+  ASSERT_EQ(limiter.try_acquire("root", "198.51.100.2", later), seconds(0));
+  EXPECT_EQ(limiter.try_acquire("root", "10.0.0.1", later), seconds(2));  // no longer known
 }
 
 TEST(LoginLimiter, RetryAfterIsTheLongestOfTheLimits) {
