@@ -264,10 +264,11 @@ constexpr Setting kSettings[] = {
      {.min = 1, .max = 1000000}},
     {"users.login_max_failures_per_user", &C::login_max_failures_per_user, "Failed logins per "
      "user name from all addresses before its logins back off (429 for 1 s, 2 s, 4 s ... up to "
-     "login_window after each further failure).", {.min = 1, .max = 1000000}},
+     "login_window after each further failure), except from addresses where it logged in within "
+     "30 days.", {.min = 1, .max = 1000000}},
     {"users.login_max_failures_per_address", &C::login_max_failures_per_address, "Failed logins "
-     "per client address for all user names before its logins back off likewise.",
-     {.min = 1, .max = 1000000}},
+     "per client address for all user names before its logins back off likewise (with the same "
+     "exception).", {.min = 1, .max = 1000000}},
     {"users.login_window", &C::login_window, "How long failed logins are counted: a user name "
      "and address's lockout, and the time without failures after which a backoff is forgotten.",
      {.min = 1}},
