@@ -3,6 +3,7 @@
 #include <absl/container/flat_hash_map.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -108,22 +109,27 @@ class KeyCounter {
   bool blocking(const Entry& entry, Timestamp now) const { return now < blocked_until(entry); }
 
   // The rare path, when the map is full: entries whose windows ended go
-  // first, as they limit nothing; then the entries that block nobody now,
-  // those whose windows end soonest first; blocking entries last. A flood of
+  // first, as they limit nothing; then those under their limit; then those
+  // not making anyone wait now (a backoff between waits); those that block
+  // last, and in each group the windows that end soonest first. A flood of
   // new names therefore cannot free a blocked key for another round of
-  // guesses while non-blocking entries remain.
+  // guesses, nor reset a backoff, while other entries remain.
   void make_room(Timestamp now) {
     if (entries_.size() < capacity_) return;
     absl::erase_if(entries_, [&](const auto& kv) { return now >= end(kv.second); });
+    drop_some([this](const Entry& entry) { return entry.count < max_; });
+    drop_some([&](const Entry& entry) { return !blocking(entry, now); });
+    drop_some([](const Entry&) { return true; });
+  }
+
+  // Drops entries `eligible` accepts, oldest first, until the map is down to
+  // refill_to_ or none is left.
+  template <typename Eligible>
+  void drop_some(Eligible eligible) {
     if (entries_.size() <= refill_to_) return;
-    auto free = [&](const Entry& entry) { return !blocking(entry, now); };
-    std::size_t excess = entries_.size() - refill_to_;
-    std::size_t unblocked = std::count_if(entries_.begin(), entries_.end(),
-                                          [&](const auto& kv) { return free(kv.second); });
-    if (unblocked > 0) drop_oldest(std::min(excess, unblocked), free);
-    if (entries_.size() > refill_to_) {
-      drop_oldest(entries_.size() - refill_to_, [](const Entry&) { return true; });
-    }
+    const std::size_t candidates = std::count_if(
+        entries_.begin(), entries_.end(), [&](const auto& kv) { return eligible(kv.second); });
+    if (candidates > 0) drop_oldest(std::min(entries_.size() - refill_to_, candidates), eligible);
   }
 
   // Drops the `n` entries (of those `eligible` accepts, of which there are at

@@ -34,9 +34,11 @@
 //
 // Keys (a user name, an address) are compared as given; an empty key is not
 // limited (the other limits still apply). A limit of zero turns that limit
-// off. Thread-safe. Memory is bounded by `capacity` keys per limit: when
-// full, the keys whose windows ended are dropped first, then keys that block
-// nothing (oldest first), and blocking keys only when nothing else is left.
+// off. Thread-safe. Memory is bounded by `capacity` keys per limit (and as
+// many known pairs): when full, the keys whose windows ended are dropped
+// first, then keys under their limit, then keys making nobody wait now (a
+// backoff between waits), each oldest first, and keys that block only when
+// nothing else is left.
 #ifndef JWTGUARD_SERVER_LOGIN_LIMITER_H_
 #define JWTGUARD_SERVER_LOGIN_LIMITER_H_
 

@@ -250,6 +250,23 @@ TEST(LoginLimiter, EvictsEndedAndUnblockedWindowsBeforeALockedOutPair) {
   EXPECT_EQ(limiter.try_acquire("victim", "a", later), seconds(540));
 }
 
+// Between its waits a backoff blocks nobody, but forgetting it would let a
+// guesser start over at the shortest wait: new names under their limit go first.
+TEST(LoginLimiter, EvictsEntriesUnderTheirLimitBeforeABackoff) {
+  LoginLimiter limiter(limits(/*per_pair=*/1000, /*per_user=*/2, /*per_address=*/0,
+                              /*capacity=*/10));
+  for (int i = 0; i < 3; ++i) {  // at its limit, then a wait of 1 s
+    ASSERT_EQ(limiter.try_acquire("root", "10.1.0." + std::to_string(i), kNow + seconds(i / 2)),
+              seconds(0));
+  }
+  const Timestamp later = kNow + seconds(10);
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_EQ(limiter.try_acquire("flood" + std::to_string(i), "10.2.0.1", later), seconds(0));
+  }
+  ASSERT_EQ(limiter.try_acquire("root", "10.1.0.9", later), seconds(0));
+  EXPECT_EQ(limiter.try_acquire("root", "10.1.0.9", later), seconds(4));
+}
+
 // The check and the count are one step: parallel attempts take at most the
 // limit, however they interleave.
 TEST(LoginLimiter, ParallelAttemptsTakeAtMostTheLimit) {
