@@ -6,6 +6,10 @@ BUILD_DIR    := build/release
 SAN_DIR      := build/sanitize
 JOBS         ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+# The libFuzzer targets `make fuzz` runs, each on its seed corpus
+# fuzz/corpus/<target>, for an equal share of FUZZ_SECONDS (at least 20 s).
+FUZZ_TARGETS := jws_fuzz http_fuzz
+FUZZ_EACH     = $(shell s=$$(( $(FUZZ_SECONDS) / $(words $(FUZZ_TARGETS)) )); echo $$(( s < 20 ? 20 : s )))
 LISTEN       ?= 127.0.0.1:8080
 # Medians of five runs: timings on shared machines wander between runs.
 BENCH_FLAGS  ?= --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
@@ -17,6 +21,7 @@ DEBIAN_PACKAGES := cmake ninja-build g++ pkg-config openssl libssl-dev \
   libhiredis-dev libpq-dev redis-server postgresql \
   libboost-dev libspdlog-dev libtomlplusplus-dev nginx wrk curl \
   libgtest-dev libgmock-dev libbenchmark-dev \
+  python3-jwt golang-go golang-github-golang-jwt-jwt-dev \
   clang libclang-rt-14-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -62,14 +67,20 @@ sanitize: deps $(SAN_DIR)/build.ninja
 	  ctest --test-dir $(SAN_DIR) --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory fuzz
 
-# libFuzzer adds what it finds to the first directory, so it works on a copy
-# of the committed seed corpus. Any crash, leak or UB report fails the run.
+# libFuzzer adds what it finds to the first directory, so each target works
+# on a copy of its committed seed corpus. Any crash, leak or UB report fails
+# the run (and stops it: the targets after it do not run).
 fuzz: deps $(SAN_DIR)/build.ninja
-	cmake --build $(SAN_DIR) -j $(JOBS) --target jws_fuzz
+	cmake --build $(SAN_DIR) -j $(JOBS) --target $(FUZZ_TARGETS)
 	rm -rf $(SAN_DIR)/fuzz-work && mkdir -p $(SAN_DIR)/fuzz-work $(SAN_DIR)/fuzz-artifacts
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
-	  $(SAN_DIR)/fuzz/jws_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=9000 -print_final_stats=1 \
-	  -artifact_prefix=$(SAN_DIR)/fuzz-artifacts/ $(SAN_DIR)/fuzz-work fuzz/corpus
+	set -e; for target in $(FUZZ_TARGETS); do \
+	  echo "== $$target: $(FUZZ_EACH) s"; \
+	  mkdir -p $(SAN_DIR)/fuzz-work/$$target; \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
+	    $(SAN_DIR)/fuzz/$$target -max_total_time=$(FUZZ_EACH) -max_len=9000 -print_final_stats=1 \
+	    -artifact_prefix=$(SAN_DIR)/fuzz-artifacts/$$target- $(SAN_DIR)/fuzz-work/$$target \
+	    fuzz/corpus/$$target; \
+	done
 
 bench: build
 	$(BUILD_DIR)/bench/jose_bench $(BENCH_FLAGS)

@@ -110,6 +110,17 @@ class Store {
   virtual Result<void> set_admin(std::string_view name, bool admin) = 0;
   virtual Result<std::vector<User>> list_users() = 0;
 
+  // --- Token horizon ---------------------------------------------------------
+
+  // The latest instant at which a token issued so far through a Guard on
+  // this store may expire, as Guards record it: what a revocation that
+  // knows no token's own exp (a bare jti, a user cutoff) must outlive, even
+  // when the lifetimes configured later are shorter. Raises the recorded
+  // instant to `at` when `at` is later (durably, like any write), and
+  // returns the recorded instant. A store that never recorded one starts
+  // from the epoch.
+  virtual Result<Timestamp> raise_token_horizon(Timestamp at) = 0;
+
   // --- Strict mode ---------------------------------------------------------
 
   // What the store itself holds against a token right now, for checks that
@@ -117,8 +128,8 @@ class Store {
   // are not looked up. The default asks find_revocation once per key; shared
   // backends answer in one round trip.
   struct Hits {
-    bool token = false;                // a kToken revocation of `jti`
-    bool session = false;              // a kSession revocation of `sid`
+    bool token = false;               // a kToken revocation of `jti`
+    bool session = false;             // a kSession revocation of `sid`
     std::optional<Timestamp> cutoff;  // the kUser revocation of `user`
   };
   virtual Result<Hits> lookup(std::string_view jti, std::string_view sid, std::string_view user);

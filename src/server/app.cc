@@ -95,7 +95,8 @@ class App::Impl {
                             .body_limit = config.body_limit,
                             .header_limit = config.header_limit,
                             .read_timeout = config.read_timeout,
-                            .idle_timeout = config.idle_timeout};
+                            .idle_timeout = config.idle_timeout,
+                            .max_connections = config.max_connections};
     auto listener = Listener::start(options, *service_,
                                     config.access_log ? log_->access_log() : RequestObserver{});
     if (!listener) return tl::unexpected(listener.error());
@@ -104,15 +105,16 @@ class App::Impl {
         where->host.find(':') != std::string::npos ? "[" + where->host + "]" : where->host;
     log_->info("listening", {{"address", host + ":" + std::to_string(listener_->port())},
                              {"store", redact_url(config.store)},
-                             {"key", keys->loaded_from}});
+                             {"key", keys->loaded_from},
+                             {"max_connections", std::to_string(listener_->max_connections())}});
     return {};
   }
 
   StoreOptions store_options(const ServeConfig& config) {
     // A store's warnings (e.g. Redis persisting nothing) go to the log.
     StoreWarning warn = [this](std::string_view message) {
-      log_->warn("store warning", {{"store", redact_url(config_.store)},
-                                   {"warning", std::string(message)}});
+      log_->warn("store warning",
+                 {{"store", redact_url(config_.store)}, {"warning", std::string(message)}});
     };
     StoreOptions options;
     options.redis.require_persistence = config.require_persistence;

@@ -253,6 +253,9 @@ constexpr Setting kSettings[] = {
      {.min = 1}},
     {"http.shutdown_timeout", &C::shutdown_timeout, "On SIGTERM, time in-flight requests get "
      "to finish."},
+    {"http.max_connections", &C::max_connections, "Connections open at once; 0: the open-file "
+     "limit less 64 and 1/32 of it (a larger value is lowered to that). At the cap, the "
+     "longest-idle connection closes for a new one.", {.max = 1u << 20}},
     {"http.trust_forwarded_for", &C::trust_forwarded_for, "Take the client address from the "
      "last X-Forwarded-For entry; only behind a proxy that always sets it."},
     {"users.registration", &C::registration, "Let anyone create an account (POST "

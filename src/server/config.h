@@ -69,6 +69,7 @@ struct ServeConfig {
   std::chrono::seconds read_timeout{10};      // to receive a whole request once it started
   std::chrono::seconds idle_timeout{60};      // keep-alive connections with nothing to do
   std::chrono::seconds shutdown_timeout{10};  // SIGTERM: time in-flight requests get
+  std::size_t max_connections = 0;            // 0: derived from the open-file limit
   bool trust_forwarded_for = false;  // client address from X-Forwarded-For (behind a proxy)
 
   // --- users ---

@@ -13,6 +13,12 @@ int hex_digit(char c) {
   return -1;
 }
 
+// Whether `text` begins with `prefix`, ignoring ASCII case.
+bool starts_with_nocase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() &&
+         boost::beast::iequals(text.substr(0, prefix.size()), prefix);
+}
+
 }  // namespace
 
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
@@ -53,10 +59,15 @@ std::string_view header_value(const Request& request, http::field field) {
 }
 
 std::string_view target_path(std::string_view target) {
-  // RFC 9112 §3.2.2: the absolute form ("http://host/path") is accepted too.
-  if (target.starts_with("http://") || target.starts_with("https://")) {
-    auto slash = target.find('/', target.find("//") + 2);
-    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+  // RFC 9112 §3.2.2: the absolute form ("http://host/path") is accepted too;
+  // its scheme and host are case-insensitive (RFC 9110 §4.2.3), and the host
+  // is not used.
+  if (starts_with_nocase(target, "http://") || starts_with_nocase(target, "https://")) {
+    // The authority ends at the path's '/' or at the query's '?' (a '/' in
+    // the query is not the path's); an empty path is "/".
+    auto end = target.find_first_of("/?", target.find("//") + 2);
+    if (end == std::string_view::npos || target[end] != '/') return "/";
+    target = target.substr(end);
   }
   return target.substr(0, target.find('?'));
 }

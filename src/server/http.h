@@ -23,7 +23,8 @@ Response json_response(const Request& request, http::status status, std::string 
 // The value of a header, or empty.
 std::string_view header_value(const Request& request, http::field field);
 
-// The path of the target, without the query.
+// The path of the target, without the query: a view into `target`, or "/"
+// for an absolute form with an empty path.
 std::string_view target_path(std::string_view target);
 // The query of the target (after '?'), or empty.
 std::string_view target_query(std::string_view target);

@@ -1,5 +1,7 @@
 #include "server/listener.h"
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -7,14 +9,14 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include "server/request_parser.h"
 
 namespace jwtguard::server {
 namespace {
@@ -40,6 +42,36 @@ constexpr std::size_t kReadChunk = 4096;
 // a reset.
 constexpr std::chrono::milliseconds kLingerTime{500};
 constexpr std::size_t kLingerBytes = 256 * 1024;
+// A connection's read buffer up to this size is not counted against the
+// budget of buffered request bytes: the connection cap bounds those.
+constexpr std::size_t kUncountedBuffer = 2 * kReadChunk;
+// After EMFILE with no connection to close, the next accept waits this long
+// (the backlog keeps the pending connections meanwhile).
+constexpr std::chrono::milliseconds kAcceptRetry{100};
+constexpr std::string_view kBudgetExceeded =
+    "Too many requests are being received at once. Try again";
+
+// The connection cap when none is configured, or when the configured one
+// would not fit: the soft RLIMIT_NOFILE less a reserve for what else needs
+// descriptors (the listening socket, event loops, log file, store files and
+// store connections, which a pool may reopen at any time).
+std::size_t connection_cap(std::size_t configured) {
+  constexpr std::size_t kFloor = 16;
+  std::size_t files = 1u << 20;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    files = std::min<std::size_t>(files, limit.rlim_cur);
+  }
+  std::size_t reserve = 64 + files / 32;
+  std::size_t fitting = files > reserve + kFloor ? files - reserve : kFloor;
+  return configured == 0 ? fitting : std::min(configured, fitting);
+}
+
+// What all connections together may hold of requests still being received:
+// 32 MiB, or room for 8 requests of the largest size when that is more.
+std::size_t buffered_bytes_budget(const ListenerOptions& options) {
+  return std::max<std::size_t>(32u << 20, 8 * (options.header_limit + options.body_limit));
+}
 
 // What every connection shares with the Listener.
 struct Shared {
@@ -53,7 +85,12 @@ struct Shared {
   std::atomic<std::size_t> queued_logins{0};
   std::atomic<std::size_t> queued_registrations{0};
   std::atomic<bool> draining{false};
+  // Connections accepted and not yet destroyed.
   std::atomic<std::size_t> live{0};
+  // Request bytes held by all connections (see Connection::account()).
+  std::atomic<std::size_t> buffered{0};
+  std::size_t max_connections;
+  std::size_t buffer_budget;
   std::mutex mutex;
   std::condition_variable all_closed;
 
@@ -62,7 +99,9 @@ struct Shared {
         observer(std::move(o)),
         options(opts),
         workers(opts.workers),
-        hashers(opts.workers) {}
+        hashers(opts.workers),
+        max_connections(connection_cap(opts.max_connections)),
+        buffer_budget(buffered_bytes_budget(opts)) {}
 
   // Each hash takes ~0.1 s and 64 MiB; more than this many waiting would
   // only be answered after their clients gave up. Registrations, which a
@@ -89,19 +128,32 @@ Request error_request() {
   return request;
 }
 
+// Which connection goes first when one must close for a new one: the lower.
+struct EvictionRank {
+  int tier;  // 0: waiting for a request; 1: receiving one
+  SteadyClock::time_point since;
+  bool operator<(const EvictionRank& other) const {
+    return tier != other.tier ? tier < other.tier : since < other.since;
+  }
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
+  // The acceptor has counted the connection in `shared.live` already; the
+  // destructor uncounts it.
   Connection(Socket socket, Shared& shared)
       : socket_(std::move(socket)),
         buffer_(shared.options.header_limit + shared.options.body_limit + kReadChunk),
         shared_(shared) {
-    shared_.live.fetch_add(1);
     error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
     auto remote = socket_.remote_endpoint(ec);
     if (!ec) peer_.address = remote.address().to_string();
   }
-  ~Connection() { shared_.connection_closed(); }
+  ~Connection() {
+    shared_.buffered.fetch_sub(held_);
+    shared_.connection_closed();
+  }
 
   void start() { wait_for_request(); }
 
@@ -112,6 +164,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     error_code ec;
     socket_.cancel(ec);
   }
+
+  // How willing this connection is to be closed to make room for a new one:
+  // one waiting for a request (the longest idle first), then one still
+  // receiving its request (the one that started first: the slowest). A
+  // connection whose request is being handled or answered is not closed.
+  std::optional<EvictionRank> eviction_rank() const {
+    if (state_ == State::kIdle) return EvictionRank{0, idle_since_};
+    if (state_ == State::kReading) return EvictionRank{1, started_};
+    return std::nullopt;
+  }
+
+  // Closes the connection now, to free its descriptor for a new client.
+  void evict() { close(); }
 
   // Called by the sweep: ends the operation under way when its time is up.
   void expire_if_due(SteadyClock::time_point now) {
@@ -136,6 +201,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (shared_.draining.load() && !request_waiting()) return close();
     state_ = State::kIdle;
     if (buffer_.size() > 0) return start_request();  // a pipelined request
+    idle_since_ = SteadyClock::now();
+    release_idle_memory();
     set_deadline(shared_.options.idle_timeout);
     socket_.async_read_some(buffer_.prepare(kReadChunk),
                             [self = shared_from_this()](error_code ec, std::size_t n) {
@@ -148,10 +215,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start_request() {
     state_ = State::kReading;
     started_ = SteadyClock::now();
-    parser_.emplace();
-    parser_->eager(true);
-    parser_->header_limit(static_cast<std::uint32_t>(shared_.options.header_limit));
-    parser_->body_limit(shared_.options.body_limit);
+    parser_.emplace(shared_.options.header_limit, shared_.options.body_limit);
     header_checked_ = false;
     set_deadline(shared_.options.read_timeout);
     parse_buffered();
@@ -164,6 +228,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // the event loop.
   void parse_buffered() {
     error_code ec;
+    bool send_continue_now = false;
     while (buffer_.size() > 0 && !parser_->is_done()) {
       std::size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
@@ -172,26 +237,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
         break;
       }
       if (ec) return on_read_error(ec);
-    }
-    if (parser_->is_header_done() && !header_checked_) {
-      header_checked_ = true;
-      // RFC 9112 §6.3: a body framed by a coding we do not undo cannot be
-      // delimited; reading on would take its bytes for the next request
-      // (request smuggling). Only plain "chunked" is accepted.
-      auto coding = parser_->get().find(http::field::transfer_encoding);
-      if (coding != parser_->get().end() && !boost::beast::iequals(coding->value(), "chunked")) {
-        return respond_error(errors::kBadRequest);
-      }
-      auto length = parser_->content_length();
-      if (length && *length > shared_.options.body_limit) {
-        return respond_error(errors::kPayloadTooLarge);
-      }
-      if (!parser_->is_done() &&
-          boost::beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
-        return send_continue();
+      // The parser stops after the head (RequestParser): the head is checked,
+      // and its declared body reserved, before any of the body is stored.
+      if (parser_->is_header_done() && !header_checked_) {
+        header_checked_ = true;
+        RequestRefusal refusal = check_request_head(*parser_, shared_.options.body_limit);
+        if (!refusal.error.empty()) return respond_error(refusal.error, refusal.message);
+        if (!reserve_declared_body()) return refuse_over_budget();
+        parser_->start_body();
+        send_continue_now =
+            !parser_->is_done() &&
+            boost::beast::iequals(parser_->get()[http::field::expect], "100-continue");
       }
     }
+    if (!account() && !parser_->is_done()) return refuse_over_budget();
     if (parser_->is_done()) return dispatch();
+    if (send_continue_now) return send_continue();
     read_more();
   }
 
@@ -216,13 +277,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // A parser error: the request is too large, or the bytes are not HTTP/1.1.
-  void on_read_error(error_code ec) {
-    if (ec == http::error::body_limit) return respond_error(errors::kPayloadTooLarge);
-    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-      return respond_error(errors::kHeaderTooLarge);
-    }
-    respond_error(errors::kBadRequest);
-  }
+  void on_read_error(error_code ec) { respond_error(parse_error_name(ec)); }
 
   // Hands the request to the Service: on this thread when it answers from
   // memory, on a worker when it may block.
@@ -231,6 +286,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     deadline_ = SteadyClock::time_point::max();
     request_ = parser_->release();
     parser_.reset();
+    account();
     outcome_ = {};
     match_ = shared_.service.route(request_);
     Service::Work work = shared_.service.work(match_.route);
@@ -264,7 +320,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  void respond_error(std::string_view name) {
+  void respond_error(std::string_view name, std::string_view message = {}) {
+    respond(error_response(name, message));
+  }
+
+  // The response to a request refused before it was handled; the
+  // connection closes after it.
+  Response error_response(std::string_view name, std::string_view message) {
     Request request = error_request();
     if (parser_ && parser_->is_header_done()) {
       request.version(parser_->get().version());
@@ -274,7 +336,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request_ = request;  // what record() logs, not the previous request
     outcome_ = {};
     state_ = State::kBusy;
-    respond(shared_.service.errors().make(request, name));
+    return shared_.service.errors().make(request, name, message);
   }
 
   void respond(Response response) {
@@ -344,6 +406,55 @@ class Connection : public std::enable_shared_from_this<Connection> {
                             });
   }
 
+  // A connection waiting for its next request keeps no request bytes: the
+  // last request (its body included) is freed, and a read buffer that grew
+  // for a large request shrinks back.
+  void release_idle_memory() {
+    request_ = {};
+    if (buffer_.capacity() > kUncountedBuffer) buffer_.shrink_to_fit();
+    account();
+  }
+
+  // Updates this connection's share of the buffered request bytes (its read
+  // buffer beyond kUncountedBuffer, and the body being received). False when
+  // all connections together now hold more than the budget.
+  bool account() {
+    std::size_t held = buffer_.capacity() > kUncountedBuffer ? buffer_.capacity() : 0;
+    if (parser_) held += parser_->get().body().capacity();
+    std::size_t total;
+    if (held >= held_) {
+      total = shared_.buffered.fetch_add(held - held_) + (held - held_);
+    } else {
+      total = shared_.buffered.fetch_sub(held_ - held) - (held_ - held);
+    }
+    held_ = held;
+    return total <= shared_.buffer_budget;
+  }
+
+  // Counts a Content-Length body against the budget before the parser
+  // allocates it (Beast reserves the whole declared length at once). False
+  // when it does not fit.
+  bool reserve_declared_body() {
+    auto length = parser_->content_length();
+    if (!length || *length == 0) return true;
+    held_ += *length;  // account() replaces it with the body's capacity
+    return shared_.buffered.fetch_add(*length) + *length <= shared_.buffer_budget;
+  }
+
+  // Over the budget, the request that asked for more memory is refused (503,
+  // and the connection closes) and what it held is freed: a flood of slow
+  // partial bodies cannot grow the process without bound, and requests that
+  // arrive whole, the usual case, rarely hold memory long enough to count.
+  void refuse_over_budget() {
+    Response response = error_response(errors::kOverloaded, kBudgetExceeded);
+    response.set(http::field::retry_after, "1");
+    parser_.reset();
+    buffer_.clear();
+    buffer_.shrink_to_fit();
+    account();
+    respond(std::move(response));
+  }
+
   void close() {
     state_ = State::kClosing;
     error_code ec;
@@ -359,13 +470,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   Shared& shared_;
   Peer peer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   Request request_;
   RouteMatch match_;  // request_'s route, found once
   Response response_;
   std::string output_;  // response_ serialized; reused, so it rarely allocates
   Outcome outcome_;
   SteadyClock::time_point started_;
+  SteadyClock::time_point idle_since_ = SteadyClock::now();
+  std::size_t held_ = 0;  // this connection's part of shared_.buffered
   State state_ = State::kIdle;
   bool header_checked_ = false;
   std::size_t lingered_ = 0;
@@ -383,6 +496,25 @@ struct Slot {
   void start() {
     sweep_later();
     thread = std::thread([this] { context.run(); });
+  }
+
+  // Closes the connection most willing to go (the lowest EvictionRank).
+  // False when no connection of this thread may be closed.
+  bool evict_one() {
+    std::shared_ptr<Connection> victim;
+    std::optional<EvictionRank> lowest;
+    for (const auto& weak : connections) {
+      auto connection = weak.lock();
+      if (!connection) continue;
+      auto rank = connection->eviction_rank();
+      if (rank && (!lowest || *rank < *lowest)) {
+        lowest = rank;
+        victim = std::move(connection);
+      }
+    }
+    if (!victim) return false;
+    victim->evict();
+    return true;
   }
 
   // Expires the connections whose deadline passed, and forgets closed ones.
@@ -437,6 +569,7 @@ class Listener::Impl {
   }
 
   std::uint16_t port() const { return port_; }
+  std::size_t max_connections() const { return shared_.max_connections; }
 
   std::size_t shutdown(std::chrono::milliseconds grace) {
     if (stopped_) return 0;
@@ -481,12 +614,16 @@ class Listener::Impl {
   }
 
   void accept() {
-    Slot& slot = *slots_[next_slot_++ % slots_.size()];
+    std::size_t index = next_slot_++ % slots_.size();
+    Slot& slot = *slots_[index];
     // The socket belongs to the slot's io_context; the acceptor runs on slot 0.
     accepting_.emplace(slot.context.get_executor());
-    acceptor_->async_accept(*accepting_, [this, &slot](error_code ec) {
+    acceptor_->async_accept(*accepting_, [this, index, &slot](error_code ec) {
       if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
-      if (ec) return retry_accept();  // e.g. out of file descriptors: do not spin
+      if (ec) return on_accept_error(ec);
+      // At the cap, an idle (or the slowest) connection makes room: the new
+      // client is served, and holding connections open cannot lock it out.
+      if (shared_.live.fetch_add(1) >= shared_.max_connections) make_room(index, 0, nullptr);
       asio::post(slot.context, [this, &slot, socket = std::move(*accepting_)]() mutable {
         auto connection = std::make_shared<Connection>(std::move(socket), shared_);
         slot.connections.push_back(connection);
@@ -496,8 +633,36 @@ class Listener::Impl {
     });
   }
 
+  // Asks the I/O thread `index`, then the others in turn, to close one
+  // connection (Slot::evict_one), each on its own thread. `then(closed)`,
+  // when given, runs on the acceptor's thread afterwards.
+  void make_room(std::size_t index, std::size_t asked, std::function<void(bool)> then) {
+    asio::post(slots_[index]->context, [this, index, asked, then = std::move(then)]() mutable {
+      bool closed = slots_[index]->evict_one();
+      if (!closed && asked + 1 < slots_.size()) {
+        return make_room((index + 1) % slots_.size(), asked + 1, std::move(then));
+      }
+      if (!then) return;
+      asio::post(slots_[0]->context, [then = std::move(then), closed] { then(closed); });
+    });
+  }
+
+  // Out of descriptors (EMFILE, ENFILE; the cap is below the limit, but the
+  // store and other processes' limits also count) or of kernel memory: one
+  // connection closes to make room, and the next accept follows at once;
+  // with none to close, after kAcceptRetry. The acceptor neither spins on
+  // the error nor stops.
+  void on_accept_error(const error_code& ec) {
+    if (ec == asio::error::connection_aborted) return accept();  // the client left first
+    make_room(next_slot_ % slots_.size(), 0, [this](bool closed) {
+      if (!acceptor_->is_open()) return;
+      if (closed) return accept();
+      retry_accept();
+    });
+  }
+
   void retry_accept() {
-    retry_timer_.emplace(slots_[0]->context, std::chrono::milliseconds(100));
+    retry_timer_.emplace(slots_[0]->context, kAcceptRetry);
     retry_timer_->async_wait([this](error_code ec) {
       if (!ec && acceptor_->is_open()) accept();
     });
@@ -527,6 +692,7 @@ Result<std::unique_ptr<Listener>> Listener::start(const ListenerOptions& options
 Listener::Listener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Listener::~Listener() = default;
 std::uint16_t Listener::port() const { return impl_->port(); }
+std::size_t Listener::max_connections() const { return impl_->max_connections(); }
 std::size_t Listener::shutdown(std::chrono::milliseconds grace) { return impl_->shutdown(grace); }
 
 }  // namespace jwtguard::server

@@ -15,7 +15,20 @@
 // read_timeout. Timeouts are checked four times a second, so they fire up to
 // 250 ms late. Bodies over body_limit get 413, request heads over
 // header_limit 431, and unparseable requests 400; each then closes the
-// connection.
+// connection (request_parser.h has the checks).
+//
+// Limits on what clients can hold: at most max_connections connections are
+// open; when a new one arrives at the cap, the longest-idle connection (or,
+// with none idle, the one receiving its request for the longest time) of the
+// I/O thread taking the new one, else of another thread, is closed. Only
+// when every connection is in the middle of handling or answering a request
+// does the count exceed the cap (while descriptors last; an accept that fails
+// for want of them closes a connection and retries). Request bytes held
+// while requests are being received (read buffers past 8 KiB, partial
+// bodies, a declared Content-Length in full from the end of the head) count
+// against one budget of 32 MiB (or 8 requests of the largest size, when
+// more): a request that would go past it is answered 503
+// "overloaded" with Retry-After: 1, and its connection closes.
 #ifndef JWTGUARD_SERVER_LISTENER_H_
 #define JWTGUARD_SERVER_LISTENER_H_
 
@@ -39,6 +52,9 @@ struct ListenerOptions {
   std::size_t header_limit = 16 * 1024;
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
+  // Connections open at once; 0: the soft RLIMIT_NOFILE less a reserve of
+  // 64 + 1/32 of it for other descriptors. A larger value is lowered to that.
+  std::size_t max_connections = 0;
 };
 
 // What the access log receives for every answered request, on the thread
@@ -64,6 +80,8 @@ class Listener {
   ~Listener();
 
   std::uint16_t port() const;
+  // The connection cap in force (ListenerOptions::max_connections, resolved).
+  std::size_t max_connections() const;
 
   // The graceful stop of SIGTERM: stop accepting, close connections that
   // are idle, let requests under way finish (their connections close after

@@ -60,6 +60,9 @@ http::verb routing_method(http::verb method) {
   return method == http::verb::head ? http::verb::get : method;
 }
 
+constexpr std::string_view kTwoAuthorizationHeaders =
+    "Bad Authorization header: more than one. Expected 'Authorization: Bearer <JWT>'";
+
 }  // namespace
 
 RouteMatch match_route(http::verb method, std::string_view path) {
@@ -181,6 +184,13 @@ Step<std::string_view> Service::Impl::bearer_token(const Request& request) const
   if (field == request.end()) {
     return tl::unexpected(errors_.make(request, errors::kMissingAuthorization));
   }
+  // Authorization is a singleton field: with two, which one a proxy in front
+  // checked is unknowable. The 422 family of a malformed header, as
+  // Flask-JWT-Extended answers the comma-joined pair its WSGI server makes.
+  if (request.count(http::field::authorization) > 1) {
+    return tl::unexpected(
+        errors_.make(request, errors::kBadAuthorizationHeader, kTwoAuthorizationHeaders));
+  }
   std::string_view value(field->value().data(), field->value().size());
   // Flask-JWT-Extended strips the header first: a blank one is a missing one.
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
@@ -225,6 +235,11 @@ Step<VerifiedToken> Service::Impl::authenticate_admin(const Request& request,
                                                       Outcome& outcome) const {
   auto token = authenticate(request, {}, outcome);
   if (!token) return token;
+  // Rights belong to jwtguard's own users: an identity an application
+  // minted tokens for is never one of them, whatever its name.
+  if (!token->claims.sub_ns.empty()) {
+    return tl::unexpected(errors_.make(request, errors::kAdminRequired));
+  }
   auto user = guard_.store().find_user(token->claims.sub);
   if (!user) return tl::unexpected(failure(request, user.error()));
   if (!*user || !(*user)->admin) {

@@ -494,6 +494,9 @@ class FailingLookupStore : public Store {
   Result<std::size_t> purge(Timestamp now, seconds retention) override {
     return inner_->purge(now, retention);
   }
+  Result<Timestamp> raise_token_horizon(Timestamp at) override {
+    return inner_->raise_token_horizon(at);
+  }
   Result<void> create_session(const Session& s) override { return inner_->create_session(s); }
   Result<std::optional<Session>> find_session(std::string_view sid) override {
     return inner_->find_session(sid);

@@ -26,14 +26,14 @@ namespace jwtguard {
 namespace {
 
 using std::chrono::hours;
+using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // The real time (whole seconds) when the program started: Redis expires
 // keys by its own clock, so the entries the tests make must not lie in the
 // past. Every store is told the time explicitly; none reads the clock itself.
-const Timestamp kNow =
-    std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+const Timestamp kNow = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 
 Revocation token_revocation(std::string jti, Timestamp expires = kNow + hours(1)) {
   Revocation r;
@@ -419,6 +419,18 @@ TYPED_TEST_P(StoreContractTest, Users) {
   EXPECT_OK(this->store_->ping());
 }
 
+TYPED_TEST_P(StoreContractTest, TokenHorizonOnlyMovesForward) {
+  auto first = this->store_->raise_token_horizon(kNow + hours(2));
+  ASSERT_OK(first);
+  EXPECT_EQ(*first, kNow + hours(2));
+  auto earlier = this->store_->raise_token_horizon(kNow + hours(1));  // shorter lifetimes now
+  ASSERT_OK(earlier);
+  EXPECT_EQ(*earlier, kNow + hours(2));
+  auto later = this->store_->raise_token_horizon(kNow + hours(3) + microseconds(7));
+  ASSERT_OK(later);
+  EXPECT_EQ(*later, kNow + hours(3) + microseconds(7));
+}
+
 TYPED_TEST_P(StoreContractTest, ConcurrentRevocationsAreAllKept) {
   constexpr int kThreads = 8, kEach = 50;
   std::vector<std::thread> threads;
@@ -442,27 +454,17 @@ TYPED_TEST_P(StoreContractTest, ConcurrentRevocationsAreAllKept) {
   EXPECT_EQ(seqs.size(), std::size_t{kThreads * kEach});  // every change numbered apart
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreContractTest,
-                            RevokeThenFind,
-                            EmptyKeyIsRefused,
-                            RevokingTwiceKeepsTheLaterExpiryAndFirstMetadata,
-                            UserCutoffOnlyMovesForward,
-                            UnrevokeRemovesAndSaysWhetherThereWasOne,
-                            SnapshotHoldsLiveEntriesAndTheFeedPosition,
-                            FeedDeliversEveryChangeInOrder,
-                            FeedCarriesTheMergedEntry,
-                            FeedWaitWakesOnAWriteFromAnotherThread,
-                            FeedWaitReturnsEmptyAfterMaxWait,
-                            PurgeDropsExpiredEntriesAndReportsAFeedGap,
-                            PurgeKeepsRecentFeedEntries,
-                            ListingFiltersAndPagesNewestFirst,
-                            ListingRefusesBadLimitsAndCursors,
-                            SessionsAreCreatedOnceAndListedPerUser,
-                            RotationRetiresThePresentedTokenExactlyOnce,
-                            ConcurrentRotationsOfOneTokenHaveOneWinner,
-                            RevokingASessionMarksItAndRecordsTheRevocation,
-                            Users,
-                            ConcurrentRevocationsAreAllKept);
+REGISTER_TYPED_TEST_SUITE_P(
+    StoreContractTest, RevokeThenFind, EmptyKeyIsRefused,
+    RevokingTwiceKeepsTheLaterExpiryAndFirstMetadata, UserCutoffOnlyMovesForward,
+    UnrevokeRemovesAndSaysWhetherThereWasOne, SnapshotHoldsLiveEntriesAndTheFeedPosition,
+    FeedDeliversEveryChangeInOrder, FeedCarriesTheMergedEntry,
+    FeedWaitWakesOnAWriteFromAnotherThread, FeedWaitReturnsEmptyAfterMaxWait,
+    PurgeDropsExpiredEntriesAndReportsAFeedGap, PurgeKeepsRecentFeedEntries,
+    ListingFiltersAndPagesNewestFirst, ListingRefusesBadLimitsAndCursors,
+    SessionsAreCreatedOnceAndListedPerUser, RotationRetiresThePresentedTokenExactlyOnce,
+    ConcurrentRotationsOfOneTokenHaveOneWinner, RevokingASessionMarksItAndRecordsTheRevocation,
+    Users, TokenHorizonOnlyMovesForward, ConcurrentRevocationsAreAllKept);
 
 // The memory store is not durable by design; every other backend is.
 template <typename Backend>
@@ -474,6 +476,7 @@ TYPED_TEST_P(DurableStoreTest, KeepsEverythingAcrossAReopen) {
     ASSERT_OK(this->store_->revoke(token_revocation("j")));
     ASSERT_OK(this->store_->create_session(session("s1", "alice", kNow)));
     ASSERT_OK(this->store_->create_user(User{"alice", "h", true, kNow}));
+    ASSERT_OK(this->store_->raise_token_horizon(kNow + hours(5)));
     auto before = this->store_->snapshot(kNow);
     ASSERT_OK(before);
     this->reopen();
@@ -489,6 +492,9 @@ TYPED_TEST_P(DurableStoreTest, KeepsEverythingAcrossAReopen) {
     ASSERT_OK(u);
     ASSERT_TRUE(u->has_value());
     EXPECT_TRUE((*u)->admin);
+    auto horizon = this->store_->raise_token_horizon(kNow);
+    ASSERT_OK(horizon);
+    EXPECT_EQ(*horizon, kNow + hours(5));  // raised before the reopen
     // Numbers go on from where they were.
     auto seq = this->store_->revoke(token_revocation("k"));
     ASSERT_OK(seq);

@@ -204,6 +204,12 @@ class MemoryStore final : public Store {
     return out;
   }
 
+  Result<Timestamp> raise_token_horizon(Timestamp at) override {
+    std::lock_guard lock(mu_);
+    horizon_ = std::max(horizon_, at);
+    return horizon_;
+  }
+
   Result<void> ping() override { return {}; }
 
  private:
@@ -225,6 +231,7 @@ class MemoryStore final : public Store {
     changed_.notify_all();
   }
 
+  Timestamp horizon_{};
   std::mutex mu_;
   std::condition_variable changed_;
   std::map<Key, Row> revocations_;

@@ -435,6 +435,17 @@ class PostgresStore final : public Store {
     return out;
   }
 
+  Result<Timestamp> raise_token_horizon(Timestamp at) override {
+    auto rows = query(
+        "INSERT INTO jwtguard_meta (name, value) VALUES ('token_horizon', $1)"
+        " ON CONFLICT (name) DO UPDATE SET value = GREATEST(jwtguard_meta.value, EXCLUDED.value)"
+        " RETURNING value",
+        Params().add(at));
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->size() != 1) return fail(Errc::kStore, "postgresql: no token horizon returned");
+    return rows->time(0, 0);
+  }
+
   // --- Strict mode ---------------------------------------------------------
 
   Result<Hits> lookup(std::string_view jti, std::string_view sid, std::string_view user) override {

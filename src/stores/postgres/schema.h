@@ -91,6 +91,14 @@ CREATE TABLE users (
   created_at    bigint NOT NULL
 );
 )sql",
+    // Version 2: named values that are neither revocations, sessions nor
+    // users (the token horizon).
+    R"sql(
+CREATE TABLE jwtguard_meta (
+  name  text PRIMARY KEY,
+  value bigint NOT NULL
+);
+)sql",
 };
 
 // The schema version this build writes.

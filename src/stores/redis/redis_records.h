@@ -33,6 +33,7 @@ inline const std::string kRevPrefix = kPrefix + "rev:";
 inline const std::string kSessPrefix = kPrefix + "sess:";
 inline const std::string kUserSessPrefix = kPrefix + "idx:user-sessions:";
 inline const std::string kUserPrefix = kPrefix + "user:";
+inline const std::string kTokenHorizon = kPrefix + "token-horizon";
 
 // A revocation's index member, "<t|s|u>:KEY"; its hash is kRevPrefix + member.
 std::string member(RevocationKind kind, std::string_view key);

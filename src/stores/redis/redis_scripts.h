@@ -177,6 +177,17 @@ redis.call('HSET', KEYS[1], 'admin', ARGV[1])
 return 1
 )lua"};
 
+// Raises the recorded token horizon to ARGV[1] when that is later; returns
+// the recorded value (microseconds, as a string). KEYS: the horizon key.
+inline constexpr Script kRaiseHorizon{"the token-horizon script", "", R"lua(
+local current = redis.call('GET', KEYS[1])
+if not current or tonumber(current) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return ARGV[1]
+end
+return current
+)lua"};
+
 // Deletes up to ARGV[2] revocations and as many sessions whose expiry is at
 // or before ARGV[1], with their index entries (also those whose key Redis
 // expired already). Returns {revocations, sessions}; the caller repeats

@@ -48,6 +48,7 @@
 // that lost nothing cost a reload too: the run_id cannot tell them apart.
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -117,6 +118,8 @@ class RedisStore final : public Store {
   Result<void> set_admin(std::string_view name, bool admin) override;
   Result<std::vector<User>> list_users() override;
 
+  Result<Timestamp> raise_token_horizon(Timestamp at) override;
+
   Result<Hits> lookup(std::string_view jti, std::string_view sid, std::string_view user) override;
   Result<void> ping() override;
 
@@ -184,9 +187,10 @@ class RedisStore final : public Store {
   std::string synced_run_id_;
 };
 
-constexpr std::array<const scripts::Script*, 8> kScripts = {
-    &scripts::kRevoke,     &scripts::kUnrevoke, &scripts::kCreateSession, &scripts::kRotate,
-    &scripts::kCreateUser, &scripts::kSetAdmin, &scripts::kPurge,         &scripts::kDropDangling};
+constexpr std::array<const scripts::Script*, 9> kScripts = {
+    &scripts::kRevoke, &scripts::kUnrevoke,     &scripts::kCreateSession,
+    &scripts::kRotate, &scripts::kCreateUser,   &scripts::kSetAdmin,
+    &scripts::kPurge,  &scripts::kDropDangling, &scripts::kRaiseHorizon};
 
 Result<void> RedisStore::start() {
   auto c = pool_.acquire();
@@ -626,6 +630,20 @@ Result<void> RedisStore::set_admin(std::string_view name, bool admin) {
   if (!found) return tl::unexpected(found.error());
   if (!*found) return fail(Errc::kNotFound, "user");
   return {};
+}
+
+Result<Timestamp> RedisStore::raise_token_horizon(Timestamp at) {
+  auto reply = eval(scripts::kRaiseHorizon, {kTokenHorizon},
+                    {std::to_string(at.time_since_epoch().count())});
+  if (!reply) return tl::unexpected(reply.error());
+  if ((*reply)->type != REDIS_REPLY_STRING) return unexpected_reply(scripts::kRaiseHorizon.name);
+  std::int64_t micros = 0;
+  const std::string_view text((*reply)->str, (*reply)->len);
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), micros);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    return unexpected_reply(scripts::kRaiseHorizon.name);
+  }
+  return Timestamp(std::chrono::microseconds(micros));
 }
 
 Result<std::vector<User>> RedisStore::list_users() {

@@ -373,6 +373,25 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // A row of `meta`, which the first schema version already has.
+  Result<Timestamp> raise_token_horizon(Timestamp at) override {
+    Timestamp recorded{};
+    JWTGUARD_TRY(write([&](Db& db) -> Result<void> {
+      auto s = db.prepare(
+          "INSERT INTO meta (name, value) VALUES ('token_horizon', ?1)"
+          " ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)"
+          " RETURNING value");
+      if (!s) return tl::unexpected(s.error());
+      s->bind(1, at);
+      auto row = s->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) return fail(Errc::kStore, "sqlite: no token horizon returned");
+      recorded = s->time(0);
+      return s->run();
+    }));
+    return recorded;
+  }
+
   Result<void> ping() override {
     std::lock_guard lock(reader_mu_);
     auto s = reader_->prepare("SELECT 1");
