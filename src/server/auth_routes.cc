@@ -39,6 +39,14 @@ std::string limiter_address(const std::string& address) {
   return boost::asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
+// 429 rate_limited, with the seconds until a retry may succeed.
+Response rate_limited(const ErrorResponses& errors, const Request& request,
+                      std::chrono::seconds wait, std::string_view message = {}) {
+  Response response = errors.make(request, errors::kRateLimited, message);
+  response.set(http::field::retry_after, std::to_string(wait.count()));
+  return response;
+}
+
 }  // namespace
 
 // Names show up in logs, headers (X-Auth-Subject) and admin listings: no
@@ -70,7 +78,8 @@ Step<Service::Impl::Credentials> Service::Impl::credentials(const Request& reque
   return Credentials{std::move(*username), std::move(*password)};
 }
 
-Response Service::Impl::register_user(const Request& request, Outcome& outcome) const {
+Response Service::Impl::register_user(const Request& request, const Peer& peer,
+                                      Outcome& outcome) const {
   if (!options_.registration) return errors_.make(request, errors::kRegistrationClosed);
   auto given = credentials(request);
   if (!given) return std::move(given.error());
@@ -85,6 +94,11 @@ Response Service::Impl::register_user(const Request& request, Outcome& outcome) 
     return errors_.make(request, errors::kBadRequest, rule.error().detail());
   }
   outcome.subject = username;
+  // Before the hash: a refused registration costs no Argon2id work.
+  if (auto wait = registration_limiter_.try_acquire(limiter_address(peer.address), clock_.now());
+      wait.count() > 0) {
+    return rate_limited(errors_, request, wait, "Too many registrations. Try again later");
+  }
   auto hash = hash_password(password, options_.password_cost);
   if (!hash) return failure(request, hash.error());
   User user{.name = username, .password_hash = std::move(*hash), .created_at = clock_.now()};
@@ -106,25 +120,26 @@ Response Service::Impl::login(const Request& request, const Peer& peer, Outcome&
     return errors_.make(request, errors::kBadCredentials);
   }
   outcome.subject = username;
-  Timestamp now = clock_.now();
   const std::string address = limiter_address(peer.address);
-  if (auto wait = limiter_.retry_after(username, address, now); wait.count() > 0) {
+  // The attempt is taken (counted as a failure) before the hash, so that
+  // parallel guesses cannot all pass the check before any is counted.
+  if (auto wait = limiter_.try_acquire(username, address, clock_.now()); wait.count() > 0) {
     metrics_.record_login_rate_limited();
-    Response response = errors_.make(request, errors::kRateLimited);
-    response.set(http::field::retry_after, std::to_string(wait.count()));
-    return response;
+    return rate_limited(errors_, request, wait);
   }
   auto user = guard_.store().find_user(username);
-  if (!user) return failure(request, user.error());
+  if (!user) {
+    limiter_.released(username, address);
+    return failure(request, user.error());
+  }
   // The same Argon2id work whether or not the user exists.
   std::string_view hash = *user ? std::string_view((*user)->password_hash) : dummy_hash_;
   bool matches = password.size() <= kMaxPasswordSize && verify_password(password, hash);
   if (!*user || !matches) {
-    limiter_.record_failure(username, address, now);
     metrics_.record_login(false);
     return errors_.make(request, errors::kBadCredentials);
   }
-  limiter_.record_success(username, now);
+  limiter_.succeeded(username, address, clock_.now());
   std::string user_agent(header_value(request, http::field::user_agent).substr(0, 512));
   auto pair = guard_.login(username, {}, ClientInfo{peer.address, std::move(user_agent)});
   if (!pair) return failure(request, pair.error());

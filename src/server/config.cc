@@ -270,12 +270,25 @@ constexpr Setting kSettings[] = {
      "/auth/register)."},
     {"users.min_password_length", &C::min_password_length, "Shortest password accepted at "
      "registration.", {.min = 1, .max = 1024}},
-    {"users.login_max_failures", &C::login_max_failures, "Failed logins per user name within "
-     "login_window before 429.", {.min = 1, .max = 1000000}},
+    {"users.login_max_failures", &C::login_max_failures, "Failed logins per user name from one "
+     "client address; then that address gets 429 for that user until login_window ends.",
+     {.min = 1, .max = 1000000}},
+    {"users.login_max_failures_per_user", &C::login_max_failures_per_user, "Failed logins per "
+     "user name from all addresses before its logins back off (429 for 1 s, 2 s, 4 s ... up to "
+     "login_window after each further failure), except from addresses where it logged in within "
+     "30 days.", {.min = 1, .max = 1000000}},
     {"users.login_max_failures_per_address", &C::login_max_failures_per_address, "Failed logins "
-     "per client address within login_window before 429.", {.min = 1, .max = 1000000}},
-    {"users.login_window", &C::login_window, "Window in which failed logins are counted.",
+     "per client address for all user names before its logins back off likewise (with the same "
+     "exception).", {.min = 1, .max = 1000000}},
+    {"users.login_window", &C::login_window, "How long failed logins are counted: a user name "
+     "and address's lockout, and the time without failures after which a backoff is forgotten.",
      {.min = 1}},
+    {"users.registration_max_per_address", &C::registration_max_per_address, "Registrations per "
+     "client address within registration_window; then 429.", {.min = 1, .max = 1000000}},
+    {"users.registration_max_total", &C::registration_max_total, "Registrations from all "
+     "addresses within registration_window; then 429.", {.min = 1, .max = 1000000}},
+    {"users.registration_window", &C::registration_window, "Window in which registrations are "
+     "counted.", {.min = 1}},
     {"log.level", &C::log_level, "trace, debug, info, warn, error or off.",
      {.check = check_log_level, .name = "log_level"}},
     {"log.access_log", &C::access_log, "One JSON line per request."},

@@ -77,9 +77,17 @@ struct ServeConfig {
   // --- users ---
   bool registration = true;  // POST /auth/register open to anyone
   std::size_t min_password_length = kDefaultMinPasswordLength;
-  unsigned login_max_failures = 5;               // per user name, within login_window
-  unsigned login_max_failures_per_address = 20;  // per client address, within login_window
+  // Login limits (docs/service.md, "Users and logins"): per user name and
+  // client address, refused until login_window ends; per user name across
+  // addresses and per address across user names, exponential backoff.
+  unsigned login_max_failures = 5;
+  unsigned login_max_failures_per_user = 20;
+  unsigned login_max_failures_per_address = 20;
   std::chrono::seconds login_window{15 * 60};
+  // Registrations per client address and in total within registration_window.
+  unsigned registration_max_per_address = 10;
+  unsigned registration_max_total = 1000;
+  std::chrono::seconds registration_window{60 * 60};
 
   // --- logs ---
   std::string log_level = "info";  // trace, debug, info, warn, error, off

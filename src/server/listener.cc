@@ -80,7 +80,10 @@ struct Shared {
   ListenerOptions options;
   asio::thread_pool workers;  // store writes
   asio::thread_pool hashers;  // Argon2id: register and login
-  std::atomic<std::size_t> queued_hashes{0};
+  // Logins and registrations wait for the hashers within budgets of their
+  // own, so a flood of registrations cannot take the room logins need.
+  std::atomic<std::size_t> queued_logins{0};
+  std::atomic<std::size_t> queued_registrations{0};
   std::atomic<bool> draining{false};
   // Connections accepted and not yet destroyed.
   std::atomic<std::size_t> live{0};
@@ -101,8 +104,14 @@ struct Shared {
         buffer_budget(buffered_bytes_budget(opts)) {}
 
   // Each hash takes ~0.1 s and 64 MiB; more than this many waiting would
-  // only be answered after their clients gave up.
-  std::size_t max_queued_hashes() const { return 32 * std::max(1u, options.workers); }
+  // only be answered after their clients gave up. Registrations, which a
+  // legitimate client makes once, get a quarter of the logins' room.
+  std::size_t max_queued_hashes(Route route) const {
+    return (route == Route::kRegister ? 8 : 32) * std::max(1u, options.workers);
+  }
+  std::atomic<std::size_t>& queued_hashes(Route route) {
+    return route == Route::kRegister ? queued_registrations : queued_logins;
+  }
 
   void connection_closed() {
     if (live.fetch_sub(1) == 1) {
@@ -283,16 +292,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Service::Work work = shared_.service.work(match_.route);
     if (work == Service::Work::kInline) return respond(handle());
     bool hashing = work == Service::Work::kPasswordHash;
-    if (hashing && shared_.queued_hashes.fetch_add(1) >= shared_.max_queued_hashes()) {
-      shared_.queued_hashes.fetch_sub(1);
+    std::atomic<std::size_t>& queued = shared_.queued_hashes(match_.route);
+    if (hashing && queued.fetch_add(1) >= shared_.max_queued_hashes(match_.route)) {
+      queued.fetch_sub(1);
       Response busy = shared_.service.errors().make(request_, errors::kOverloaded);
       busy.set(http::field::retry_after, "1");
       return respond(std::move(busy));
     }
     auto& pool = hashing ? shared_.hashers : shared_.workers;
-    asio::post(pool, [self = shared_from_this(), hashing]() mutable {
+    asio::post(pool, [self = shared_from_this(), hashing, &queued]() mutable {
       Response response = self->handle();
-      if (hashing) self->shared_.queued_hashes.fetch_sub(1);
+      if (hashing) queued.fetch_sub(1);
       auto executor = self->socket_.get_executor();
       asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
         self->respond(std::move(response));

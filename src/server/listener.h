@@ -2,8 +2,9 @@
 //
 // Threads: `threads` I/O threads, each running its own io_context, and two
 // pools of `workers` threads for requests that may block (Service::work()):
-// one for store writes, one for password hashing. Hashing requests beyond
-// 32 per worker waiting are answered 503 "overloaded" at once. One acceptor hands connections to
+// one for store writes, one for password hashing. Logins beyond 32 per
+// worker waiting for a hash, and registrations beyond 8 per worker (a budget
+// of their own), are answered 503 "overloaded" at once. One acceptor hands connections to
 // the I/O threads in turn; a connection stays on its thread, so a connection needs no locks.
 //
 // Per connection: keep-alive; requests are answered one at a time and in

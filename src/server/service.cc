@@ -102,6 +102,7 @@ Service::Impl::Impl(Guard& guard, Metrics& metrics, const Clock& clock, ServiceO
       options_(std::move(options)),
       errors_(std::move(errors)),
       limiter_(options_.login_limits),
+      registration_limiter_(options_.registration_limits),
       dummy_hash_(std::move(dummy_hash)) {}
 
 // The last address of X-Forwarded-For, or empty when there is none.
@@ -133,7 +134,7 @@ Response Service::Impl::handle(const Request& request, const RouteMatch& match,
     case Route::kMe:
       return me(request, outcome);
     case Route::kRegister:
-      return register_user(request, outcome);
+      return register_user(request, peer, outcome);
     case Route::kLogin:
       return login(request, peer, outcome);
     case Route::kRefresh:

@@ -31,12 +31,13 @@ struct ServiceOptions {
   std::size_t min_password_length = 8;
   bool registration = true;
   LoginLimits login_limits;
+  RegistrationLimits registration_limits;
   PasswordCost password_cost = PasswordCost::kInteractive;
   std::chrono::seconds access_ttl{15 * 60};
   std::string jwks_json = R"({"keys":[]})";  // GET /.well-known/jwks.json
   std::map<std::string, ErrorOverride> errors;
   // Behind a reverse proxy: take the client's address from the last entry of
-  // X-Forwarded-For (the one the proxy added) for the login rate limit, the
+  // X-Forwarded-For (the one the proxy added) for the rate limits, the
   // sessions list and the access log. Only when every request comes through
   // a proxy that sets it: otherwise clients can pick their own address.
   bool trust_forwarded_for = false;

@@ -69,7 +69,7 @@ class Service::Impl {
                     const RevokeContext& context) const;
 
   // --- routes (auth_routes.cc) ---
-  Response register_user(const Request& request, Outcome& outcome) const;
+  Response register_user(const Request& request, const Peer& peer, Outcome& outcome) const;
   Response login(const Request& request, const Peer& peer, Outcome& outcome) const;
   Response refresh(const Request& request, Outcome& outcome) const;
   Response logout(const Request& request, Outcome& outcome) const;
@@ -96,6 +96,7 @@ class Service::Impl {
   ServiceOptions options_;
   ErrorResponses errors_;
   mutable LoginLimiter limiter_;
+  mutable RegistrationLimiter registration_limiter_;
   // A hash of a random password with the cost of real ones: a login for a
   // user that does not exist verifies against it, so both failures take the
   // same time (no user enumeration by timing).

@@ -87,7 +87,7 @@ TEST_F(ConfigTest, EverySettingHasAUniqueKeyVariableAndFlag) {
       EXPECT_FALSE(s.secret) << s.key;
     }
   }
-  EXPECT_EQ(keys.size(), 36u);
+  EXPECT_EQ(keys.size(), 40u);
 }
 
 TEST_F(ConfigTest, NamesFollowTheLastPartOfTheKey) {
@@ -336,6 +336,34 @@ TEST_F(ConfigTest, TomlDottedKeysAndInlineTablesWork) {
   ASSERT_OK(config);
   EXPECT_EQ(config->issuer, "https://auth.example");
   EXPECT_FALSE(config->registration);
+}
+
+// A configuration written before the per-user and registration limits
+// existed loads as it did, with the new limits at their defaults.
+TEST_F(ConfigTest, RateLimitSettingsLoadAndOlderOnesStayValid) {
+  auto old = from_toml(
+      "[users]\nlogin_max_failures = 3\nlogin_max_failures_per_address = 50\n"
+      "login_window = \"10m\"\n");
+  ASSERT_OK(old);
+  EXPECT_EQ(old->login_max_failures, 3u);
+  EXPECT_EQ(old->login_max_failures_per_address, 50u);
+  EXPECT_EQ(old->login_window, seconds(600));
+  EXPECT_EQ(old->login_max_failures_per_user, 20u);
+  EXPECT_EQ(old->registration_max_per_address, 10u);
+  EXPECT_EQ(old->registration_max_total, 1000u);
+  EXPECT_EQ(old->registration_window, seconds(3600));
+  auto config = load_serve_config(
+      "",
+      {{"JWTGUARD_LOGIN_MAX_FAILURES_PER_USER", "40"}, {"JWTGUARD_REGISTRATION_MAX_TOTAL", "5000"}},
+      {{"users.registration_max_per_address", "3"}, {"users.registration_window", "2h"}});
+  ASSERT_OK(config);
+  EXPECT_EQ(config->login_max_failures_per_user, 40u);
+  EXPECT_EQ(config->registration_max_total, 5000u);
+  EXPECT_EQ(config->registration_max_per_address, 3u);
+  EXPECT_EQ(config->registration_window, seconds(7200));
+  EXPECT_NE(error_of(from_env("JWTGUARD_REGISTRATION_MAX_PER_ADDRESS", "0"))
+                .find("registration_max_per_address"),
+            std::string::npos);
 }
 
 TEST_F(ConfigTest, UnknownTomlKeysAreNamedWithFileAndLine) {

@@ -119,7 +119,7 @@ TEST_F(ServiceTest, SessionsEndedByLogoutAllAreNotListed) {
 }
 
 TEST_F(ServiceTest, LoginWithANameNoUserCanHaveIs401AndNotRateLimited) {
-  start({.login_limits = {.max_failures_per_user = 1, .window = seconds(60)}});
+  start({.login_limits = {.max_failures = 1, .window = seconds(60)}});
   std::string huge(4000, 'x');
   expect_error(login(huge, "whatever"), 401, "Bad username or password");
   expect_error(login(huge, "whatever"), 401, "Bad username or password");

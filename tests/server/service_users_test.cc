@@ -93,6 +93,40 @@ TEST_F(ServiceTest, RegisterWhenClosedIs403) {
   expect_error(register_user("alice", "12345678"), 403, "Registration is closed");
 }
 
+TEST_F(ServiceTest, RegistrationsLimitedPerAddress) {
+  start({.registration_limits = {.max_per_address = 2, .window = seconds(3600)}});
+  EXPECT_EQ(status(post_json("/auth/register", R"({"username": "x"})")), 400);  // not counted
+  EXPECT_EQ(status(register_user("alice", "12345678")), 201);
+  EXPECT_EQ(status(register_user("alice", "12345678")), 409);  // counted: it cost a hash
+  clock_.advance(seconds(600));
+  Response response = register_user("bob", "12345678");
+  expect_error(response, 429, "Too many registrations. Try again later");
+  EXPECT_EQ(header(response, http::field::retry_after), "3000");
+  auto bob = guard_->store().find_user("bob");
+  ASSERT_OK(bob);
+  EXPECT_FALSE(bob->has_value());
+  Response elsewhere =
+      post_json("/auth/register", json{{"username", "bob"}, {"password", "12345678"}}.dump(), {},
+                Peer{"10.0.0.2"});
+  EXPECT_EQ(status(elsewhere), 201);
+  clock_.advance(seconds(3000));
+  EXPECT_EQ(status(register_user("carol", "12345678")), 201);
+}
+
+TEST_F(ServiceTest, RegistrationsLimitedInTotal) {
+  start({.registration_limits = {.max_per_address = 5, .max_total = 3, .window = seconds(60)}});
+  for (int i = 0; i < 3; ++i) {
+    Peer peer{"10.0.0." + std::to_string(i)};
+    std::string body =
+        json{{"username", "user" + std::to_string(i)}, {"password", "12345678"}}.dump();
+    EXPECT_EQ(status(post_json("/auth/register", body, {}, peer)), 201) << i;
+  }
+  EXPECT_EQ(status(post_json("/auth/register",
+                             json{{"username", "late"}, {"password", "12345678"}}.dump(), {},
+                             Peer{"10.0.0.9"})),
+            429);
+}
+
 // --- POST /auth/login -------------------------------------------------------------------
 
 TEST_F(ServiceTest, LoginReturnsAFreshAccessTokenAndARefreshToken) {
@@ -131,38 +165,66 @@ TEST_F(ServiceTest, LoginWrongContentTypeIs415) {
   EXPECT_EQ(status(response), 415);
 }
 
-TEST_F(ServiceTest, LoginRateLimitedPerUser) {
-  start({.login_limits = {
-             .max_failures_per_user = 2, .max_failures_per_address = 100, .window = seconds(60)}});
+TEST_F(ServiceTest, LoginRateLimitedPerUserAndAddress) {
+  start({.login_limits = {.max_failures = 2, .window = seconds(60)}});
   add_user("alice");
   EXPECT_EQ(status(login("alice", "wrong 1")), 401);
   EXPECT_EQ(status(login("alice", "wrong 2")), 401);
-  Response response = login("alice", kPassword);  // even the right password
+  Response response = login("alice", kPassword);  // even the right password, from that address
   expect_error(response, 429, "Too many failed login attempts. Try again later");
   EXPECT_EQ(header(response, http::field::retry_after), "60");
 }
 
+// The targeted lockout: an attacker's failures do not lock the user out of
+// another address.
+TEST_F(ServiceTest, FailuresFromOneAddressLeaveTheUsersOtherAddressesAlone) {
+  start({.login_limits = {.max_failures = 5, .window = seconds(900)}});
+  add_user("root");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(status(login("root", "guess", Peer{"203.0.113.9"})), 401);
+  EXPECT_EQ(status(login("root", kPassword, Peer{"203.0.113.9"})), 429);
+  EXPECT_EQ(status(login("root", kPassword, Peer{"10.0.0.1"})), 200);
+}
+
 TEST_F(ServiceTest, RetryAfterCountsDownWithTheWindow) {
-  start({.login_limits = {.max_failures_per_user = 1, .window = seconds(60)}});
+  start({.login_limits = {.max_failures = 1, .window = seconds(60)}});
   EXPECT_EQ(status(login("alice", "wrong")), 401);
   clock_.advance(seconds(45));
   EXPECT_EQ(header(login("alice", "wrong"), http::field::retry_after), "15");
 }
 
 TEST_F(ServiceTest, LoginRateLimitOfOneUserLeavesOthersAlone) {
-  start({.login_limits = {.max_failures_per_user = 1, .window = seconds(60)}});
+  start({.login_limits = {.max_failures = 1, .window = seconds(60)}});
   add_user("bob");
   EXPECT_EQ(status(login("alice", "wrong")), 401);
   EXPECT_EQ(status(login("bob", kPassword)), 200);
 }
 
-TEST_F(ServiceTest, LoginRateLimitedPerAddress) {
-  start({.login_limits = {
-             .max_failures_per_user = 100, .max_failures_per_address = 2, .window = seconds(60)}});
+// A distributed guesser is slowed, and so is the user, by seconds: no lockout.
+TEST_F(ServiceTest, LoginsOfAUserBackOffAfterFailuresFromManyAddresses) {
+  start({.login_limits = {.max_failures = 5, .max_failures_per_user = 2, .window = seconds(900)}});
+  add_user("root");
+  EXPECT_EQ(status(login("root", "guess", Peer{"198.51.100.1"})), 401);
+  EXPECT_EQ(status(login("root", "guess", Peer{"198.51.100.2"})), 401);
+  Response response = login("root", kPassword, Peer{"10.0.0.1"});
+  expect_error(response, 429, "Too many failed login attempts. Try again later");
+  EXPECT_EQ(header(response, http::field::retry_after), "1");
+  clock_.advance(seconds(1));
+  EXPECT_EQ(status(login("root", "guess", Peer{"198.51.100.3"})), 401);
+  EXPECT_EQ(header(login("root", kPassword, Peer{"10.0.0.1"}), http::field::retry_after), "2");
+  clock_.advance(seconds(2));
+  EXPECT_EQ(status(login("root", kPassword, Peer{"10.0.0.1"})), 200);
+}
+
+TEST_F(ServiceTest, LoginsFromAnAddressBackOffAfterFailuresForManyUsers) {
+  start({.login_limits = {.max_failures_per_address = 2, .window = seconds(60)}});
   add_user("carol");
   EXPECT_EQ(status(login("alice", "wrong")), 401);
   EXPECT_EQ(status(login("bob", "wrong")), 401);
-  EXPECT_EQ(status(login("carol", kPassword)), 429);
+  Response response = login("carol", kPassword);
+  EXPECT_EQ(status(response), 429);
+  EXPECT_EQ(header(response, http::field::retry_after), "1");
+  clock_.advance(seconds(1));
+  EXPECT_EQ(status(login("carol", kPassword)), 200);
 }
 
 TEST_F(ServiceTest, LoginRateLimitOfOneAddressLeavesOthersAlone) {
@@ -210,7 +272,7 @@ TEST_F(ServiceTest, LoginRateLimitCountsAnIpv6SlashSixtyFourAsOneAddress) {
 }
 
 TEST_F(ServiceTest, LoginRateLimitEndsWithTheWindow) {
-  start({.login_limits = {.max_failures_per_user = 1, .window = seconds(60)}});
+  start({.login_limits = {.max_failures = 1, .window = seconds(60)}});
   add_user("alice");
   EXPECT_EQ(status(login("alice", "wrong")), 401);
   clock_.advance(seconds(60));
