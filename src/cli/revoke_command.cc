@@ -1,4 +1,5 @@
 // jwtguard revoke (--jti J | --sid S | --user U | --token T)
+#include <algorithm>
 #include <iostream>
 
 #include "cli/cli.h"
@@ -11,6 +12,7 @@ namespace {
 struct RevokeArgs {
   StoreArgs store;
   std::string jti, sid, user, token;
+  std::string subject_namespace;  // with --user: "app" for a minted identity
   std::string reason;
   std::string revoked_by = "cli";
   std::string max_lifetime = "30d";
@@ -35,6 +37,18 @@ void run_revoke(const RevokeArgs& args) {
   const int given =
       !args.jti.empty() + !args.sid.empty() + !args.user.empty() + !args.token.empty();
   if (given != 1) throw UsageError("give exactly one of --jti, --sid, --user and --token");
+  if (!args.subject_namespace.empty() && args.user.empty()) {
+    throw UsageError("--namespace goes with --user only");
+  }
+  if (!args.subject_namespace.empty() && args.subject_namespace != kAppNamespace) {
+    throw UsageError("--namespace must be \"" + std::string(kAppNamespace) +
+                     "\" (identities minted through POST /admin/tokens)");
+  }
+  if (args.user.find(kNamespaceSeparator) != std::string::npos) {
+    throw UsageError(
+        "--user must not hold control characters; name a minted identity with "
+        "--namespace app");
+  }
   const Timestamp now = SystemClock().now();
   // Kept as long as a token issued before now can be valid.
   const Timestamp keep_until = now + parse_duration("--max-lifetime", args.max_lifetime);
@@ -49,18 +63,27 @@ void run_revoke(const RevokeArgs& args) {
     r.key = args.sid;
   } else {
     r.kind = RevocationKind::kUser;
-    r.key = args.user;
-    r.user = args.user;
+    r.key = subject_key(args.subject_namespace, args.user);
+    r.user = r.key;
     r.cutoff = user_cutoff_after(now);
   }
-  if (args.token.empty()) r.expires_at = keep_until;
   r.revoked_at = now;
   r.revoked_by = args.revoked_by;
   r.reason = args.reason;
   auto store = open_store_or_fail(args.store, store_config(args.store));
+  if (args.token.empty()) {
+    // Tokens issued under longer lifetimes than --max-lifetime, as the
+    // services on this store recorded (raising to the epoch only reads it).
+    auto horizon = store->raise_token_horizon(Timestamp{});
+    if (!horizon) throw Failure(horizon.error().message());
+    r.expires_at = std::max(keep_until, *horizon);
+  }
   auto seq = r.kind == RevocationKind::kSession ? store->revoke_session(r) : store->revoke(r);
   if (!seq) throw Failure(seq.error().message());
-  std::cout << "revoked " << revocation_kind_name(r.kind) << ' ' << r.key << '\n';
+  auto [subject_namespace, key] = split_subject_key(r.key);
+  std::cout << "revoked " << revocation_kind_name(r.kind) << ' ' << key;
+  if (!subject_namespace.empty()) std::cout << " (namespace " << subject_namespace << ')';
+  std::cout << '\n';
 }
 
 }  // namespace
@@ -72,6 +95,9 @@ void add_revoke_command(CLI::App& app) {
   revoke->add_option("--jti", args->jti, "One token, by its jti");
   revoke->add_option("--sid", args->sid, "A whole session: its tokens and all refreshed from it");
   revoke->add_option("--user", args->user, "Every token of the user issued until now");
+  revoke->add_option("--namespace", args->subject_namespace,
+                     "With --user: \"app\" for an identity minted through POST /admin/tokens "
+                     "(default: jwtguard's user of that name)");
   revoke->add_option("--token", args->token,
                      "One token, given whole (\"-\" reads it from standard input)");
   revoke->add_option("--reason", args->reason, "Why, for the record");

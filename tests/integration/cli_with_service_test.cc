@@ -1,4 +1,4 @@
-// The command line of SPEC §4 against the SQLite file a running service
+// The command line (docs/cli.md) against the SQLite file a running service
 // uses: users it creates can log in at once, and revocations it writes reach
 // the service through the store's change feed.
 #include <gtest/gtest.h>
@@ -124,6 +124,37 @@ TEST_F(CliWithServiceTest, RevocationsWrittenByTheCliReachTheService) {
   std::string after = login("dave").value("access_token", "");
   ASSERT_FALSE(after.empty());
   EXPECT_EQ(status_of(loopback::get("/auth/me", after)), 200);
+}
+
+// An application's end-user is not the jwtguard user of the same name: the
+// CLI logs out the one it is told to, by namespace.
+TEST_F(CliWithServiceTest, RevokeByUserNamesTheNamespace) {
+  for (const char* name : {"root", "erin"}) {
+    std::vector<std::string> args = {"user", "create", name, "--password-stdin"};
+    if (std::string(name) == "root") args.push_back("--admin");
+    ASSERT_EQ(cli(args, std::string(kPassword) + "\n").exit_code, 0);
+  }
+  const std::string admin = login("root").value("access_token", "");
+  const std::string user_access = login("erin").value("access_token", "");
+  auto minted = loopback::fetch(serve_->port(),
+                                loopback::post("/admin/tokens", admin, R"({"identity":"erin"})"));
+  ASSERT_TRUE(minted && minted->status == 200) << (minted ? minted->body : minted.error());
+  const std::string app_access =
+      json::parse(minted->body, nullptr, false).value("access_token", "");
+  ASSERT_FALSE(app_access.empty());
+
+  RunResult app = cli({"revoke", "--user", "erin", "--namespace", "app"});
+  ASSERT_EQ(app.exit_code, 0) << app.err;
+  EXPECT_EQ(app.out, "revoked user erin (namespace app)\n");
+  EXPECT_TRUE(eventually_status(loopback::get("/auth/verify", app_access), 401));
+  EXPECT_EQ(status_of(loopback::get("/auth/verify", user_access)), 200);
+
+  RunResult own = cli({"revoke", "--user", "erin"});
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  EXPECT_TRUE(eventually_status(loopback::get("/auth/verify", user_access), 401));
+
+  EXPECT_EQ(cli({"revoke", "--user", "erin", "--namespace", "ldap"}).exit_code, 2);
+  EXPECT_EQ(cli({"revoke", "--jti", "j", "--namespace", "app"}).exit_code, 2);
 }
 
 TEST_F(CliWithServiceTest, CliAndServiceRefuseAShortPasswordWithTheSameWords) {
