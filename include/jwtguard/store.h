@@ -207,6 +207,17 @@ struct StoreOptions {
 // "postgres://..."). kInvalidArgument for any other URL.
 Result<std::unique_ptr<Store>> open_store(std::string_view url, const StoreOptions& options = {});
 
+// `url` as it may be shown in a log or a message: every password in it
+// replaced by "***". The URL is read by the parser of the backend that
+// open_store would use (libpq's for PostgreSQL), so the redaction finds the
+// password wherever that backend would: in the user information or a
+// query parameter (password=, sslpassword=), percent-encoded or not. A URL
+// that backend refuses is shown as its scheme and "(malformed, not shown)",
+// and a text that is no store URL at all as "(not a store URL, not shown)".
+// "memory:" and "sqlite:PATH" (which hold no password) are returned as they
+// are. Never throws.
+std::string redact_store_url(std::string_view url);
+
 // The SQLite schema version this build writes.
 inline constexpr int kSqliteSchemaVersion = 1;
 

@@ -103,7 +103,7 @@ class App::Impl {
     std::string host =
         where->host.find(':') != std::string::npos ? "[" + where->host + "]" : where->host;
     log_->info("listening", {{"address", host + ":" + std::to_string(listener_->port())},
-                             {"store", redact_url(config.store)},
+                             {"store", redact_store_url(config.store)},
                              {"key", keys->loaded_from}});
     return {};
   }
@@ -111,8 +111,8 @@ class App::Impl {
   StoreOptions store_options(const ServeConfig& config) {
     // A store's warnings (e.g. Redis persisting nothing) go to the log.
     StoreWarning warn = [this](std::string_view message) {
-      log_->warn("store warning", {{"store", redact_url(config_.store)},
-                                   {"warning", std::string(message)}});
+      log_->warn("store warning",
+                 {{"store", redact_store_url(config_.store)}, {"warning", std::string(message)}});
     };
     StoreOptions options;
     options.redis.require_persistence = config.require_persistence;
