@@ -132,23 +132,28 @@ class Store {
 // A store that lives in this process and dies with it.
 std::unique_ptr<Store> open_memory_store();
 
+// Where a store reports what the operator should know but that does not stop
+// it (e.g. "Redis persists nothing"). Called from the opening thread.
+using StoreWarning = std::function<void(std::string_view message)>;
+
 struct SqliteOptions {
   // How long a writer waits for another process's lock before failing.
   std::chrono::milliseconds busy_timeout{5000};
+  StoreWarning warn;  // unset: warnings go to stderr
 };
 
-// Opens (creating it and its parent directory when missing) the SQLite
+// Opens (creating it and its parent directories when missing) the SQLite
 // database at `path`, in WAL mode with synchronous=FULL, and migrates its
-// schema to the current version. Writes from concurrent callers share one
+// schema to the current version. The database holds password hashes and
+// sessions: directories it creates are 0700, and the database file it
+// creates is 0600 (and so are the -wal and -shm files SQLite creates beside
+// it). An existing database, -wal or -shm file that other users may read or
+// write is opened as it is, with a warning through SqliteOptions::warn. Writes from concurrent callers share one
 // transaction (group commit). Other processes may use the same file; they
 // see each other's revocations through the feed. kStore when the file cannot
 // be opened or holds a schema newer than this build knows.
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
                                                  const SqliteOptions& options = {});
-
-// Where a store reports what the operator should know but that does not stop
-// it (e.g. "Redis persists nothing"). Called from the opening thread.
-using StoreWarning = std::function<void(std::string_view message)>;
 
 struct RedisOptions {
   std::chrono::milliseconds connect_timeout{1000};

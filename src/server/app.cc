@@ -116,6 +116,7 @@ class App::Impl {
     };
     StoreOptions options;
     options.redis.require_persistence = config.require_persistence;
+    options.sqlite.warn = warn;
     options.redis.warn = warn;
     options.postgres.warn = warn;
     return options;
