@@ -16,7 +16,9 @@
 
 namespace jwtguard {
 
-// Tokens longer than this are refused before any parsing (kTokenTooLarge).
+// The default size limit: tokens longer than JwsOptions::max_token_size
+// (VerifyOptions::max_token_size) are refused before any parsing
+// (kTokenTooLarge).
 inline constexpr std::size_t kMaxTokenSize = 8192;
 
 // A parsed JOSE header. Only these members are interpreted; "jwk", "jku",
@@ -37,6 +39,8 @@ struct JwsOptions {
   // Header parameters the caller processes itself and so may be named in
   // "crit". Anything else named there is refused (kUnsupportedCrit).
   std::vector<std::string> understood_crit;
+  // Longer tokens are refused before any parsing (kTokenTooLarge).
+  std::size_t max_token_size = kMaxTokenSize;
 };
 
 struct VerifiedJws {
@@ -46,8 +50,9 @@ struct VerifiedJws {
 };
 
 // Verifies a compact JWS against `keys`:
-//  1. size (kTokenTooLarge) and shape: exactly three segments, header and
-//     signature non-empty (kMalformed), strict base64url (kBadBase64);
+//  1. size (kTokenTooLarge, over options.max_token_size) and shape: exactly
+//     three segments, header and signature non-empty (kMalformed), strict
+//     base64url (kBadBase64);
 //  2. the header: a JSON object (kBadJson, kNotAnObject, kDuplicateMember)
 //     with a supported "alg" (kMissingAlg, kAlgNone, kUnsupportedAlg) on the
 //     allowlist (kAlgNotAllowed) and an acceptable "crit" (kUnsupportedCrit);
@@ -80,10 +85,11 @@ struct DecodedJws {
   std::string signature;  // raw bytes
 };
 
-// Splits and decodes a compact JWS without verifying anything but its shape,
-// its base64url, and that the header is a JSON object. For inspection only:
-// nothing in it may be trusted.
-Result<DecodedJws> decode_jws(std::string_view token);
+// Splits and decodes a compact JWS without verifying anything but its size
+// (at most `max_token_size`, else kTokenTooLarge), its shape, its base64url,
+// and that the header is a JSON object. For inspection only: nothing in it
+// may be trusted.
+Result<DecodedJws> decode_jws(std::string_view token, std::size_t max_token_size = kMaxTokenSize);
 
 }  // namespace jwtguard
 

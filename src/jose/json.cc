@@ -11,8 +11,9 @@ namespace {
 simdjson::dom::parser& thread_parser() {
   thread_local simdjson::dom::parser parser = [] {
     simdjson::dom::parser p;
-    // 8 KiB is the largest token, so its payload is smaller still. On
-    // failure, parse() allocates by itself later.
+    // Tokens of the default size limit (8 KiB) have smaller payloads still.
+    // A larger payload (a higher limit), or a failure here: parse()
+    // allocates what it needs by itself.
     [[maybe_unused]] const auto error = p.allocate(8192, kMaxDepth);
     return p;
   }();

@@ -25,6 +25,29 @@ Step<std::string> form_token(const Request& request) {
   return std::move(*token);
 }
 
+// Why the service would refuse a token minted for `subject` with `claims`
+// ("" when it would not), asked of the Guard's own issuer and verifier: a
+// throwaway pair is issued (nothing is recorded) and both tokens are
+// verified, so a token too large for http.token_limit, or with JSON nested
+// deeper than the verifier reads, is caught. An error of the issuer itself
+// (e.g. a reserved claim) is returned as such.
+Result<std::string> mint_refusal(const Guard& guard, const std::string& subject,
+                                 const std::string& claims, Timestamp now) {
+  auto pair = guard.issuer().issue_pair(subject, claims, now);
+  if (!pair) return tl::unexpected(pair.error());
+  for (const IssuedToken* issued : {&pair->access, &pair->refresh}) {
+    auto verified = guard.verifier().verify(issued->token, now);
+    if (verified) continue;
+    if (verified.error().code() == Errc::kTokenTooLarge) {
+      return "'claims' make a token of " + std::to_string(issued->token.size()) +
+             " bytes, over this service's limit of " +
+             std::to_string(guard.verifier().options().max_token_size) + " (http.token_limit)";
+    }
+    return "'claims' make a token this service would refuse: " + verified.error().message();
+  }
+  return std::string();
+}
+
 nlohmann::json revocation_json(const Revocation& revocation) {
   nlohmann::json entry = {{"kind", revocation_kind_name(revocation.kind)},
                           {"key", revocation.key},
@@ -200,6 +223,10 @@ Response Service::Impl::mint_tokens(const Request& request, const Peer& peer,
       return errors_.make(request, errors::kBadRequest, "'fresh' must be a boolean");
     fresh = it->get<bool>();
   }
+  // Checked before login(): a refused token must leave no session behind.
+  auto refusal = mint_refusal(guard_, *identity, claims, clock_.now());
+  if (!refusal) return failure(request, refusal.error());
+  if (!refusal->empty()) return errors_.make(request, errors::kBadRequest, *refusal);
   ClientInfo client{peer.address, "minted by " + admin->claims.sub};
   auto pair = guard_.login(*identity, claims, client);
   if (!pair) return failure(request, pair.error());

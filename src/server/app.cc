@@ -27,6 +27,8 @@ GuardOptions guard_options(const ServeConfig& config, Algorithm alg) {
   options.issuer.issuer = config.issuer;
   if (!config.audience.empty()) options.issuer.audience = {config.audience};
   options.verify.algorithms = {alg};
+  // The one size limit: the service's early check and the verifier's agree.
+  options.verify.max_token_size = config.token_limit;
   options.verify.claims.leeway = config.leeway;
   options.verify.claims.issuer = config.issuer;
   if (!config.audience.empty()) options.verify.claims.audience = {config.audience};

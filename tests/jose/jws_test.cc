@@ -4,6 +4,7 @@
 
 #include "jose/base64url.h"
 #include "jwtguard/jose.h"
+#include "jwtguard/verifier.h"
 #include "testing/fixtures.h"
 #include "testing/rfc_vectors.h"
 
@@ -291,6 +292,31 @@ TEST(JwsShape, OversizedTokenIsRefusedBeforeParsing) {
   EXPECT_ERRC(verify_jws(std::string(kMaxTokenSize + 1, '!'),
                          KeySet(private_key_for(Algorithm::kHS256)), {}),
               Errc::kTokenTooLarge);
+}
+
+TEST(JwsShape, TheSizeLimitIsTheCallersChoice) {
+  const Key& key = private_key_for(Algorithm::kHS256);
+  const std::string token =
+      *sign_jws(key, Algorithm::kHS256, "{\"pad\":\"" + std::string(10'000, 'x') + "\"}");
+  ASSERT_GT(token.size(), kMaxTokenSize);
+  EXPECT_ERRC(verify_jws(token, KeySet(key), {}), Errc::kTokenTooLarge);
+  JwsOptions options;
+  options.max_token_size = token.size();
+  EXPECT_OK(verify_jws(token, KeySet(key), options));
+  options.max_token_size = token.size() - 1;
+  EXPECT_ERRC(verify_jws(token, KeySet(key), options), Errc::kTokenTooLarge);
+  EXPECT_ERRC(decode_jws(token), Errc::kTokenTooLarge);
+  EXPECT_OK(decode_jws(token, token.size()));
+  // The verifier passes its own limit down.
+  VerifyOptions verify_options;
+  verify_options.max_token_size = 16 * 1024;
+  auto verifier = Verifier::create(KeySet(key), verify_options);
+  ASSERT_OK(verifier);
+  auto verified = verifier->verify(token, Timestamp{});  // no "exp": refused past the size check
+  ASSERT_FALSE(verified.has_value());
+  EXPECT_EQ(error_name(verified.error().code()), "missing_claim") << verified.error().message();
+  verify_options.max_token_size = 0;
+  EXPECT_ERRC(Verifier::create(KeySet(key), verify_options), Errc::kInvalidArgument);
 }
 
 TEST(JwsShape, MalformedTokens) {
