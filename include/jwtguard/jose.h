@@ -62,7 +62,11 @@ struct VerifiedJws {
 //     is only tried against keys that have none (a single configured key
 //     need not be named). No candidate at all: kUnknownKid for a token with
 //     a "kid", kNoKeyForAlg for one without;
-//  4. the signature (kBadSignatureEncoding, kBadSignature).
+//  4. the signature (kBadSignatureEncoding, kBadSignature). ECDSA
+//     signatures are malleable: (r, s) and (r, n - s) both verify, and both
+//     are accepted (RFC 7518 does not ask for low S). jwtguard never uses a
+//     signature to identify a token (revocation is by "jti", "sid" and
+//     "sub", which both variants carry), so the variant gains nothing.
 // The payload is returned as bytes; it is not required to be JSON here.
 // Thread-safe.
 Result<VerifiedJws> verify_jws(std::string_view token, const KeySet& keys,

@@ -319,6 +319,22 @@ TEST(JwsShape, TheSizeLimitIsTheCallersChoice) {
   EXPECT_ERRC(Verifier::create(KeySet(key), verify_options), Errc::kInvalidArgument);
 }
 
+TEST(JwsShape, SegmentsThatAreNotJsonSayWhy) {
+  const KeySet keys(private_key_for(Algorithm::kHS256));
+  auto bytes = verify_jws("abc.def.ghi", keys, {});  // "abc" decodes to 69 b7
+  ASSERT_FALSE(bytes.has_value());
+  EXPECT_EQ(bytes.error().message(),
+            "Invalid JSON: header is not JSON: it decodes to bytes that are not UTF-8 text");
+  auto text = decode_jws(b64("{\"alg\":") + ".e30.c2ln");
+  ASSERT_FALSE(text.has_value());
+  EXPECT_EQ(bytes.error().code(), Errc::kBadJson);
+  EXPECT_EQ(text.error().detail().rfind("header is not valid JSON (", 0), 0u)
+      << text.error().detail();
+  auto array = decode_jws(b64("[]") + ".e30.c2ln");
+  ASSERT_FALSE(array.has_value());
+  EXPECT_EQ(array.error().detail(), "header is JSON but not an object");
+}
+
 TEST(JwsShape, MalformedTokens) {
   const Key& key = private_key_for(Algorithm::kHS256);
   const KeySet keys(key);
