@@ -70,6 +70,11 @@ fuzz: deps $(SAN_DIR)/build.ninja
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
 	  $(SAN_DIR)/fuzz/jws_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=9000 -print_final_stats=1 \
 	  -artifact_prefix=$(SAN_DIR)/fuzz-artifacts/ $(SAN_DIR)/fuzz-work fuzz/corpus
+	cmake --build $(SAN_DIR) -j $(JOBS) --target jwk_fuzz
+	rm -rf $(SAN_DIR)/fuzz-work-jwk && mkdir -p $(SAN_DIR)/fuzz-work-jwk
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
+	  $(SAN_DIR)/fuzz/jwk_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
+	  -artifact_prefix=$(SAN_DIR)/fuzz-artifacts/jwk- $(SAN_DIR)/fuzz-work-jwk fuzz/corpus-jwk
 
 bench: build
 	$(BUILD_DIR)/bench/jose_bench $(BENCH_FLAGS)
