@@ -12,6 +12,7 @@
 
 #include "jwtguard/algorithm.h"
 #include "jwtguard/issuer.h"
+#include "util/private_dirs.h"
 
 namespace jwtguard::server {
 namespace {
@@ -44,9 +45,10 @@ Result<void> write_private_file(const std::string& path, const std::string& text
 }
 
 Result<Key> generated_dev_key(const ServeConfig& config, Algorithm alg, std::string& generated) {
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) return fail(Errc::kInvalidArgument, config.data_dir + ": " + ec.message());
+  // 0700: the directory holds the private key (and, by default, the store).
+  if (auto made = util::create_private_directories(config.data_dir); !made) {
+    return fail(Errc::kInvalidArgument, made.error().detail());
+  }
   std::string path = (std::filesystem::path(config.data_dir) / kDevKeyFile).string();
   if (std::filesystem::exists(path)) {
     auto text = read_text(path);

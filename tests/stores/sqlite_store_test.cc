@@ -1,7 +1,9 @@
 // What only the SQLite store has: a file, a schema version, other processes.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -156,6 +158,35 @@ TEST_F(SqliteStoreTest, TheServiceCreatesAPrivateStoreAndWarnsAboutAnOpenOne) {
   EXPECT_NE(again.find("store warning"), std::string::npos) << again;
   EXPECT_NE(again.find(db.string() + " is open to other users (mode 0644)"), std::string::npos)
       << again;
+}
+
+// Development mode (`make run`): the data directory it creates holds the
+// generated signing key and, by default, the store.
+TEST_F(SqliteStoreTest, DevelopmentModeCreatesItsDataDirectoryForItsUserOnly) {
+  const Umask umask(022);
+  const auto var = dir_ / "var";
+  auto child = testing::ChildProcess::spawn(
+      {.argv = {JWTGUARD_BINARY, "serve", "--listen", "127.0.0.1:0", "--dev", "true", "--data-dir",
+                var.string(), "--store", "sqlite:" + (var / "jwtguard.db").string()},
+       .stdout_path = dir_ / "dev.stdout",
+       .stderr_path = dir_ / "dev.log"});
+  ASSERT_TRUE(child.has_value()) << child.error();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (testing::read_file(dir_ / "dev.log").find("\"listening\"") == std::string::npos &&
+         child->running() && !child->exited() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::string log = testing::read_file(dir_ / "dev.log");
+  ASSERT_NE(log.find("\"listening\""), std::string::npos) << log;
+  EXPECT_EQ(mode_of(var), 0700);
+  EXPECT_EQ(mode_of(var / "signing-key.jwk"), 0600);
+  EXPECT_EQ(mode_of(var / "jwtguard.db"), 0600);
+  EXPECT_EQ(log.find("store warning"), std::string::npos) << log;
+  EXPECT_TRUE(child->signal(SIGTERM));
+  auto status = child->wait_for(std::chrono::milliseconds(20'000));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << testing::describe_wait_status(*status);
 }
 
 TEST_F(SqliteStoreTest, TwoStoresOnOneFileSeeEachOthersWritesThroughTheFeed) {

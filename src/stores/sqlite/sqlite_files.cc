@@ -8,35 +8,17 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <vector>
+
+#include "util/private_dirs.h"
+#include "util/try.h"
 
 namespace jwtguard::sqlite {
 namespace {
 
-constexpr mode_t kPrivateDir = 0700;
 constexpr mode_t kPrivateFile = 0600;
 
 tl::unexpected<Error> cannot(std::string_view what, const std::string& path) {
   return fail(Errc::kStore, std::string(what) + " " + path + ": " + std::strerror(errno));
-}
-
-// mkdir of each missing directory, outermost first: std::filesystem's
-// create_directories would make them 0777 less the umask.
-Result<void> create_parents(const std::filesystem::path& file) {
-  std::vector<std::filesystem::path> missing;
-  for (auto dir = file.parent_path(); !dir.empty() && dir != dir.root_path();
-       dir = dir.parent_path()) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0) break;
-    missing.push_back(dir);
-  }
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    // EEXIST: another process created it meanwhile; it is theirs to set.
-    if (::mkdir(it->c_str(), kPrivateDir) != 0 && errno != EEXIST) {
-      return cannot("cannot create", it->string());
-    }
-  }
-  return {};
 }
 
 std::string octal(mode_t mode) {
@@ -64,7 +46,8 @@ void warn_if_shared(const std::string& file, const StoreWarning& warn) {
 }  // namespace
 
 Result<void> prepare_files(const std::string& path, const StoreWarning& warn) {
-  if (auto made = create_parents(path); !made) return made;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) JWTGUARD_TRY(util::create_private_directories(parent));
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, kPrivateFile);
   if (fd >= 0) {
     ::close(fd);
