@@ -17,6 +17,7 @@ DEBIAN_PACKAGES := cmake ninja-build g++ pkg-config openssl libssl-dev \
   libhiredis-dev libpq-dev redis-server postgresql \
   libboost-dev libspdlog-dev libtomlplusplus-dev nginx wrk curl \
   libgtest-dev libgmock-dev libbenchmark-dev \
+  python3-jwt golang-go golang-github-golang-jwt-jwt-dev \
   clang libclang-rt-14-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

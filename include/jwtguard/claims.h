@@ -22,8 +22,16 @@ std::optional<TokenType> parse_token_type(std::string_view name);
 // parsing (kBadClaim) rather than being silently ignored.
 struct Claims {
   std::string jti, sub, iss, sid, type;  // empty when absent; see has()
-  std::vector<std::string> aud;          // a string "aud" becomes one element
+  // "sub_ns": the namespace of "sub" (see subject_key() in revocation.h).
+  // Empty for jwtguard's own users; "app" for identities an application
+  // minted tokens for.
+  std::string sub_ns;
+  std::vector<std::string> aud;  // a string "aud" becomes one element
   std::optional<Timestamp> exp, nbf, iat;
+  // "iat_ms": the issue time in integer milliseconds. jwtguard's iat is a
+  // whole second (what common JWT libraries accept); this orders a token
+  // against a user's log-out-everywhere cutoff within that second.
+  std::optional<Timestamp> iat_ms;
   std::optional<bool> fresh;
   // The whole decoded payload, for claims of the application's own.
   std::string payload_json;
@@ -34,11 +42,16 @@ struct Claims {
   unsigned present = 0;  // bit i set: kKnownClaims[i] was present
 };
 
-inline constexpr std::string_view kKnownClaims[] = {"jti", "sub", "iss", "sid", "type",
-                                                    "aud", "exp", "nbf", "iat", "fresh"};
+inline constexpr std::string_view kKnownClaims[] = {
+    "jti", "sub", "iss", "sid", "type", "aud", "exp", "nbf", "iat", "fresh", "sub_ns", "iat_ms"};
+
+// When the token was issued, as precisely as it says: "iat_ms" when present,
+// else "iat". What a user cutoff is compared with.
+std::optional<Timestamp> issue_order(const Claims& claims);
 
 // Parses a payload (a JSON object, as text). Numeric dates may be integers or
-// decimals, within year 0..9999; kBadClaim otherwise. Takes ownership of the
+// decimals, within year 0..9999; "iat_ms" must be an integer in that range;
+// kBadClaim otherwise. Takes ownership of the
 // text, which ends up in Claims::payload_json.
 Result<Claims> parse_claims(std::string payload_json);
 

@@ -132,10 +132,14 @@ class Guard {
   // --- Issuing -------------------------------------------------------------
 
   // A login: a fresh access token and a refresh token of a new session,
-  // recorded in the store. The tokens' iat is never before the user's
-  // cutoff, so a login right after "log out everywhere" works.
+  // recorded in the store under subject_key(subject_namespace, subject)
+  // (revocation.h). The tokens are ordered after the user's cutoff
+  // ("iat_ms"), so a login right after "log out everywhere" works. Both
+  // tokens carry `extra_claims_json`, and so does every token refreshed
+  // from them. kInvalidArgument for an empty subject, or a subject or
+  // namespace holding U+001F.
   Result<TokenPair> login(std::string_view subject, std::string_view extra_claims_json = {},
-                          const ClientInfo& client = {});
+                          const ClientInfo& client = {}, std::string_view subject_namespace = {});
 
   // One token, as Issuer::issue (no session is recorded; a refresh token
   // issued this way cannot be rotated unless its session exists).
@@ -144,7 +148,8 @@ class Guard {
   Result<IssuedToken> issue(const TokenRequest& request);
 
   // Checks `refresh_token` (a refresh token, not revoked) and returns new
-  // tokens of the same session. With rotation on, presenting a retired
+  // tokens of the same session, the same subject and namespace, and the
+  // same application claims as the refresh token carries. With rotation on, presenting a retired
   // refresh token revokes the session and fails with kRevoked; a session the
   // store does not know fails with kRevoked too. A revocation of the
   // presented token or its user that commits while the refresh is under way
@@ -169,6 +174,13 @@ class Guard {
   // callback). The detail names the rule, as in require().
   Result<void> check_revocation(const Claims& claims) const;
 
+  // Whether the refresh token with these (verified) claims would be
+  // exchanged by refresh(): with rotation on, it must be its session's
+  // current refresh token, of a session the store knows and has not
+  // revoked (a retired one would trigger reuse detection instead). Always
+  // true with rotation off. One store read; kStore when it fails.
+  Result<bool> refresh_token_current(const Claims& claims);
+
   // --- Revoking (each durable before it returns; each idempotent) ----------
 
   // The token's own jti, kept until the token expires.
@@ -176,16 +188,22 @@ class Guard {
   // A jti whose token is not at hand: kept as long as any token could live.
   Result<void> revoke_jti(std::string_view jti, const RevokeContext& context = {});
   // Every token of the session, including those refreshed from it later.
+  // Kept until the session's recorded expiry (its last token's exp) when
+  // that is later than the configured lifetimes allow.
   Result<void> revoke_session(std::string_view sid, const RevokeContext& context = {});
-  // Log out everywhere: every token of the user issued until now.
+  // Log out everywhere: every token of the user issued until now. `user` is
+  // the subject's key (subject_key() in revocation.h: the name, for
+  // jwtguard's own users). Kept until the last of the user's live sessions
+  // expires, when that is later than the configured lifetimes allow.
+  // kStore when the sessions cannot be read.
   Result<void> revoke_user(std::string_view user, const RevokeContext& context = {});
   // Removes a revocation (admin use); true when there was one.
   Result<bool> unrevoke(RevocationKind kind, std::string_view key);
 
-  // The user's live sessions, newest first: those neither revoked nor
-  // expired, nor ended by a "log out everywhere" (a user cutoff after the
-  // session's last refresh), which the store does not mark on each session.
-  // kStore when the store cannot be read.
+  // The live sessions of the subject with key `user` (subject_key()), newest first: those neither
+  // revoked nor expired, nor ended by a "log out everywhere" (a user cutoff after the session's
+  // last refresh), which the store does not mark on each session. kStore when the store cannot be
+  // read.
   Result<std::vector<Session>> list_sessions(std::string_view user);
 
   // --- Maintenance -----------------------------------------------------------

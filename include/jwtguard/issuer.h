@@ -25,15 +25,27 @@ struct IssuerOptions {
 };
 
 struct TokenRequest {
-  std::string subject;  // "sub"; must not be empty
+  std::string subject;  // "sub"; must not be empty nor contain U+001F
+  // "sub_ns" when non-empty (see subject_key() in revocation.h); must not
+  // contain U+001F.
+  std::string subject_namespace;
   TokenType type = TokenType::kAccess;
   bool fresh = false;      // access tokens only (as Flask-JWT-Extended)
   std::string session_id;  // "sid"; a new random one when empty
   // A JSON object of further claims. It may not set the claims jwtguard owns
-  // (jti, type, sub, sid, iat, nbf, exp, fresh, iss, aud): kInvalidArgument.
+  // (jti, type, sub, sub_ns, sid, iat, iat_ms, nbf, exp, fresh, iss, aud):
+  // kInvalidArgument.
   std::string extra_claims_json;
   std::optional<std::chrono::seconds> ttl;  // overrides the type's default
+  // "iat_ms" is never before this (a user's cutoff, which may be up to a
+  // millisecond ahead of `now`); iat, nbf and exp still come from `now`.
+  Timestamp order_at{};
 };
+
+// The claims of a token's payload that jwtguard does not own: what an
+// application added (TokenRequest::extra_claims_json), as a JSON object.
+// kInvalidArgument when the payload is not a JSON object.
+Result<std::string> extra_claims_of(std::string_view payload_json);
 
 struct IssuedToken {
   std::string token;
@@ -59,9 +71,10 @@ class Issuer {
   // kInvalidArgument for a non-positive TTL.
   static Result<Issuer> create(Key key, IssuerOptions options = {});
 
-  // "iat" carries milliseconds, so that a cutoff taken within a second can
-  // still tell older tokens from newer ones; "nbf" is iat rounded down to the
-  // second and "exp" is nbf + ttl, both whole seconds. Thread-safe.
+  // "iat", "nbf" and "exp" are whole seconds (iat = nbf = `now` rounded
+  // down, exp = nbf + ttl), as RFC 7519 and every common JWT library read
+  // them; "iat_ms" carries the milliseconds, so that a cutoff taken within a
+  // second still tells older tokens from newer ones. Thread-safe.
   Result<IssuedToken> issue(const TokenRequest& request, Timestamp now) const;
 
   // A login: a fresh access token and a refresh token of one new session.

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "jwtguard/claims.h"
@@ -26,9 +27,31 @@ std::string_view revocation_kind_name(RevocationKind kind);  // "token", "sessio
 std::optional<RevocationKind> parse_revocation_kind(std::string_view name);
 
 // The cutoff of a user revocation made at `now`: the next millisecond
-// boundary. Every token issued up to and including now's millisecond has an
-// earlier iat (jwtguard's iat carries milliseconds, rounded down).
+// boundary. Every token issued up to and including now's millisecond is
+// ordered before it (jwtguard's tokens carry their issue time in whole
+// milliseconds, "iat_ms"; see issue_order() in claims.h).
 Timestamp user_cutoff_after(Timestamp now);
+
+// Subjects live in namespaces, so that one name can never stand for two
+// principals. jwtguard's own users (registered, or made with `jwtguard user`)
+// are the empty namespace; the identities an application mints tokens for
+// through the service's POST /admin/tokens are kAppNamespace. A token says
+// its namespace in the "sub_ns" claim (absent: the empty one), which only
+// jwtguard sets.
+//
+// Sessions, user cutoffs ("log out everywhere") and the revocations' `user`
+// are recorded under the subject's key: the name itself for the empty
+// namespace, else the namespace, U+001F, and the name. No user name can
+// contain U+001F (control characters are refused), so a minted identity
+// "root" and the user "root" never share sessions, cutoffs or admin rights.
+inline constexpr std::string_view kAppNamespace = "app";
+inline constexpr char kNamespaceSeparator = '\x1f';
+std::string subject_key(std::string_view subject_namespace, std::string_view subject);
+// The key of the token's subject: subject_key(claims.sub_ns, claims.sub).
+std::string subject_key(const Claims& claims);
+// A key split back into {namespace, name}; a key without the separator is
+// {"", key}.
+std::pair<std::string_view, std::string_view> split_subject_key(std::string_view key);
 
 struct Revocation {
   RevocationKind kind = RevocationKind::kToken;
@@ -56,7 +79,7 @@ struct Revocation {
 };
 
 // The kToken revocation of the token with these claims: its jti, type,
-// user and session, kept until its exp (left unset when it has none; the
+// user (the subject's key) and session, kept until its exp (left unset when it has none; the
 // caller adds any leeway). Timestamps other than expires_at and the
 // who/why fields are the caller's to fill.
 Revocation token_revocation(const Claims& claims);

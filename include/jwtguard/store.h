@@ -117,8 +117,8 @@ class Store {
   // are not looked up. The default asks find_revocation once per key; shared
   // backends answer in one round trip.
   struct Hits {
-    bool token = false;                // a kToken revocation of `jti`
-    bool session = false;              // a kSession revocation of `sid`
+    bool token = false;               // a kToken revocation of `jti`
+    bool session = false;             // a kSession revocation of `sid`
     std::optional<Timestamp> cutoff;  // the kUser revocation of `user`
   };
   virtual Result<Hits> lookup(std::string_view jti, std::string_view sid, std::string_view user);

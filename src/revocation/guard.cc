@@ -81,25 +81,31 @@ class Guard::Impl {
 
   // --- Issuing ---------------------------------------------------------------
 
-  // Now, or the user's cutoff when that is later (it is at most a
-  // millisecond ahead): a token issued right after "log out everywhere"
-  // must not look older than the cutoff.
-  Timestamp issue_time(std::string_view subject) const {
-    const Timestamp now = clock_.now();
-    const auto cutoff = index_.user_cutoff(subject);
-    return cutoff && *cutoff > now ? *cutoff : now;
+  // The user's cutoff, which a token issued now must be ordered after
+  // ("iat_ms" is raised to it: it is at most a millisecond ahead of the
+  // clock), so that a login right after "log out everywhere" works. The
+  // token's whole-second iat, nbf and exp still come from the clock.
+  Timestamp order_floor(std::string_view key) const {
+    return index_.user_cutoff(key).value_or(Timestamp{});
   }
 
   Result<TokenPair> login(std::string_view subject, std::string_view extra,
-                          const ClientInfo& client) {
-    const Timestamp now = issue_time(subject);
-    auto pair = issuer_.issue_pair(subject, extra, now);
+                          const ClientInfo& client, std::string_view subject_namespace) {
+    TokenRequest request;
+    request.subject = std::string(subject);
+    request.subject_namespace = std::string(subject_namespace);
+    request.extra_claims_json = std::string(extra);
+    request.fresh = true;
+    const std::string key = subject_key(subject_namespace, subject);
+    request.order_at = order_floor(key);
+    const Timestamp now = clock_.now();
+    auto pair = issue_both(std::move(request), now);
     if (!pair) return pair;
     Session session{.sid = pair->refresh.sid,
-                    .user = std::string(subject),
-                    .created_at = now,
-                    .refreshed_at = now,
-                    .expires_at = pair->refresh.expires_at,
+                    .user = key,
+                    .created_at = pair->refresh.issued_at,
+                    .refreshed_at = pair->refresh.issued_at,
+                    .expires_at = last_expiry(*pair),
                     .client_address = client.address,
                     .user_agent = client.user_agent,
                     .refresh_jti = pair->refresh.jti,
@@ -108,21 +114,31 @@ class Guard::Impl {
     return pair;
   }
 
-  Result<IssuedToken> issue(const TokenRequest& request) {
+  Result<IssuedToken> issue(TokenRequest request) {
     if (request.ttl && *request.ttl > retention_ - options_.verify.claims.leeway) {
       return fail(Errc::kInvalidArgument, "ttl longer than the longest configured lifetime");
     }
-    return issuer_.issue(request, issue_time(request.subject));
+    request.order_at = std::max(
+        request.order_at, order_floor(subject_key(request.subject_namespace, request.subject)));
+    return issuer_.issue(request, clock_.now());
   }
 
   Result<Refreshed> refresh(std::string_view token) {
     auto verified = require(token, {.type = TokenRequirement::kRefresh});
     if (!verified) return tl::unexpected(verified.error());
     const Claims& claims = verified->claims;
+    // The new tokens are the same principal with the same restrictions: the
+    // namespace and the application's claims come from the refresh token,
+    // which carries them signed.
+    auto extra = extra_claims_of(claims.payload_json);
+    if (!extra) return tl::unexpected(extra.error());
     TokenRequest request;
     request.subject = claims.sub;
+    request.subject_namespace = claims.sub_ns;
     request.session_id = claims.sid;
-    const Timestamp now = issue_time(claims.sub);
+    request.extra_claims_json = std::move(*extra);
+    request.order_at = order_floor(subject_key(claims));
+    const Timestamp now = clock_.now();
     if (!options_.rotate_refresh_tokens) {
       auto access = issuer_.issue(request, now);
       if (!access) return tl::unexpected(access.error());
@@ -131,8 +147,8 @@ class Guard::Impl {
     if (claims.sid.empty()) return fail(Errc::kMissingClaim, "sid");
     auto pair = issue_both(request, now);
     if (!pair) return tl::unexpected(pair.error());
-    auto rotation = store_->rotate_refresh(claims.sid, claims.jti, pair->refresh.jti, now,
-                                           pair->refresh.expires_at);
+    auto rotation = store_->rotate_refresh(claims.sid, claims.jti, pair->refresh.jti,
+                                           pair->refresh.issued_at, last_expiry(*pair));
     if (!rotation) return tl::unexpected(rotation.error());
     switch (*rotation) {
       case Rotation::kRotated:
@@ -143,7 +159,7 @@ class Guard::Impl {
         if (auto ok = check_revocation(claims); !ok) {
           JWTGUARD_TRY(revoke_session(claims.sid,
                                       {.revoked_by = "refresh", .reason = "revoked during refresh"},
-                                      claims.sub));
+                                      subject_key(claims)));
           return tl::unexpected(ok.error());
         }
         break;
@@ -153,7 +169,7 @@ class Guard::Impl {
         JWTGUARD_TRY(revoke_session(
             claims.sid,
             {.revoked_by = "reuse-detection", .reason = "refresh token presented twice"},
-            claims.sub));
+            subject_key(claims)));
         return fail(Errc::kRevoked, "refresh token reused; session revoked");
       case Rotation::kRevoked:
         return fail(Errc::kRevoked, "session");
@@ -186,16 +202,21 @@ class Guard::Impl {
   }
 
   Result<void> check_revocation(const Claims& claims) const {
-    const std::string_view rule = index_.revoked_by(claims.jti, claims.sid, claims.sub, claims.iat);
+    // Most tokens are of jwtguard's own users, whose key is the name itself.
+    std::string namespaced;
+    if (!claims.sub_ns.empty()) namespaced = subject_key(claims);
+    const std::string_view key = claims.sub_ns.empty() ? std::string_view(claims.sub) : namespaced;
+    const std::string_view rule =
+        index_.revoked_by(claims.jti, claims.sid, key, issue_order(claims));
     if (!rule.empty()) return fail(Errc::kRevoked, std::string(rule));
-    if (options_.check_mode == GuardOptions::CheckMode::kStore) return check_store(claims);
+    if (options_.check_mode == GuardOptions::CheckMode::kStore) return check_store(claims, key);
     return {};
   }
 
   // Strict mode: what the store holds now. The index already said no; an
   // entry only the store has is one the feed has not delivered yet.
-  Result<void> check_store(const Claims& claims) const {
-    auto hits = store_->lookup(claims.jti, claims.sid, claims.sub);
+  Result<void> check_store(const Claims& claims, std::string_view key) const {
+    auto hits = store_->lookup(claims.jti, claims.sid, key);
     if (!hits) {
       ++strict_fallbacks_;
       return {};
@@ -203,10 +224,19 @@ class Guard::Impl {
     if (hits->token) return fail(Errc::kRevoked, "token");
     if (hits->session) return fail(Errc::kRevoked, "session");
     // As in the index: a token without iat cannot prove it came after the cutoff.
-    if (hits->cutoff && (!claims.iat || *claims.iat < *hits->cutoff)) {
+    const auto issued = issue_order(claims);
+    if (hits->cutoff && (!issued || *issued < *hits->cutoff)) {
       return fail(Errc::kRevoked, "user");
     }
     return {};
+  }
+
+  Result<bool> refresh_token_current(const Claims& claims) {
+    if (!options_.rotate_refresh_tokens) return true;
+    if (claims.sid.empty()) return false;
+    auto session = store_->find_session(claims.sid);
+    if (!session) return tl::unexpected(session.error());
+    return *session && !(*session)->revoked_at && (*session)->refresh_jti == claims.jti;
   }
 
   // --- Revoking --------------------------------------------------------------
@@ -224,23 +254,41 @@ class Guard::Impl {
     return record(base(RevocationKind::kToken, jti, context, clock_.now()), false);
   }
 
+  // Kept until the last token of the session expires, as the store recorded
+  // it: a session begun under longer lifetimes than today's configuration
+  // gives must stay revoked as long as its tokens live.
   Result<void> revoke_session(std::string_view sid, const RevokeContext& context,
                               std::string_view user = {}) {
     Revocation r = base(RevocationKind::kSession, sid, context, clock_.now());
     r.user = std::string(user);
-    if (r.user.empty() && !sid.empty()) {
-      auto session = store_->find_session(sid);
-      if (session && *session) r.user = (*session)->user;
+    auto session = store_->find_session(sid);
+    if (session && *session) {
+      if (r.user.empty()) r.user = (*session)->user;
+      r.expires_at = std::max(r.expires_at, (*session)->expires_at + leeway());
     }
     return record(r, true);
   }
 
+  // Kept until the last token issued before the cutoff expires: the
+  // configured lifetimes, or a live session's recorded expiry when that is
+  // later (tokens issued under an earlier, longer configuration).
   Result<void> revoke_user(std::string_view user, const RevokeContext& context) {
     const Timestamp now = clock_.now();
     Revocation r = base(RevocationKind::kUser, user, context, now);
     r.cutoff = user_cutoff_after(now);
+    // Tokens issued since an earlier cutoff in this same millisecond carry
+    // that cutoff as their iat_ms: a new cutoff must come after it, or they
+    // would survive this log-out-everywhere.
+    if (auto earlier = index_.user_cutoff(user); earlier && *earlier >= r.cutoff) {
+      r.cutoff = *earlier + std::chrono::milliseconds(1);
+    }
     r.expires_at = r.cutoff + retention_;
     r.user = std::string(user);
+    auto sessions = store_->list_sessions(user, now);
+    if (!sessions) return tl::unexpected(sessions.error());
+    for (const Session& session : *sessions) {
+      r.expires_at = std::max(r.expires_at, session.expires_at + leeway());
+    }
     return record(r, false);
   }
 
@@ -353,11 +401,19 @@ class Guard::Impl {
     return {};
   }
 
+  // When the last token of a pair expires: what a session records, so that
+  // revoking it later knows how long the revocation must be kept.
+  static Timestamp last_expiry(const TokenPair& pair) {
+    return std::max(pair.access.expires_at, pair.refresh.expires_at);
+  }
+
   Result<TokenPair> issue_both(TokenRequest request, Timestamp now) const {
     request.type = TokenType::kAccess;
     auto access = issuer_.issue(request, now);
     if (!access) return tl::unexpected(access.error());
     request.type = TokenType::kRefresh;
+    request.fresh = false;
+    request.session_id = access->sid;  // a new random one for a login
     auto refresh = issuer_.issue(request, now);
     if (!refresh) return tl::unexpected(refresh.error());
     return TokenPair{std::move(*access), std::move(*refresh)};
@@ -431,8 +487,8 @@ Guard::Guard(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Guard::~Guard() = default;
 
 Result<TokenPair> Guard::login(std::string_view subject, std::string_view extra_claims_json,
-                               const ClientInfo& client) {
-  return impl_->login(subject, extra_claims_json, client);
+                               const ClientInfo& client, std::string_view subject_namespace) {
+  return impl_->login(subject, extra_claims_json, client, subject_namespace);
 }
 Result<IssuedToken> Guard::issue(const TokenRequest& request) { return impl_->issue(request); }
 Result<Refreshed> Guard::refresh(std::string_view refresh_token) {
@@ -444,6 +500,9 @@ Result<VerifiedToken> Guard::require(std::string_view token,
 }
 Result<void> Guard::check_revocation(const Claims& claims) const {
   return impl_->check_revocation(claims);
+}
+Result<bool> Guard::refresh_token_current(const Claims& claims) {
+  return impl_->refresh_token_current(claims);
 }
 Result<void> Guard::revoke_token(const Claims& claims, const RevokeContext& context) {
   return impl_->revoke_token(claims, context);

@@ -25,17 +25,34 @@ Step<std::string> form_token(const Request& request) {
   return std::move(*token);
 }
 
-// Why the service would refuse a token minted for `subject` with `claims`
-// ("" when it would not), asked of the Guard's own issuer and verifier: a
-// throwaway pair is issued (nothing is recorded) and both tokens are
-// verified, so a token too large for http.token_limit, or with JSON nested
-// deeper than the verifier reads, is caught. An error of the issuer itself
-// (e.g. a reserved claim) is returned as such.
+// The subject namespaces a request may name: jwtguard's users (absent or
+// empty) and the identities applications mint tokens for.
+tl::expected<std::string_view, std::string> parse_namespace(std::string_view name) {
+  if (name.empty()) return std::string_view{};
+  if (name == kAppNamespace) return kAppNamespace;
+  return tl::unexpected("'namespace' must be \"" + std::string(kAppNamespace) +
+                        "\" (minted identities) or absent (jwtguard's users)");
+}
+
+// Why the service would refuse a token minted for the application identity
+// `subject` with `claims` ("" when it would not), asked of the Guard's own
+// issuer and verifier: the two tokens login() would make (a fresh access
+// token and a refresh token, in the minted identities' namespace) are issued
+// as throwaways (nothing is recorded) and verified, so a token too large for
+// http.token_limit, or with JSON nested deeper than the verifier reads, is
+// caught. An error of the issuer itself (e.g. a reserved claim) is returned
+// as such.
 Result<std::string> mint_refusal(const Guard& guard, const std::string& subject,
                                  const std::string& claims, Timestamp now) {
-  auto pair = guard.issuer().issue_pair(subject, claims, now);
-  if (!pair) return tl::unexpected(pair.error());
-  for (const IssuedToken* issued : {&pair->access, &pair->refresh}) {
+  TokenRequest request;
+  request.subject = subject;
+  request.subject_namespace = std::string(kAppNamespace);
+  request.extra_claims_json = claims;
+  for (TokenType type : {TokenType::kAccess, TokenType::kRefresh}) {
+    request.type = type;
+    request.fresh = type == TokenType::kAccess;
+    auto issued = guard.issuer().issue(request, now);
+    if (!issued) return tl::unexpected(issued.error());
     auto verified = guard.verifier().verify(issued->token, now);
     if (verified) continue;
     if (verified.error().code() == Errc::kTokenTooLarge) {
@@ -49,9 +66,15 @@ Result<std::string> mint_refusal(const Guard& guard, const std::string& subject,
 }
 
 nlohmann::json revocation_json(const Revocation& revocation) {
+  // User keys are subject keys (revocation.h): shown as a name and its
+  // namespace, never with the separator.
+  auto [user_namespace, user] = split_subject_key(revocation.user);
+  std::string_view key = revocation.key;
+  if (revocation.kind == RevocationKind::kUser) key = split_subject_key(revocation.key).second;
   nlohmann::json entry = {{"kind", revocation_kind_name(revocation.kind)},
-                          {"key", revocation.key},
-                          {"user", revocation.user},
+                          {"key", key},
+                          {"user", user},
+                          {"namespace", user_namespace},
                           {"revoked_at", to_unix_seconds(revocation.revoked_at)},
                           {"expires_at", to_unix_seconds(revocation.expires_at)},
                           {"revoked_by", revocation.revoked_by},
@@ -72,7 +95,15 @@ nlohmann::json revocation_json(const Revocation& revocation) {
 // GET /admin/revocations's query, or a message saying what is wrong with it.
 tl::expected<RevocationFilter, std::string> revocation_filter(std::string_view query) {
   RevocationFilter filter;
-  if (auto user = form_value(query, "user")) filter.user = *user;
+  std::string_view user_namespace;
+  if (auto name = form_value(query, "namespace")) {
+    auto parsed = parse_namespace(*name);
+    if (!parsed) return tl::unexpected(parsed.error());
+    user_namespace = *parsed;
+  }
+  if (auto user = form_value(query, "user"); user && !user->empty()) {
+    filter.user = subject_key(user_namespace, *user);
+  }
   if (auto type = form_value(query, "type"); type && !type->empty()) {
     filter.token_type = parse_token_type(*type);
     if (!filter.token_type) return tl::unexpected(std::string("'type' must be access or refresh"));
@@ -123,6 +154,13 @@ Response Service::Impl::oauth_introspect(const Request& request, Outcome& outcom
   if (token->size() > options_.token_limit) return ok(request, {{"active", false}});
   auto verified = guard_.require(*token, {.type = TokenRequirement::kAny});
   if (!verified) return ok(request, {{"active", false}});
+  // A refresh token retired by rotation verifies, but presenting it would
+  // revoke its session: it is not active (RFC 7662 §2.2).
+  if (verified->claims.type == "refresh") {
+    auto current = guard_.refresh_token_current(verified->claims);
+    if (!current) return failure(request, current.error());
+    if (!*current) return ok(request, {{"active", false}});
+  }
   auto body = nlohmann::json::parse(verified->claims.payload_json, nullptr, false);
   if (!body.is_object()) return errors_.make(request, errors::kInternal);
   body["active"] = true;
@@ -172,12 +210,30 @@ Response Service::Impl::create_revocation(const Request& request, Outcome& outco
     }
     context.reason = reason->get<std::string>();
   }
+  if (key.find(kNamespaceSeparator) != std::string::npos) {
+    return errors_.make(request, errors::kBadRequest,
+                        "A key must not hold control characters; name a minted identity with "
+                        "'namespace'");
+  }
+  if (auto name = body->find("namespace"); name != body->end()) {
+    auto parsed = name->is_string() ? parse_namespace(name->get_ref<const std::string&>())
+                                    : tl::unexpected(std::string("'namespace' must be a string"));
+    if (!parsed) return errors_.make(request, errors::kBadRequest, parsed.error());
+    if (*kind != RevocationKind::kUser && !parsed->empty()) {
+      return errors_.make(request, errors::kBadRequest, "'namespace' goes with 'user' only");
+    }
+    if (*kind == RevocationKind::kUser) key = subject_key(*parsed, key);
+  }
   Result<void> revoked = *kind == RevocationKind::kToken     ? guard_.revoke_jti(key, context)
                          : *kind == RevocationKind::kSession ? guard_.revoke_session(key, context)
                                                              : guard_.revoke_user(key, context);
   if (!revoked) return failure(request, revoked.error());
   count_revocation(*kind);
-  return ok(request, {{"msg", "Revoked"}, {"kind", revocation_kind_name(*kind)}, {"key", key}});
+  auto [user_namespace, name] = split_subject_key(key);
+  nlohmann::json body_out = {
+      {"msg", "Revoked"}, {"kind", revocation_kind_name(*kind)}, {"key", name}};
+  if (!user_namespace.empty()) body_out["namespace"] = user_namespace;
+  return ok(request, body_out);
 }
 
 Response Service::Impl::delete_revocation(const Request& request, const std::string& key,
@@ -192,7 +248,13 @@ Response Service::Impl::delete_revocation(const Request& request, const std::str
     }
     kind = *parsed;
   }
-  auto removed = guard_.unrevoke(kind, key);
+  std::string stored_key = key;
+  if (auto name = form_value(target_query(request.target()), "namespace")) {
+    auto parsed = parse_namespace(*name);
+    if (!parsed) return errors_.make(request, errors::kBadRequest, parsed.error());
+    if (kind == RevocationKind::kUser) stored_key = subject_key(*parsed, key);
+  }
+  auto removed = guard_.unrevoke(kind, stored_key);
   if (!removed) return failure(request, removed.error());
   if (!*removed) return errors_.make(request, errors::kNotFound, "No such revocation");
   return ok(request,
@@ -228,13 +290,17 @@ Response Service::Impl::mint_tokens(const Request& request, const Peer& peer,
   if (!refusal) return failure(request, refusal.error());
   if (!refusal->empty()) return errors_.make(request, errors::kBadRequest, *refusal);
   ClientInfo client{peer.address, "minted by " + admin->claims.sub};
-  auto pair = guard_.login(*identity, claims, client);
+  // Minted identities live in their own namespace: the application's user
+  // "root" is not jwtguard's user "root" (no admin rights, no shared
+  // sessions or cutoffs).
+  auto pair = guard_.login(*identity, claims, client, kAppNamespace);
   if (!pair) return failure(request, pair.error());
   if (!fresh) {
     // login() always issues a fresh access token; create_access_token's
     // default is not fresh.
     TokenRequest request_access;
     request_access.subject = *identity;
+    request_access.subject_namespace = std::string(kAppNamespace);
     request_access.session_id = pair->refresh.sid;
     request_access.extra_claims_json = claims;
     auto access = guard_.issue(request_access);

@@ -174,7 +174,7 @@ Response Service::Impl::logout_all(const Request& request, Outcome& outcome) con
   auto token = authenticate(request, {}, outcome);
   if (!token) return std::move(token.error());
   RevokeContext context{.revoked_by = token->claims.sub, .reason = "logout-all"};
-  if (auto revoked = guard_.revoke_user(token->claims.sub, context); !revoked) {
+  if (auto revoked = guard_.revoke_user(subject_key(token->claims), context); !revoked) {
     return failure(request, revoked.error());
   }
   count_revocation(RevocationKind::kUser);
@@ -184,7 +184,7 @@ Response Service::Impl::logout_all(const Request& request, Outcome& outcome) con
 Response Service::Impl::sessions(const Request& request, Outcome& outcome) const {
   auto token = authenticate(request, {}, outcome);
   if (!token) return std::move(token.error());
-  auto sessions = guard_.list_sessions(token->claims.sub);
+  auto sessions = guard_.list_sessions(subject_key(token->claims));
   if (!sessions) return failure(request, sessions.error());
   nlohmann::json list = nlohmann::json::array();
   for (const Session& session : *sessions) {
@@ -206,7 +206,9 @@ Response Service::Impl::delete_session(const Request& request, const std::string
   auto session = guard_.store().find_session(sid);
   if (!session) return failure(request, session.error());
   // Another user's session is "not found" too: no probing for session ids.
-  if (!*session || (*session)->user != token->claims.sub) {
+  // Sessions are recorded under the subject's key: a minted identity never
+  // reaches a user's sessions, nor the reverse.
+  if (!*session || (*session)->user != subject_key(token->claims)) {
     return errors_.make(request, errors::kNotFound, "No such session");
   }
   RevokeContext context{.revoked_by = token->claims.sub, .reason = "session revoked by its user"};
@@ -235,6 +237,11 @@ Response Service::Impl::verify(const Request& request, Outcome& outcome) const {
   response.set("X-Auth-Subject", header_safe(token->claims.sub));
   response.set("X-Auth-Jti", header_safe(token->claims.jti));
   response.set("X-Auth-Session", header_safe(token->claims.sid));
+  // A minted identity is not the jwtguard user of the same name: tell the
+  // application which one it is looking at.
+  if (!token->claims.sub_ns.empty()) {
+    response.set("X-Auth-Namespace", header_safe(token->claims.sub_ns));
+  }
   response.set(http::field::cache_control, "no-store");
   response.keep_alive(request.keep_alive());
   response.content_length(0);

@@ -224,6 +224,11 @@ Step<VerifiedToken> Service::Impl::authenticate_admin(const Request& request,
                                                       Outcome& outcome) const {
   auto token = authenticate(request, {}, outcome);
   if (!token) return token;
+  // Rights belong to jwtguard's own users: an identity an application
+  // minted tokens for is never one of them, whatever its name.
+  if (!token->claims.sub_ns.empty()) {
+    return tl::unexpected(errors_.make(request, errors::kAdminRequired));
+  }
   auto user = guard_.store().find_user(token->claims.sub);
   if (!user) return tl::unexpected(failure(request, user.error()));
   if (!*user || !(*user)->admin) {

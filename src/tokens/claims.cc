@@ -10,7 +10,20 @@ namespace {
 
 constexpr std::int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
 
-enum Bit : unsigned { kJti, kSub, kIss, kSid, kType, kAud, kExp, kNbf, kIat, kFresh };
+enum Bit : unsigned {
+  kJti,
+  kSub,
+  kIss,
+  kSid,
+  kType,
+  kAud,
+  kExp,
+  kNbf,
+  kIat,
+  kFresh,
+  kSubNs,
+  kIatMs
+};
 
 // Called for every member of every payload: one switch on the length, then
 // one comparison, instead of a scan over all known names.
@@ -38,6 +51,8 @@ int claim_index(std::string_view name) {
       return is(kType);
     case 5:
       return is(kFresh);
+    case 6:
+      return name[0] == 's' ? is(kSubNs) : is(kIatMs);
     default:
       return -1;
   }
@@ -59,6 +74,18 @@ Result<Timestamp> numeric_date(simdjson::dom::element value, std::string_view na
     return fail(Errc::kBadClaim, std::string(name) + " is out of range");
   }
   return Timestamp(std::chrono::microseconds(std::llround(real * 1e6)));
+}
+
+// Integer milliseconds since the epoch, within the same years as numeric_date.
+Result<Timestamp> millisecond_date(simdjson::dom::element value, std::string_view name) {
+  std::int64_t ms = 0;
+  if (value.get_int64().get(ms)) {
+    return fail(Errc::kBadClaim, std::string(name) + " is not an integer");
+  }
+  if (ms < 0 || ms > kMaxSeconds * 1000) {
+    return fail(Errc::kBadClaim, std::string(name) + " is out of range");
+  }
+  return Timestamp(std::chrono::milliseconds(ms));
 }
 
 Result<void> string_claim(simdjson::dom::element value, std::string_view name, std::string& out) {
@@ -98,6 +125,14 @@ Result<void> read_claim(int index, simdjson::dom::element value, Claims& claims)
       return string_claim(value, name, claims.sid);
     case kType:
       return string_claim(value, name, claims.type);
+    case kSubNs:
+      return string_claim(value, name, claims.sub_ns);
+    case kIatMs: {
+      auto date = millisecond_date(value, name);
+      if (!date) return tl::unexpected(date.error());
+      claims.iat_ms = *date;
+      return {};
+    }
     case kAud:
       return audience_claim(value, claims.aud);
     case kFresh: {
@@ -134,6 +169,10 @@ std::optional<TokenType> parse_token_type(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<Timestamp> issue_order(const Claims& claims) {
+  return claims.iat_ms ? claims.iat_ms : claims.iat;
+}
+
 bool Claims::has(std::string_view name) const {
   const int index = claim_index(name);
   return index >= 0 && (present & (1u << index)) != 0;
@@ -168,9 +207,8 @@ Result<void> check_claims(const Claims& claims, const ClaimsRules& rules, Timest
   const auto leeway = std::chrono::duration_cast<std::chrono::microseconds>(rules.leeway);
   if (claims.exp && now >= *claims.exp + leeway) return fail(Errc::kExpired);
   if (claims.nbf && now < *claims.nbf - leeway) return fail(Errc::kNotYetValid);
-  // Whole seconds, the usual NumericDate precision: the milliseconds that
-  // jwtguard's iat carries order tokens against a user's cutoff, and a token
-  // issued at that cutoff may be up to a millisecond ahead of the clock.
+  // Whole seconds, the usual NumericDate precision (tokens of other issuers
+  // may carry a fractional iat).
   if (claims.iat && now < std::chrono::floor<std::chrono::seconds>(*claims.iat) - leeway) {
     return fail(Errc::kIssuedInFuture);
   }

@@ -2,25 +2,26 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "jose/base64url.h"
 #include "jose/signature.h"
 #include "jwtguard/jose.h"
+#include "jwtguard/revocation.h"
 
 namespace jwtguard {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr std::string_view kOwnedClaims[] = {"jti", "type", "sub",   "sid", "iat",
-                                             "nbf", "exp",  "fresh", "iss", "aud"};
+constexpr std::string_view kOwnedClaims[] = {"jti",    "type", "sub", "sub_ns", "sid", "iat",
+                                             "iat_ms", "nbf",  "exp", "fresh",  "iss", "aud"};
 
-// Milliseconds as a JSON number: an integer when there is no fraction.
-Json numeric_date_ms(Timestamp t) {
-  const auto ms = std::chrono::floor<std::chrono::milliseconds>(t).time_since_epoch().count();
-  if (ms % 1000 == 0) return Json(ms / 1000);
-  return Json(static_cast<double>(ms) / 1000.0);
+bool owned(std::string_view name) {
+  return std::find(std::begin(kOwnedClaims), std::end(kOwnedClaims), name) !=
+         std::end(kOwnedClaims);
 }
 
 Result<Json> extra_claims(std::string_view text) {
@@ -29,16 +30,27 @@ Result<Json> extra_claims(std::string_view text) {
   if (extra.is_discarded() || !extra.is_object()) {
     return fail(Errc::kInvalidArgument, "extra claims must be a JSON object");
   }
-  for (std::string_view owned : kOwnedClaims) {
-    if (extra.contains(owned)) {
-      return fail(Errc::kInvalidArgument,
-                  "claim \"" + std::string(owned) + "\" is set by jwtguard");
+  for (std::string_view name : kOwnedClaims) {
+    if (extra.contains(name)) {
+      return fail(Errc::kInvalidArgument, "claim \"" + std::string(name) + "\" is set by jwtguard");
     }
   }
   return extra;
 }
 
 }  // namespace
+
+Result<std::string> extra_claims_of(std::string_view payload_json) {
+  Json payload = Json::parse(payload_json, nullptr, /*allow_exceptions=*/false);
+  if (payload.is_discarded() || !payload.is_object()) {
+    return fail(Errc::kInvalidArgument, "payload is not a JSON object");
+  }
+  Json extra = Json::object();
+  for (auto& [name, value] : payload.items()) {
+    if (!owned(name)) extra[name] = std::move(value);
+  }
+  return extra.empty() ? std::string() : extra.dump();
+}
 
 Result<std::string> random_id() {
   unsigned char bytes[16];
@@ -67,6 +79,12 @@ Result<Issuer> Issuer::create(Key key, IssuerOptions options) {
 
 Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) const {
   if (request.subject.empty()) return fail(Errc::kInvalidArgument, "empty subject");
+  // The separator of subject keys: a subject holding it could pass for
+  // another namespace's (revocation.h).
+  if (request.subject.find(kNamespaceSeparator) != std::string::npos ||
+      request.subject_namespace.find(kNamespaceSeparator) != std::string::npos) {
+    return fail(Errc::kInvalidArgument, "subject or namespace contains U+001F");
+  }
   const auto ttl = request.ttl.value_or(request.type == TokenType::kAccess ? options_.access_ttl
                                                                            : options_.refresh_ttl);
   if (ttl.count() <= 0) return fail(Errc::kInvalidArgument, "token lifetime must be positive");
@@ -81,15 +99,16 @@ Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) co
     sid = std::move(*fresh_sid);
   }
 
-  const auto issued = std::chrono::floor<std::chrono::milliseconds>(now);
+  const auto issued =
+      std::chrono::floor<std::chrono::milliseconds>(std::max(now, request.order_at));
   const std::int64_t nbf = to_unix_seconds(now);
   const std::int64_t exp = nbf + ttl.count();
-  Json payload = {{"jti", *jti},
-                  {"type", token_type_name(request.type)},
-                  {"sub", request.subject},
-                  {"sid", sid}};
+  Json payload = {{"jti", *jti}, {"type", token_type_name(request.type)}, {"sub", request.subject}};
+  if (!request.subject_namespace.empty()) payload["sub_ns"] = request.subject_namespace;
+  payload["sid"] = sid;
   if (request.type == TokenType::kAccess) payload["fresh"] = request.fresh;
-  payload["iat"] = numeric_date_ms(issued);
+  payload["iat"] = nbf;
+  payload["iat_ms"] = issued.time_since_epoch().count();
   payload["nbf"] = nbf;
   payload["exp"] = exp;
   if (!options_.issuer.empty()) payload["iss"] = options_.issuer;

@@ -1,9 +1,12 @@
-// nginx in front of `jwtguard serve` with auth_request, configured as
-// docs/gateways.md shows: a request reaches the upstream only with a token
-// GET /auth/verify accepts, and the upstream learns the subject from
-// X-Auth-Subject. The upstream is a second server block of the same nginx
-// that echoes that header. nginx runs as the current user, in the
-// foreground, with every path inside the test's scratch directory.
+// nginx in front of `jwtguard serve` with auth_request, configured with the
+// very block docs/gateways.md shows (read from the document at run time, only
+// its ports changed): a request reaches the upstream only with a token
+// GET /auth/verify accepts, the upstream learns the subject from
+// X-Auth-Subject, and a refused client gets jwtguard's own answer (status,
+// JSON body, WWW-Authenticate). The upstream is a second server block of the
+// same nginx that echoes the identity headers. nginx runs as the current
+// user, in the foreground, with every path inside the test's scratch
+// directory.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -20,6 +23,7 @@
 #include <utility>
 
 #include "testing/fixtures.h"
+#include "testing/forged_tokens.h"
 #include "testing/serve_process.h"
 
 namespace jwtguard::testing {
@@ -30,16 +34,48 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr char kBinary[] = JWTGUARD_BINARY;
 constexpr char kNginx[] = JWTGUARD_NGINX;
-constexpr char kSecret[] = "JWTGUARD_SECRET=nginx-test-secret-of-more-than-32-bytes";
+constexpr char kGatewaysDoc[] = JWTGUARD_GATEWAYS_DOC;
+constexpr char kSecret[] = "nginx-test-secret-of-more-than-32-bytes";
 constexpr char kReadyText[] = "jwtguard nginx test";
 constexpr int kPortAttempts = 5;
 
 std::string describe(const Reply& reply) { return std::to_string(reply.status) + " " + reply.body; }
 
-// The configuration of docs/gateways.md, with every path in the scratch
-// directory, and the protected application as a second server block that
-// answers with the subject it was told.
-constexpr std::string_view kConfigTemplate = R"(@USER@
+std::string msg_of(const Reply& reply) {
+  auto body = nlohmann::json::parse(reply.body, nullptr, false);
+  if (!body.is_object() || !body["msg"].is_string()) return {};
+  return body["msg"].get<std::string>();
+}
+
+// The first ```nginx block of docs/gateways.md, as a newcomer would copy it.
+Attempt<std::string> documented_config() {
+  const std::string doc = read_file(kGatewaysDoc);
+  constexpr std::string_view kOpen = "```nginx\n";
+  auto begin = doc.find(kOpen);
+  if (begin == std::string::npos)
+    return failed(std::string(kGatewaysDoc) + " has no ```nginx block");
+  begin += kOpen.size();
+  auto end = doc.find("\n```", begin);
+  if (end == std::string::npos) return failed("the ```nginx block is not closed");
+  return doc.substr(begin, end - begin + 1);
+}
+
+// Replaces the one occurrence of `from` in `text`; an error when there is
+// not exactly one (the document changed in a way the test must follow).
+Attempt<void> replace_once(std::string& text, std::string_view from, const std::string& to) {
+  auto at = text.find(from);
+  if (at == std::string::npos || text.find(from, at + 1) != std::string::npos) {
+    return failed("the documented nginx configuration no longer has exactly one \"" +
+                  std::string(from) + "\"");
+  }
+  text.replace(at, from.size(), to);
+  return {};
+}
+
+// Everything nginx needs around the documented block: paths in the scratch
+// directory, and the protected application as a server block that answers
+// with the identity headers it was given.
+constexpr std::string_view kMainTemplate = R"(@USER@
 daemon off;
 master_process off;
 pid @DIR@/nginx.pid;
@@ -54,70 +90,43 @@ http {
   uwsgi_temp_path @DIR@/uwsgi_temp;
   scgi_temp_path @DIR@/scgi_temp;
 
-  upstream jwtguard {
-    server 127.0.0.1:@JWTGUARD@;
-    keepalive 8;
-    keepalive_timeout 50s;
-  }
-  upstream app {
-    server 127.0.0.1:@APP@;
-  }
-
   server {
     listen 127.0.0.1:@APP@;
+    location = /_ready { return 200 "@READY@\n"; }
     location / {
       return 200 "subject=$http_x_auth_subject\njti=$http_x_auth_jti\nsession=$http_x_auth_session\n";
     }
   }
 
-  server {
-    listen 127.0.0.1:@GATEWAY@;
-    location = /_ready { return 200 "@READY@\n"; }
-
-    location /api/ {
-      auth_request /_auth;
-      auth_request_set $auth_subject $upstream_http_x_auth_subject;
-      auth_request_set $auth_jti $upstream_http_x_auth_jti;
-      auth_request_set $auth_session $upstream_http_x_auth_session;
-      auth_request_set $auth_status $upstream_status;
-      error_page 500 = @auth_error;
-      proxy_set_header X-Auth-Subject $auth_subject;
-      proxy_set_header X-Auth-Jti $auth_jti;
-      proxy_set_header X-Auth-Session $auth_session;
-      proxy_pass http://app;
-    }
-
-    location = /_auth {
-      internal;
-      proxy_pass http://jwtguard/auth/verify;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header Authorization $http_authorization;
-    }
-
-    location @auth_error {
-      default_type application/json;
-      if ($auth_status = 422) {
-        add_header WWW-Authenticate 'Bearer error="invalid_token"' always;
-        return 401 '{"msg":"Invalid token"}\n';
-      }
-      return 500;
-    }
-  }
+@DOCUMENTED@
 }
 )";
 
-std::string nginx_config(const std::filesystem::path& dir, std::uint16_t gateway, std::uint16_t app,
-                         std::uint16_t jwtguard) {
+// The documented block with the test's ports: the gateway listens on
+// 127.0.0.1:`gateway` without TLS, the app and jwtguard are the test's.
+Attempt<std::string> nginx_config(const std::filesystem::path& dir, std::uint16_t gateway,
+                                  std::uint16_t app, std::uint16_t jwtguard) {
+  auto documented = documented_config();
+  if (!documented) return documented;
+  const std::pair<std::string_view, std::string> ports[] = {
+      {"server 127.0.0.1:8080;", "server 127.0.0.1:" + std::to_string(jwtguard) + ";"},
+      {"server 127.0.0.1:8000;", "server 127.0.0.1:" + std::to_string(app) + ";"},
+      {"listen 443 ssl;", "listen 127.0.0.1:" + std::to_string(gateway) + ";"},
+  };
+  for (const auto& [from, to] : ports) {
+    if (auto replaced = replace_once(*documented, from, to); !replaced) {
+      return failed(replaced.error());
+    }
+  }
   // As root, nginx would hand its temporary directories to "nobody".
   const std::pair<std::string_view, std::string> values[] = {
-      {"@USER@", ::geteuid() == 0 ? "user root;" : ""}, {"@DIR@", dir.string()},
-      {"@GATEWAY@", std::to_string(gateway)},           {"@APP@", std::to_string(app)},
-      {"@JWTGUARD@", std::to_string(jwtguard)},         {"@READY@", kReadyText},
+      {"@USER@", ::geteuid() == 0 ? "user root;" : ""},
+      {"@DIR@", dir.string()},
+      {"@APP@", std::to_string(app)},
+      {"@READY@", kReadyText},
+      {"@DOCUMENTED@", *documented},
   };
-  std::string config(kConfigTemplate);
+  std::string config(kMainTemplate);
   for (const auto& [name, value] : values) {
     for (auto at = config.find(name); at != std::string::npos; at = config.find(name, at)) {
       config.replace(at, name.size(), value);
@@ -141,14 +150,16 @@ class Nginx {
       if (!gateway || !app) return failed(gateway ? app.error() : gateway.error());
       if (*gateway == *app) continue;
       std::filesystem::remove(dir / "error.log");
-      { std::ofstream(dir / "nginx.conf") << nginx_config(dir, *gateway, *app, jwtguard_port); }
+      auto config = nginx_config(dir, *gateway, *app, jwtguard_port);
+      if (!config) return failed(config.error());
+      { std::ofstream(dir / "nginx.conf") << *config; }
       auto child = ChildProcess::spawn(
           {.argv = {kNginx, "-p", dir.string() + "/", "-c", (dir / "nginx.conf").string(), "-e",
                     (dir / "error.log").string()},
            .stdout_path = dir / "nginx.stdout",
            .stderr_path = dir / "nginx.stderr"});
       if (!child) return failed("cannot start " + std::string(kNginx) + ": " + child.error());
-      Nginx nginx(std::move(*child), dir, *gateway);
+      Nginx nginx(std::move(*child), dir, *gateway, *app);
       auto ready = nginx.wait_until_ready();
       if (ready) return nginx;
       logs = ready.error();
@@ -180,22 +191,26 @@ class Nginx {
   }
 
  private:
-  Nginx(ChildProcess child, std::filesystem::path dir, std::uint16_t port)
-      : child_(std::move(child)), dir_(std::move(dir)), port_(port) {}
+  Nginx(ChildProcess child, std::filesystem::path dir, std::uint16_t port, std::uint16_t app_port)
+      : child_(std::move(child)), dir_(std::move(dir)), port_(port), app_port_(app_port) {}
+
+  // The app's server block answers once nginx has opened every listening
+  // socket, the gateway's included.
 
   Attempt<void> wait_until_ready() {
     const auto deadline = SteadyClock::now() + std::chrono::milliseconds(10'000);
     for (;;) {
       auto reply =
-          loopback::fetch(port_, loopback::get("/_ready"), std::chrono::milliseconds(1000));
+          loopback::fetch(app_port_, loopback::get("/_ready"), std::chrono::milliseconds(1000));
       if (reply && reply->status == 200 && reply->body == std::string(kReadyText) + "\n") return {};
       if (auto status = child_.exited()) {
         return failed("nginx exited (" + describe_wait_status(*status) + ")\n" + logs());
       }
       if (SteadyClock::now() >= deadline) {
         child_.kill();
-        return failed("nginx did not answer on port " + std::to_string(port_) + " within 10 s (" +
-                      (reply ? describe(*reply) : reply.error()) + ")\n" + logs());
+        return failed("nginx did not answer on port " + std::to_string(app_port_) +
+                      " within 10 s (" + (reply ? describe(*reply) : reply.error()) + ")\n" +
+                      logs());
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -204,6 +219,7 @@ class Nginx {
   ChildProcess child_;
   std::filesystem::path dir_;
   std::uint16_t port_;
+  std::uint16_t app_port_;
 };
 
 class NginxGatewayTest : public ::testing::Test {
@@ -212,7 +228,7 @@ class NginxGatewayTest : public ::testing::Test {
     auto serve = ServeProcess::start({.binary = kBinary,
                                       .store = "memory:",
                                       .flags = {"--threads", "1", "--workers", "2"},
-                                      .env = {kSecret},
+                                      .env = {std::string("JWTGUARD_SECRET=") + kSecret},
                                       .dir = dir_.path()});
     ASSERT_TRUE(serve) << serve.error();
     serve_.emplace(std::move(*serve));
@@ -266,6 +282,35 @@ class NginxGatewayTest : public ::testing::Test {
     return loopback::fetch(nginx_->port(), request);
   }
 
+  // `request` through the gateway is refused with jwtguard's own answer to
+  // the same Authorization header at GET /auth/verify: its status (which
+  // must be `status`), its JSON body (whose msg must be `msg`) and its
+  // WWW-Authenticate challenge, and nothing reached the upstream.
+  void expect_jwtguards_refusal(const loopback::Request& request, int status,
+                                std::string_view msg) {
+    loopback::Request verify = loopback::get("/auth/verify");
+    for (const auto& [name, value] : request.headers) {
+      if (name == "Authorization") verify.headers.emplace_back(name, value);
+    }
+    auto direct = loopback::fetch(jwtguard(), verify);
+    ASSERT_TRUE(direct) << direct.error();
+    ASSERT_EQ(direct->status, status) << describe(*direct);
+    ASSERT_EQ(msg_of(*direct), msg) << describe(*direct);
+
+    auto reply = through_nginx(request);
+    ASSERT_TRUE(reply) << reply.error();
+    EXPECT_EQ(reply->status, direct->status) << describe(*reply);
+    EXPECT_EQ(reply->body, direct->body);
+    EXPECT_EQ(reply->header("Content-Type"), direct->header("Content-Type"));
+    EXPECT_EQ(reply->header("WWW-Authenticate"), direct->header("WWW-Authenticate"));
+    if (status == 401) {
+      EXPECT_TRUE(reply->header("WWW-Authenticate").starts_with("Bearer"))
+          << reply->header("WWW-Authenticate");
+    }
+    EXPECT_EQ(reply->body.find("subject="), std::string::npos) << "reached the upstream";
+    EXPECT_EQ(reply->header("X-Auth-Subject"), "");
+  }
+
   ScratchDir dir_;
   std::optional<ServeProcess> serve_;
   std::optional<Nginx> nginx_;
@@ -290,7 +335,7 @@ TEST_F(NginxGatewayTest, ClientCannotForgeTheIdentityHeaders) {
   EXPECT_EQ(reply->body, expected_echo());
 }
 
-TEST_F(NginxGatewayTest, RevokedTokenIsRefusedByNginx) {
+TEST_F(NginxGatewayTest, RevokedTokenGetsJwtguardsAnswer) {
   auto before = through_nginx(loopback::get("/api/orders", access_token_));
   ASSERT_TRUE(before) << before.error();
   ASSERT_EQ(before->status, 200) << describe(*before);
@@ -298,35 +343,45 @@ TEST_F(NginxGatewayTest, RevokedTokenIsRefusedByNginx) {
   ASSERT_TRUE(logout) << logout.error();
   ASSERT_EQ(logout->status, 200) << describe(*logout);
 
-  auto after = through_nginx(loopback::get("/api/orders", access_token_));
-  ASSERT_TRUE(after) << after.error();
-  EXPECT_EQ(after->status, 401) << describe(*after);
-  EXPECT_EQ(after->body.find("subject="), std::string::npos) << "reached the upstream";
-  // auth_request passes the subrequest's challenge on.
-  EXPECT_NE(after->header("WWW-Authenticate").find("Token has been revoked"), std::string::npos)
-      << after->header("WWW-Authenticate");
+  expect_jwtguards_refusal(loopback::get("/api/orders", access_token_), 401,
+                           "Token has been revoked");
 }
 
-TEST_F(NginxGatewayTest, MissingTokenIsRefusedByNginx) {
-  auto reply = through_nginx(loopback::get("/api/orders"));
-  ASSERT_TRUE(reply) << reply.error();
-  EXPECT_EQ(reply->status, 401) << describe(*reply);
-  EXPECT_EQ(reply->body.find("subject="), std::string::npos) << "reached the upstream";
-  EXPECT_TRUE(reply->header("WWW-Authenticate").starts_with("Bearer"))
-      << reply->header("WWW-Authenticate");
+TEST_F(NginxGatewayTest, MissingTokenGetsJwtguardsAnswer) {
+  expect_jwtguards_refusal(loopback::get("/api/orders"), 401, "Missing Authorization Header");
 }
 
-// jwtguard answers a malformed token with 422, which auth_request counts as
-// a failure of the subrequest (500); the configuration turns it into 401.
-TEST_F(NginxGatewayTest, MalformedTokenIsRefusedWith401) {
-  auto direct = loopback::fetch(jwtguard(), loopback::get("/auth/verify", "not.a.token"));
-  ASSERT_TRUE(direct) << direct.error();
-  EXPECT_EQ(direct->status, 422) << describe(*direct);
-  auto reply = through_nginx(loopback::get("/api/orders", "not.a.token"));
-  ASSERT_TRUE(reply) << reply.error();
-  EXPECT_EQ(reply->status, 401) << describe(*reply);
-  EXPECT_EQ(reply->body, "{\"msg\":\"Invalid token\"}\n");
-  EXPECT_EQ(reply->header("WWW-Authenticate"), "Bearer error=\"invalid_token\"");
+TEST_F(NginxGatewayTest, WrongSchemeGetsJwtguardsAnswer) {
+  loopback::Request request = loopback::get("/api/orders");
+  request.headers.emplace_back("Authorization", "Token " + access_token_);
+  expect_jwtguards_refusal(request, 401,
+                           "Missing 'Bearer' type in 'Authorization' header. Expected "
+                           "'Authorization: Bearer <JWT>'");
+}
+
+// auth_request turns jwtguard's 422 into a 500 of its own; the documented
+// error location gives the client the 422 and its precise reason instead.
+TEST_F(NginxGatewayTest, MalformedTokenGetsJwtguardsAnswer) {
+  expect_jwtguards_refusal(loopback::get("/api/orders", "not-a-token"), 422,
+                           "Malformed token: expected three dot-separated segments");
+}
+
+TEST_F(NginxGatewayTest, ExpiredTokenGetsJwtguardsAnswer) {
+  auto expired = resign_hs256(access_token_, kSecret, [](auto& /*header*/, auto& payload) {
+    const std::int64_t iat = payload["iat"].template get<std::int64_t>();
+    payload["iat"] = iat - 7200;
+    payload["nbf"] = iat - 7200;
+    payload["exp"] = iat - 3600;
+  });
+  ASSERT_TRUE(expired) << expired.error();
+  expect_jwtguards_refusal(loopback::get("/api/orders", *expired), 401, "Token has expired");
+}
+
+// The second question to jwtguard is a GET without a body, whatever the
+// client's request was.
+TEST_F(NginxGatewayTest, RefusedPostGetsJwtguardsAnswer) {
+  expect_jwtguards_refusal(loopback::post("/api/orders", "not-a-token", R"({"item":1})"), 422,
+                           "Malformed token: expected three dot-separated segments");
 }
 
 // With jwtguard gone, nothing gets through: the gateway fails closed.
@@ -337,7 +392,7 @@ TEST_F(NginxGatewayTest, GatewayFailsClosedWhenJwtguardIsDown) {
   serve_.reset();
   auto reply = through_nginx(loopback::get("/api/orders", access_token_));
   ASSERT_TRUE(reply) << reply.error();
-  EXPECT_EQ(reply->status, 500) << describe(*reply);
+  EXPECT_EQ(reply->status, 502) << describe(*reply);
   EXPECT_EQ(reply->body.find("subject="), std::string::npos) << "reached the upstream";
 }
 

@@ -19,6 +19,14 @@ json nested_claims(int depth) {
 
 class TokenLimitTest : public HttpTest {
  protected:
+  // The live sessions of the minted identity `name`.
+  std::size_t minted_sessions(std::string_view name) {
+    auto sessions =
+        app_->guard().store().list_sessions(subject_key(kAppNamespace, name), SystemClock().now());
+    EXPECT_TRUE(sessions.has_value()) << sessions.error().message();
+    return sessions ? sessions->size() : 0;
+  }
+
   void configure(ServeConfig& config) override {
     config.header_limit = 32 * 1024;
     config.token_limit = 16 * 1024;
@@ -51,9 +59,13 @@ TEST_F(TokenLimitTest, MintingATokenOverTheLimitIsRefusedAndLeavesNoSession) {
   EXPECT_NE(message.find("over this service's limit of 16384 (http.token_limit)"),
             std::string::npos)
       << message;
-  auto sessions = app_->guard().store().list_sessions("huge", SystemClock().now());
-  ASSERT_OK(sessions);
-  EXPECT_TRUE(sessions->empty());
+  EXPECT_EQ(minted_sessions("huge"), 0u);
+  // What fits is minted, with its session.
+  Reply minted = client.post_json("/admin/tokens",
+                                  {{"identity", "huge"}, {"claims", padding_claims(8 * 1024)}},
+                                  bearer(admin_token("root2")));
+  ASSERT_EQ(minted.status, 200) << minted.body.substr(0, 300);
+  EXPECT_EQ(minted_sessions("huge"), 1u);
 }
 
 TEST_F(TokenLimitTest, MintingClaimsNestedDeeperThanTheVerifierReadsIsRefused) {
@@ -66,14 +78,13 @@ TEST_F(TokenLimitTest, MintingClaimsNestedDeeperThanTheVerifierReadsIsRefused) {
   EXPECT_NE(message.find("'claims' make a token this service would refuse"), std::string::npos)
       << message;
   EXPECT_NE(message.find("payload is nested deeper than 64 levels"), std::string::npos) << message;
-  auto sessions = app_->guard().store().list_sessions("deep", SystemClock().now());
-  ASSERT_OK(sessions);
-  EXPECT_TRUE(sessions->empty());
+  EXPECT_EQ(minted_sessions("deep"), 0u);
   // Nesting the verifier reads is minted, and verifies.
   Reply minted = client.post_json(
       "/admin/tokens", {{"identity", "deep"}, {"claims", nested_claims(20)}}, bearer(admin));
   ASSERT_EQ(minted.status, 200) << minted.body;
   EXPECT_EQ(client.get("/auth/verify", bearer(tokens_of(minted).access)).status, 200);
+  EXPECT_EQ(minted_sessions("deep"), 1u);
 }
 
 // Under the default limit (8 KiB), what is larger is refused the same way.

@@ -213,6 +213,9 @@ Attempt<ServeProcess> ServeProcess::start(const ServeOptions& options) {
   const std::string name = "serve-" + std::to_string(++started);
   std::vector<std::string> argv = {options.binary, "serve", "--listen", "127.0.0.1:0",
                                    "--dev",        "false", "--store",  options.store};
+  if (!options.log_file.empty()) {
+    argv.insert(argv.end(), {"--log-file", options.log_file.string()});
+  }
   argv.insert(argv.end(), options.flags.begin(), options.flags.end());
   auto child = ChildProcess::spawn({.argv = argv,
                                     .env = options.env,
@@ -220,10 +223,11 @@ Attempt<ServeProcess> ServeProcess::start(const ServeOptions& options) {
                                     .stderr_path = options.dir / (name + ".log")});
   if (!child) return failed(child.error());
   ServeProcess serve(std::move(*child), options.dir / (name + ".stdout"),
-                     options.dir / (name + ".log"));
+                     options.dir / (name + ".log"), options.log_file);
+  const std::filesystem::path& log_path = options.log_file.empty() ? serve.err_ : serve.log_file_;
   const auto deadline = SteadyClock::now() + options.start_timeout;
   for (;;) {
-    if (auto port = listening_port(read_file(serve.err_))) {
+    if (auto port = listening_port(read_file(log_path))) {
       serve.port_ = *port;
       return serve;
     }
@@ -259,6 +263,9 @@ Attempt<int> ServeProcess::terminate(Millis timeout) {
 std::string ServeProcess::log() const {
   std::string text = read_file(err_);
   if (std::string out = read_file(out_); !out.empty()) text += "--- stdout ---\n" + out;
+  if (!log_file_.empty()) {
+    text += "--- " + log_file_.filename().string() + " ---\n" + read_file(log_file_);
+  }
   return text;
 }
 

@@ -96,6 +96,9 @@ struct ServeOptions {
   // Extra environment entries, e.g. "JWTGUARD_SECRET=...".
   std::vector<std::string> env;
   std::filesystem::path dir;  // where the output files go (the test's ScratchDir)
+  // When set, `--log-file` with this path: the log (the "listening" line
+  // included) goes there instead of standard error.
+  std::filesystem::path log_file;
   Millis start_timeout{20'000};
 };
 
@@ -118,15 +121,21 @@ class ServeProcess {
   // SIGKILL and reap: the crash.
   void kill() { child_.kill(); }
 
-  // Everything the process wrote: its log on stderr, then stdout if any.
+  // Everything the process wrote: its log on stderr, then stdout if any,
+  // then the log file if it has one.
   std::string log() const;
 
  private:
-  ServeProcess(ChildProcess child, std::filesystem::path out, std::filesystem::path err)
-      : child_(std::move(child)), out_(std::move(out)), err_(std::move(err)) {}
+  ServeProcess(ChildProcess child, std::filesystem::path out, std::filesystem::path err,
+               std::filesystem::path log_file)
+      : child_(std::move(child)),
+        out_(std::move(out)),
+        err_(std::move(err)),
+        log_file_(std::move(log_file)) {}
   ChildProcess child_;
   std::filesystem::path out_;
   std::filesystem::path err_;
+  std::filesystem::path log_file_;  // empty: the log is on stderr
   std::uint16_t port_ = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "jose/base64url.h"
+#include "jwtguard/revocation.h"
 #include "jwtguard/verifier.h"
 #include "testing/fixtures.h"
 
@@ -53,7 +54,13 @@ TEST(Issuer, TimesAndDefaultLifetimes) {
   const Verifier verifier = *Verifier::create(KeySet(private_key_for(Algorithm::kHS256)));
   const Claims access = verifier.verify(pair.access.token, kNow)->claims;
   const Claims refresh = verifier.verify(pair.refresh.token, kNow)->claims;
-  EXPECT_EQ(*access.iat, kNow);  // milliseconds kept
+  // Whole seconds, which every common JWT library reads; the milliseconds
+  // go to iat_ms, which orders the token against a user's cutoff.
+  EXPECT_EQ(*access.iat, from_unix_seconds(1'700'000'000));
+  EXPECT_EQ(*access.iat_ms, std::chrono::floor<std::chrono::milliseconds>(kNow));
+  EXPECT_EQ(*issue_order(access), *access.iat_ms);
+  EXPECT_NE(access.payload_json.find(R"("iat":1700000000,)"), std::string::npos)
+      << access.payload_json;
   EXPECT_EQ(*access.nbf, from_unix_seconds(1'700'000'000));
   EXPECT_EQ(*access.exp, from_unix_seconds(1'700'000'000 + 15 * 60));
   EXPECT_EQ(*refresh.exp, from_unix_seconds(1'700'000'000 + 30 * 24 * 3600));
@@ -61,6 +68,56 @@ TEST(Issuer, TimesAndDefaultLifetimes) {
   EXPECT_OK(verifier.verify(pair.access.token, from_unix_seconds(1'700'000'000 + 15 * 60 - 1)));
   EXPECT_ERRC(verifier.verify(pair.access.token, from_unix_seconds(1'700'000'000 + 15 * 60)),
               Errc::kExpired);
+}
+
+TEST(Issuer, OrderAtRaisesIatMsOnly) {
+  const Issuer issuer = *Issuer::create(private_key_for(Algorithm::kHS256));
+  const Timestamp cutoff = from_unix_seconds(1'700'000'001);  // ahead of kNow, past a second
+  TokenRequest request{.subject = "alice", .order_at = cutoff};
+  const IssuedToken token = *issuer.issue(request, kNow);
+  const Verifier verifier = *Verifier::create(KeySet(private_key_for(Algorithm::kHS256)));
+  auto verified = verifier.verify(token.token, kNow);  // iat is not in the future
+  ASSERT_OK(verified);
+  EXPECT_EQ(*verified->claims.iat, from_unix_seconds(1'700'000'000));
+  EXPECT_EQ(*verified->claims.iat_ms, cutoff);
+  EXPECT_EQ(token.issued_at, cutoff);
+}
+
+TEST(Issuer, RefusesOwnedClaimsAndTheNamespaceSeparator) {
+  const Issuer issuer = *Issuer::create(private_key_for(Algorithm::kHS256));
+  for (const char* claim : {"sub_ns", "iat_ms", "sid", "iat"}) {
+    TokenRequest request{.subject = "alice",
+                         .extra_claims_json = std::string(R"({")") + claim + R"(":"x"})"};
+    SCOPED_TRACE(claim);
+    EXPECT_ERRC(issuer.issue(request, kNow), Errc::kInvalidArgument);
+  }
+  EXPECT_ERRC(issuer.issue({.subject = std::string("app\x1f"
+                                                   "root")},
+                           kNow),
+              Errc::kInvalidArgument);
+  EXPECT_ERRC(issuer.issue({.subject = "root",
+                            .subject_namespace = "a\x1f"
+                                                 "b"},
+                           kNow),
+              Errc::kInvalidArgument);
+  auto minted = issuer.issue({.subject = "root", .subject_namespace = "app"}, kNow);
+  ASSERT_OK(minted);
+  const Verifier verifier = *Verifier::create(KeySet(private_key_for(Algorithm::kHS256)));
+  const Claims claims = verifier.verify(minted->token, kNow)->claims;
+  EXPECT_EQ(claims.sub_ns, "app");
+  EXPECT_EQ(subject_key(claims), std::string("app\x1f"
+                                             "root"));
+  EXPECT_EQ(split_subject_key(subject_key(claims)).first, "app");
+  EXPECT_EQ(split_subject_key(subject_key(claims)).second, "root");
+}
+
+TEST(Issuer, ExtraClaimsOfKeepsOnlyTheApplicationsClaims) {
+  auto extra = extra_claims_of(
+      R"({"jti":"j","sub":"s","sub_ns":"app","iat":1,"iat_ms":1000,"scope":"read-only","n":{"a":1}})");
+  ASSERT_OK(extra);
+  EXPECT_EQ(*extra, R"({"scope":"read-only","n":{"a":1}})");
+  EXPECT_EQ(*extra_claims_of(R"({"jti":"j"})"), "");
+  EXPECT_ERRC(extra_claims_of("[1]"), Errc::kInvalidArgument);
 }
 
 TEST(Issuer, IssuerAudienceAndTtlOverride) {
