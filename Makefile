@@ -8,7 +8,7 @@ JOBS         ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 # The libFuzzer targets `make fuzz` runs, each on its seed corpus
 # fuzz/corpus/<target>, for an equal share of FUZZ_SECONDS (at least 20 s).
-FUZZ_TARGETS := jws_fuzz http_fuzz config_fuzz
+FUZZ_TARGETS := jws_fuzz http_fuzz config_fuzz jwk_fuzz
 FUZZ_EACH     = $(shell s=$$(( $(FUZZ_SECONDS) / $(words $(FUZZ_TARGETS)) )); echo $$(( s < 20 ? 20 : s )))
 LISTEN       ?= 127.0.0.1:8080
 # Medians of five runs: timings on shared machines wander between runs.
@@ -77,7 +77,7 @@ fuzz: deps $(SAN_DIR)/build.ninja
 	  echo "== $$target: $(FUZZ_EACH) s"; \
 	  mkdir -p $(SAN_DIR)/fuzz-work/$$target; \
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
-	    $(SAN_DIR)/fuzz/$$target -max_total_time=$(FUZZ_EACH) -max_len=9000 -print_final_stats=1 \
+	    $(SAN_DIR)/fuzz/$$target -max_total_time=$(FUZZ_EACH) -max_len=16384 -print_final_stats=1 \
 	    -artifact_prefix=$(SAN_DIR)/fuzz-artifacts/$$target- $(SAN_DIR)/fuzz-work/$$target \
 	    fuzz/corpus/$$target; \
 	done

@@ -17,7 +17,7 @@ namespace jwtguard {
 
 enum class Errc {
   // The token's shape.
-  kTokenTooLarge,    // longer than kMaxTokenSize; nothing was parsed
+  kTokenTooLarge,    // longer than the size limit; nothing was parsed
   kMalformed,        // not three non-empty dot-separated segments, or stray characters
   kBadBase64,        // a segment is not strict, canonical, unpadded base64url
   kBadJson,          // header or payload is not valid UTF-8 JSON (or too deeply nested)

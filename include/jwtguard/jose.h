@@ -16,7 +16,9 @@
 
 namespace jwtguard {
 
-// Tokens longer than this are refused before any parsing (kTokenTooLarge).
+// The default size limit: tokens longer than JwsOptions::max_token_size
+// (VerifyOptions::max_token_size) are refused before any parsing
+// (kTokenTooLarge).
 inline constexpr std::size_t kMaxTokenSize = 8192;
 
 // A parsed JOSE header. Only these members are interpreted; "jwk", "jku",
@@ -37,6 +39,8 @@ struct JwsOptions {
   // Header parameters the caller processes itself and so may be named in
   // "crit". Anything else named there is refused (kUnsupportedCrit).
   std::vector<std::string> understood_crit;
+  // Longer tokens are refused before any parsing (kTokenTooLarge).
+  std::size_t max_token_size = kMaxTokenSize;
 };
 
 struct VerifiedJws {
@@ -46,8 +50,9 @@ struct VerifiedJws {
 };
 
 // Verifies a compact JWS against `keys`:
-//  1. size (kTokenTooLarge) and shape: exactly three segments, header and
-//     signature non-empty (kMalformed), strict base64url (kBadBase64);
+//  1. size (kTokenTooLarge, over options.max_token_size) and shape: exactly
+//     three segments, header and signature non-empty (kMalformed), strict
+//     base64url (kBadBase64);
 //  2. the header: a JSON object (kBadJson, kNotAnObject, kDuplicateMember)
 //     with a supported "alg" (kMissingAlg, kAlgNone, kUnsupportedAlg) on the
 //     allowlist (kAlgNotAllowed) and an acceptable "crit" (kUnsupportedCrit);
@@ -57,7 +62,11 @@ struct VerifiedJws {
 //     is only tried against keys that have none (a single configured key
 //     need not be named). No candidate at all: kUnknownKid for a token with
 //     a "kid", kNoKeyForAlg for one without;
-//  4. the signature (kBadSignatureEncoding, kBadSignature).
+//  4. the signature (kBadSignatureEncoding, kBadSignature). ECDSA
+//     signatures are malleable: (r, s) and (r, n - s) both verify, and both
+//     are accepted (RFC 7518 does not ask for low S). jwtguard never uses a
+//     signature to identify a token (revocation is by "jti", "sid" and
+//     "sub", which both variants carry), so the variant gains nothing.
 // The payload is returned as bytes; it is not required to be JSON here.
 // Thread-safe.
 Result<VerifiedJws> verify_jws(std::string_view token, const KeySet& keys,
@@ -80,10 +89,11 @@ struct DecodedJws {
   std::string signature;  // raw bytes
 };
 
-// Splits and decodes a compact JWS without verifying anything but its shape,
-// its base64url, and that the header is a JSON object. For inspection only:
-// nothing in it may be trusted.
-Result<DecodedJws> decode_jws(std::string_view token);
+// Splits and decodes a compact JWS without verifying anything but its size
+// (at most `max_token_size`, else kTokenTooLarge), its shape, its base64url,
+// and that the header is a JSON object. For inspection only: nothing in it
+// may be trusted.
+Result<DecodedJws> decode_jws(std::string_view token, std::size_t max_token_size = kMaxTokenSize);
 
 }  // namespace jwtguard
 

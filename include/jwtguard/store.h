@@ -143,23 +143,28 @@ class Store {
 // A store that lives in this process and dies with it.
 std::unique_ptr<Store> open_memory_store();
 
+// Where a store reports what the operator should know but that does not stop
+// it (e.g. "Redis persists nothing"). Called from the opening thread.
+using StoreWarning = std::function<void(std::string_view message)>;
+
 struct SqliteOptions {
   // How long a writer waits for another process's lock before failing.
   std::chrono::milliseconds busy_timeout{5000};
+  StoreWarning warn;  // unset: warnings go to stderr
 };
 
-// Opens (creating it and its parent directory when missing) the SQLite
+// Opens (creating it and its parent directories when missing) the SQLite
 // database at `path`, in WAL mode with synchronous=FULL, and migrates its
-// schema to the current version. Writes from concurrent callers share one
+// schema to the current version. The database holds password hashes and
+// sessions: directories it creates are 0700, and the database file it
+// creates is 0600 (and so are the -wal and -shm files SQLite creates beside
+// it). An existing database, -wal or -shm file that other users may read or
+// write is opened as it is, with a warning through SqliteOptions::warn. Writes from concurrent callers share one
 // transaction (group commit). Other processes may use the same file; they
 // see each other's revocations through the feed. kStore when the file cannot
 // be opened or holds a schema newer than this build knows.
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
                                                  const SqliteOptions& options = {});
-
-// Where a store reports what the operator should know but that does not stop
-// it (e.g. "Redis persists nothing"). Called from the opening thread.
-using StoreWarning = std::function<void(std::string_view message)>;
 
 struct RedisOptions {
   std::chrono::milliseconds connect_timeout{1000};
@@ -217,6 +222,19 @@ struct StoreOptions {
 // "memory:", "sqlite:PATH", "redis://..." or "postgresql://..." (also
 // "postgres://..."). kInvalidArgument for any other URL.
 Result<std::unique_ptr<Store>> open_store(std::string_view url, const StoreOptions& options = {});
+
+// `url` as it may be shown in a log or a message: every password in it
+// replaced by "***". The URL is read by the parser of the backend that
+// open_store would use (libpq's for PostgreSQL), so the redaction finds the
+// password wherever that backend would: in the user information or a
+// query parameter (password=, sslpassword=), percent-encoded or not. A URL
+// that backend refuses is shown as its scheme and "(malformed, not shown)",
+// and a text that is no store URL at all as its scheme, if it has one
+// ("mysql:... (not a store URL, rest not shown)"), else as "(not a store URL,
+// not shown)".
+// "memory:" and "sqlite:PATH" (which hold no password) are returned as they
+// are. Never throws.
+std::string redact_store_url(std::string_view url);
 
 // The SQLite schema version this build writes.
 inline constexpr int kSqliteSchemaVersion = 1;

@@ -19,6 +19,8 @@ struct VerifyOptions {
   std::vector<Algorithm> algorithms;
   ClaimsRules claims;
   std::vector<std::string> understood_crit;  // see JwsOptions
+  // Longer tokens are refused before any parsing (kTokenTooLarge). Positive.
+  std::size_t max_token_size = kMaxTokenSize;
 };
 
 struct VerifiedToken {
@@ -31,8 +33,8 @@ struct VerifiedToken {
 class Verifier {
  public:
   // kInvalidArgument for an empty key set, a leeway outside [0, kMaxLeeway],
-  // or a required claim outside kKnownClaims; kNoKeyForAlg when the allowlist names an
-  // algorithm no key can verify (a configuration mistake worth failing on).
+  // a zero max_token_size, or a required claim outside kKnownClaims; kNoKeyForAlg when the
+  // allowlist names an algorithm no key can verify (a configuration mistake worth failing on).
   static Result<Verifier> create(KeySet keys, VerifyOptions options = {});
 
   // verify_jws (jwtguard/jose.h), then the payload must be a JSON object

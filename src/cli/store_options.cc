@@ -22,7 +22,7 @@ std::string sqlite_path(const std::string& url) {
 // reason for not finding the service's store.
 std::string described(const std::string& url) {
   const std::string path = sqlite_path(url);
-  std::string text = server::redact_url(url);
+  std::string text = redact_store_url(url);
   if (!path.empty() && std::filesystem::path(path).is_relative()) {
     std::error_code ec;
     text += " (" + std::filesystem::absolute(path, ec).lexically_normal().string() + ")";
@@ -71,7 +71,7 @@ std::unique_ptr<Store> open_store_or_fail(const StoreArgs& args,
   auto store = open_store(config.store);
   if (!store) {
     const std::string problem =
-        where + " \"" + server::redact_url(config.store) + "\": " + store.error().detail();
+        where + " \"" + redact_store_url(config.store) + "\": " + store.error().detail();
     if (store.error().code() == Errc::kInvalidArgument) throw ConfigError(problem);
     throw Failure(problem);
   }

@@ -11,8 +11,9 @@ namespace {
 simdjson::dom::parser& thread_parser() {
   thread_local simdjson::dom::parser parser = [] {
     simdjson::dom::parser p;
-    // 8 KiB is the largest token, so its payload is smaller still. On
-    // failure, parse() allocates by itself later.
+    // Tokens of the default size limit (8 KiB) have smaller payloads still.
+    // A larger payload (a higher limit), or a failure here: parse()
+    // allocates what it needs by itself.
     [[maybe_unused]] const auto error = p.allocate(8192, kMaxDepth);
     return p;
   }();
@@ -44,6 +45,22 @@ bool has_duplicate_names(simdjson::dom::object object) {
   return false;
 }
 
+// What a client can act on: simdjson's "The input is not valid UTF-8" for
+// the header of "abc.def.ghi" says nothing about the token.
+std::string why_not_json(std::string_view what, simdjson::error_code error) {
+  std::string out(what);
+  switch (error) {
+    case simdjson::UTF8_ERROR:
+      return out + " is not JSON: it decodes to bytes that are not UTF-8 text";
+    case simdjson::DEPTH_ERROR:
+      return out + " is nested deeper than " + std::to_string(kMaxDepth) + " levels";
+    case simdjson::EMPTY:
+      return out + " is empty, not JSON";
+    default:
+      return out + " is not valid JSON (" + simdjson::error_message(error) + ")";
+  }
+}
+
 }  // namespace
 
 Result<simdjson::dom::object> parse_object(std::string_view text, std::string_view what,
@@ -53,11 +70,11 @@ Result<simdjson::dom::object> parse_object(std::string_view text, std::string_vi
   // (no allocation once that buffer is large enough).
   const bool padded = capacity >= text.size() + simdjson::SIMDJSON_PADDING;
   const auto error = thread_parser().parse(text.data(), text.size(), !padded).get(root);
-  if (error) {
-    return fail(Errc::kBadJson, std::string(what) + ": " + simdjson::error_message(error));
-  }
+  if (error) return fail(Errc::kBadJson, why_not_json(what, error));
   simdjson::dom::object object;
-  if (root.get_object().get(object)) return fail(Errc::kNotAnObject, std::string(what));
+  if (root.get_object().get(object)) {
+    return fail(Errc::kNotAnObject, std::string(what) + " is JSON but not an object");
+  }
   if (has_duplicate_names(object)) return fail(Errc::kDuplicateMember, std::string(what));
   return object;
 }

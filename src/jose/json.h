@@ -17,7 +17,10 @@ inline constexpr std::size_t kMaxDepth = 64;
 // invalid UTF-8, nesting beyond kMaxDepth, integers beyond 64 bits, and
 // duplicate top-level member names (RFC 7519 §4 allows either rejecting them or
 // taking the last; rejecting removes any ambiguity between parsers).
-// `what` ("header", "payload") goes into the error detail.
+// `what` ("header", "payload") goes into the error detail, which says what is
+// wrong in words a token's sender can act on ("header is not JSON: it decodes
+// to bytes that are not UTF-8 text", "payload is nested deeper than 64
+// levels", "header is JSON but not an object").
 // The object lives until the calling thread's next parse_object call.
 // When `capacity` (the size of the buffer holding `text`) leaves
 // SIMDJSON_PADDING bytes after it, the text is parsed in place, without a copy.

@@ -34,6 +34,37 @@ tl::expected<std::string_view, std::string> parse_namespace(std::string_view nam
                         "\" (minted identities) or absent (jwtguard's users)");
 }
 
+// Why the service would refuse a token minted for the application identity
+// `subject` with `claims` ("" when it would not), asked of the Guard's own
+// issuer and verifier: the two tokens login() would make (a fresh access
+// token and a refresh token, in the minted identities' namespace) are issued
+// as throwaways (nothing is recorded) and verified, so a token too large for
+// http.token_limit, or with JSON nested deeper than the verifier reads, is
+// caught. An error of the issuer itself (e.g. a reserved claim) is returned
+// as such.
+Result<std::string> mint_refusal(const Guard& guard, const std::string& subject,
+                                 const std::string& claims, Timestamp now) {
+  TokenRequest request;
+  request.subject = subject;
+  request.subject_namespace = std::string(kAppNamespace);
+  request.extra_claims_json = claims;
+  for (TokenType type : {TokenType::kAccess, TokenType::kRefresh}) {
+    request.type = type;
+    request.fresh = type == TokenType::kAccess;
+    auto issued = guard.issuer().issue(request, now);
+    if (!issued) return tl::unexpected(issued.error());
+    auto verified = guard.verifier().verify(issued->token, now);
+    if (verified) continue;
+    if (verified.error().code() == Errc::kTokenTooLarge) {
+      return "'claims' make a token of " + std::to_string(issued->token.size()) +
+             " bytes, over this service's limit of " +
+             std::to_string(guard.verifier().options().max_token_size) + " (http.token_limit)";
+    }
+    return "'claims' make a token this service would refuse: " + verified.error().message();
+  }
+  return std::string();
+}
+
 nlohmann::json revocation_json(const Revocation& revocation) {
   // User keys are subject keys (revocation.h): shown as a name and its
   // namespace, never with the separator.
@@ -254,6 +285,10 @@ Response Service::Impl::mint_tokens(const Request& request, const Peer& peer,
       return errors_.make(request, errors::kBadRequest, "'fresh' must be a boolean");
     fresh = it->get<bool>();
   }
+  // Checked before login(): a refused token must leave no session behind.
+  auto refusal = mint_refusal(guard_, *identity, claims, clock_.now());
+  if (!refusal) return failure(request, refusal.error());
+  if (!refusal->empty()) return errors_.make(request, errors::kBadRequest, *refusal);
   ClientInfo client{peer.address, "minted by " + admin->claims.sub};
   // Minted identities live in their own namespace: the application's user
   // "root" is not jwtguard's user "root" (no admin rights, no shared

@@ -22,7 +22,7 @@ auto problem(std::string sentence) { return fail(Errc::kInvalidArgument, std::mo
 // itself, kStore for a store that cannot be opened.
 tl::unexpected<Error> store_problem(const ServeConfig& config, const Error& error) {
   std::string sentence =
-      setting_origin(config, "store") + " \"" + redact_url(config.store) + "\": " + error.detail();
+      setting_origin(config, "store") + " \"" + redact_store_url(config.store) + "\": " + error.detail();
   if (error.code() == Errc::kInvalidArgument) {
     return fail(Errc::kInvalidArgument, sentence + ". Correct the URL where it is set");
   }
@@ -44,6 +44,8 @@ GuardOptions guard_options(const ServeConfig& config, Algorithm alg) {
   options.issuer.issuer = config.issuer;
   if (!config.audience.empty()) options.issuer.audience = {config.audience};
   options.verify.algorithms = {alg};
+  // The one size limit: the service's early check and the verifier's agree.
+  options.verify.max_token_size = config.token_limit;
   options.verify.claims.leeway = config.leeway;
   options.verify.claims.issuer = config.issuer;
   if (!config.audience.empty()) options.verify.claims.audience = {config.audience};
@@ -134,7 +136,7 @@ class App::Impl {
     std::string host =
         where->host.find(':') != std::string::npos ? "[" + where->host + "]" : where->host;
     log_->info("listening", {{"address", host + ":" + std::to_string(listener_->port())},
-                             {"store", redact_url(config.store)},
+                             {"store", redact_store_url(config.store)},
                              {"key", keys->loaded_from},
                              {"max_connections", std::to_string(listener_->max_connections())}});
     return {};
@@ -144,10 +146,11 @@ class App::Impl {
     // A store's warnings (e.g. Redis persisting nothing) go to the log.
     StoreWarning warn = [this](std::string_view message) {
       log_->warn("store warning",
-                 {{"store", redact_url(config_.store)}, {"warning", std::string(message)}});
+                 {{"store", redact_store_url(config_.store)}, {"warning", std::string(message)}});
     };
     StoreOptions options;
     options.redis.require_persistence = config.require_persistence;
+    options.sqlite.warn = warn;
     options.redis.warn = warn;
     options.postgres.warn = warn;
     return options;

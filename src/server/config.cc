@@ -22,6 +22,7 @@
 #include <variant>
 
 #include "jwtguard/algorithm.h"
+#include "jwtguard/store.h"
 #include "server/error_responses.h"
 #include "util/spelling.h"
 #include "util/try.h"
@@ -421,20 +422,6 @@ std::string text_of(const Setting& s, const ServeConfig& config) {
       s.field);
 }
 
-}  // namespace
-
-std::string redact_url(std::string_view text) {
-  // scheme://user:password@host/...: the user information goes.
-  auto scheme = text.find("://");
-  if (scheme == std::string_view::npos) return std::string(text);
-  auto authority_end = text.find_first_of("/?#", scheme + 3);
-  auto at = text.rfind('@', authority_end == std::string_view::npos ? text.size() : authority_end);
-  if (at == std::string_view::npos || at < scheme + 3) return std::string(text);
-  return std::string(text.substr(0, scheme + 3)) + "(redacted)" + std::string(text.substr(at));
-}
-
-namespace {
-
 // Durations as text, since a bare number would not say its unit; sizes in bytes.
 Json json_of(const Setting& s, const ServeConfig& config) {
   return std::visit(
@@ -445,7 +432,9 @@ Json json_of(const Setting& s, const ServeConfig& config) {
           return format_duration(value);
         } else if constexpr (std::is_same_v<T, std::string>) {
           if (s.rules.secret && !value.empty()) return "(set)";
-          return redact_url(value);
+          // The store URL may hold a password, wherever its backend reads one.
+          if (member == &ServeConfig::store) return redact_store_url(value);
+          return value;
         } else {
           return value;
         }

@@ -164,10 +164,6 @@ struct ListenAddress {
 };
 Result<ListenAddress> parse_listen(std::string_view text);
 
-// `text` with the user information of a URL (scheme://user:password@host)
-// replaced by "(redacted)": store URLs may carry a password.
-std::string redact_url(std::string_view text);
-
 // The effective settings as one JSON object, secrets replaced by "(set)",
 // for the startup log.
 std::string describe(const ServeConfig& config);

@@ -14,6 +14,7 @@
 
 #include "jwtguard/algorithm.h"
 #include "jwtguard/issuer.h"
+#include "util/private_dirs.h"
 
 namespace jwtguard::server {
 namespace {
@@ -103,11 +104,11 @@ Result<Key> generated_dev_key(const ServeConfig& config, Algorithm alg, std::str
   const std::string path = dev_key_path(config);
   if (std::filesystem::exists(path)) return read_dev_key(config);
   if (auto ok = check_data_dir(config); !ok) return tl::unexpected(ok.error());
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec)
+  // 0700: the directory holds the private key (and, by default, the store).
+  if (auto made = util::create_private_directories(config.data_dir); !made) {
     return tl::unexpected(
-        data_dir_problem(config, "it cannot be created: " + ec.message()).error());
+        data_dir_problem(config, "it cannot be created: " + made.error().detail()).error());
+  }
   std::string kid = config.kid;
   if (kid.empty()) {
     auto id = random_id();

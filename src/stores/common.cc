@@ -1,7 +1,11 @@
 #include "stores/common.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+
+#include "stores/postgres/pg_connector.h"
+#include "stores/redis/redis_url.h"
 
 namespace jwtguard::stores {
 
@@ -52,6 +56,23 @@ bool matches(const Revocation& revocation, const RevocationFilter& filter) {
   if (!filter.user.empty() && revocation.user != filter.user) return false;
   if (filter.token_type && revocation.token_type != filter.token_type) return false;
   return true;
+}
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace jwtguard::stores
@@ -140,6 +161,25 @@ Result<std::unique_ptr<Store>> open_store(std::string_view url, const StoreOptio
   return fail(Errc::kInvalidArgument,
               "unknown store URL (expected memory:, sqlite:PATH, redis://HOST:PORT/DB or "
               "postgresql://...)");
+}
+
+std::string redact_store_url(std::string_view url) {
+  if (url.empty() || url == "memory:" || url.starts_with("sqlite:")) return std::string(url);
+  if (url.starts_with("redis://")) return redis::redact_url(url);
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    return pg::redact_url(url);
+  }
+  // Not a store URL: it may be anything, a libpq "host=... password=..."
+  // string included. Only a scheme is shown, which says what was given
+  // (e.g. "mysql://...") without anything that could be a credential.
+  const auto colon = url.find(':');
+  const bool scheme = colon != std::string_view::npos && colon > 0 && colon <= 32 &&
+                      std::isalpha(static_cast<unsigned char>(url[0])) &&
+                      url.substr(0, colon).find_first_not_of(
+                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") ==
+                          std::string_view::npos;
+  if (scheme) return std::string(url.substr(0, colon)) + ":... (not a store URL, rest not shown)";
+  return "(not a store URL, not shown)";
 }
 
 }  // namespace jwtguard

@@ -34,6 +34,10 @@ std::string cursor_for(std::int64_t row_id);
 
 bool matches(const Revocation& revocation, const RevocationFilter& filter);
 
+// Everything but RFC 3986's unreserved characters as %XX: a value that
+// reads back as itself from any part of a URL.
+std::string percent_encode(std::string_view text);
+
 }  // namespace jwtguard::stores
 
 #endif  // JWTGUARD_STORES_COMMON_H_

@@ -10,6 +10,7 @@ namespace {
 
 Result<void> validate(const KeySet& keys, const VerifyOptions& options) {
   if (keys.empty()) return fail(Errc::kInvalidArgument, "no verification key");
+  if (options.max_token_size == 0) return fail(Errc::kInvalidArgument, "zero max_token_size");
   if (options.claims.leeway.count() < 0) return fail(Errc::kInvalidArgument, "negative leeway");
   // Also keeps leeway arithmetic in microseconds far from overflow.
   if (options.claims.leeway > kMaxLeeway) {
@@ -36,6 +37,7 @@ Verifier::Verifier(KeySet keys, VerifyOptions options)
     : keys_(std::move(keys)), options_(std::move(options)) {
   jws_options_.algorithms = options_.algorithms;
   jws_options_.understood_crit = options_.understood_crit;
+  jws_options_.max_token_size = options_.max_token_size;
 }
 
 Result<Verifier> Verifier::create(KeySet keys, VerifyOptions options) {

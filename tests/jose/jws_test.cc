@@ -4,6 +4,7 @@
 
 #include "jose/base64url.h"
 #include "jwtguard/jose.h"
+#include "jwtguard/verifier.h"
 #include "testing/fixtures.h"
 #include "testing/rfc_vectors.h"
 
@@ -291,6 +292,47 @@ TEST(JwsShape, OversizedTokenIsRefusedBeforeParsing) {
   EXPECT_ERRC(verify_jws(std::string(kMaxTokenSize + 1, '!'),
                          KeySet(private_key_for(Algorithm::kHS256)), {}),
               Errc::kTokenTooLarge);
+}
+
+TEST(JwsShape, TheSizeLimitIsTheCallersChoice) {
+  const Key& key = private_key_for(Algorithm::kHS256);
+  const std::string token =
+      *sign_jws(key, Algorithm::kHS256, "{\"pad\":\"" + std::string(10'000, 'x') + "\"}");
+  ASSERT_GT(token.size(), kMaxTokenSize);
+  EXPECT_ERRC(verify_jws(token, KeySet(key), {}), Errc::kTokenTooLarge);
+  JwsOptions options;
+  options.max_token_size = token.size();
+  EXPECT_OK(verify_jws(token, KeySet(key), options));
+  options.max_token_size = token.size() - 1;
+  EXPECT_ERRC(verify_jws(token, KeySet(key), options), Errc::kTokenTooLarge);
+  EXPECT_ERRC(decode_jws(token), Errc::kTokenTooLarge);
+  EXPECT_OK(decode_jws(token, token.size()));
+  // The verifier passes its own limit down.
+  VerifyOptions verify_options;
+  verify_options.max_token_size = 16 * 1024;
+  auto verifier = Verifier::create(KeySet(key), verify_options);
+  ASSERT_OK(verifier);
+  auto verified = verifier->verify(token, Timestamp{});  // no "exp": refused past the size check
+  ASSERT_FALSE(verified.has_value());
+  EXPECT_EQ(error_name(verified.error().code()), "missing_claim") << verified.error().message();
+  verify_options.max_token_size = 0;
+  EXPECT_ERRC(Verifier::create(KeySet(key), verify_options), Errc::kInvalidArgument);
+}
+
+TEST(JwsShape, SegmentsThatAreNotJsonSayWhy) {
+  const KeySet keys(private_key_for(Algorithm::kHS256));
+  auto bytes = verify_jws("abc.def.ghi", keys, {});  // "abc" decodes to 69 b7
+  ASSERT_FALSE(bytes.has_value());
+  EXPECT_EQ(bytes.error().message(),
+            "Invalid JSON: header is not JSON: it decodes to bytes that are not UTF-8 text");
+  auto text = decode_jws(b64("{\"alg\":") + ".e30.c2ln");
+  ASSERT_FALSE(text.has_value());
+  EXPECT_EQ(bytes.error().code(), Errc::kBadJson);
+  EXPECT_EQ(text.error().detail().rfind("header is not valid JSON (", 0), 0u)
+      << text.error().detail();
+  auto array = decode_jws(b64("[]") + ".e30.c2ln");
+  ASSERT_FALSE(array.has_value());
+  EXPECT_EQ(array.error().detail(), "header is JSON but not an object");
 }
 
 TEST(JwsShape, MalformedTokens) {

@@ -20,6 +20,7 @@
 
 #include "stores/postgres/pg_connector.h"
 #include "stores/postgres/schema.h"
+#include "stores/serve_log.h"
 #include "stores/store_contract.h"
 #include "testing/postgres_server.h"
 
@@ -545,6 +546,56 @@ TEST_F(PostgresStoreTest, UrlErrorsNeverShowThePassword) {
   const std::string plain =
       "postgres://jwtguard@127.0.0.1:" + std::to_string(server()->port()) + "/" + name_;
   EXPECT_OK(open_store(plain));
+}
+
+// The service's own log (the start-up settings, "listening", a failed start)
+// never shows any part of a password, wherever the URL puts it. The test
+// server trusts loopback connections, so a URL with any password opens.
+TEST_F(PostgresStoreTest, TheServiceLogsNoPartOfAPasswordInAnyUrlForm) {
+  const std::vector<std::string> words = {"Alpha7", "Bravo7", "Charlie7", "Delta7",
+                                          "Echo7",  "Fox7",   "Golf7"};
+  const std::string encoded = "Alpha7%40Bravo7%2FCharlie7%3FDelta7%23Echo7%3AFox7";
+  const std::string user = url_.substr(13, url_.find('@') - 13);  // postgresql://USER@...
+  const std::string address = "127.0.0.1:" + std::to_string(server()->port());
+  auto free_port = testing::pick_free_port();
+  ASSERT_TRUE(free_port.has_value()) << free_port.error();
+  testing::ScratchDir dir;
+  struct Case {
+    std::string url;
+    bool starts;
+  };
+  const Case cases[] = {
+      {"postgresql://" + user + ":" + encoded + "@" + address + "/" + name_, true},
+      {"postgres://" + user + "@" + address + "/" + name_ +
+           "?password=Alpha7@Bravo7/Charlie7:Delta7%23Echo7%26Fox7",
+       true},
+      {"postgresql:///" + name_ + "?host=127.0.0.1&port=" + std::to_string(server()->port()) +
+           "&user=" + user + "&password=" + encoded + "&sslpassword=Golf7",
+       true},
+      {"postgresql://" + user + ":Alpha7%2FBravo7@" + address + "/" + name_ +
+           "?sslmode=disable&sslpassword=Charlie7%3ADelta7",
+       true},
+      // What libpq would read otherwise is refused, and shown nowhere.
+      {"postgresql://" + user + ":Alpha7@Bravo7@" + address + "/" + name_, false},
+      {"postgresql://" + user + ":Alpha7/Bravo7@" + address + "/" + name_, false},
+      {"postgresql://" + user + ":Alpha7%zzBravo7@" + address + "/" + name_, false},
+      {"postgresql://" + user + "@" + address + "/" + name_ + "?password=Alpha7&passwd=Bravo7",
+       false},
+      // A keyword/value string is no store URL.
+      {"host=127.0.0.1 user=" + user + " password=Alpha7Bravo7 dbname=" + name_, false},
+      // Nobody listening.
+      {"postgresql://" + user + ":" + encoded + "@127.0.0.1:" + std::to_string(*free_port) + "/" +
+           name_,
+       false},
+  };
+  for (const Case& c : cases) {
+    const std::string log = testing::serve_log(dir.path(), c.url);
+    EXPECT_EQ(log.find("\"listening\"") != std::string::npos, c.starts) << c.url << "\n" << log;
+    if (!c.starts) {
+      EXPECT_NE(log.find("start failed"), std::string::npos) << c.url << "\n" << log;
+    }
+    testing::expect_none_of(words, log, c.url);
+  }
 }
 
 TEST_F(PostgresStoreTest, TextPostgresCannotHoldIsRefusedNotCut) {

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "stores/redis/redis_client.h"
+#include "stores/serve_log.h"
 #include "stores/store_contract.h"
 #include "testing/redis_server.h"
 
@@ -385,6 +386,46 @@ TEST_F(RedisStoreTest, PasswordsAreSentAndNeverShown) {
   EXPECT_ERRC(none, Errc::kStore);
   EXPECT_NE(none.error().detail().find("requires a password"), std::string::npos)
       << none.error().detail();
+}
+
+// The service's own log (the start-up settings, "listening", a store warning,
+// a failed start) never shows any part of a password, whatever the URL's form.
+TEST_F(RedisStoreTest, TheServiceLogsNoPartOfAPasswordInAnyUrlForm) {
+  const std::string password = "Alpha7@Bravo7/Charlie7?Delta7#Echo7:Fox7";
+  const std::vector<std::string> words = {"Alpha7", "Bravo7", "Charlie7", "Delta7",
+                                          "Echo7",  "Fox7",   "Golf7",    "Hotel7"};
+  const std::string encoded = "Alpha7%40Bravo7%2FCharlie7%3FDelta7%23Echo7%3AFox7";
+  // No persistence: the store warns, and the warning names the store.
+  RedisServer& server = start_server({.appendonly = false, .password = password});
+  const std::string address = "127.0.0.1:" + std::to_string(server.port());
+  auto free_port = testing::pick_free_port();
+  ASSERT_TRUE(free_port.has_value()) << free_port.error();
+  const std::string nobody = "127.0.0.1:" + std::to_string(*free_port);
+  struct Case {
+    std::string url;
+    bool starts;
+  };
+  const Case cases[] = {
+      {"redis://:" + encoded + "@" + address + "/0", true},
+      {"redis://default:" + encoded + "@" + address + "/1", true},
+      // '@' and ':' need no escape: the last '@' ends the password.
+      {"redis://:Alpha7@Bravo7%2FCharlie7%3FDelta7%23Echo7:Fox7@" + address, true},
+      // Unescaped '/', '?' or '#': refused, and shown nowhere.
+      {"redis://:" + password + "@" + address + "/0", false},
+      {"redis://:Alpha7/Bravo7@" + address + "/0", false},
+      {"redis://default:Alpha7?Bravo7@" + address, false},
+      // The wrong password, and nobody listening.
+      {"redis://:Golf7%2FHotel7@" + address + "/0", false},
+      {"redis://:" + encoded + "@" + nobody + "/0", false},
+  };
+  for (const Case& c : cases) {
+    const std::string log = testing::serve_log(dir_.path(), c.url);
+    EXPECT_EQ(log.find("\"listening\"") != std::string::npos, c.starts) << c.url << "\n" << log;
+    EXPECT_NE(log.find(c.starts ? "store warning" : "start failed"), std::string::npos)
+        << c.url << "\n"
+        << log;
+    testing::expect_none_of(words, log, c.url);
+  }
 }
 
 TEST_F(RedisStoreTest, MalformedUrlsAreInvalidArguments) {

@@ -1,6 +1,9 @@
 // What only the SQLite store has: a file, a schema version, other processes.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +11,7 @@
 #include <thread>
 
 #include "jwtguard/store.h"
+#include "stores/serve_log.h"
 #include "testing/fixtures.h"
 
 namespace jwtguard {
@@ -64,6 +68,125 @@ TEST_F(SqliteStoreTest, AnUnwritablePlaceIsAStoreError) {
   // A directory where a file is: the parent cannot be created.
   EXPECT_ERRC(open_sqlite_store((dir_ / "file" / "sub" / "jwtguard.db").string()), Errc::kStore);
   EXPECT_ERRC(open_sqlite_store(""), Errc::kInvalidArgument);
+}
+
+// --- File permissions -------------------------------------------------------------------
+
+// The permission bits of `path`, or -1 when it cannot be stat'ed.
+int mode_of(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  return static_cast<int>(st.st_mode & 07777);
+}
+
+// A umask for the test's duration: the usual 022 would let files be
+// created 0644 and directories 0755 by anyone who does not ask otherwise.
+class Umask {
+ public:
+  explicit Umask(mode_t mask) : previous_(::umask(mask)) {}
+  ~Umask() { ::umask(previous_); }
+
+ private:
+  mode_t previous_;
+};
+
+TEST_F(SqliteStoreTest, DirectoriesAndFilesItCreatesAreForItsUserOnly) {
+  const Umask umask(022);
+  const auto db = dir_ / "var" / "data" / "jwtguard.db";
+  std::vector<std::string> warnings;
+  SqliteOptions options;
+  options.warn = [&](std::string_view m) { warnings.emplace_back(m); };
+  {
+    auto store = open_sqlite_store(db.string(), options);
+    ASSERT_OK(store);
+    ASSERT_OK((*store)->create_user(User{.name = "alice", .password_hash = "h"}));
+    // The WAL and its index exist while the store is open.
+    EXPECT_EQ(mode_of(dir_ / "var"), 0700);
+    EXPECT_EQ(mode_of(dir_ / "var" / "data"), 0700);
+    EXPECT_EQ(mode_of(db), 0600);
+    EXPECT_EQ(mode_of(db.string() + "-wal"), 0600);
+    EXPECT_EQ(mode_of(db.string() + "-shm"), 0600);
+  }
+  EXPECT_TRUE(warnings.empty()) << warnings.front();
+}
+
+TEST_F(SqliteStoreTest, AnExistingFileOthersCanReadIsOpenedWithAWarning) {
+  const Umask umask(022);
+  { ASSERT_OK(open_sqlite_store(path())); }
+  std::vector<std::string> warnings;
+  SqliteOptions options;
+  options.warn = [&](std::string_view m) { warnings.emplace_back(m); };
+  { ASSERT_OK(open_sqlite_store(path(), options)); }
+  EXPECT_TRUE(warnings.empty()) << warnings.front();
+
+  ASSERT_EQ(::chmod(path().c_str(), 0644), 0);
+  auto store = open_sqlite_store(path(), options);
+  ASSERT_OK(store);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find(path() + " is open to other users (mode 0644)"), std::string::npos)
+      << warnings[0];
+  EXPECT_NE(warnings[0].find("chmod 600"), std::string::npos) << warnings[0];
+  // Still readable and writable: the operator may share it on purpose.
+  EXPECT_OK((*store)->create_user(User{.name = "bob", .password_hash = "h"}));
+  EXPECT_EQ(mode_of(path()), 0644);
+}
+
+// `jwtguard serve`: a store it creates is private; one others can read is
+// named in a warning in its log.
+TEST_F(SqliteStoreTest, TheServiceCreatesAPrivateStoreAndWarnsAboutAnOpenOne) {
+  const Umask umask(022);
+  const auto db = dir_ / "var" / "jwtguard.db";
+  {
+    auto serve = testing::ServeProcess::start({.binary = JWTGUARD_BINARY,
+                                               .store = "sqlite:" + db.string(),
+                                               .env = {"JWTGUARD_SECRET=" + std::string(64, 'a')},
+                                               .dir = dir_});
+    ASSERT_TRUE(serve.has_value()) << serve.error();
+    // The WAL and its index exist while the service runs.
+    EXPECT_EQ(mode_of(dir_ / "var"), 0700);
+    EXPECT_EQ(mode_of(db), 0600);
+    EXPECT_EQ(mode_of(db.string() + "-wal"), 0600);
+    EXPECT_EQ(mode_of(db.string() + "-shm"), 0600);
+    auto stopped = serve->terminate();
+    ASSERT_TRUE(stopped.has_value()) << stopped.error();
+    EXPECT_EQ(serve->log().find("store warning"), std::string::npos) << serve->log();
+  }
+
+  ASSERT_EQ(::chmod(db.c_str(), 0644), 0);
+  const std::string again = testing::serve_log(dir_, "sqlite:" + db.string());
+  EXPECT_NE(again.find("\"listening\""), std::string::npos) << again;
+  EXPECT_NE(again.find("store warning"), std::string::npos) << again;
+  EXPECT_NE(again.find(db.string() + " is open to other users (mode 0644)"), std::string::npos)
+      << again;
+}
+
+// Development mode (`make run`): the data directory it creates holds the
+// generated signing key and, by default, the store.
+TEST_F(SqliteStoreTest, DevelopmentModeCreatesItsDataDirectoryForItsUserOnly) {
+  const Umask umask(022);
+  const auto var = dir_ / "var";
+  auto child = testing::ChildProcess::spawn(
+      {.argv = {JWTGUARD_BINARY, "serve", "--listen", "127.0.0.1:0", "--dev", "true", "--data-dir",
+                var.string(), "--store", "sqlite:" + (var / "jwtguard.db").string()},
+       .stdout_path = dir_ / "dev.stdout",
+       .stderr_path = dir_ / "dev.log"});
+  ASSERT_TRUE(child.has_value()) << child.error();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (testing::read_file(dir_ / "dev.log").find("\"listening\"") == std::string::npos &&
+         child->running() && !child->exited() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::string log = testing::read_file(dir_ / "dev.log");
+  ASSERT_NE(log.find("\"listening\""), std::string::npos) << log;
+  EXPECT_EQ(mode_of(var), 0700);
+  EXPECT_EQ(mode_of(var / "signing-key.jwk"), 0600);
+  EXPECT_EQ(mode_of(var / "jwtguard.db"), 0600);
+  EXPECT_EQ(log.find("store warning"), std::string::npos) << log;
+  EXPECT_TRUE(child->signal(SIGTERM));
+  auto status = child->wait_for(std::chrono::milliseconds(20'000));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << testing::describe_wait_status(*status);
 }
 
 TEST_F(SqliteStoreTest, TwoStoresOnOneFileSeeEachOthersWritesThroughTheFeed) {

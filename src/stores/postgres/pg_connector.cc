@@ -4,6 +4,8 @@
 #include <optional>
 #include <utility>
 
+#include "stores/common.h"
+
 namespace jwtguard::pg {
 namespace {
 
@@ -126,10 +128,36 @@ void sort_secrets(std::vector<std::string>& secrets) {
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
 }
 
-}  // namespace
+std::string redact_secrets(std::string text, const std::vector<std::string>& secrets) {
+  for (const std::string& secret : secrets) {
+    for (std::size_t at = text.find(secret); at != std::string::npos;
+         at = text.find(secret, at + 3)) {
+      text.replace(at, secret.size(), "***");
+    }
+  }
+  return text;
+}
 
-Result<std::unique_ptr<Connector>> Connector::create(std::string_view url,
-                                                     const PostgresOptions& options) {
+struct ConninfoFree {
+  void operator()(PQconninfoOption* options) const { PQconninfoFree(options); }
+};
+
+// The URL as libpq reads it, and every form of every password in it.
+struct ParsedUrl {
+  std::unique_ptr<PQconninfoOption, ConninfoFree> options;
+  std::vector<std::string> secrets;  // longest first
+};
+
+// libpq marks the options whose values must not be shown ("*": password,
+// sslpassword): trusting its mark keeps a future secret option hidden too.
+bool is_secret(const PQconninfoOption& o) {
+  return o.dispchar != nullptr && std::string_view(o.dispchar) == "*";
+}
+
+// The one reading of a store URL, for connecting and for showing it: what
+// libpq's own parser makes of it, after refusing what libpq would read
+// differently from what the user meant.
+Result<ParsedUrl> parse_url(std::string_view url) {
   std::string_view rest = url;
   if (rest.starts_with("postgresql://")) {
     rest.remove_prefix(13);
@@ -140,30 +168,47 @@ Result<std::unique_ptr<Connector>> Connector::create(std::string_view url,
   }
   auto secrets = url_secrets(rest);
   if (!secrets) return tl::unexpected(secrets.error());
-  std::unique_ptr<Connector> c(new Connector());
-  c->secrets_ = std::move(*secrets);
-  sort_secrets(c->secrets_);
+  ParsedUrl out;
+  out.secrets = std::move(*secrets);
+  sort_secrets(out.secrets);
 
   const std::string text(url);
   char* error = nullptr;
-  PQconninfoOption* parsed = PQconninfoParse(text.c_str(), &error);
-  if (parsed == nullptr) {
+  out.options.reset(PQconninfoParse(text.c_str(), &error));
+  if (!out.options) {
     std::string why = error != nullptr ? one_line(error) : "out of memory";
     PQfreemem(error);
-    return fail(Errc::kInvalidArgument, "invalid postgresql URL: " + c->redact(std::move(why)));
+    return fail(Errc::kInvalidArgument,
+                "invalid postgresql URL: " + redact_secrets(std::move(why), out.secrets));
   }
-  for (const char* keyword : {"password", "sslpassword"}) {
-    if (std::string value = option(parsed, keyword); !value.empty()) {
-      c->secrets_.push_back(std::move(value));
-    }
+  for (const PQconninfoOption* o = out.options.get(); o->keyword != nullptr; ++o) {
+    if (is_secret(*o) && o->val != nullptr && *o->val != '\0') out.secrets.emplace_back(o->val);
   }
-  std::string host = option(parsed, "host");
-  if (host.empty()) host = option(parsed, "hostaddr");
+  sort_secrets(out.secrets);
+  return out;
+}
+
+// A host the URL's authority can hold: one name or address (a socket
+// directory, or a list of hosts, goes to the query string).
+bool authority_host(std::string_view host) {
+  return !host.empty() && host.find_first_of("/,") == std::string_view::npos;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Connector>> Connector::create(std::string_view url,
+                                                     const PostgresOptions& options) {
+  auto parsed = parse_url(url);
+  if (!parsed) return tl::unexpected(parsed.error());
+  std::unique_ptr<Connector> c(new Connector());
+  c->secrets_ = std::move(parsed->secrets);
+  const PQconninfoOption* given = parsed->options.get();
+  std::string host = option(given, "host");
+  if (host.empty()) host = option(given, "hostaddr");
   if (host.empty()) host = "localhost";
-  std::string port = option(parsed, "port");
+  std::string port = option(given, "port");
   c->target_ = host + ":" + (port.empty() ? "5432" : port);
-  PQconninfoFree(parsed);
-  sort_secrets(c->secrets_);
+  const std::string text(url);
 
   // Defaults first: the URL, expanded from "dbname", overrides them. TCP
   // keepalives notice a peer that vanished (a partitioned network) on idle
@@ -253,13 +298,47 @@ Deadline Connector::statement_deadline() const {
 }
 
 std::string Connector::redact(std::string text) const {
-  for (const std::string& secret : secrets_) {
-    for (std::size_t at = text.find(secret); at != std::string::npos;
-         at = text.find(secret, at + 3)) {
-      text.replace(at, secret.size(), "***");
-    }
+  return redact_secrets(std::move(text), secrets_);
+}
+
+std::string redact_url(std::string_view url) {
+  const std::string scheme(url.starts_with("postgres://") ? "postgres://" : "postgresql://");
+  auto parsed = parse_url(url);
+  if (!parsed) return scheme + "(malformed, not shown)";
+  const PQconninfoOption* given = parsed->options.get();
+  const std::string user = option(given, "user");
+  const std::string host = option(given, "host");
+  const std::string port = option(given, "port");
+  const std::string dbname = option(given, "dbname");
+  const bool in_authority = authority_host(host);
+
+  std::string out = scheme;
+  const bool password = !option(given, "password").empty();
+  if (!user.empty()) out += stores::percent_encode(user) + (password ? ":***" : "") + "@";
+  if (in_authority) {
+    out += host.find(':') != std::string::npos ? "[" + host + "]" : stores::percent_encode(host);
+    if (!port.empty() && port.find(',') == std::string::npos) out += ":" + port;
   }
-  return text;
+  if (!dbname.empty()) out += "/" + stores::percent_encode(dbname);
+  char separator = '?';
+  if (password && user.empty()) {
+    out += "?password=***";
+    separator = '&';
+  }
+  for (const PQconninfoOption* o = given; o->keyword != nullptr; ++o) {
+    const std::string_view keyword = o->keyword;
+    if (o->val == nullptr || keyword == "user" || keyword == "password" || keyword == "dbname") {
+      continue;
+    }
+    if (in_authority &&
+        (keyword == "host" || (keyword == "port" && port.find(',') == std::string::npos))) {
+      continue;
+    }
+    out += separator + std::string(keyword) + "=" +
+           (is_secret(*o) ? "***" : stores::percent_encode(o->val));
+    separator = '&';
+  }
+  return out;
 }
 
 }  // namespace jwtguard::pg

@@ -71,6 +71,14 @@ class Connector {
   std::string last_error_;
 };
 
+// `url` as it may be shown: read by the same parser as Connector::create,
+// with the password (and any other value libpq marks secret) replaced by
+// "***", wherever the URL put it (user information or query string,
+// percent-encoded or not). A URL that create() refuses is shown as its
+// scheme and "(malformed, not shown)": it cannot be told where its password
+// ends.
+std::string redact_url(std::string_view url);
+
 }  // namespace jwtguard::pg
 
 #endif  // JWTGUARD_STORES_POSTGRES_PG_CONNECTOR_H_

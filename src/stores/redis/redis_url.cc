@@ -4,6 +4,7 @@
 #include <limits>
 #include <optional>
 
+#include "stores/common.h"
 #include "util/try.h"
 
 namespace jwtguard::redis {
@@ -152,6 +153,15 @@ Result<Endpoint> parse_url(std::string_view url) {
     out.db = static_cast<int>(*db);
   }
   return out;
+}
+
+std::string redact_url(std::string_view url) {
+  auto endpoint = parse_url(url);
+  if (!endpoint) return std::string(kScheme) + "(malformed, not shown)";
+  const std::string credentials =
+      endpoint->password.empty() ? "" : stores::percent_encode(endpoint->user) + ":***@";
+  return std::string(kScheme) + credentials + endpoint->address() + "/" +
+         std::to_string(endpoint->db);
 }
 
 }  // namespace jwtguard::redis

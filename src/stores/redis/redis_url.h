@@ -28,6 +28,12 @@ struct Endpoint {
 // what is wrong and never repeats the URL, which may hold a password.
 Result<Endpoint> parse_url(std::string_view url);
 
+// `url` as it may be shown: read by parse_url, and written back with the
+// password as "***" ("redis://[USER:***@]HOST:PORT/DB"). A URL parse_url
+// refuses is shown as "redis://(malformed, not shown)": where its password
+// ends cannot be told.
+std::string redact_url(std::string_view url);
+
 }  // namespace jwtguard::redis
 
 #endif  // JWTGUARD_STORES_REDIS_REDIS_URL_H_

@@ -8,7 +8,6 @@
 // (group commit), and none is acknowledged before it is durable.
 #include <condition_variable>
 #include <deque>
-#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -17,6 +16,7 @@
 #include "stores/common.h"
 #include "stores/sqlite/schema.h"
 #include "stores/sqlite/sqlite_db.h"
+#include "stores/sqlite/sqlite_files.h"
 #include "util/try.h"
 
 namespace jwtguard {
@@ -583,10 +583,7 @@ class SqliteStore final : public Store {
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
                                                  const SqliteOptions& options) {
   if (path.empty()) return fail(Errc::kInvalidArgument, "empty database path");
-  std::error_code ec;
-  const auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) return fail(Errc::kStore, "cannot create " + parent.string() + ": " + ec.message());
+  JWTGUARD_TRY(sqlite::prepare_files(path, options.warn));
   auto writer = Db::open(path, options.busy_timeout);
   if (!writer) return tl::unexpected(writer.error());
   JWTGUARD_TRY(migrate(**writer));
