@@ -33,6 +33,13 @@ inline constexpr std::size_t kDefaultMinPasswordLength = 8;
 // sentence both show.
 Result<void> check_new_password(std::string_view password, std::size_t min_length);
 
+// The rule for a user name, the one the HTTP service's registration, its
+// minted identities and `jwtguard user` all apply: 1 to 128 bytes, no
+// control characters (so never U+001F, which separates a subject key's
+// namespace from its name; revocation.h), no surrounding spaces. Names show
+// up in logs, in X-Auth-Subject headers and in admin listings.
+bool valid_user_name(std::string_view name);
+
 // A new Argon2id hash of `password` with a random salt. kInvalidArgument for
 // an empty password or one over kMaxPasswordSize; kCrypto when libsodium
 // cannot initialise or runs out of memory.

@@ -45,6 +45,9 @@ Timestamp user_cutoff_after(Timestamp now);
 // contain U+001F (control characters are refused), so a minted identity
 // "root" and the user "root" never share sessions, cutoffs or admin rights.
 inline constexpr std::string_view kAppNamespace = "app";
+// How the empty namespace is named where a name must be given (the service's
+// X-Auth-Namespace header).
+inline constexpr std::string_view kUserNamespaceName = "user";
 inline constexpr char kNamespaceSeparator = '\x1f';
 std::string subject_key(std::string_view subject_namespace, std::string_view subject);
 // The key of the token's subject: subject_key(claims.sub_ns, claims.sub).

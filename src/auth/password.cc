@@ -30,6 +30,16 @@ bool terminated_copy(std::string_view hash, char (&out)[crypto_pwhash_STRBYTES])
 
 }  // namespace
 
+bool valid_user_name(std::string_view name) {
+  constexpr std::size_t kMaxUserNameSize = 128;
+  if (name.empty() || name.size() > kMaxUserNameSize) return false;
+  if (name.front() == ' ' || name.back() == ' ') return false;
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
 Result<void> check_new_password(std::string_view password, std::size_t min_length) {
   std::size_t characters = 0;
   for (unsigned char c : password) characters += (c & 0xC0) != 0x80;  // not a continuation byte

@@ -18,10 +18,11 @@ struct RevokeArgs {
   std::string max_lifetime = "30d";
 };
 
-// A token given on the command line is revoked by its jti until its exp. It
-// is decoded, not verified: revoking a forged token does no harm, and the
-// operator may not hold the verification key.
-Revocation token_revocation(const std::string& token_text, Timestamp now) {
+// A token given on the command line is revoked by its jti until its exp
+// plus the services' leeway (left unset without an exp: then it is kept as
+// a bare jti is). It is decoded, not verified: revoking a forged token does
+// no harm, and the operator may not hold the verification key.
+Revocation token_revocation(const std::string& token_text, std::chrono::seconds leeway) {
   const std::string token = token_argument(token_text);
   auto decoded = decode_jws(token);
   if (!decoded) throw Failure("--token: " + decoded.error().message());
@@ -29,7 +30,7 @@ Revocation token_revocation(const std::string& token_text, Timestamp now) {
   if (!claims) throw Failure("--token: " + claims.error().message());
   if (claims->jti.empty()) throw Failure("--token: the token has no jti to revoke");
   Revocation r = jwtguard::token_revocation(*claims);
-  if (!claims->exp) r.expires_at = now;
+  if (claims->exp) r.expires_at += leeway;
   return r;
 }
 
@@ -52,9 +53,12 @@ void run_revoke(const RevokeArgs& args) {
   const Timestamp now = SystemClock().now();
   // Kept as long as a token issued before now can be valid.
   const Timestamp keep_until = now + parse_duration("--max-lifetime", args.max_lifetime);
+  const server::ServeConfig config = store_config(args.store);
   Revocation r;
   if (!args.token.empty()) {
-    r = token_revocation(args.token, now);
+    // A verifier accepts the token until exp + its leeway: the services'
+    // tokens.leeway, from the configuration this command reads too.
+    r = token_revocation(args.token, config.leeway);
   } else if (!args.jti.empty()) {
     r.kind = RevocationKind::kToken;
     r.key = args.jti;
@@ -70,8 +74,8 @@ void run_revoke(const RevokeArgs& args) {
   r.revoked_at = now;
   r.revoked_by = args.revoked_by;
   r.reason = args.reason;
-  auto store = open_store_or_fail(args.store, store_config(args.store));
-  if (args.token.empty()) {
+  auto store = open_store_or_fail(args.store, config);
+  if (r.expires_at == Timestamp{}) {
     // Tokens issued under longer lifetimes than --max-lifetime, as the
     // services on this store recorded (raising to the epoch only reads it).
     auto horizon = store->raise_token_horizon(Timestamp{});
@@ -80,9 +84,14 @@ void run_revoke(const RevokeArgs& args) {
   }
   auto seq = r.kind == RevocationKind::kSession ? store->revoke_session(r) : store->revoke(r);
   if (!seq) throw Failure(seq.error().message());
-  auto [subject_namespace, key] = split_subject_key(r.key);
-  std::cout << "revoked " << revocation_kind_name(r.kind) << ' ' << key;
-  if (!subject_namespace.empty()) std::cout << " (namespace " << subject_namespace << ')';
+  std::cout << "revoked " << revocation_kind_name(r.kind) << ' ';
+  if (r.kind == RevocationKind::kUser) {
+    auto [subject_namespace, name] = split_subject_key(r.key);
+    std::cout << name;
+    if (!subject_namespace.empty()) std::cout << " (namespace " << subject_namespace << ')';
+  } else {
+    std::cout << r.key;
+  }
   std::cout << '\n';
 }
 

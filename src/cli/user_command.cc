@@ -27,7 +27,19 @@ std::string password_of(const UserArgs& args) {
   return line;
 }
 
+// The service's rule for names: a user it would refuse to register must not
+// be created here (a control character could also pass for another
+// subject's key).
+void check_name(const std::string& name) {
+  if (!valid_user_name(name)) {
+    throw UsageError(
+        "USERNAME must be 1 to 128 bytes, without control characters or "
+        "surrounding spaces");
+  }
+}
+
 void run_create(const UserArgs& args) {
+  check_name(args.name);
   const server::ServeConfig config = store_config(args.store);
   const std::string password = password_of(args);
   // The service's own rule, with its users.min_password_length: a user the
@@ -50,6 +62,7 @@ void run_create(const UserArgs& args) {
 }
 
 void run_grant_admin(const UserArgs& args) {
+  check_name(args.name);
   auto ok = open_store_or_fail(args.store, store_config(args.store))->set_admin(args.name, true);
   if (!ok) {
     if (ok.error().code() == Errc::kNotFound) throw Failure("no user " + args.name);

@@ -259,18 +259,22 @@ class Guard::Impl {
   // it (a session begun under longer lifetimes than today's configuration
   // stays revoked as long as its tokens live; once revoked it issues no
   // more), and at least an access token's lifetime (sessions recorded before
-  // they noted their access token's exp). A session the store does not know
-  // is kept as long as any token could live.
+  // they noted their access token's exp). A session the store does not know,
+  // or any session when rotation is off, is kept as long as any token could
+  // live (the token horizon).
   Result<void> revoke_session(std::string_view sid, const RevokeContext& context,
                               std::string_view user = {}) {
     const Timestamp now = clock_.now();
     Revocation r = base(RevocationKind::kSession, sid, context, now);
     r.user = std::string(user);
     auto session = store_->find_session(sid);
-    if (session && *session) {
-      if (r.user.empty()) r.user = (*session)->user;
+    // Without rotation, a refresh issues access tokens without touching the
+    // session record, so its expiry does not bound them: keep the
+    // revocation as long as any token could live.
+    if (session && *session && options_.rotate_refresh_tokens) {
       r.expires_at = std::max((*session)->expires_at, now + options_.issuer.access_ttl) + leeway();
     }
+    if (session && *session && r.user.empty()) r.user = (*session)->user;
     return record(r, true);
   }
 

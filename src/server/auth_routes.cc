@@ -8,8 +8,6 @@
 namespace jwtguard::server {
 namespace {
 
-constexpr std::size_t kMaxUsernameSize = 128;
-
 // A header value carries the subject as is, except bytes that could end or
 // corrupt the header (controls, '%', non-ASCII), which are percent-encoded.
 std::string header_safe(std::string_view value) {
@@ -49,16 +47,7 @@ Response rate_limited(const ErrorResponses& errors, const Request& request,
 
 }  // namespace
 
-// Names show up in logs, headers (X-Auth-Subject) and admin listings: no
-// control characters, no surrounding spaces.
-bool valid_username(std::string_view name) {
-  if (name.empty() || name.size() > kMaxUsernameSize) return false;
-  if (name.front() == ' ' || name.back() == ' ') return false;
-  for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f) return false;
-  }
-  return true;
-}
+bool valid_username(std::string_view name) { return valid_user_name(name); }
 
 nlohmann::json tokens_json(const IssuedToken& access, const IssuedToken* refresh,
                            std::chrono::seconds access_ttl) {
@@ -243,11 +232,13 @@ Response Service::Impl::verify(const Request& request, Outcome& outcome) const {
   response.set("X-Auth-Subject", header_safe(token->claims.sub));
   response.set("X-Auth-Jti", header_safe(token->claims.jti));
   response.set("X-Auth-Session", header_safe(token->claims.sid));
-  // A minted identity is not the jwtguard user of the same name: tell the
-  // application which one it is looking at.
-  if (!token->claims.sub_ns.empty()) {
-    response.set("X-Auth-Namespace", header_safe(token->claims.sub_ns));
-  }
+  // A minted identity is not the jwtguard user of the same name: the
+  // application must know which one it is looking at. Always sent, "user"
+  // for jwtguard's own users, so that an absent header (a gateway that does
+  // not forward it, or one that passes a client's own) is never read as one.
+  response.set("X-Auth-Namespace", token->claims.sub_ns.empty()
+                                       ? std::string(kUserNamespaceName)
+                                       : header_safe(token->claims.sub_ns));
   response.set(http::field::cache_control, "no-store");
   response.keep_alive(request.keep_alive());
   response.content_length(0);

@@ -390,6 +390,35 @@ class StoreCliTest : public CliTest {
   }
 };
 
+// A verifier accepts a token until exp + its leeway: the revocation is kept
+// that long (the leeway of the configuration the command reads, as serve's).
+TEST_F(StoreCliTest, RevokeATokenUntilItsExpiryPlusTheServicesLeeway) {
+  const std::string token = issue({"--type", "access"});
+  RunResult r = run({kBinary, "revoke", "--token", token, "--create", "--store", store()}, "",
+                    {"JWTGUARD_LEEWAY=90s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto claims = parse_claims(decode_jws(token)->payload);
+  ASSERT_TRUE(claims.has_value());
+  auto found = open()->find_revocation(RevocationKind::kToken, claims->jti);
+  ASSERT_TRUE(found.has_value() && found->has_value());
+  EXPECT_EQ((*found)->expires_at, *claims->exp + std::chrono::seconds(90));
+}
+
+// The service's rule for names: no control characters (one could pass for a
+// minted identity's subject key), no surrounding spaces.
+TEST_F(StoreCliTest, UserCommandsRefuseNamesTheServiceRefuses) {
+  for (const std::string& name :
+       {std::string("app\x1f") + "root", std::string(" root"), std::string("esc\x1b[31m")}) {
+    RunResult created =
+        jwtguard({"user", "create", name, "--password-stdin", "--create", "--store", store()},
+                 "s3cret!-long\n");
+    EXPECT_EQ(created.exit_code, 2) << created.err;
+    EXPECT_NE(created.err.find("USERNAME must be 1 to 128 bytes"), std::string::npos)
+        << created.err;
+    EXPECT_EQ(jwtguard({"user", "grant-admin", name, "--store", store()}).exit_code, 2);
+  }
+}
+
 TEST_F(StoreCliTest, UserCreateListGrantAdmin) {
   RunResult created =
       jwtguard({"user", "create", "alice", "--password-stdin", "--create", "--store", store()},

@@ -94,7 +94,7 @@ http {
     listen 127.0.0.1:@APP@;
     location = /_ready { return 200 "@READY@\n"; }
     location / {
-      return 200 "subject=$http_x_auth_subject\njti=$http_x_auth_jti\nsession=$http_x_auth_session\n";
+      return 200 "subject=$http_x_auth_subject\njti=$http_x_auth_jti\nsession=$http_x_auth_session\nnamespace=$http_x_auth_namespace\n";
     }
   }
 
@@ -275,7 +275,7 @@ class NginxGatewayTest : public ::testing::Test {
     EXPECT_FALSE(verify->header("X-Auth-Jti").empty());
     EXPECT_FALSE(verify->header("X-Auth-Session").empty());
     return "subject=alice\njti=" + verify->header("X-Auth-Jti") +
-           "\nsession=" + verify->header("X-Auth-Session") + "\n";
+           "\nsession=" + verify->header("X-Auth-Session") + "\nnamespace=user\n";
   }
 
   Attempt<Reply> through_nginx(loopback::Request request) {
@@ -329,6 +329,7 @@ TEST_F(NginxGatewayTest, ClientCannotForgeTheIdentityHeaders) {
   request.headers.emplace_back("X-Auth-Subject", "mallory");
   request.headers.emplace_back("X-Auth-Jti", "forged");
   request.headers.emplace_back("X-Auth-Session", "forged");
+  request.headers.emplace_back("X-Auth-Namespace", "app");
   auto reply = through_nginx(request);
   ASSERT_TRUE(reply) << reply.error();
   EXPECT_EQ(reply->status, 200) << describe(*reply);

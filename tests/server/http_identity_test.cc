@@ -169,7 +169,7 @@ TEST_F(IdentityTest, VerifyTellsAGatewayAMintedIdentityApart) {
   Reply own = client.get("/auth/verify", bearer(frank.access));
   Reply app = client.get("/auth/verify", bearer(app_frank.access));
   EXPECT_EQ(own.header("X-Auth-Subject"), "frank");
-  EXPECT_FALSE(own.has_header("X-Auth-Namespace"));
+  EXPECT_EQ(own.header("X-Auth-Namespace"), "user");
   EXPECT_EQ(app.header("X-Auth-Subject"), "frank");
   EXPECT_EQ(app.header("X-Auth-Namespace"), "app");
 }
