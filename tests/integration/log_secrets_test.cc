@@ -46,9 +46,9 @@ class LogSecretsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = "sqlite:" + dir_.db();
-    RunResult created =
-        run({kBinary, "user", "create", "root", "--password-stdin", "--admin", "--store", store_},
-            std::string(kAdminPassword) + "\n", {secret_env()});
+    RunResult created = run({kBinary, "user", "create", "root", "--password-stdin", "--admin",
+                             "--create", "--store", store_},
+                            std::string(kAdminPassword) + "\n", {secret_env()});
     ASSERT_EQ(created.exit_code, 0) << created.err;
     secrets_ = {kSecret, kAdminPassword, kAlicePassword, kWrongPassword, kShortPassword};
     auto serve =
