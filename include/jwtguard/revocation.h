@@ -32,6 +32,12 @@ std::optional<RevocationKind> parse_revocation_kind(std::string_view name);
 // milliseconds, "iat_ms"; see issue_order() in claims.h).
 Timestamp user_cutoff_after(Timestamp now);
 
+// `cutoff`, or one millisecond past `earlier` (the user's cutoff so far)
+// when that is not before it: tokens issued since the earlier cutoff within
+// its millisecond carry it as their iat_ms, and a second log-out-everywhere
+// in that millisecond must refuse them too.
+Timestamp cutoff_after_earlier(Timestamp cutoff, std::optional<Timestamp> earlier);
+
 // Subjects live in namespaces, so that one name can never stand for two
 // principals. jwtguard's own users (registered, or made with `jwtguard user`)
 // are the empty namespace; the identities an application mints tokens for

@@ -75,6 +75,11 @@ void run_revoke(const RevokeArgs& args) {
   r.revoked_by = args.revoked_by;
   r.reason = args.reason;
   auto store = open_store_or_fail(args.store, config);
+  if (r.kind == RevocationKind::kUser) {
+    auto earlier = store->find_revocation(RevocationKind::kUser, r.key);
+    if (!earlier) throw Failure(earlier.error().message());
+    if (*earlier) r.cutoff = cutoff_after_earlier(r.cutoff, (*earlier)->cutoff);
+  }
   if (r.expires_at == Timestamp{}) {
     // Tokens issued under longer lifetimes than --max-lifetime, as the
     // services on this store recorded (raising to the epoch only reads it).

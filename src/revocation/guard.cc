@@ -31,10 +31,15 @@ Result<void> check_type(const Claims& claims, const Requirements& req) {
 
 }  // namespace
 
-// A token issued at the cutoff or later (the Guard raises iat to it) is not
-// refused.
+// A token issued at the cutoff or later (the Guard raises iat_ms to it) is
+// not refused.
 Timestamp user_cutoff_after(Timestamp now) {
   return std::chrono::floor<std::chrono::milliseconds>(now) + std::chrono::milliseconds(1);
+}
+
+Timestamp cutoff_after_earlier(Timestamp cutoff, std::optional<Timestamp> earlier) {
+  if (earlier && *earlier >= cutoff) return *earlier + std::chrono::milliseconds(1);
+  return cutoff;
 }
 
 class Guard::Impl {
@@ -287,10 +292,12 @@ class Guard::Impl {
     r.cutoff = user_cutoff_after(now);
     // Tokens issued since an earlier cutoff in this same millisecond carry
     // that cutoff as their iat_ms: a new cutoff must come after it, or they
-    // would survive this log-out-everywhere.
-    if (auto earlier = index_.user_cutoff(user); earlier && *earlier >= r.cutoff) {
-      r.cutoff = *earlier + std::chrono::milliseconds(1);
-    }
+    // would survive this log-out-everywhere. The earlier one may be another
+    // instance's that the feed has not delivered yet: the store is asked.
+    auto stored = store_->find_revocation(RevocationKind::kUser, user);
+    if (!stored) return tl::unexpected(stored.error());
+    r.cutoff = cutoff_after_earlier(r.cutoff, index_.user_cutoff(user));
+    if (*stored) r.cutoff = cutoff_after_earlier(r.cutoff, (*stored)->cutoff);
     r.expires_at = std::max(latest_expiry_before(now), r.cutoff + retention_);
     r.user = std::string(user);
     auto sessions = store_->list_sessions(user, now);

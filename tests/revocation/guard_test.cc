@@ -407,6 +407,47 @@ TEST_F(SharedSqliteTest, ARefreshRacingALogoutEverywhereOnAnotherInstanceFails) 
   EXPECT_TRUE((*session)->revoked_at.has_value());
 }
 
+// Without rotation, a refresh near the end of the refresh token's life
+// issues an access token that outlives the session's record; a later
+// instance with shorter lifetimes must still keep the session revoked as
+// long as that token lives.
+TEST_F(SharedSqliteTest, WithoutRotationASessionRevocationOutlivesEveryRefreshedToken) {
+  GuardOptions long_lived = quiet_options();
+  long_lived.rotate_refresh_tokens = false;
+  long_lived.issuer.access_ttl = minutes(20);
+  long_lived.issuer.refresh_ttl = minutes(30);
+  open(sqlite(), long_lived);
+  const TokenPair pair = login();
+  clock_.advance(minutes(29));
+  auto refreshed = guard_->refresh(pair.refresh.token);
+  ASSERT_OK(refreshed);  // its access token lives until minute 49
+
+  GuardOptions short_lived = long_lived;
+  short_lived.issuer.access_ttl = seconds(2);
+  short_lived.issuer.refresh_ttl = seconds(3);
+  open(sqlite(), short_lived);
+  clock_.advance(minutes(2));
+  ASSERT_OK(guard_->revoke_session(pair.access.sid));
+  clock_.advance(minutes(10));  // minute 41: past the session's record, not the token
+  ASSERT_OK(guard_->purge());
+  open(sqlite(), short_lived);
+  EXPECT_ERRC(guard_->require(refreshed->access.token), Errc::kRevoked);
+}
+
+// Two instances log the same user out within one millisecond, with a login
+// through the first in between: the second cutoff must still refuse it.
+TEST_F(SharedSqliteTest, ASecondCutoffInTheSameMillisecondOnAnotherInstanceCutsOffTheLoginBetween) {
+  auto other = second(quiet_options());
+  ASSERT_NE(other, nullptr);
+  ASSERT_OK(guard_->revoke_user("alice"));
+  const TokenPair between = login();       // ordered at the first cutoff
+  ASSERT_OK(other->revoke_user("alice"));  // the same clock reading
+  ASSERT_OK(guard_->sync());
+  EXPECT_ERRC(guard_->require(between.access.token), Errc::kRevoked);
+  const TokenPair after = login();
+  EXPECT_OK(guard_->require(after.access.token));
+}
+
 TEST_F(SharedSqliteTest, TheBackgroundFollowerAppliesChangesByItself) {
   GuardOptions options;
   options.feed_wait = milliseconds(50);
