@@ -192,8 +192,11 @@ class Guard {
   // Guard raises when it opens and on every purge round).
   Result<void> revoke_jti(std::string_view jti, const RevokeContext& context = {});
   // Every token of the session, including those refreshed from it later.
-  // Kept until the session's recorded expiry (its last token's exp) when
-  // that is later than the configured lifetimes allow.
+  // With rotation on and a session the store knows: kept until the session's
+  // recorded expiry (its last token's exp; at least an access token's
+  // lifetime from now) plus the leeway. Otherwise (rotation off: refreshes
+  // do not update the record; or an unknown session): as long as any token
+  // issued so far could live (the token horizon).
   Result<void> revoke_session(std::string_view sid, const RevokeContext& context = {});
   // Log out everywhere: every token of the user issued until now. `user` is
   // the subject's key (subject_key() in revocation.h: the name, for

@@ -77,9 +77,14 @@ class Issuer {
   // second still tells older tokens from newer ones. Thread-safe.
   Result<IssuedToken> issue(const TokenRequest& request, Timestamp now) const;
 
-  // A login: a fresh access token and a refresh token of one new session.
+  // A fresh access token and a refresh token of one new session, for
+  // `subject` (no namespace) with `extra_claims_json`.
   Result<TokenPair> issue_pair(std::string_view subject, std::string_view extra_claims_json,
                                Timestamp now) const;
+  // An access token as `request` asks (its type aside), and a refresh token
+  // of the same session (the request's session_id, else the new one the
+  // access token got), subject, namespace and claims.
+  Result<TokenPair> issue_pair(TokenRequest request, Timestamp now) const;
 
   Algorithm algorithm() const { return algorithm_; }
   const Key& key() const { return key_; }

@@ -61,6 +61,9 @@ std::string subject_key(const Claims& claims);
 // A key split back into {namespace, name}; a key without the separator is
 // {"", key}.
 std::pair<std::string_view, std::string_view> split_subject_key(std::string_view key);
+// A namespace as a request or a command line names it: "" for jwtguard's
+// users, kAppNamespace; nullopt for any other (there are no others).
+std::optional<std::string_view> parse_subject_namespace(std::string_view name);
 
 struct Revocation {
   RevocationKind kind = RevocationKind::kToken;

@@ -159,10 +159,10 @@ struct SqliteOptions {
 // sessions: directories it creates are 0700, and the database file it
 // creates is 0600 (and so are the -wal and -shm files SQLite creates beside
 // it). An existing database, -wal or -shm file that other users may read or
-// write is opened as it is, with a warning through SqliteOptions::warn. Writes from concurrent callers share one
-// transaction (group commit). Other processes may use the same file; they
-// see each other's revocations through the feed. kStore when the file cannot
-// be opened or holds a schema newer than this build knows.
+// write is opened as it is, with a warning through SqliteOptions::warn. Writes from concurrent
+// callers share one transaction (group commit). Other processes may use the same file; they see
+// each other's revocations through the feed. kStore when the file cannot be opened or holds a
+// schema newer than this build knows.
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
                                                  const SqliteOptions& options = {});
 

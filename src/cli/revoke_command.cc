@@ -22,15 +22,15 @@ struct RevokeArgs {
 // plus the services' leeway (left unset without an exp: then it is kept as
 // a bare jti is). It is decoded, not verified: revoking a forged token does
 // no harm, and the operator may not hold the verification key.
-Revocation token_revocation(const std::string& token_text, std::chrono::seconds leeway) {
+Revocation token_revocation(const std::string& token_text, const server::ServeConfig& config) {
   const std::string token = token_argument(token_text);
-  auto decoded = decode_jws(token);
+  auto decoded = decode_jws(token, config.token_limit);
   if (!decoded) throw Failure("--token: " + decoded.error().message());
   auto claims = parse_claims(decoded->payload);
   if (!claims) throw Failure("--token: " + claims.error().message());
   if (claims->jti.empty()) throw Failure("--token: the token has no jti to revoke");
   Revocation r = jwtguard::token_revocation(*claims);
-  if (claims->exp) r.expires_at += leeway;
+  if (claims->exp) r.expires_at += config.leeway;
   return r;
 }
 
@@ -41,7 +41,7 @@ void run_revoke(const RevokeArgs& args) {
   if (!args.subject_namespace.empty() && args.user.empty()) {
     throw UsageError("--namespace goes with --user only");
   }
-  if (!args.subject_namespace.empty() && args.subject_namespace != kAppNamespace) {
+  if (!parse_subject_namespace(args.subject_namespace)) {
     throw UsageError("--namespace must be \"" + std::string(kAppNamespace) +
                      "\" (identities minted through POST /admin/tokens)");
   }
@@ -58,7 +58,7 @@ void run_revoke(const RevokeArgs& args) {
   if (!args.token.empty()) {
     // A verifier accepts the token until exp + its leeway: the services'
     // tokens.leeway, from the configuration this command reads too.
-    r = token_revocation(args.token, config.leeway);
+    r = token_revocation(args.token, config);
   } else if (!args.jti.empty()) {
     r.kind = RevocationKind::kToken;
     r.key = args.jti;

@@ -2,18 +2,17 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <mutex>
-#include <thread>
 
+#include "revocation/background.h"
+#include "revocation/follower.h"
 #include "revocation/index.h"
+#include "revocation/lifetimes.h"
 #include "stores/common.h"
 #include "util/try.h"
 
 namespace jwtguard {
 namespace {
-
-constexpr std::size_t kFeedBatch = 4096;
 
 Result<void> check_type(const Claims& claims, const Requirements& req) {
   if (req.type == TokenRequirement::kAny) return {};
@@ -31,17 +30,6 @@ Result<void> check_type(const Claims& claims, const Requirements& req) {
 
 }  // namespace
 
-// A token issued at the cutoff or later (the Guard raises iat_ms to it) is
-// not refused.
-Timestamp user_cutoff_after(Timestamp now) {
-  return std::chrono::floor<std::chrono::milliseconds>(now) + std::chrono::milliseconds(1);
-}
-
-Timestamp cutoff_after_earlier(Timestamp cutoff, std::optional<Timestamp> earlier) {
-  if (earlier && *earlier >= cutoff) return *earlier + std::chrono::milliseconds(1);
-  return cutoff;
-}
-
 class Guard::Impl {
  public:
   Impl(Issuer issuer, Verifier verifier, std::unique_ptr<Store> store, GuardOptions options,
@@ -53,36 +41,21 @@ class Guard::Impl {
         clock_(clock),
         // The longest any token the Guard issues can live, plus the leeway
         // a verifier grants past exp: how long a revocation must be kept.
-        retention_(std::max(options_.issuer.access_ttl, options_.issuer.refresh_ttl) +
-                   options_.verify.claims.leeway) {}
+        lifetimes_(std::max(options_.issuer.access_ttl, options_.issuer.refresh_ttl) +
+                       options_.verify.claims.leeway,
+                   options_.purge_interval) {}
 
-  ~Impl() { stop(); }
+  ~Impl() { background_.stop(); }
 
   Result<void> load() {
-    JWTGUARD_TRY(raise_horizon());
-    auto snapshot = store_->snapshot(clock_.now());
-    if (!snapshot) return tl::unexpected(snapshot.error());
-    std::lock_guard lock(sync_mu_);
-    index_.mutable_tokens().reserve(snapshot->entries.size());
-    for (const Change& entry : snapshot->entries) index_.apply(entry);
-    feed_seq_.store(snapshot->seq);
-    return {};
+    JWTGUARD_TRY(lifetimes_.raise(*store_, clock_.now()));
+    return follower_.load();
   }
 
   void start() {
     if (!options_.background) return;
-    follower_ = std::thread([this] { follow_loop(); });
-    purger_ = std::thread([this] { purge_loop(); });
-  }
-
-  void stop() {
-    {
-      std::lock_guard lock(stop_mu_);
-      stopping_ = true;
-    }
-    stop_cv_.notify_all();
-    if (follower_.joinable()) follower_.join();
-    if (purger_.joinable()) purger_.join();
+    background_.run([this] { follow_loop(); });
+    background_.run([this] { purge_loop(); });
   }
 
   // --- Issuing ---------------------------------------------------------------
@@ -105,13 +78,13 @@ class Guard::Impl {
     const std::string key = subject_key(subject_namespace, subject);
     request.order_at = order_floor(key);
     const Timestamp now = clock_.now();
-    auto pair = issue_both(std::move(request), now);
+    auto pair = issuer_.issue_pair(std::move(request), now);
     if (!pair) return pair;
     Session session{.sid = pair->refresh.sid,
                     .user = key,
                     .created_at = pair->refresh.issued_at,
                     .refreshed_at = pair->refresh.issued_at,
-                    .expires_at = last_expiry(*pair),
+                    .expires_at = revocation::Lifetimes::last_expiry(*pair),
                     .client_address = client.address,
                     .user_agent = client.user_agent,
                     .refresh_jti = pair->refresh.jti,
@@ -121,7 +94,7 @@ class Guard::Impl {
   }
 
   Result<IssuedToken> issue(TokenRequest request) {
-    if (request.ttl && *request.ttl > retention_ - options_.verify.claims.leeway) {
+    if (request.ttl && *request.ttl > lifetimes_.longest() - options_.verify.claims.leeway) {
       return fail(Errc::kInvalidArgument, "ttl longer than the longest configured lifetime");
     }
     request.order_at = std::max(
@@ -151,10 +124,11 @@ class Guard::Impl {
       return Refreshed{std::move(*access), std::nullopt};
     }
     if (claims.sid.empty()) return fail(Errc::kMissingClaim, "sid");
-    auto pair = issue_both(request, now);
+    auto pair = issuer_.issue_pair(request, now);
     if (!pair) return tl::unexpected(pair.error());
-    auto rotation = store_->rotate_refresh(claims.sid, claims.jti, pair->refresh.jti,
-                                           pair->refresh.issued_at, last_expiry(*pair));
+    auto rotation =
+        store_->rotate_refresh(claims.sid, claims.jti, pair->refresh.jti, pair->refresh.issued_at,
+                               revocation::Lifetimes::last_expiry(*pair));
     if (!rotation) return tl::unexpected(rotation.error());
     switch (*rotation) {
       case Rotation::kRotated:
@@ -272,14 +246,19 @@ class Guard::Impl {
     const Timestamp now = clock_.now();
     Revocation r = base(RevocationKind::kSession, sid, context, now);
     r.user = std::string(user);
-    auto session = store_->find_session(sid);
+    // The record tells the user when the caller did not, and how long the
+    // session's tokens live when rotation keeps it current.
+    std::optional<Session> session;
+    if (options_.rotate_refresh_tokens || user.empty()) {
+      if (auto found = store_->find_session(sid)) session = std::move(*found);
+    }
     // Without rotation, a refresh issues access tokens without touching the
     // session record, so its expiry does not bound them: keep the
     // revocation as long as any token could live.
-    if (session && *session && options_.rotate_refresh_tokens) {
-      r.expires_at = std::max((*session)->expires_at, now + options_.issuer.access_ttl) + leeway();
+    if (session && options_.rotate_refresh_tokens) {
+      r.expires_at = std::max(session->expires_at, now + options_.issuer.access_ttl) + leeway();
     }
-    if (session && *session && r.user.empty()) r.user = (*session)->user;
+    if (session && r.user.empty()) r.user = session->user;
     return record(r, true);
   }
 
@@ -296,9 +275,8 @@ class Guard::Impl {
     // instance's that the feed has not delivered yet: the store is asked.
     auto stored = store_->find_revocation(RevocationKind::kUser, user);
     if (!stored) return tl::unexpected(stored.error());
-    r.cutoff = cutoff_after_earlier(r.cutoff, index_.user_cutoff(user));
     if (*stored) r.cutoff = cutoff_after_earlier(r.cutoff, (*stored)->cutoff);
-    r.expires_at = std::max(latest_expiry_before(now), r.cutoff + retention_);
+    r.expires_at = std::max(lifetimes_.latest_expiry_before(now), r.cutoff + lifetimes_.longest());
     r.user = std::string(user);
     auto sessions = store_->list_sessions(user, now);
     if (!sessions) return tl::unexpected(sessions.error());
@@ -319,41 +297,12 @@ class Guard::Impl {
 
   // --- Feed and purge ----------------------------------------------------------
 
-  // Fetches one batch of changes after the position the index is at and
-  // applies it. Returns whether more may be waiting.
-  Result<bool> follow_once(std::chrono::milliseconds wait) {
-    const std::uint64_t from = feed_seq_.load();
-    auto batch = store_->changes_since(from, kFeedBatch, wait);
-    if (!batch) return tl::unexpected(batch.error());
-    std::lock_guard lock(sync_mu_);
-    if (feed_seq_.load() != from) return true;  // another caller moved on; fetch again
-    if (batch->gap) {
-      // Changes were purged before we saw them. Reloading adds every live
-      // revocation; an un-revoke among the lost changes stays unapplied here
-      // until the entry expires (the safe direction).
-      auto snapshot = store_->snapshot(clock_.now());
-      if (!snapshot) return tl::unexpected(snapshot.error());
-      for (const Change& entry : snapshot->entries) index_.apply(entry);
-      feed_seq_.store(snapshot->seq);
-      return true;
-    }
-    for (const Change& change : batch->changes) index_.apply(change);
-    feed_seq_.store(batch->last_seq);
-    return batch->changes.size() == kFeedBatch;
-  }
-
-  Result<void> sync() {
-    for (;;) {
-      auto more = follow_once(std::chrono::milliseconds(0));
-      if (!more) return tl::unexpected(more.error());
-      if (!*more) return {};
-    }
-  }
+  Result<void> sync() { return follower_.sync(); }
 
   Result<void> purge() {
     const Timestamp now = clock_.now();
     index_.evict(now);
-    JWTGUARD_TRY(raise_horizon());
+    JWTGUARD_TRY(lifetimes_.raise(*store_, now));
     auto purged = store_->purge(now, options_.feed_retention);
     if (!purged) return tl::unexpected(purged.error());
     return {};
@@ -364,7 +313,7 @@ class Guard::Impl {
                       .revoked_sessions = index_.sessions().size(),
                       .user_cutoffs = index_.users().size(),
                       .index_bytes = index_.tokens().bytes() + index_.sessions().bytes(),
-                      .feed_seq = feed_seq_.load(),
+                      .feed_seq = follower_.position(),
                       .feed_errors = feed_errors_.load(),
                       .strict_fallbacks = strict_fallbacks_.load()};
   }
@@ -400,7 +349,7 @@ class Guard::Impl {
   // token issued before `now` can be valid.
   Revocation with_context(Revocation r, const RevokeContext& context, Timestamp now) const {
     r.revoked_at = now;
-    if (r.expires_at == Timestamp{}) r.expires_at = latest_expiry_before(now);
+    if (r.expires_at == Timestamp{}) r.expires_at = lifetimes_.latest_expiry_before(now);
     r.revoked_by = context.revoked_by;
     r.reason = context.reason;
     return r;
@@ -418,69 +367,20 @@ class Guard::Impl {
     return {};
   }
 
-  // The token horizon (store.h): when every token issued until the next
-  // raise, under this Guard's lifetimes, has expired. Raised at open and on
-  // every purge round, so it also carries what Guards with longer lifetimes
-  // recorded before.
-  Result<void> raise_horizon() {
-    const auto ahead = retention_ + options_.purge_interval + std::chrono::seconds(60);
-    auto recorded = store_->raise_token_horizon(clock_.now() + ahead);
-    if (!recorded) return tl::unexpected(recorded.error());
-    horizon_us_.store(recorded->time_since_epoch().count());
-    return {};
-  }
-
-  // The latest a token issued before `now` can expire: under today's
-  // lifetimes, or under longer ones some Guard used before (the horizon).
-  Timestamp latest_expiry_before(Timestamp now) const {
-    const Timestamp horizon{std::chrono::microseconds(horizon_us_.load())};
-    return std::max(now + retention_, horizon);
-  }
-
-  // When the last token of a pair expires: what a session records, so that
-  // revoking it later knows how long the revocation must be kept.
-  static Timestamp last_expiry(const TokenPair& pair) {
-    return std::max(pair.access.expires_at, pair.refresh.expires_at);
-  }
-
-  Result<TokenPair> issue_both(TokenRequest request, Timestamp now) const {
-    request.type = TokenType::kAccess;
-    auto access = issuer_.issue(request, now);
-    if (!access) return tl::unexpected(access.error());
-    request.type = TokenType::kRefresh;
-    request.fresh = false;
-    request.session_id = access->sid;  // a new random one for a login
-    auto refresh = issuer_.issue(request, now);
-    if (!refresh) return tl::unexpected(refresh.error());
-    return TokenPair{std::move(*access), std::move(*refresh)};
-  }
-
   void follow_loop() {
-    while (!stopped()) {
-      auto more = follow_once(options_.feed_wait);
+    while (!background_.stopping()) {
+      auto more = follower_.follow_once(options_.feed_wait);
       if (!more) {
         ++feed_errors_;
-        wait_for(options_.feed_wait);  // the store is down: do not spin
+        background_.wait_for(options_.feed_wait);  // the store is down: do not spin
       }
     }
   }
 
   void purge_loop() {
-    while (!wait_for(options_.purge_interval)) {
+    while (!background_.wait_for(options_.purge_interval)) {
       if (!purge()) ++feed_errors_;
     }
-  }
-
-  bool stopped() {
-    std::lock_guard lock(stop_mu_);
-    return stopping_;
-  }
-
-  // Sleeps up to `d`; true when the Guard is stopping.
-  template <typename Duration>
-  bool wait_for(Duration d) {
-    std::unique_lock lock(stop_mu_);
-    return stop_cv_.wait_for(lock, d, [&] { return stopping_; });
   }
 
   Issuer issuer_;
@@ -488,20 +388,15 @@ class Guard::Impl {
   std::unique_ptr<Store> store_;
   GuardOptions options_;
   const Clock& clock_;
-  const std::chrono::seconds retention_;
+  revocation::Lifetimes lifetimes_;
 
   revocation::Index index_;
-  std::mutex sync_mu_;  // one feed batch applied at a time
-  std::atomic<std::uint64_t> feed_seq_{0};
+  revocation::Follower follower_{*store_, index_, clock_};
   std::atomic<std::uint64_t> feed_errors_{0};
-  std::atomic<std::int64_t> horizon_us_{0};  // the token horizon, in µs
   mutable std::atomic<std::uint64_t> strict_fallbacks_{0};
 
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
-  std::thread follower_;
-  std::thread purger_;
+  // Last: its threads stop before the members they use are destroyed.
+  revocation::Background background_;
 };
 
 Result<std::unique_ptr<Guard>> Guard::open(Key signing_key, KeySet verify_keys,

@@ -25,11 +25,13 @@ Step<std::string> form_token(const Request& request) {
   return std::move(*token);
 }
 
+constexpr std::string_view kSeparatorInKey =
+    "A key must not hold control characters; name a minted identity with 'namespace'";
+
 // The subject namespaces a request may name: jwtguard's users (absent or
 // empty) and the identities applications mint tokens for.
 tl::expected<std::string_view, std::string> parse_namespace(std::string_view name) {
-  if (name.empty()) return std::string_view{};
-  if (name == kAppNamespace) return kAppNamespace;
+  if (auto parsed = parse_subject_namespace(name)) return *parsed;
   return tl::unexpected("'namespace' must be \"" + std::string(kAppNamespace) +
                         "\" (minted identities) or absent (jwtguard's users)");
 }
@@ -211,9 +213,7 @@ Response Service::Impl::create_revocation(const Request& request, Outcome& outco
     context.reason = reason->get<std::string>();
   }
   if (key.find(kNamespaceSeparator) != std::string::npos) {
-    return errors_.make(request, errors::kBadRequest,
-                        "A key must not hold control characters; name a minted identity with "
-                        "'namespace'");
+    return errors_.make(request, errors::kBadRequest, kSeparatorInKey);
   }
   if (auto name = body->find("namespace"); name != body->end()) {
     auto parsed = name->is_string() ? parse_namespace(name->get_ref<const std::string&>())
@@ -248,11 +248,18 @@ Response Service::Impl::delete_revocation(const Request& request, const std::str
     }
     kind = *parsed;
   }
+  if (key.find(kNamespaceSeparator) != std::string::npos) {
+    return errors_.make(request, errors::kBadRequest, kSeparatorInKey);
+  }
   std::string stored_key = key;
   if (auto name = form_value(target_query(request.target()), "namespace")) {
     auto parsed = parse_namespace(*name);
     if (!parsed) return errors_.make(request, errors::kBadRequest, parsed.error());
-    if (kind == RevocationKind::kUser) stored_key = subject_key(*parsed, key);
+    // As when revoking: a namespace names a user, never a jti or a sid.
+    if (kind != RevocationKind::kUser && !parsed->empty()) {
+      return errors_.make(request, errors::kBadRequest, "'namespace' goes with kind=user only");
+    }
+    stored_key = subject_key(*parsed, key);
   }
   auto removed = guard_.unrevoke(kind, stored_key);
   if (!removed) return failure(request, removed.error());
@@ -269,7 +276,7 @@ Response Service::Impl::mint_tokens(const Request& request, const Peer& peer,
   if (!body) return std::move(body.error());
   auto identity = string_member(request, *body, "identity");
   if (!identity) return std::move(identity.error());
-  if (!valid_username(*identity)) {
+  if (!valid_user_name(*identity)) {
     return errors_.make(request, errors::kBadRequest,
                         "'identity' must be 1 to 128 bytes, without control characters");
   }

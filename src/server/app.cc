@@ -21,8 +21,8 @@ auto problem(std::string sentence) { return fail(Errc::kInvalidArgument, std::mo
 // URL (without its password); kInvalidArgument for a URL that is wrong in
 // itself, kStore for a store that cannot be opened.
 tl::unexpected<Error> store_problem(const ServeConfig& config, const Error& error) {
-  std::string sentence =
-      setting_origin(config, "store") + " \"" + redact_store_url(config.store) + "\": " + error.detail();
+  std::string sentence = setting_origin(config, "store") + " \"" + redact_store_url(config.store) +
+                         "\": " + error.detail();
   if (error.code() == Errc::kInvalidArgument) {
     return fail(Errc::kInvalidArgument, sentence + ". Correct the URL where it is set");
   }

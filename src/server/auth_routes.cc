@@ -47,8 +47,6 @@ Response rate_limited(const ErrorResponses& errors, const Request& request,
 
 }  // namespace
 
-bool valid_username(std::string_view name) { return valid_user_name(name); }
-
 nlohmann::json tokens_json(const IssuedToken& access, const IssuedToken* refresh,
                            std::chrono::seconds access_ttl) {
   nlohmann::json body = {
@@ -74,7 +72,7 @@ Response Service::Impl::register_user(const Request& request, const Peer& peer,
   if (!given) return std::move(given.error());
   const std::string& username = given->username;
   const std::string& password = given->password;
-  if (!valid_username(username)) {
+  if (!valid_user_name(username)) {
     return errors_.make(request, errors::kBadRequest,
                         "'username' must be 1 to 128 bytes, without control characters or "
                         "surrounding spaces");
@@ -104,7 +102,7 @@ Response Service::Impl::login(const Request& request, const Peer& peer, Outcome&
   const std::string& password = given->password;
   // No user can have a name registration refuses; such a name would also
   // cost memory as a rate-limit key and bytes in the log.
-  if (!valid_username(username)) {
+  if (!valid_user_name(username)) {
     metrics_.record_login(false);
     return errors_.make(request, errors::kBadCredentials);
   }

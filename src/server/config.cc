@@ -501,7 +501,8 @@ Result<std::string> error_body(const toml::node& node) {
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-// " (did you mean tokens.access_ttl?)" for a misspelt key of the file, or "".
+// ": did you mean tokens.access_ttl?" for a misspelt key of the file, or a
+// pointer to the list of settings when no key is near.
 std::string did_you_mean_key(const std::string& key) {
   std::vector<std::string> keys;
   for (const Setting& s : kSettings) keys.emplace_back(s.key);

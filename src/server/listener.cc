@@ -421,6 +421,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool account() {
     std::size_t held = buffer_.capacity() > kUncountedBuffer ? buffer_.capacity() : 0;
     if (parser_) held += parser_->get().body().capacity();
+    // The usual request holds nothing countable: no write to the counter
+    // that every I/O thread shares.
+    if (held == held_) return held == 0 || shared_.buffered.load() <= shared_.buffer_budget;
     std::size_t total;
     if (held >= held_) {
       total = shared_.buffered.fetch_add(held - held_) + (held - held_);

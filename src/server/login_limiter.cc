@@ -210,7 +210,7 @@ class KnownPairs {
   absl::flat_hash_map<std::string, Timestamp> last_success_;
 };
 
-// The pair's key: a NUL cannot occur in a user name (valid_username), so
+// The pair's key: a NUL cannot occur in a user name (valid_user_name), so
 // no two pairs share one.
 std::string pair_key(std::string_view user, std::string_view address) {
   if (user.empty()) return {};

@@ -28,7 +28,7 @@ namespace jwtguard::server {
 
 struct ServiceOptions {
   std::size_t token_limit = 8 * 1024;
-  std::size_t min_password_length = 8;
+  std::size_t min_password_length = kDefaultMinPasswordLength;
   bool registration = true;
   LoginLimits login_limits;
   RegistrationLimits registration_limits;

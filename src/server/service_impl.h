@@ -19,11 +19,6 @@ using Step = tl::expected<T, Response>;
 
 RouteMatch match_route(http::verb method, std::string_view path);
 
-// Whether `name` may be a user name (or a minted token's identity): 1 to 128
-// bytes, no control characters, no surrounding spaces. Names show up in
-// logs, in X-Auth-Subject headers and in admin listings.
-bool valid_username(std::string_view name);
-
 // The body of a login, a refresh or a mint: Flask-JWT-Extended's names plus
 // OAuth's token_type and expires_in.
 nlohmann::json tokens_json(const IssuedToken& access, const IssuedToken* refresh,

@@ -79,52 +79,6 @@ std::string percent_encode(std::string_view text) {
 
 namespace jwtguard {
 
-std::string subject_key(std::string_view subject_namespace, std::string_view subject) {
-  if (subject_namespace.empty()) return std::string(subject);
-  std::string key;
-  key.reserve(subject_namespace.size() + 1 + subject.size());
-  key.append(subject_namespace).append(1, kNamespaceSeparator).append(subject);
-  return key;
-}
-
-std::string subject_key(const Claims& claims) { return subject_key(claims.sub_ns, claims.sub); }
-
-std::pair<std::string_view, std::string_view> split_subject_key(std::string_view key) {
-  const auto separator = key.find(kNamespaceSeparator);
-  if (separator == std::string_view::npos) return {{}, key};
-  return {key.substr(0, separator), key.substr(separator + 1)};
-}
-
-Revocation token_revocation(const Claims& claims) {
-  Revocation r;
-  r.kind = RevocationKind::kToken;
-  r.key = claims.jti;
-  if (claims.exp) r.expires_at = *claims.exp;
-  r.token_type = parse_token_type(claims.type);
-  r.user = subject_key(claims);
-  r.session = claims.sid;
-  return r;
-}
-
-std::string_view revocation_kind_name(RevocationKind kind) {
-  switch (kind) {
-    case RevocationKind::kToken:
-      return "token";
-    case RevocationKind::kSession:
-      return "session";
-    case RevocationKind::kUser:
-      return "user";
-  }
-  return "unknown";
-}
-
-std::optional<RevocationKind> parse_revocation_kind(std::string_view name) {
-  for (auto kind : {RevocationKind::kToken, RevocationKind::kSession, RevocationKind::kUser}) {
-    if (revocation_kind_name(kind) == name) return kind;
-  }
-  return std::nullopt;
-}
-
 Result<Store::Hits> Store::lookup(std::string_view jti, std::string_view sid,
                                   std::string_view user) {
   Hits hits;

@@ -136,9 +136,13 @@ Result<TokenPair> Issuer::issue_pair(std::string_view subject, std::string_view 
                                      Timestamp now) const {
   TokenRequest request;
   request.subject = std::string(subject);
-  request.type = TokenType::kAccess;
   request.fresh = true;
   request.extra_claims_json = std::string(extra_claims_json);
+  return issue_pair(std::move(request), now);
+}
+
+Result<TokenPair> Issuer::issue_pair(TokenRequest request, Timestamp now) const {
+  request.type = TokenType::kAccess;
   auto access = issue(request, now);
   if (!access) return tl::unexpected(access.error());
   request.type = TokenType::kRefresh;

@@ -1,0 +1,54 @@
+// How long a revocation must be kept: until every token it can block has
+// expired, whatever lifetimes are configured by then.
+//
+// A revocation that knows its token keeps the token's exp (plus the
+// leeway). One that does not (a bare jti, a user cutoff, an unknown
+// session) keeps the later of now + this Guard's longest lifetime and the
+// store's token horizon (Store::raise_token_horizon), which carries the
+// longer lifetimes earlier Guards on the store issued under.
+#ifndef JWTGUARD_REVOCATION_LIFETIMES_H_
+#define JWTGUARD_REVOCATION_LIFETIMES_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "jwtguard/error.h"
+#include "jwtguard/issuer.h"
+#include "jwtguard/store.h"
+
+namespace jwtguard::revocation {
+
+class Lifetimes {
+ public:
+  // `longest`: the longest lifetime a token this Guard issues can have, plus
+  // the leeway a verifier grants past exp. `raise_every`: how often raise()
+  // is called (the purge interval), which the horizon must cover.
+  Lifetimes(std::chrono::seconds longest, std::chrono::seconds raise_every)
+      : longest_(longest), ahead_(longest + raise_every + std::chrono::seconds(60)) {}
+
+  // Raises the store's token horizon to cover every token this Guard may
+  // issue until the next raise, and remembers what the store holds.
+  // Thread-safe; kStore when the store cannot be written.
+  Result<void> raise(Store& store, Timestamp now);
+
+  // The latest a token issued before `now` can expire. Thread-safe.
+  Timestamp latest_expiry_before(Timestamp now) const;
+
+  std::chrono::seconds longest() const { return longest_; }
+
+  // When the last token of a pair expires: what a session records, so that
+  // revoking it later knows how long the revocation must be kept.
+  static Timestamp last_expiry(const TokenPair& pair) {
+    return std::max(pair.access.expires_at, pair.refresh.expires_at);
+  }
+
+ private:
+  const std::chrono::seconds longest_;
+  const std::chrono::seconds ahead_;
+  std::atomic<std::int64_t> horizon_us_{0};  // the store's horizon, in µs
+};
+
+}  // namespace jwtguard::revocation
+
+#endif  // JWTGUARD_REVOCATION_LIFETIMES_H_
