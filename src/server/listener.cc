@@ -1,7 +1,5 @@
 #include "server/listener.h"
 
-#include <sys/resource.h>
-
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -16,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "server/connection_limits.h"
 #include "server/request_parser.h"
 
 namespace jwtguard::server {
@@ -51,28 +50,6 @@ constexpr std::chrono::milliseconds kAcceptRetry{100};
 constexpr std::string_view kBudgetExceeded =
     "Too many requests are being received at once. Try again";
 
-// The connection cap when none is configured, or when the configured one
-// would not fit: the soft RLIMIT_NOFILE less a reserve for what else needs
-// descriptors (the listening socket, event loops, log file, store files and
-// store connections, which a pool may reopen at any time).
-std::size_t connection_cap(std::size_t configured) {
-  constexpr std::size_t kFloor = 16;
-  std::size_t files = 1u << 20;
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
-    files = std::min<std::size_t>(files, limit.rlim_cur);
-  }
-  std::size_t reserve = 64 + files / 32;
-  std::size_t fitting = files > reserve + kFloor ? files - reserve : kFloor;
-  return configured == 0 ? fitting : std::min(configured, fitting);
-}
-
-// What all connections together may hold of requests still being received:
-// 32 MiB, or room for 8 requests of the largest size when that is more.
-std::size_t buffered_bytes_budget(const ListenerOptions& options) {
-  return std::max<std::size_t>(32u << 20, 8 * (options.header_limit + options.body_limit));
-}
-
 // What every connection shares with the Listener.
 struct Shared {
   const Service& service;
@@ -87,10 +64,9 @@ struct Shared {
   std::atomic<bool> draining{false};
   // Connections accepted and not yet destroyed.
   std::atomic<std::size_t> live{0};
-  // Request bytes held by all connections (see Connection::account()).
-  std::atomic<std::size_t> buffered{0};
   std::size_t max_connections;
-  std::size_t buffer_budget;
+  // Request bytes held by all connections (see Connection::account()).
+  ByteBudget buffered;
   std::mutex mutex;
   std::condition_variable all_closed;
 
@@ -101,7 +77,7 @@ struct Shared {
         workers(opts.workers),
         hashers(opts.workers),
         max_connections(connection_cap(opts.max_connections)),
-        buffer_budget(buffered_bytes_budget(opts)) {}
+        buffered(opts.header_limit, opts.body_limit) {}
 
   // Each hash takes ~0.1 s and 64 MiB; more than this many waiting would
   // only be answered after their clients gave up. Registrations, which a
@@ -128,15 +104,6 @@ Request error_request() {
   return request;
 }
 
-// Which connection goes first when one must close for a new one: the lower.
-struct EvictionRank {
-  int tier;  // 0: waiting for a request; 1: receiving one
-  SteadyClock::time_point since;
-  bool operator<(const EvictionRank& other) const {
-    return tier != other.tier ? tier < other.tier : since < other.since;
-  }
-};
-
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // The acceptor has counted the connection in `shared.live` already; the
@@ -151,7 +118,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!ec) peer_.address = remote.address().to_string();
   }
   ~Connection() {
-    shared_.buffered.fetch_sub(held_);
+    shared_.buffered.update(held_, 0);
     shared_.connection_closed();
   }
 
@@ -421,17 +388,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool account() {
     std::size_t held = buffer_.capacity() > kUncountedBuffer ? buffer_.capacity() : 0;
     if (parser_) held += parser_->get().body().capacity();
-    // The usual request holds nothing countable: no write to the counter
-    // that every I/O thread shares.
-    if (held == held_) return held == 0 || shared_.buffered.load() <= shared_.buffer_budget;
-    std::size_t total;
-    if (held >= held_) {
-      total = shared_.buffered.fetch_add(held - held_) + (held - held_);
-    } else {
-      total = shared_.buffered.fetch_sub(held_ - held) - (held_ - held);
-    }
-    held_ = held;
-    return total <= shared_.buffer_budget;
+    return shared_.buffered.update(held_, held);
   }
 
   // Counts a Content-Length body against the budget before the parser
@@ -440,8 +397,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reserve_declared_body() {
     auto length = parser_->content_length();
     if (!length || *length == 0) return true;
-    held_ += *length;  // account() replaces it with the body's capacity
-    return shared_.buffered.fetch_add(*length) + *length <= shared_.buffer_budget;
+    // account() replaces it with the body's capacity
+    return shared_.buffered.reserve(held_, *length);
   }
 
   // Over the budget, the request that asked for more memory is refused (503,
