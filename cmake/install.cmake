@@ -10,23 +10,33 @@ include(CMakePackageConfigHelpers)
 set(JWTGUARD_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/jwtguard
     CACHE STRING "Where jwtguardConfig.cmake is installed, relative to the prefix")
 
+# One export set per part, so that find_package(jwtguard COMPONENTS core
+# sqlite) reads only those parts' targets and looks only for their
+# dependencies: an embedder using SQLite alone needs neither hiredis nor
+# libpq installed. The umbrella (jwtguard::jwtguard) is the "all" part.
+foreach(part core sqlite redis postgres)
+  install(TARGETS jwtguard_${part}
+          EXPORT jwtguard-${part}-targets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(EXPORT jwtguard-${part}-targets
+          NAMESPACE jwtguard::
+          FILE jwtguard-${part}-targets.cmake
+          DESTINATION ${JWTGUARD_INSTALL_CMAKEDIR})
+endforeach()
 install(TARGETS jwtguard
-        EXPORT jwtguardTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+        EXPORT jwtguard-all-targets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# The consumer sees the umbrella as jwtguard::jwtguard, the name the build
+# tree's alias gives it, so code links the same way in-tree and installed.
+install(EXPORT jwtguard-all-targets
+        NAMESPACE jwtguard::
+        FILE jwtguard-all-targets.cmake
+        DESTINATION ${JWTGUARD_INSTALL_CMAKEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/jwtguard
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h")
 
 install(TARGETS jwtguard_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-
-# The consumer sees the library as jwtguard::jwtguard, the name the build
-# tree's alias gives it, so code links the same way in-tree and installed.
-install(EXPORT jwtguardTargets
-        NAMESPACE jwtguard::
-        FILE jwtguardTargets.cmake
-        DESTINATION ${JWTGUARD_INSTALL_CMAKEDIR})
 
 configure_package_config_file(
   ${CMAKE_CURRENT_LIST_DIR}/jwtguardConfig.cmake.in
@@ -58,6 +68,10 @@ else()
   set(JWTGUARD_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
   set(JWTGUARD_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
-configure_file(${CMAKE_CURRENT_LIST_DIR}/jwtguard.pc.in ${PROJECT_BINARY_DIR}/jwtguard.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/jwtguard.pc
-        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# One file per part (jwtguard-core, jwtguard-sqlite, jwtguard-redis,
+# jwtguard-postgres), each requiring what it links, and jwtguard.pc for all.
+foreach(pc jwtguard jwtguard-core jwtguard-sqlite jwtguard-redis jwtguard-postgres)
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/pkgconfig/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc
+                 @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()

@@ -9,7 +9,7 @@
 
 #include "jwtguard/keys.h"
 #include "jwtguard/store.h"
-#include "server/config.h"
+#include "config.h"
 
 namespace jwtguard::cli {
 

@@ -3,8 +3,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "cli/cli.h"
-#include "server/config.h"
+#include "cli.h"
+#include "config.h"
 
 namespace jwtguard::cli {
 namespace {

@@ -2,7 +2,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 namespace jwtguard::cli {
 namespace {

@@ -2,7 +2,7 @@
 // assembles them and maps outcomes to the exit codes of docs/cli.md.
 #include <iostream>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 int main(int argc, char** argv) {
   using namespace jwtguard::cli;

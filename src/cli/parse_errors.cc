@@ -4,8 +4,8 @@
 // command line is read again here and only option names are ever printed.
 #include <string_view>
 
-#include "cli/cli.h"
-#include "server/config.h"
+#include "cli.h"
+#include "config.h"
 #include "util/spelling.h"
 
 namespace jwtguard::cli {

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <iostream>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "jwtguard/guard.h"
 #include "jwtguard/jose.h"
 

@@ -5,9 +5,9 @@
 #include <iostream>
 #include <map>
 
-#include "cli/cli.h"
-#include "server/app.h"
-#include "server/config.h"
+#include "cli.h"
+#include "app.h"
+#include "config.h"
 
 namespace jwtguard::cli {
 namespace {

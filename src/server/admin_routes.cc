@@ -1,7 +1,7 @@
 // OAuth (RFC 7009 revocation, RFC 7662 introspection) and the admin routes.
 #include <charconv>
 
-#include "server/service_impl.h"
+#include "service_impl.h"
 
 namespace jwtguard::server {
 namespace {

@@ -1,13 +1,13 @@
-#include "server/app.h"
+#include "app.h"
 
 #include <thread>
 
 #include "jwtguard/store.h"
-#include "server/listener.h"
-#include "server/logging.h"
-#include "server/metrics.h"
-#include "server/service.h"
-#include "server/service_keys.h"
+#include "listener.h"
+#include "logging.h"
+#include "metrics.h"
+#include "service.h"
+#include "service_keys.h"
 #include "util/try.h"
 
 namespace jwtguard::server {

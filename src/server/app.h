@@ -11,7 +11,7 @@
 #include "jwtguard/clock.h"
 #include "jwtguard/error.h"
 #include "jwtguard/guard.h"
-#include "server/config.h"
+#include "config.h"
 
 namespace jwtguard::server {
 

@@ -3,7 +3,7 @@
 #include <boost/asio/ip/address_v6.hpp>
 
 #include "jwtguard/password.h"
-#include "server/service_impl.h"
+#include "service_impl.h"
 
 namespace jwtguard::server {
 namespace {

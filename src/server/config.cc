@@ -1,6 +1,6 @@
 // The settings of `jwtguard serve`: one table (kSettings) drives the TOML
 // file, the environment, the flags, --help and describe().
-#include "server/config.h"
+#include "config.h"
 
 #include <arpa/inet.h>
 #include <toml++/toml.h>
@@ -23,7 +23,7 @@
 
 #include "jwtguard/algorithm.h"
 #include "jwtguard/store.h"
-#include "server/error_responses.h"
+#include "error_responses.h"
 #include "util/spelling.h"
 #include "util/try.h"
 

@@ -1,4 +1,4 @@
-#include "server/error_responses.h"
+#include "error_responses.h"
 
 #include <nlohmann/json.hpp>
 

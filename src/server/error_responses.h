@@ -13,8 +13,8 @@
 #include <string_view>
 
 #include "jwtguard/error.h"
-#include "server/config.h"
-#include "server/http.h"
+#include "config.h"
+#include "http.h"
 
 namespace jwtguard::server {
 

@@ -1,4 +1,4 @@
-#include "server/http.h"
+#include "http.h"
 
 #include <boost/beast/core/string.hpp>
 #include <optional>

@@ -1,4 +1,4 @@
-#include "server/listener.h"
+#include "listener.h"
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "server/connection_limits.h"
-#include "server/request_parser.h"
+#include "connection_limits.h"
+#include "request_parser.h"
 
 namespace jwtguard::server {
 namespace {

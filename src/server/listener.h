@@ -39,7 +39,7 @@
 #include <string>
 
 #include "jwtguard/error.h"
-#include "server/service.h"
+#include "service.h"
 
 namespace jwtguard::server {
 

@@ -1,4 +1,4 @@
-#include "server/logging.h"
+#include "logging.h"
 
 #include <fcntl.h>
 #include <spdlog/sinks/base_sink.h>

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "jwtguard/error.h"
-#include "server/listener.h"
+#include "listener.h"
 
 namespace spdlog {
 class logger;

@@ -1,4 +1,4 @@
-#include "server/login_limiter.h"
+#include "login_limiter.h"
 
 #include <absl/container/flat_hash_map.h>
 

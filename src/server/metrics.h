@@ -13,7 +13,7 @@
 
 #include "jwtguard/guard.h"
 #include "jwtguard/revocation.h"
-#include "server/routes.h"
+#include "routes.h"
 
 namespace jwtguard::server {
 

@@ -1,8 +1,8 @@
-#include "server/request_parser.h"
+#include "request_parser.h"
 
 #include <boost/beast/core/string.hpp>
 
-#include "server/error_responses.h"
+#include "error_responses.h"
 
 namespace jwtguard::server {
 

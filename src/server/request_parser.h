@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "server/http.h"
+#include "http.h"
 
 namespace jwtguard::server {
 

@@ -1,4 +1,4 @@
-#include "server/routes.h"
+#include "routes.h"
 
 namespace jwtguard::server {
 

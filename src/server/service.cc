@@ -4,7 +4,7 @@
 
 #include "jwtguard/issuer.h"
 #include "jwtguard/password.h"
-#include "server/service_impl.h"
+#include "service_impl.h"
 
 namespace jwtguard::server {
 namespace {

@@ -18,11 +18,11 @@
 #include "jwtguard/clock.h"
 #include "jwtguard/guard.h"
 #include "jwtguard/password.h"
-#include "server/error_responses.h"
-#include "server/http.h"
-#include "server/login_limiter.h"
-#include "server/metrics.h"
-#include "server/routes.h"
+#include "error_responses.h"
+#include "http.h"
+#include "login_limiter.h"
+#include "metrics.h"
+#include "routes.h"
 
 namespace jwtguard::server {
 

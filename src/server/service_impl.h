@@ -8,7 +8,7 @@
 #include <string_view>
 #include <tl/expected.hpp>
 
-#include "server/service.h"
+#include "service.h"
 
 namespace jwtguard::server {
 

@@ -1,4 +1,4 @@
-#include "server/service_keys.h"
+#include "service_keys.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

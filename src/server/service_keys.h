@@ -5,7 +5,7 @@
 #include <string>
 
 #include "jwtguard/keys.h"
-#include "server/config.h"
+#include "config.h"
 
 namespace jwtguard::server {
 

@@ -137,7 +137,7 @@ TEST_F(ConfigTest, EveryDefaultTextLoadsBackToTheDefault) {
 
 // The table of docs/configuration.md, found from this file's path.
 TEST_F(ConfigTest, TheDocumentationListsEverySettingAsTheTableDoes) {
-  const auto path = std::filesystem::path(__FILE__).parent_path() / "../../docs/configuration.md";
+  const auto path = std::filesystem::path(JWTGUARD_SOURCE_DIR) / "docs/configuration.md";
   std::ifstream in(path);
   ASSERT_TRUE(in) << path;
   std::map<std::string, std::string> rows;  // by the key in the first column

@@ -18,8 +18,8 @@
 #include <set>
 #include <thread>
 
-#include "stores/postgres/pg_connector.h"
-#include "stores/postgres/schema.h"
+#include "postgres/pg_connector.h"
+#include "postgres/schema.h"
 #include "stores/serve_log.h"
 #include "stores/store_contract.h"
 #include "testing/postgres_server.h"

@@ -11,7 +11,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "stores/redis/redis_client.h"
+#include "redis/redis_client.h"
 #include "stores/serve_log.h"
 #include "stores/store_contract.h"
 #include "testing/redis_server.h"

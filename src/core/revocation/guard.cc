@@ -1,0 +1,468 @@
+#include "jwtguard/guard.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+
+#include "revocation/background.h"
+#include "revocation/follower.h"
+#include "revocation/index.h"
+#include "revocation/lifetimes.h"
+#include "store/store_rules.h"
+#include "util/try.h"
+
+namespace jwtguard {
+namespace {
+
+Result<void> check_type(const Claims& claims, const Requirements& req) {
+  if (req.type == TokenRequirement::kAny) return {};
+  if (!claims.has("type")) return fail(Errc::kMissingClaim, "type");
+  const auto type = parse_token_type(claims.type);
+  if (!type) return fail(Errc::kBadClaim, "type");
+  if (req.type == TokenRequirement::kAccess && *type != TokenType::kAccess) {
+    return fail(Errc::kRefreshTokenNotAllowed);
+  }
+  if (req.type == TokenRequirement::kRefresh && *type != TokenType::kRefresh) {
+    return fail(Errc::kAccessTokenNotAllowed);
+  }
+  return {};
+}
+
+}  // namespace
+
+class Guard::Impl {
+ public:
+  Impl(Issuer issuer, Verifier verifier, std::unique_ptr<Store> store, GuardOptions options,
+       const Clock& clock)
+      : issuer_(std::move(issuer)),
+        verifier_(std::move(verifier)),
+        store_(std::move(store)),
+        options_(std::move(options)),
+        clock_(clock),
+        // The longest any token the Guard issues can live, plus the leeway
+        // a verifier grants past exp: how long a revocation must be kept.
+        lifetimes_(std::max(options_.issuer.access_ttl, options_.issuer.refresh_ttl) +
+                       options_.verify.claims.leeway,
+                   options_.purge_interval) {}
+
+  ~Impl() { background_.stop(); }
+
+  Result<void> load() {
+    JWTGUARD_TRY(lifetimes_.raise(*store_, clock_.now()));
+    return follower_.load();
+  }
+
+  void start() {
+    if (!options_.background) return;
+    background_.run([this] { follow_loop(); });
+    background_.run([this] { purge_loop(); });
+  }
+
+  // --- Issuing ---------------------------------------------------------------
+
+  // The user's cutoff, which a token issued now must be ordered after
+  // ("iat_ms" is raised to it: it is at most a millisecond ahead of the
+  // clock), so that a login right after "log out everywhere" works. The
+  // token's whole-second iat, nbf and exp still come from the clock.
+  Timestamp order_floor(std::string_view key) const {
+    return index_.user_cutoff(key).value_or(Timestamp{});
+  }
+
+  Result<TokenPair> login(std::string_view subject, std::string_view extra,
+                          const ClientInfo& client, std::string_view subject_namespace) {
+    TokenRequest request;
+    request.subject = std::string(subject);
+    request.subject_namespace = std::string(subject_namespace);
+    request.extra_claims_json = std::string(extra);
+    request.fresh = true;
+    const std::string key = subject_key(subject_namespace, subject);
+    request.order_at = order_floor(key);
+    const Timestamp now = clock_.now();
+    auto pair = issuer_.issue_pair(std::move(request), now);
+    if (!pair) return pair;
+    Session session{.sid = pair->refresh.sid,
+                    .user = key,
+                    .created_at = pair->refresh.issued_at,
+                    .refreshed_at = pair->refresh.issued_at,
+                    .expires_at = revocation::Lifetimes::last_expiry(*pair),
+                    .client_address = client.address,
+                    .user_agent = client.user_agent,
+                    .refresh_jti = pair->refresh.jti,
+                    .revoked_at = std::nullopt};
+    JWTGUARD_TRY(store_->create_session(session));
+    return pair;
+  }
+
+  Result<IssuedToken> issue(TokenRequest request) {
+    if (request.ttl && *request.ttl > lifetimes_.longest() - options_.verify.claims.leeway) {
+      return fail(Errc::kInvalidArgument, "ttl longer than the longest configured lifetime");
+    }
+    request.order_at = std::max(
+        request.order_at, order_floor(subject_key(request.subject_namespace, request.subject)));
+    return issuer_.issue(request, clock_.now());
+  }
+
+  Result<Refreshed> refresh(std::string_view token) {
+    auto verified = require(token, {.type = TokenRequirement::kRefresh});
+    if (!verified) return tl::unexpected(verified.error());
+    const Claims& claims = verified->claims;
+    // The new tokens are the same principal with the same restrictions: the
+    // namespace and the application's claims come from the refresh token,
+    // which carries them signed.
+    auto extra = extra_claims_of(claims.payload_json);
+    if (!extra) return tl::unexpected(extra.error());
+    TokenRequest request;
+    request.subject = claims.sub;
+    request.subject_namespace = claims.sub_ns;
+    request.session_id = claims.sid;
+    request.extra_claims_json = std::move(*extra);
+    request.order_at = order_floor(subject_key(claims));
+    const Timestamp now = clock_.now();
+    if (!options_.rotate_refresh_tokens) {
+      auto access = issuer_.issue(request, now);
+      if (!access) return tl::unexpected(access.error());
+      return Refreshed{std::move(*access), std::nullopt};
+    }
+    if (claims.sid.empty()) return fail(Errc::kMissingClaim, "sid");
+    auto pair = issuer_.issue_pair(request, now);
+    if (!pair) return tl::unexpected(pair.error());
+    auto rotation =
+        store_->rotate_refresh(claims.sid, claims.jti, pair->refresh.jti, pair->refresh.issued_at,
+                               revocation::Lifetimes::last_expiry(*pair));
+    if (!rotation) return tl::unexpected(rotation.error());
+    switch (*rotation) {
+      case Rotation::kRotated:
+        // A revocation that committed while this refresh was under way (by
+        // this process or another) is in the feed now: catch up and check
+        // again, or its tokens would live on through the new pair.
+        if (auto synced = sync(); !synced) return tl::unexpected(synced.error());
+        if (auto ok = check_revocation(claims); !ok) {
+          JWTGUARD_TRY(revoke_session(claims.sid,
+                                      {.revoked_by = "refresh", .reason = "revoked during refresh"},
+                                      subject_key(claims)));
+          return tl::unexpected(ok.error());
+        }
+        break;
+      case Rotation::kReused:
+        // Someone presented a refresh token that was already exchanged: one
+        // of the two holders is not the user. Kill the whole session.
+        JWTGUARD_TRY(revoke_session(
+            claims.sid,
+            {.revoked_by = "reuse-detection", .reason = "refresh token presented twice"},
+            subject_key(claims)));
+        return fail(Errc::kRevoked, "refresh token reused; session revoked");
+      case Rotation::kRevoked:
+        return fail(Errc::kRevoked, "session");
+      case Rotation::kUnknown:
+        return fail(Errc::kRevoked, "unknown session");
+    }
+    return Refreshed{std::move(pair->access), std::move(pair->refresh)};
+  }
+
+  // --- Checking --------------------------------------------------------------
+
+  Result<VerifiedToken> require(std::string_view token, const Requirements& req) const {
+    if (token.empty()) {
+      if (req.optional) return VerifiedToken{};
+      return fail(Errc::kMissingToken);
+    }
+    auto verified = verifier_.verify(token, clock_.now());
+    if (!verified) return verified;
+    const Claims& claims = verified->claims;
+    JWTGUARD_TRY(check_type(claims, req));
+    if (req.fresh && (claims.type != "access" || claims.fresh != true)) {
+      return fail(Errc::kFreshTokenRequired);
+    }
+    if (req.skip_revocation_check) return verified;
+    JWTGUARD_TRY(check_revocation(claims));
+    if (options_.blocklist_callback && options_.blocklist_callback(*verified->header, claims)) {
+      return fail(Errc::kRevoked, "callback");
+    }
+    return verified;
+  }
+
+  Result<void> check_revocation(const Claims& claims) const {
+    // Most tokens are of jwtguard's own users, whose key is the name itself.
+    std::string namespaced;
+    if (!claims.sub_ns.empty()) namespaced = subject_key(claims);
+    const std::string_view key = claims.sub_ns.empty() ? std::string_view(claims.sub) : namespaced;
+    const std::string_view rule =
+        index_.revoked_by(claims.jti, claims.sid, key, issue_order(claims));
+    if (!rule.empty()) return fail(Errc::kRevoked, std::string(rule));
+    if (options_.check_mode == GuardOptions::CheckMode::kStore) return check_store(claims, key);
+    return {};
+  }
+
+  // Strict mode: what the store holds now. The index already said no; an
+  // entry only the store has is one the feed has not delivered yet.
+  Result<void> check_store(const Claims& claims, std::string_view key) const {
+    auto hits = store_->lookup(claims.jti, claims.sid, key);
+    if (!hits) {
+      ++strict_fallbacks_;
+      return {};
+    }
+    if (hits->token) return fail(Errc::kRevoked, "token");
+    if (hits->session) return fail(Errc::kRevoked, "session");
+    // As in the index: a token without iat cannot prove it came after the cutoff.
+    const auto issued = issue_order(claims);
+    if (hits->cutoff && (!issued || *issued < *hits->cutoff)) {
+      return fail(Errc::kRevoked, "user");
+    }
+    return {};
+  }
+
+  Result<bool> refresh_token_current(const Claims& claims) {
+    if (!options_.rotate_refresh_tokens) return true;
+    if (claims.sid.empty()) return false;
+    auto session = store_->find_session(claims.sid);
+    if (!session) return tl::unexpected(session.error());
+    return *session && !(*session)->revoked_at && (*session)->refresh_jti == claims.jti;
+  }
+
+  // --- Revoking --------------------------------------------------------------
+
+  Result<void> revoke_token(const Claims& claims, const RevokeContext& context) {
+    if (claims.jti.empty()) return fail(Errc::kMissingClaim, "jti");
+    Revocation r = token_revocation(claims);
+    // Needed exactly until the token itself expires (which may be later than
+    // this Guard's own lifetimes allow: another issuer, or older settings).
+    if (claims.exp) r.expires_at += leeway();
+    return record(with_context(std::move(r), context, clock_.now()), false);
+  }
+
+  Result<void> revoke_jti(std::string_view jti, const RevokeContext& context) {
+    return record(base(RevocationKind::kToken, jti, context, clock_.now()), false);
+  }
+
+  // Kept until the last token of the session expires, as the store recorded
+  // it (a session begun under longer lifetimes than today's configuration
+  // stays revoked as long as its tokens live; once revoked it issues no
+  // more), and at least an access token's lifetime (sessions recorded before
+  // they noted their access token's exp). A session the store does not know,
+  // or any session when rotation is off, is kept as long as any token could
+  // live (the token horizon).
+  Result<void> revoke_session(std::string_view sid, const RevokeContext& context,
+                              std::string_view user = {}) {
+    const Timestamp now = clock_.now();
+    Revocation r = base(RevocationKind::kSession, sid, context, now);
+    r.user = std::string(user);
+    // The record tells the user when the caller did not, and how long the
+    // session's tokens live when rotation keeps it current.
+    std::optional<Session> session;
+    if (options_.rotate_refresh_tokens || user.empty()) {
+      if (auto found = store_->find_session(sid)) session = std::move(*found);
+    }
+    // Without rotation, a refresh issues access tokens without touching the
+    // session record, so its expiry does not bound them: keep the
+    // revocation as long as any token could live.
+    if (session && options_.rotate_refresh_tokens) {
+      r.expires_at = std::max(session->expires_at, now + options_.issuer.access_ttl) + leeway();
+    }
+    if (session && r.user.empty()) r.user = session->user;
+    return record(r, true);
+  }
+
+  // Kept until the last token issued before the cutoff expires: the
+  // configured lifetimes, or a live session's recorded expiry when that is
+  // later (tokens issued under an earlier, longer configuration).
+  Result<void> revoke_user(std::string_view user, const RevokeContext& context) {
+    const Timestamp now = clock_.now();
+    Revocation r = base(RevocationKind::kUser, user, context, now);
+    r.cutoff = user_cutoff_after(now);
+    // Tokens issued since an earlier cutoff in this same millisecond carry
+    // that cutoff as their iat_ms: a new cutoff must come after it, or they
+    // would survive this log-out-everywhere. The earlier one may be another
+    // instance's that the feed has not delivered yet: the store is asked.
+    auto stored = store_->find_revocation(RevocationKind::kUser, user);
+    if (!stored) return tl::unexpected(stored.error());
+    if (*stored) r.cutoff = cutoff_after_earlier(r.cutoff, (*stored)->cutoff);
+    r.expires_at = std::max(lifetimes_.latest_expiry_before(now), r.cutoff + lifetimes_.longest());
+    r.user = std::string(user);
+    auto sessions = store_->list_sessions(user, now);
+    if (!sessions) return tl::unexpected(sessions.error());
+    for (const Session& session : *sessions) {
+      r.expires_at = std::max(r.expires_at, session.expires_at + leeway());
+    }
+    return record(r, false);
+  }
+
+  Result<bool> unrevoke(RevocationKind kind, std::string_view key) {
+    auto erased = store_->unrevoke(kind, key, clock_.now());
+    if (!erased) return erased;
+    // Through the feed, in order, so that a revocation of the same key
+    // committed just after this one is not undone here.
+    if (!sync()) index_.apply(stores::unrevoke_change(kind, key, 0));
+    return erased;
+  }
+
+  // --- Feed and purge ----------------------------------------------------------
+
+  Result<void> sync() { return follower_.sync(); }
+
+  Result<void> purge() {
+    const Timestamp now = clock_.now();
+    index_.evict(now);
+    JWTGUARD_TRY(lifetimes_.raise(*store_, now));
+    auto purged = store_->purge(now, options_.feed_retention);
+    if (!purged) return tl::unexpected(purged.error());
+    return {};
+  }
+
+  GuardStats stats() const {
+    return GuardStats{.revoked_tokens = index_.tokens().size(),
+                      .revoked_sessions = index_.sessions().size(),
+                      .user_cutoffs = index_.users().size(),
+                      .index_bytes = index_.tokens().bytes() + index_.sessions().bytes(),
+                      .feed_seq = follower_.position(),
+                      .feed_errors = feed_errors_.load(),
+                      .strict_fallbacks = strict_fallbacks_.load()};
+  }
+
+  Result<std::vector<Session>> list_sessions(std::string_view user) {
+    auto sessions = store_->list_sessions(user, clock_.now());
+    if (!sessions) return sessions;
+    if (auto cutoff = index_.user_cutoff(user)) {
+      std::erase_if(*sessions, [&](const Session& s) { return s.refreshed_at < *cutoff; });
+    }
+    return sessions;
+  }
+
+  Store& store() { return *store_; }
+  const Issuer& issuer() const { return issuer_; }
+  GuardOptions::CheckMode check_mode() const { return options_.check_mode; }
+  const Verifier& verifier() const { return verifier_; }
+
+ private:
+  std::chrono::seconds leeway() const { return options_.verify.claims.leeway; }
+
+  // A revocation with its metadata, kept as long as any token issued before
+  // `now` can be valid.
+  Revocation base(RevocationKind kind, std::string_view key, const RevokeContext& context,
+                  Timestamp now) const {
+    Revocation r;
+    r.kind = kind;
+    r.key = std::string(key);
+    return with_context(std::move(r), context, now);
+  }
+
+  // Adds who, why and when; an expiry not set yet becomes the longest any
+  // token issued before `now` can be valid.
+  Revocation with_context(Revocation r, const RevokeContext& context, Timestamp now) const {
+    r.revoked_at = now;
+    if (r.expires_at == Timestamp{}) r.expires_at = lifetimes_.latest_expiry_before(now);
+    r.revoked_by = context.revoked_by;
+    r.reason = context.reason;
+    return r;
+  }
+
+  // Durable first, then in this process's index: applied from the feed, in
+  // the store's order (a direct insert could land after the follower applied
+  // a later un-revoke of the same key, or be undone by an earlier one the
+  // follower had fetched but not applied yet). When the feed cannot be read,
+  // the entry is inserted directly: the safe direction.
+  Result<void> record(const Revocation& r, bool session) {
+    auto seq = session ? store_->revoke_session(r) : store_->revoke(r);
+    if (!seq) return tl::unexpected(seq.error());
+    if (!sync()) index_.apply(stores::revoke_change(r, *seq));
+    return {};
+  }
+
+  void follow_loop() {
+    while (!background_.stopping()) {
+      auto more = follower_.follow_once(options_.feed_wait);
+      if (!more) {
+        ++feed_errors_;
+        background_.wait_for(options_.feed_wait);  // the store is down: do not spin
+      }
+    }
+  }
+
+  void purge_loop() {
+    while (!background_.wait_for(options_.purge_interval)) {
+      if (!purge()) ++feed_errors_;
+    }
+  }
+
+  Issuer issuer_;
+  Verifier verifier_;
+  std::unique_ptr<Store> store_;
+  GuardOptions options_;
+  const Clock& clock_;
+  revocation::Lifetimes lifetimes_;
+
+  revocation::Index index_;
+  revocation::Follower follower_{*store_, index_, clock_};
+  std::atomic<std::uint64_t> feed_errors_{0};
+  mutable std::atomic<std::uint64_t> strict_fallbacks_{0};
+
+  // Last: its threads stop before the members they use are destroyed.
+  revocation::Background background_;
+};
+
+Result<std::unique_ptr<Guard>> Guard::open(Key signing_key, KeySet verify_keys,
+                                           std::unique_ptr<Store> store, GuardOptions options,
+                                           const Clock& clock) {
+  if (!store) return fail(Errc::kInvalidArgument, "no store");
+  auto issuer = Issuer::create(signing_key, options.issuer);
+  if (!issuer) return tl::unexpected(issuer.error());
+  if (verify_keys.empty()) verify_keys = KeySet(signing_key);
+  auto verifier = Verifier::create(std::move(verify_keys), options.verify);
+  if (!verifier) return tl::unexpected(verifier.error());
+  auto impl = std::make_unique<Impl>(std::move(*issuer), std::move(*verifier), std::move(store),
+                                     std::move(options), clock);
+  JWTGUARD_TRY(impl->load());
+  impl->start();
+  return std::unique_ptr<Guard>(new Guard(std::move(impl)));
+}
+
+Guard::Guard(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Guard::~Guard() = default;
+
+Result<TokenPair> Guard::login(std::string_view subject, std::string_view extra_claims_json,
+                               const ClientInfo& client, std::string_view subject_namespace) {
+  return impl_->login(subject, extra_claims_json, client, subject_namespace);
+}
+Result<IssuedToken> Guard::issue(const TokenRequest& request) { return impl_->issue(request); }
+Result<Refreshed> Guard::refresh(std::string_view refresh_token) {
+  return impl_->refresh(refresh_token);
+}
+Result<VerifiedToken> Guard::require(std::string_view token,
+                                     const Requirements& requirements) const {
+  return impl_->require(token, requirements);
+}
+Result<void> Guard::check_revocation(const Claims& claims) const {
+  return impl_->check_revocation(claims);
+}
+Result<bool> Guard::refresh_token_current(const Claims& claims) {
+  return impl_->refresh_token_current(claims);
+}
+Result<void> Guard::revoke_token(const Claims& claims, const RevokeContext& context) {
+  return impl_->revoke_token(claims, context);
+}
+Result<void> Guard::revoke_jti(std::string_view jti, const RevokeContext& context) {
+  if (jti.empty()) return fail(Errc::kInvalidArgument, "empty jti");
+  return impl_->revoke_jti(jti, context);
+}
+Result<void> Guard::revoke_session(std::string_view sid, const RevokeContext& context) {
+  if (sid.empty()) return fail(Errc::kInvalidArgument, "empty session id");
+  return impl_->revoke_session(sid, context);
+}
+Result<void> Guard::revoke_user(std::string_view user, const RevokeContext& context) {
+  if (user.empty()) return fail(Errc::kInvalidArgument, "empty user");
+  return impl_->revoke_user(user, context);
+}
+Result<bool> Guard::unrevoke(RevocationKind kind, std::string_view key) {
+  return impl_->unrevoke(kind, key);
+}
+Result<void> Guard::sync() { return impl_->sync(); }
+Result<void> Guard::purge() { return impl_->purge(); }
+GuardStats Guard::stats() const { return impl_->stats(); }
+Result<std::vector<Session>> Guard::list_sessions(std::string_view user) {
+  return impl_->list_sessions(user);
+}
+Store& Guard::store() { return impl_->store(); }
+const Issuer& Guard::issuer() const { return impl_->issuer(); }
+GuardOptions::CheckMode Guard::check_mode() const { return impl_->check_mode(); }
+const Verifier& Guard::verifier() const { return impl_->verifier(); }
+
+}  // namespace jwtguard

@@ -1,0 +1,250 @@
+// The "memory:" store: everything in maps under one mutex. It implements the
+// whole contract (feed included) so that tests and throwaway runs behave as
+// a real deployment would, minus durability.
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "jwtguard/store.h"
+#include "store/store_rules.h"
+
+namespace jwtguard {
+namespace {
+
+using Key = std::pair<RevocationKind, std::string>;
+
+struct Row {
+  std::int64_t id = 0;  // insertion order, for paging
+  Revocation revocation;
+};
+
+class MemoryStore final : public Store {
+ public:
+  Result<std::uint64_t> revoke(const Revocation& revocation) override {
+    if (auto ok = stores::validate(revocation); !ok) return tl::unexpected(ok.error());
+    std::lock_guard lock(mu_);
+    return revoke_locked(revocation);
+  }
+
+  Result<bool> unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override {
+    if (key.empty()) return fail(Errc::kInvalidArgument, "empty revocation key");
+    std::lock_guard lock(mu_);
+    const bool erased = revocations_.erase(Key(kind, std::string(key))) > 0;
+    if (kind == RevocationKind::kSession) {
+      auto it = sessions_.find(std::string(key));
+      if (it != sessions_.end()) it->second.revoked_at.reset();
+    }
+    append(stores::unrevoke_change(kind, key, next_seq_++), now);
+    return erased;
+  }
+
+  Result<std::optional<Revocation>> find_revocation(RevocationKind kind,
+                                                    std::string_view key) override {
+    std::lock_guard lock(mu_);
+    auto it = revocations_.find(Key(kind, std::string(key)));
+    if (it == revocations_.end()) return std::optional<Revocation>();
+    return std::optional<Revocation>(it->second.revocation);
+  }
+
+  Result<RevocationPage> list_revocations(const RevocationFilter& filter) override {
+    auto start = stores::page_start(filter);
+    if (!start) return tl::unexpected(start.error());
+    std::lock_guard lock(mu_);
+    std::vector<const Row*> rows;
+    for (const auto& [key, row] : revocations_) {
+      if ((!*start || row.id < **start) && stores::matches(row.revocation, filter)) {
+        rows.push_back(&row);
+      }
+    }
+    std::sort(rows.begin(), rows.end(), [](const Row* a, const Row* b) { return a->id > b->id; });
+    RevocationPage page;
+    for (std::size_t i = 0; i < rows.size() && i < filter.limit; ++i) {
+      page.entries.push_back(rows[i]->revocation);
+    }
+    if (rows.size() > filter.limit)
+      page.next_cursor = stores::cursor_for(rows[filter.limit - 1]->id);
+    return page;
+  }
+
+  Result<Snapshot> snapshot(Timestamp now) override {
+    std::lock_guard lock(mu_);
+    Snapshot snapshot;
+    snapshot.seq = next_seq_ - 1;
+    for (const auto& [key, row] : revocations_) {
+      if (row.revocation.expires_at > now) {
+        snapshot.entries.push_back(stores::revoke_change(row.revocation, 0));
+      }
+    }
+    return snapshot;
+  }
+
+  Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
+                                    std::chrono::milliseconds max_wait) override {
+    std::unique_lock lock(mu_);
+    changed_.wait_for(lock, max_wait, [&] { return next_seq_ - 1 > after; });
+    ChangeBatch batch;
+    batch.last_seq = after;
+    if (after < purged_through_) {
+      batch.gap = true;
+      return batch;
+    }
+    // feed_ holds consecutive seqs, so the first one wanted is found by
+    // arithmetic: a Guard reads the feed after each of its own writes.
+    std::size_t i = 0;
+    if (!feed_.empty() && after >= feed_.front().second.seq) {
+      i = static_cast<std::size_t>(after - feed_.front().second.seq + 1);
+    }
+    for (; i < feed_.size() && batch.changes.size() < limit; ++i) {
+      batch.changes.push_back(feed_[i].second);
+      batch.last_seq = feed_[i].second.seq;
+    }
+    return batch;
+  }
+
+  Result<std::size_t> purge(Timestamp now, std::chrono::seconds feed_retention) override {
+    std::lock_guard lock(mu_);
+    const std::size_t removed = std::erase_if(
+        revocations_, [now](const auto& item) { return item.second.revocation.expires_at <= now; });
+    std::erase_if(sessions_, [now](const auto& item) { return item.second.expires_at <= now; });
+    const Timestamp horizon = now - feed_retention;
+    while (!feed_.empty() && feed_.front().first <= horizon) {
+      purged_through_ = feed_.front().second.seq;
+      feed_.pop_front();
+    }
+    return removed;
+  }
+
+  Result<void> create_session(const Session& session) override {
+    if (session.sid.empty()) return fail(Errc::kInvalidArgument, "empty session id");
+    std::lock_guard lock(mu_);
+    if (!sessions_.try_emplace(session.sid, session).second) {
+      return fail(Errc::kAlreadyExists, "session");
+    }
+    return {};
+  }
+
+  Result<std::optional<Session>> find_session(std::string_view sid) override {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(std::string(sid));
+    if (it == sessions_.end()) return std::optional<Session>();
+    return std::optional<Session>(it->second);
+  }
+
+  Result<std::vector<Session>> list_sessions(std::string_view user, Timestamp now) override {
+    std::lock_guard lock(mu_);
+    std::vector<Session> out;
+    for (const auto& [sid, session] : sessions_) {
+      if (session.user == user && !session.revoked_at && session.expires_at > now) {
+        out.push_back(session);
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const Session& a, const Session& b) {
+      return std::tie(a.created_at, a.sid) > std::tie(b.created_at, b.sid);
+    });
+    return out;
+  }
+
+  Result<Rotation> rotate_refresh(std::string_view sid, std::string_view presented_jti,
+                                  std::string_view next_jti, Timestamp now,
+                                  Timestamp next_expires_at) override {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(std::string(sid));
+    if (it == sessions_.end()) return Rotation::kUnknown;
+    Session& session = it->second;
+    if (session.revoked_at) return Rotation::kRevoked;
+    if (session.refresh_jti != presented_jti) return Rotation::kReused;
+    session.refresh_jti = std::string(next_jti);
+    session.refreshed_at = now;
+    session.expires_at = next_expires_at;
+    return Rotation::kRotated;
+  }
+
+  Result<std::uint64_t> revoke_session(const Revocation& revocation) override {
+    if (auto ok = stores::validate(revocation); !ok) return tl::unexpected(ok.error());
+    if (revocation.kind != RevocationKind::kSession) {
+      return fail(Errc::kInvalidArgument, "not a session revocation");
+    }
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(revocation.key);
+    if (it != sessions_.end() && !it->second.revoked_at) {
+      it->second.revoked_at = revocation.revoked_at;
+    }
+    return revoke_locked(revocation);
+  }
+
+  Result<void> create_user(const User& user) override {
+    if (user.name.empty()) return fail(Errc::kInvalidArgument, "empty user name");
+    std::lock_guard lock(mu_);
+    if (!users_.try_emplace(user.name, user).second) return fail(Errc::kAlreadyExists, "user");
+    return {};
+  }
+
+  Result<std::optional<User>> find_user(std::string_view name) override {
+    std::lock_guard lock(mu_);
+    auto it = users_.find(std::string(name));
+    if (it == users_.end()) return std::optional<User>();
+    return std::optional<User>(it->second);
+  }
+
+  Result<void> set_admin(std::string_view name, bool admin) override {
+    std::lock_guard lock(mu_);
+    auto it = users_.find(std::string(name));
+    if (it == users_.end()) return fail(Errc::kNotFound, "user");
+    it->second.admin = admin;
+    return {};
+  }
+
+  Result<std::vector<User>> list_users() override {
+    std::lock_guard lock(mu_);
+    std::vector<User> out;
+    for (const auto& [name, user] : users_) out.push_back(user);
+    return out;
+  }
+
+  Result<Timestamp> raise_token_horizon(Timestamp at) override {
+    std::lock_guard lock(mu_);
+    horizon_ = std::max(horizon_, at);
+    return horizon_;
+  }
+
+  Result<void> ping() override { return {}; }
+
+ private:
+  Result<std::uint64_t> revoke_locked(const Revocation& revocation) {
+    auto [it, inserted] =
+        revocations_.try_emplace(Key(revocation.kind, revocation.key), Row{0, revocation});
+    if (inserted) {
+      it->second.id = next_row_id_++;
+    } else {
+      stores::merge_into(it->second.revocation, revocation);
+    }
+    const std::uint64_t seq = next_seq_++;
+    append(stores::revoke_change(it->second.revocation, seq), revocation.revoked_at);
+    return seq;
+  }
+
+  void append(Change change, Timestamp time) {
+    feed_.emplace_back(time, std::move(change));
+    changed_.notify_all();
+  }
+
+  Timestamp horizon_{};
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::map<Key, Row> revocations_;
+  std::map<std::string, Session> sessions_;  // ordered: list output is stable
+  std::map<std::string, User> users_;
+  std::deque<std::pair<Timestamp, Change>> feed_;  // dated, in seq order
+  std::uint64_t purged_through_ = 0;               // the last seq purged from feed_
+  std::uint64_t next_seq_ = 1;
+  std::int64_t next_row_id_ = 1;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_memory_store() { return std::make_unique<MemoryStore>(); }
+
+}  // namespace jwtguard

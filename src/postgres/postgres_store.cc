@@ -1,0 +1,567 @@
+// The "postgresql://" store.
+//
+// Statements run on a pool of connections (pg_pool.h). Changes to the feed
+// (revoke, unrevoke, revoke_session) go through one writer thread that
+// commits them in batches (pg_writer.h); other writes (sessions, users,
+// purges) are single statements on pooled connections, which PostgreSQL
+// group-commits by itself. Every write is acknowledged after its COMMIT
+// returned, with synchronous_commit on (pg_connector.h).
+//
+// The feed. Each change takes its seq from the one-row counter
+// jwtguard_feed_head (UPDATE ... SET seq = seq + 1 RETURNING seq) in the
+// transaction that makes it, which holds the counter row's lock until
+// COMMIT (pg::Writer takes it first thing). So the next change cannot get
+// its number before this one has committed (or rolled back, which rolls
+// the counter back too): seqs are contiguous and
+// follow commit order, across every instance sharing the database. A
+// follower reading "seq > after" can therefore never skip a change. With a
+// sequence (bigserial) it could: numbers are handed out at INSERT, not at
+// commit, so 11 may commit while 10 is still in flight; a follower that
+// reads 11 moves past 10, and when 10 commits it is never read. Contiguity
+// also makes gaps exact: a missing number was purged.
+//
+// Each change transaction also NOTIFYs the feed channel (delivered at
+// commit); followers LISTEN on a connection of their own (pg::Listener).
+#include <algorithm>
+#include <climits>
+#include <cstdio>
+#include <thread>
+
+#include "jwtguard/store.h"
+#include "store/store_rules.h"
+#include "pg_conn.h"
+#include "pg_connector.h"
+#include "pg_migrate.h"
+#include "pg_pool.h"
+#include "pg_writer.h"
+#include "util/try.h"
+
+namespace jwtguard {
+namespace {
+
+using pg::Conn;
+using pg::Params;
+using pg::Rows;
+
+// The SQL below spells kinds and ops as these numbers.
+static_assert(static_cast<int>(RevocationKind::kToken) == 0);
+static_assert(static_cast<int>(RevocationKind::kSession) == 1);
+static_assert(static_cast<int>(RevocationKind::kUser) == 2);
+static_assert(static_cast<int>(Change::Op::kRevoke) == 0);
+static_assert(static_cast<int>(Change::Op::kUnrevoke) == 1);
+
+std::int64_t number(RevocationKind kind) { return static_cast<std::int64_t>(kind); }
+
+// --- Rows ----------------------------------------------------------------------
+
+#define REVOCATION_COLUMNS \
+  "kind, key, cutoff, expires_at, revoked_at, token_type, subject, session, revoked_by, reason"
+
+Revocation read_revocation(const Rows& rows, int i) {
+  Revocation r;
+  r.kind = static_cast<RevocationKind>(rows.int64(i, 0));
+  r.key = rows.text(i, 1);
+  r.cutoff = rows.time(i, 2);
+  r.expires_at = rows.time(i, 3);
+  r.revoked_at = rows.time(i, 4);
+  if (!rows.is_null(i, 5)) r.token_type = parse_token_type(rows.text(i, 5));
+  r.user = rows.text(i, 6);
+  r.session = rows.text(i, 7);
+  r.revoked_by = rows.text(i, 8);
+  r.reason = rows.text(i, 9);
+  return r;
+}
+
+#define SESSION_COLUMNS                                                              \
+  "sid, subject, created_at, refreshed_at, expires_at, client_address, user_agent, " \
+  "refresh_jti, revoked_at"
+
+Session read_session(const Rows& rows, int i) {
+  Session s;
+  s.sid = rows.text(i, 0);
+  s.user = rows.text(i, 1);
+  s.created_at = rows.time(i, 2);
+  s.refreshed_at = rows.time(i, 3);
+  s.expires_at = rows.time(i, 4);
+  s.client_address = rows.text(i, 5);
+  s.user_agent = rows.text(i, 6);
+  s.refresh_jti = rows.text(i, 7);
+  if (!rows.is_null(i, 8)) s.revoked_at = rows.time(i, 8);
+  return s;
+}
+
+User read_user(const Rows& rows, int i) {
+  return User{rows.text(i, 0), rows.text(i, 1), rows.boolean(i, 2), rows.time(i, 3)};
+}
+
+Change read_change(const Rows& rows, int i, int first_col) {
+  return Change{.seq = static_cast<std::uint64_t>(rows.int64(i, first_col)),
+                .op = static_cast<Change::Op>(rows.int64(i, first_col + 1)),
+                .kind = static_cast<RevocationKind>(rows.int64(i, first_col + 2)),
+                .key = rows.text(i, first_col + 3),
+                .cutoff = rows.time(i, first_col + 4),
+                .expires_at = rows.time(i, first_col + 5)};
+}
+
+// --- Changes (run by the writer, inside its transaction) ---------------------
+
+// Numbers the change from the feed head and logs it. The head's row lock is
+// already held (see pg::Writer).
+Result<std::uint64_t> append_change(Conn& conn, const pg::Connector& connector,
+                                    const Change& change, Timestamp logged_at) {
+  auto rows = conn.exec(
+      "WITH head AS (UPDATE jwtguard_feed_head SET seq = seq + 1 RETURNING seq)"
+      " INSERT INTO revocation_log (seq, op, kind, key, cutoff, expires_at, logged_at)"
+      " SELECT seq, $1::smallint, $2::smallint, $3::text, $4::bigint, $5::bigint, $6::bigint"
+      " FROM head RETURNING seq",
+      Params()
+          .add(static_cast<std::int64_t>(change.op))
+          .add(number(change.kind))
+          .add(change.key)
+          .add(change.cutoff)
+          .add(change.expires_at)
+          .add(logged_at),
+      connector.statement_deadline());
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->size() != 1) return fail(Errc::kStore, "postgresql: jwtguard_feed_head has no row");
+  return static_cast<std::uint64_t>(rows->int64(0, 0));
+}
+
+// Adds or merges the revocation (the later cutoff and expiry win; the first
+// metadata stays) and logs the merged entry.
+Result<std::uint64_t> upsert_revocation(Conn& conn, const pg::Connector& connector,
+                                        const Revocation& r) {
+  Params params;
+  params.add(number(r.kind)).add(r.key).add(r.cutoff).add(r.expires_at).add(r.revoked_at);
+  r.token_type ? params.add(token_type_name(*r.token_type)) : params.add_null();
+  params.add(r.user).add(r.session).add(r.revoked_by).add(r.reason);
+  auto rows = conn.exec("INSERT INTO revocations (" REVOCATION_COLUMNS
+                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                        " ON CONFLICT (kind, key) DO UPDATE SET"
+                        " cutoff = GREATEST(revocations.cutoff, EXCLUDED.cutoff),"
+                        " expires_at = GREATEST(revocations.expires_at, EXCLUDED.expires_at)"
+                        " RETURNING cutoff, expires_at",
+                        params, connector.statement_deadline());
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->size() != 1) return fail(Errc::kStore, "postgresql: upsert returned no row");
+  Revocation merged = r;
+  merged.cutoff = rows->time(0, 0);
+  merged.expires_at = rows->time(0, 1);
+  return append_change(conn, connector, stores::revoke_change(merged, 0), r.revoked_at);
+}
+
+// --- Waiting and purging -------------------------------------------------------
+
+// changes_since's longest wait, and how often it reads the feed when it
+// cannot LISTEN.
+constexpr std::chrono::milliseconds kLongestWait = std::chrono::hours(1);
+constexpr std::chrono::milliseconds kPollInterval{100};
+
+// Purges delete at most this many rows per statement.
+constexpr std::int64_t kPurgeChunk = 5000;
+
+// Chunked DELETEs: a subquery picks the chunk's rows by ctid, locking them
+// and skipping those another transaction holds (SKIP LOCKED). The rows
+// stay locked until the DELETE ends, so their ctids cannot change meanwhile.
+// $1: the bound; $2: the chunk size.
+constexpr const char* kPurgeSessions =
+    "DELETE FROM sessions WHERE ctid = ANY(ARRAY("
+    "SELECT ctid FROM sessions WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))";
+constexpr const char* kPurgeFeed =
+    "DELETE FROM revocation_log WHERE ctid = ANY(ARRAY("
+    "SELECT ctid FROM revocation_log WHERE logged_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))";
+constexpr const char* kPurgeRevocations =
+    "DELETE FROM revocations WHERE ctid = ANY(ARRAY("
+    "SELECT ctid FROM revocations WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))";
+
+// --- The store -------------------------------------------------------------------
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(std::unique_ptr<pg::Connector> connector, std::size_t connections)
+      : connector_(std::move(connector)),
+        pool_(*connector_, connections),
+        listener_(*connector_),
+        writer_(pool_, *connector_) {}
+
+  void adopt(std::unique_ptr<Conn> conn) { pool_.adopt(std::move(conn)); }
+
+  // --- Revocations ---------------------------------------------------------
+
+  Result<std::uint64_t> revoke(const Revocation& revocation) override {
+    JWTGUARD_TRY(stores::validate(revocation));
+    std::uint64_t seq = 0;
+    JWTGUARD_TRY(write([&](Conn& conn) -> Result<void> {
+      auto s = upsert_revocation(conn, *connector_, revocation);
+      if (!s) return tl::unexpected(s.error());
+      seq = *s;
+      return {};
+    }));
+    return seq;
+  }
+
+  Result<bool> unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override {
+    if (key.empty()) return fail(Errc::kInvalidArgument, "empty revocation key");
+    bool erased = false;
+    JWTGUARD_TRY(write([&](Conn& conn) -> Result<void> {
+      auto del = conn.exec("DELETE FROM revocations WHERE kind = $1 AND key = $2",
+                           Params().add(number(kind)).add(key), deadline());
+      if (!del) return tl::unexpected(del.error());
+      erased = del->affected() > 0;
+      if (kind == RevocationKind::kSession) {
+        JWTGUARD_TRY(conn.exec("UPDATE sessions SET revoked_at = NULL WHERE sid = $1",
+                               Params().add(key), deadline()));
+      }
+      auto seq = append_change(conn, *connector_, stores::unrevoke_change(kind, key, 0), now);
+      if (!seq) return tl::unexpected(seq.error());
+      return {};
+    }));
+    return erased;
+  }
+
+  Result<std::optional<Revocation>> find_revocation(RevocationKind kind,
+                                                    std::string_view key) override {
+    auto rows = query("SELECT " REVOCATION_COLUMNS " FROM revocations WHERE kind = $1 AND key = $2",
+                      Params().add(number(kind)).add(key));
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->size() == 0) return std::optional<Revocation>();
+    return std::optional<Revocation>(read_revocation(*rows, 0));
+  }
+
+  Result<RevocationPage> list_revocations(const RevocationFilter& filter) override {
+    auto start = stores::page_start(filter);
+    if (!start) return tl::unexpected(start.error());
+    Params params;
+    *start ? params.add(**start) : params.add_null();
+    filter.kind ? params.add(number(*filter.kind)) : params.add_null();
+    params.add(filter.user);
+    filter.token_type ? params.add(token_type_name(*filter.token_type)) : params.add_null();
+    params.add(static_cast<std::int64_t>(filter.limit + 1));
+    auto rows =
+        query("SELECT " REVOCATION_COLUMNS
+              ", id FROM revocations"
+              " WHERE ($1::bigint IS NULL OR id < $1) AND ($2::smallint IS NULL OR kind = $2)"
+              " AND ($3::text = '' OR subject = $3) AND ($4::text IS NULL OR token_type = $4)"
+              " ORDER BY id DESC LIMIT $5",
+              params);
+    if (!rows) return tl::unexpected(rows.error());
+    RevocationPage page;
+    const int shown = std::min(rows->size(), static_cast<int>(filter.limit));
+    for (int i = 0; i < shown; ++i) page.entries.push_back(read_revocation(*rows, i));
+    if (rows->size() > shown) page.next_cursor = stores::cursor_for(rows->int64(shown - 1, 10));
+    return page;
+  }
+
+  Result<Snapshot> snapshot(Timestamp now) override {
+    // One statement, one MVCC snapshot: the entries and the feed position
+    // agree.
+    auto rows = query(
+        "SELECT h.seq, r.kind, r.key, r.cutoff, r.expires_at FROM jwtguard_feed_head h"
+        " LEFT JOIN revocations r ON r.expires_at > $1",
+        Params().add(now));
+    if (!rows) return tl::unexpected(rows.error());
+    Snapshot out;
+    if (rows->size() == 0) return fail(Errc::kStore, "postgresql: jwtguard_feed_head has no row");
+    out.seq = static_cast<std::uint64_t>(rows->int64(0, 0));
+    for (int i = 0; i < rows->size(); ++i) {
+      if (rows->is_null(i, 1)) continue;
+      out.entries.push_back(Change{.op = Change::Op::kRevoke,
+                                   .kind = static_cast<RevocationKind>(rows->int64(i, 1)),
+                                   .key = rows->text(i, 2),
+                                   .cutoff = rows->time(i, 3),
+                                   .expires_at = rows->time(i, 4)});
+    }
+    return out;
+  }
+
+  Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
+                                    std::chrono::milliseconds max_wait) override {
+    // Clamped so that now() + max_wait cannot overflow; a follower asks
+    // again anyway.
+    max_wait = std::clamp(max_wait, std::chrono::milliseconds(0), kLongestWait);
+    const pg::Deadline until = pg::SteadyClock::now() + max_wait;
+    for (;;) {
+      // LISTEN (again, after a lost connection) before reading: see
+      // pg::Listener for why nothing is lost in this order. When it cannot
+      // (the listening connection alone fails, e.g. at the server's
+      // connection limit), the feed is still readable: poll it instead.
+      std::optional<std::uint64_t> armed;
+      const bool waits = max_wait.count() > 0 && limit > 0;
+      if (waits) {
+        if (auto wakes = listener_.arm(); wakes) armed = *wakes;
+      }
+      auto batch = read_changes(after, limit);
+      if (!batch || batch->gap || !batch->changes.empty()) return batch;
+      const auto now = pg::SteadyClock::now();
+      if (!waits || now >= until) return batch;
+      if (armed) {
+        listener_.wait(*armed, until);
+      } else {
+        std::this_thread::sleep_until(std::min(until, now + kPollInterval));
+      }
+    }
+  }
+
+  Result<std::size_t> purge(Timestamp now, std::chrono::seconds feed_retention) override {
+    // Not through the writer, and without the feed head's lock: a purge
+    // writes nothing to the feed (followers drop expired entries by
+    // themselves, and find purged feed entries as gaps, seqs being
+    // contiguous), so it needs no place in the feed's order. Each chunk is
+    // a short transaction of its own, so that a backlog neither outlasts
+    // the statement timeout nor holds locks for long, and rows that a
+    // change holds are skipped (the next purge gets them): a purge never
+    // waits for a writer, so the two cannot deadlock.
+    JWTGUARD_TRY(purge_chunks(kPurgeSessions, Params().add(now)));
+    JWTGUARD_TRY(purge_chunks(kPurgeFeed, Params().add(now - feed_retention)));
+    return purge_chunks(kPurgeRevocations, Params().add(now));
+  }
+
+  // --- Sessions ------------------------------------------------------------
+
+  Result<void> create_session(const Session& session) override {
+    if (session.sid.empty()) return fail(Errc::kInvalidArgument, "empty session id");
+    Params params;
+    params.add(session.sid).add(session.user).add(session.created_at).add(session.refreshed_at);
+    params.add(session.expires_at).add(session.client_address).add(session.user_agent);
+    params.add(session.refresh_jti);
+    session.revoked_at ? params.add(*session.revoked_at) : params.add_null();
+    auto rows = query("INSERT INTO sessions (" SESSION_COLUMNS
+                      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                      " ON CONFLICT (sid) DO NOTHING",
+                      params);
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->affected() == 0) return fail(Errc::kAlreadyExists, "session");
+    return {};
+  }
+
+  Result<std::optional<Session>> find_session(std::string_view sid) override {
+    auto rows = query("SELECT " SESSION_COLUMNS " FROM sessions WHERE sid = $1", Params().add(sid));
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->size() == 0) return std::optional<Session>();
+    return std::optional<Session>(read_session(*rows, 0));
+  }
+
+  Result<std::vector<Session>> list_sessions(std::string_view user, Timestamp now) override {
+    // COLLATE "C": byte order, as the other stores sort, whatever the
+    // database's collation.
+    auto rows = query("SELECT " SESSION_COLUMNS
+                      " FROM sessions WHERE subject = $1 AND revoked_at IS NULL"
+                      " AND expires_at > $2 ORDER BY created_at DESC, sid COLLATE \"C\" DESC",
+                      Params().add(user).add(now));
+    if (!rows) return tl::unexpected(rows.error());
+    std::vector<Session> out;
+    for (int i = 0; i < rows->size(); ++i) out.push_back(read_session(*rows, i));
+    return out;
+  }
+
+  Result<Rotation> rotate_refresh(std::string_view sid, std::string_view presented_jti,
+                                  std::string_view next_jti, Timestamp now,
+                                  Timestamp next_expires_at) override {
+    // Exactly one winner: a concurrent UPDATE of the same row waits for the
+    // first to commit, then re-checks its WHERE against the new row (READ
+    // COMMITTED), where refresh_jti is no longer the presented one.
+    auto rotated = query(
+        "UPDATE sessions SET refresh_jti = $3, refreshed_at = $4, expires_at = $5"
+        " WHERE sid = $1 AND refresh_jti = $2 AND revoked_at IS NULL",
+        Params().add(sid).add(presented_jti).add(next_jti).add(now).add(next_expires_at));
+    if (!rotated) return tl::unexpected(rotated.error());
+    if (rotated->affected() == 1) return Rotation::kRotated;
+    // Only a loser reads why.
+    auto rows =
+        query("SELECT revoked_at IS NOT NULL FROM sessions WHERE sid = $1", Params().add(sid));
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->size() == 0) return Rotation::kUnknown;
+    return rows->boolean(0, 0) ? Rotation::kRevoked : Rotation::kReused;
+  }
+
+  Result<std::uint64_t> revoke_session(const Revocation& revocation) override {
+    JWTGUARD_TRY(stores::validate(revocation));
+    if (revocation.kind != RevocationKind::kSession) {
+      return fail(Errc::kInvalidArgument, "not a session revocation");
+    }
+    std::uint64_t seq = 0;
+    JWTGUARD_TRY(write([&](Conn& conn) -> Result<void> {
+      JWTGUARD_TRY(
+          conn.exec("UPDATE sessions SET revoked_at = $2 WHERE sid = $1 AND revoked_at IS NULL",
+                    Params().add(revocation.key).add(revocation.revoked_at), deadline()));
+      auto s = upsert_revocation(conn, *connector_, revocation);
+      if (!s) return tl::unexpected(s.error());
+      seq = *s;
+      return {};
+    }));
+    return seq;
+  }
+
+  // --- Users ---------------------------------------------------------------
+
+  Result<void> create_user(const User& user) override {
+    if (user.name.empty()) return fail(Errc::kInvalidArgument, "empty user name");
+    auto rows = query(
+        "INSERT INTO users (name, password_hash, admin, created_at)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+        Params()
+            .add(user.name)
+            .add(user.password_hash)
+            .add(user.admin ? "t" : "f")
+            .add(user.created_at));
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->affected() == 0) return fail(Errc::kAlreadyExists, "user");
+    return {};
+  }
+
+  Result<std::optional<User>> find_user(std::string_view name) override {
+    auto rows = query("SELECT name, password_hash, admin, created_at FROM users WHERE name = $1",
+                      Params().add(name));
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->size() == 0) return std::optional<User>();
+    return std::optional<User>(read_user(*rows, 0));
+  }
+
+  Result<void> set_admin(std::string_view name, bool admin) override {
+    auto rows = query("UPDATE users SET admin = $2 WHERE name = $1",
+                      Params().add(name).add(admin ? "t" : "f"));
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->affected() == 0) return fail(Errc::kNotFound, "user");
+    return {};
+  }
+
+  Result<std::vector<User>> list_users() override {
+    auto rows = query(
+        "SELECT name, password_hash, admin, created_at FROM users ORDER BY name COLLATE \"C\"",
+        Params());
+    if (!rows) return tl::unexpected(rows.error());
+    std::vector<User> out;
+    for (int i = 0; i < rows->size(); ++i) out.push_back(read_user(*rows, i));
+    return out;
+  }
+
+  Result<Timestamp> raise_token_horizon(Timestamp at) override {
+    auto rows = query(
+        "INSERT INTO jwtguard_meta (name, value) VALUES ('token_horizon', $1)"
+        " ON CONFLICT (name) DO UPDATE SET value = GREATEST(jwtguard_meta.value, EXCLUDED.value)"
+        " RETURNING value",
+        Params().add(at));
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->size() != 1) return fail(Errc::kStore, "postgresql: no token horizon returned");
+    return rows->time(0, 0);
+  }
+
+  // --- Strict mode ---------------------------------------------------------
+
+  Result<Hits> lookup(std::string_view jti, std::string_view sid, std::string_view user) override {
+    // One round trip: strict mode asks on every check.
+    auto rows = query(
+        "SELECT $1::text <> '' AND EXISTS (SELECT 1 FROM revocations WHERE kind = 0 AND key = $1),"
+        " $2::text <> '' AND EXISTS (SELECT 1 FROM revocations WHERE kind = 1 AND key = $2),"
+        " (SELECT cutoff FROM revocations WHERE kind = 2 AND key = $3 AND $3::text <> '')",
+        Params().add(jti).add(sid).add(user));
+    if (!rows) return tl::unexpected(rows.error());
+    Hits hits;
+    hits.token = rows->boolean(0, 0);
+    hits.session = rows->boolean(0, 1);
+    if (!rows->is_null(0, 2)) hits.cutoff = rows->time(0, 2);
+    return hits;
+  }
+
+  Result<void> ping() override {
+    auto rows = query("SELECT 1", Params());
+    if (!rows) return tl::unexpected(rows.error());
+    return {};
+  }
+
+ private:
+  pg::Deadline deadline() const { return connector_->statement_deadline(); }
+
+  // One statement on a pooled connection, in a transaction of its own.
+  Result<Rows> query(const char* sql, const Params& params) {
+    auto lease = pool_.acquire();
+    if (!lease) return tl::unexpected(lease.error());
+    return (*lease)->exec(sql, params, deadline());
+  }
+
+  Result<ChangeBatch> read_changes(std::uint64_t after, std::size_t limit) {
+    ChangeBatch batch;
+    batch.last_seq = after;
+    if (limit == 0) return batch;
+    // One statement: the head and the rows come from one snapshot.
+    auto rows = query(
+        "SELECT h.seq, l.seq, l.op, l.kind, l.key, l.cutoff, l.expires_at"
+        " FROM jwtguard_feed_head h LEFT JOIN LATERAL"
+        " (SELECT seq, op, kind, key, cutoff, expires_at FROM revocation_log"
+        "  WHERE seq > $1 ORDER BY seq LIMIT $2) l ON true"
+        " ORDER BY l.seq",
+        Params()
+            .add(static_cast<std::int64_t>(std::min<std::uint64_t>(after, INT64_MAX)))
+            .add(static_cast<std::int64_t>(std::min<std::uint64_t>(limit, INT64_MAX))));
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->size() == 0) return fail(Errc::kStore, "postgresql: jwtguard_feed_head has no row");
+    const auto head = static_cast<std::uint64_t>(rows->int64(0, 0));
+    // Seqs are contiguous, so the change after `after` is after + 1 unless a
+    // purge deleted it. Stop at the first missing number: the next call
+    // reports the gap before anything past it is applied.
+    for (int i = 0; i < rows->size() && !rows->is_null(i, 1); ++i) {
+      Change change = read_change(*rows, i, 1);
+      if (change.seq != batch.last_seq + 1) break;
+      batch.last_seq = change.seq;
+      batch.changes.push_back(std::move(change));
+    }
+    // Nothing readable although changes were made after `after`: purged.
+    // A head behind `after` means the database lost changes the follower
+    // saw (restored from a backup, say): it must reload as well.
+    batch.gap = batch.changes.empty() && head != after;
+    return batch;
+  }
+
+  // Runs a chunked DELETE (its last parameter the chunk size) until a
+  // chunk deletes fewer rows than it may; returns how many it deleted.
+  Result<std::size_t> purge_chunks(const char* sql, Params params) {
+    params.add(kPurgeChunk);
+    std::size_t total = 0;
+    for (;;) {
+      auto rows = query(sql, params);
+      if (!rows) return tl::unexpected(rows.error());
+      total += static_cast<std::size_t>(rows->affected());
+      if (rows->affected() < static_cast<std::uint64_t>(kPurgeChunk)) return total;
+    }
+  }
+
+  // A change to the feed, by the writer (pg_writer.h).
+  Result<void> write(pg::Writer::Body body, bool changes_feed = true) {
+    return writer_.write(std::move(body), changes_feed);
+  }
+
+  std::unique_ptr<pg::Connector> connector_;
+  pg::Pool pool_;
+  pg::Listener listener_;
+  pg::Writer writer_;  // last: its thread uses the pool until it is destroyed
+};
+
+void warn_on_stderr(std::string_view message) {
+  std::fprintf(stderr, "jwtguard: warning: %.*s\n", static_cast<int>(message.size()),
+               message.data());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_postgres_store(std::string_view url,
+                                                   const PostgresOptions& options) {
+  if (options.connections == 0) return fail(Errc::kInvalidArgument, "connections must be >= 1");
+  // A statement timeout of 0 would mean none: a statement could then hold
+  // the feed head's lock, and block every instance's changes, forever.
+  if (options.connect_timeout.count() <= 0 || options.statement_timeout.count() <= 0) {
+    return fail(Errc::kInvalidArgument, "timeouts must be positive");
+  }
+  auto connector = pg::Connector::create(url, options);
+  if (!connector) return tl::unexpected(connector.error());
+  // At open, a failure is reported as it is (no backoff yet to speak of).
+  auto conn = (*connector)->connect();
+  if (!conn) return tl::unexpected(conn.error());
+  JWTGUARD_TRY(pg::migrate(**conn, **connector));
+  const StoreWarning warn = options.warn ? options.warn : StoreWarning(warn_on_stderr);
+  JWTGUARD_TRY(pg::check_durability(**conn, **connector, warn));
+  auto store = std::make_unique<PostgresStore>(std::move(*connector), options.connections);
+  store->adopt(std::move(*conn));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace jwtguard

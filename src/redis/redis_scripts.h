@@ -1,0 +1,231 @@
+// The Lua scripts of the Redis store: every write that must be atomic is one
+// script, so that Redis runs it without interleaving another client's
+// commands, and its effects reach the AOF (and replicas) as one MULTI/EXEC.
+//
+// Conventions: times are decimal microseconds since the epoch, compared with
+// tonumber() (exact below 2^53, i.e. until the year 2255); PEXPIREAT takes
+// milliseconds the caller computed (rounded up, so a key never disappears
+// before the instant it stands for). Numbers are never turned back into
+// strings with tostring(), which would print 1.7e+15.
+//
+// Scripts that change revocations first append to the feed (INCR of the
+// sequence, XADD with the id "<seq>-1"), then write. Redis refuses a script
+// for lack of memory at its first write, the INCR, and never after it: a
+// script that got past the INCR is not stopped half-way by memory. XADD
+// refuses an id not above the stream's last one, which jwtguard:seq lost
+// while the stream survived (deleted, or evicted under an allkeys-* policy)
+// would cause: append_feed moves the sequence past the stream's last id
+// first, so the writes go on and followers see a gap, not a failure.
+//
+// Some keys are derived inside the scripts from a prefix (a revocation's
+// hash from its index member, a user's session index from the session):
+// fine for a single Redis server; Redis Cluster is not supported.
+#ifndef JWTGUARD_REDIS_REDIS_SCRIPTS_H_
+#define JWTGUARD_REDIS_REDIS_SCRIPTS_H_
+
+#include <string>
+#include <string_view>
+
+namespace jwtguard::redis::scripts {
+
+struct Script {
+  std::string_view name;     // for error messages: "the revoke script"
+  std::string_view helpers;  // Lua functions the body uses (shared by scripts)
+  std::string_view body;
+  std::string source() const { return std::string(helpers) + std::string(body); }
+};
+
+// The stream's last-generated-id, which stays when its entries are trimmed,
+// is read from XINFO STREAM (a flat list of names and values in a script).
+inline constexpr std::string_view kFeedAppend = R"lua(
+local function next_seq(seq_key, feed_key)
+  local seq = redis.call('INCR', seq_key)
+  if redis.call('EXISTS', feed_key) == 0 then return seq end
+  local info = redis.call('XINFO', 'STREAM', feed_key)
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then
+      local last = tonumber(string.match(info[i + 1], '^(%d+)-'))
+      if last and last >= seq then
+        seq = last + 1
+        redis.call('SET', seq_key, string.format('%d', seq))
+      end
+    end
+  end
+  return seq
+end
+
+local function append_feed(seq_key, feed_key, max_length, op, kind, key, cutoff, expires, date)
+  local seq = next_seq(seq_key, feed_key)
+  redis.call('XADD', feed_key, 'MAXLEN', '~', max_length, string.format('%d-1', seq),
+             'op', op, 'kind', kind, 'key', key, 'cutoff', cutoff, 'expires', expires,
+             'date', date)
+  return seq
+end
+)lua";
+
+// Adds or merges a revocation (the later cutoff and expiry win, the first
+// metadata stays), and for a session revocation marks the session revoked
+// (keeping the first revoked_at). Returns the feed seq.
+// KEYS: seq, feed, revocation hash, expiry index, row index, row counter,
+//       session hash.
+// ARGV: feed max length, index member, kind name, key, cutoff, expires (us),
+//       expires (ms), revoked_at, token type, user, session, revoked_by,
+//       reason, "1" to mark the session.
+inline constexpr Script kRevoke{"the revoke script", kFeedAppend, R"lua(
+local rev = KEYS[3]
+local cutoff, expires = ARGV[5], ARGV[6]
+local old = redis.call('HMGET', rev, 'cutoff', 'expires')
+local extend = true
+if old[2] then
+  if tonumber(old[1]) > tonumber(cutoff) then cutoff = old[1] end
+  if tonumber(old[2]) >= tonumber(expires) then
+    expires = old[2]
+    extend = false
+  end
+end
+local seq = append_feed(KEYS[1], KEYS[2], ARGV[1], 'revoke', ARGV[3], ARGV[4], cutoff, expires,
+                        ARGV[8])
+if old[2] then
+  redis.call('HSET', rev, 'cutoff', cutoff, 'expires', expires)
+else
+  local row = redis.call('INCR', KEYS[6])
+  redis.call('HSET', rev, 'cutoff', cutoff, 'expires', expires, 'revoked_at', ARGV[8],
+             'type', ARGV[9], 'user', ARGV[10], 'session', ARGV[11], 'revoked_by', ARGV[12],
+             'reason', ARGV[13], 'row', row)
+  redis.call('ZADD', KEYS[5], row, ARGV[2])
+end
+if extend then
+  redis.call('PEXPIREAT', rev, ARGV[7])
+  redis.call('ZADD', KEYS[4], expires, ARGV[2])
+end
+if ARGV[14] == '1' and redis.call('EXISTS', KEYS[7]) == 1 then
+  redis.call('HSETNX', KEYS[7], 'revoked_at', ARGV[8])
+end
+return seq
+)lua"};
+
+// Removes a revocation; for a session, clears the session's revoked_at.
+// Returns {1 if there was one else 0, feed seq}.
+// KEYS: seq, feed, revocation hash, expiry index, row index, session hash.
+// ARGV: feed max length, index member, kind name, key, now, "1" for a session.
+inline constexpr Script kUnrevoke{"the unrevoke script", kFeedAppend, R"lua(
+local seq = append_feed(KEYS[1], KEYS[2], ARGV[1], 'unrevoke', ARGV[3], ARGV[4], '0', '0',
+                        ARGV[5])
+local existed = redis.call('DEL', KEYS[3])
+redis.call('ZREM', KEYS[4], ARGV[2])
+redis.call('ZREM', KEYS[5], ARGV[2])
+if ARGV[6] == '1' then redis.call('HDEL', KEYS[6], 'revoked_at') end
+return {existed, seq}
+)lua"};
+
+// A user's session index lives as long as the longest session in it, so that
+// it goes away by itself even if nobody lists or purges.
+inline constexpr std::string_view kKeepUntil = R"lua(
+local function keep_until(key, ms)
+  redis.call('PEXPIREAT', key, ms, 'NX')
+  redis.call('PEXPIREAT', key, ms, 'GT')
+end
+)lua";
+
+// Returns 0 when the sid is taken, else 1.
+// KEYS: session hash, session expiry index, the user's session index.
+// ARGV: sid, user, created_at, refreshed_at, expires_at (us), expires_at (ms),
+//       client address, user agent, refresh jti, revoked_at or "".
+inline constexpr Script kCreateSession{"the create-session script", kKeepUntil, R"lua(
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'user', ARGV[2], 'created_at', ARGV[3], 'refreshed_at', ARGV[4],
+           'expires_at', ARGV[5], 'client_address', ARGV[7], 'user_agent', ARGV[8],
+           'refresh_jti', ARGV[9])
+if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'revoked_at', ARGV[10]) end
+redis.call('PEXPIREAT', KEYS[1], ARGV[6])
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+keep_until(KEYS[3], ARGV[6])
+return 1
+)lua"};
+
+// Returns "rotated", "reused", "revoked" or "unknown".
+// KEYS: session hash, session expiry index.
+// ARGV: sid, presented jti, next jti, now, next expires_at (us), (ms),
+//       prefix of the users' session indexes.
+inline constexpr Script kRotate{"the rotate-refresh script", kKeepUntil, R"lua(
+local s = redis.call('HMGET', KEYS[1], 'refresh_jti', 'revoked_at', 'user')
+if not s[1] then return 'unknown' end
+if s[2] then return 'revoked' end
+if s[1] ~= ARGV[2] then return 'reused' end
+redis.call('HSET', KEYS[1], 'refresh_jti', ARGV[3], 'refreshed_at', ARGV[4],
+           'expires_at', ARGV[5])
+redis.call('PEXPIREAT', KEYS[1], ARGV[6])
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
+keep_until(ARGV[7] .. (s[3] or ''), ARGV[6])
+return 'rotated'
+)lua"};
+
+// Returns 0 when the name is taken, else 1.
+// KEYS: user hash, user index. ARGV: name, password hash, admin, created_at.
+inline constexpr Script kCreateUser{"the create-user script", "", R"lua(
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'password_hash', ARGV[2], 'admin', ARGV[3], 'created_at', ARGV[4])
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+return 1
+)lua"};
+
+// Returns 0 for an unknown user, else 1. KEYS: user hash. ARGV: "1" or "0".
+inline constexpr Script kSetAdmin{"the set-admin script", "", R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'admin', ARGV[1])
+return 1
+)lua"};
+
+// Raises the recorded token horizon to ARGV[1] when that is later; returns
+// the recorded value (microseconds, as a string). KEYS: the horizon key.
+inline constexpr Script kRaiseHorizon{"the token-horizon script", "", R"lua(
+local current = redis.call('GET', KEYS[1])
+if not current or tonumber(current) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return ARGV[1]
+end
+return current
+)lua"};
+
+// Deletes up to ARGV[2] revocations and as many sessions whose expiry is at
+// or before ARGV[1], with their index entries (also those whose key Redis
+// expired already). Returns {revocations, sessions}; the caller repeats
+// while a count reaches the batch size, so that no call blocks Redis long.
+// KEYS: revocation expiry index, row index, session expiry index.
+// ARGV: now, batch size, key prefix.
+inline constexpr Script kPurge{"the purge script", "", R"lua(
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, m in ipairs(members) do
+  redis.call('DEL', ARGV[3] .. 'rev:' .. m)
+  redis.call('ZREM', KEYS[1], m)
+  redis.call('ZREM', KEYS[2], m)
+end
+local sids = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, sid in ipairs(sids) do
+  local key = ARGV[3] .. 'sess:' .. sid
+  local user = redis.call('HGET', key, 'user')
+  if user then redis.call('ZREM', ARGV[3] .. 'idx:user-sessions:' .. user, sid) end
+  redis.call('DEL', key)
+  redis.call('ZREM', KEYS[3], sid)
+end
+return {#members, #sids}
+)lua"};
+
+// Removes from an index the members whose record is gone (Redis expired
+// it), checking under the script's atomicity: a record created again
+// meanwhile keeps its entry. Returns how many it removed.
+// KEYS: the index. ARGV: the records' key prefix, then the members.
+inline constexpr Script kDropDangling{"the index clean-up script", "", R"lua(
+local n = 0
+for i = 2, #ARGV do
+  if redis.call('EXISTS', ARGV[1] .. ARGV[i]) == 0 then
+    n = n + redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+return n
+)lua"};
+
+}  // namespace jwtguard::redis::scripts
+
+#endif  // JWTGUARD_REDIS_REDIS_SCRIPTS_H_

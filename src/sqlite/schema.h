@@ -1,0 +1,75 @@
+// The SQLite schema and its migrations.
+//
+// The version lives in PRAGMA user_version. kMigrations[i] takes a database
+// from version i to version i + 1; opening a database runs the missing ones
+// in one transaction. Never edit a migration that has shipped: add one.
+#ifndef JWTGUARD_SQLITE_SCHEMA_H_
+#define JWTGUARD_SQLITE_SCHEMA_H_
+
+namespace jwtguard::sqlite {
+
+// Times are INTEGER microseconds since the Unix epoch. `kind` is 0 token
+// (jti), 1 session (sid), 2 user. `revocation_log` is the change feed; its
+// AUTOINCREMENT key never reuses a number, even after a purge.
+inline constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE meta (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (name, value) VALUES ('feed_purged_through', 0);
+
+CREATE TABLE revocations (
+  id         INTEGER PRIMARY KEY,
+  kind       INTEGER NOT NULL,
+  key        TEXT NOT NULL,
+  cutoff     INTEGER NOT NULL DEFAULT 0,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL,
+  token_type TEXT,
+  subject    TEXT NOT NULL DEFAULT '',
+  session    TEXT NOT NULL DEFAULT '',
+  revoked_by TEXT NOT NULL DEFAULT '',
+  reason     TEXT NOT NULL DEFAULT '',
+  UNIQUE (kind, key)
+);
+CREATE INDEX revocations_by_expiry ON revocations (expires_at);
+CREATE INDEX revocations_by_subject ON revocations (subject, id);
+
+CREATE TABLE revocation_log (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  op         INTEGER NOT NULL,
+  kind       INTEGER NOT NULL,
+  key        TEXT NOT NULL,
+  cutoff     INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  logged_at  INTEGER NOT NULL
+);
+CREATE INDEX revocation_log_by_time ON revocation_log (logged_at);
+
+CREATE TABLE sessions (
+  sid            TEXT PRIMARY KEY,
+  subject        TEXT NOT NULL,
+  created_at     INTEGER NOT NULL,
+  refreshed_at   INTEGER NOT NULL,
+  expires_at     INTEGER NOT NULL,
+  client_address TEXT NOT NULL DEFAULT '',
+  user_agent     TEXT NOT NULL DEFAULT '',
+  refresh_jti    TEXT NOT NULL,
+  revoked_at     INTEGER
+);
+CREATE INDEX sessions_by_subject ON sessions (subject, created_at);
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+CREATE TABLE users (
+  name          TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  admin         INTEGER NOT NULL DEFAULT 0,
+  created_at    INTEGER NOT NULL
+);
+)sql",
+};
+
+}  // namespace jwtguard::sqlite
+
+#endif  // JWTGUARD_SQLITE_SCHEMA_H_
