@@ -19,6 +19,7 @@
 #define JWTGUARD_STORE_H_
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -31,6 +32,9 @@
 
 namespace jwtguard {
 
+// The public methods are not virtual: each checks its arguments, the same
+// way for every backend, and then calls the backend's private do_* method,
+// which may take them as checked. A backend implements the do_* methods.
 class Store {
  public:
   virtual ~Store() = default;
@@ -45,70 +49,69 @@ class Store {
   // metadata stay. Either way a Change is appended to the feed, dated
   // revoked_at for the feed's retention. Returns the Change's seq.
   // kInvalidArgument for an empty key, or a kUser revocation without cutoff.
-  virtual Result<std::uint64_t> revoke(const Revocation& revocation) = 0;
+  Result<std::uint64_t> revoke(const Revocation& revocation);
 
   // Removes the revocation; true if there was one. Appends a kUnrevoke
   // Change either way (another instance may still hold the entry), dated
   // `now` for the feed's retention. Un-revoking a session also clears the
   // session's revoked_at, so it can be refreshed again. kInvalidArgument for
   // an empty key.
-  virtual Result<bool> unrevoke(RevocationKind kind, std::string_view key, Timestamp now) = 0;
+  Result<bool> unrevoke(RevocationKind kind, std::string_view key, Timestamp now);
 
-  virtual Result<std::optional<Revocation>> find_revocation(RevocationKind kind,
-                                                            std::string_view key) = 0;
+  Result<std::optional<Revocation>> find_revocation(RevocationKind kind, std::string_view key);
 
   // kInvalidArgument for a limit outside 1..1000 or a cursor that is not one
   // this store hands out (a positive row number).
-  virtual Result<RevocationPage> list_revocations(const RevocationFilter& filter) = 0;
+  Result<RevocationPage> list_revocations(const RevocationFilter& filter);
 
   // Every revocation with expires_at > now, and the feed position after them.
-  virtual Result<Snapshot> snapshot(Timestamp now) = 0;
+  Result<Snapshot> snapshot(Timestamp now);
 
   // The changes committed after `after`, oldest first, at most `limit`. When
   // there are none, waits up to `max_wait` for one (a backend may return
   // earlier with none). Sets ChangeBatch::gap when changes after `after`
   // were purged from the feed.
-  virtual Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
-                                            std::chrono::milliseconds max_wait) = 0;
+  Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
+                                    std::chrono::milliseconds max_wait);
 
   // Deletes revocations and sessions that expired at or before `now`, and
   // feed entries dated (revoked_at, or the unrevoke's `now`) at or before
   // now - feed_retention. Returns how many revocations it deleted.
-  virtual Result<std::size_t> purge(Timestamp now, std::chrono::seconds feed_retention) = 0;
+  Result<std::size_t> purge(Timestamp now, std::chrono::seconds feed_retention);
 
   // --- Sessions -----------------------------------------------------------
 
   // kAlreadyExists when the sid is taken.
-  virtual Result<void> create_session(const Session& session) = 0;
+  Result<void> create_session(const Session& session);
 
-  virtual Result<std::optional<Session>> find_session(std::string_view sid) = 0;
+  Result<std::optional<Session>> find_session(std::string_view sid);
 
   // The user's sessions that are neither revoked nor expired at `now`, newest
   // first.
-  virtual Result<std::vector<Session>> list_sessions(std::string_view user, Timestamp now) = 0;
+  Result<std::vector<Session>> list_sessions(std::string_view user, Timestamp now);
 
   // Atomically: if `presented_jti` is the session's current refresh token,
   // makes `next_jti` current, sets refreshed_at = now and expires_at =
   // next_expires_at, and returns kRotated. Otherwise changes nothing and
   // says why (kReused, kRevoked, kUnknown). Two callers presenting the same
   // token concurrently: exactly one gets kRotated.
-  virtual Result<Rotation> rotate_refresh(std::string_view sid, std::string_view presented_jti,
-                                          std::string_view next_jti, Timestamp now,
-                                          Timestamp next_expires_at) = 0;
+  Result<Rotation> rotate_refresh(std::string_view sid, std::string_view presented_jti,
+                                  std::string_view next_jti, Timestamp now,
+                                  Timestamp next_expires_at);
 
   // Marks the session revoked (revoked_at) and records a kSession
   // revocation, in one transaction. Idempotent; works for an unknown sid too
   // (a token may carry a sid the store never saw).
-  virtual Result<std::uint64_t> revoke_session(const Revocation& revocation) = 0;
+  Result<std::uint64_t> revoke_session(const Revocation& revocation);
 
   // --- Users --------------------------------------------------------------
 
   // kAlreadyExists when the name is taken; kInvalidArgument for an empty name.
-  virtual Result<void> create_user(const User& user) = 0;
-  virtual Result<std::optional<User>> find_user(std::string_view name) = 0;
+  Result<void> create_user(const User& user);
+  Result<std::optional<User>> find_user(std::string_view name);
   // kNotFound for an unknown user.
-  virtual Result<void> set_admin(std::string_view name, bool admin) = 0;
-  virtual Result<std::vector<User>> list_users() = 0;
+  Result<void> set_admin(std::string_view name, bool admin);
+  Result<std::vector<User>> list_users();
 
   // --- Token horizon ---------------------------------------------------------
 
@@ -119,25 +122,55 @@ class Store {
   // instant to `at` when `at` is later (durably, like any write), and
   // returns the recorded instant. A store that never recorded one starts
   // from the epoch.
-  virtual Result<Timestamp> raise_token_horizon(Timestamp at) = 0;
+  Result<Timestamp> raise_token_horizon(Timestamp at);
 
   // --- Strict mode ---------------------------------------------------------
 
   // What the store itself holds against a token right now, for checks that
   // must not trust the local index alone (check = "store"). Empty arguments
-  // are not looked up. The default asks find_revocation once per key; shared
-  // backends answer in one round trip.
+  // are not looked up. The default do_lookup asks find_revocation once per
+  // key; shared backends answer in one round trip.
   struct Hits {
     bool token = false;               // a kToken revocation of `jti`
     bool session = false;             // a kSession revocation of `sid`
     std::optional<Timestamp> cutoff;  // the kUser revocation of `user`
   };
-  virtual Result<Hits> lookup(std::string_view jti, std::string_view sid, std::string_view user);
+  Result<Hits> lookup(std::string_view jti, std::string_view sid, std::string_view user);
 
   // --- Health -------------------------------------------------------------
 
   // Whether the backend answers (a cheap query). For readiness probes.
-  virtual Result<void> ping() = 0;
+  Result<void> ping();
+
+ private:
+  // What each backend implements, called with arguments checked as the
+  // public method says.
+  virtual Result<std::uint64_t> do_revoke(const Revocation& revocation) = 0;
+  virtual Result<bool> do_unrevoke(RevocationKind kind, std::string_view key, Timestamp now) = 0;
+  virtual Result<std::optional<Revocation>> do_find_revocation(RevocationKind kind,
+                                                               std::string_view key) = 0;
+  // `start`: the row to list from (exclusive), decoded from filter.cursor;
+  // none for the first page.
+  virtual Result<RevocationPage> do_list_revocations(const RevocationFilter& filter,
+                                                     std::optional<std::int64_t> start) = 0;
+  virtual Result<Snapshot> do_snapshot(Timestamp now) = 0;
+  virtual Result<ChangeBatch> do_changes_since(std::uint64_t after, std::size_t limit,
+                                               std::chrono::milliseconds max_wait) = 0;
+  virtual Result<std::size_t> do_purge(Timestamp now, std::chrono::seconds feed_retention) = 0;
+  virtual Result<void> do_create_session(const Session& session) = 0;
+  virtual Result<std::optional<Session>> do_find_session(std::string_view sid) = 0;
+  virtual Result<std::vector<Session>> do_list_sessions(std::string_view user, Timestamp now) = 0;
+  virtual Result<Rotation> do_rotate_refresh(std::string_view sid, std::string_view presented_jti,
+                                             std::string_view next_jti, Timestamp now,
+                                             Timestamp next_expires_at) = 0;
+  virtual Result<std::uint64_t> do_revoke_session(const Revocation& revocation) = 0;
+  virtual Result<void> do_create_user(const User& user) = 0;
+  virtual Result<std::optional<User>> do_find_user(std::string_view name) = 0;
+  virtual Result<void> do_set_admin(std::string_view name, bool admin) = 0;
+  virtual Result<std::vector<User>> do_list_users() = 0;
+  virtual Result<Timestamp> do_raise_token_horizon(Timestamp at) = 0;
+  virtual Result<Hits> do_lookup(std::string_view jti, std::string_view sid, std::string_view user);
+  virtual Result<void> do_ping() = 0;
 };
 
 // A store that lives in this process and dies with it.

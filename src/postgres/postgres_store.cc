@@ -28,12 +28,12 @@
 #include <thread>
 
 #include "jwtguard/store.h"
-#include "store/store_rules.h"
 #include "pg_conn.h"
 #include "pg_connector.h"
 #include "pg_migrate.h"
 #include "pg_pool.h"
 #include "pg_writer.h"
+#include "store/store_rules.h"
 #include "util/try.h"
 
 namespace jwtguard {
@@ -188,8 +188,7 @@ class PostgresStore final : public Store {
 
   // --- Revocations ---------------------------------------------------------
 
-  Result<std::uint64_t> revoke(const Revocation& revocation) override {
-    JWTGUARD_TRY(stores::validate(revocation));
+  Result<std::uint64_t> do_revoke(const Revocation& revocation) override {
     std::uint64_t seq = 0;
     JWTGUARD_TRY(write([&](Conn& conn) -> Result<void> {
       auto s = upsert_revocation(conn, *connector_, revocation);
@@ -200,8 +199,7 @@ class PostgresStore final : public Store {
     return seq;
   }
 
-  Result<bool> unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override {
-    if (key.empty()) return fail(Errc::kInvalidArgument, "empty revocation key");
+  Result<bool> do_unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override {
     bool erased = false;
     JWTGUARD_TRY(write([&](Conn& conn) -> Result<void> {
       auto del = conn.exec("DELETE FROM revocations WHERE kind = $1 AND key = $2",
@@ -219,8 +217,8 @@ class PostgresStore final : public Store {
     return erased;
   }
 
-  Result<std::optional<Revocation>> find_revocation(RevocationKind kind,
-                                                    std::string_view key) override {
+  Result<std::optional<Revocation>> do_find_revocation(RevocationKind kind,
+                                                       std::string_view key) override {
     auto rows = query("SELECT " REVOCATION_COLUMNS " FROM revocations WHERE kind = $1 AND key = $2",
                       Params().add(number(kind)).add(key));
     if (!rows) return tl::unexpected(rows.error());
@@ -228,11 +226,10 @@ class PostgresStore final : public Store {
     return std::optional<Revocation>(read_revocation(*rows, 0));
   }
 
-  Result<RevocationPage> list_revocations(const RevocationFilter& filter) override {
-    auto start = stores::page_start(filter);
-    if (!start) return tl::unexpected(start.error());
+  Result<RevocationPage> do_list_revocations(const RevocationFilter& filter,
+                                             std::optional<std::int64_t> start) override {
     Params params;
-    *start ? params.add(**start) : params.add_null();
+    start ? params.add(*start) : params.add_null();
     filter.kind ? params.add(number(*filter.kind)) : params.add_null();
     params.add(filter.user);
     filter.token_type ? params.add(token_type_name(*filter.token_type)) : params.add_null();
@@ -252,7 +249,7 @@ class PostgresStore final : public Store {
     return page;
   }
 
-  Result<Snapshot> snapshot(Timestamp now) override {
+  Result<Snapshot> do_snapshot(Timestamp now) override {
     // One statement, one MVCC snapshot: the entries and the feed position
     // agree.
     auto rows = query(
@@ -274,8 +271,8 @@ class PostgresStore final : public Store {
     return out;
   }
 
-  Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
-                                    std::chrono::milliseconds max_wait) override {
+  Result<ChangeBatch> do_changes_since(std::uint64_t after, std::size_t limit,
+                                       std::chrono::milliseconds max_wait) override {
     // Clamped so that now() + max_wait cannot overflow; a follower asks
     // again anyway.
     max_wait = std::clamp(max_wait, std::chrono::milliseconds(0), kLongestWait);
@@ -302,7 +299,7 @@ class PostgresStore final : public Store {
     }
   }
 
-  Result<std::size_t> purge(Timestamp now, std::chrono::seconds feed_retention) override {
+  Result<std::size_t> do_purge(Timestamp now, std::chrono::seconds feed_retention) override {
     // Not through the writer, and without the feed head's lock: a purge
     // writes nothing to the feed (followers drop expired entries by
     // themselves, and find purged feed entries as gaps, seqs being
@@ -318,8 +315,7 @@ class PostgresStore final : public Store {
 
   // --- Sessions ------------------------------------------------------------
 
-  Result<void> create_session(const Session& session) override {
-    if (session.sid.empty()) return fail(Errc::kInvalidArgument, "empty session id");
+  Result<void> do_create_session(const Session& session) override {
     Params params;
     params.add(session.sid).add(session.user).add(session.created_at).add(session.refreshed_at);
     params.add(session.expires_at).add(session.client_address).add(session.user_agent);
@@ -334,14 +330,14 @@ class PostgresStore final : public Store {
     return {};
   }
 
-  Result<std::optional<Session>> find_session(std::string_view sid) override {
+  Result<std::optional<Session>> do_find_session(std::string_view sid) override {
     auto rows = query("SELECT " SESSION_COLUMNS " FROM sessions WHERE sid = $1", Params().add(sid));
     if (!rows) return tl::unexpected(rows.error());
     if (rows->size() == 0) return std::optional<Session>();
     return std::optional<Session>(read_session(*rows, 0));
   }
 
-  Result<std::vector<Session>> list_sessions(std::string_view user, Timestamp now) override {
+  Result<std::vector<Session>> do_list_sessions(std::string_view user, Timestamp now) override {
     // COLLATE "C": byte order, as the other stores sort, whatever the
     // database's collation.
     auto rows = query("SELECT " SESSION_COLUMNS
@@ -354,9 +350,9 @@ class PostgresStore final : public Store {
     return out;
   }
 
-  Result<Rotation> rotate_refresh(std::string_view sid, std::string_view presented_jti,
-                                  std::string_view next_jti, Timestamp now,
-                                  Timestamp next_expires_at) override {
+  Result<Rotation> do_rotate_refresh(std::string_view sid, std::string_view presented_jti,
+                                     std::string_view next_jti, Timestamp now,
+                                     Timestamp next_expires_at) override {
     // Exactly one winner: a concurrent UPDATE of the same row waits for the
     // first to commit, then re-checks its WHERE against the new row (READ
     // COMMITTED), where refresh_jti is no longer the presented one.
@@ -374,11 +370,7 @@ class PostgresStore final : public Store {
     return rows->boolean(0, 0) ? Rotation::kRevoked : Rotation::kReused;
   }
 
-  Result<std::uint64_t> revoke_session(const Revocation& revocation) override {
-    JWTGUARD_TRY(stores::validate(revocation));
-    if (revocation.kind != RevocationKind::kSession) {
-      return fail(Errc::kInvalidArgument, "not a session revocation");
-    }
+  Result<std::uint64_t> do_revoke_session(const Revocation& revocation) override {
     std::uint64_t seq = 0;
     JWTGUARD_TRY(write([&](Conn& conn) -> Result<void> {
       JWTGUARD_TRY(
@@ -394,8 +386,7 @@ class PostgresStore final : public Store {
 
   // --- Users ---------------------------------------------------------------
 
-  Result<void> create_user(const User& user) override {
-    if (user.name.empty()) return fail(Errc::kInvalidArgument, "empty user name");
+  Result<void> do_create_user(const User& user) override {
     auto rows = query(
         "INSERT INTO users (name, password_hash, admin, created_at)"
         " VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
@@ -409,7 +400,7 @@ class PostgresStore final : public Store {
     return {};
   }
 
-  Result<std::optional<User>> find_user(std::string_view name) override {
+  Result<std::optional<User>> do_find_user(std::string_view name) override {
     auto rows = query("SELECT name, password_hash, admin, created_at FROM users WHERE name = $1",
                       Params().add(name));
     if (!rows) return tl::unexpected(rows.error());
@@ -417,7 +408,7 @@ class PostgresStore final : public Store {
     return std::optional<User>(read_user(*rows, 0));
   }
 
-  Result<void> set_admin(std::string_view name, bool admin) override {
+  Result<void> do_set_admin(std::string_view name, bool admin) override {
     auto rows = query("UPDATE users SET admin = $2 WHERE name = $1",
                       Params().add(name).add(admin ? "t" : "f"));
     if (!rows) return tl::unexpected(rows.error());
@@ -425,7 +416,7 @@ class PostgresStore final : public Store {
     return {};
   }
 
-  Result<std::vector<User>> list_users() override {
+  Result<std::vector<User>> do_list_users() override {
     auto rows = query(
         "SELECT name, password_hash, admin, created_at FROM users ORDER BY name COLLATE \"C\"",
         Params());
@@ -435,7 +426,7 @@ class PostgresStore final : public Store {
     return out;
   }
 
-  Result<Timestamp> raise_token_horizon(Timestamp at) override {
+  Result<Timestamp> do_raise_token_horizon(Timestamp at) override {
     auto rows = query(
         "INSERT INTO jwtguard_meta (name, value) VALUES ('token_horizon', $1)"
         " ON CONFLICT (name) DO UPDATE SET value = GREATEST(jwtguard_meta.value, EXCLUDED.value)"
@@ -448,7 +439,8 @@ class PostgresStore final : public Store {
 
   // --- Strict mode ---------------------------------------------------------
 
-  Result<Hits> lookup(std::string_view jti, std::string_view sid, std::string_view user) override {
+  Result<Hits> do_lookup(std::string_view jti, std::string_view sid,
+                         std::string_view user) override {
     // One round trip: strict mode asks on every check.
     auto rows = query(
         "SELECT $1::text <> '' AND EXISTS (SELECT 1 FROM revocations WHERE kind = 0 AND key = $1),"
@@ -463,7 +455,7 @@ class PostgresStore final : public Store {
     return hits;
   }
 
-  Result<void> ping() override {
+  Result<void> do_ping() override {
     auto rows = query("SELECT 1", Params());
     if (!rows) return tl::unexpected(rows.error());
     return {};

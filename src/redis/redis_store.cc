@@ -56,13 +56,13 @@
 #include <unordered_set>
 
 #include "jwtguard/store.h"
-#include "store/store_rules.h"
 #include "redis_client.h"
 #include "redis_feed.h"
 #include "redis_persistence.h"
 #include "redis_records.h"
 #include "redis_scripts.h"
 #include "redis_url.h"
+#include "store/store_rules.h"
 #include "util/try.h"
 
 namespace jwtguard::redis {
@@ -84,44 +84,41 @@ class RedisStore final : public Store {
   // Connects, checks Redis's persistence and loads the scripts.
   Result<void> start();
 
-  Result<std::uint64_t> revoke(const Revocation& revocation) override {
-    JWTGUARD_TRY(stores::validate(revocation));
+  Result<std::uint64_t> do_revoke(const Revocation& revocation) override {
     return write_revocation(revocation, false);
   }
 
-  Result<std::uint64_t> revoke_session(const Revocation& revocation) override {
-    JWTGUARD_TRY(stores::validate(revocation));
-    if (revocation.kind != RevocationKind::kSession) {
-      return fail(Errc::kInvalidArgument, "not a session revocation");
-    }
+  Result<std::uint64_t> do_revoke_session(const Revocation& revocation) override {
     return write_revocation(revocation, true);
   }
 
-  Result<bool> unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override;
-  Result<std::optional<Revocation>> find_revocation(RevocationKind kind,
-                                                    std::string_view key) override;
-  Result<RevocationPage> list_revocations(const RevocationFilter& filter) override;
-  Result<Snapshot> snapshot(Timestamp now) override;
-  Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
-                                    milliseconds max_wait) override;
-  Result<std::size_t> purge(Timestamp now, std::chrono::seconds feed_retention) override;
+  Result<bool> do_unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override;
+  Result<std::optional<Revocation>> do_find_revocation(RevocationKind kind,
+                                                       std::string_view key) override;
+  Result<RevocationPage> do_list_revocations(const RevocationFilter& filter,
+                                             std::optional<std::int64_t> start) override;
+  Result<Snapshot> do_snapshot(Timestamp now) override;
+  Result<ChangeBatch> do_changes_since(std::uint64_t after, std::size_t limit,
+                                       milliseconds max_wait) override;
+  Result<std::size_t> do_purge(Timestamp now, std::chrono::seconds feed_retention) override;
 
-  Result<void> create_session(const Session& session) override;
-  Result<std::optional<Session>> find_session(std::string_view sid) override;
-  Result<std::vector<Session>> list_sessions(std::string_view user, Timestamp now) override;
-  Result<Rotation> rotate_refresh(std::string_view sid, std::string_view presented_jti,
-                                  std::string_view next_jti, Timestamp now,
-                                  Timestamp next_expires_at) override;
+  Result<void> do_create_session(const Session& session) override;
+  Result<std::optional<Session>> do_find_session(std::string_view sid) override;
+  Result<std::vector<Session>> do_list_sessions(std::string_view user, Timestamp now) override;
+  Result<Rotation> do_rotate_refresh(std::string_view sid, std::string_view presented_jti,
+                                     std::string_view next_jti, Timestamp now,
+                                     Timestamp next_expires_at) override;
 
-  Result<void> create_user(const User& user) override;
-  Result<std::optional<User>> find_user(std::string_view name) override;
-  Result<void> set_admin(std::string_view name, bool admin) override;
-  Result<std::vector<User>> list_users() override;
+  Result<void> do_create_user(const User& user) override;
+  Result<std::optional<User>> do_find_user(std::string_view name) override;
+  Result<void> do_set_admin(std::string_view name, bool admin) override;
+  Result<std::vector<User>> do_list_users() override;
 
-  Result<Timestamp> raise_token_horizon(Timestamp at) override;
+  Result<Timestamp> do_raise_token_horizon(Timestamp at) override;
 
-  Result<Hits> lookup(std::string_view jti, std::string_view sid, std::string_view user) override;
-  Result<void> ping() override;
+  Result<Hits> do_lookup(std::string_view jti, std::string_view sid,
+                         std::string_view user) override;
+  Result<void> do_ping() override;
 
  private:
   using Script = scripts::Script;
@@ -368,8 +365,7 @@ Result<std::uint64_t> RedisStore::write_revocation(const Revocation& r, bool mar
   return static_cast<std::uint64_t>((*reply)->integer);
 }
 
-Result<bool> RedisStore::unrevoke(RevocationKind kind, std::string_view key, Timestamp now) {
-  if (key.empty()) return fail(Errc::kInvalidArgument, "empty revocation key");
+Result<bool> RedisStore::do_unrevoke(RevocationKind kind, std::string_view key, Timestamp now) {
   auto c = pool_.acquire();
   if (!c) return tl::unexpected(c.error());
   const std::string m = member(kind, key);
@@ -385,21 +381,20 @@ Result<bool> RedisStore::unrevoke(RevocationKind kind, std::string_view key, Tim
   return (*reply)->element[0]->integer > 0;
 }
 
-Result<std::optional<Revocation>> RedisStore::find_revocation(RevocationKind kind,
-                                                              std::string_view key) {
+Result<std::optional<Revocation>> RedisStore::do_find_revocation(RevocationKind kind,
+                                                                 std::string_view key) {
   const std::string m = member(kind, key);
   return find_record<Revocation>(kRevPrefix + m,
                                  [&](const Fields& fields) { return read_revocation(m, fields); });
 }
 
-Result<RevocationPage> RedisStore::list_revocations(const RevocationFilter& filter) {
-  auto start = stores::page_start(filter);
-  if (!start) return tl::unexpected(start.error());
+Result<RevocationPage> RedisStore::do_list_revocations(const RevocationFilter& filter,
+                                                       std::optional<std::int64_t> start) {
   auto c = pool_.acquire();
   if (!c) return tl::unexpected(c.error());
   // Newest first from the row index, a chunk at a time, until one entry more
   // than the page matched (then there is a next page) or the index ends.
-  std::string below = *start ? "(" + std::to_string(**start) : "+inf";
+  std::string below = start ? "(" + std::to_string(*start) : "+inf";
   const std::size_t chunk = std::max(filter.limit + 1, kBatch);
   std::vector<std::pair<std::int64_t, Revocation>> matched;
   std::vector<std::string> dangling;
@@ -453,7 +448,7 @@ Result<RevocationPage> RedisStore::list_revocations(const RevocationFilter& filt
 // The entries are read with ZSCAN, which returns every member present for
 // the whole scan at least once (duplicates are dropped): paging by offset
 // would skip live entries when an un-revoke shifts the ones before them.
-Result<Snapshot> RedisStore::snapshot(Timestamp now) {
+Result<Snapshot> RedisStore::do_snapshot(Timestamp now) {
   auto c = pool_.acquire();
   if (!c) return tl::unexpected(c.error());
   Snapshot out;
@@ -495,8 +490,8 @@ Result<Snapshot> RedisStore::snapshot(Timestamp now) {
 
 // --- The feed -------------------------------------------------------------------------
 
-Result<ChangeBatch> RedisStore::changes_since(std::uint64_t after, std::size_t limit,
-                                              milliseconds max_wait) {
+Result<ChangeBatch> RedisStore::do_changes_since(std::uint64_t after, std::size_t limit,
+                                                 milliseconds max_wait) {
   if (limit == 0) {
     ChangeBatch none;
     none.last_seq = after;
@@ -524,7 +519,7 @@ Result<ChangeBatch> RedisStore::wait_for_changes(std::uint64_t after, std::size_
   return batch;
 }
 
-Result<std::size_t> RedisStore::purge(Timestamp now, std::chrono::seconds feed_retention) {
+Result<std::size_t> RedisStore::do_purge(Timestamp now, std::chrono::seconds feed_retention) {
   auto c = pool_.acquire();
   if (!c) return tl::unexpected(c.error());
   std::size_t removed = 0;
@@ -546,8 +541,7 @@ Result<std::size_t> RedisStore::purge(Timestamp now, std::chrono::seconds feed_r
 
 // --- Sessions -------------------------------------------------------------------------
 
-Result<void> RedisStore::create_session(const Session& s) {
-  if (s.sid.empty()) return fail(Errc::kInvalidArgument, "empty session id");
+Result<void> RedisStore::do_create_session(const Session& s) {
   auto created = eval_flag(
       scripts::kCreateSession, {kSessPrefix + s.sid, kSessExpiry, kUserSessPrefix + s.user},
       {s.sid, s.user, micros(s.created_at), micros(s.refreshed_at), micros(s.expires_at),
@@ -558,12 +552,12 @@ Result<void> RedisStore::create_session(const Session& s) {
   return {};
 }
 
-Result<std::optional<Session>> RedisStore::find_session(std::string_view sid) {
+Result<std::optional<Session>> RedisStore::do_find_session(std::string_view sid) {
   return find_record<Session>(kSessPrefix + std::string(sid),
                               [&](const Fields& fields) { return read_session(sid, fields); });
 }
 
-Result<std::vector<Session>> RedisStore::list_sessions(std::string_view user, Timestamp now) {
+Result<std::vector<Session>> RedisStore::do_list_sessions(std::string_view user, Timestamp now) {
   auto c = pool_.acquire();
   if (!c) return tl::unexpected(c.error());
   const std::string index = kUserSessPrefix + std::string(user);
@@ -591,9 +585,9 @@ Result<std::vector<Session>> RedisStore::list_sessions(std::string_view user, Ti
   return out;
 }
 
-Result<Rotation> RedisStore::rotate_refresh(std::string_view sid, std::string_view presented_jti,
-                                            std::string_view next_jti, Timestamp now,
-                                            Timestamp next_expires_at) {
+Result<Rotation> RedisStore::do_rotate_refresh(std::string_view sid, std::string_view presented_jti,
+                                               std::string_view next_jti, Timestamp now,
+                                               Timestamp next_expires_at) {
   auto reply =
       eval(scripts::kRotate, {kSessPrefix + std::string(sid), kSessExpiry},
            {std::string(sid), std::string(presented_jti), std::string(next_jti), micros(now),
@@ -609,8 +603,7 @@ Result<Rotation> RedisStore::rotate_refresh(std::string_view sid, std::string_vi
 
 // --- Users ----------------------------------------------------------------------------
 
-Result<void> RedisStore::create_user(const User& user) {
-  if (user.name.empty()) return fail(Errc::kInvalidArgument, "empty user name");
+Result<void> RedisStore::do_create_user(const User& user) {
   auto created =
       eval_flag(scripts::kCreateUser, {kUserPrefix + user.name, kUsers},
                 {user.name, user.password_hash, user.admin ? "1" : "0", micros(user.created_at)});
@@ -619,12 +612,12 @@ Result<void> RedisStore::create_user(const User& user) {
   return {};
 }
 
-Result<std::optional<User>> RedisStore::find_user(std::string_view name) {
+Result<std::optional<User>> RedisStore::do_find_user(std::string_view name) {
   return find_record<User>(kUserPrefix + std::string(name),
                            [&](const Fields& fields) { return read_user(name, fields); });
 }
 
-Result<void> RedisStore::set_admin(std::string_view name, bool admin) {
+Result<void> RedisStore::do_set_admin(std::string_view name, bool admin) {
   auto found =
       eval_flag(scripts::kSetAdmin, {kUserPrefix + std::string(name)}, {admin ? "1" : "0"});
   if (!found) return tl::unexpected(found.error());
@@ -632,7 +625,7 @@ Result<void> RedisStore::set_admin(std::string_view name, bool admin) {
   return {};
 }
 
-Result<Timestamp> RedisStore::raise_token_horizon(Timestamp at) {
+Result<Timestamp> RedisStore::do_raise_token_horizon(Timestamp at) {
   auto reply = eval(scripts::kRaiseHorizon, {kTokenHorizon},
                     {std::to_string(at.time_since_epoch().count())});
   if (!reply) return tl::unexpected(reply.error());
@@ -646,7 +639,7 @@ Result<Timestamp> RedisStore::raise_token_horizon(Timestamp at) {
   return Timestamp(std::chrono::microseconds(micros));
 }
 
-Result<std::vector<User>> RedisStore::list_users() {
+Result<std::vector<User>> RedisStore::do_list_users() {
   auto c = pool_.acquire();
   if (!c) return tl::unexpected(c.error());
   auto range = call(**c, Command("ZRANGE").arg(kUsers).arg("0").arg("-1"));
@@ -667,8 +660,8 @@ Result<std::vector<User>> RedisStore::list_users() {
 
 // --- Strict mode and health -------------------------------------------------------------
 
-Result<Store::Hits> RedisStore::lookup(std::string_view jti, std::string_view sid,
-                                       std::string_view user) {
+Result<Store::Hits> RedisStore::do_lookup(std::string_view jti, std::string_view sid,
+                                          std::string_view user) {
   // One pipeline: strict mode asks on every check.
   std::vector<Command> commands;
   if (!jti.empty()) {
@@ -700,7 +693,7 @@ Result<Store::Hits> RedisStore::lookup(std::string_view jti, std::string_view si
   return hits;
 }
 
-Result<void> RedisStore::ping() {
+Result<void> RedisStore::do_ping() {
   auto reply = call_pooled(Command("PING"));
   if (!reply) return tl::unexpected(reply.error());
   if (text_of(**reply) != "PONG") return unexpected_reply("PING");

@@ -13,10 +13,10 @@
 #include <thread>
 
 #include "jwtguard/store.h"
-#include "store/store_rules.h"
 #include "schema.h"
 #include "sqlite_db.h"
 #include "sqlite_files.h"
+#include "store/store_rules.h"
 #include "util/try.h"
 
 namespace jwtguard {
@@ -113,8 +113,7 @@ class SqliteStore final : public Store {
     writer_thread_.join();
   }
 
-  Result<std::uint64_t> revoke(const Revocation& revocation) override {
-    JWTGUARD_TRY(stores::validate(revocation));
+  Result<std::uint64_t> do_revoke(const Revocation& revocation) override {
     std::uint64_t seq = 0;
     JWTGUARD_TRY(write([&](Db& db) -> Result<void> {
       auto s = upsert_revocation(db, revocation);
@@ -125,8 +124,7 @@ class SqliteStore final : public Store {
     return seq;
   }
 
-  Result<bool> unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override {
-    if (key.empty()) return fail(Errc::kInvalidArgument, "empty revocation key");
+  Result<bool> do_unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override {
     bool erased = false;
     JWTGUARD_TRY(write([&](Db& db) -> Result<void> {
       auto del = db.prepare("DELETE FROM revocations WHERE kind = ?1 AND key = ?2");
@@ -145,8 +143,8 @@ class SqliteStore final : public Store {
     return erased;
   }
 
-  Result<std::optional<Revocation>> find_revocation(RevocationKind kind,
-                                                    std::string_view key) override {
+  Result<std::optional<Revocation>> do_find_revocation(RevocationKind kind,
+                                                       std::string_view key) override {
     std::lock_guard lock(reader_mu_);
     auto s = reader_->prepare("SELECT " REVOCATION_COLUMNS
                               " FROM revocations WHERE kind = ?1 AND key = ?2");
@@ -155,9 +153,8 @@ class SqliteStore final : public Store {
     return s->first_row(read_revocation);
   }
 
-  Result<RevocationPage> list_revocations(const RevocationFilter& filter) override {
-    auto start = stores::page_start(filter);
-    if (!start) return tl::unexpected(start.error());
+  Result<RevocationPage> do_list_revocations(const RevocationFilter& filter,
+                                             std::optional<std::int64_t> start) override {
     std::lock_guard lock(reader_mu_);
     auto s = reader_->prepare("SELECT " REVOCATION_COLUMNS
                               ", id FROM revocations"
@@ -165,7 +162,7 @@ class SqliteStore final : public Store {
                               " AND (?3 = '' OR subject = ?3) AND (?4 IS NULL OR token_type = ?4)"
                               " ORDER BY id DESC LIMIT ?5");
     if (!s) return tl::unexpected(s.error());
-    *start ? s->bind(1, **start) : s->bind_null(1);
+    start ? s->bind(1, *start) : s->bind_null(1);
     filter.kind ? s->bind(2, static_cast<std::int64_t>(*filter.kind)) : s->bind_null(2);
     s->bind(3, filter.user);
     filter.token_type ? s->bind(4, token_type_name(*filter.token_type)) : s->bind_null(4);
@@ -186,7 +183,7 @@ class SqliteStore final : public Store {
     return page;
   }
 
-  Result<Snapshot> snapshot(Timestamp now) override {
+  Result<Snapshot> do_snapshot(Timestamp now) override {
     std::lock_guard lock(reader_mu_);
     // One read transaction: the rows and the feed position agree.
     JWTGUARD_TRY(reader_->exec("BEGIN"));
@@ -195,8 +192,8 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
-                                    std::chrono::milliseconds max_wait) override {
+  Result<ChangeBatch> do_changes_since(std::uint64_t after, std::size_t limit,
+                                       std::chrono::milliseconds max_wait) override {
     const auto deadline = std::chrono::steady_clock::now() + max_wait;
     for (;;) {
       // Taken before reading, so that a commit landing during the read
@@ -219,7 +216,7 @@ class SqliteStore final : public Store {
     }
   }
 
-  Result<std::size_t> purge(Timestamp now, std::chrono::seconds feed_retention) override {
+  Result<std::size_t> do_purge(Timestamp now, std::chrono::seconds feed_retention) override {
     std::size_t removed = 0;
     JWTGUARD_TRY(write([&](Db& db) -> Result<void> {
       auto del = db.prepare("DELETE FROM revocations WHERE expires_at <= ?1");
@@ -242,8 +239,7 @@ class SqliteStore final : public Store {
     return removed;
   }
 
-  Result<void> create_session(const Session& session) override {
-    if (session.sid.empty()) return fail(Errc::kInvalidArgument, "empty session id");
+  Result<void> do_create_session(const Session& session) override {
     return write([&](Db& db) -> Result<void> {
       auto s = db.prepare("INSERT INTO sessions (" SESSION_COLUMNS
                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -259,7 +255,7 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<std::optional<Session>> find_session(std::string_view sid) override {
+  Result<std::optional<Session>> do_find_session(std::string_view sid) override {
     std::lock_guard lock(reader_mu_);
     auto s = reader_->prepare("SELECT " SESSION_COLUMNS " FROM sessions WHERE sid = ?1");
     if (!s) return tl::unexpected(s.error());
@@ -267,7 +263,7 @@ class SqliteStore final : public Store {
     return s->first_row(read_session);
   }
 
-  Result<std::vector<Session>> list_sessions(std::string_view user, Timestamp now) override {
+  Result<std::vector<Session>> do_list_sessions(std::string_view user, Timestamp now) override {
     std::lock_guard lock(reader_mu_);
     auto s = reader_->prepare("SELECT " SESSION_COLUMNS
                               " FROM sessions WHERE subject = ?1 AND revoked_at IS NULL"
@@ -279,9 +275,9 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Result<Rotation> rotate_refresh(std::string_view sid, std::string_view presented_jti,
-                                  std::string_view next_jti, Timestamp now,
-                                  Timestamp next_expires_at) override {
+  Result<Rotation> do_rotate_refresh(std::string_view sid, std::string_view presented_jti,
+                                     std::string_view next_jti, Timestamp now,
+                                     Timestamp next_expires_at) override {
     Rotation outcome = Rotation::kUnknown;
     JWTGUARD_TRY(write([&](Db& db) -> Result<void> {
       auto find = db.prepare("SELECT refresh_jti, revoked_at FROM sessions WHERE sid = ?1");
@@ -310,11 +306,7 @@ class SqliteStore final : public Store {
     return outcome;
   }
 
-  Result<std::uint64_t> revoke_session(const Revocation& revocation) override {
-    JWTGUARD_TRY(stores::validate(revocation));
-    if (revocation.kind != RevocationKind::kSession) {
-      return fail(Errc::kInvalidArgument, "not a session revocation");
-    }
+  Result<std::uint64_t> do_revoke_session(const Revocation& revocation) override {
     std::uint64_t seq = 0;
     JWTGUARD_TRY(write([&](Db& db) -> Result<void> {
       auto mark =
@@ -329,8 +321,7 @@ class SqliteStore final : public Store {
     return seq;
   }
 
-  Result<void> create_user(const User& user) override {
-    if (user.name.empty()) return fail(Errc::kInvalidArgument, "empty user name");
+  Result<void> do_create_user(const User& user) override {
     return write([&](Db& db) -> Result<void> {
       auto s = db.prepare(
           "INSERT INTO users (name, password_hash, admin, created_at) VALUES (?1, ?2, ?3, ?4)"
@@ -344,7 +335,7 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<std::optional<User>> find_user(std::string_view name) override {
+  Result<std::optional<User>> do_find_user(std::string_view name) override {
     std::lock_guard lock(reader_mu_);
     auto s = reader_->prepare(
         "SELECT name, password_hash, admin, created_at FROM users WHERE name = ?1");
@@ -353,7 +344,7 @@ class SqliteStore final : public Store {
     return s->first_row(read_user);
   }
 
-  Result<void> set_admin(std::string_view name, bool admin) override {
+  Result<void> do_set_admin(std::string_view name, bool admin) override {
     return write([&](Db& db) -> Result<void> {
       auto s = db.prepare("UPDATE users SET admin = ?2 WHERE name = ?1");
       if (!s) return tl::unexpected(s.error());
@@ -363,7 +354,7 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<std::vector<User>> list_users() override {
+  Result<std::vector<User>> do_list_users() override {
     std::lock_guard lock(reader_mu_);
     auto s =
         reader_->prepare("SELECT name, password_hash, admin, created_at FROM users ORDER BY name");
@@ -374,7 +365,7 @@ class SqliteStore final : public Store {
   }
 
   // A row of `meta`, which the first schema version already has.
-  Result<Timestamp> raise_token_horizon(Timestamp at) override {
+  Result<Timestamp> do_raise_token_horizon(Timestamp at) override {
     Timestamp recorded{};
     JWTGUARD_TRY(write([&](Db& db) -> Result<void> {
       auto s = db.prepare(
@@ -392,7 +383,7 @@ class SqliteStore final : public Store {
     return recorded;
   }
 
-  Result<void> ping() override {
+  Result<void> do_ping() override {
     std::lock_guard lock(reader_mu_);
     auto s = reader_->prepare("SELECT 1");
     if (!s) return tl::unexpected(s.error());

@@ -513,55 +513,56 @@ TEST_F(SharedSqliteTest, StrictModeSeesAnotherInstancesRevocationsBeforeTheFeed)
 class FailingLookupStore : public Store {
  public:
   explicit FailingLookupStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
-  Result<Hits> lookup(std::string_view, std::string_view, std::string_view) override {
+  Result<Hits> do_lookup(std::string_view, std::string_view, std::string_view) override {
     return fail(Errc::kStore, "down");
   }
-  Result<std::uint64_t> revoke(const Revocation& r) override { return inner_->revoke(r); }
-  Result<bool> unrevoke(RevocationKind k, std::string_view key, Timestamp now) override {
+  Result<std::uint64_t> do_revoke(const Revocation& r) override { return inner_->revoke(r); }
+  Result<bool> do_unrevoke(RevocationKind k, std::string_view key, Timestamp now) override {
     return inner_->unrevoke(k, key, now);
   }
-  Result<std::optional<Revocation>> find_revocation(RevocationKind k,
-                                                    std::string_view key) override {
+  Result<std::optional<Revocation>> do_find_revocation(RevocationKind k,
+                                                       std::string_view key) override {
     return inner_->find_revocation(k, key);
   }
-  Result<RevocationPage> list_revocations(const RevocationFilter& f) override {
+  Result<RevocationPage> do_list_revocations(const RevocationFilter& f,
+                                             std::optional<std::int64_t>) override {
     return inner_->list_revocations(f);
   }
-  Result<Snapshot> snapshot(Timestamp now) override { return inner_->snapshot(now); }
-  Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
-                                    milliseconds max_wait) override {
+  Result<Snapshot> do_snapshot(Timestamp now) override { return inner_->snapshot(now); }
+  Result<ChangeBatch> do_changes_since(std::uint64_t after, std::size_t limit,
+                                       milliseconds max_wait) override {
     return inner_->changes_since(after, limit, max_wait);
   }
-  Result<std::size_t> purge(Timestamp now, seconds retention) override {
+  Result<std::size_t> do_purge(Timestamp now, seconds retention) override {
     return inner_->purge(now, retention);
   }
-  Result<Timestamp> raise_token_horizon(Timestamp at) override {
+  Result<Timestamp> do_raise_token_horizon(Timestamp at) override {
     return inner_->raise_token_horizon(at);
   }
-  Result<void> create_session(const Session& s) override { return inner_->create_session(s); }
-  Result<std::optional<Session>> find_session(std::string_view sid) override {
+  Result<void> do_create_session(const Session& s) override { return inner_->create_session(s); }
+  Result<std::optional<Session>> do_find_session(std::string_view sid) override {
     return inner_->find_session(sid);
   }
-  Result<std::vector<Session>> list_sessions(std::string_view user, Timestamp now) override {
+  Result<std::vector<Session>> do_list_sessions(std::string_view user, Timestamp now) override {
     return inner_->list_sessions(user, now);
   }
-  Result<Rotation> rotate_refresh(std::string_view sid, std::string_view presented,
-                                  std::string_view next, Timestamp now,
-                                  Timestamp expires) override {
+  Result<Rotation> do_rotate_refresh(std::string_view sid, std::string_view presented,
+                                     std::string_view next, Timestamp now,
+                                     Timestamp expires) override {
     return inner_->rotate_refresh(sid, presented, next, now, expires);
   }
-  Result<std::uint64_t> revoke_session(const Revocation& r) override {
+  Result<std::uint64_t> do_revoke_session(const Revocation& r) override {
     return inner_->revoke_session(r);
   }
-  Result<void> create_user(const User& u) override { return inner_->create_user(u); }
-  Result<std::optional<User>> find_user(std::string_view name) override {
+  Result<void> do_create_user(const User& u) override { return inner_->create_user(u); }
+  Result<std::optional<User>> do_find_user(std::string_view name) override {
     return inner_->find_user(name);
   }
-  Result<void> set_admin(std::string_view name, bool admin) override {
+  Result<void> do_set_admin(std::string_view name, bool admin) override {
     return inner_->set_admin(name, admin);
   }
-  Result<std::vector<User>> list_users() override { return inner_->list_users(); }
-  Result<void> ping() override { return inner_->ping(); }
+  Result<std::vector<User>> do_list_users() override { return inner_->list_users(); }
+  Result<void> do_ping() override { return inner_->ping(); }
 
  private:
   std::unique_ptr<Store> inner_;

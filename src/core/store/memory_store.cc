@@ -23,14 +23,12 @@ struct Row {
 
 class MemoryStore final : public Store {
  public:
-  Result<std::uint64_t> revoke(const Revocation& revocation) override {
-    if (auto ok = stores::validate(revocation); !ok) return tl::unexpected(ok.error());
+  Result<std::uint64_t> do_revoke(const Revocation& revocation) override {
     std::lock_guard lock(mu_);
     return revoke_locked(revocation);
   }
 
-  Result<bool> unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override {
-    if (key.empty()) return fail(Errc::kInvalidArgument, "empty revocation key");
+  Result<bool> do_unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override {
     std::lock_guard lock(mu_);
     const bool erased = revocations_.erase(Key(kind, std::string(key))) > 0;
     if (kind == RevocationKind::kSession) {
@@ -41,21 +39,20 @@ class MemoryStore final : public Store {
     return erased;
   }
 
-  Result<std::optional<Revocation>> find_revocation(RevocationKind kind,
-                                                    std::string_view key) override {
+  Result<std::optional<Revocation>> do_find_revocation(RevocationKind kind,
+                                                       std::string_view key) override {
     std::lock_guard lock(mu_);
     auto it = revocations_.find(Key(kind, std::string(key)));
     if (it == revocations_.end()) return std::optional<Revocation>();
     return std::optional<Revocation>(it->second.revocation);
   }
 
-  Result<RevocationPage> list_revocations(const RevocationFilter& filter) override {
-    auto start = stores::page_start(filter);
-    if (!start) return tl::unexpected(start.error());
+  Result<RevocationPage> do_list_revocations(const RevocationFilter& filter,
+                                             std::optional<std::int64_t> start) override {
     std::lock_guard lock(mu_);
     std::vector<const Row*> rows;
     for (const auto& [key, row] : revocations_) {
-      if ((!*start || row.id < **start) && stores::matches(row.revocation, filter)) {
+      if ((!start || row.id < *start) && stores::matches(row.revocation, filter)) {
         rows.push_back(&row);
       }
     }
@@ -69,7 +66,7 @@ class MemoryStore final : public Store {
     return page;
   }
 
-  Result<Snapshot> snapshot(Timestamp now) override {
+  Result<Snapshot> do_snapshot(Timestamp now) override {
     std::lock_guard lock(mu_);
     Snapshot snapshot;
     snapshot.seq = next_seq_ - 1;
@@ -81,8 +78,8 @@ class MemoryStore final : public Store {
     return snapshot;
   }
 
-  Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
-                                    std::chrono::milliseconds max_wait) override {
+  Result<ChangeBatch> do_changes_since(std::uint64_t after, std::size_t limit,
+                                       std::chrono::milliseconds max_wait) override {
     std::unique_lock lock(mu_);
     changed_.wait_for(lock, max_wait, [&] { return next_seq_ - 1 > after; });
     ChangeBatch batch;
@@ -104,7 +101,7 @@ class MemoryStore final : public Store {
     return batch;
   }
 
-  Result<std::size_t> purge(Timestamp now, std::chrono::seconds feed_retention) override {
+  Result<std::size_t> do_purge(Timestamp now, std::chrono::seconds feed_retention) override {
     std::lock_guard lock(mu_);
     const std::size_t removed = std::erase_if(
         revocations_, [now](const auto& item) { return item.second.revocation.expires_at <= now; });
@@ -117,8 +114,7 @@ class MemoryStore final : public Store {
     return removed;
   }
 
-  Result<void> create_session(const Session& session) override {
-    if (session.sid.empty()) return fail(Errc::kInvalidArgument, "empty session id");
+  Result<void> do_create_session(const Session& session) override {
     std::lock_guard lock(mu_);
     if (!sessions_.try_emplace(session.sid, session).second) {
       return fail(Errc::kAlreadyExists, "session");
@@ -126,14 +122,14 @@ class MemoryStore final : public Store {
     return {};
   }
 
-  Result<std::optional<Session>> find_session(std::string_view sid) override {
+  Result<std::optional<Session>> do_find_session(std::string_view sid) override {
     std::lock_guard lock(mu_);
     auto it = sessions_.find(std::string(sid));
     if (it == sessions_.end()) return std::optional<Session>();
     return std::optional<Session>(it->second);
   }
 
-  Result<std::vector<Session>> list_sessions(std::string_view user, Timestamp now) override {
+  Result<std::vector<Session>> do_list_sessions(std::string_view user, Timestamp now) override {
     std::lock_guard lock(mu_);
     std::vector<Session> out;
     for (const auto& [sid, session] : sessions_) {
@@ -147,9 +143,9 @@ class MemoryStore final : public Store {
     return out;
   }
 
-  Result<Rotation> rotate_refresh(std::string_view sid, std::string_view presented_jti,
-                                  std::string_view next_jti, Timestamp now,
-                                  Timestamp next_expires_at) override {
+  Result<Rotation> do_rotate_refresh(std::string_view sid, std::string_view presented_jti,
+                                     std::string_view next_jti, Timestamp now,
+                                     Timestamp next_expires_at) override {
     std::lock_guard lock(mu_);
     auto it = sessions_.find(std::string(sid));
     if (it == sessions_.end()) return Rotation::kUnknown;
@@ -162,11 +158,7 @@ class MemoryStore final : public Store {
     return Rotation::kRotated;
   }
 
-  Result<std::uint64_t> revoke_session(const Revocation& revocation) override {
-    if (auto ok = stores::validate(revocation); !ok) return tl::unexpected(ok.error());
-    if (revocation.kind != RevocationKind::kSession) {
-      return fail(Errc::kInvalidArgument, "not a session revocation");
-    }
+  Result<std::uint64_t> do_revoke_session(const Revocation& revocation) override {
     std::lock_guard lock(mu_);
     auto it = sessions_.find(revocation.key);
     if (it != sessions_.end() && !it->second.revoked_at) {
@@ -175,21 +167,20 @@ class MemoryStore final : public Store {
     return revoke_locked(revocation);
   }
 
-  Result<void> create_user(const User& user) override {
-    if (user.name.empty()) return fail(Errc::kInvalidArgument, "empty user name");
+  Result<void> do_create_user(const User& user) override {
     std::lock_guard lock(mu_);
     if (!users_.try_emplace(user.name, user).second) return fail(Errc::kAlreadyExists, "user");
     return {};
   }
 
-  Result<std::optional<User>> find_user(std::string_view name) override {
+  Result<std::optional<User>> do_find_user(std::string_view name) override {
     std::lock_guard lock(mu_);
     auto it = users_.find(std::string(name));
     if (it == users_.end()) return std::optional<User>();
     return std::optional<User>(it->second);
   }
 
-  Result<void> set_admin(std::string_view name, bool admin) override {
+  Result<void> do_set_admin(std::string_view name, bool admin) override {
     std::lock_guard lock(mu_);
     auto it = users_.find(std::string(name));
     if (it == users_.end()) return fail(Errc::kNotFound, "user");
@@ -197,20 +188,20 @@ class MemoryStore final : public Store {
     return {};
   }
 
-  Result<std::vector<User>> list_users() override {
+  Result<std::vector<User>> do_list_users() override {
     std::lock_guard lock(mu_);
     std::vector<User> out;
     for (const auto& [name, user] : users_) out.push_back(user);
     return out;
   }
 
-  Result<Timestamp> raise_token_horizon(Timestamp at) override {
+  Result<Timestamp> do_raise_token_horizon(Timestamp at) override {
     std::lock_guard lock(mu_);
     horizon_ = std::max(horizon_, at);
     return horizon_;
   }
 
-  Result<void> ping() override { return {}; }
+  Result<void> do_ping() override { return {}; }
 
  private:
   Result<std::uint64_t> revoke_locked(const Revocation& revocation) {
