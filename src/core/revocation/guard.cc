@@ -2,34 +2,17 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
 
 #include "revocation/background.h"
 #include "revocation/follower.h"
 #include "revocation/index.h"
 #include "revocation/lifetimes.h"
+#include "revocation/requirements.h"
 #include "store/store_rules.h"
 #include "util/scheduler.h"
 #include "util/try.h"
 
 namespace jwtguard {
-namespace {
-
-Result<void> check_type(const Claims& claims, const Requirements& req) {
-  if (req.type == TokenRequirement::kAny) return {};
-  if (!claims.has("type")) return fail(Errc::kMissingClaim, "type");
-  const auto type = parse_token_type(claims.type);
-  if (!type) return fail(Errc::kBadClaim, "type");
-  if (req.type == TokenRequirement::kAccess && *type != TokenType::kAccess) {
-    return fail(Errc::kRefreshTokenNotAllowed);
-  }
-  if (req.type == TokenRequirement::kRefresh && *type != TokenType::kRefresh) {
-    return fail(Errc::kAccessTokenNotAllowed);
-  }
-  return {};
-}
-
-}  // namespace
 
 class Guard::Impl {
  public:
@@ -171,10 +154,7 @@ class Guard::Impl {
     auto verified = verifier_.verify(token, clock_.now());
     if (!verified) return verified;
     const Claims& claims = verified->claims;
-    JWTGUARD_TRY(check_type(claims, req));
-    if (req.fresh && (claims.type != "access" || claims.fresh != true)) {
-      return fail(Errc::kFreshTokenRequired);
-    }
+    JWTGUARD_TRY(revocation::check_requirements(claims, req));
     if (req.skip_revocation_check) return verified;
     JWTGUARD_TRY(check_revocation(claims));
     if (options_.blocklist_callback && options_.blocklist_callback(*verified->header, claims)) {
