@@ -9,9 +9,6 @@
 namespace jwtguard::pg {
 namespace {
 
-constexpr std::chrono::milliseconds kFirstRetry{50};
-constexpr std::chrono::milliseconds kLongestRetry{2000};
-
 // jwtguard never leaves a transaction open longer than one round trip
 // between two of its statements; the margin covers a busy client machine.
 constexpr std::chrono::milliseconds kIdleInTransactionMargin{5000};
@@ -237,36 +234,19 @@ Result<std::unique_ptr<Connector>> Connector::create(std::string_view url,
 }
 
 Result<std::unique_ptr<Conn>> Connector::connect() {
-  bool probe = false;
-  {
-    std::lock_guard lock(mu_);
-    if (failing_) {
-      if (probing_ || SteadyClock::now() < retry_at_) {
-        return fail(Errc::kStore,
-                    "postgresql at " + target_ + " unreachable: " + last_error_ + " (retrying)");
-      }
-      probing_ = probe = true;
-    }
+  const util::RetryGate::Pass pass = gate_.admit();
+  if (!pass.go) {
+    return fail(Errc::kStore,
+                "postgresql at " + target_ + " unreachable: " + pass.last_error + " (retrying)");
   }
   auto conn = attempt();
-  std::lock_guard lock(mu_);
-  if (probe) probing_ = false;
   if (conn) {
-    failing_ = false;
-    delay_ = std::chrono::milliseconds(0);
+    gate_.succeeded(pass);
     return conn;
   }
-  // Callers that failed together with the first one do not lengthen the
-  // delay; each failed probe does.
-  if (!failing_) {
-    delay_ = kFirstRetry;
-  } else if (probe) {
-    delay_ = std::min(delay_ * 2, kLongestRetry);
-  }
-  failing_ = true;
-  retry_at_ = SteadyClock::now() + delay_;
-  last_error_ = conn.error().detail();
-  return fail(Errc::kStore, "cannot connect to postgresql at " + target_ + ": " + last_error_);
+  gate_.failed(pass, conn.error().detail());
+  return fail(Errc::kStore,
+              "cannot connect to postgresql at " + target_ + ": " + conn.error().detail());
 }
 
 Result<std::unique_ptr<Conn>> Connector::attempt() {

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "jwtguard/store.h"
 #include "pg_conn.h"
 #include "postgres_url.h"
+#include "util/backoff.h"
 
 namespace jwtguard::pg {
 
@@ -64,12 +64,9 @@ class Connector {
   std::chrono::milliseconds connect_timeout_{};
   std::chrono::milliseconds statement_timeout_{};
 
-  std::mutex mu_;
-  bool failing_ = false;  // the last attempt failed
-  bool probing_ = false;  // an attempt is under way while failing_
-  std::chrono::milliseconds delay_{};
-  Deadline retry_at_{};
-  std::string last_error_;
+  static constexpr std::chrono::milliseconds kFirstRetry{50};
+  static constexpr std::chrono::milliseconds kLongestRetry{2000};
+  util::RetryGate gate_{util::Backoff(kFirstRetry, kLongestRetry)};
 };
 
 }  // namespace jwtguard::pg

@@ -273,36 +273,14 @@ Result<std::vector<Reply>> call_all(Connection& connection, std::span<const Comm
 // --- Connector ----------------------------------------------------------------
 
 Result<Connection> Connector::connect() {
-  bool probe = false;
-  {
-    std::lock_guard lock(mu_);
-    if (down_) {
-      if (probing_ || std::chrono::steady_clock::now() < retry_at_) {
-        return fail(Errc::kStore, last_error_ + " (retrying)");
-      }
-      probing_ = probe = true;
-    }
-  }
+  const util::RetryGate::Pass pass = gate_.admit();
+  if (!pass.go) return fail(Errc::kStore, pass.last_error + " (retrying)");
   auto connection = Connection::open(settings_);
-  std::lock_guard lock(mu_);
-  if (probe) probing_ = false;
   if (connection) {
-    down_ = false;
-    backoff_ = kFirstBackoff;
-    return connection;
+    gate_.succeeded(pass);
+  } else {
+    gate_.failed(pass, connection.error().detail());
   }
-  const auto now = std::chrono::steady_clock::now();
-  if (probe) {
-    retry_at_ = now + backoff_;
-    backoff_ = std::min(backoff_ * 2, kMaxBackoff);
-  } else if (!down_) {
-    // The first failure after a healthy spell (concurrent ones do not
-    // lengthen the delay).
-    retry_at_ = now + kFirstBackoff;
-    backoff_ = kFirstBackoff * 2;
-  }
-  down_ = true;
-  last_error_ = connection.error().detail();
   return connection;
 }
 

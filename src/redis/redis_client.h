@@ -25,6 +25,7 @@
 
 #include "jwtguard/error.h"
 #include "redis_url.h"
+#include "util/backoff.h"
 
 namespace jwtguard::redis {
 
@@ -152,7 +153,9 @@ Result<std::vector<Reply>> call_all(Connection& connection, std::span<const Comm
 // Thread-safe.
 class Connector {
  public:
-  explicit Connector(Settings settings) : settings_(std::move(settings)) {}
+  // `clock` times the backoff and must outlive the Connector.
+  explicit Connector(Settings settings, const util::MonotonicClock& clock = util::steady_clock())
+      : settings_(std::move(settings)), gate_(util::Backoff(kFirstBackoff, kMaxBackoff), clock) {}
 
   Result<Connection> connect();
   const Settings& settings() const { return settings_; }
@@ -162,12 +165,7 @@ class Connector {
   static constexpr milliseconds kMaxBackoff{2000};
 
   const Settings settings_;
-  std::mutex mu_;
-  bool down_ = false;     // the last attempt failed
-  bool probing_ = false;  // an attempt is under way while down_
-  std::chrono::steady_clock::time_point retry_at_;
-  milliseconds backoff_{kFirstBackoff};
-  std::string last_error_;
+  util::RetryGate gate_;
 };
 
 // A fixed number of connection slots, each opened on first use and reopened

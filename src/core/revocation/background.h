@@ -1,42 +1,39 @@
-// The Guard's background threads (the feed follower and the purge), and the
-// one stop signal they share: a thread sleeps on it, so stopping wakes every
-// sleeper at once instead of waiting out its interval.
+// The Guard's background work, as loops a Scheduler repeats: following the
+// store's change feed, and purging expired revocations. The Guard runs them
+// on the real scheduler; a test runs them on a fake one and sees every
+// round and every delay.
 #ifndef JWTGUARD_REVOCATION_BACKGROUND_H_
 #define JWTGUARD_REVOCATION_BACKGROUND_H_
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
+#include <cstdint>
 #include <functional>
-#include <mutex>
-#include <thread>
-#include <vector>
+
+#include "jwtguard/error.h"
+#include "revocation/follower.h"
+#include "util/scheduler.h"
 
 namespace jwtguard::revocation {
 
-class Background {
- public:
-  Background() = default;
-  Background(const Background&) = delete;
-  Background& operator=(const Background&) = delete;
-  // Stops and joins every thread.
-  ~Background() { stop(); }
+// The longest the follower waits between two rounds while the store fails
+// (or `feed_wait`, when that is longer).
+inline constexpr std::chrono::milliseconds kLongestFeedRetry{2000};
 
-  // Runs `loop` on a new thread; `loop` should return soon after stopping()
-  // turns true (or wait_for() returns true).
-  void run(std::function<void()> loop);
-  // Signals every loop to stop and joins their threads. Idempotent.
-  void stop();
+// Follows the feed from the start: a round after each successful one, at
+// once (the store's own wait of up to `feed_wait` for a change paces
+// them). After a failed round (counted in `errors`) the next one waits a
+// backoff's delay: `feed_wait`, doubling up to kLongestFeedRetry, back to
+// `feed_wait` after a success. `follower` and `errors` must outlive the
+// scheduler's loops.
+void follow_in_background(util::Scheduler& scheduler, Follower& follower,
+                          std::chrono::milliseconds feed_wait, std::atomic<std::uint64_t>& errors);
 
-  bool stopping();
-  // Sleeps up to `d`; true (at once) when stopping.
-  bool wait_for(std::chrono::milliseconds d);
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
-};
+// Calls `purge` every `interval`, the first time `interval` after the
+// start; a failed purge counts in `errors` and is tried again at the next
+// interval. `errors` must outlive the scheduler's loops.
+void purge_in_background(util::Scheduler& scheduler, std::function<Result<void>()> purge,
+                         std::chrono::milliseconds interval, std::atomic<std::uint64_t>& errors);
 
 }  // namespace jwtguard::revocation
 

@@ -1,11 +1,6 @@
 #include "revocation/follower.h"
 
 namespace jwtguard::revocation {
-namespace {
-
-constexpr std::size_t kFeedBatch = 4096;
-
-}  // namespace
 
 Result<void> Follower::load() {
   std::lock_guard lock(mu_);
@@ -13,7 +8,7 @@ Result<void> Follower::load() {
 }
 
 Result<void> Follower::reload(bool first) {
-  auto snapshot = store_.snapshot(clock_.now());
+  auto snapshot = feed_.snapshot(clock_.now());
   if (!snapshot) return tl::unexpected(snapshot.error());
   // Into an empty index, the table can be sized once; after a gap, most
   // entries are there already.
@@ -25,7 +20,7 @@ Result<void> Follower::reload(bool first) {
 
 Result<bool> Follower::follow_once(std::chrono::milliseconds wait) {
   const std::uint64_t from = seq_.load();
-  auto batch = store_.changes_since(from, kFeedBatch, wait);
+  auto batch = feed_.changes_since(from, kFeedBatch, wait);
   if (!batch) return tl::unexpected(batch.error());
   std::lock_guard lock(mu_);
   if (seq_.load() != from) return true;  // another caller moved on; fetch again

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 
@@ -19,11 +20,39 @@
 
 namespace jwtguard::revocation {
 
+// What the Follower reads of a store: its snapshot and its change feed, as
+// Store::snapshot and Store::changes_since promise them. An interface of
+// its own so that a test can play a store that loses changes or fails.
+class Feed {
+ public:
+  virtual ~Feed() = default;
+  virtual Result<Snapshot> snapshot(Timestamp now) = 0;
+  virtual Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
+                                            std::chrono::milliseconds max_wait) = 0;
+};
+
+// A Store's feed. `store` must outlive it.
+class StoreFeed final : public Feed {
+ public:
+  explicit StoreFeed(Store& store) : store_(store) {}
+  Result<Snapshot> snapshot(Timestamp now) override { return store_.snapshot(now); }
+  Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
+                                    std::chrono::milliseconds max_wait) override {
+    return store_.changes_since(after, limit, max_wait);
+  }
+
+ private:
+  Store& store_;
+};
+
 class Follower {
  public:
-  // `store`, `index` and `clock` must outlive the Follower.
-  Follower(Store& store, Index& index, const Clock& clock)
-      : store_(store), index_(index), clock_(clock) {}
+  // At most this many changes are fetched in one round.
+  static constexpr std::size_t kFeedBatch = 4096;
+
+  // `feed`, `index` and `clock` must outlive the Follower.
+  Follower(Feed& feed, Index& index, const Clock& clock)
+      : feed_(feed), index_(index), clock_(clock) {}
 
   // Loads every live revocation into the index and takes the snapshot's
   // position. kStore when the store cannot be read.
@@ -42,7 +71,7 @@ class Follower {
   // Under mu_: every live revocation into the index, and its position.
   Result<void> reload(bool first);
 
-  Store& store_;
+  Feed& feed_;
   Index& index_;
   const Clock& clock_;
   std::mutex mu_;  // one batch applied at a time

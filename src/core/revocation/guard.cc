@@ -2,33 +2,17 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
 
 #include "revocation/background.h"
 #include "revocation/follower.h"
 #include "revocation/index.h"
 #include "revocation/lifetimes.h"
+#include "revocation/requirements.h"
 #include "store/store_rules.h"
+#include "util/scheduler.h"
 #include "util/try.h"
 
 namespace jwtguard {
-namespace {
-
-Result<void> check_type(const Claims& claims, const Requirements& req) {
-  if (req.type == TokenRequirement::kAny) return {};
-  if (!claims.has("type")) return fail(Errc::kMissingClaim, "type");
-  const auto type = parse_token_type(claims.type);
-  if (!type) return fail(Errc::kBadClaim, "type");
-  if (req.type == TokenRequirement::kAccess && *type != TokenType::kAccess) {
-    return fail(Errc::kRefreshTokenNotAllowed);
-  }
-  if (req.type == TokenRequirement::kRefresh && *type != TokenType::kRefresh) {
-    return fail(Errc::kAccessTokenNotAllowed);
-  }
-  return {};
-}
-
-}  // namespace
 
 class Guard::Impl {
  public:
@@ -45,7 +29,7 @@ class Guard::Impl {
                        options_.verify.claims.leeway,
                    options_.purge_interval) {}
 
-  ~Impl() { background_.stop(); }
+  ~Impl() { scheduler_->stop(); }
 
   Result<void> load() {
     JWTGUARD_TRY(lifetimes_.raise(*store_, clock_.now()));
@@ -54,8 +38,9 @@ class Guard::Impl {
 
   void start() {
     if (!options_.background) return;
-    background_.run([this] { follow_loop(); });
-    background_.run([this] { purge_loop(); });
+    revocation::follow_in_background(*scheduler_, follower_, options_.feed_wait, feed_errors_);
+    revocation::purge_in_background(
+        *scheduler_, [this] { return purge(); }, options_.purge_interval, feed_errors_);
   }
 
   // --- Issuing ---------------------------------------------------------------
@@ -169,10 +154,7 @@ class Guard::Impl {
     auto verified = verifier_.verify(token, clock_.now());
     if (!verified) return verified;
     const Claims& claims = verified->claims;
-    JWTGUARD_TRY(check_type(claims, req));
-    if (req.fresh && (claims.type != "access" || claims.fresh != true)) {
-      return fail(Errc::kFreshTokenRequired);
-    }
+    JWTGUARD_TRY(revocation::check_requirements(claims, req));
     if (req.skip_revocation_check) return verified;
     JWTGUARD_TRY(check_revocation(claims));
     if (options_.blocklist_callback && options_.blocklist_callback(*verified->header, claims)) {
@@ -367,22 +349,6 @@ class Guard::Impl {
     return {};
   }
 
-  void follow_loop() {
-    while (!background_.stopping()) {
-      auto more = follower_.follow_once(options_.feed_wait);
-      if (!more) {
-        ++feed_errors_;
-        background_.wait_for(options_.feed_wait);  // the store is down: do not spin
-      }
-    }
-  }
-
-  void purge_loop() {
-    while (!background_.wait_for(options_.purge_interval)) {
-      if (!purge()) ++feed_errors_;
-    }
-  }
-
   Issuer issuer_;
   Verifier verifier_;
   std::unique_ptr<Store> store_;
@@ -391,12 +357,13 @@ class Guard::Impl {
   revocation::Lifetimes lifetimes_;
 
   revocation::Index index_;
-  revocation::Follower follower_{*store_, index_, clock_};
+  revocation::StoreFeed feed_{*store_};
+  revocation::Follower follower_{feed_, index_, clock_};
   std::atomic<std::uint64_t> feed_errors_{0};
   mutable std::atomic<std::uint64_t> strict_fallbacks_{0};
 
   // Last: its threads stop before the members they use are destroyed.
-  revocation::Background background_;
+  std::unique_ptr<util::Scheduler> scheduler_ = util::thread_scheduler();
 };
 
 Result<std::unique_ptr<Guard>> Guard::open(Key signing_key, KeySet verify_keys,
