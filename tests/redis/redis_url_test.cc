@@ -93,8 +93,8 @@ TEST(RedisUrl, TheDatabaseIsANonNegativeNumber) {
   auto slash = parse_url("redis://h/");  // an empty path: the default database
   ASSERT_OK(slash);
   EXPECT_EQ(slash->db, 0);
-  for (const char* url : {"redis://h/-1", "redis://h/x", "redis://h/1/2", "redis://h/2147483648",
-                          "redis://h/1x"}) {
+  for (const char* url :
+       {"redis://h/-1", "redis://h/x", "redis://h/1/2", "redis://h/2147483648", "redis://h/1x"}) {
     SCOPED_TRACE(url);
     EXPECT_ERRC(parse_url(url), Errc::kInvalidArgument);
   }
@@ -103,26 +103,26 @@ TEST(RedisUrl, TheDatabaseIsANonNegativeNumber) {
 TEST(RedisUrl, RefusesWhatItDoesNotRead) {
   for (const char* url : {
            "",
-           "rediss://h",               // TLS is not supported
-           "REDIS://h",                // the scheme as written
+           "rediss://h",  // TLS is not supported
+           "REDIS://h",   // the scheme as written
            "http://h",
-           "redis://",                 // no host
-           "redis://:6379",            // no host before the port
-           "redis://h?db=1",           // query strings
-           "redis://h#frag",           // fragments
-           "redis://app@h",            // a user without a password
-           "redis://app:@h",           // an empty password
-           "redis://::1",              // IPv6 without brackets
-           "redis://[::1",             // unclosed bracket
-           "redis://[::1]x",           // junk after the brackets
-           "redis://[]",               // nothing between the brackets
-           "redis://[host.name]",      // not an IPv6 address
-           "redis://h st",             // a space in the host
-           "redis://h%41",             // an escape in the host
-           "redis://:pa/ss@h",         // an unescaped '/' in the password
-           "redis://:pa?ss@h",         // an unescaped '?'
-           "redis://:pa#ss@h",         // an unescaped '#'
-           "redis://:p%4@h",           // a truncated escape
+           "redis://",             // no host
+           "redis://:6379",        // no host before the port
+           "redis://h?db=1",       // query strings
+           "redis://h#frag",       // fragments
+           "redis://app@h",        // a user without a password
+           "redis://app:@h",       // an empty password
+           "redis://::1",          // IPv6 without brackets
+           "redis://[::1",         // unclosed bracket
+           "redis://[::1]x",       // junk after the brackets
+           "redis://[]",           // nothing between the brackets
+           "redis://[host.name]",  // not an IPv6 address
+           "redis://h st",         // a space in the host
+           "redis://h%41",         // an escape in the host
+           "redis://:pa/ss@h",     // an unescaped '/' in the password
+           "redis://:pa?ss@h",     // an unescaped '?'
+           "redis://:pa#ss@h",     // an unescaped '#'
+           "redis://:p%4@h",       // a truncated escape
            "redis://:p%@h",
        }) {
     SCOPED_TRACE(url);

@@ -112,8 +112,8 @@ TEST(StoreRulesPaging, TheLimitMustBeFromOneToAThousand) {
 }
 
 TEST(StoreRulesPaging, ACursorReadsBackAsTheRowItCameFrom) {
-  for (std::int64_t row : {std::int64_t{1}, std::int64_t{999},
-                           std::numeric_limits<std::int64_t>::max()}) {
+  for (std::int64_t row :
+       {std::int64_t{1}, std::int64_t{999}, std::numeric_limits<std::int64_t>::max()}) {
     auto start = page_start(RevocationFilter{.cursor = cursor_for(row)});
     ASSERT_OK(start);
     ASSERT_TRUE(start->has_value());
@@ -122,8 +122,8 @@ TEST(StoreRulesPaging, ACursorReadsBackAsTheRowItCameFrom) {
 }
 
 TEST(StoreRulesPaging, RefusesACursorItDidNotWrite) {
-  for (const char* cursor : {"0", "-1", "abc", "12x", "x12", " 12", "12 ", "+12", "1.5",
-                             "99999999999999999999"}) {
+  for (const char* cursor :
+       {"0", "-1", "abc", "12x", "x12", " 12", "12 ", "+12", "1.5", "99999999999999999999"}) {
     SCOPED_TRACE(cursor);
     EXPECT_ERRC(page_start(RevocationFilter{.cursor = cursor}), Errc::kInvalidArgument);
   }
@@ -149,12 +149,12 @@ TEST(StoreRulesMatches, EachGivenFieldMustMatch) {
   EXPECT_FALSE(matches(r, RevocationFilter{.user = "alic"}));
   EXPECT_TRUE(matches(r, RevocationFilter{.token_type = TokenType::kRefresh}));
   EXPECT_FALSE(matches(r, RevocationFilter{.token_type = TokenType::kAccess}));
-  EXPECT_TRUE(matches(r, RevocationFilter{.kind = RevocationKind::kToken,
-                                          .user = "alice",
-                                          .token_type = TokenType::kRefresh}));
-  EXPECT_FALSE(matches(r, RevocationFilter{.kind = RevocationKind::kToken,
-                                           .user = "bob",
-                                           .token_type = TokenType::kRefresh}));
+  EXPECT_TRUE(matches(
+      r, RevocationFilter{
+             .kind = RevocationKind::kToken, .user = "alice", .token_type = TokenType::kRefresh}));
+  EXPECT_FALSE(matches(
+      r, RevocationFilter{
+             .kind = RevocationKind::kToken, .user = "bob", .token_type = TokenType::kRefresh}));
 }
 
 TEST(StoreRulesMatches, ATypeFilterSkipsRevocationsOfUnknownType) {
@@ -167,8 +167,7 @@ TEST(StoreRulesPercentEncode, KeepsOnlyTheUnreservedCharacters) {
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~";
   EXPECT_EQ(percent_encode(unreserved), unreserved);
   EXPECT_EQ(percent_encode(""), "");
-  EXPECT_EQ(percent_encode("a b/c?d#e@f:g%h&i=j+k"),
-            "a%20b%2Fc%3Fd%23e%40f%3Ag%25h%26i%3Dj%2Bk");
+  EXPECT_EQ(percent_encode("a b/c?d#e@f:g%h&i=j+k"), "a%20b%2Fc%3Fd%23e%40f%3Ag%25h%26i%3Dj%2Bk");
 }
 
 TEST(StoreRulesPercentEncode, EncodesEveryOtherByteAsUppercaseHex) {
