@@ -14,7 +14,9 @@ simdjson::dom::parser& thread_parser() {
     // Tokens of the default size limit (8 KiB) have smaller payloads still.
     // A larger payload (a higher limit), or a failure here: parse()
     // allocates what it needs by itself.
-    [[maybe_unused]] const auto error = p.allocate(8192, kMaxDepth);
+    // simdjson counts the document itself as a level: kMaxDepth levels of
+    // JSON need kMaxDepth + 1.
+    [[maybe_unused]] const auto error = p.allocate(8192, kMaxDepth + 1);
     return p;
   }();
   return parser;
