@@ -4,6 +4,7 @@
 #include <array>
 
 #include "redis_records.h"
+#include "util/try.h"
 
 namespace jwtguard::redis {
 namespace {
@@ -24,9 +25,9 @@ std::optional<std::uint64_t> seq_of_id(std::string_view id) {
 }
 
 Result<FeedEntry> read_entry(const redisReply& entry) {
-  if (entry.type != REDIS_REPLY_ARRAY || entry.elements != 2) return unexpected_reply("XRANGE");
-  const std::string_view id = text_of(*entry.element[0]);
-  const Fields f(*entry.element[1]);
+  JWTGUARD_ASSIGN_OR_RETURN(const auto id_and_fields, elements_of(entry, 2, "XRANGE"));
+  const std::string_view id = text_of(*id_and_fields[0]);
+  const Fields f(*id_and_fields[1]);
   auto seq = seq_of_id(id);
   auto kind = parse_revocation_kind(f.get("kind"));
   auto cutoff = f.time("cutoff");
@@ -51,9 +52,8 @@ Result<std::vector<FeedEntry>> read_entries(const redisReply& reply) {
   std::vector<FeedEntry> out;
   if (reply.type != REDIS_REPLY_ARRAY) return unexpected_reply("XRANGE");
   for (std::size_t i = 0; i < reply.elements; ++i) {
-    auto entry = read_entry(*reply.element[i]);
-    if (!entry) return tl::unexpected(entry.error());
-    out.push_back(std::move(*entry));
+    JWTGUARD_ASSIGN_OR_RETURN(FeedEntry entry, read_entry(*reply.element[i]));
+    out.push_back(std::move(entry));
   }
   return out;
 }
@@ -80,12 +80,9 @@ Result<std::uint64_t> seq_from(const redisReply& reply) {
 // XREAD's reply: nil when max_wait passed, else [[stream, entries]].
 Result<std::vector<FeedEntry>> read_xread(const redisReply& reply) {
   if (reply.type == REDIS_REPLY_NIL) return std::vector<FeedEntry>();
-  const redisReply* stream =
-      reply.type == REDIS_REPLY_ARRAY && reply.elements == 1 ? reply.element[0] : nullptr;
-  if (stream == nullptr || stream->type != REDIS_REPLY_ARRAY || stream->elements != 2) {
-    return unexpected_reply("XREAD");
-  }
-  return read_entries(*stream->element[1]);
+  JWTGUARD_ASSIGN_OR_RETURN(const auto streams, elements_of(reply, 1, "XREAD"));
+  JWTGUARD_ASSIGN_OR_RETURN(const auto name_and_entries, elements_of(*streams[0], 2, "XREAD"));
+  return read_entries(*name_and_entries[1]);
 }
 
 }  // namespace
@@ -98,9 +95,8 @@ ChangeBatch gap_at(std::uint64_t after) {
 }
 
 Result<std::uint64_t> read_seq(Connection& connection) {
-  auto reply = call(connection, Command("GET").arg(kSeq));
-  if (!reply) return tl::unexpected(reply.error());
-  return seq_from(**reply);
+  JWTGUARD_ASSIGN_OR_RETURN(const Reply reply, call(connection, Command("GET").arg(kSeq)));
+  return seq_from(*reply);
 }
 
 Result<ChangeBatch> read_feed(Connection& connection, std::uint64_t after, std::size_t limit) {
@@ -113,14 +109,11 @@ Result<ChangeBatch> read_feed(Connection& connection, std::uint64_t after, std::
                                    .arg("+")
                                    .arg("COUNT")
                                    .arg(static_cast<std::uint64_t>(limit))};
-  auto replies = call_all(connection, commands);
-  if (!replies) return tl::unexpected(replies.error());
-  auto seq = seq_from(*(*replies)[0]);
-  if (!seq) return tl::unexpected(seq.error());
-  auto entries = read_entries(*(*replies)[1]);
-  if (!entries) return tl::unexpected(entries.error());
-  if (*seq < after || (*seq > after && entries->empty())) return gap_at(after);
-  return to_batch(after, *entries);
+  JWTGUARD_ASSIGN_OR_RETURN(const std::vector<Reply> replies, call_all(connection, commands));
+  JWTGUARD_ASSIGN_OR_RETURN(const std::uint64_t seq, seq_from(*replies[0]));
+  JWTGUARD_ASSIGN_OR_RETURN(std::vector<FeedEntry> entries, read_entries(*replies[1]));
+  if (seq < after || (seq > after && entries.empty())) return gap_at(after);
+  return to_batch(after, entries);
 }
 
 Result<ChangeBatch> wait_for_feed(Connection& connection, std::uint64_t after, std::size_t limit,
@@ -129,41 +122,37 @@ Result<ChangeBatch> wait_for_feed(Connection& connection, std::uint64_t after, s
   auto batch = read_feed(connection, after, limit);
   if (!batch || batch->gap || !batch->changes.empty()) return batch;
   // Without this, a quiet feed would look like a dead server.
-  if (auto ok = connection.set_timeout(max_wait + command_timeout); !ok) {
-    return tl::unexpected(ok.error());
-  }
+  JWTGUARD_TRY(connection.set_timeout(max_wait + command_timeout));
   // From the last change seen, exclusive: the next one is "<after + 1>-1".
   Command xread("XREAD");
   xread.arg("COUNT").arg(static_cast<std::uint64_t>(limit));
   xread.arg("BLOCK").arg(static_cast<std::int64_t>(max_wait.count()));
   xread.arg("STREAMS").arg(kFeed).arg(feed_id(after));
-  auto reply = connection.run(xread);
-  if (!reply) return tl::unexpected(reply.error());  // a broken connection, to be dropped
-  if (auto ok = connection.set_timeout(command_timeout); !ok) return tl::unexpected(ok.error());
-  if (auto ok = check(connection, xread, **reply); !ok) return tl::unexpected(ok.error());
-  auto entries = read_xread(**reply);
-  if (!entries) return tl::unexpected(entries.error());
-  return to_batch(after, *entries);
+  // A failure here is a broken connection, which the caller drops.
+  JWTGUARD_ASSIGN_OR_RETURN(const Reply reply, connection.run(xread));
+  JWTGUARD_TRY(connection.set_timeout(command_timeout));
+  JWTGUARD_TRY(check(connection, xread, *reply));
+  JWTGUARD_ASSIGN_OR_RETURN(std::vector<FeedEntry> entries, read_xread(*reply));
+  return to_batch(after, entries);
 }
 
 Result<void> trim_feed(Connection& connection, Timestamp horizon, std::size_t batch) {
   for (;;) {
-    auto range = call(connection, Command("XRANGE").arg(kFeed).arg("-").arg("+").arg("COUNT").arg(
-                                      static_cast<std::uint64_t>(batch)));
-    if (!range) return tl::unexpected(range.error());
-    auto entries = read_entries(**range);
-    if (!entries) return tl::unexpected(entries.error());
-    if (entries->empty()) return {};
-    auto keep = std::find_if(entries->begin(), entries->end(),
+    JWTGUARD_ASSIGN_OR_RETURN(
+        const Reply range,
+        call(connection, Command("XRANGE").arg(kFeed).arg("-").arg("+").arg("COUNT").arg(
+                             static_cast<std::uint64_t>(batch))));
+    JWTGUARD_ASSIGN_OR_RETURN(const std::vector<FeedEntry> entries, read_entries(*range));
+    if (entries.empty()) return {};
+    auto keep = std::find_if(entries.begin(), entries.end(),
                              [&](const FeedEntry& e) { return e.date > horizon; });
     // MINID keeps the ids from the one given: the entry to keep, or the id
     // after the last one read when all of them go.
-    const std::string min_id = keep != entries->end()
+    const std::string min_id = keep != entries.end()
                                    ? feed_id(keep->change.seq)
-                                   : std::to_string(entries->back().change.seq + 1) + "-0";
-    auto trimmed = call(connection, Command("XTRIM").arg(kFeed).arg("MINID").arg(min_id));
-    if (!trimmed) return tl::unexpected(trimmed.error());
-    if (keep != entries->end() || entries->size() < batch) return {};
+                                   : std::to_string(entries.back().change.seq + 1) + "-0";
+    JWTGUARD_TRY(call(connection, Command("XTRIM").arg(kFeed).arg("MINID").arg(min_id)));
+    if (keep != entries.end() || entries.size() < batch) return {};
   }
 }
 

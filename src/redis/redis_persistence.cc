@@ -4,6 +4,8 @@
 #include <optional>
 #include <string_view>
 
+#include "util/try.h"
+
 namespace jwtguard::redis {
 namespace {
 
@@ -69,10 +71,9 @@ PersistenceReport judge(const std::string& where, const Persistence& s) {
 // nor whether RDB snapshots are configured.
 Result<PersistenceReport> judge_from_info(Connection& connection, const std::string& where) {
   const std::array commands = {Command("INFO").arg("persistence"), Command("INFO").arg("memory")};
-  auto replies = connection.run_all(commands);
-  if (!replies) return tl::unexpected(replies.error());
+  JWTGUARD_ASSIGN_OR_RETURN(const std::vector<Reply> replies, connection.run_all(commands));
   PersistenceReport report;
-  const redisReply& persistence = *(*replies)[0];
+  const redisReply& persistence = *replies[0];
   if (persistence.type != REDIS_REPLY_STRING) {
     report.unsafe = true;
     report.warnings.push_back(where +
@@ -97,7 +98,7 @@ Result<PersistenceReport> judge_from_info(Connection& connection, const std::str
                               partial + ": without either, a restart forgets every revocation; " +
                               std::string(kFix));
   }
-  const redisReply& memory = *(*replies)[1];
+  const redisReply& memory = *replies[1];
   if (memory.type == REDIS_REPLY_STRING) {
     const std::string_view m(memory.str, memory.len);
     judge_eviction(where, info_field(m, "maxmemory").value_or(""),
@@ -114,11 +115,10 @@ Result<PersistenceReport> inspect_persistence(Connection& connection) {
   std::vector<Command> commands;
   for (const char* name : names)
     commands.push_back(std::move(Command("CONFIG").arg("GET").arg(name)));
-  auto replies = connection.run_all(commands);
-  if (!replies) return tl::unexpected(replies.error());
+  JWTGUARD_ASSIGN_OR_RETURN(const std::vector<Reply> replies, connection.run_all(commands));
   std::array<std::string, names.size()> values;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    auto value = config_value(*(*replies)[i]);
+    auto value = config_value(*replies[i]);
     if (!value) return judge_from_info(connection, where);
     values[i] = std::move(*value);
   }

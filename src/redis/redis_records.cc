@@ -6,35 +6,6 @@
 #include <cstdlib>
 
 namespace jwtguard::redis {
-namespace {
-
-char kind_letter(RevocationKind kind) {
-  switch (kind) {
-    case RevocationKind::kToken:
-      return 't';
-    case RevocationKind::kSession:
-      return 's';
-    case RevocationKind::kUser:
-      return 'u';
-  }
-  return '?';
-}
-
-std::optional<RevocationKind> member_kind(std::string_view m) {
-  if (m.size() < 2 || m[1] != ':') return std::nullopt;
-  for (auto kind : {RevocationKind::kToken, RevocationKind::kSession, RevocationKind::kUser}) {
-    if (m[0] == kind_letter(kind)) return kind;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-std::string member(RevocationKind kind, std::string_view key) {
-  std::string out{kind_letter(kind), ':'};
-  out += key;
-  return out;
-}
 
 std::string micros(Timestamp t) { return std::to_string(t.time_since_epoch().count()); }
 
@@ -74,6 +45,12 @@ std::vector<std::string> texts_of(const redisReply& reply) {
 
 tl::unexpected<Error> unexpected_reply(std::string_view what) {
   return fail(Errc::kStore, "redis: unexpected reply to " + std::string(what));
+}
+
+Result<std::span<redisReply* const>> elements_of(const redisReply& reply, std::size_t size,
+                                                 std::string_view what) {
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != size) return unexpected_reply(what);
+  return std::span<redisReply* const>(reply.element, reply.elements);
 }
 
 // --- Fields ----------------------------------------------------------------------

@@ -1,6 +1,5 @@
-// How the Redis store lays out its records: key names, and the conversions
-// between jwtguard's values and Redis's strings, hashes and stream entries.
-// The layout itself is described at the top of redis_store.cc.
+// The conversions between jwtguard's values and Redis's strings, hashes and
+// replies. The keys they live under are in redis_keys.h.
 #ifndef JWTGUARD_REDIS_REDIS_RECORDS_H_
 #define JWTGUARD_REDIS_REDIS_RECORDS_H_
 
@@ -8,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,28 +15,9 @@
 
 #include "jwtguard/error.h"
 #include "jwtguard/revocation.h"
+#include "redis_keys.h"
 
 namespace jwtguard::redis {
-
-// --- Keys ------------------------------------------------------------------------
-
-inline const std::string kPrefix = "jwtguard:";
-inline const std::string kSeq = kPrefix + "seq";
-inline const std::string kFeed = kPrefix + "feed";
-inline const std::string kRowCounter = kPrefix + "rows";
-inline const std::string kRevExpiry = kPrefix + "idx:rev-expiry";
-inline const std::string kRevRows = kPrefix + "idx:rev-rows";
-inline const std::string kSessExpiry = kPrefix + "idx:sess-expiry";
-inline const std::string kUsers = kPrefix + "idx:users";
-// The purge script spells these out too (it derives keys from kPrefix).
-inline const std::string kRevPrefix = kPrefix + "rev:";
-inline const std::string kSessPrefix = kPrefix + "sess:";
-inline const std::string kUserSessPrefix = kPrefix + "idx:user-sessions:";
-inline const std::string kUserPrefix = kPrefix + "user:";
-inline const std::string kTokenHorizon = kPrefix + "token-horizon";
-
-// A revocation's index member, "<t|s|u>:KEY"; its hash is kRevPrefix + member.
-std::string member(RevocationKind kind, std::string_view key);
 
 // --- Values ----------------------------------------------------------------------
 
@@ -55,6 +36,10 @@ std::string_view text_of(const redisReply& reply);
 std::vector<std::string> texts_of(const redisReply& reply);
 
 tl::unexpected<Error> unexpected_reply(std::string_view what);
+// The elements of an array reply of exactly `size` elements; else
+// unexpected_reply(what).
+Result<std::span<redisReply* const>> elements_of(const redisReply& reply, std::size_t size,
+                                                 std::string_view what);
 
 // A hash's fields, from HGETALL's [field, value, ...]. Holds views into the
 // reply, which must outlive it.
@@ -75,6 +60,21 @@ class Fields {
 Result<Revocation> read_revocation(std::string_view member, const Fields& fields);
 Result<Session> read_session(std::string_view sid, const Fields& fields);
 Result<User> read_user(std::string_view name, const Fields& fields);
+
+// One of the readers above: the record named `name` (a member, sid or user
+// name) from its hash's fields.
+template <typename T>
+using RecordReader = Result<T> (*)(std::string_view name, const Fields& fields);
+
+// The record named `name` in HGETALL's reply; nullopt when the reply is
+// empty (the key is gone); what `read` returns for a malformed record.
+template <typename T>
+Result<std::optional<T>> record_of(std::string_view name, const redisReply& reply,
+                                   RecordReader<T> read) {
+  const Fields fields(reply);
+  if (fields.empty()) return std::optional<T>();
+  return read(name, fields).map([](T&& record) { return std::optional<T>(std::move(record)); });
+}
 
 }  // namespace jwtguard::redis
 

@@ -23,8 +23,13 @@
 #ifndef JWTGUARD_REDIS_REDIS_SCRIPTS_H_
 #define JWTGUARD_REDIS_REDIS_SCRIPTS_H_
 
+#include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "jwtguard/revocation.h"
 
 namespace jwtguard::redis::scripts {
 
@@ -225,6 +230,32 @@ for i = 2, #ARGV do
 end
 return n
 )lua"};
+
+// --- Calls ------------------------------------------------------------------------
+
+// A script with its KEYS and ARGV, in the order the script's comment gives:
+// the functions below are the one place that order is written in C++.
+struct Call {
+  const Script* script;
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+};
+
+// kRevoke of `r`; `mark_session` for a session revocation, which marks the
+// session revoked too.
+Call revoke(const Revocation& r, bool mark_session, std::size_t feed_max_length);
+Call unrevoke(RevocationKind kind, std::string_view key, Timestamp now,
+              std::size_t feed_max_length);
+Call create_session(const Session& s);
+Call rotate(std::string_view sid, std::string_view presented_jti, std::string_view next_jti,
+            Timestamp now, Timestamp next_expires_at);
+Call create_user(const User& user);
+Call set_admin(std::string_view name, bool admin);
+Call raise_horizon(Timestamp at);
+Call purge(Timestamp now, std::size_t batch);
+// kDropDangling of `members` of `index`, whose records are `prefix` + member.
+Call drop_dangling(const std::string& index, const std::string& prefix,
+                   std::span<const std::string> members);
 
 }  // namespace jwtguard::redis::scripts
 

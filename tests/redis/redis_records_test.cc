@@ -1,14 +1,21 @@
-// How the Redis store lays out its records (redis/redis_records.h): key
-// members, stored numbers, replies read as text, and records read from
-// HGETALL's fields, without a server.
+// The Redis store's records without a server: values as Redis holds them,
+// hashes read back into records (from replies parsed by hiredis itself), and
+// each script's arguments stored the way its script stores them.
 #include "redis/redis_records.h"
 
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/read.h>
 
-#include <deque>
+#include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "redis/redis_client.h"
+#include "redis/redis_keys.h"
+#include "redis/redis_scripts.h"
 #include "testing/fixtures.h"
 
 namespace jwtguard::redis {
@@ -16,173 +23,166 @@ namespace {
 
 using std::chrono::microseconds;
 
-// Replies built by hand, as hiredis would hand them over.
-class Replies {
- public:
-  redisReply& text(const std::string& s, int type = REDIS_REPLY_STRING) {
-    strings_.push_back(s);
-    redisReply& r = add(type);
-    r.str = strings_.back().data();
-    r.len = strings_.back().size();
-    return r;
+// HGETALL's reply for these fields, as hiredis parses it off the wire.
+Reply hash_reply(const std::vector<std::pair<std::string, std::string>>& fields) {
+  auto bulk = [](const std::string& s) {
+    return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n";
+  };
+  std::string wire = "*" + std::to_string(2 * fields.size()) + "\r\n";
+  for (const auto& [name, value] : fields) wire += bulk(name) + bulk(value);
+  std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(redisReaderCreate(),
+                                                                  &redisReaderFree);
+  EXPECT_EQ(redisReaderFeed(reader.get(), wire.data(), wire.size()), REDIS_OK);
+  void* reply = nullptr;
+  EXPECT_EQ(redisReaderGetReply(reader.get(), &reply), REDIS_OK);
+  return Reply(static_cast<redisReply*>(reply));
+}
+
+Timestamp at_micros(std::int64_t us) { return Timestamp(microseconds(us)); }
+
+TEST(RedisValuesTest, TimesAreMicrosAndExpiriesRoundUpToMilliseconds) {
+  EXPECT_EQ(micros(at_micros(1'700'000'000'123'456)), "1700000000123456");
+  // A key must not disappear before the instant it stands for.
+  EXPECT_EQ(millis_up(at_micros(1'700'000'000'123'001)), "1700000000124");
+  EXPECT_EQ(millis_up(at_micros(1'700'000'000'123'000)), "1700000000123");
+}
+
+TEST(RedisValuesTest, ScoresMayBePrintedAsDoubles) {
+  EXPECT_EQ(parse_score("1700000000123456"), 1700000000123456);
+  EXPECT_EQ(parse_score("1.7e+15"), 1700000000000000);
+  EXPECT_EQ(parse_score("-3"), -3);
+  EXPECT_FALSE(parse_score(""));
+  EXPECT_FALSE(parse_score("inf"));
+  EXPECT_FALSE(parse_score("12abc"));
+  EXPECT_FALSE(parse_int("1.5"));
+  EXPECT_FALSE(parse_int("12 "));
+}
+
+TEST(RedisKeysTest, AMemberNamesItsKindAndKey) {
+  for (auto kind : {RevocationKind::kToken, RevocationKind::kSession, RevocationKind::kUser}) {
+    const std::string m = member(kind, "k:1");
+    EXPECT_EQ(m.substr(2), "k:1");
+    EXPECT_EQ(member_kind(m), kind) << m;
   }
-  redisReply& integer(long long value) {
-    redisReply& r = add(REDIS_REPLY_INTEGER);
-    r.integer = value;
-    return r;
+  EXPECT_EQ(member(RevocationKind::kSession, "abc"), "s:abc");
+  EXPECT_FALSE(member_kind("t"));
+  EXPECT_FALSE(member_kind("x:abc"));
+  EXPECT_FALSE(member_kind("tt:abc"));
+}
+
+TEST(RedisRecordsTest, AnEmptyHashIsNoRecordAndAMissingFieldIsEmpty) {
+  const Reply empty = hash_reply({});
+  auto none = record_of<User>("ann", *empty, &read_user);
+  ASSERT_OK(none);
+  EXPECT_FALSE(*none);
+
+  const Reply user = hash_reply({{"created_at", "5"}, {"admin", "1"}});
+  const Fields fields(*user);
+  EXPECT_TRUE(fields.has("admin"));
+  EXPECT_FALSE(fields.has("password_hash"));
+  EXPECT_EQ(fields.get("password_hash"), "");
+  auto found = record_of<User>("ann", *user, &read_user);
+  ASSERT_OK(found);
+  ASSERT_TRUE(*found);
+  EXPECT_EQ(**found, (User{"ann", "", true, at_micros(5)}));
+  // A hash that is there but malformed is an error, not a missing record.
+  const Reply no_created_at = hash_reply({{"admin", "1"}});
+  EXPECT_ERRC(record_of<User>("ann", *no_created_at, &read_user), Errc::kStore);
+}
+
+TEST(RedisRecordsTest, MalformedRecordsAreStoreErrors) {
+  const Reply no_cutoff = hash_reply({{"expires", "2"}, {"revoked_at", "1"}});
+  EXPECT_ERRC(read_revocation("t:j", Fields(*no_cutoff)), Errc::kStore);
+  const Reply ok_fields = hash_reply({{"cutoff", "0"}, {"expires", "2"}, {"revoked_at", "1"}});
+  EXPECT_OK(read_revocation("t:j", Fields(*ok_fields)));
+  EXPECT_ERRC(read_revocation("x:j", Fields(*ok_fields)), Errc::kStore);
+  const Reply bad_time = hash_reply({{"cutoff", "0"}, {"expires", "2x"}, {"revoked_at", "1"}});
+  EXPECT_ERRC(read_revocation("t:j", Fields(*bad_time)), Errc::kStore);
+
+  const std::vector<std::pair<std::string, std::string>> session = {
+      {"user", "ann"}, {"created_at", "1"}, {"refreshed_at", "2"}, {"expires_at", "3"}};
+  EXPECT_OK(read_session("sid", Fields(*hash_reply(session))));
+  auto revoked_garbage = session;
+  revoked_garbage.emplace_back("revoked_at", "soon");
+  EXPECT_ERRC(read_session("sid", Fields(*hash_reply(revoked_garbage))), Errc::kStore);
+  EXPECT_ERRC(read_user("ann", Fields(*hash_reply({{"admin", "1"}}))), Errc::kStore);
+}
+
+// The fields a script stores from its ARGV (1-based, as in the script).
+using FieldArgs = std::vector<std::pair<std::string, std::size_t>>;
+
+Reply stored_by_script(const scripts::Call& call, const FieldArgs& fields) {
+  std::vector<std::pair<std::string, std::string>> hash;
+  for (const auto& [name, arg] : fields) {
+    // HSET of an optional field only when the argument is not empty.
+    if (!call.args.at(arg - 1).empty()) hash.emplace_back(name, call.args.at(arg - 1));
   }
-  redisReply& array(const std::vector<std::string>& items) {
-    std::vector<redisReply*> elements;
-    for (const std::string& item : items) elements.push_back(&text(item));
-    element_lists_.push_back(std::move(elements));
-    redisReply& r = add(REDIS_REPLY_ARRAY);
-    r.elements = element_lists_.back().size();
-    r.element = element_lists_.back().data();
-    return r;
-  }
-
- private:
-  redisReply& add(int type) {
-    replies_.emplace_back();
-    replies_.back().type = type;
-    return replies_.back();
-  }
-  std::deque<redisReply> replies_{};
-  std::deque<std::string> strings_;
-  std::deque<std::vector<redisReply*>> element_lists_;
-};
-
-TEST(RedisRecords, MembersNameTheKindByALetter) {
-  EXPECT_EQ(member(RevocationKind::kToken, "jti-1"), "t:jti-1");
-  EXPECT_EQ(member(RevocationKind::kSession, "sid-1"), "s:sid-1");
-  EXPECT_EQ(member(RevocationKind::kUser, "app\x1fsvc"), "u:app\x1fsvc");
+  return hash_reply(hash);
 }
 
-TEST(RedisRecords, TimesAreMicroseconds) {
-  EXPECT_EQ(micros(Timestamp{}), "0");
-  EXPECT_EQ(micros(from_unix_seconds(1) + microseconds(5)), "1000005");
+Revocation sample_revocation(RevocationKind kind) {
+  return Revocation{.kind = kind,
+                    .key = "key-1",
+                    .cutoff = at_micros(1'700'000'000'000'001),
+                    .expires_at = at_micros(1'700'000'900'000'002),
+                    .revoked_at = at_micros(1'700'000'000'000'003),
+                    .token_type = TokenType::kRefresh,
+                    .user = "ann",
+                    .session = "sid-1",
+                    .revoked_by = "admin",
+                    .reason = "lost phone"};
 }
 
-TEST(RedisRecords, ExpiryMillisecondsRoundUp) {
-  const Timestamp t = from_unix_seconds(1);
-  EXPECT_EQ(millis_up(t), "1000");
-  EXPECT_EQ(millis_up(t + microseconds(1)), "1001");
-  EXPECT_EQ(millis_up(t + microseconds(999)), "1001");
-  EXPECT_EQ(millis_up(t + microseconds(1000)), "1001");
-  EXPECT_EQ(millis_up(t + microseconds(1001)), "1002");
-}
-
-TEST(RedisRecords, ParseIntTakesWholeIntegersOnly) {
-  EXPECT_EQ(parse_int("0"), 0);
-  EXPECT_EQ(parse_int("-42"), -42);
-  EXPECT_EQ(parse_int("9223372036854775807"), INT64_MAX);
-  for (const char* text : {"", " 1", "1 ", "1.0", "+1", "0x10", "9223372036854775808", "abc"}) {
-    EXPECT_EQ(parse_int(text), std::nullopt) << text;
+TEST(RedisRecordsTest, ARevocationReadsBackAsTheRevokeScriptStoresIt) {
+  for (auto kind : {RevocationKind::kToken, RevocationKind::kSession, RevocationKind::kUser}) {
+    const Revocation r = sample_revocation(kind);
+    const scripts::Call call = scripts::revoke(r, false, 1000);
+    // The revoke script: HSET rev 'cutoff' ARGV[5] 'expires' ARGV[6] 'revoked_at' ARGV[8] ...
+    const Reply hash = stored_by_script(call, {{"cutoff", 5},
+                                               {"expires", 6},
+                                               {"revoked_at", 8},
+                                               {"type", 9},
+                                               {"user", 10},
+                                               {"session", 11},
+                                               {"revoked_by", 12},
+                                               {"reason", 13}});
+    auto read = read_revocation(call.args.at(1), Fields(*hash));
+    ASSERT_OK(read);
+    EXPECT_EQ(*read, r);
   }
 }
 
-TEST(RedisRecords, AScoreMayBePrintedAsADouble) {
-  EXPECT_EQ(parse_score("1700000000000000"), 1700000000000000);
-  EXPECT_EQ(parse_score("1.7e15"), 1700000000000000);
-  EXPECT_EQ(parse_score("12.0"), 12);
-  for (const char* text : {"", "inf", "-inf", "nan", "1.5x", "x"}) {
-    EXPECT_EQ(parse_score(text), std::nullopt) << text;
+TEST(RedisRecordsTest, ASessionReadsBackAsTheCreateSessionScriptStoresIt) {
+  Session s{.sid = "sid-1",
+            .user = "ann",
+            .created_at = at_micros(1'700'000'000'000'001),
+            .refreshed_at = at_micros(1'700'000'000'000'002),
+            .expires_at = at_micros(1'700'000'900'000'003),
+            .client_address = "192.0.2.1",
+            .user_agent = "curl/8",
+            .refresh_jti = "jti-1"};
+  const FieldArgs stored = {{"user", 2},        {"created_at", 3},     {"refreshed_at", 4},
+                            {"expires_at", 5},  {"client_address", 7}, {"user_agent", 8},
+                            {"refresh_jti", 9}, {"revoked_at", 10}};
+  for (bool revoked : {false, true}) {
+    if (revoked) s.revoked_at = at_micros(1'700'000'000'000'004);
+    const scripts::Call call = scripts::create_session(s);
+    auto read = read_session(call.args.at(0), Fields(*stored_by_script(call, stored)));
+    ASSERT_OK(read);
+    EXPECT_EQ(*read, s);
   }
 }
 
-TEST(RedisRecords, TextOfStringAndStatusRepliesOnly) {
-  Replies replies;
-  EXPECT_EQ(text_of(replies.text("value")), "value");
-  EXPECT_EQ(text_of(replies.text("OK", REDIS_REPLY_STATUS)), "OK");
-  EXPECT_EQ(text_of(replies.text("ERR no", REDIS_REPLY_ERROR)), "");
-  EXPECT_EQ(text_of(replies.integer(5)), "");
-  EXPECT_EQ(texts_of(replies.array({"a", "b"})), (std::vector<std::string>{"a", "b"}));
-  EXPECT_TRUE(texts_of(replies.text("a")).empty());
-}
-
-TEST(RedisRecords, FieldsReadAnHgetallReply) {
-  Replies replies;
-  const Fields fields(replies.array({"user", "alice", "cutoff", "17", "odd"}));
-  EXPECT_FALSE(fields.empty());
-  EXPECT_TRUE(fields.has("user"));
-  EXPECT_EQ(fields.get("user"), "alice");
-  EXPECT_EQ(fields.get("missing"), "");
-  EXPECT_FALSE(fields.has("odd"));  // a name without a value is ignored
-  EXPECT_EQ(fields.time("cutoff"), Timestamp(microseconds(17)));
-  EXPECT_EQ(fields.time("user"), std::nullopt);
-  EXPECT_TRUE(Fields(replies.integer(1)).empty());
-}
-
-TEST(RedisRecords, ReadsARevocation) {
-  Replies replies;
-  const Fields fields(
-      replies.array({"cutoff", "5", "expires", "9", "revoked_at", "3", "type", "access", "user",
-                     "alice", "session", "sid-1", "revoked_by", "cli", "reason", "lost"}));
-  auto r = read_revocation("t:jti-1", fields);
-  ASSERT_OK(r);
-  EXPECT_EQ(r->kind, RevocationKind::kToken);
-  EXPECT_EQ(r->key, "jti-1");
-  EXPECT_EQ(r->cutoff, Timestamp(microseconds(5)));
-  EXPECT_EQ(r->expires_at, Timestamp(microseconds(9)));
-  EXPECT_EQ(r->revoked_at, Timestamp(microseconds(3)));
-  EXPECT_EQ(r->token_type, TokenType::kAccess);
-  EXPECT_EQ(r->user, "alice");
-  EXPECT_EQ(r->session, "sid-1");
-  EXPECT_EQ(r->revoked_by, "cli");
-  EXPECT_EQ(r->reason, "lost");
-}
-
-TEST(RedisRecords, AMalformedRevocationIsAStoreError) {
-  Replies replies;
-  const Fields good(replies.array({"cutoff", "0", "expires", "9", "revoked_at", "3"}));
-  EXPECT_OK(read_revocation("u:bob", good));
-  for (const char* m : {"x:bob", "t", "tbob", ""}) {
-    SCOPED_TRACE(m);
-    EXPECT_ERRC(read_revocation(m, good), Errc::kStore);
+TEST(RedisRecordsTest, AUserReadsBackAsTheCreateUserScriptStoresIt) {
+  for (bool admin : {false, true}) {
+    const User user{"ann", "$argon2id$v=19$...", admin, at_micros(1'700'000'000'000'001)};
+    const scripts::Call call = scripts::create_user(user);
+    const Reply hash =
+        stored_by_script(call, {{"password_hash", 2}, {"admin", 3}, {"created_at", 4}});
+    auto read = read_user(call.args.at(0), Fields(*hash));
+    ASSERT_OK(read);
+    EXPECT_EQ(*read, user);
   }
-  const Fields missing(replies.array({"cutoff", "0", "expires", "9"}));
-  EXPECT_ERRC(read_revocation("t:j", missing), Errc::kStore);
-  const Fields not_a_number(replies.array({"cutoff", "0", "expires", "soon", "revoked_at", "3"}));
-  EXPECT_ERRC(read_revocation("t:j", not_a_number), Errc::kStore);
-}
-
-TEST(RedisRecords, ReadsASessionRevokedOrNot) {
-  Replies replies;
-  const std::vector<std::string> base = {
-      "user",           "alice",    "created_at", "1",    "refreshed_at", "2",  "expires_at", "3",
-      "client_address", "10.0.0.1", "user_agent", "curl", "refresh_jti",  "r-1"};
-  auto live = read_session("sid-1", Fields(replies.array(base)));
-  ASSERT_OK(live);
-  EXPECT_EQ(*live, (Session{.sid = "sid-1",
-                            .user = "alice",
-                            .created_at = Timestamp(microseconds(1)),
-                            .refreshed_at = Timestamp(microseconds(2)),
-                            .expires_at = Timestamp(microseconds(3)),
-                            .client_address = "10.0.0.1",
-                            .user_agent = "curl",
-                            .refresh_jti = "r-1"}));
-  std::vector<std::string> revoked = base;
-  revoked.insert(revoked.end(), {"revoked_at", "4"});
-  auto r = read_session("sid-1", Fields(replies.array(revoked)));
-  ASSERT_OK(r);
-  EXPECT_EQ(r->revoked_at, Timestamp(microseconds(4)));
-  std::vector<std::string> bad = base;
-  bad.insert(bad.end(), {"revoked_at", "never"});
-  EXPECT_ERRC(read_session("sid-1", Fields(replies.array(bad))), Errc::kStore);
-  EXPECT_ERRC(read_session("sid-1", Fields(replies.array({"user", "alice"}))), Errc::kStore);
-}
-
-TEST(RedisRecords, ReadsAUser) {
-  Replies replies;
-  auto admin = read_user(
-      "root",
-      Fields(replies.array({"password_hash", "$argon2id$x", "admin", "1", "created_at", "7"})));
-  ASSERT_OK(admin);
-  EXPECT_EQ(*admin, (User{"root", "$argon2id$x", true, Timestamp(microseconds(7))}));
-  auto plain = read_user("bob", Fields(replies.array({"admin", "true", "created_at", "7"})));
-  ASSERT_OK(plain);
-  EXPECT_FALSE(plain->admin);  // only "1" is an admin
-  EXPECT_ERRC(read_user("bob", Fields(replies.array({"admin", "1"}))), Errc::kStore);
 }
 
 }  // namespace

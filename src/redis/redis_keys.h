@@ -1,0 +1,85 @@
+// The key layout of the Redis store, and why it is laid out this way.
+//
+// Data model (every key starts with "jwtguard:"; times are decimal
+// microseconds since the epoch; a revocation's index member is "<t|s|u>:KEY"
+// for a token, session or user revocation):
+//
+//   rev:<member>              hash: cutoff, expires, revoked_at, type, user,
+//                             session, revoked_by, reason, row. Redis expires
+//                             it at `expires` (PEXPIREAT), the exp of the
+//                             token it blocks: each revocation gets its own
+//                             expiry, unlike one TTL for every token type.
+//   idx:rev-expiry            zset member -> expires: snapshot and purge.
+//   idx:rev-rows              zset member -> row: listing, newest first; the
+//                             row (from the counter `rows`) is the cursor.
+//   seq, feed                 the change feed: a counter and a stream whose
+//                             ids are "<seq>-1", so stream ids are the
+//                             contract's contiguous seqs, trimmed to about
+//                             feed_max_length entries and by purge's retention.
+//   sess:<sid>                hash, expired by Redis at the session's expiry.
+//   idx:sess-expiry           zset sid -> expires_at: purge.
+//   idx:user-sessions:<user>  zset sid -> created_at: list_sessions. It expires
+//                             with the longest session in it.
+//   user:<name>, idx:users    hash, and a zset of names (score 0: by name).
+//   token-horizon             the recorded token horizon (microseconds).
+//
+// Redis expires keys by its own clock, but the contract's purge(now) must
+// honour a `now` of the caller's: purge deletes by the indexes, explicitly.
+// An index member whose key Redis expired already is dangling until purge
+// (or a listing) removes it; readers skip dangling members.
+//
+// Every write that must be atomic is one Lua script (redis_scripts.h), run
+// with EVALSHA, and EVAL when Redis answers NOSCRIPT (its script cache is
+// empty after a restart). A write is acknowledged only once Redis replied;
+// how durable that is depends on Redis's persistence, checked at open
+// (redis_persistence.h). Reads use plain commands, pipelined where several
+// are needed.
+//
+// Connections (redis_client.h): a pool for reads and writes, and one
+// dedicated connection for blocking feed reads (XREAD BLOCK), so that a
+// follower waiting on the feed never holds a pooled connection.
+//
+// A Redis that lost data (a restart with RDB only, or with AOF everysec
+// after a crash of its host; a failover to a replica that lagged) gives the
+// lost seqs again to new changes: a follower past the point the data went
+// back to would skip those silently. Each connection reads the server's
+// run_id when it opens, which changes at every restart and failover; the
+// feed reports a gap whenever it is read from another server than the one
+// the last snapshot came from, until a snapshot is taken there. Restarts
+// that lost nothing cost a reload too: the run_id cannot tell them apart.
+#ifndef JWTGUARD_REDIS_REDIS_KEYS_H_
+#define JWTGUARD_REDIS_REDIS_KEYS_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "jwtguard/revocation.h"
+
+namespace jwtguard::redis {
+
+inline const std::string kPrefix = "jwtguard:";
+inline const std::string kSeq = kPrefix + "seq";
+inline const std::string kFeed = kPrefix + "feed";
+inline const std::string kRowCounter = kPrefix + "rows";
+inline const std::string kRevExpiry = kPrefix + "idx:rev-expiry";
+inline const std::string kRevRows = kPrefix + "idx:rev-rows";
+inline const std::string kSessExpiry = kPrefix + "idx:sess-expiry";
+inline const std::string kUsers = kPrefix + "idx:users";
+// The purge script spells these out too (it derives keys from kPrefix).
+inline const std::string kRevPrefix = kPrefix + "rev:";
+inline const std::string kSessPrefix = kPrefix + "sess:";
+inline const std::string kUserSessPrefix = kPrefix + "idx:user-sessions:";
+inline const std::string kUserPrefix = kPrefix + "user:";
+inline const std::string kTokenHorizon = kPrefix + "token-horizon";
+
+// A revocation's index member, "<t|s|u>:KEY"; its hash is kRevPrefix + member.
+std::string member(RevocationKind kind, std::string_view key);
+
+// The kind a member names by its first letter; nullopt for text that is no
+// member (no "<t|s|u>:" in front).
+std::optional<RevocationKind> member_kind(std::string_view member);
+
+}  // namespace jwtguard::redis
+
+#endif  // JWTGUARD_REDIS_REDIS_KEYS_H_
