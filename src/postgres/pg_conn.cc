@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "util/try.h"
+
 namespace jwtguard::pg {
 namespace {
 
@@ -164,19 +166,17 @@ Result<Rows> Conn::exec(const char* sql, const Params& params, Deadline deadline
 Result<void> Conn::run(const char* sql, Deadline deadline) {
   if (broken_) return lost("connection abandoned after a timeout");
   if (PQsendQuery(conn_, sql) == 0) return lost("cannot send");
-  auto rows = collect(deadline);
-  if (!rows) return tl::unexpected(rows.error());
+  JWTGUARD_TRY(collect(deadline));
   return {};
 }
 
 Result<void> Conn::commit(const char* sql, Deadline deadline) {
   if (broken_) return lost("connection abandoned after a timeout");
   if (PQsendQuery(conn_, sql) == 0) return lost("cannot send");
-  auto rows = collect(deadline);
-  if (!rows) return tl::unexpected(rows.error());
-  if (rows->command() != "COMMIT") {
+  JWTGUARD_ASSIGN_OR_RETURN(const Rows rows, collect(deadline));
+  if (rows.command() != "COMMIT") {
     return fail(Errc::kStore, "postgresql at " + target_ + ": COMMIT answered " +
-                                  std::string(rows->command()) + ": the transaction had failed");
+                                  std::string(rows.command()) + ": the transaction had failed");
   }
   return {};
 }

@@ -25,6 +25,7 @@
 
 #include "jwtguard/clock.h"
 #include "jwtguard/error.h"
+#include "store/rows.h"
 
 namespace jwtguard::pg {
 
@@ -53,6 +54,23 @@ class Params {
   bool has_nul_ = false;
 };
 
+class Rows;
+
+// One row of a Rows, as the shared readers (store/rows.h) read it. Valid
+// while the Rows is.
+class Row final : public stores::Row {
+ public:
+  Row(const Rows& rows, int index) : rows_(rows), index_(index) {}
+  bool is_null(int col) const override;
+  std::string text(int col) const override;
+  std::int64_t int64(int col) const override;
+  bool boolean(int col) const override;
+
+ private:
+  const Rows& rows_;
+  int index_;
+};
+
 // A query's result, read as text. Columns are 0-based.
 class Rows {
  public:
@@ -69,6 +87,7 @@ class Rows {
     return Timestamp(std::chrono::microseconds(int64(row, col)));
   }
   bool boolean(int row, int col) const { return text(row, col) == "t"; }
+  Row row(int index) const { return Row(*this, index); }
   // How many rows an INSERT, UPDATE or DELETE touched.
   std::uint64_t affected() const;
   // The command tag: "COMMIT", "ROLLBACK", "DELETE 3"...
@@ -140,6 +159,11 @@ class Conn {
   bool broken_ = false;  // a deadline passed mid-query: the protocol state is unknown
   bool doomed_ = false;  // the server sent a FATAL error: it is closing the connection
 };
+
+inline bool Row::is_null(int col) const { return rows_.is_null(index_, col); }
+inline std::string Row::text(int col) const { return rows_.text(index_, col); }
+inline std::int64_t Row::int64(int col) const { return rows_.int64(index_, col); }
+inline bool Row::boolean(int col) const { return rows_.boolean(index_, col); }
 
 // `text` on one line: libpq's messages span several, with tabs.
 std::string one_line(std::string_view text);

@@ -20,13 +20,13 @@ Result<void> refuse_newer(std::int64_t version) {
 // The schema version, read without a lock or any DDL: 0 when jwtguard_schema
 // does not exist (or holds no row).
 Result<std::int64_t> read_version(Conn& conn, const Connector& connector) {
-  auto exists = conn.exec("SELECT to_regclass('jwtguard_schema') IS NOT NULL",
-                          connector.statement_deadline());
-  if (!exists) return tl::unexpected(exists.error());
-  if (!exists->boolean(0, 0)) return 0;
-  auto rows = conn.exec("SELECT version FROM jwtguard_schema", connector.statement_deadline());
-  if (!rows) return tl::unexpected(rows.error());
-  return rows->size() > 0 ? rows->int64(0, 0) : 0;
+  JWTGUARD_ASSIGN_OR_RETURN(const Rows exists,
+                            conn.exec("SELECT to_regclass('jwtguard_schema') IS NOT NULL",
+                                      connector.statement_deadline()));
+  if (!exists.boolean(0, 0)) return 0;
+  JWTGUARD_ASSIGN_OR_RETURN(const Rows rows, conn.exec("SELECT version FROM jwtguard_schema",
+                                                       connector.statement_deadline()));
+  return rows.size() > 0 ? rows.int64(0, 0) : 0;
 }
 
 Result<void> migrate_locked(Conn& conn, const Connector& connector) {
@@ -35,9 +35,9 @@ Result<void> migrate_locked(Conn& conn, const Connector& connector) {
   JWTGUARD_TRY(conn.exec("SELECT pg_advisory_xact_lock($1::bigint)", Params().add(kMigrationLock),
                          connector.statement_deadline()));
   JWTGUARD_TRY(conn.run(kSchemaTable, connector.statement_deadline()));
-  auto rows = conn.exec("SELECT version FROM jwtguard_schema", connector.statement_deadline());
-  if (!rows) return tl::unexpected(rows.error());
-  const std::int64_t version = rows->size() > 0 ? rows->int64(0, 0) : 0;
+  JWTGUARD_ASSIGN_OR_RETURN(const Rows rows, conn.exec("SELECT version FROM jwtguard_schema",
+                                                       connector.statement_deadline()));
+  const std::int64_t version = rows.size() > 0 ? rows.int64(0, 0) : 0;
   JWTGUARD_TRY(refuse_newer(version));
   for (auto v = version; v < kSchemaVersion; ++v) {
     if (auto ok = conn.run(kMigrations[v], connector.statement_deadline()); !ok) {
@@ -58,10 +58,9 @@ Result<void> migrate(Conn& conn, const Connector& connector) {
   // An up-to-date database (every open but the first) needs neither the
   // lock nor DDL, so a role with only SELECT, INSERT, UPDATE and DELETE on
   // jwtguard's tables can open it.
-  auto version = read_version(conn, connector);
-  if (!version) return tl::unexpected(version.error());
-  JWTGUARD_TRY(refuse_newer(*version));
-  if (*version == kSchemaVersion) return {};
+  JWTGUARD_ASSIGN_OR_RETURN(const std::int64_t version, read_version(conn, connector));
+  JWTGUARD_TRY(refuse_newer(version));
+  if (version == kSchemaVersion) return {};
   // The transaction-scoped lock goes with the transaction, even when the
   // connection is lost half-way.
   JWTGUARD_TRY(conn.run("BEGIN", connector.statement_deadline()));
@@ -75,18 +74,18 @@ Result<void> migrate(Conn& conn, const Connector& connector) {
 Result<void> check_durability(Conn& conn, const Connector& connector, const StoreWarning& warn) {
   // reset_val: the session's default (from the server, database or role),
   // before the connector turned synchronous_commit on.
-  auto rows = conn.exec(
-      "SELECT current_setting('fsync'),"
-      " (SELECT reset_val FROM pg_settings WHERE name = 'synchronous_commit')",
-      connector.statement_deadline());
-  if (!rows) return tl::unexpected(rows.error());
+  JWTGUARD_ASSIGN_OR_RETURN(
+      const Rows rows,
+      conn.exec("SELECT current_setting('fsync'),"
+                " (SELECT reset_val FROM pg_settings WHERE name = 'synchronous_commit')",
+                connector.statement_deadline()));
   const std::string where = "postgresql at " + connector.target();
-  if (rows->text(0, 0) == "off") {
+  if (rows.text(0, 0) == "off") {
     warn(where +
          " runs with fsync=off: a crash of its machine (power loss, kernel panic) can lose "
          "acknowledged revocations and corrupt the database");
   }
-  if (rows->text(0, 1) == "off") {
+  if (rows.text(0, 1) == "off") {
     warn(where +
          " has synchronous_commit=off: jwtguard turns it on for its own sessions, so that no "
          "acknowledged revocation is lost in a crash, but other applications' commits there "

@@ -30,9 +30,11 @@
 #include "jwtguard/store.h"
 #include "pg_conn.h"
 #include "pg_connector.h"
+#include "pg_feed.h"
 #include "pg_migrate.h"
 #include "pg_pool.h"
 #include "pg_writer.h"
+#include "store/rows.h"
 #include "store/store_rules.h"
 #include "util/try.h"
 
@@ -51,104 +53,6 @@ static_assert(static_cast<int>(Change::Op::kRevoke) == 0);
 static_assert(static_cast<int>(Change::Op::kUnrevoke) == 1);
 
 std::int64_t number(RevocationKind kind) { return static_cast<std::int64_t>(kind); }
-
-// --- Rows ----------------------------------------------------------------------
-
-#define REVOCATION_COLUMNS \
-  "kind, key, cutoff, expires_at, revoked_at, token_type, subject, session, revoked_by, reason"
-
-Revocation read_revocation(const Rows& rows, int i) {
-  Revocation r;
-  r.kind = static_cast<RevocationKind>(rows.int64(i, 0));
-  r.key = rows.text(i, 1);
-  r.cutoff = rows.time(i, 2);
-  r.expires_at = rows.time(i, 3);
-  r.revoked_at = rows.time(i, 4);
-  if (!rows.is_null(i, 5)) r.token_type = parse_token_type(rows.text(i, 5));
-  r.user = rows.text(i, 6);
-  r.session = rows.text(i, 7);
-  r.revoked_by = rows.text(i, 8);
-  r.reason = rows.text(i, 9);
-  return r;
-}
-
-#define SESSION_COLUMNS                                                              \
-  "sid, subject, created_at, refreshed_at, expires_at, client_address, user_agent, " \
-  "refresh_jti, revoked_at"
-
-Session read_session(const Rows& rows, int i) {
-  Session s;
-  s.sid = rows.text(i, 0);
-  s.user = rows.text(i, 1);
-  s.created_at = rows.time(i, 2);
-  s.refreshed_at = rows.time(i, 3);
-  s.expires_at = rows.time(i, 4);
-  s.client_address = rows.text(i, 5);
-  s.user_agent = rows.text(i, 6);
-  s.refresh_jti = rows.text(i, 7);
-  if (!rows.is_null(i, 8)) s.revoked_at = rows.time(i, 8);
-  return s;
-}
-
-User read_user(const Rows& rows, int i) {
-  return User{rows.text(i, 0), rows.text(i, 1), rows.boolean(i, 2), rows.time(i, 3)};
-}
-
-Change read_change(const Rows& rows, int i, int first_col) {
-  return Change{.seq = static_cast<std::uint64_t>(rows.int64(i, first_col)),
-                .op = static_cast<Change::Op>(rows.int64(i, first_col + 1)),
-                .kind = static_cast<RevocationKind>(rows.int64(i, first_col + 2)),
-                .key = rows.text(i, first_col + 3),
-                .cutoff = rows.time(i, first_col + 4),
-                .expires_at = rows.time(i, first_col + 5)};
-}
-
-// --- Changes (run by the writer, inside its transaction) ---------------------
-
-// Numbers the change from the feed head and logs it. The head's row lock is
-// already held (see pg::Writer).
-Result<std::uint64_t> append_change(Conn& conn, const pg::Connector& connector,
-                                    const Change& change, Timestamp logged_at) {
-  auto rows = conn.exec(
-      "WITH head AS (UPDATE jwtguard_feed_head SET seq = seq + 1 RETURNING seq)"
-      " INSERT INTO revocation_log (seq, op, kind, key, cutoff, expires_at, logged_at)"
-      " SELECT seq, $1::smallint, $2::smallint, $3::text, $4::bigint, $5::bigint, $6::bigint"
-      " FROM head RETURNING seq",
-      Params()
-          .add(static_cast<std::int64_t>(change.op))
-          .add(number(change.kind))
-          .add(change.key)
-          .add(change.cutoff)
-          .add(change.expires_at)
-          .add(logged_at),
-      connector.statement_deadline());
-  if (!rows) return tl::unexpected(rows.error());
-  if (rows->size() != 1) return fail(Errc::kStore, "postgresql: jwtguard_feed_head has no row");
-  return static_cast<std::uint64_t>(rows->int64(0, 0));
-}
-
-// Adds or merges the revocation (the later cutoff and expiry win; the first
-// metadata stays) and logs the merged entry.
-Result<std::uint64_t> upsert_revocation(Conn& conn, const pg::Connector& connector,
-                                        const Revocation& r) {
-  Params params;
-  params.add(number(r.kind)).add(r.key).add(r.cutoff).add(r.expires_at).add(r.revoked_at);
-  r.token_type ? params.add(token_type_name(*r.token_type)) : params.add_null();
-  params.add(r.user).add(r.session).add(r.revoked_by).add(r.reason);
-  auto rows = conn.exec("INSERT INTO revocations (" REVOCATION_COLUMNS
-                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-                        " ON CONFLICT (kind, key) DO UPDATE SET"
-                        " cutoff = GREATEST(revocations.cutoff, EXCLUDED.cutoff),"
-                        " expires_at = GREATEST(revocations.expires_at, EXCLUDED.expires_at)"
-                        " RETURNING cutoff, expires_at",
-                        params, connector.statement_deadline());
-  if (!rows) return tl::unexpected(rows.error());
-  if (rows->size() != 1) return fail(Errc::kStore, "postgresql: upsert returned no row");
-  Revocation merged = r;
-  merged.cutoff = rows->time(0, 0);
-  merged.expires_at = rows->time(0, 1);
-  return append_change(conn, connector, stores::revoke_change(merged, 0), r.revoked_at);
-}
 
 // --- Waiting and purging -------------------------------------------------------
 
@@ -191,9 +95,7 @@ class PostgresStore final : public Store {
   Result<std::uint64_t> do_revoke(const Revocation& revocation) override {
     std::uint64_t seq = 0;
     JWTGUARD_TRY(write([&](Conn& conn) -> Result<void> {
-      auto s = upsert_revocation(conn, *connector_, revocation);
-      if (!s) return tl::unexpected(s.error());
-      seq = *s;
+      JWTGUARD_ASSIGN_OR_RETURN(seq, pg::upsert_revocation(conn, *connector_, revocation));
       return {};
     }));
     return seq;
@@ -202,16 +104,16 @@ class PostgresStore final : public Store {
   Result<bool> do_unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override {
     bool erased = false;
     JWTGUARD_TRY(write([&](Conn& conn) -> Result<void> {
-      auto del = conn.exec("DELETE FROM revocations WHERE kind = $1 AND key = $2",
-                           Params().add(number(kind)).add(key), deadline());
-      if (!del) return tl::unexpected(del.error());
-      erased = del->affected() > 0;
+      JWTGUARD_ASSIGN_OR_RETURN(const Rows del,
+                                conn.exec("DELETE FROM revocations WHERE kind = $1 AND key = $2",
+                                          Params().add(number(kind)).add(key), deadline()));
+      erased = del.affected() > 0;
       if (kind == RevocationKind::kSession) {
         JWTGUARD_TRY(conn.exec("UPDATE sessions SET revoked_at = NULL WHERE sid = $1",
                                Params().add(key), deadline()));
       }
-      auto seq = append_change(conn, *connector_, stores::unrevoke_change(kind, key, 0), now);
-      if (!seq) return tl::unexpected(seq.error());
+      JWTGUARD_TRY(
+          pg::append_change(conn, *connector_, stores::unrevoke_change(kind, key, 0), now));
       return {};
     }));
     return erased;
@@ -219,11 +121,12 @@ class PostgresStore final : public Store {
 
   Result<std::optional<Revocation>> do_find_revocation(RevocationKind kind,
                                                        std::string_view key) override {
-    auto rows = query("SELECT " REVOCATION_COLUMNS " FROM revocations WHERE kind = $1 AND key = $2",
-                      Params().add(number(kind)).add(key));
-    if (!rows) return tl::unexpected(rows.error());
-    if (rows->size() == 0) return std::optional<Revocation>();
-    return std::optional<Revocation>(read_revocation(*rows, 0));
+    JWTGUARD_ASSIGN_OR_RETURN(const Rows rows,
+                              query("SELECT " JWTGUARD_REVOCATION_COLUMNS
+                                    " FROM revocations WHERE kind = $1 AND key = $2",
+                                    Params().add(number(kind)).add(key)));
+    if (rows.size() == 0) return std::optional<Revocation>();
+    return std::optional<Revocation>(stores::read_revocation(rows.row(0)));
   }
 
   Result<RevocationPage> do_list_revocations(const RevocationFilter& filter,
@@ -234,39 +137,36 @@ class PostgresStore final : public Store {
     params.add(filter.user);
     filter.token_type ? params.add(token_type_name(*filter.token_type)) : params.add_null();
     params.add(static_cast<std::int64_t>(filter.limit + 1));
-    auto rows =
-        query("SELECT " REVOCATION_COLUMNS
-              ", id FROM revocations"
+    JWTGUARD_ASSIGN_OR_RETURN(
+        const Rows rows,
+        query("SELECT " JWTGUARD_REVOCATION_COLUMNS ", id FROM revocations"
               " WHERE ($1::bigint IS NULL OR id < $1) AND ($2::smallint IS NULL OR kind = $2)"
               " AND ($3::text = '' OR subject = $3) AND ($4::text IS NULL OR token_type = $4)"
               " ORDER BY id DESC LIMIT $5",
-              params);
-    if (!rows) return tl::unexpected(rows.error());
+              params));
     RevocationPage page;
-    const int shown = std::min(rows->size(), static_cast<int>(filter.limit));
-    for (int i = 0; i < shown; ++i) page.entries.push_back(read_revocation(*rows, i));
-    if (rows->size() > shown) page.next_cursor = stores::cursor_for(rows->int64(shown - 1, 10));
+    const int shown = std::min(rows.size(), static_cast<int>(filter.limit));
+    for (int i = 0; i < shown; ++i) page.entries.push_back(stores::read_revocation(rows.row(i)));
+    if (rows.size() > shown) {
+      page.next_cursor = stores::cursor_for(rows.int64(shown - 1, stores::kRevocationColumns));
+    }
     return page;
   }
 
   Result<Snapshot> do_snapshot(Timestamp now) override {
     // One statement, one MVCC snapshot: the entries and the feed position
     // agree.
-    auto rows = query(
-        "SELECT h.seq, r.kind, r.key, r.cutoff, r.expires_at FROM jwtguard_feed_head h"
-        " LEFT JOIN revocations r ON r.expires_at > $1",
-        Params().add(now));
-    if (!rows) return tl::unexpected(rows.error());
+    JWTGUARD_ASSIGN_OR_RETURN(const Rows rows,
+                              query("SELECT h.seq, r.* FROM jwtguard_feed_head h LEFT JOIN"
+                                    " (SELECT " JWTGUARD_ENTRY_COLUMNS
+                                    " FROM revocations WHERE expires_at > $1) r ON true",
+                                    Params().add(now)));
     Snapshot out;
-    if (rows->size() == 0) return fail(Errc::kStore, "postgresql: jwtguard_feed_head has no row");
-    out.seq = static_cast<std::uint64_t>(rows->int64(0, 0));
-    for (int i = 0; i < rows->size(); ++i) {
-      if (rows->is_null(i, 1)) continue;
-      out.entries.push_back(Change{.op = Change::Op::kRevoke,
-                                   .kind = static_cast<RevocationKind>(rows->int64(i, 1)),
-                                   .key = rows->text(i, 2),
-                                   .cutoff = rows->time(i, 3),
-                                   .expires_at = rows->time(i, 4)});
+    if (rows.size() == 0) return fail(Errc::kStore, "postgresql: jwtguard_feed_head has no row");
+    out.seq = static_cast<std::uint64_t>(rows.int64(0, 0));
+    for (int i = 0; i < rows.size(); ++i) {
+      if (rows.is_null(i, 1)) continue;
+      out.entries.push_back(stores::read_entry(rows.row(i), 1));
     }
     return out;
   }
@@ -321,32 +221,34 @@ class PostgresStore final : public Store {
     params.add(session.expires_at).add(session.client_address).add(session.user_agent);
     params.add(session.refresh_jti);
     session.revoked_at ? params.add(*session.revoked_at) : params.add_null();
-    auto rows = query("INSERT INTO sessions (" SESSION_COLUMNS
-                      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-                      " ON CONFLICT (sid) DO NOTHING",
-                      params);
-    if (!rows) return tl::unexpected(rows.error());
-    if (rows->affected() == 0) return fail(Errc::kAlreadyExists, "session");
+    JWTGUARD_ASSIGN_OR_RETURN(const Rows rows,
+                              query("INSERT INTO sessions (" JWTGUARD_SESSION_COLUMNS
+                                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                                    " ON CONFLICT (sid) DO NOTHING",
+                                    params));
+    if (rows.affected() == 0) return fail(Errc::kAlreadyExists, "session");
     return {};
   }
 
   Result<std::optional<Session>> do_find_session(std::string_view sid) override {
-    auto rows = query("SELECT " SESSION_COLUMNS " FROM sessions WHERE sid = $1", Params().add(sid));
-    if (!rows) return tl::unexpected(rows.error());
-    if (rows->size() == 0) return std::optional<Session>();
-    return std::optional<Session>(read_session(*rows, 0));
+    JWTGUARD_ASSIGN_OR_RETURN(
+        const Rows rows, query("SELECT " JWTGUARD_SESSION_COLUMNS " FROM sessions WHERE sid = $1",
+                               Params().add(sid)));
+    if (rows.size() == 0) return std::optional<Session>();
+    return std::optional<Session>(stores::read_session(rows.row(0)));
   }
 
   Result<std::vector<Session>> do_list_sessions(std::string_view user, Timestamp now) override {
     // COLLATE "C": byte order, as the other stores sort, whatever the
     // database's collation.
-    auto rows = query("SELECT " SESSION_COLUMNS
-                      " FROM sessions WHERE subject = $1 AND revoked_at IS NULL"
-                      " AND expires_at > $2 ORDER BY created_at DESC, sid COLLATE \"C\" DESC",
-                      Params().add(user).add(now));
-    if (!rows) return tl::unexpected(rows.error());
+    JWTGUARD_ASSIGN_OR_RETURN(
+        const Rows rows,
+        query("SELECT " JWTGUARD_SESSION_COLUMNS
+              " FROM sessions WHERE subject = $1 AND revoked_at IS NULL"
+              " AND expires_at > $2 ORDER BY created_at DESC, sid COLLATE \"C\" DESC",
+              Params().add(user).add(now)));
     std::vector<Session> out;
-    for (int i = 0; i < rows->size(); ++i) out.push_back(read_session(*rows, i));
+    for (int i = 0; i < rows.size(); ++i) out.push_back(stores::read_session(rows.row(i)));
     return out;
   }
 
@@ -356,18 +258,18 @@ class PostgresStore final : public Store {
     // Exactly one winner: a concurrent UPDATE of the same row waits for the
     // first to commit, then re-checks its WHERE against the new row (READ
     // COMMITTED), where refresh_jti is no longer the presented one.
-    auto rotated = query(
-        "UPDATE sessions SET refresh_jti = $3, refreshed_at = $4, expires_at = $5"
-        " WHERE sid = $1 AND refresh_jti = $2 AND revoked_at IS NULL",
-        Params().add(sid).add(presented_jti).add(next_jti).add(now).add(next_expires_at));
-    if (!rotated) return tl::unexpected(rotated.error());
-    if (rotated->affected() == 1) return Rotation::kRotated;
+    JWTGUARD_ASSIGN_OR_RETURN(
+        const Rows rotated,
+        query("UPDATE sessions SET refresh_jti = $3, refreshed_at = $4, expires_at = $5"
+              " WHERE sid = $1 AND refresh_jti = $2 AND revoked_at IS NULL",
+              Params().add(sid).add(presented_jti).add(next_jti).add(now).add(next_expires_at)));
+    if (rotated.affected() == 1) return Rotation::kRotated;
     // Only a loser reads why.
-    auto rows =
-        query("SELECT revoked_at IS NOT NULL FROM sessions WHERE sid = $1", Params().add(sid));
-    if (!rows) return tl::unexpected(rows.error());
-    if (rows->size() == 0) return Rotation::kUnknown;
-    return rows->boolean(0, 0) ? Rotation::kRevoked : Rotation::kReused;
+    JWTGUARD_ASSIGN_OR_RETURN(
+        const Rows rows,
+        query("SELECT revoked_at IS NOT NULL FROM sessions WHERE sid = $1", Params().add(sid)));
+    if (rows.size() == 0) return Rotation::kUnknown;
+    return rows.boolean(0, 0) ? Rotation::kRevoked : Rotation::kReused;
   }
 
   Result<std::uint64_t> do_revoke_session(const Revocation& revocation) override {
@@ -376,9 +278,7 @@ class PostgresStore final : public Store {
       JWTGUARD_TRY(
           conn.exec("UPDATE sessions SET revoked_at = $2 WHERE sid = $1 AND revoked_at IS NULL",
                     Params().add(revocation.key).add(revocation.revoked_at), deadline()));
-      auto s = upsert_revocation(conn, *connector_, revocation);
-      if (!s) return tl::unexpected(s.error());
-      seq = *s;
+      JWTGUARD_ASSIGN_OR_RETURN(seq, pg::upsert_revocation(conn, *connector_, revocation));
       return {};
     }));
     return seq;
@@ -387,54 +287,52 @@ class PostgresStore final : public Store {
   // --- Users ---------------------------------------------------------------
 
   Result<void> do_create_user(const User& user) override {
-    auto rows = query(
-        "INSERT INTO users (name, password_hash, admin, created_at)"
-        " VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
-        Params()
-            .add(user.name)
-            .add(user.password_hash)
-            .add(user.admin ? "t" : "f")
-            .add(user.created_at));
-    if (!rows) return tl::unexpected(rows.error());
-    if (rows->affected() == 0) return fail(Errc::kAlreadyExists, "user");
+    JWTGUARD_ASSIGN_OR_RETURN(const Rows rows,
+                              query("INSERT INTO users (" JWTGUARD_USER_COLUMNS ")"
+                                    " VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+                                    Params()
+                                        .add(user.name)
+                                        .add(user.password_hash)
+                                        .add(user.admin ? "t" : "f")
+                                        .add(user.created_at)));
+    if (rows.affected() == 0) return fail(Errc::kAlreadyExists, "user");
     return {};
   }
 
   Result<std::optional<User>> do_find_user(std::string_view name) override {
-    auto rows = query("SELECT name, password_hash, admin, created_at FROM users WHERE name = $1",
-                      Params().add(name));
-    if (!rows) return tl::unexpected(rows.error());
-    if (rows->size() == 0) return std::optional<User>();
-    return std::optional<User>(read_user(*rows, 0));
+    JWTGUARD_ASSIGN_OR_RETURN(
+        const Rows rows,
+        query("SELECT " JWTGUARD_USER_COLUMNS " FROM users WHERE name = $1", Params().add(name)));
+    if (rows.size() == 0) return std::optional<User>();
+    return std::optional<User>(stores::read_user(rows.row(0)));
   }
 
   Result<void> do_set_admin(std::string_view name, bool admin) override {
-    auto rows = query("UPDATE users SET admin = $2 WHERE name = $1",
-                      Params().add(name).add(admin ? "t" : "f"));
-    if (!rows) return tl::unexpected(rows.error());
-    if (rows->affected() == 0) return fail(Errc::kNotFound, "user");
+    JWTGUARD_ASSIGN_OR_RETURN(const Rows rows, query("UPDATE users SET admin = $2 WHERE name = $1",
+                                                     Params().add(name).add(admin ? "t" : "f")));
+    if (rows.affected() == 0) return fail(Errc::kNotFound, "user");
     return {};
   }
 
   Result<std::vector<User>> do_list_users() override {
-    auto rows = query(
-        "SELECT name, password_hash, admin, created_at FROM users ORDER BY name COLLATE \"C\"",
-        Params());
-    if (!rows) return tl::unexpected(rows.error());
+    JWTGUARD_ASSIGN_OR_RETURN(
+        const Rows rows,
+        query("SELECT " JWTGUARD_USER_COLUMNS " FROM users ORDER BY name COLLATE \"C\"", Params()));
     std::vector<User> out;
-    for (int i = 0; i < rows->size(); ++i) out.push_back(read_user(*rows, i));
+    for (int i = 0; i < rows.size(); ++i) out.push_back(stores::read_user(rows.row(i)));
     return out;
   }
 
   Result<Timestamp> do_raise_token_horizon(Timestamp at) override {
-    auto rows = query(
-        "INSERT INTO jwtguard_meta (name, value) VALUES ('token_horizon', $1)"
-        " ON CONFLICT (name) DO UPDATE SET value = GREATEST(jwtguard_meta.value, EXCLUDED.value)"
-        " RETURNING value",
-        Params().add(at));
-    if (!rows) return tl::unexpected(rows.error());
-    if (rows->size() != 1) return fail(Errc::kStore, "postgresql: no token horizon returned");
-    return rows->time(0, 0);
+    JWTGUARD_ASSIGN_OR_RETURN(
+        const Rows rows,
+        query("INSERT INTO jwtguard_meta (name, value) VALUES ('token_horizon', $1)"
+              " ON CONFLICT (name) DO UPDATE SET value = GREATEST(jwtguard_meta.value, "
+              "EXCLUDED.value)"
+              " RETURNING value",
+              Params().add(at)));
+    if (rows.size() != 1) return fail(Errc::kStore, "postgresql: no token horizon returned");
+    return rows.time(0, 0);
   }
 
   // --- Strict mode ---------------------------------------------------------
@@ -442,22 +340,22 @@ class PostgresStore final : public Store {
   Result<Hits> do_lookup(std::string_view jti, std::string_view sid,
                          std::string_view user) override {
     // One round trip: strict mode asks on every check.
-    auto rows = query(
-        "SELECT $1::text <> '' AND EXISTS (SELECT 1 FROM revocations WHERE kind = 0 AND key = $1),"
-        " $2::text <> '' AND EXISTS (SELECT 1 FROM revocations WHERE kind = 1 AND key = $2),"
-        " (SELECT cutoff FROM revocations WHERE kind = 2 AND key = $3 AND $3::text <> '')",
-        Params().add(jti).add(sid).add(user));
-    if (!rows) return tl::unexpected(rows.error());
+    JWTGUARD_ASSIGN_OR_RETURN(
+        const Rows rows,
+        query("SELECT $1::text <> '' AND EXISTS (SELECT 1 FROM revocations WHERE kind = 0 AND key "
+              "= $1),"
+              " $2::text <> '' AND EXISTS (SELECT 1 FROM revocations WHERE kind = 1 AND key = $2),"
+              " (SELECT cutoff FROM revocations WHERE kind = 2 AND key = $3 AND $3::text <> '')",
+              Params().add(jti).add(sid).add(user)));
     Hits hits;
-    hits.token = rows->boolean(0, 0);
-    hits.session = rows->boolean(0, 1);
-    if (!rows->is_null(0, 2)) hits.cutoff = rows->time(0, 2);
+    hits.token = rows.boolean(0, 0);
+    hits.session = rows.boolean(0, 1);
+    if (!rows.is_null(0, 2)) hits.cutoff = rows.time(0, 2);
     return hits;
   }
 
   Result<void> do_ping() override {
-    auto rows = query("SELECT 1", Params());
-    if (!rows) return tl::unexpected(rows.error());
+    JWTGUARD_TRY(query("SELECT 1", Params()));
     return {};
   }
 
@@ -466,42 +364,13 @@ class PostgresStore final : public Store {
 
   // One statement on a pooled connection, in a transaction of its own.
   Result<Rows> query(const char* sql, const Params& params) {
-    auto lease = pool_.acquire();
-    if (!lease) return tl::unexpected(lease.error());
-    return (*lease)->exec(sql, params, deadline());
+    JWTGUARD_ASSIGN_OR_RETURN(pg::Pool::Lease lease, pool_.acquire());
+    return lease->exec(sql, params, deadline());
   }
 
   Result<ChangeBatch> read_changes(std::uint64_t after, std::size_t limit) {
-    ChangeBatch batch;
-    batch.last_seq = after;
-    if (limit == 0) return batch;
-    // One statement: the head and the rows come from one snapshot.
-    auto rows = query(
-        "SELECT h.seq, l.seq, l.op, l.kind, l.key, l.cutoff, l.expires_at"
-        " FROM jwtguard_feed_head h LEFT JOIN LATERAL"
-        " (SELECT seq, op, kind, key, cutoff, expires_at FROM revocation_log"
-        "  WHERE seq > $1 ORDER BY seq LIMIT $2) l ON true"
-        " ORDER BY l.seq",
-        Params()
-            .add(static_cast<std::int64_t>(std::min<std::uint64_t>(after, INT64_MAX)))
-            .add(static_cast<std::int64_t>(std::min<std::uint64_t>(limit, INT64_MAX))));
-    if (!rows) return tl::unexpected(rows.error());
-    if (rows->size() == 0) return fail(Errc::kStore, "postgresql: jwtguard_feed_head has no row");
-    const auto head = static_cast<std::uint64_t>(rows->int64(0, 0));
-    // Seqs are contiguous, so the change after `after` is after + 1 unless a
-    // purge deleted it. Stop at the first missing number: the next call
-    // reports the gap before anything past it is applied.
-    for (int i = 0; i < rows->size() && !rows->is_null(i, 1); ++i) {
-      Change change = read_change(*rows, i, 1);
-      if (change.seq != batch.last_seq + 1) break;
-      batch.last_seq = change.seq;
-      batch.changes.push_back(std::move(change));
-    }
-    // Nothing readable although changes were made after `after`: purged.
-    // A head behind `after` means the database lost changes the follower
-    // saw (restored from a backup, say): it must reload as well.
-    batch.gap = batch.changes.empty() && head != after;
-    return batch;
+    JWTGUARD_ASSIGN_OR_RETURN(pg::Pool::Lease lease, pool_.acquire());
+    return pg::read_changes(*lease, *connector_, after, limit);
   }
 
   // Runs a chunked DELETE (its last parameter the chunk size) until a
@@ -510,17 +379,14 @@ class PostgresStore final : public Store {
     params.add(kPurgeChunk);
     std::size_t total = 0;
     for (;;) {
-      auto rows = query(sql, params);
-      if (!rows) return tl::unexpected(rows.error());
-      total += static_cast<std::size_t>(rows->affected());
-      if (rows->affected() < static_cast<std::uint64_t>(kPurgeChunk)) return total;
+      JWTGUARD_ASSIGN_OR_RETURN(const Rows rows, query(sql, params));
+      total += static_cast<std::size_t>(rows.affected());
+      if (rows.affected() < static_cast<std::uint64_t>(kPurgeChunk)) return total;
     }
   }
 
   // A change to the feed, by the writer (pg_writer.h).
-  Result<void> write(pg::Writer::Body body, bool changes_feed = true) {
-    return writer_.write(std::move(body), changes_feed);
-  }
+  Result<void> write(const pg::Writer::Body& body) { return writer_.write(body); }
 
   std::unique_ptr<pg::Connector> connector_;
   pg::Pool pool_;
@@ -543,16 +409,15 @@ Result<std::unique_ptr<Store>> open_postgres_store(std::string_view url,
   if (options.connect_timeout.count() <= 0 || options.statement_timeout.count() <= 0) {
     return fail(Errc::kInvalidArgument, "timeouts must be positive");
   }
-  auto connector = pg::Connector::create(url, options);
-  if (!connector) return tl::unexpected(connector.error());
+  JWTGUARD_ASSIGN_OR_RETURN(std::unique_ptr<pg::Connector> connector,
+                            pg::Connector::create(url, options));
   // At open, a failure is reported as it is (no backoff yet to speak of).
-  auto conn = (*connector)->connect();
-  if (!conn) return tl::unexpected(conn.error());
-  JWTGUARD_TRY(pg::migrate(**conn, **connector));
+  JWTGUARD_ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, connector->connect());
+  JWTGUARD_TRY(pg::migrate(*conn, *connector));
   const StoreWarning warn = options.warn ? options.warn : StoreWarning(warn_on_stderr);
-  JWTGUARD_TRY(pg::check_durability(**conn, **connector, warn));
-  auto store = std::make_unique<PostgresStore>(std::move(*connector), options.connections);
-  store->adopt(std::move(*conn));
+  JWTGUARD_TRY(pg::check_durability(*conn, *connector, warn));
+  auto store = std::make_unique<PostgresStore>(std::move(connector), options.connections);
+  store->adopt(std::move(conn));
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "util/try.h"
+
 namespace jwtguard::sqlite {
 
 Stmt::~Stmt() {
@@ -10,22 +12,25 @@ Stmt::~Stmt() {
   sqlite3_clear_bindings(stmt_);
 }
 
-Stmt& Stmt::bind(int i, std::int64_t value) {
-  sqlite3_bind_int64(stmt_, i, value);
-  return *this;
-}
+Stmt& Stmt::bind(int i, std::int64_t value) { return bound(sqlite3_bind_int64(stmt_, i, value)); }
 
 Stmt& Stmt::bind(int i, std::string_view text) {
-  sqlite3_bind_text64(stmt_, i, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  return *this;
+  return bound(
+      sqlite3_bind_text64(stmt_, i, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
-Stmt& Stmt::bind_null(int i) {
-  sqlite3_bind_null(stmt_, i);
+Stmt& Stmt::bind_null(int i) { return bound(sqlite3_bind_null(stmt_, i)); }
+
+Stmt& Stmt::bound(int rc) {
+  // SQLite's message names the failure, not the value: a bound value may
+  // be a password hash.
+  if (rc != SQLITE_OK && !bind_error_) bind_error_ = db_->error("bind").value();
   return *this;
 }
 
 Result<bool> Stmt::step() {
+  // A statement with a parameter left unbound would run with NULL there.
+  if (bind_error_) return tl::unexpected(*bind_error_);
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -34,9 +39,8 @@ Result<bool> Stmt::step() {
 
 Result<void> Stmt::run() {
   for (;;) {
-    auto row = step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return {};
+    JWTGUARD_ASSIGN_OR_RETURN(const bool row, step());
+    if (!row) return {};
   }
 }
 
@@ -60,14 +64,10 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path,
   sqlite3_extended_result_codes(handle, 1);
   // WAL lets readers proceed while a writer commits; synchronous=FULL makes
   // every commit durable (fsync of the WAL) before COMMIT returns.
-  auto mode = db->prepare("PRAGMA journal_mode=WAL");
-  if (!mode) return tl::unexpected(mode.error());
-  auto row = mode->step();
-  if (!row) return tl::unexpected(row.error());
-  if (!*row || mode->text(0) != "wal") return db->error("cannot switch to WAL mode");
-  if (auto ok = db->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"); !ok) {
-    return tl::unexpected(ok.error());
-  }
+  JWTGUARD_ASSIGN_OR_RETURN(Stmt mode, db->prepare("PRAGMA journal_mode=WAL"));
+  JWTGUARD_ASSIGN_OR_RETURN(const bool row, mode.step());
+  if (!row || mode.text(0) != "wal") return db->error("cannot switch to WAL mode");
+  JWTGUARD_TRY(db->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
   return db;
 }
 
