@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "util/duration.h"
 
 namespace jwtguard::cli {
 namespace {
@@ -134,9 +135,8 @@ std::vector<Algorithm> selected_algorithms(const KeyOptions& options) {
 
 std::chrono::seconds parse_duration(const std::string& option, const std::string& text,
                                     bool allow_zero) {
-  auto duration = server::parse_duration(text);
+  auto duration = util::parse_duration(text, {.min = std::chrono::seconds(allow_zero ? 0 : 1)});
   if (!duration) throw UsageError(option + ": " + duration.error().detail());
-  if (!allow_zero && duration->count() == 0) throw UsageError(option + ": must not be 0");
   return *duration;
 }
 
