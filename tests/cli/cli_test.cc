@@ -308,6 +308,24 @@ TEST_F(CliTest, VerifyTakesDurationsAsServeDoes) {
   EXPECT_TRUE(contains(service.err, "tokens.leeway (flag --leeway): " + rule)) << service.err;
 }
 
+// A lifetime of 0 is refused by the command line and by serve with the same
+// words, from the one duration parser and its bounds.
+TEST_F(CliTest, ZeroLifetimesAreRefusedAsServeRefusesThem) {
+  RunResult cli =
+      jwtguard({"token", "issue", "--identity", "alice", "--secret", kSecret, "--ttl", "0"});
+  EXPECT_EQ(cli.exit_code, 2);
+  EXPECT_TRUE(contains(cli.err, "--ttl: must be at least 1s, got 0s")) << cli.err;
+  RunResult service = serve({"--access-ttl", "0"});
+  EXPECT_EQ(service.exit_code, 2);
+  EXPECT_TRUE(
+      contains(service.err, "tokens.access_ttl (flag --access-ttl): must be at least 1s, got 0s"))
+      << service.err;
+  RunResult revoke =
+      jwtguard({"revoke", "--jti", "j", "--max-lifetime", "0", "--store", "memory:"});
+  EXPECT_EQ(revoke.exit_code, 2);
+  EXPECT_TRUE(contains(revoke.err, "--max-lifetime: must be at least 1s, got 0s")) << revoke.err;
+}
+
 // --- serve: start-up errors ---------------------------------------------------
 
 TEST_F(CliTest, ServeRefusesKeysFromTwoSourcesNamingEach) {
