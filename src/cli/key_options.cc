@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "jose/key_file.h"
 #include "util/duration.h"
 
 namespace jwtguard::cli {
@@ -29,12 +30,7 @@ const char* secret_from_environment() {
 std::string secret_text(const KeyOptions& options) {
   if (!options.secret.empty()) return options.secret;
   if (options.secret_file.empty()) return secret_from_environment();
-  std::string secret = read_file(options.secret_file);
-  // A file written by `echo` or an editor ends with a newline that is not
-  // part of the secret.
-  if (!secret.empty() && secret.back() == '\n') secret.pop_back();
-  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
-  return secret;
+  return secret_from_file_text(read_file(options.secret_file));
 }
 
 int sources_given(const KeyOptions& o) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "jose/key_file.h"
 
 namespace jwtguard::cli {
 namespace {
@@ -51,23 +52,19 @@ void run_generate(const GenerateArgs& args) {
   }
 }
 
-// The keys of a JWK, JWK Set or PEM file, told apart by their first character.
+// The keys of a JWK, JWK Set or PEM file (key_file_format).
 KeySet keys_of_file(const std::string& path) {
   const std::string text = read_file(path);
-  const std::size_t first = text.find_first_not_of(" \t\r\n");
-  const bool json = first != std::string::npos && text[first] == '{';
   Result<KeySet> keys = [&]() -> Result<KeySet> {
-    if (!json) {
-      auto key = Key::from_pem(text);
-      if (!key) return tl::unexpected(key.error());
-      return KeySet(*key);
+    switch (key_file_format(text)) {
+      case KeyFileFormat::kJwks:
+        return KeySet::from_jwks(text);
+      case KeyFileFormat::kJwk:
+        return Key::from_jwk(text).map([](Key key) { return KeySet(std::move(key)); });
+      case KeyFileFormat::kPem:
+        break;
     }
-    if (Json::parse(text, nullptr, /*allow_exceptions=*/false).contains("keys")) {
-      return KeySet::from_jwks(text);
-    }
-    auto key = Key::from_jwk(text);
-    if (!key) return tl::unexpected(key.error());
-    return KeySet(*key);
+    return Key::from_pem(text).map([](Key key) { return KeySet(std::move(key)); });
   }();
   if (!keys) throw Failure(path + ": " + keys.error().message());
   return std::move(*keys);

@@ -12,6 +12,7 @@
 #include <span>
 #include <sstream>
 
+#include "jose/key_file.h"
 #include "jwtguard/algorithm.h"
 #include "jwtguard/issuer.h"
 #include "util/private_dirs.h"
@@ -37,12 +38,6 @@ Result<std::string> read_setting_file(const ServeConfig& config, const char* set
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-// A secret file usually ends with the newline an editor or `echo` added.
-std::string trim_newlines(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return text;
 }
 
 std::string dev_key_path(const ServeConfig& config) {
@@ -158,16 +153,17 @@ Result<ServiceKeys> from_jwks(const ServeConfig& config) {
                      .loaded_from = config.jwks_file};
 }
 
-// A JWK (starts with '{') or a PEM text; keys.kid names a JWK without one.
+// A JWK or a PEM text (key_file_format); keys.kid names a JWK without one.
 Result<Key> key_from_file_text(const ServeConfig& config, const std::string& text) {
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos ||
-      text[text.find_first_not_of(" \t\r\n")] != '{') {
-    return Key::from_pem(text, config.kid);
+  switch (key_file_format(text)) {
+    case KeyFileFormat::kPem:
+      return Key::from_pem(text, config.kid);
+    case KeyFileFormat::kJwks:
+      return fail(Errc::kBadKey, "this is a JWK Set: name it with keys.jwks_file instead");
+    case KeyFileFormat::kJwk:
+      break;
   }
   auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_object() && json.contains("keys")) {
-    return fail(Errc::kBadKey, "this is a JWK Set: name it with keys.jwks_file instead");
-  }
   if (json.is_object() && !config.kid.empty()) {
     const auto kid = json.find("kid");
     if (kid == json.end()) {
@@ -190,7 +186,7 @@ Result<Key> single_key(const ServeConfig& config, Algorithm alg, std::string& lo
     auto text = read_setting_file(config, "keys.secret_file", config.secret_file);
     if (!text) return tl::unexpected(text.error());
     loaded_from = config.secret_file;
-    return Key::from_secret(trim_newlines(std::move(*text)), config.kid);
+    return Key::from_secret(secret_from_file_text(std::move(*text)), config.kid);
   }
   if (!config.key_file.empty()) {
     auto text = read_setting_file(config, "keys.key_file", config.key_file);

@@ -71,7 +71,8 @@ constexpr Setting kSettings[] = {
      {.check = check_algorithm}},
     {"keys.secret", &C::secret, "Shared secret for HS*; from the file or JWTGUARD_SECRET only, "
      "since other users can read command lines.", {.secret = true}},
-    {"keys.secret_file", &C::secret_file, "File holding the HS* secret."},
+    {"keys.secret_file", &C::secret_file, "File holding the HS* secret; the one line ending at "
+     "its end is not part of it."},
     {"keys.key_file", &C::key_file, "One private key: PEM (RS*, PS*, ES*, EdDSA) or a JWK, "
      "such as `jwtguard keys generate` prints (any algorithm)."},
     {"keys.jwks_file", &C::jwks_file, "JWK Set of private keys; kid picks the signing one."},
