@@ -500,6 +500,38 @@ TEST_F(StoreCliTest, RevokeWritesEachKindToTheStore) {
   EXPECT_GT((*cutoff)->cutoff, (*cutoff)->revoked_at);
 }
 
+// A session or a user revoked from the command line is kept as long as a
+// service's Guard would keep it: until the session's recorded expiry (plus
+// the leeway), even past --max-lifetime, and the session names its user.
+TEST_F(StoreCliTest, RevokeKeepsSessionsAndUsersAsLongAsTheirSessionsLive) {
+  ASSERT_EQ(jwtguard({"user", "list", "--create", "--store", store()}).exit_code, 0);
+  const Timestamp expires = SystemClock().now() + std::chrono::hours(24 * 60);
+  {
+    auto s = open();
+    ASSERT_TRUE(s->create_session(Session{.sid = "s-long",
+                                          .user = "alice",
+                                          .created_at = SystemClock().now(),
+                                          .refreshed_at = SystemClock().now(),
+                                          .expires_at = expires,
+                                          .refresh_jti = "r-1"})
+                    .has_value());
+  }
+  const std::vector<std::string> env = {"JWTGUARD_LEEWAY=30s"};
+  // The user first: a revoked session is no longer listed among the live ones.
+  RunResult user = run({kBinary, "revoke", "--user", "alice", "--store", store()}, "", env);
+  ASSERT_EQ(user.exit_code, 0) << user.err;
+  RunResult sid = run({kBinary, "revoke", "--sid", "s-long", "--store", store()}, "", env);
+  ASSERT_EQ(sid.exit_code, 0) << sid.err;
+  auto s = open();
+  auto session = s->find_revocation(RevocationKind::kSession, "s-long");
+  ASSERT_TRUE(session.has_value() && session->has_value());
+  EXPECT_EQ((*session)->expires_at, expires + std::chrono::seconds(30));
+  EXPECT_EQ((*session)->user, "alice");
+  auto cutoff = s->find_revocation(RevocationKind::kUser, "alice");
+  ASSERT_TRUE(cutoff.has_value() && cutoff->has_value());
+  EXPECT_EQ((*cutoff)->expires_at, expires + std::chrono::seconds(30));
+}
+
 TEST_F(StoreCliTest, RevokeAWholeTokenUntilItsExpiry) {
   const std::string token = issue({"--type", "refresh"});
   RunResult r = jwtguard({"revoke", "--token", "-", "--create", "--store", store()}, token + "\n");
