@@ -2,6 +2,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "auth/user_name.h"
 #include "cli.h"
 #include "jwtguard/password.h"
 #include "util/try.h"
@@ -33,9 +34,7 @@ CliResult<std::string> password_of(const UserArgs& args) {
 // subject's key).
 CliResult<void> check_name(const std::string& name) {
   if (!valid_user_name(name)) {
-    return usage_error(
-        "USERNAME must be 1 to 128 bytes, without control characters or "
-        "surrounding spaces");
+    return usage_error(user_name_rule("USERNAME"));
   }
   return {};
 }
