@@ -12,6 +12,8 @@
 #include "config.h"
 #include "jwtguard/keys.h"
 #include "jwtguard/store.h"
+#include "jwtguard/verifier.h"
+#include "util/duration.h"
 
 namespace jwtguard::cli {
 
@@ -83,12 +85,18 @@ CliResult<Key> load_signing_key(const KeyOptions& options);
 // --alg values, parsed; empty when none was given. kUsage for an unknown one.
 CliResult<std::vector<Algorithm>> selected_algorithms(const KeyOptions& options);
 
-// The value of `option` as a duration, by the rule the service's settings
-// follow (util::parse_duration: "900", "45s", "15m", "1h30m", ..., at most
-// 3650d); kUsage naming the option. Zero is refused, as for a lifetime
-// setting, unless `allow_zero`.
+// The bounds of a lifetime (--ttl, --max-lifetime), as of serve's
+// tokens.access_ttl: not 0.
+inline constexpr util::DurationBounds kLifetimeBounds{.min = std::chrono::seconds(1)};
+// The bounds of a leeway (--leeway), as of serve's tokens.leeway: at most a day.
+inline constexpr util::DurationBounds kLeewayBounds{.max = kMaxLeeway};
+
+// The value of `option` as a duration within `bounds`, by the rule the
+// service's settings follow (util::parse_duration: "900", "45s", "15m",
+// "1h30m", ...); kUsage naming the option, in the words serve uses for its
+// settings.
 CliResult<std::chrono::seconds> parse_duration(const std::string& option, const std::string& text,
-                                               bool allow_zero = false);
+                                               util::DurationBounds bounds);
 
 // Reads a whole file; kFailure naming the path.
 CliResult<std::string> read_file(const std::string& path);

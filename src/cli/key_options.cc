@@ -146,8 +146,8 @@ CliResult<std::vector<Algorithm>> selected_algorithms(const KeyOptions& options)
 }
 
 CliResult<std::chrono::seconds> parse_duration(const std::string& option, const std::string& text,
-                                               bool allow_zero) {
-  auto duration = util::parse_duration(text, {.min = std::chrono::seconds(allow_zero ? 0 : 1)});
+                                               util::DurationBounds bounds) {
+  auto duration = util::parse_duration(text, bounds);
   if (!duration) return usage_error(option + ": " + duration.error().detail());
   return *duration;
 }

@@ -93,7 +93,7 @@ void print_revoked(const Revocation& r) {
 
 Outcome run_revoke(const RevokeArgs& args) {
   JWTGUARD_TRY(check_target(args));
-  auto max_lifetime = parse_duration("--max-lifetime", args.max_lifetime);
+  auto max_lifetime = parse_duration("--max-lifetime", args.max_lifetime, kLifetimeBounds);
   if (!max_lifetime) return tl::unexpected(max_lifetime.error());
   auto config = store_config(args.store);
   if (!config) return tl::unexpected(config.error());

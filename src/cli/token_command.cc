@@ -76,7 +76,7 @@ CliResult<TokenRequest> token_request(const IssueArgs& args) {
     request.extra_claims_json = claims->dump();
   }
   if (!args.ttl.empty()) {
-    auto ttl = parse_duration("--ttl", args.ttl);
+    auto ttl = parse_duration("--ttl", args.ttl, kLifetimeBounds);
     if (!ttl) return tl::unexpected(ttl.error());
     request.ttl = *ttl;
   }
@@ -107,7 +107,7 @@ CliResult<Verifier> verifier_of(const VerifyArgs& args) {
   auto algs = selected_algorithms(args.keys);
   if (!algs) return tl::unexpected(algs.error());
   options.algorithms = std::move(*algs);
-  auto leeway = parse_duration("--leeway", args.leeway, /*allow_zero=*/true);
+  auto leeway = parse_duration("--leeway", args.leeway, kLeewayBounds);
   if (!leeway) return tl::unexpected(leeway.error());
   options.claims.leeway = *leeway;
   options.claims.require_exp = !args.no_exp;
@@ -119,7 +119,7 @@ CliResult<Verifier> verifier_of(const VerifyArgs& args) {
   if (!keys) return tl::unexpected(keys.error());
   auto verifier = Verifier::create(std::move(*keys), options);
   if (!verifier && verifier.error().code() == Errc::kInvalidArgument) {
-    return usage_error(verifier.error().message());  // e.g. a leeway over a day
+    return usage_error(verifier.error().message());  // e.g. a JWK Set without keys
   }
   return or_failure(std::move(verifier));
 }

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "jwtguard/algorithm.h"
+#include "jwtguard/verifier.h"
 
 namespace jwtguard::server::settings {
 namespace {
@@ -83,7 +84,8 @@ constexpr Setting kSettings[] = {
      "empty: none."},
     {"tokens.audience", &C::audience, "\"aud\" of issued tokens, required of presented ones; "
      "empty: none."},
-    {"tokens.leeway", &C::leeway, "Clock skew tolerated when checking exp, nbf and iat."},
+    {"tokens.leeway", &C::leeway, "Clock skew tolerated when checking exp, nbf and iat; at most "
+     "1d.", {.max = kMaxLeeway.count()}},
     {"tokens.rotate_refresh_tokens", &C::rotate_refresh_tokens, "Give a new refresh token on "
      "every refresh and retire the presented one."},
     {"http.body_limit", &C::body_limit, "Largest request body; larger ones get 413.",

@@ -326,6 +326,24 @@ TEST_F(CliTest, ZeroLifetimesAreRefusedAsServeRefusesThem) {
   EXPECT_TRUE(contains(revoke.err, "--max-lifetime: must be at least 1s, got 0s")) << revoke.err;
 }
 
+// A leeway over a day is refused by the command line and by serve alike,
+// as a usage error in the duration parser's words: serve used to accept the
+// setting and then fail to start (exit 1), the command line to print the
+// verifier's "leeway over one day".
+TEST_F(CliTest, LeewaysOverADayAreRefusedAsServeRefusesThem) {
+  RunResult cli = jwtguard({"token", "verify", "--secret", kSecret, "--leeway", "1d1s", "t"});
+  EXPECT_EQ(cli.exit_code, 2);
+  EXPECT_TRUE(contains(cli.err, "--leeway: must be at most 1d, got 1d1s")) << cli.err;
+  RunResult service =
+      serve({"--leeway", "1d1s", "--store", "memory:", "--data-dir", (dir_ / "var").string()});
+  EXPECT_EQ(service.exit_code, 2);
+  EXPECT_TRUE(contains(service.err, "tokens.leeway (flag --leeway): must be at most 1d, got 1d1s"))
+      << service.err;
+  const std::string token = issue({"--ttl", "60"});
+  EXPECT_EQ(jwtguard({"token", "verify", "--secret", kSecret, "--leeway", "1d", token}).exit_code,
+            0);
+}
+
 // --- serve: start-up errors ---------------------------------------------------
 
 TEST_F(CliTest, ServeRefusesKeysFromTwoSourcesNamingEach) {
