@@ -103,7 +103,8 @@ void add_key_options(CLI::App& command, KeyOptions& options) {
   }
   command
       .add_option("--kid", options.kid,
-                  "Key id: names a --secret/--key key, or picks the signing key from --jwks")
+                  "Key id: names a --secret, --key or --jwk key (a --jwk with another kid is "
+                  "refused), or picks the signing key from --jwks")
       ->group("Key options");
   command
       .add_option("--alg", options.algs,
@@ -129,8 +130,9 @@ CliResult<Key> load_signing_key(const KeyOptions& options) {
                        [&](const std::string& text) { return Key::from_pem(text, options.kid); });
   }
   if (!options.jwk_file.empty()) {
-    return key_of_file(options.jwk_file,
-                       [](const std::string& text) { return Key::from_jwk(text); });
+    return key_of_file(options.jwk_file, [&](const std::string& text) {
+      return key_from_jwk(text, options.kid, "--kid");
+    });
   }
   return key_of_set(options);
 }

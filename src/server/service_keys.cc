@@ -8,7 +8,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <span>
 #include <sstream>
 
@@ -163,17 +162,7 @@ Result<Key> key_from_file_text(const ServeConfig& config, const std::string& tex
     case KeyFileFormat::kJwk:
       break;
   }
-  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_object() && !config.kid.empty()) {
-    const auto kid = json.find("kid");
-    if (kid == json.end()) {
-      json["kid"] = config.kid;
-    } else if (*kid != config.kid) {
-      return fail(Errc::kBadKey, "its \"kid\" differs from keys.kid; remove one of them");
-    }
-    return Key::from_jwk(json.dump());
-  }
-  return Key::from_jwk(text);
+  return key_from_jwk(text, config.kid, "keys.kid");
 }
 
 Result<Key> single_key(const ServeConfig& config, Algorithm alg, std::string& loaded_from,

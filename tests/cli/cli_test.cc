@@ -344,6 +344,24 @@ TEST_F(CliTest, LeewaysOverADayAreRefusedAsServeRefusesThem) {
             0);
 }
 
+// --kid names a JWK as serve's keys.kid does: added to a JWK without one,
+// refused when the JWK names another (it used to be ignored for --jwk).
+TEST_F(CliTest, AKidGivenWithAJwkNamesItAsServeDoes) {
+  const std::string path = write("ec.jwk", jwtguard({"keys", "generate", "--alg", "ES256"}).out);
+  RunResult issued =
+      jwtguard({"token", "issue", "--identity", "bob", "--jwk", path, "--kid", "k9"});
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  auto decoded = decode_jws(trim(issued.out));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(nlohmann::json::parse(decoded->header_json)["kid"], "k9");
+  const std::string named =
+      write("k1.jwk", jwtguard({"keys", "generate", "--alg", "ES256", "--kid", "k1"}).out);
+  RunResult other =
+      jwtguard({"token", "issue", "--identity", "bob", "--jwk", named, "--kid", "k2"});
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_TRUE(contains(other.err, "its \"kid\" differs from --kid")) << other.err;
+}
+
 // --- serve: start-up errors ---------------------------------------------------
 
 TEST_F(CliTest, ServeRefusesKeysFromTwoSourcesNamingEach) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "jwtguard/keys.h"
+
 namespace jwtguard {
 
 enum class KeyFileFormat {
@@ -19,6 +21,13 @@ enum class KeyFileFormat {
 // and, for JSON, by a "keys" member. Never fails: a file that is none of the
 // three is named after the form it starts like, whose parser reports it.
 KeyFileFormat key_file_format(std::string_view text);
+
+// The key of a JWK given with a key id (keys.kid, --kid): the id is added to
+// a JWK that has none; a JWK whose own "kid" differs is refused with kBadKey,
+// whose detail ("its \"kid\" differs from KID_NAME; remove one of them")
+// names the setting or option as `kid_name`; an empty `kid` changes nothing.
+// Otherwise Key::from_jwk's errors.
+Result<Key> key_from_jwk(std::string_view text, const std::string& kid, std::string_view kid_name);
 
 // The HMAC secret a secret file holds: the file without the one line ending
 // ("\n" or "\r\n", or a lone "\r") that `echo` or an editor adds after the
