@@ -71,12 +71,11 @@ Result<void> check_data_dir(const ServeConfig& config) {
     if (dir == dir.parent_path()) break;
     dir = dir.parent_path();
   }
-  if (!fs::is_directory(dir, ec)) {
-    return data_dir_problem(config, "\"" + dir.string() + "\" is not a directory");
-  }
+  // Not "\"" + ...: GCC 12 misreports that as an overlapping copy (bug 105329).
+  const std::string quoted = std::string(1, '"').append(dir.string()).append(1, '"');
+  if (!fs::is_directory(dir, ec)) return data_dir_problem(config, quoted + " is not a directory");
   if (::access(dir.c_str(), W_OK | X_OK) != 0) {
-    return data_dir_problem(
-        config, "\"" + dir.string() + "\" is not writable (" + std::strerror(errno) + ")");
+    return data_dir_problem(config, quoted + " is not writable (" + std::strerror(errno) + ")");
   }
   return {};
 }
