@@ -45,10 +45,17 @@ CliResult<void> check_target(const RevokeArgs& args) {
     return usage_error("--namespace must be \"" + std::string(kAppNamespace) +
                        "\" (identities minted through POST /admin/tokens)");
   }
+  // As the service refuses it in any key: only subject_key() may join a
+  // namespace to a name.
   if (args.user.find(kNamespaceSeparator) != std::string::npos) {
     return usage_error(
         "--user must not hold control characters; name a minted identity with "
         "--namespace app");
+  }
+  for (const auto& [option, key] : {std::pair{"--jti", &args.jti}, std::pair{"--sid", &args.sid}}) {
+    if (key->find(kNamespaceSeparator) != std::string::npos) {
+      return usage_error(std::string(option) + " must not hold control characters");
+    }
   }
   return {};
 }

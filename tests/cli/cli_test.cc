@@ -568,6 +568,16 @@ TEST_F(StoreCliTest, RevokeKeepsSessionsAndUsersAsLongAsTheirSessionsLive) {
   EXPECT_EQ((*cutoff)->expires_at, expires + std::chrono::seconds(30));
 }
 
+// No revocation key may hold the namespace separator, as the service's
+// POST and DELETE /admin/revocations refuse it in a jti, a sid or a user.
+TEST_F(StoreCliTest, RevokeRefusesTheNamespaceSeparatorInEveryKey) {
+  for (const std::string option : {"--jti", "--sid", "--user"}) {
+    RunResult r = jwtguard({"revoke", option, "app\x1froot", "--store", "memory:"});
+    EXPECT_EQ(r.exit_code, 2) << option << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, option + " must not hold control characters")) << r.err;
+  }
+}
+
 TEST_F(StoreCliTest, RevokeAWholeTokenUntilItsExpiry) {
   const std::string token = issue({"--type", "refresh"});
   RunResult r = jwtguard({"revoke", "--token", "-", "--create", "--store", store()}, token + "\n");
