@@ -40,8 +40,9 @@ CliResult<Json> claims_object(const std::vector<std::string>& pairs) {
   Json object = Json::object();
   for (const std::string& pair : pairs) {
     const auto eq = pair.find('=');
-    if (eq == std::string::npos || eq == 0)
+    if (eq == std::string::npos || eq == 0) {
       return usage_error("--claim " + pair + ": expected K=V");
+    }
     const std::string value = pair.substr(eq + 1);
     Json parsed = Json::parse(value, nullptr, /*allow_exceptions=*/false);
     object[pair.substr(0, eq)] = parsed.is_discarded() ? Json(value) : std::move(parsed);
@@ -62,12 +63,10 @@ CliResult<Issuer> issuer_of(const IssueArgs& args) {
   return or_failure(Issuer::create(*key, options));
 }
 
-CliResult<TokenRequest> token_request(const IssueArgs& args) {
-  const auto type = parse_token_type(args.type);
-  if (!type) return usage_error("--type must be access or refresh");
+CliResult<TokenRequest> token_request(const IssueArgs& args, TokenType type) {
   TokenRequest request;
   request.subject = args.identity;
-  request.type = *type;
+  request.type = type;
   request.fresh = args.fresh;
   request.session_id = args.sid;
   if (!args.claims.empty()) {
@@ -85,10 +84,11 @@ CliResult<TokenRequest> token_request(const IssueArgs& args) {
 
 Outcome run_issue(const IssueArgs& args) {
   // The type first: a wrong --type is a usage error even without a key.
-  if (!parse_token_type(args.type)) return usage_error("--type must be access or refresh");
+  const auto type = parse_token_type(args.type);
+  if (!type) return usage_error("--type must be access or refresh");
   auto issuer = issuer_of(args);
   if (!issuer) return tl::unexpected(issuer.error());
-  auto request = token_request(args);
+  auto request = token_request(args, *type);
   if (!request) return tl::unexpected(request.error());
   auto token = or_failure(issuer->issue(*request, SystemClock().now()));
   if (!token) return tl::unexpected(token.error());
