@@ -4,12 +4,16 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "config.h"
 #include "jwtguard/keys.h"
 #include "jwtguard/store.h"
-#include "config.h"
+#include "jwtguard/verifier.h"
+#include "util/duration.h"
 
 namespace jwtguard::cli {
 
@@ -18,21 +22,46 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // verification failed, unreadable key, ...
 inline constexpr int kExitUsage = 2;    // the command line itself is wrong
 
-// A usage error raised from a subcommand callback; main() prints it and
-// exits with kExitUsage.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// Why a command failed. Commands return it; main() alone turns it into a
+// message on standard error and an exit code.
+struct CliError {
+  enum class Kind {
+    kUsage,    // the command line is wrong: kExitUsage, with a pointer to --help
+    kConfig,   // a setting of the TOML file, the environment or a flag is wrong (the
+               // message names it and its source): kExitUsage, with a pointer to the docs
+    kFailure,  // anything else: kExitFailure
+  };
+  Kind kind = Kind::kFailure;
+  std::string message;
 };
-// A setting of the TOML file, the environment or a flag is wrong; main()
-// prints it (the message names the setting and its source) and exits with
-// kExitUsage.
-struct ConfigError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-// Any other failure; main() prints it and exits with kExitFailure.
-struct Failure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+template <typename T>
+using CliResult = tl::expected<T, CliError>;
+
+inline tl::unexpected<CliError> usage_error(std::string message) {
+  return tl::unexpected(CliError{CliError::Kind::kUsage, std::move(message)});
+}
+inline tl::unexpected<CliError> config_error(std::string message) {
+  return tl::unexpected(CliError{CliError::Kind::kConfig, std::move(message)});
+}
+inline tl::unexpected<CliError> failure(std::string message) {
+  return tl::unexpected(CliError{CliError::Kind::kFailure, std::move(message)});
+}
+
+// `result`'s value, or a kFailure whose message is "WHAT: " (when `what` is
+// given) and the error's message.
+template <typename T>
+CliResult<T> or_failure(Result<T> result, const std::string& what = {}) {
+  if (!result) return failure((what.empty() ? "" : what + ": ") + result.error().message());
+  if constexpr (std::is_void_v<T>) {
+    return {};
+  } else {
+    return std::move(*result);
+  }
+}
+
+// Where the command that ran leaves its outcome, for main() to report: each
+// add_*_command registers callbacks that store their command's result here.
+using Outcome = CliResult<void>;
 
 struct KeyOptions {
   std::string secret;
@@ -47,21 +76,30 @@ struct KeyOptions {
 // Adds KEY-OPTIONS (--secret, --secret-file, --key, --jwk, --jwks, --kid, --alg).
 void add_key_options(CLI::App& command, KeyOptions& options);
 
-// The keys to verify with. Throws UsageError when no key option is given.
-KeySet load_verification_keys(const KeyOptions& options);
-// The one key to sign with (for --jwks, the one named by --kid, or the only one).
-Key load_signing_key(const KeyOptions& options);
-// --alg values, parsed; empty when none was given.
-std::vector<Algorithm> selected_algorithms(const KeyOptions& options);
+// The keys to verify with. kUsage when no key option is given; kFailure,
+// naming the file, for a key that cannot be read or used.
+CliResult<KeySet> load_verification_keys(const KeyOptions& options);
+// The one key to sign with (for --jwks, the one named by --kid, or the only
+// one: kUsage when the set holds several and no --kid is given).
+CliResult<Key> load_signing_key(const KeyOptions& options);
+// --alg values, parsed; empty when none was given. kUsage for an unknown one.
+CliResult<std::vector<Algorithm>> selected_algorithms(const KeyOptions& options);
 
-// The value of `option` as a duration, by the rule the service's settings
-// follow (server::parse_duration: "900", "45s", "15m", "1h30m", ...); throws
-// UsageError naming the option. Zero is refused unless `allow_zero`.
-std::chrono::seconds parse_duration(const std::string& option, const std::string& text,
-                                    bool allow_zero = false);
+// The bounds of a lifetime (--ttl, --max-lifetime), as of serve's
+// tokens.access_ttl: not 0.
+inline constexpr util::DurationBounds kLifetimeBounds{.min = std::chrono::seconds(1)};
+// The bounds of a leeway (--leeway), as of serve's tokens.leeway: at most a day.
+inline constexpr util::DurationBounds kLeewayBounds{.max = kMaxLeeway};
 
-// Reads a whole file; throws Failure naming the path.
-std::string read_file(const std::string& path);
+// The value of `option` as a duration within `bounds`, by the rule the
+// service's settings follow (util::parse_duration: "900", "45s", "15m",
+// "1h30m", ...); kUsage naming the option, in the words serve uses for its
+// settings.
+CliResult<std::chrono::seconds> parse_duration(const std::string& option, const std::string& text,
+                                               util::DurationBounds bounds);
+
+// Reads a whole file; kFailure naming the path.
+CliResult<std::string> read_file(const std::string& path);
 
 // The TOKEN argument, or standard input when it is "-" (keeps tokens out of
 // the process list and shell history).
@@ -77,15 +115,16 @@ struct StoreArgs {
 // Adds --store, --config ($JWTGUARD_CONFIG) and --create to a command.
 void add_store_options(CLI::App& command, StoreArgs& args);
 // The service's settings from the sources `serve` reads (the TOML file, the
-// JWTGUARD_* environment, --store as the store flag). Throws ConfigError,
-// naming the setting and its source, when they are wrong.
-server::ServeConfig store_config(const StoreArgs& args);
+// JWTGUARD_* environment, --store as the store flag). kConfig, naming the
+// setting and its source, when they are wrong.
+CliResult<server::ServeConfig> store_config(const StoreArgs& args);
 // Opens config.store, after printing on standard error which store that is
-// and where the setting came from (a password in the URL redacted). Throws
-// Failure when a SQLite file does not exist and --create was not given (a
+// and where the setting came from (a password in the URL redacted).
+// kFailure when a SQLite file does not exist and --create was not given (a
 // new empty store is almost always the wrong one), or the store cannot be
-// opened; ConfigError for a URL that is wrong in itself.
-std::unique_ptr<Store> open_store_or_fail(const StoreArgs& args, const server::ServeConfig& config);
+// opened; kConfig for a URL that is wrong in itself.
+CliResult<std::unique_ptr<Store>> open_store_or_fail(const StoreArgs& args,
+                                                     const server::ServeConfig& config);
 
 // The message for a command line `app` refused with `error`, read again from
 // `args` (argv without the program): each unknown option by name with the
@@ -94,11 +133,12 @@ std::unique_ptr<Store> open_store_or_fail(const StoreArgs& args, const server::S
 std::string explain_parse_error(const CLI::App& app, const CLI::ParseError& error,
                                 const std::vector<std::string>& args);
 
-void add_token_command(CLI::App& app);
-void add_keys_command(CLI::App& app);
-void add_user_command(CLI::App& app);
-void add_revoke_command(CLI::App& app);
-void add_serve_command(CLI::App& app);
+// Each adds its command to `app`; the command's result goes to `outcome`.
+void add_token_command(CLI::App& app, Outcome& outcome);
+void add_keys_command(CLI::App& app, Outcome& outcome);
+void add_user_command(CLI::App& app, Outcome& outcome);
+void add_revoke_command(CLI::App& app, Outcome& outcome);
+void add_serve_command(CLI::App& app, Outcome& outcome);
 
 }  // namespace jwtguard::cli
 

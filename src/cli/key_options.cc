@@ -5,18 +5,12 @@
 
 #include "cli.h"
 #include "config.h"
+#include "jose/key_file.h"
+#include "util/duration.h"
+#include "util/try.h"
 
 namespace jwtguard::cli {
 namespace {
-
-[[noreturn]] void fail_with(const std::string& what, const Error& error) {
-  throw Failure(what + ": " + error.message());
-}
-
-Key checked(Result<Key> key, const std::string& what) {
-  if (!key) fail_with(what, key.error());
-  return std::move(*key);
-}
 
 // JWTGUARD_SECRET stands in for --secret only when no key option is given,
 // so a secret exported in the shell never clashes with --key or --jwk.
@@ -25,15 +19,12 @@ const char* secret_from_environment() {
   return secret != nullptr && *secret != '\0' ? secret : nullptr;
 }
 
-std::string secret_text(const KeyOptions& options) {
+CliResult<std::string> secret_text(const KeyOptions& options) {
   if (!options.secret.empty()) return options.secret;
   if (options.secret_file.empty()) return secret_from_environment();
-  std::string secret = read_file(options.secret_file);
-  // A file written by `echo` or an editor ends with a newline that is not
-  // part of the secret.
-  if (!secret.empty() && secret.back() == '\n') secret.pop_back();
-  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
-  return secret;
+  auto text = read_file(options.secret_file);
+  if (!text) return tl::unexpected(text.error());
+  return secret_from_file_text(std::move(*text));
 }
 
 int sources_given(const KeyOptions& o) {
@@ -46,11 +37,44 @@ bool has_secret(const KeyOptions& o) {
          (sources_given(o) == 0 && secret_from_environment() != nullptr);
 }
 
-void require_key(const KeyOptions& o) {
+CliResult<void> require_key(const KeyOptions& o) {
   if (sources_given(o) == 0 && secret_from_environment() == nullptr) {
-    throw UsageError(
+    return usage_error(
         "a key is required: --secret, --secret-file, --key, --jwk or --jwks (or JWTGUARD_SECRET)");
   }
+  return {};
+}
+
+// The key of a file read whole, by `parse` (Key::from_pem, Key::from_jwk);
+// failures name the file.
+template <typename Parse>
+CliResult<Key> key_of_file(const std::string& path, Parse parse) {
+  auto text = read_file(path);
+  if (!text) return tl::unexpected(text.error());
+  return or_failure(parse(*text), path);
+}
+
+CliResult<KeySet> jwks_of_file(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) return tl::unexpected(text.error());
+  return or_failure(KeySet::from_jwks(*text), path);
+}
+
+// The signing key of a JWK Set: the one --kid names, or the only one.
+CliResult<Key> key_of_set(const KeyOptions& options) {
+  auto set = jwks_of_file(options.jwks_file);
+  if (!set) return tl::unexpected(set.error());
+  if (!options.kid.empty()) {
+    const Key* key = set->find(options.kid);
+    if (key == nullptr) {
+      return failure(options.jwks_file + ": no key with kid \"" + options.kid + "\"");
+    }
+    return *key;
+  }
+  if (set->keys().size() != 1) {
+    return usage_error(options.jwks_file + " holds several keys: choose one with --kid");
+  }
+  return set->keys().front();
 }
 
 }  // namespace
@@ -79,7 +103,8 @@ void add_key_options(CLI::App& command, KeyOptions& options) {
   }
   command
       .add_option("--kid", options.kid,
-                  "Key id: names a --secret/--key key, or picks the signing key from --jwks")
+                  "Key id: names a --secret, --key or --jwk key (a --jwk with another kid is "
+                  "refused), or picks the signing key from --jwks")
       ->group("Key options");
   command
       .add_option("--alg", options.algs,
@@ -87,62 +112,51 @@ void add_key_options(CLI::App& command, KeyOptions& options) {
       ->group("Key options");
 }
 
-KeySet load_verification_keys(const KeyOptions& options) {
-  require_key(options);
-  if (!options.jwks_file.empty()) {
-    auto set = KeySet::from_jwks(read_file(options.jwks_file));
-    if (!set) fail_with(options.jwks_file, set.error());
-    return std::move(*set);
-  }
-  return KeySet(load_signing_key(options));
+CliResult<KeySet> load_verification_keys(const KeyOptions& options) {
+  JWTGUARD_TRY(require_key(options));
+  if (!options.jwks_file.empty()) return jwks_of_file(options.jwks_file);
+  return load_signing_key(options).map([](Key key) { return KeySet(std::move(key)); });
 }
 
-Key load_signing_key(const KeyOptions& options) {
-  require_key(options);
+CliResult<Key> load_signing_key(const KeyOptions& options) {
+  JWTGUARD_TRY(require_key(options));
   if (has_secret(options)) {
-    return checked(Key::from_secret(secret_text(options), options.kid), "secret");
+    auto secret = secret_text(options);
+    if (!secret) return tl::unexpected(secret.error());
+    return or_failure(Key::from_secret(*secret, options.kid), "secret");
   }
   if (!options.pem_file.empty()) {
-    return checked(Key::from_pem(read_file(options.pem_file), options.kid), options.pem_file);
+    return key_of_file(options.pem_file,
+                       [&](const std::string& text) { return Key::from_pem(text, options.kid); });
   }
   if (!options.jwk_file.empty()) {
-    return checked(Key::from_jwk(read_file(options.jwk_file)), options.jwk_file);
+    return key_of_file(options.jwk_file, [&](const std::string& text) {
+      return key_from_jwk(text, options.kid, "--kid");
+    });
   }
-  auto set = KeySet::from_jwks(read_file(options.jwks_file));
-  if (!set) fail_with(options.jwks_file, set.error());
-  if (!options.kid.empty()) {
-    const Key* key = set->find(options.kid);
-    if (key == nullptr)
-      throw Failure(options.jwks_file + ": no key with kid \"" + options.kid + "\"");
-    return *key;
-  }
-  if (set->keys().size() != 1) {
-    throw UsageError(options.jwks_file + " holds several keys: choose one with --kid");
-  }
-  return set->keys().front();
+  return key_of_set(options);
 }
 
-std::vector<Algorithm> selected_algorithms(const KeyOptions& options) {
+CliResult<std::vector<Algorithm>> selected_algorithms(const KeyOptions& options) {
   std::vector<Algorithm> algs;
   for (const std::string& name : options.algs) {
     auto alg = parse_algorithm(name);
-    if (!alg) throw UsageError("--alg " + name + ": " + alg.error().message());
+    if (!alg) return usage_error("--alg " + name + ": " + alg.error().message());
     algs.push_back(*alg);
   }
   return algs;
 }
 
-std::chrono::seconds parse_duration(const std::string& option, const std::string& text,
-                                    bool allow_zero) {
-  auto duration = server::parse_duration(text);
-  if (!duration) throw UsageError(option + ": " + duration.error().detail());
-  if (!allow_zero && duration->count() == 0) throw UsageError(option + ": must not be 0");
+CliResult<std::chrono::seconds> parse_duration(const std::string& option, const std::string& text,
+                                               util::DurationBounds bounds) {
+  auto duration = util::parse_duration(text, bounds);
+  if (!duration) return usage_error(option + ": " + duration.error().detail());
   return *duration;
 }
 
-std::string read_file(const std::string& path) {
+CliResult<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Failure(path + ": cannot open");
+  if (!in) return failure(path + ": cannot open");
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "jose/key_file.h"
 
 namespace jwtguard::cli {
 namespace {
@@ -20,82 +21,93 @@ struct PublicArgs {
   std::string format = "jwks";
 };
 
-std::string checked(Result<std::string> text) {
-  if (!text) throw Failure(text.error().message());
-  return std::move(*text);
-}
-
 void print_json(const std::string& text) { std::cout << Json::parse(text).dump(2) << '\n'; }
 
-void run_generate(const GenerateArgs& args) {
+// The JWK of a new key, bound to the algorithm it was generated for, so that
+// `serve` signs with that algorithm without being told.
+CliResult<Json> bound_jwk(const Key& key, Algorithm alg) {
+  auto jwk = or_failure(key.to_jwk(true));
+  if (!jwk) return tl::unexpected(jwk.error());
+  Json json = Json::parse(*jwk);
+  json["alg"] = algorithm_name(alg);
+  return json;
+}
+
+Outcome run_generate(const GenerateArgs& args) {
   auto alg = parse_algorithm(args.alg);
-  if (!alg) throw UsageError("--alg " + args.alg + ": " + alg.error().message());
-  auto key = Key::generate(*alg, args.kid);
-  if (!key) throw Failure(key.error().message());
+  if (!alg) return usage_error("--alg " + args.alg + ": " + alg.error().message());
+  auto key = or_failure(Key::generate(*alg, args.kid));
+  if (!key) return tl::unexpected(key.error());
   if (args.format == "pem") {
     if (key->type() == KeyType::kOct) {
-      throw UsageError("an HMAC secret has no PEM form: use --format jwk or jwks");
+      return usage_error("an HMAC secret has no PEM form: use --format jwk or jwks");
     }
     // PEM cannot carry the algorithm: serve takes it from keys.algorithm.
-    std::cout << checked(key->to_pem(true));
-    return;
+    auto pem = or_failure(key->to_pem(true));
+    if (!pem) return tl::unexpected(pem.error());
+    std::cout << *pem;
+    return {};
   }
-  // Bind the key to the algorithm it was generated for, so that `serve`
-  // signs with that algorithm without being told.
-  auto jwk = Json::parse(checked(key->to_jwk(true)));
-  jwk["alg"] = algorithm_name(*alg);
+  auto jwk = bound_jwk(*key, *alg);
+  if (!jwk) return tl::unexpected(jwk.error());
   if (args.format == "jwks") {
-    std::cout << Json{{"keys", Json::array({jwk})}}.dump(2) << '\n';
+    std::cout << Json{{"keys", Json::array({*jwk})}}.dump(2) << '\n';
   } else {
-    std::cout << jwk.dump(2) << '\n';
+    std::cout << jwk->dump(2) << '\n';
   }
+  return {};
 }
 
-// The keys of a JWK, JWK Set or PEM file, told apart by their first character.
-KeySet keys_of_file(const std::string& path) {
-  const std::string text = read_file(path);
-  const std::size_t first = text.find_first_not_of(" \t\r\n");
-  const bool json = first != std::string::npos && text[first] == '{';
-  Result<KeySet> keys = [&]() -> Result<KeySet> {
-    if (!json) {
-      auto key = Key::from_pem(text);
-      if (!key) return tl::unexpected(key.error());
-      return KeySet(*key);
-    }
-    if (Json::parse(text, nullptr, /*allow_exceptions=*/false).contains("keys")) {
-      return KeySet::from_jwks(text);
-    }
-    auto key = Key::from_jwk(text);
-    if (!key) return tl::unexpected(key.error());
-    return KeySet(*key);
-  }();
-  if (!keys) throw Failure(path + ": " + keys.error().message());
-  return std::move(*keys);
+// The keys of a JWK, JWK Set or PEM file (key_file_format).
+CliResult<KeySet> keys_of_file(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) return tl::unexpected(text.error());
+  const auto one = [](Key key) { return KeySet(std::move(key)); };
+  switch (key_file_format(*text)) {
+    case KeyFileFormat::kJwks:
+      return or_failure(KeySet::from_jwks(*text), path);
+    case KeyFileFormat::kJwk:
+      return or_failure(Key::from_jwk(*text).map(one), path);
+    case KeyFileFormat::kPem:
+      break;
+  }
+  return or_failure(Key::from_pem(*text).map(one), path);
 }
 
-void run_public(const PublicArgs& args) {
-  const KeySet keys = keys_of_file(args.file);
+// One public key in the format asked for (jwk or pem).
+Outcome print_public_key(const Key& key, const std::string& format) {
+  auto text = or_failure(format == "pem" ? key.to_pem(false) : key.to_jwk(false));
+  if (!text) return tl::unexpected(text.error());
+  if (format == "pem") {
+    std::cout << *text;
+  } else {
+    print_json(*text);
+  }
+  return {};
+}
+
+Outcome run_public(const PublicArgs& args) {
+  auto keys = keys_of_file(args.file);
+  if (!keys) return tl::unexpected(keys.error());
   std::vector<const Key*> published;
-  for (const Key& key : keys.keys()) {
+  for (const Key& key : keys->keys()) {
     if (key.type() != KeyType::kOct) published.push_back(&key);
   }
   if (published.empty()) {
-    throw Failure(args.file +
-                  ": holds only HMAC secrets, which have no public half (verifiers need the "
-                  "secret itself)");
+    return failure(args.file +
+                   ": holds only HMAC secrets, which have no public half (verifiers need the "
+                   "secret itself)");
   }
-  if (args.format == "jwks") return print_json(keys.to_public_jwks());
-  if (published.size() != 1) {
-    throw UsageError(args.file + " holds several keys: use --format jwks");
+  if (args.format == "jwks") {
+    print_json(keys->to_public_jwks());
+    return {};
   }
-  if (args.format == "pem") {
-    std::cout << checked(published.front()->to_pem(false));
-  } else {
-    print_json(checked(published.front()->to_jwk(false)));
-  }
+  if (published.size() != 1)
+    return usage_error(args.file + " holds several keys: use --format jwks");
+  return print_public_key(*published.front(), args.format);
 }
 
-void add_generate(CLI::App& keys) {
+void add_generate(CLI::App& keys, Outcome& outcome) {
   auto args = std::make_shared<GenerateArgs>();
   CLI::App* generate = keys.add_subcommand("generate", "Print a new private key");
   generate->add_option("--alg", args->alg, "HS256 ... HS512, RS*, PS*, ES256/384/512, EdDSA")
@@ -112,10 +124,10 @@ void add_generate(CLI::App& keys) {
       "  (umask 077; jwtguard keys generate --alg ES256 --kid k1 > signing.jwk)\n"
       "  jwtguard serve --key-file signing.jwk      # signs ES256: the JWK names its alg\n"
       "  jwtguard keys public signing.jwk > public.jwks.json");
-  generate->callback([args] { run_generate(*args); });
+  generate->callback([args, &outcome] { outcome = run_generate(*args); });
 }
 
-void add_public(CLI::App& keys) {
+void add_public(CLI::App& keys, Outcome& outcome) {
   auto args = std::make_shared<PublicArgs>();
   CLI::App* cmd = keys.add_subcommand("public", "Print the public half of a private key file");
   cmd->add_option("FILE", args->file, "A private key: JWK, JWK Set or PEM")->required();
@@ -125,16 +137,16 @@ void add_public(CLI::App& keys) {
       ->check(CLI::IsMember({"jwks", "jwk", "pem"}))
       ->capture_default_str();
   cmd->footer("HMAC secrets have no public half and are left out.");
-  cmd->callback([args] { run_public(*args); });
+  cmd->callback([args, &outcome] { outcome = run_public(*args); });
 }
 
 }  // namespace
 
-void add_keys_command(CLI::App& app) {
+void add_keys_command(CLI::App& app, Outcome& outcome) {
   CLI::App* keys = app.add_subcommand("keys", "Generate keys and print their public halves");
   keys->require_subcommand(1);
-  add_generate(*keys);
-  add_public(*keys);
+  add_generate(*keys, outcome);
+  add_public(*keys, outcome);
 }
 
 }  // namespace jwtguard::cli

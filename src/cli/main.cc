@@ -1,19 +1,45 @@
-// The `jwtguard` command. Subcommands live in their own files; this one only
-// assembles them and maps outcomes to the exit codes of docs/cli.md.
+// The `jwtguard` command. Subcommands live in their own files and return
+// their outcome; this one assembles them and is the one place that maps an
+// outcome to a message and an exit code of docs/cli.md.
 #include <iostream>
 
 #include "cli.h"
+
+namespace {
+
+using jwtguard::cli::CliError;
+
+// The message on standard error, and the exit code, for a command's failure.
+int report(const CliError& error) {
+  using namespace jwtguard::cli;
+  std::cerr << "jwtguard: " << error.message << '\n';
+  switch (error.kind) {
+    case CliError::Kind::kUsage:
+      std::cerr << "Run with --help for usage.\n";
+      return kExitUsage;
+    case CliError::Kind::kConfig:
+      std::cerr << "(docs/configuration.md describes every setting)\n";
+      return kExitUsage;
+    case CliError::Kind::kFailure:
+      break;
+  }
+  return kExitFailure;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace jwtguard::cli;
   CLI::App app("jwtguard: JWT authentication with first-class revocation", "jwtguard");
   app.set_version_flag("--version", "jwtguard 0.1.0");
   app.require_subcommand(1);
-  add_serve_command(app);
-  add_token_command(app);
-  add_keys_command(app);
-  add_revoke_command(app);
-  add_user_command(app);
+  Outcome outcome;
+  add_serve_command(app, outcome);
+  add_token_command(app, outcome);
+  add_keys_command(app, outcome);
+  add_revoke_command(app, outcome);
+  add_user_command(app, outcome);
+  // CLI11 reports its own outcomes as exceptions; they stop here.
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -22,15 +48,6 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
     std::cerr << explain_parse_error(app, e, args) << "\nRun with --help for usage.\n";
     return kExitUsage;
-  } catch (const UsageError& e) {
-    std::cerr << "jwtguard: " << e.what() << "\nRun with --help for usage.\n";
-    return kExitUsage;
-  } catch (const ConfigError& e) {
-    std::cerr << "jwtguard: " << e.what() << "\n(docs/configuration.md describes every setting)\n";
-    return kExitUsage;
-  } catch (const Failure& e) {
-    std::cerr << "jwtguard: " << e.what() << '\n';
-    return kExitFailure;
   }
-  return kExitOk;
+  return outcome ? kExitOk : report(outcome.error());
 }

@@ -1,10 +1,13 @@
 // jwtguard revoke (--jti J | --sid S | --user U | --token T)
 #include <algorithm>
 #include <iostream>
+#include <optional>
 
 #include "cli.h"
 #include "jwtguard/guard.h"
 #include "jwtguard/jose.h"
+#include "revocation/build.h"
+#include "util/try.h"
 
 namespace jwtguard::cli {
 namespace {
@@ -18,77 +21,72 @@ struct RevokeArgs {
   std::string max_lifetime = "30d";
 };
 
-// A token given on the command line is revoked by its jti until its exp
-// plus the services' leeway (left unset without an exp: then it is kept as
-// a bare jti is). It is decoded, not verified: revoking a forged token does
-// no harm, and the operator may not hold the verification key.
-Revocation token_revocation(const std::string& token_text, const server::ServeConfig& config) {
+// A token given on the command line is decoded, not verified: revoking a
+// forged token does no harm, and the operator may not hold the verification
+// key.
+CliResult<Claims> token_claims(const std::string& token_text, const server::ServeConfig& config) {
   const std::string token = token_argument(token_text);
   auto decoded = decode_jws(token, config.token_limit);
-  if (!decoded) throw Failure("--token: " + decoded.error().message());
+  if (!decoded) return failure("--token: " + decoded.error().message());
   auto claims = parse_claims(decoded->payload);
-  if (!claims) throw Failure("--token: " + claims.error().message());
-  if (claims->jti.empty()) throw Failure("--token: the token has no jti to revoke");
-  Revocation r = jwtguard::token_revocation(*claims);
-  if (claims->exp) r.expires_at += config.leeway;
-  return r;
+  if (!claims) return failure("--token: " + claims.error().message());
+  if (claims->jti.empty()) return failure("--token: the token has no jti to revoke");
+  return std::move(*claims);
 }
 
-void run_revoke(const RevokeArgs& args) {
+CliResult<void> check_target(const RevokeArgs& args) {
   const int given =
       !args.jti.empty() + !args.sid.empty() + !args.user.empty() + !args.token.empty();
-  if (given != 1) throw UsageError("give exactly one of --jti, --sid, --user and --token");
+  if (given != 1) return usage_error("give exactly one of --jti, --sid, --user and --token");
   if (!args.subject_namespace.empty() && args.user.empty()) {
-    throw UsageError("--namespace goes with --user only");
+    return usage_error("--namespace goes with --user only");
   }
   if (!parse_subject_namespace(args.subject_namespace)) {
-    throw UsageError("--namespace must be \"" + std::string(kAppNamespace) +
-                     "\" (identities minted through POST /admin/tokens)");
+    return usage_error("--namespace must be \"" + std::string(kAppNamespace) +
+                       "\" (identities minted through POST /admin/tokens)");
   }
+  // As the service refuses it in any key: only subject_key() may join a
+  // namespace to a name.
   if (args.user.find(kNamespaceSeparator) != std::string::npos) {
-    throw UsageError(
+    return usage_error(
         "--user must not hold control characters; name a minted identity with "
         "--namespace app");
   }
-  const Timestamp now = SystemClock().now();
-  // Kept as long as a token issued before now can be valid.
-  const Timestamp keep_until = now + parse_duration("--max-lifetime", args.max_lifetime);
-  const server::ServeConfig config = store_config(args.store);
-  Revocation r;
-  if (!args.token.empty()) {
-    // A verifier accepts the token until exp + its leeway: the services'
-    // tokens.leeway, from the configuration this command reads too.
-    r = token_revocation(args.token, config);
-  } else if (!args.jti.empty()) {
-    r.kind = RevocationKind::kToken;
-    r.key = args.jti;
-  } else if (!args.sid.empty()) {
-    r.kind = RevocationKind::kSession;
-    r.key = args.sid;
-  } else {
-    r.kind = RevocationKind::kUser;
-    r.key = subject_key(args.subject_namespace, args.user);
-    r.user = r.key;
-    r.cutoff = user_cutoff_after(now);
+  for (const auto& [option, key] : {std::pair{"--jti", &args.jti}, std::pair{"--sid", &args.sid}}) {
+    if (key->find(kNamespaceSeparator) != std::string::npos) {
+      return usage_error(std::string(option) + " must not hold control characters");
+    }
   }
-  r.revoked_at = now;
-  r.revoked_by = args.revoked_by;
-  r.reason = args.reason;
-  auto store = open_store_or_fail(args.store, config);
-  if (r.kind == RevocationKind::kUser) {
-    auto earlier = store->find_revocation(RevocationKind::kUser, r.key);
-    if (!earlier) throw Failure(earlier.error().message());
-    if (*earlier) r.cutoff = cutoff_after_earlier(r.cutoff, (*earlier)->cutoff);
-  }
-  if (r.expires_at == Timestamp{}) {
-    // Tokens issued under longer lifetimes than --max-lifetime, as the
-    // services on this store recorded (raising to the epoch only reads it).
-    auto horizon = store->raise_token_horizon(Timestamp{});
-    if (!horizon) throw Failure(horizon.error().message());
-    r.expires_at = std::max(keep_until, *horizon);
-  }
-  auto seq = r.kind == RevocationKind::kSession ? store->revoke_session(r) : store->revoke(r);
-  if (!seq) throw Failure(seq.error().message());
+  return {};
+}
+
+// What the command knows of the tokens a revocation may block: they live at
+// most --max-lifetime, or as long as the services on this store recorded
+// (the token horizon; raising it to the epoch only reads it), and a verifier
+// grants the configuration's leeway past exp.
+CliResult<revocation::TokenLives> token_lives(Store& store, const server::ServeConfig& config,
+                                              std::chrono::seconds max_lifetime, Timestamp now) {
+  auto horizon = store.raise_token_horizon(Timestamp{});
+  if (!horizon) return failure(horizon.error().message());
+  return revocation::TokenLives{.latest_expiry = std::max(now + max_lifetime, *horizon),
+                                .longest = max_lifetime,
+                                .leeway = config.leeway,
+                                .access_ttl = config.access_ttl,
+                                .rotate_refresh_tokens = config.rotate_refresh_tokens};
+}
+
+// The revocation the Guard of a service on this store would build
+// (revocation/build.h).
+CliResult<Revocation> build(const RevokeArgs& args, const std::optional<Claims>& claims,
+                            Store& store, const revocation::TokenLives& lives, Timestamp now) {
+  if (claims) return or_failure(revocation::token_revocation_at(*claims, now, lives), "--token");
+  if (!args.jti.empty()) return revocation::jti_revocation(args.jti, now, lives);
+  if (!args.sid.empty()) return revocation::session_revocation(store, args.sid, {}, now, lives);
+  return or_failure(revocation::user_revocation(
+      store, subject_key(args.subject_namespace, args.user), now, lives));
+}
+
+void print_revoked(const Revocation& r) {
   std::cout << "revoked " << revocation_kind_name(r.kind) << ' ';
   if (r.kind == RevocationKind::kUser) {
     auto [subject_namespace, name] = split_subject_key(r.key);
@@ -100,9 +98,37 @@ void run_revoke(const RevokeArgs& args) {
   std::cout << '\n';
 }
 
+Outcome run_revoke(const RevokeArgs& args) {
+  JWTGUARD_TRY(check_target(args));
+  auto max_lifetime = parse_duration("--max-lifetime", args.max_lifetime, kLifetimeBounds);
+  if (!max_lifetime) return tl::unexpected(max_lifetime.error());
+  auto config = store_config(args.store);
+  if (!config) return tl::unexpected(config.error());
+  std::optional<Claims> claims;
+  if (!args.token.empty()) {
+    auto given = token_claims(args.token, *config);
+    if (!given) return tl::unexpected(given.error());
+    claims = std::move(*given);
+  }
+  auto store = open_store_or_fail(args.store, *config);
+  if (!store) return tl::unexpected(store.error());
+  const Timestamp now = SystemClock().now();
+  auto lives = token_lives(**store, *config, *max_lifetime, now);
+  if (!lives) return tl::unexpected(lives.error());
+  auto r = build(args, claims, **store, *lives, now);
+  if (!r) return tl::unexpected(r.error());
+  r->revoked_by = args.revoked_by;
+  r->reason = args.reason;
+  auto seq =
+      r->kind == RevocationKind::kSession ? (*store)->revoke_session(*r) : (*store)->revoke(*r);
+  if (!seq) return failure(seq.error().message());
+  print_revoked(*r);
+  return {};
+}
+
 }  // namespace
 
-void add_revoke_command(CLI::App& app) {
+void add_revoke_command(CLI::App& app, Outcome& outcome) {
   auto args = std::make_shared<RevokeArgs>();
   CLI::App* revoke = app.add_subcommand(
       "revoke", "Revoke a token, a session, or every token of a user, in the store");
@@ -122,7 +148,7 @@ void add_revoke_command(CLI::App& app) {
   add_store_options(*revoke, args->store);
   revoke->footer(
       "Running services that share the store pick the revocation up from its change feed.");
-  revoke->callback([args] { run_revoke(*args); });
+  revoke->callback([args, &outcome] { outcome = run_revoke(*args); });
 }
 
 }  // namespace jwtguard::cli

@@ -5,8 +5,8 @@
 #include <iostream>
 #include <map>
 
-#include "cli.h"
 #include "app.h"
+#include "cli.h"
 #include "config.h"
 
 namespace jwtguard::cli {
@@ -30,22 +30,23 @@ sigset_t block_stop_signals() {
   return signals;
 }
 
-void run_serve(ServeArgs& args) {
+Outcome run_serve(ServeArgs& args) {
   server::FlagValues flags;
   for (const auto& [key, option] : args.options) {
     if (option->count() > 0) flags[key] = args.values[key];
   }
   auto config = server::load_serve_config(args.config_file, server::process_environment(), flags);
-  if (!config) throw ConfigError("serve: " + config.error().detail());
+  if (!config) return config_error("serve: " + config.error().detail());
   // A log reader that goes away (a closed pipe) must not kill the service.
   std::signal(SIGPIPE, SIG_IGN);
   sigset_t signals = block_stop_signals();
   auto app = server::App::start(*config);
   // Start-up errors are sentences naming the setting, its source and the fix.
-  if (!app) throw Failure("serve: " + app.error().detail());
+  if (!app) return failure("serve: " + app.error().detail());
   int received = 0;
   sigwait(&signals, &received);
   (*app)->stop();
+  return {};
 }
 
 std::string setting_help(const server::SettingInfo& setting) {
@@ -56,7 +57,7 @@ std::string setting_help(const server::SettingInfo& setting) {
 
 }  // namespace
 
-void add_serve_command(CLI::App& app) {
+void add_serve_command(CLI::App& app, Outcome& outcome) {
   auto args = std::make_shared<ServeArgs>();
   CLI::App* serve = app.add_subcommand("serve", "Run the HTTP service (docs/service.md)");
   serve->add_option("--config", args->config_file, "TOML file with settings [$JWTGUARD_CONFIG]")
@@ -74,7 +75,7 @@ void add_serve_command(CLI::App& app) {
       "docs/configuration.md lists every setting; docs/gateways.md shows nginx in front.\n\n"
       "With no key configured, dev mode (the default) generates one under data_dir on first\n"
       "start and reuses it. SIGTERM or SIGINT stops gracefully.");
-  serve->callback([args] { run_serve(*args); });
+  serve->callback([args, &outcome] { outcome = run_serve(*args); });
 }
 
 }  // namespace jwtguard::cli

@@ -47,33 +47,33 @@ void add_store_options(CLI::App& command, StoreArgs& args) {
                    "file is an error: it usually means the wrong store)");
 }
 
-server::ServeConfig store_config(const StoreArgs& args) {
+CliResult<server::ServeConfig> store_config(const StoreArgs& args) {
   server::FlagValues flags;
   if (!args.url.empty()) flags["store"] = args.url;
   auto config = server::load_serve_config(args.config_file, server::process_environment(), flags);
-  if (!config) throw ConfigError(config.error().detail());
+  if (!config) return config_error(config.error().detail());
   return std::move(*config);
 }
 
-std::unique_ptr<Store> open_store_or_fail(const StoreArgs& args,
-                                          const server::ServeConfig& config) {
+CliResult<std::unique_ptr<Store>> open_store_or_fail(const StoreArgs& args,
+                                                     const server::ServeConfig& config) {
   const std::string where = server::setting_origin(config, "store");
   // On standard error, so that standard output stays the command's result.
   std::cerr << "jwtguard: store " << described(config.store) << ", from " << where << '\n';
   const std::string path = sqlite_path(config.store);
   std::error_code ec;
   if (!path.empty() && !args.create && !std::filesystem::exists(path, ec)) {
-    throw Failure("the store " + described(config.store) +
-                  " does not exist. Name the service's store with --store, --config or "
-                  "JWTGUARD_STORE (a relative path is relative to the current directory), or "
-                  "pass --create to create a new one");
+    return failure("the store " + described(config.store) +
+                   " does not exist. Name the service's store with --store, --config or "
+                   "JWTGUARD_STORE (a relative path is relative to the current directory), or "
+                   "pass --create to create a new one");
   }
   auto store = open_store(config.store);
   if (!store) {
     const std::string problem =
         where + " \"" + redact_store_url(config.store) + "\": " + store.error().detail();
-    if (store.error().code() == Errc::kInvalidArgument) throw ConfigError(problem);
-    throw Failure(problem);
+    if (store.error().code() == Errc::kInvalidArgument) return config_error(problem);
+    return failure(problem);
   }
   return std::move(*store);
 }

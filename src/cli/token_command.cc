@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "jwtguard/issuer.h"
 #include "jwtguard/verifier.h"
+#include "util/try.h"
 
 namespace jwtguard::cli {
 namespace {
@@ -35,11 +36,13 @@ struct VerifyArgs {
 
 // K=V: V is taken as JSON when it parses as JSON (42, true, {"a":1}, "s"),
 // and as a plain string otherwise.
-Json claims_object(const std::vector<std::string>& pairs) {
+CliResult<Json> claims_object(const std::vector<std::string>& pairs) {
   Json object = Json::object();
   for (const std::string& pair : pairs) {
     const auto eq = pair.find('=');
-    if (eq == std::string::npos || eq == 0) throw UsageError("--claim " + pair + ": expected K=V");
+    if (eq == std::string::npos || eq == 0) {
+      return usage_error("--claim " + pair + ": expected K=V");
+    }
     const std::string value = pair.substr(eq + 1);
     Json parsed = Json::parse(value, nullptr, /*allow_exceptions=*/false);
     object[pair.substr(0, eq)] = parsed.is_discarded() ? Json(value) : std::move(parsed);
@@ -47,63 +50,102 @@ Json claims_object(const std::vector<std::string>& pairs) {
   return object;
 }
 
-void run_issue(const IssueArgs& args) {
-  const auto type = parse_token_type(args.type);
-  if (!type) throw UsageError("--type must be access or refresh");
+CliResult<Issuer> issuer_of(const IssueArgs& args) {
   IssuerOptions options;
-  const auto algs = selected_algorithms(args.keys);
-  if (algs.size() > 1) throw UsageError("issue signs with one --alg");
-  if (!algs.empty()) options.algorithm = algs.front();
+  auto algs = selected_algorithms(args.keys);
+  if (!algs) return tl::unexpected(algs.error());
+  if (algs->size() > 1) return usage_error("issue signs with one --alg");
+  if (!algs->empty()) options.algorithm = algs->front();
   options.issuer = args.iss;
   options.audience = args.aud;
-  auto issuer = Issuer::create(load_signing_key(args.keys), options);
-  if (!issuer) throw Failure(issuer.error().message());
-  TokenRequest request;
-  request.subject = args.identity;
-  request.type = *type;
-  request.fresh = args.fresh;
-  request.session_id = args.sid;
-  if (!args.claims.empty()) request.extra_claims_json = claims_object(args.claims).dump();
-  if (!args.ttl.empty()) request.ttl = parse_duration("--ttl", args.ttl);
-  auto token = issuer->issue(request, SystemClock().now());
-  if (!token) throw Failure(token.error().message());
-  std::cout << token->token << '\n';
+  auto key = load_signing_key(args.keys);
+  if (!key) return tl::unexpected(key.error());
+  return or_failure(Issuer::create(*key, options));
 }
 
-Timestamp verification_time(const std::optional<double>& at) {
+CliResult<TokenRequest> token_request(const IssueArgs& args, TokenType type) {
+  TokenRequest request;
+  request.subject = args.identity;
+  request.type = type;
+  request.fresh = args.fresh;
+  request.session_id = args.sid;
+  if (!args.claims.empty()) {
+    auto claims = claims_object(args.claims);
+    if (!claims) return tl::unexpected(claims.error());
+    request.extra_claims_json = claims->dump();
+  }
+  if (!args.ttl.empty()) {
+    auto ttl = parse_duration("--ttl", args.ttl, kLifetimeBounds);
+    if (!ttl) return tl::unexpected(ttl.error());
+    request.ttl = *ttl;
+  }
+  return request;
+}
+
+Outcome run_issue(const IssueArgs& args) {
+  // The type first: a wrong --type is a usage error even without a key.
+  const auto type = parse_token_type(args.type);
+  if (!type) return usage_error("--type must be access or refresh");
+  auto issuer = issuer_of(args);
+  if (!issuer) return tl::unexpected(issuer.error());
+  auto request = token_request(args, *type);
+  if (!request) return tl::unexpected(request.error());
+  auto token = or_failure(issuer->issue(*request, SystemClock().now()));
+  if (!token) return tl::unexpected(token.error());
+  std::cout << token->token << '\n';
+  return {};
+}
+
+CliResult<Timestamp> verification_time(const std::optional<double>& at) {
   if (!at) return SystemClock().now();
-  if (!(*at >= 0 && *at < 253402300800.0)) throw UsageError("--at is out of range");
+  if (!(*at >= 0 && *at < 253402300800.0)) return usage_error("--at is out of range");
   return Timestamp(std::chrono::microseconds(static_cast<std::int64_t>(*at * 1e6)));
 }
 
-void run_verify(const VerifyArgs& args) {
+CliResult<Verifier> verifier_of(const VerifyArgs& args) {
   VerifyOptions options;
-  options.algorithms = selected_algorithms(args.keys);
-  options.claims.leeway = parse_duration("--leeway", args.leeway, /*allow_zero=*/true);
+  auto algs = selected_algorithms(args.keys);
+  if (!algs) return tl::unexpected(algs.error());
+  options.algorithms = std::move(*algs);
+  auto leeway = parse_duration("--leeway", args.leeway, kLeewayBounds);
+  if (!leeway) return tl::unexpected(leeway.error());
+  options.claims.leeway = *leeway;
   options.claims.require_exp = !args.no_exp;
   options.claims.issuer = args.iss;
   options.claims.audience = args.aud;
-  const Timestamp now = verification_time(args.at);
-  auto verifier = Verifier::create(load_verification_keys(args.keys), options);
+  // Before the keys, so that a wrong --at is a usage error whatever the keys.
+  JWTGUARD_TRY(verification_time(args.at));
+  auto keys = load_verification_keys(args.keys);
+  if (!keys) return tl::unexpected(keys.error());
+  auto verifier = Verifier::create(std::move(*keys), options);
   if (!verifier && verifier.error().code() == Errc::kInvalidArgument) {
-    throw UsageError(verifier.error().message());  // e.g. a leeway over a day
+    return usage_error(verifier.error().message());  // e.g. a JWK Set without keys
   }
-  if (!verifier) throw Failure(verifier.error().message());
-  auto verified = verifier->verify(token_argument(args.token), now);
-  if (!verified) throw Failure(verified.error().message());
-  std::cout << Json::parse(verified->claims.payload_json).dump(2) << '\n';
+  return or_failure(std::move(verifier));
 }
 
-void run_decode(const std::string& argument) {
-  auto decoded = decode_jws(token_argument(argument));
-  if (!decoded) throw Failure(decoded.error().message());
+Outcome run_verify(const VerifyArgs& args) {
+  auto verifier = verifier_of(args);
+  if (!verifier) return tl::unexpected(verifier.error());
+  auto now = verification_time(args.at);
+  if (!now) return tl::unexpected(now.error());
+  auto verified = or_failure(verifier->verify(token_argument(args.token), *now));
+  if (!verified) return tl::unexpected(verified.error());
+  std::cout << Json::parse(verified->claims.payload_json).dump(2) << '\n';
+  return {};
+}
+
+Outcome run_decode(const std::string& argument) {
+  auto decoded = or_failure(decode_jws(token_argument(argument)));
+  if (!decoded) return tl::unexpected(decoded.error());
   Json payload = Json::parse(decoded->payload, nullptr, /*allow_exceptions=*/false);
   Json out = {{"header", Json::parse(decoded->header_json)},
               {"payload", payload.is_discarded() ? Json(decoded->payload) : payload}};
   std::cout << out.dump(2) << '\n';
+  return {};
 }
 
-void add_issue(CLI::App& token) {
+void add_issue(CLI::App& token, Outcome& outcome) {
   auto args = std::make_shared<IssueArgs>();
   CLI::App* cmd = token.add_subcommand("issue", "Issue a signed access or refresh token");
   cmd->add_option("--identity", args->identity, "The token's subject (sub)")->required();
@@ -117,10 +159,10 @@ void add_issue(CLI::App& token) {
   cmd->add_option("--aud", args->aud, "Audience (aud), repeatable");
   add_key_options(*cmd, args->keys);
   cmd->footer("Prints the token on standard output.");
-  cmd->callback([args] { run_issue(*args); });
+  cmd->callback([args, &outcome] { outcome = run_issue(*args); });
 }
 
-void add_verify(CLI::App& token) {
+void add_verify(CLI::App& token, Outcome& outcome) {
   auto args = std::make_shared<VerifyArgs>();
   CLI::App* cmd = token.add_subcommand("verify", "Verify a token's signature and claims");
   cmd->add_option("token", args->token, "The token, or - to read it from standard input")
@@ -136,25 +178,25 @@ void add_verify(CLI::App& token) {
   cmd->footer(
       "Prints the verified claims as JSON and exits 0. On failure prints the reason on\n"
       "standard error and exits 1; usage errors exit 2.");
-  cmd->callback([args] { run_verify(*args); });
+  cmd->callback([args, &outcome] { outcome = run_verify(*args); });
 }
 
-void add_decode(CLI::App& token) {
+void add_decode(CLI::App& token, Outcome& outcome) {
   auto argument = std::make_shared<std::string>();
   CLI::App* cmd = token.add_subcommand(
       "decode", "Print a token's header and payload WITHOUT verifying anything");
   cmd->add_option("token", *argument, "The token, or - to read it from standard input")->required();
-  cmd->callback([argument] { run_decode(*argument); });
+  cmd->callback([argument, &outcome] { outcome = run_decode(*argument); });
 }
 
 }  // namespace
 
-void add_token_command(CLI::App& app) {
+void add_token_command(CLI::App& app, Outcome& outcome) {
   CLI::App* token = app.add_subcommand("token", "Issue, verify and inspect tokens");
   token->require_subcommand(1);
-  add_issue(*token);
-  add_verify(*token);
-  add_decode(*token);
+  add_issue(*token, outcome);
+  add_verify(*token, outcome);
+  add_decode(*token, outcome);
 }
 
 }  // namespace jwtguard::cli

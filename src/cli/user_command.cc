@@ -2,8 +2,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "auth/user_name.h"
 #include "cli.h"
 #include "jwtguard/password.h"
+#include "util/try.h"
 
 namespace jwtguard::cli {
 namespace {
@@ -16,9 +18,9 @@ struct UserArgs {
   bool admin = false;
 };
 
-std::string password_of(const UserArgs& args) {
+CliResult<std::string> password_of(const UserArgs& args) {
   if (args.password_stdin == !args.password.empty()) {
-    throw UsageError("give exactly one of --password and --password-stdin");
+    return usage_error("give exactly one of --password and --password-stdin");
   }
   if (!args.password_stdin) return args.password;
   std::string line;
@@ -30,51 +32,66 @@ std::string password_of(const UserArgs& args) {
 // The service's rule for names: a user it would refuse to register must not
 // be created here (a control character could also pass for another
 // subject's key).
-void check_name(const std::string& name) {
+CliResult<void> check_name(const std::string& name) {
   if (!valid_user_name(name)) {
-    throw UsageError(
-        "USERNAME must be 1 to 128 bytes, without control characters or "
-        "surrounding spaces");
+    return usage_error(user_name_rule("USERNAME"));
   }
+  return {};
 }
 
-void run_create(const UserArgs& args) {
-  check_name(args.name);
-  const server::ServeConfig config = store_config(args.store);
-  const std::string password = password_of(args);
-  // The service's own rule, with its users.min_password_length: a user the
-  // service would refuse to register must not be created here either.
-  if (auto rule = check_new_password(password, config.min_password_length); !rule) {
-    throw UsageError(rule.error().detail() + " (" +
-                     server::setting_origin(config, "users.min_password_length") + ")");
+// The service's own rule, with its users.min_password_length: a user the
+// service would refuse to register must not be created here either.
+CliResult<std::string> new_password_hash(const UserArgs& args, const server::ServeConfig& config) {
+  auto password = password_of(args);
+  if (!password) return tl::unexpected(password.error());
+  if (auto rule = check_new_password(*password, config.min_password_length); !rule) {
+    return usage_error(rule.error().detail() + " (" +
+                       server::setting_origin(config, "users.min_password_length") + ")");
   }
-  auto hash = hash_password(password);
-  if (!hash) throw Failure(hash.error().message());
-  auto store = open_store_or_fail(args.store, config);
-  auto created = store->create_user(User{args.name, *hash, args.admin, SystemClock().now()});
-  if (!created) {
-    if (created.error().code() == Errc::kAlreadyExists) {
-      throw Failure("user " + args.name + " already exists");
-    }
-    throw Failure(created.error().message());
+  return or_failure(hash_password(*password));
+}
+
+Outcome run_create(const UserArgs& args) {
+  JWTGUARD_TRY(check_name(args.name));
+  auto config = store_config(args.store);
+  if (!config) return tl::unexpected(config.error());
+  auto hash = new_password_hash(args, *config);
+  if (!hash) return tl::unexpected(hash.error());
+  auto store = open_store_or_fail(args.store, *config);
+  if (!store) return tl::unexpected(store.error());
+  auto created = (*store)->create_user(User{args.name, *hash, args.admin, SystemClock().now()});
+  if (!created && created.error().code() == Errc::kAlreadyExists) {
+    return failure("user " + args.name + " already exists");
   }
+  JWTGUARD_TRY(or_failure(created));
   std::cout << "created user " << args.name << (args.admin ? " (admin)" : "") << '\n';
+  return {};
 }
 
-void run_grant_admin(const UserArgs& args) {
-  check_name(args.name);
-  auto ok = open_store_or_fail(args.store, store_config(args.store))->set_admin(args.name, true);
-  if (!ok) {
-    if (ok.error().code() == Errc::kNotFound) throw Failure("no user " + args.name);
-    throw Failure(ok.error().message());
-  }
+// The store the command names, from the sources serve reads.
+CliResult<std::unique_ptr<Store>> store_of(const StoreArgs& args) {
+  auto config = store_config(args);
+  if (!config) return tl::unexpected(config.error());
+  return open_store_or_fail(args, *config);
+}
+
+Outcome run_grant_admin(const UserArgs& args) {
+  JWTGUARD_TRY(check_name(args.name));
+  auto store = store_of(args.store);
+  if (!store) return tl::unexpected(store.error());
+  auto ok = (*store)->set_admin(args.name, true);
+  if (!ok && ok.error().code() == Errc::kNotFound) return failure("no user " + args.name);
+  JWTGUARD_TRY(or_failure(ok));
   std::cout << args.name << " is now an admin\n";
+  return {};
 }
 
 // One JSON object per user; never the password hash.
-void run_list(const UserArgs& args) {
-  auto users = open_store_or_fail(args.store, store_config(args.store))->list_users();
-  if (!users) throw Failure(users.error().message());
+Outcome run_list(const UserArgs& args) {
+  auto store = store_of(args.store);
+  if (!store) return tl::unexpected(store.error());
+  auto users = or_failure((*store)->list_users());
+  if (!users) return tl::unexpected(users.error());
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const User& user : *users) {
     out.push_back({{"name", user.name},
@@ -82,11 +99,12 @@ void run_list(const UserArgs& args) {
                    {"created_at", to_unix_seconds(user.created_at)}});
   }
   std::cout << out.dump(2) << '\n';
+  return {};
 }
 
 }  // namespace
 
-void add_user_command(CLI::App& app) {
+void add_user_command(CLI::App& app, Outcome& outcome) {
   CLI::App* user = app.add_subcommand("user", "Manage the HTTP service's users");
   user->require_subcommand(1);
   auto args = std::make_shared<UserArgs>();
@@ -99,16 +117,16 @@ void add_user_command(CLI::App& app) {
                    "Read the password from the first line of standard input");
   create->add_flag("--admin", args->admin, "Give the user the admin role");
   add_store_options(*create, args->store);
-  create->callback([args] { run_create(*args); });
+  create->callback([args, &outcome] { outcome = run_create(*args); });
 
   CLI::App* grant = user->add_subcommand("grant-admin", "Give a user the admin role");
   grant->add_option("USERNAME", args->name, "The user")->required();
   add_store_options(*grant, args->store);
-  grant->callback([args] { run_grant_admin(*args); });
+  grant->callback([args, &outcome] { outcome = run_grant_admin(*args); });
 
   CLI::App* list = user->add_subcommand("list", "List users as JSON (names, roles; no hashes)");
   add_store_options(*list, args->store);
-  list->callback([args] { run_list(*args); });
+  list->callback([args, &outcome] { outcome = run_list(*args); });
 }
 
 }  // namespace jwtguard::cli

@@ -1,6 +1,7 @@
 // OAuth (RFC 7009 revocation, RFC 7662 introspection) and the admin routes.
 #include <charconv>
 
+#include "auth/user_name.h"
 #include "service_impl.h"
 
 namespace jwtguard::server {
@@ -277,8 +278,7 @@ Response Service::Impl::mint_tokens(const Request& request, const Peer& peer,
   auto identity = string_member(request, *body, "identity");
   if (!identity) return std::move(identity.error());
   if (!valid_user_name(*identity)) {
-    return errors_.make(request, errors::kBadRequest,
-                        "'identity' must be 1 to 128 bytes, without control characters");
+    return errors_.make(request, errors::kBadRequest, user_name_rule("'identity'"));
   }
   std::string claims;
   if (auto it = body->find("claims"); it != body->end() && !it->is_null()) {

@@ -2,6 +2,7 @@
 // checks gateways and applications call on every request.
 #include <boost/asio/ip/address_v6.hpp>
 
+#include "auth/user_name.h"
 #include "jwtguard/password.h"
 #include "service_impl.h"
 
@@ -73,9 +74,7 @@ Response Service::Impl::register_user(const Request& request, const Peer& peer,
   const std::string& username = given->username;
   const std::string& password = given->password;
   if (!valid_user_name(username)) {
-    return errors_.make(request, errors::kBadRequest,
-                        "'username' must be 1 to 128 bytes, without control characters or "
-                        "surrounding spaces");
+    return errors_.make(request, errors::kBadRequest, user_name_rule("'username'"));
   }
   if (auto rule = check_new_password(password, options_.min_password_length); !rule) {
     return errors_.make(request, errors::kBadRequest, rule.error().detail());

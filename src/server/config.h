@@ -150,12 +150,6 @@ Result<ServeConfig> load_serve_config_text(std::string_view toml_text, const std
 // "data_dir (default)": a setting and where its value came from, for errors.
 std::string setting_origin(const ServeConfig& config, std::string_view key);
 
-// A duration as every setting and the command line write it: "900" (seconds,
-// only on its own), or numbers with units s, m, h, d, w, repeated ("45s",
-// "15m", "1h30m"); at most 3650d. kInvalidArgument otherwise, with the detail
-// "expected a duration such as 900, 45s, 15m, 12h, 30d, 2w or 1h30m, got ...".
-Result<std::chrono::seconds> parse_duration(std::string_view text);
-
 // The `listen` setting taken apart: an IP address (IPv6 without brackets)
 // and a port. kInvalidArgument for anything else, with the reason.
 struct ListenAddress {

@@ -8,10 +8,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <span>
 #include <sstream>
 
+#include "jose/key_file.h"
 #include "jwtguard/algorithm.h"
 #include "jwtguard/issuer.h"
 #include "util/private_dirs.h"
@@ -37,12 +37,6 @@ Result<std::string> read_setting_file(const ServeConfig& config, const char* set
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-// A secret file usually ends with the newline an editor or `echo` added.
-std::string trim_newlines(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return text;
 }
 
 std::string dev_key_path(const ServeConfig& config) {
@@ -77,12 +71,11 @@ Result<void> check_data_dir(const ServeConfig& config) {
     if (dir == dir.parent_path()) break;
     dir = dir.parent_path();
   }
-  if (!fs::is_directory(dir, ec)) {
-    return data_dir_problem(config, "\"" + dir.string() + "\" is not a directory");
-  }
+  // Not "\"" + ...: GCC 12 misreports that as an overlapping copy (bug 105329).
+  const std::string quoted = std::string(1, '"').append(dir.string()).append(1, '"');
+  if (!fs::is_directory(dir, ec)) return data_dir_problem(config, quoted + " is not a directory");
   if (::access(dir.c_str(), W_OK | X_OK) != 0) {
-    return data_dir_problem(
-        config, "\"" + dir.string() + "\" is not writable (" + std::strerror(errno) + ")");
+    return data_dir_problem(config, quoted + " is not writable (" + std::strerror(errno) + ")");
   }
   return {};
 }
@@ -158,26 +151,17 @@ Result<ServiceKeys> from_jwks(const ServeConfig& config) {
                      .loaded_from = config.jwks_file};
 }
 
-// A JWK (starts with '{') or a PEM text; keys.kid names a JWK without one.
+// A JWK or a PEM text (key_file_format); keys.kid names a JWK without one.
 Result<Key> key_from_file_text(const ServeConfig& config, const std::string& text) {
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos ||
-      text[text.find_first_not_of(" \t\r\n")] != '{') {
-    return Key::from_pem(text, config.kid);
+  switch (key_file_format(text)) {
+    case KeyFileFormat::kPem:
+      return Key::from_pem(text, config.kid);
+    case KeyFileFormat::kJwks:
+      return fail(Errc::kBadKey, "this is a JWK Set: name it with keys.jwks_file instead");
+    case KeyFileFormat::kJwk:
+      break;
   }
-  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_object() && json.contains("keys")) {
-    return fail(Errc::kBadKey, "this is a JWK Set: name it with keys.jwks_file instead");
-  }
-  if (json.is_object() && !config.kid.empty()) {
-    const auto kid = json.find("kid");
-    if (kid == json.end()) {
-      json["kid"] = config.kid;
-    } else if (*kid != config.kid) {
-      return fail(Errc::kBadKey, "its \"kid\" differs from keys.kid; remove one of them");
-    }
-    return Key::from_jwk(json.dump());
-  }
-  return Key::from_jwk(text);
+  return key_from_jwk(text, config.kid, "keys.kid");
 }
 
 Result<Key> single_key(const ServeConfig& config, Algorithm alg, std::string& loaded_from,
@@ -190,7 +174,7 @@ Result<Key> single_key(const ServeConfig& config, Algorithm alg, std::string& lo
     auto text = read_setting_file(config, "keys.secret_file", config.secret_file);
     if (!text) return tl::unexpected(text.error());
     loaded_from = config.secret_file;
-    return Key::from_secret(trim_newlines(std::move(*text)), config.kid);
+    return Key::from_secret(secret_from_file_text(std::move(*text)), config.kid);
   }
   if (!config.key_file.empty()) {
     auto text = read_setting_file(config, "keys.key_file", config.key_file);

@@ -308,6 +308,60 @@ TEST_F(CliTest, VerifyTakesDurationsAsServeDoes) {
   EXPECT_TRUE(contains(service.err, "tokens.leeway (flag --leeway): " + rule)) << service.err;
 }
 
+// A lifetime of 0 is refused by the command line and by serve with the same
+// words, from the one duration parser and its bounds.
+TEST_F(CliTest, ZeroLifetimesAreRefusedAsServeRefusesThem) {
+  RunResult cli =
+      jwtguard({"token", "issue", "--identity", "alice", "--secret", kSecret, "--ttl", "0"});
+  EXPECT_EQ(cli.exit_code, 2);
+  EXPECT_TRUE(contains(cli.err, "--ttl: must be at least 1s, got 0s")) << cli.err;
+  RunResult service = serve({"--access-ttl", "0"});
+  EXPECT_EQ(service.exit_code, 2);
+  EXPECT_TRUE(
+      contains(service.err, "tokens.access_ttl (flag --access-ttl): must be at least 1s, got 0s"))
+      << service.err;
+  RunResult revoke =
+      jwtguard({"revoke", "--jti", "j", "--max-lifetime", "0", "--store", "memory:"});
+  EXPECT_EQ(revoke.exit_code, 2);
+  EXPECT_TRUE(contains(revoke.err, "--max-lifetime: must be at least 1s, got 0s")) << revoke.err;
+}
+
+// A leeway over a day is refused by the command line and by serve alike,
+// as a usage error in the duration parser's words: serve used to accept the
+// setting and then fail to start (exit 1), the command line to print the
+// verifier's "leeway over one day".
+TEST_F(CliTest, LeewaysOverADayAreRefusedAsServeRefusesThem) {
+  RunResult cli = jwtguard({"token", "verify", "--secret", kSecret, "--leeway", "1d1s", "t"});
+  EXPECT_EQ(cli.exit_code, 2);
+  EXPECT_TRUE(contains(cli.err, "--leeway: must be at most 1d, got 1d1s")) << cli.err;
+  RunResult service =
+      serve({"--leeway", "1d1s", "--store", "memory:", "--data-dir", (dir_ / "var").string()});
+  EXPECT_EQ(service.exit_code, 2);
+  EXPECT_TRUE(contains(service.err, "tokens.leeway (flag --leeway): must be at most 1d, got 1d1s"))
+      << service.err;
+  const std::string token = issue({"--ttl", "60"});
+  EXPECT_EQ(jwtguard({"token", "verify", "--secret", kSecret, "--leeway", "1d", token}).exit_code,
+            0);
+}
+
+// --kid names a JWK as serve's keys.kid does: added to a JWK without one,
+// refused when the JWK names another (it used to be ignored for --jwk).
+TEST_F(CliTest, AKidGivenWithAJwkNamesItAsServeDoes) {
+  const std::string path = write("ec.jwk", jwtguard({"keys", "generate", "--alg", "ES256"}).out);
+  RunResult issued =
+      jwtguard({"token", "issue", "--identity", "bob", "--jwk", path, "--kid", "k9"});
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  auto decoded = decode_jws(trim(issued.out));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(nlohmann::json::parse(decoded->header_json)["kid"], "k9");
+  const std::string named =
+      write("k1.jwk", jwtguard({"keys", "generate", "--alg", "ES256", "--kid", "k1"}).out);
+  RunResult other =
+      jwtguard({"token", "issue", "--identity", "bob", "--jwk", named, "--kid", "k2"});
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_TRUE(contains(other.err, "its \"kid\" differs from --kid")) << other.err;
+}
+
 // --- serve: start-up errors ---------------------------------------------------
 
 TEST_F(CliTest, ServeRefusesKeysFromTwoSourcesNamingEach) {
@@ -480,6 +534,48 @@ TEST_F(StoreCliTest, RevokeWritesEachKindToTheStore) {
   auto cutoff = s->find_revocation(RevocationKind::kUser, "alice");
   ASSERT_TRUE(cutoff.has_value() && cutoff->has_value());
   EXPECT_GT((*cutoff)->cutoff, (*cutoff)->revoked_at);
+}
+
+// A session or a user revoked from the command line is kept as long as a
+// service's Guard would keep it: until the session's recorded expiry (plus
+// the leeway), even past --max-lifetime, and the session names its user.
+TEST_F(StoreCliTest, RevokeKeepsSessionsAndUsersAsLongAsTheirSessionsLive) {
+  ASSERT_EQ(jwtguard({"user", "list", "--create", "--store", store()}).exit_code, 0);
+  const Timestamp expires = SystemClock().now() + std::chrono::hours(24 * 60);
+  {
+    auto s = open();
+    ASSERT_TRUE(s->create_session(Session{.sid = "s-long",
+                                          .user = "alice",
+                                          .created_at = SystemClock().now(),
+                                          .refreshed_at = SystemClock().now(),
+                                          .expires_at = expires,
+                                          .refresh_jti = "r-1"})
+                    .has_value());
+  }
+  const std::vector<std::string> env = {"JWTGUARD_LEEWAY=30s"};
+  // The user first: a revoked session is no longer listed among the live ones.
+  RunResult user = run({kBinary, "revoke", "--user", "alice", "--store", store()}, "", env);
+  ASSERT_EQ(user.exit_code, 0) << user.err;
+  RunResult sid = run({kBinary, "revoke", "--sid", "s-long", "--store", store()}, "", env);
+  ASSERT_EQ(sid.exit_code, 0) << sid.err;
+  auto s = open();
+  auto session = s->find_revocation(RevocationKind::kSession, "s-long");
+  ASSERT_TRUE(session.has_value() && session->has_value());
+  EXPECT_EQ((*session)->expires_at, expires + std::chrono::seconds(30));
+  EXPECT_EQ((*session)->user, "alice");
+  auto cutoff = s->find_revocation(RevocationKind::kUser, "alice");
+  ASSERT_TRUE(cutoff.has_value() && cutoff->has_value());
+  EXPECT_EQ((*cutoff)->expires_at, expires + std::chrono::seconds(30));
+}
+
+// No revocation key may hold the namespace separator, as the service's
+// POST and DELETE /admin/revocations refuse it in a jti, a sid or a user.
+TEST_F(StoreCliTest, RevokeRefusesTheNamespaceSeparatorInEveryKey) {
+  for (const std::string option : {"--jti", "--sid", "--user"}) {
+    RunResult r = jwtguard({"revoke", option, "app\x1froot", "--store", "memory:"});
+    EXPECT_EQ(r.exit_code, 2) << option << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, option + " must not hold control characters")) << r.err;
+  }
 }
 
 TEST_F(StoreCliTest, RevokeAWholeTokenUntilItsExpiry) {

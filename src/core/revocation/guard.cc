@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "revocation/background.h"
+#include "revocation/build.h"
 #include "revocation/follower.h"
 #include "revocation/index.h"
 #include "revocation/lifetimes.h"
@@ -203,69 +204,35 @@ class Guard::Impl {
 
   // --- Revoking --------------------------------------------------------------
 
+  // Each revocation is built by revocation/build.h, as the command line
+  // builds its own, and kept as long as its contract there says.
   Result<void> revoke_token(const Claims& claims, const RevokeContext& context) {
-    if (claims.jti.empty()) return fail(Errc::kMissingClaim, "jti");
-    Revocation r = token_revocation(claims);
-    // Needed exactly until the token itself expires (which may be later than
-    // this Guard's own lifetimes allow: another issuer, or older settings).
-    if (claims.exp) r.expires_at += leeway();
-    return record(with_context(std::move(r), context, clock_.now()), false);
+    const Timestamp now = clock_.now();
+    auto r = revocation::token_revocation_at(claims, now, lives(now));
+    if (!r) return tl::unexpected(r.error());
+    return record(with_context(std::move(*r), context), false);
   }
 
   Result<void> revoke_jti(std::string_view jti, const RevokeContext& context) {
-    return record(base(RevocationKind::kToken, jti, context, clock_.now()), false);
+    const Timestamp now = clock_.now();
+    return record(with_context(revocation::jti_revocation(jti, now, lives(now)), context), false);
   }
 
-  // Kept until the last token of the session expires, as the store recorded
-  // it (a session begun under longer lifetimes than today's configuration
-  // stays revoked as long as its tokens live; once revoked it issues no
-  // more), and at least an access token's lifetime (sessions recorded before
-  // they noted their access token's exp). A session the store does not know,
-  // or any session when rotation is off, is kept as long as any token could
-  // live (the token horizon).
+  // A session the store does not know, or any session when rotation is off,
+  // is kept as long as any token could live (the token horizon).
   Result<void> revoke_session(std::string_view sid, const RevokeContext& context,
                               std::string_view user = {}) {
     const Timestamp now = clock_.now();
-    Revocation r = base(RevocationKind::kSession, sid, context, now);
-    r.user = std::string(user);
-    // The record tells the user when the caller did not, and how long the
-    // session's tokens live when rotation keeps it current.
-    std::optional<Session> session;
-    if (options_.rotate_refresh_tokens || user.empty()) {
-      if (auto found = store_->find_session(sid)) session = std::move(*found);
-    }
-    // Without rotation, a refresh issues access tokens without touching the
-    // session record, so its expiry does not bound them: keep the
-    // revocation as long as any token could live.
-    if (session && options_.rotate_refresh_tokens) {
-      r.expires_at = std::max(session->expires_at, now + options_.issuer.access_ttl) + leeway();
-    }
-    if (session && r.user.empty()) r.user = session->user;
-    return record(r, true);
+    return record(
+        with_context(revocation::session_revocation(*store_, sid, user, now, lives(now)), context),
+        true);
   }
 
-  // Kept until the last token issued before the cutoff expires: the
-  // configured lifetimes, or a live session's recorded expiry when that is
-  // later (tokens issued under an earlier, longer configuration).
   Result<void> revoke_user(std::string_view user, const RevokeContext& context) {
     const Timestamp now = clock_.now();
-    Revocation r = base(RevocationKind::kUser, user, context, now);
-    r.cutoff = user_cutoff_after(now);
-    // Tokens issued since an earlier cutoff in this same millisecond carry
-    // that cutoff as their iat_ms: a new cutoff must come after it, or they
-    // would survive this log-out-everywhere. The earlier one may be another
-    // instance's that the feed has not delivered yet: the store is asked.
-    auto stored = store_->find_revocation(RevocationKind::kUser, user);
-    if (!stored) return tl::unexpected(stored.error());
-    if (*stored) r.cutoff = cutoff_after_earlier(r.cutoff, (*stored)->cutoff);
-    r.expires_at = std::max(lifetimes_.latest_expiry_before(now), r.cutoff + lifetimes_.longest());
-    r.user = std::string(user);
-    auto sessions = store_->list_sessions(user, now);
-    if (!sessions) return tl::unexpected(sessions.error());
-    for (const Session& session : *sessions) {
-      r.expires_at = std::max(r.expires_at, session.expires_at + leeway());
-    }
-    return record(r, false);
+    auto r = revocation::user_revocation(*store_, user, now, lives(now));
+    if (!r) return tl::unexpected(r.error());
+    return record(with_context(std::move(*r), context), false);
   }
 
   Result<bool> unrevoke(RevocationKind kind, std::string_view key) {
@@ -317,21 +284,16 @@ class Guard::Impl {
  private:
   std::chrono::seconds leeway() const { return options_.verify.claims.leeway; }
 
-  // A revocation with its metadata, kept as long as any token issued before
-  // `now` can be valid.
-  Revocation base(RevocationKind kind, std::string_view key, const RevokeContext& context,
-                  Timestamp now) const {
-    Revocation r;
-    r.kind = kind;
-    r.key = std::string(key);
-    return with_context(std::move(r), context, now);
+  // What the revocations built at `now` know of the tokens they may block.
+  revocation::TokenLives lives(Timestamp now) const {
+    return {.latest_expiry = lifetimes_.latest_expiry_before(now),
+            .longest = lifetimes_.longest(),
+            .leeway = leeway(),
+            .access_ttl = options_.issuer.access_ttl,
+            .rotate_refresh_tokens = options_.rotate_refresh_tokens};
   }
 
-  // Adds who, why and when; an expiry not set yet becomes the longest any
-  // token issued before `now` can be valid.
-  Revocation with_context(Revocation r, const RevokeContext& context, Timestamp now) const {
-    r.revoked_at = now;
-    if (r.expires_at == Timestamp{}) r.expires_at = lifetimes_.latest_expiry_before(now);
+  static Revocation with_context(Revocation r, const RevokeContext& context) {
     r.revoked_by = context.revoked_by;
     r.reason = context.reason;
     return r;

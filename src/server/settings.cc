@@ -1,0 +1,172 @@
+// The table of serve's settings (settings.h): one row per setting, and the
+// names each row gives its TOML key, variable and flag.
+#include "settings.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "jwtguard/algorithm.h"
+#include "jwtguard/verifier.h"
+
+namespace jwtguard::server::settings {
+namespace {
+
+// --- the forms of string settings ---
+
+Result<void> check_listen(std::string_view text) {
+  auto parsed = parse_listen(text);
+  if (!parsed) return tl::unexpected(parsed.error());
+  return {};
+}
+
+Result<void> check_algorithm(std::string_view text) {
+  if (parse_algorithm(text)) return {};
+  std::string names;
+  for (Algorithm alg : all_algorithms()) {
+    names.append(names.empty() ? "" : ", ").append(algorithm_name(alg));
+  }
+  return invalid("unknown algorithm " + quoted(text) + " (use one of " + names + ")");
+}
+
+Result<void> check_log_level(std::string_view text) {
+  for (std::string_view level : {"trace", "debug", "info", "warn", "error", "off"}) {
+    if (text == level) return {};
+  }
+  return invalid("unknown log level " + quoted(text) +
+                 " (use trace, debug, info, warn, error or off)");
+}
+
+Result<void> check_check_mode(std::string_view text) {
+  if (text == "index" || text == "store") return {};
+  return invalid("unknown check mode " + quoted(text) + " (use index or store)");
+}
+
+Result<void> check_not_empty(std::string_view text) {
+  if (text.empty()) return invalid("must not be empty");
+  return {};
+}
+
+using C = ServeConfig;
+// One row per setting reads better than clang-format's layout.
+// clang-format off
+constexpr Setting kSettings[] = {
+    {"listen", &C::listen, "Address to listen on, HOST:PORT ([::1]:8080 for IPv6); port 0 "
+     "picks a free one.", {.check = check_listen}},
+    {"threads", &C::threads, "I/O threads; 0 means one per core.", {.max = 256}},
+    {"workers", &C::workers, "Threads for password hashing and store writes; 0 means one per "
+     "core.", {.max = 256}},
+    {"store", &C::store, "Where users, sessions and revocations live: sqlite:PATH, "
+     "redis://[:PASSWORD@]HOST:PORT/DB, postgresql://USER@HOST:PORT/DB or memory:.",
+     {.check = check_not_empty}},
+    {"check", &C::check, "Where token checks look for revocations: index (memory, kept current "
+     "by the store's change feed; no I/O) or store (strict: also ask the store on every check).",
+     {.check = check_check_mode}},
+    {"redis.require_persistence", &C::require_persistence, "Refuse to start when the Redis "
+     "store persists nothing (neither AOF nor RDB); off: a warning."},
+    {"dev", &C::dev, "Development mode: with no key configured, generate one under data_dir and "
+     "reuse it; off, a missing key is an error."},
+    {"data_dir", &C::data_dir, "Directory for the keys development mode generates.",
+     {.check = check_not_empty}},
+    {"keys.algorithm", &C::algorithm, "Signing algorithm: HS256/384/512, RS256/384/512, "
+     "PS256/384/512, ES256/384/512 or EdDSA; a key that allows only one signs with that one.",
+     {.check = check_algorithm}},
+    {"keys.secret", &C::secret, "Shared secret for HS*; from the file or JWTGUARD_SECRET only, "
+     "since other users can read command lines.", {.secret = true}},
+    {"keys.secret_file", &C::secret_file, "File holding the HS* secret; the one line ending at "
+     "its end is not part of it."},
+    {"keys.key_file", &C::key_file, "One private key: PEM (RS*, PS*, ES*, EdDSA) or a JWK, "
+     "such as `jwtguard keys generate` prints (any algorithm)."},
+    {"keys.jwks_file", &C::jwks_file, "JWK Set of private keys; kid picks the signing one."},
+    {"keys.kid", &C::kid, "Key id written in the header of issued tokens."},
+    {"tokens.access_ttl", &C::access_ttl, "Lifetime of access tokens.", {.min = 1}},
+    {"tokens.refresh_ttl", &C::refresh_ttl, "Lifetime of refresh tokens.", {.min = 1}},
+    {"tokens.issuer", &C::issuer, "\"iss\" of issued tokens, required of presented ones; "
+     "empty: none."},
+    {"tokens.audience", &C::audience, "\"aud\" of issued tokens, required of presented ones; "
+     "empty: none."},
+    {"tokens.leeway", &C::leeway, "Clock skew tolerated when checking exp, nbf and iat; at most "
+     "1d.", {.max = kMaxLeeway.count()}},
+    {"tokens.rotate_refresh_tokens", &C::rotate_refresh_tokens, "Give a new refresh token on "
+     "every refresh and retire the presented one."},
+    {"http.body_limit", &C::body_limit, "Largest request body; larger ones get 413.",
+     {.min = kKiB, .max = 16 * kMiB, .bytes = true}},
+    {"http.header_limit", &C::header_limit, "Largest request head; larger ones get 431.",
+     {.min = kKiB, .max = kMiB, .bytes = true}},
+    {"http.token_limit", &C::token_limit, "Largest token (at most header_limit); larger ones "
+     "are refused with 422.", {.min = kKiB, .max = 64 * kKiB, .bytes = true}},
+    {"http.read_timeout", &C::read_timeout, "Time to receive a whole request once it started.",
+     {.min = 1}},
+    {"http.idle_timeout", &C::idle_timeout, "Time an idle keep-alive connection stays open.",
+     {.min = 1}},
+    {"http.shutdown_timeout", &C::shutdown_timeout, "On SIGTERM, time in-flight requests get "
+     "to finish."},
+    {"http.max_connections", &C::max_connections, "Connections open at once; 0: the open-file "
+     "limit less 64 and 1/32 of it (a larger value is lowered to that). At the cap, the "
+     "longest-idle connection closes for a new one.", {.max = 1u << 20}},
+    {"http.trust_forwarded_for", &C::trust_forwarded_for, "Take the client address from the "
+     "last X-Forwarded-For entry; only behind a proxy that always sets it."},
+    {"users.registration", &C::registration, "Let anyone create an account (POST "
+     "/auth/register)."},
+    {"users.min_password_length", &C::min_password_length, "Shortest password accepted at "
+     "registration.", {.min = 1, .max = 1024}},
+    {"users.login_max_failures", &C::login_max_failures, "Failed logins per user name from one "
+     "client address; then that address gets 429 for that user until login_window ends.",
+     {.min = 1, .max = 1000000}},
+    {"users.login_max_failures_per_user", &C::login_max_failures_per_user, "Failed logins per "
+     "user name from all addresses before its logins back off (429 for 1 s, 2 s, 4 s ... up to "
+     "login_window after each further failure), except from addresses where it logged in within "
+     "30 days.", {.min = 1, .max = 1000000}},
+    {"users.login_max_failures_per_address", &C::login_max_failures_per_address, "Failed logins "
+     "per client address for all user names before its logins back off likewise (with the same "
+     "exception).", {.min = 1, .max = 1000000}},
+    {"users.login_window", &C::login_window, "How long failed logins are counted: a user name "
+     "and address's lockout, and the time without failures after which a backoff is forgotten.",
+     {.min = 1}},
+    {"users.registration_max_per_address", &C::registration_max_per_address, "Registrations per "
+     "client address within registration_window; then 429.", {.min = 1, .max = 1000000}},
+    {"users.registration_max_total", &C::registration_max_total, "Registrations from all "
+     "addresses within registration_window; then 429.", {.min = 1, .max = 1000000}},
+    {"users.registration_window", &C::registration_window, "Window in which registrations are "
+     "counted.", {.min = 1}},
+    {"log.level", &C::log_level, "trace, debug, info, warn, error or off.",
+     {.check = check_log_level, .name = "log_level"}},
+    {"log.access_log", &C::access_log, "One JSON line per request."},
+    {"log.file", &C::log_file, "Log file; empty: standard error.", {.name = "log_file"}},
+};
+// clang-format on
+
+std::string name_of(const Setting& s) {
+  if (s.rules.name != nullptr) return s.rules.name;
+  const std::string_view key = s.key;
+  return std::string(key.substr(key.rfind('.') + 1));  // npos + 1 == 0: a top-level key
+}
+
+}  // namespace
+
+std::span<const Setting> table() { return kSettings; }
+
+Kind kind(const Setting& s) {
+  constexpr Kind kByField[] = {Kind::kString, Kind::kBool, Kind::kCount, Kind::kCount,
+                               Kind::kDuration};  // in Field's order
+  const Kind k = kByField[s.field.index()];
+  return k == Kind::kCount && s.rules.bytes ? Kind::kSize : k;
+}
+
+std::string env_name(const Setting& s) {
+  std::string name = name_of(s);
+  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return std::string(kEnvPrefix) + name;
+}
+
+std::string flag_name(const Setting& s) {
+  if (s.rules.secret) return {};
+  std::string name = name_of(s);
+  std::replace(name.begin(), name.end(), '_', '-');
+  return "--" + name;
+}
+
+const Setting* by_key(std::string_view key) {
+  return find_setting([&](const Setting& s) { return key == s.key; });
+}
+
+}  // namespace jwtguard::server::settings
