@@ -40,7 +40,7 @@ std::string limiter_address(const std::string& address) {
 // 429 rate_limited, with the seconds until a retry may succeed.
 Response rate_limited(const ErrorResponses& errors, const Request& request,
                       std::chrono::seconds wait, std::string_view message = {}) {
-  Response response = errors.make(request, errors::kRateLimited, message);
+  Response response = errors.make(request, ServiceError::kRateLimited, message);
   response.set(http::field::retry_after, std::to_string(wait.count()));
   return response;
 }
@@ -67,18 +67,18 @@ Step<Service::Impl::Credentials> Service::Impl::credentials(const Request& reque
 
 Response Service::Impl::register_user(const Request& request, const Peer& peer,
                                       Outcome& outcome) const {
-  if (!options_.registration) return errors_.make(request, errors::kRegistrationClosed);
+  if (!options_.registration) return errors_.make(request, ServiceError::kRegistrationClosed);
   auto given = credentials(request);
   if (!given) return std::move(given.error());
   const std::string& username = given->username;
   const std::string& password = given->password;
   if (!valid_user_name(username)) {
-    return errors_.make(request, errors::kBadRequest,
+    return errors_.make(request, ServiceError::kBadRequest,
                         "'username' must be 1 to 128 bytes, without control characters or "
                         "surrounding spaces");
   }
   if (auto rule = check_new_password(password, options_.min_password_length); !rule) {
-    return errors_.make(request, errors::kBadRequest, rule.error().detail());
+    return errors_.make(request, ServiceError::kBadRequest, rule.error().detail());
   }
   outcome.subject = username;
   // Before the hash: a refused registration costs no Argon2id work.
@@ -104,7 +104,7 @@ Response Service::Impl::login(const Request& request, const Peer& peer, Outcome&
   // cost memory as a rate-limit key and bytes in the log.
   if (!valid_user_name(username)) {
     metrics_.record_login(false);
-    return errors_.make(request, errors::kBadCredentials);
+    return errors_.make(request, ServiceError::kBadCredentials);
   }
   outcome.subject = username;
   const std::string address = limiter_address(peer.address);
@@ -124,7 +124,7 @@ Response Service::Impl::login(const Request& request, const Peer& peer, Outcome&
   bool matches = password.size() <= kMaxPasswordSize && verify_password(password, hash);
   if (!*user || !matches) {
     metrics_.record_login(false);
-    return errors_.make(request, errors::kBadCredentials);
+    return errors_.make(request, ServiceError::kBadCredentials);
   }
   limiter_.succeeded(username, address, clock_.now());
   std::string user_agent(header_value(request, http::field::user_agent).substr(0, 512));
@@ -202,7 +202,7 @@ Response Service::Impl::delete_session(const Request& request, const std::string
   // Sessions are recorded under the subject's key: a minted identity never
   // reaches a user's sessions, nor the reverse.
   if (!*session || (*session)->user != subject_key(token->claims)) {
-    return errors_.make(request, errors::kNotFound, "No such session");
+    return errors_.make(request, ServiceError::kNotFound, "No such session");
   }
   RevokeContext context{.revoked_by = token->claims.sub, .reason = "session revoked by its user"};
   if (auto revoked = guard_.revoke_session(sid, context); !revoked) {

@@ -209,7 +209,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (parser_->is_header_done() && !header_checked_) {
         header_checked_ = true;
         RequestRefusal refusal = check_request_head(*parser_, shared_.options.body_limit);
-        if (!refusal.error.empty()) return respond_error(refusal.error, refusal.message);
+        if (refusal.error) return respond_error(*refusal.error, refusal.message);
         if (!reserve_declared_body()) return refuse_over_budget();
         parser_->start_body();
         send_continue_now =
@@ -225,7 +225,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void read_more() {
     std::size_t room = buffer_.max_size() - buffer_.size();
-    if (room == 0) return respond_error(errors::kHeaderTooLarge);
+    if (room == 0) return respond_error(ServiceError::kHeaderTooLarge);
     socket_.async_read_some(buffer_.prepare(std::min(room, kReadChunk)),
                             [self = shared_from_this()](error_code ec, std::size_t n) {
                               self->buffer_.commit(n);
@@ -262,7 +262,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::atomic<std::size_t>& queued = shared_.queued_hashes(match_.route);
     if (hashing && queued.fetch_add(1) >= shared_.max_queued_hashes(match_.route)) {
       queued.fetch_sub(1);
-      Response busy = shared_.service.errors().make(request_, errors::kOverloaded);
+      Response busy = shared_.service.errors().make(request_, ServiceError::kOverloaded);
       busy.set(http::field::retry_after, "1");
       return respond(std::move(busy));
     }
@@ -283,17 +283,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     } catch (const std::exception&) {
       // Nothing in the handlers throws by design; a bad_alloc still gets an
       // answer rather than a dropped connection.
-      return shared_.service.errors().make(request_, errors::kInternal);
+      return shared_.service.errors().make(request_, ServiceError::kInternal);
     }
   }
 
-  void respond_error(std::string_view name, std::string_view message = {}) {
-    respond(error_response(name, message));
+  void respond_error(ServiceError error, std::string_view message = {}) {
+    respond(error_response(error, message));
   }
 
   // The response to a request refused before it was handled; the
   // connection closes after it.
-  Response error_response(std::string_view name, std::string_view message) {
+  Response error_response(ServiceError error, std::string_view message) {
     Request request = error_request();
     if (parser_ && parser_->is_header_done()) {
       request.version(parser_->get().version());
@@ -303,7 +303,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request_ = request;  // what record() logs, not the previous request
     outcome_ = {};
     state_ = State::kBusy;
-    return shared_.service.errors().make(request, name, message);
+    return shared_.service.errors().make(request, error, message);
   }
 
   void respond(Response response) {
@@ -406,7 +406,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // partial bodies cannot grow the process without bound, and requests that
   // arrive whole, the usual case, rarely hold memory long enough to count.
   void refuse_over_budget() {
-    Response response = error_response(errors::kOverloaded, kBudgetExceeded);
+    Response response = error_response(ServiceError::kOverloaded, kBudgetExceeded);
     response.set(http::field::retry_after, "1");
     parser_.reset();
     buffer_.clear();

@@ -173,8 +173,8 @@ Response Service::Impl::handle(const Request& request, const RouteMatch& match,
     case Route::kUnmatched:
       break;
   }
-  if (!match.method_mismatch) return errors_.make(request, errors::kNotFound);
-  Response response = errors_.make(request, errors::kMethodNotAllowed);
+  if (!match.method_mismatch) return errors_.make(request, ServiceError::kNotFound);
+  Response response = errors_.make(request, ServiceError::kMethodNotAllowed);
   response.set(http::field::allow, match.allow);
   return response;
 }
@@ -182,30 +182,31 @@ Response Service::Impl::handle(const Request& request, const RouteMatch& match,
 Step<std::string_view> Service::Impl::bearer_token(const Request& request) const {
   auto field = request.find(http::field::authorization);
   if (field == request.end()) {
-    return tl::unexpected(errors_.make(request, errors::kMissingAuthorization));
+    return tl::unexpected(errors_.make(request, ServiceError::kMissingAuthorization));
   }
   // Authorization is a singleton field: with two, which one a proxy in front
   // checked is unknowable. The 422 family of a malformed header, as
   // Flask-JWT-Extended answers the comma-joined pair its WSGI server makes.
   if (request.count(http::field::authorization) > 1) {
     return tl::unexpected(
-        errors_.make(request, errors::kBadAuthorizationHeader, kTwoAuthorizationHeaders));
+        errors_.make(request, ServiceError::kBadAuthorizationHeader, kTwoAuthorizationHeaders));
   }
   std::string_view value(field->value().data(), field->value().size());
   // Flask-JWT-Extended strips the header first: a blank one is a missing one.
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  if (value.empty()) return tl::unexpected(errors_.make(request, errors::kMissingAuthorization));
+  if (value.empty())
+    return tl::unexpected(errors_.make(request, ServiceError::kMissingAuthorization));
   // Then it splits on spaces: the first part must be "Bearer", and there
   // must be exactly one more.
   auto space = value.find(' ');
   if (value.substr(0, space) != "Bearer") {
-    return tl::unexpected(errors_.make(request, errors::kWrongScheme));
+    return tl::unexpected(errors_.make(request, ServiceError::kWrongScheme));
   }
   std::string_view token =
       space == std::string_view::npos ? std::string_view{} : value.substr(space + 1);
   if (token.empty() || token.find(' ') != std::string_view::npos) {
-    return tl::unexpected(errors_.make(request, errors::kBadAuthorizationHeader));
+    return tl::unexpected(errors_.make(request, ServiceError::kBadAuthorizationHeader));
   }
   if (token.size() > options_.token_limit) {
     return tl::unexpected(errors_.for_error(request, Error(Errc::kTokenTooLarge)));
@@ -238,12 +239,12 @@ Step<VerifiedToken> Service::Impl::authenticate_admin(const Request& request,
   // Rights belong to jwtguard's own users: an identity an application
   // minted tokens for is never one of them, whatever its name.
   if (!token->claims.sub_ns.empty()) {
-    return tl::unexpected(errors_.make(request, errors::kAdminRequired));
+    return tl::unexpected(errors_.make(request, ServiceError::kAdminRequired));
   }
   auto user = guard_.store().find_user(token->claims.sub);
   if (!user) return tl::unexpected(failure(request, user.error()));
   if (!*user || !(*user)->admin) {
-    return tl::unexpected(errors_.make(request, errors::kAdminRequired));
+    return tl::unexpected(errors_.make(request, ServiceError::kAdminRequired));
   }
   return token;
 }
@@ -271,14 +272,16 @@ void Service::Impl::count_check(const Error* error) const {
 
 Step<nlohmann::json> Service::Impl::json_body(const Request& request) const {
   if (!has_media_type(request, "application/json")) {
-    return tl::unexpected(errors_.make(request, errors::kUnsupportedMediaType));
+    return tl::unexpected(errors_.make(request, ServiceError::kUnsupportedMediaType));
   }
   auto body = nlohmann::json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) {
-    return tl::unexpected(errors_.make(request, errors::kBadRequest, "Body is not valid JSON"));
+    return tl::unexpected(
+        errors_.make(request, ServiceError::kBadRequest, "Body is not valid JSON"));
   }
   if (!body.is_object()) {
-    return tl::unexpected(errors_.make(request, errors::kBadRequest, "Body must be a JSON object"));
+    return tl::unexpected(
+        errors_.make(request, ServiceError::kBadRequest, "Body must be a JSON object"));
   }
   return body;
 }
@@ -287,8 +290,8 @@ Step<std::string> Service::Impl::string_member(const Request& request, const nlo
                                                std::string_view name) const {
   auto it = body.find(name);
   if (it == body.end() || !it->is_string()) {
-    return tl::unexpected(
-        errors_.make(request, errors::kBadRequest, "'" + std::string(name) + "' must be a string"));
+    return tl::unexpected(errors_.make(request, ServiceError::kBadRequest,
+                                       "'" + std::string(name) + "' must be a string"));
   }
   return it->get<std::string>();
 }
