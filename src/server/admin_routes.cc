@@ -128,7 +128,7 @@ tl::expected<RevocationFilter, std::string> revocation_filter(std::string_view q
 
 }  // namespace
 
-Response Service::Impl::oauth_revoke(const Request& request, Outcome& outcome) const {
+Response ServiceImpl::oauth_revoke(const Request& request, Outcome& outcome) const {
   auto token = form_token(request);
   if (!token) return std::move(token.error());
   // RFC 7009 §2.2: a token that is invalid, expired or already revoked gets
@@ -148,7 +148,7 @@ Response Service::Impl::oauth_revoke(const Request& request, Outcome& outcome) c
   return ok(request, nlohmann::json::object());
 }
 
-Response Service::Impl::oauth_introspect(const Request& request, Outcome& outcome) const {
+Response ServiceImpl::oauth_introspect(const Request& request, Outcome& outcome) const {
   auto admin = authenticate_admin(request, outcome);
   if (!admin) return std::move(admin.error());
   auto token = form_token(request);
@@ -170,19 +170,19 @@ Response Service::Impl::oauth_introspect(const Request& request, Outcome& outcom
   return ok(request, body);
 }
 
-Response Service::Impl::list_revocations(const Request& request, Outcome& outcome) const {
+Response ServiceImpl::list_revocations(const Request& request, Outcome& outcome) const {
   auto admin = authenticate_admin(request, outcome);
   if (!admin) return std::move(admin.error());
   auto filter = revocation_filter(target_query(request.target()));
   if (!filter) return errors_.make(request, ServiceError::kBadRequest, filter.error());
-  auto page = guard_.store().list_revocations(*filter);
+  auto page = store_.list_revocations(*filter);
   if (!page) return failure(request, page.error());
   nlohmann::json entries = nlohmann::json::array();
   for (const Revocation& revocation : page->entries) entries.push_back(revocation_json(revocation));
   return ok(request, {{"revocations", std::move(entries)}, {"next_cursor", page->next_cursor}});
 }
 
-Response Service::Impl::create_revocation(const Request& request, Outcome& outcome) const {
+Response ServiceImpl::create_revocation(const Request& request, Outcome& outcome) const {
   auto admin = authenticate_admin(request, outcome);
   if (!admin) return std::move(admin.error());
   auto body = json_body(request);
@@ -236,8 +236,8 @@ Response Service::Impl::create_revocation(const Request& request, Outcome& outco
   return ok(request, body_out);
 }
 
-Response Service::Impl::delete_revocation(const Request& request, const std::string& key,
-                                          Outcome& outcome) const {
+Response ServiceImpl::delete_revocation(const Request& request, const std::string& key,
+                                        Outcome& outcome) const {
   auto admin = authenticate_admin(request, outcome);
   if (!admin) return std::move(admin.error());
   RevocationKind kind = RevocationKind::kToken;
@@ -270,8 +270,8 @@ Response Service::Impl::delete_revocation(const Request& request, const std::str
             {{"msg", "Revocation removed"}, {"kind", revocation_kind_name(kind)}, {"key", key}});
 }
 
-Response Service::Impl::mint_tokens(const Request& request, const Peer& peer,
-                                    Outcome& outcome) const {
+Response ServiceImpl::mint_tokens(const Request& request, const Peer& peer,
+                                  Outcome& outcome) const {
   auto admin = authenticate_admin(request, outcome);
   if (!admin) return std::move(admin.error());
   auto body = json_body(request);

@@ -1,5 +1,6 @@
 #include "listener.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -57,10 +58,10 @@ struct Shared {
   ListenerOptions options;
   asio::thread_pool workers;  // store writes
   asio::thread_pool hashers;  // Argon2id: register and login
-  // Logins and registrations wait for the hashers within budgets of their
-  // own, so a flood of registrations cannot take the room logins need.
-  std::atomic<std::size_t> queued_logins{0};
-  std::atomic<std::size_t> queued_registrations{0};
+  // Each route that hashes waits for the hashers within a budget of its own
+  // (RouteSpec::queued_hashes_per_worker), so a flood of registrations
+  // cannot take the room logins need.
+  std::array<std::atomic<std::size_t>, kRouteCount> queued_hashes_by_route{};
   std::atomic<bool> draining{false};
   // Connections accepted and not yet destroyed.
   std::atomic<std::size_t> live{0};
@@ -80,13 +81,13 @@ struct Shared {
         buffered(opts.header_limit, opts.body_limit) {}
 
   // Each hash takes ~0.1 s and 64 MiB; more than this many waiting would
-  // only be answered after their clients gave up. Registrations, which a
-  // legitimate client makes once, get a quarter of the logins' room.
+  // only be answered after their clients gave up.
   std::size_t max_queued_hashes(Route route) const {
-    return (route == Route::kRegister ? 8 : 32) * std::max(1u, options.workers);
+    const RouteSpec* spec = route_spec(route);
+    return (spec ? spec->queued_hashes_per_worker : 0) * std::max(1u, options.workers);
   }
   std::atomic<std::size_t>& queued_hashes(Route route) {
-    return route == Route::kRegister ? queued_registrations : queued_logins;
+    return queued_hashes_by_route[static_cast<std::size_t>(route)];
   }
 
   void connection_closed() {
@@ -279,10 +280,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Response handle() {
     try {
-      return shared_.service.handle(request_, match_, peer_, outcome_);
+      Handled handled = shared_.service.handle(request_, match_, peer_);
+      outcome_ = std::move(handled.outcome);
+      return std::move(handled.response);
     } catch (const std::exception&) {
       // Nothing in the handlers throws by design; a bad_alloc still gets an
       // answer rather than a dropped connection.
+      outcome_.route = match_.route;
       return shared_.service.errors().make(request_, ServiceError::kInternal);
     }
   }
