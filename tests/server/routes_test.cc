@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -96,6 +99,22 @@ TEST(RouteTableTest, PathsOfNoRowAreNotFound) {
     EXPECT_EQ(match.route, Route::kUnmatched) << path;
     EXPECT_FALSE(match.method_mismatch) << path;
     EXPECT_TRUE(match.allow.empty()) << path;
+  }
+}
+
+// docs/service.md lists every route: "`METHOD /path" (a parameter's name in
+// the doc may differ from the template's).
+TEST(RouteTableTest, TheServiceDocumentationListsEveryRoute) {
+  const auto path = std::filesystem::path(JWTGUARD_SOURCE_DIR) / "docs/service.md";
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << path;
+  std::stringstream doc;
+  doc << in.rdbuf();
+  for (const RouteSpec& spec : route_table()) {
+    std::string_view fixed = spec.path.substr(0, spec.path.find('{'));
+    std::string endpoint =
+        "`" + std::string(http::to_string(spec.method)) + " " + std::string(fixed);
+    EXPECT_NE(doc.str().find(endpoint), std::string::npos) << spec.name;
   }
 }
 
