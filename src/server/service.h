@@ -68,10 +68,10 @@ struct Handled {
 
 class Service {
  public:
-  // What the service works with; each must outlive the Service. `store`
-  // holds the users and sessions the routes read and write and answers
-  // readiness: the store the Guard revokes in (the service reads users and
-  // sessions and pings, nothing more).
+  // What the service works with; each must outlive the Service. `store` is
+  // where the routes create and find users, read sessions and list
+  // revocations, and what /readyz pings: the store the Guard was opened
+  // over. Revocations go through the Guard, never to the store directly.
   struct Parts {
     Guard& guard;
     Store& store;
