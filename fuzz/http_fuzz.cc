@@ -69,7 +69,7 @@ void serve_connection(std::string_view input, std::size_t segment, const Limits&
         }
         if (parser.is_header_done() && !head_checked) {
           head_checked = true;
-          if (!check_request_head(parser, limits.body_limit).error.empty()) return;
+          if (check_request_head(parser, limits.body_limit).error) return;
           const Request& head = parser.get();
           check(head.count(http::field::host) == 1 ||
                 (head.version() < 11 && head.count(http::field::host) == 0));

@@ -129,7 +129,7 @@ tl::expected<RevocationFilter, std::string> revocation_filter(std::string_view q
 
 }  // namespace
 
-Response Service::Impl::oauth_revoke(const Request& request, Outcome& outcome) const {
+Response ServiceImpl::oauth_revoke(const Request& request, Outcome& outcome) const {
   auto token = form_token(request);
   if (!token) return std::move(token.error());
   // RFC 7009 §2.2: a token that is invalid, expired or already revoked gets
@@ -149,7 +149,7 @@ Response Service::Impl::oauth_revoke(const Request& request, Outcome& outcome) c
   return ok(request, nlohmann::json::object());
 }
 
-Response Service::Impl::oauth_introspect(const Request& request, Outcome& outcome) const {
+Response ServiceImpl::oauth_introspect(const Request& request, Outcome& outcome) const {
   auto admin = authenticate_admin(request, outcome);
   if (!admin) return std::move(admin.error());
   auto token = form_token(request);
@@ -165,25 +165,25 @@ Response Service::Impl::oauth_introspect(const Request& request, Outcome& outcom
     if (!*current) return ok(request, {{"active", false}});
   }
   auto body = nlohmann::json::parse(verified->claims.payload_json, nullptr, false);
-  if (!body.is_object()) return errors_.make(request, errors::kInternal);
+  if (!body.is_object()) return errors_.make(request, ServiceError::kInternal);
   body["active"] = true;
   body["token_type"] = verified->claims.type;  // RFC 7662 §2.2's name for our "type"
   return ok(request, body);
 }
 
-Response Service::Impl::list_revocations(const Request& request, Outcome& outcome) const {
+Response ServiceImpl::list_revocations(const Request& request, Outcome& outcome) const {
   auto admin = authenticate_admin(request, outcome);
   if (!admin) return std::move(admin.error());
   auto filter = revocation_filter(target_query(request.target()));
-  if (!filter) return errors_.make(request, errors::kBadRequest, filter.error());
-  auto page = guard_.store().list_revocations(*filter);
+  if (!filter) return errors_.make(request, ServiceError::kBadRequest, filter.error());
+  auto page = store_.list_revocations(*filter);
   if (!page) return failure(request, page.error());
   nlohmann::json entries = nlohmann::json::array();
   for (const Revocation& revocation : page->entries) entries.push_back(revocation_json(revocation));
   return ok(request, {{"revocations", std::move(entries)}, {"next_cursor", page->next_cursor}});
 }
 
-Response Service::Impl::create_revocation(const Request& request, Outcome& outcome) const {
+Response ServiceImpl::create_revocation(const Request& request, Outcome& outcome) const {
   auto admin = authenticate_admin(request, outcome);
   if (!admin) return std::move(admin.error());
   auto body = json_body(request);
@@ -203,25 +203,25 @@ Response Service::Impl::create_revocation(const Request& request, Outcome& outco
     key = it->get<std::string>();
   }
   if (!kind) {
-    return errors_.make(request, errors::kBadRequest,
+    return errors_.make(request, ServiceError::kBadRequest,
                         "Give exactly one of 'jti', 'sid' or 'user', as a non-empty string");
   }
   RevokeContext context{.revoked_by = admin->claims.sub, .reason = {}};
   if (auto reason = body->find("reason"); reason != body->end()) {
     if (!reason->is_string()) {
-      return errors_.make(request, errors::kBadRequest, "'reason' must be a string");
+      return errors_.make(request, ServiceError::kBadRequest, "'reason' must be a string");
     }
     context.reason = reason->get<std::string>();
   }
   if (key.find(kNamespaceSeparator) != std::string::npos) {
-    return errors_.make(request, errors::kBadRequest, kSeparatorInKey);
+    return errors_.make(request, ServiceError::kBadRequest, kSeparatorInKey);
   }
   if (auto name = body->find("namespace"); name != body->end()) {
     auto parsed = name->is_string() ? parse_namespace(name->get_ref<const std::string&>())
                                     : tl::unexpected(std::string("'namespace' must be a string"));
-    if (!parsed) return errors_.make(request, errors::kBadRequest, parsed.error());
+    if (!parsed) return errors_.make(request, ServiceError::kBadRequest, parsed.error());
     if (*kind != RevocationKind::kUser && !parsed->empty()) {
-      return errors_.make(request, errors::kBadRequest, "'namespace' goes with 'user' only");
+      return errors_.make(request, ServiceError::kBadRequest, "'namespace' goes with 'user' only");
     }
     if (*kind == RevocationKind::kUser) key = subject_key(*parsed, key);
   }
@@ -237,40 +237,42 @@ Response Service::Impl::create_revocation(const Request& request, Outcome& outco
   return ok(request, body_out);
 }
 
-Response Service::Impl::delete_revocation(const Request& request, const std::string& key,
-                                          Outcome& outcome) const {
+Response ServiceImpl::delete_revocation(const Request& request, const std::string& key,
+                                        Outcome& outcome) const {
   auto admin = authenticate_admin(request, outcome);
   if (!admin) return std::move(admin.error());
   RevocationKind kind = RevocationKind::kToken;
   if (auto name = form_value(target_query(request.target()), "kind"); name && !name->empty()) {
     auto parsed = parse_revocation_kind(*name);
     if (!parsed) {
-      return errors_.make(request, errors::kBadRequest, "'kind' must be token, session or user");
+      return errors_.make(request, ServiceError::kBadRequest,
+                          "'kind' must be token, session or user");
     }
     kind = *parsed;
   }
   if (key.find(kNamespaceSeparator) != std::string::npos) {
-    return errors_.make(request, errors::kBadRequest, kSeparatorInKey);
+    return errors_.make(request, ServiceError::kBadRequest, kSeparatorInKey);
   }
   std::string stored_key = key;
   if (auto name = form_value(target_query(request.target()), "namespace")) {
     auto parsed = parse_namespace(*name);
-    if (!parsed) return errors_.make(request, errors::kBadRequest, parsed.error());
+    if (!parsed) return errors_.make(request, ServiceError::kBadRequest, parsed.error());
     // As when revoking: a namespace names a user, never a jti or a sid.
     if (kind != RevocationKind::kUser && !parsed->empty()) {
-      return errors_.make(request, errors::kBadRequest, "'namespace' goes with kind=user only");
+      return errors_.make(request, ServiceError::kBadRequest,
+                          "'namespace' goes with kind=user only");
     }
     stored_key = subject_key(*parsed, key);
   }
   auto removed = guard_.unrevoke(kind, stored_key);
   if (!removed) return failure(request, removed.error());
-  if (!*removed) return errors_.make(request, errors::kNotFound, "No such revocation");
+  if (!*removed) return errors_.make(request, ServiceError::kNotFound, "No such revocation");
   return ok(request,
             {{"msg", "Revocation removed"}, {"kind", revocation_kind_name(kind)}, {"key", key}});
 }
 
-Response Service::Impl::mint_tokens(const Request& request, const Peer& peer,
-                                    Outcome& outcome) const {
+Response ServiceImpl::mint_tokens(const Request& request, const Peer& peer,
+                                  Outcome& outcome) const {
   auto admin = authenticate_admin(request, outcome);
   if (!admin) return std::move(admin.error());
   auto body = json_body(request);
@@ -278,24 +280,24 @@ Response Service::Impl::mint_tokens(const Request& request, const Peer& peer,
   auto identity = string_member(request, *body, "identity");
   if (!identity) return std::move(identity.error());
   if (!valid_user_name(*identity)) {
-    return errors_.make(request, errors::kBadRequest, user_name_rule("'identity'"));
+    return errors_.make(request, ServiceError::kBadRequest, user_name_rule("'identity'"));
   }
   std::string claims;
   if (auto it = body->find("claims"); it != body->end() && !it->is_null()) {
     if (!it->is_object())
-      return errors_.make(request, errors::kBadRequest, "'claims' must be an object");
+      return errors_.make(request, ServiceError::kBadRequest, "'claims' must be an object");
     claims = it->dump();
   }
   bool fresh = false;
   if (auto it = body->find("fresh"); it != body->end()) {
     if (!it->is_boolean())
-      return errors_.make(request, errors::kBadRequest, "'fresh' must be a boolean");
+      return errors_.make(request, ServiceError::kBadRequest, "'fresh' must be a boolean");
     fresh = it->get<bool>();
   }
   // Checked before login(): a refused token must leave no session behind.
   auto refusal = mint_refusal(guard_, *identity, claims, clock_.now());
   if (!refusal) return failure(request, refusal.error());
-  if (!refusal->empty()) return errors_.make(request, errors::kBadRequest, *refusal);
+  if (!refusal->empty()) return errors_.make(request, ServiceError::kBadRequest, *refusal);
   ClientInfo client{peer.address, "minted by " + admin->claims.sub};
   // Minted identities live in their own namespace: the application's user
   // "root" is not jwtguard's user "root" (no admin rights, no shared

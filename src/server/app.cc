@@ -109,11 +109,14 @@ class App::Impl {
                    "dev mode: a new key was generated and will be reused after a restart; "
                    "configure one (secret_file, key_file or jwks_file) in production"}});
     }
+    // The Guard owns the store; the service, destroyed first, uses it too.
+    Store& users_and_sessions = **store;
     auto guard = Guard::open(keys->signing, keys->verify, std::move(*store),
                              guard_options(config, keys->algorithm), clock);
     if (!guard) return problem("the service cannot start: " + guard.error().message());
     guard_ = std::move(*guard);
-    auto service = Service::create(*guard_, metrics_, clock, service_options(config, *keys));
+    auto service = Service::create({*guard_, users_and_sessions, metrics_, clock},
+                                   service_options(config, *keys));
     if (!service) return problem("the service cannot start: " + service.error().message());
     service_ = std::move(*service);
     ListenerOptions options{.host = where->host,

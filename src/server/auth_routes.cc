@@ -41,7 +41,7 @@ std::string limiter_address(const std::string& address) {
 // 429 rate_limited, with the seconds until a retry may succeed.
 Response rate_limited(const ErrorResponses& errors, const Request& request,
                       std::chrono::seconds wait, std::string_view message = {}) {
-  Response response = errors.make(request, errors::kRateLimited, message);
+  Response response = errors.make(request, ServiceError::kRateLimited, message);
   response.set(http::field::retry_after, std::to_string(wait.count()));
   return response;
 }
@@ -56,7 +56,7 @@ nlohmann::json tokens_json(const IssuedToken& access, const IssuedToken* refresh
   return body;
 }
 
-Step<Service::Impl::Credentials> Service::Impl::credentials(const Request& request) const {
+Step<ServiceImpl::Credentials> ServiceImpl::credentials(const Request& request) const {
   auto body = json_body(request);
   if (!body) return tl::unexpected(std::move(body.error()));
   auto username = string_member(request, *body, "username");
@@ -66,18 +66,18 @@ Step<Service::Impl::Credentials> Service::Impl::credentials(const Request& reque
   return Credentials{std::move(*username), std::move(*password)};
 }
 
-Response Service::Impl::register_user(const Request& request, const Peer& peer,
-                                      Outcome& outcome) const {
-  if (!options_.registration) return errors_.make(request, errors::kRegistrationClosed);
+Response ServiceImpl::register_user(const Request& request, const Peer& peer,
+                                    Outcome& outcome) const {
+  if (!options_.registration) return errors_.make(request, ServiceError::kRegistrationClosed);
   auto given = credentials(request);
   if (!given) return std::move(given.error());
   const std::string& username = given->username;
   const std::string& password = given->password;
   if (!valid_user_name(username)) {
-    return errors_.make(request, errors::kBadRequest, user_name_rule("'username'"));
+    return errors_.make(request, ServiceError::kBadRequest, user_name_rule("'username'"));
   }
   if (auto rule = check_new_password(password, options_.min_password_length); !rule) {
-    return errors_.make(request, errors::kBadRequest, rule.error().detail());
+    return errors_.make(request, ServiceError::kBadRequest, rule.error().detail());
   }
   outcome.subject = username;
   // Before the hash: a refused registration costs no Argon2id work.
@@ -88,13 +88,13 @@ Response Service::Impl::register_user(const Request& request, const Peer& peer,
   auto hash = hash_password(password, options_.password_cost);
   if (!hash) return failure(request, hash.error());
   User user{.name = username, .password_hash = std::move(*hash), .created_at = clock_.now()};
-  if (auto created = guard_.store().create_user(user); !created) {
+  if (auto created = store_.create_user(user); !created) {
     return failure(request, created.error());
   }
   return ok(request, {{"msg", "User created"}, {"username", username}}, http::status::created);
 }
 
-Response Service::Impl::login(const Request& request, const Peer& peer, Outcome& outcome) const {
+Response ServiceImpl::login(const Request& request, const Peer& peer, Outcome& outcome) const {
   auto given = credentials(request);
   if (!given) return std::move(given.error());
   const std::string& username = given->username;
@@ -103,7 +103,7 @@ Response Service::Impl::login(const Request& request, const Peer& peer, Outcome&
   // cost memory as a rate-limit key and bytes in the log.
   if (!valid_user_name(username)) {
     metrics_.record_login(false);
-    return errors_.make(request, errors::kBadCredentials);
+    return errors_.make(request, ServiceError::kBadCredentials);
   }
   outcome.subject = username;
   const std::string address = limiter_address(peer.address);
@@ -113,7 +113,7 @@ Response Service::Impl::login(const Request& request, const Peer& peer, Outcome&
     metrics_.record_login_rate_limited();
     return rate_limited(errors_, request, wait);
   }
-  auto user = guard_.store().find_user(username);
+  auto user = store_.find_user(username);
   if (!user) {
     limiter_.released(username, address);
     return failure(request, user.error());
@@ -123,7 +123,7 @@ Response Service::Impl::login(const Request& request, const Peer& peer, Outcome&
   bool matches = password.size() <= kMaxPasswordSize && verify_password(password, hash);
   if (!*user || !matches) {
     metrics_.record_login(false);
-    return errors_.make(request, errors::kBadCredentials);
+    return errors_.make(request, ServiceError::kBadCredentials);
   }
   limiter_.succeeded(username, address, clock_.now());
   std::string user_agent(header_value(request, http::field::user_agent).substr(0, 512));
@@ -134,7 +134,7 @@ Response Service::Impl::login(const Request& request, const Peer& peer, Outcome&
 }
 
 // The subject is not logged: Guard::refresh verifies the token itself.
-Response Service::Impl::refresh(const Request& request, Outcome& /*outcome*/) const {
+Response ServiceImpl::refresh(const Request& request, Outcome& /*outcome*/) const {
   auto token = bearer_token(request);
   if (!token) {
     metrics_.record_check(CheckOutcome::kMissing);
@@ -150,7 +150,7 @@ Response Service::Impl::refresh(const Request& request, Outcome& /*outcome*/) co
   return ok(request, tokens_json(refreshed->access, next, options_.access_ttl));
 }
 
-Response Service::Impl::logout(const Request& request, Outcome& outcome) const {
+Response ServiceImpl::logout(const Request& request, Outcome& outcome) const {
   auto token = authenticate(request, {.type = TokenRequirement::kAny}, outcome);
   if (!token) return std::move(token.error());
   const Claims& claims = token->claims;
@@ -162,7 +162,7 @@ Response Service::Impl::logout(const Request& request, Outcome& outcome) const {
   return ok(request, {{"msg", refresh ? "Refresh token revoked" : "Access token revoked"}});
 }
 
-Response Service::Impl::logout_all(const Request& request, Outcome& outcome) const {
+Response ServiceImpl::logout_all(const Request& request, Outcome& outcome) const {
   auto token = authenticate(request, {}, outcome);
   if (!token) return std::move(token.error());
   RevokeContext context{.revoked_by = token->claims.sub, .reason = "logout-all"};
@@ -173,7 +173,7 @@ Response Service::Impl::logout_all(const Request& request, Outcome& outcome) con
   return ok(request, {{"msg", "All sessions revoked"}});
 }
 
-Response Service::Impl::sessions(const Request& request, Outcome& outcome) const {
+Response ServiceImpl::sessions(const Request& request, Outcome& outcome) const {
   auto token = authenticate(request, {}, outcome);
   if (!token) return std::move(token.error());
   auto sessions = guard_.list_sessions(subject_key(token->claims));
@@ -191,17 +191,17 @@ Response Service::Impl::sessions(const Request& request, Outcome& outcome) const
   return ok(request, {{"sessions", std::move(list)}});
 }
 
-Response Service::Impl::delete_session(const Request& request, const std::string& sid,
-                                       Outcome& outcome) const {
+Response ServiceImpl::delete_session(const Request& request, const std::string& sid,
+                                     Outcome& outcome) const {
   auto token = authenticate(request, {}, outcome);
   if (!token) return std::move(token.error());
-  auto session = guard_.store().find_session(sid);
+  auto session = store_.find_session(sid);
   if (!session) return failure(request, session.error());
   // Another user's session is "not found" too: no probing for session ids.
   // Sessions are recorded under the subject's key: a minted identity never
   // reaches a user's sessions, nor the reverse.
   if (!*session || (*session)->user != subject_key(token->claims)) {
-    return errors_.make(request, errors::kNotFound, "No such session");
+    return errors_.make(request, ServiceError::kNotFound, "No such session");
   }
   RevokeContext context{.revoked_by = token->claims.sub, .reason = "session revoked by its user"};
   if (auto revoked = guard_.revoke_session(sid, context); !revoked) {
@@ -211,7 +211,7 @@ Response Service::Impl::delete_session(const Request& request, const std::string
   return ok(request, {{"msg", "Session revoked"}, {"sid", sid}});
 }
 
-Response Service::Impl::me(const Request& request, Outcome& outcome) const {
+Response ServiceImpl::me(const Request& request, Outcome& outcome) const {
   auto token = authenticate(request, {}, outcome);
   if (!token) return std::move(token.error());
   // The payload was verified as a JSON object; it goes out as it came.
@@ -222,7 +222,7 @@ Response Service::Impl::me(const Request& request, Outcome& outcome) const {
   return json_response(request, http::status::ok, std::move(body));
 }
 
-Response Service::Impl::verify(const Request& request, Outcome& outcome) const {
+Response ServiceImpl::verify(const Request& request, Outcome& outcome) const {
   auto token = authenticate(request, {}, outcome);
   if (!token) return std::move(token.error());
   Response response{http::status::ok, request.version()};

@@ -1,50 +1,70 @@
 #include "error_responses.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <variant>
+
+#include "util/try.h"
 
 namespace jwtguard::server {
 namespace {
 
 struct NamedError {
+  ServiceError error;
   std::string_view name;
   http::status status;
   std::string_view message;
 };
 
-// docs/service.md's table and the service's own errors; Flask-JWT-Extended's wording
-// where it has one.
+// docs/service.md's table and the service's own errors, in ServiceError's
+// order; Flask-JWT-Extended's wording where it has one. The names are the
+// configuration's keys ([errors.<name>]).
 constexpr NamedError kNamedErrors[] = {
-    {errors::kMissingAuthorization, http::status::unauthorized, "Missing Authorization Header"},
-    {errors::kWrongScheme, http::status::unauthorized,
+    {ServiceError::kMissingAuthorization, "missing_authorization", http::status::unauthorized,
+     "Missing Authorization Header"},
+    {ServiceError::kWrongScheme, "wrong_scheme", http::status::unauthorized,
      "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'"},
-    {errors::kBadAuthorizationHeader, http::status::unprocessable_entity,
+    {ServiceError::kBadAuthorizationHeader, "bad_authorization_header",
+     http::status::unprocessable_entity,
      "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"},
-    {errors::kBadCredentials, http::status::unauthorized, "Bad username or password"},
-    {errors::kRateLimited, http::status::too_many_requests,
+    {ServiceError::kBadCredentials, "bad_credentials", http::status::unauthorized,
+     "Bad username or password"},
+    {ServiceError::kRateLimited, "rate_limited", http::status::too_many_requests,
      "Too many failed login attempts. Try again later"},
-    {errors::kAdminRequired, http::status::forbidden, "Admin access required"},
-    {errors::kRegistrationClosed, http::status::forbidden, "Registration is closed"},
-    {errors::kUserExists, http::status::conflict, "Username is already taken"},
-    {errors::kBadRequest, http::status::bad_request, "Bad request"},
-    {errors::kUnsupportedMediaType, http::status::unsupported_media_type,
-     "Content-Type must be application/json"},
-    {errors::kPayloadTooLarge, http::status::payload_too_large, "Request body is too large"},
-    {errors::kHeaderTooLarge, http::status::request_header_fields_too_large,
-     "Request header fields are too large"},
-    {errors::kNotFound, http::status::not_found, "Not found"},
-    {errors::kMethodNotAllowed, http::status::method_not_allowed, "Method not allowed"},
-    {errors::kStoreUnavailable, http::status::service_unavailable,
+    {ServiceError::kAdminRequired, "admin_required", http::status::forbidden,
+     "Admin access required"},
+    {ServiceError::kRegistrationClosed, "registration_closed", http::status::forbidden,
+     "Registration is closed"},
+    {ServiceError::kUserExists, "user_exists", http::status::conflict, "Username is already taken"},
+    {ServiceError::kBadRequest, "bad_request", http::status::bad_request, "Bad request"},
+    {ServiceError::kUnsupportedMediaType, "unsupported_media_type",
+     http::status::unsupported_media_type, "Content-Type must be application/json"},
+    {ServiceError::kPayloadTooLarge, "payload_too_large", http::status::payload_too_large,
+     "Request body is too large"},
+    {ServiceError::kHeaderTooLarge, "header_too_large",
+     http::status::request_header_fields_too_large, "Request header fields are too large"},
+    {ServiceError::kNotFound, "not_found", http::status::not_found, "Not found"},
+    {ServiceError::kMethodNotAllowed, "method_not_allowed", http::status::method_not_allowed,
+     "Method not allowed"},
+    {ServiceError::kStoreUnavailable, "store_unavailable", http::status::service_unavailable,
      "The store is unavailable; the request was not completed. Try again"},
-    {errors::kOverloaded, http::status::service_unavailable,
+    {ServiceError::kOverloaded, "overloaded", http::status::service_unavailable,
      "Too many logins and registrations at once. Try again"},
-    {errors::kInternal, http::status::internal_server_error, "Internal error"},
+    {ServiceError::kInternal, "internal_error", http::status::internal_server_error,
+     "Internal error"},
 };
 
-const NamedError* find_named(std::string_view name) {
-  for (const auto& error : kNamedErrors) {
-    if (error.name == name) return &error;
+constexpr bool in_enum_order() {
+  for (std::size_t i = 0; i < std::size(kNamedErrors); ++i) {
+    if (kNamedErrors[i].error != static_cast<ServiceError>(i)) return false;
   }
-  return nullptr;
+  return std::size(kNamedErrors) == kServiceErrorCount;
+}
+static_assert(in_enum_order(), "kNamedErrors has one row per ServiceError, in its order");
+
+const NamedError& named(ServiceError error) {
+  auto index = static_cast<std::size_t>(error);
+  return kNamedErrors[index < kServiceErrorCount ? index : kServiceErrorCount - 1];
 }
 
 constexpr Errc kLastErrc = Errc::kCrypto;
@@ -95,27 +115,56 @@ std::string msg_body(std::string_view message) {
 
 }  // namespace
 
+std::string_view error_name(ServiceError error) { return named(error).name; }
+
+namespace {
+
+// The error a configuration key names: a service error or a token error.
+using ErrorKey = std::variant<ServiceError, Errc>;
+
+// The one lookup from the configuration's names to errors.
+std::optional<ErrorKey> find_error(std::string_view name) {
+  for (const auto& error : kNamedErrors) {
+    if (error.name == name) return error.error;
+  }
+  for (int i = 0; i <= static_cast<int>(kLastErrc); ++i) {
+    auto code = static_cast<Errc>(i);
+    if (is_token_error(code) && error_name(code) == name) return code;
+  }
+  return std::nullopt;
+}
+
+// kInvalidArgument naming the key when the replacement is not one.
+Result<void> check_override(const std::string& name, const ErrorOverride& replacement) {
+  // An error stays an error: a 2xx would tell a gateway (nginx
+  // auth_request, Traefik forwardAuth) to let a revoked token through.
+  int status = replacement.status;
+  if (status != 0 && (status < 400 || status > 599)) {
+    return fail(Errc::kInvalidArgument, "errors." + name + ": status must be 400..599");
+  }
+  if (!replacement.body.empty()) {
+    auto body = nlohmann::json::parse(replacement.body, nullptr, false);
+    if (!body.is_object()) {
+      return fail(Errc::kInvalidArgument, "errors." + name + ": body must be a JSON object");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<ErrorResponses> ErrorResponses::create(
     const std::map<std::string, ErrorOverride>& overrides) {
-  auto known = names();
-  std::map<std::string, ErrorOverride, std::less<>> kept;
+  Overrides kept;
   for (const auto& [name, replacement] : overrides) {
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      return fail(Errc::kInvalidArgument, "errors." + name + ": no such error");
+    std::optional<ErrorKey> key = find_error(name);
+    if (!key) return fail(Errc::kInvalidArgument, "errors." + name + ": no such error");
+    JWTGUARD_TRY(check_override(name, replacement));
+    if (const auto* error = std::get_if<ServiceError>(&*key)) {
+      kept.service[static_cast<std::size_t>(*error)] = replacement;
+    } else {
+      kept.token[std::get<Errc>(*key)] = replacement;
     }
-    // An error stays an error: a 2xx would tell a gateway (nginx
-    // auth_request, Traefik forwardAuth) to let a revoked token through.
-    int status = replacement.status;
-    if (status != 0 && (status < 400 || status > 599)) {
-      return fail(Errc::kInvalidArgument, "errors." + name + ": status must be 400..599");
-    }
-    if (!replacement.body.empty()) {
-      auto body = nlohmann::json::parse(replacement.body, nullptr, false);
-      if (!body.is_object()) {
-        return fail(Errc::kInvalidArgument, "errors." + name + ": body must be a JSON object");
-      }
-    }
-    kept.emplace(name, replacement);
   }
   return ErrorResponses(std::move(kept));
 }
@@ -130,29 +179,30 @@ std::vector<std::string> ErrorResponses::names() {
   return all;
 }
 
-Response ErrorResponses::make(const Request& request, std::string_view name,
+Response ErrorResponses::make(const Request& request, ServiceError error,
                               std::string_view message) const {
-  const NamedError* error = find_named(name);
-  if (error == nullptr) error = find_named(errors::kInternal);
-  bool challenge = name == errors::kMissingAuthorization || name == errors::kWrongScheme;
+  const NamedError& named_error = named(error);
+  bool challenge =
+      error == ServiceError::kMissingAuthorization || error == ServiceError::kWrongScheme;
   std::string_view bearer_error = challenge ? std::string_view{} : "invalid_request";
-  if (name == errors::kBadCredentials) bearer_error = {};
-  return build(request, error->name, error->status, message.empty() ? error->message : message,
-               bearer_error);
+  if (error == ServiceError::kBadCredentials) bearer_error = {};
+  const auto& replacement = overrides_.service[static_cast<std::size_t>(named_error.error)];
+  return build(request, replacement ? &*replacement : nullptr, named_error.status,
+               message.empty() ? named_error.message : message, bearer_error);
 }
 
 Response ErrorResponses::for_error(const Request& request, const Error& error) const {
   switch (error.code()) {
     case Errc::kStore:
-      return make(request, errors::kStoreUnavailable);
+      return make(request, ServiceError::kStoreUnavailable);
     case Errc::kInvalidArgument:
-      return make(request, errors::kBadRequest, error.message());
+      return make(request, ServiceError::kBadRequest, error.message());
     case Errc::kNotFound:
-      return make(request, errors::kNotFound);
+      return make(request, ServiceError::kNotFound);
     case Errc::kAlreadyExists:
-      return make(request, errors::kUserExists);
+      return make(request, ServiceError::kUserExists);
     case Errc::kCrypto:
-      return make(request, errors::kInternal);
+      return make(request, ServiceError::kInternal);
     default:
       break;
   }
@@ -160,17 +210,18 @@ Response ErrorResponses::for_error(const Request& request, const Error& error) c
   // Flask-JWT-Extended's message.
   std::string message =
       error.code() == Errc::kRevoked ? std::string(error_message(error.code())) : error.message();
-  return build(request, error_name(error.code()), token_error_status(error.code()), message,
-               "invalid_token");
+  auto replaced = overrides_.token.find(error.code());
+  return build(request, replaced == overrides_.token.end() ? nullptr : &replaced->second,
+               token_error_status(error.code()), message, "invalid_token");
 }
 
-Response ErrorResponses::build(const Request& request, std::string_view name, http::status status,
-                               std::string_view message, std::string_view bearer_error) const {
+Response ErrorResponses::build(const Request& request, const ErrorOverride* replacement,
+                               http::status status, std::string_view message,
+                               std::string_view bearer_error) const {
   std::string body;
-  auto replaced = overrides_.find(name);
-  if (replaced != overrides_.end()) {
-    if (replaced->second.status != 0) status = static_cast<http::status>(replaced->second.status);
-    body = replaced->second.body;
+  if (replacement != nullptr) {
+    if (replacement->status != 0) status = static_cast<http::status>(replacement->status);
+    body = replacement->body;
   }
   if (body.empty()) body = msg_body(message);
   Response response = json_response(request, status, std::move(body));

@@ -29,6 +29,10 @@
 // against one budget of 32 MiB (or 8 requests of the largest size, when
 // more): a request that would go past it is answered 503
 // "overloaded" with Retry-After: 1, and its connection closes.
+//
+// The parts: the accept loop and the stop (listener.cc), an I/O thread and
+// its connections (io_thread.h), one connection's session (connection.h),
+// and the hand-off to the worker pools (worker_pools.h).
 #ifndef JWTGUARD_SERVER_LISTENER_H_
 #define JWTGUARD_SERVER_LISTENER_H_
 

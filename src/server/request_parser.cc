@@ -2,8 +2,6 @@
 
 #include <boost/beast/core/string.hpp>
 
-#include "error_responses.h"
-
 namespace jwtguard::server {
 
 RequestParser::RequestParser(std::size_t header_limit, std::size_t body_limit) {
@@ -25,22 +23,23 @@ RequestRefusal check_request_head(const RequestParser& parser, std::size_t body_
   const Request& head = parser.get();
   auto coding = head.find(http::field::transfer_encoding);
   if (coding != head.end() && !boost::beast::iequals(coding->value(), "chunked")) {
-    return {errors::kBadRequest, "Unsupported Transfer-Encoding"};
+    return {ServiceError::kBadRequest, "Unsupported Transfer-Encoding"};
   }
   std::size_t host_count = head.count(http::field::host);
-  if (host_count > 1) return {errors::kBadRequest, "More than one Host header"};
-  if (host_count == 0 && head.version() >= 11) return {errors::kBadRequest, "Missing Host header"};
+  if (host_count > 1) return {ServiceError::kBadRequest, "More than one Host header"};
+  if (host_count == 0 && head.version() >= 11)
+    return {ServiceError::kBadRequest, "Missing Host header"};
   auto length = parser.content_length();
-  if (length && *length > body_limit) return {errors::kPayloadTooLarge, {}};
+  if (length && *length > body_limit) return {ServiceError::kPayloadTooLarge, {}};
   return {};
 }
 
-std::string_view parse_error_name(const boost::beast::error_code& ec) {
-  if (ec == http::error::body_limit) return errors::kPayloadTooLarge;
+ServiceError parse_error_name(const boost::beast::error_code& ec) {
+  if (ec == http::error::body_limit) return ServiceError::kPayloadTooLarge;
   if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-    return errors::kHeaderTooLarge;
+    return ServiceError::kHeaderTooLarge;
   }
-  return errors::kBadRequest;
+  return ServiceError::kBadRequest;
 }
 
 }  // namespace jwtguard::server

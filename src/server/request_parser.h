@@ -8,8 +8,10 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <cstddef>
+#include <optional>
 #include <string_view>
 
+#include "error_responses.h"
 #include "http.h"
 
 namespace jwtguard::server {
@@ -36,15 +38,15 @@ class RequestParser : public http::request_parser<http::string_body> {
                      boost::beast::string_view value, boost::beast::error_code& ec) override;
 };
 
-// Why a request cannot be served, as the name of its error response
-// (errors::k*) and the message of its body (empty: the error's default).
+// Why a request cannot be served: its error response, and the message of
+// its body (empty: the error's default). No error: the request may proceed.
 struct RequestRefusal {
-  std::string_view error;
+  std::optional<ServiceError> error;
   std::string_view message;
 };
 
 // The checks on a parsed request head (`parser.is_header_done()`), before
-// any of its body is read. Empty `error` when the request may proceed;
+// any of its body is read. No `error` when the request may proceed;
 // otherwise the request gets that error and the connection closes:
 // - bad_request: a Transfer-Encoding other than plain "chunked" (a body
 //   framed by a coding we do not undo cannot be delimited: RFC 9112 §6.3);
@@ -54,9 +56,9 @@ struct RequestRefusal {
 // - payload_too_large: a Content-Length over `body_limit`.
 RequestRefusal check_request_head(const RequestParser& parser, std::size_t body_limit);
 
-// The error name for a parser error: payload_too_large for a body over the
+// The error for a parser error: payload_too_large for a body over the
 // limit, header_too_large for a head over the limit, bad_request otherwise.
-std::string_view parse_error_name(const boost::beast::error_code& ec);
+ServiceError parse_error_name(const boost::beast::error_code& ec);
 
 }  // namespace jwtguard::server
 

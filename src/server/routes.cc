@@ -1,52 +1,148 @@
 #include "routes.h"
 
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "service_impl.h"
+
 namespace jwtguard::server {
+namespace {
+
+using http::verb;
+using T = RouteThread;
+
+// docs/service.md's routes. A new route is one row here, and one Route.
+constexpr RouteSpec kRoutes[] = {
+    {Route::kRegister, verb::post, "/auth/register", "POST /auth/register", T::kHashWorker, 8,
+     [](const ServiceImpl& s, RouteCall& c) {
+       return s.register_user(c.request, c.peer, c.outcome);
+     }},
+    // Logins get four times the registrations' room: a legitimate client
+    // registers once and logs in often.
+    {Route::kLogin, verb::post, "/auth/login", "POST /auth/login", T::kHashWorker, 32,
+     [](const ServiceImpl& s, RouteCall& c) { return s.login(c.request, c.peer, c.outcome); }},
+    {Route::kRefresh, verb::post, "/auth/refresh", "POST /auth/refresh", T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.refresh(c.request, c.outcome); }},
+    {Route::kLogout, verb::delete_, "/auth/logout", "DELETE /auth/logout", T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.logout(c.request, c.outcome); }},
+    {Route::kLogoutAll, verb::post, "/auth/logout-all", "POST /auth/logout-all", T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.logout_all(c.request, c.outcome); }},
+    {Route::kSessions, verb::get, "/auth/sessions", "GET /auth/sessions", T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.sessions(c.request, c.outcome); }},
+    {Route::kSessionDelete, verb::delete_, "/auth/sessions/{sid}", "DELETE /auth/sessions/{sid}",
+     T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) {
+       return s.delete_session(c.request, c.param, c.outcome);
+     }},
+    {Route::kMe, verb::get, "/auth/me", "GET /auth/me", T::kIoUnlessStrict, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.me(c.request, c.outcome); }},
+    {Route::kVerify, verb::get, "/auth/verify", "GET /auth/verify", T::kIoUnlessStrict, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.verify(c.request, c.outcome); }},
+    {Route::kOauthRevoke, verb::post, "/oauth/revoke", "POST /oauth/revoke", T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.oauth_revoke(c.request, c.outcome); }},
+    {Route::kOauthIntrospect, verb::post, "/oauth/introspect", "POST /oauth/introspect",
+     T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.oauth_introspect(c.request, c.outcome); }},
+    {Route::kJwks, verb::get, "/.well-known/jwks.json", "GET /.well-known/jwks.json", T::kIo, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.jwks(c.request); }},
+    {Route::kAdminRevocationsList, verb::get, "/admin/revocations", "GET /admin/revocations",
+     T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.list_revocations(c.request, c.outcome); }},
+    {Route::kAdminRevocationsCreate, verb::post, "/admin/revocations", "POST /admin/revocations",
+     T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.create_revocation(c.request, c.outcome); }},
+    {Route::kAdminRevocationsDelete, verb::delete_, "/admin/revocations/{jti}",
+     "DELETE /admin/revocations/{jti}", T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) {
+       return s.delete_revocation(c.request, c.param, c.outcome);
+     }},
+    {Route::kAdminTokens, verb::post, "/admin/tokens", "POST /admin/tokens", T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) {
+       return s.mint_tokens(c.request, c.peer, c.outcome);
+     }},
+    {Route::kHealthz, verb::get, "/healthz", "GET /healthz", T::kIo, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.healthz(c.request); }},
+    {Route::kReadyz, verb::get, "/readyz", "GET /readyz", T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.readyz(c.request); }},
+    {Route::kMetrics, verb::get, "/metrics", "GET /metrics", T::kIo, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.metrics_text(c.request); }},
+};
+
+constexpr bool in_enum_order() {
+  for (std::size_t i = 0; i < std::size(kRoutes); ++i) {
+    if (kRoutes[i].route != static_cast<Route>(i)) return false;
+  }
+  return std::size(kRoutes) + 1 == kRouteCount;  // kUnmatched has no row
+}
+static_assert(in_enum_order(), "kRoutes has one row per Route but kUnmatched, in its order");
+
+// The parameter `path` gives a row's template, or nullopt when the template
+// does not match. Empty for a template without a parameter.
+std::optional<std::string> match_template(std::string_view pattern, std::string_view path) {
+  auto open = pattern.rfind("/{");
+  if (open == std::string_view::npos) {
+    return pattern == path ? std::optional<std::string>(std::string()) : std::nullopt;
+  }
+  std::string_view prefix = pattern.substr(0, open + 1);
+  if (!path.starts_with(prefix)) return std::nullopt;
+  std::string_view segment = path.substr(prefix.size());
+  if (segment.empty() || segment.find('/') != std::string_view::npos) return std::nullopt;
+  auto decoded = percent_decode(segment, /*plus_is_space=*/false);
+  if (!decoded || decoded->empty()) return std::nullopt;
+  return decoded;
+}
+
+// 405's Allow: the methods of `methods`, in verb order, with HEAD beside GET.
+std::string allow_header(std::vector<verb> methods) {
+  if (std::find(methods.begin(), methods.end(), verb::get) != methods.end()) {
+    methods.push_back(verb::head);
+  }
+  std::sort(methods.begin(), methods.end());
+  methods.erase(std::unique(methods.begin(), methods.end()), methods.end());
+  std::string allow;
+  for (verb method : methods) {
+    if (!allow.empty()) allow += ", ";
+    allow += http::to_string(method);
+  }
+  return allow;
+}
+
+}  // namespace
+
+std::span<const RouteSpec> route_table() { return kRoutes; }
+
+const RouteSpec* route_spec(Route route) {
+  auto index = static_cast<std::size_t>(route);
+  return index < std::size(kRoutes) ? &kRoutes[index] : nullptr;
+}
 
 std::string_view route_name(Route route) {
-  switch (route) {
-    case Route::kRegister:
-      return "POST /auth/register";
-    case Route::kLogin:
-      return "POST /auth/login";
-    case Route::kRefresh:
-      return "POST /auth/refresh";
-    case Route::kLogout:
-      return "DELETE /auth/logout";
-    case Route::kLogoutAll:
-      return "POST /auth/logout-all";
-    case Route::kSessions:
-      return "GET /auth/sessions";
-    case Route::kSessionDelete:
-      return "DELETE /auth/sessions/{sid}";
-    case Route::kMe:
-      return "GET /auth/me";
-    case Route::kVerify:
-      return "GET /auth/verify";
-    case Route::kOauthRevoke:
-      return "POST /oauth/revoke";
-    case Route::kOauthIntrospect:
-      return "POST /oauth/introspect";
-    case Route::kJwks:
-      return "GET /.well-known/jwks.json";
-    case Route::kAdminRevocationsList:
-      return "GET /admin/revocations";
-    case Route::kAdminRevocationsCreate:
-      return "POST /admin/revocations";
-    case Route::kAdminRevocationsDelete:
-      return "DELETE /admin/revocations/{jti}";
-    case Route::kAdminTokens:
-      return "POST /admin/tokens";
-    case Route::kHealthz:
-      return "GET /healthz";
-    case Route::kReadyz:
-      return "GET /readyz";
-    case Route::kMetrics:
-      return "GET /metrics";
-    case Route::kUnmatched:
-      return "unmatched";
+  const RouteSpec* spec = route_spec(route);
+  return spec != nullptr ? spec->name : "unmatched";
+}
+
+RouteMatch match_route(verb method, std::string_view path) {
+  // HEAD is answered like GET minus the body (RFC 9110 §9.3.2).
+  if (method == verb::head) method = verb::get;
+  RouteMatch match;
+  std::vector<verb> other_methods;
+  for (const RouteSpec& spec : kRoutes) {
+    auto param = match_template(spec.path, path);
+    if (!param) continue;
+    if (spec.method != method) {
+      other_methods.push_back(spec.method);
+      continue;
+    }
+    match.route = spec.route;
+    match.param = std::move(*param);
+    return match;
   }
-  // A value outside the enum: name it like any request nothing matched.
-  return "unmatched";
+  if (!other_methods.empty()) {
+    match.method_mismatch = true;
+    match.allow = allow_header(std::move(other_methods));
+  }
+  return match;
 }
 
 }  // namespace jwtguard::server

@@ -1,6 +1,6 @@
-// Routing and the helpers every route uses. The routes themselves are in
+// The helpers every route uses, and the answer to a request: its row of the
+// route table (routes.cc), or 404/405. The routes themselves are in
 // auth_routes.cc and admin_routes.cc.
-#include <array>
 
 #include "jwtguard/issuer.h"
 #include "jwtguard/password.h"
@@ -9,96 +9,17 @@
 namespace jwtguard::server {
 namespace {
 
-struct FixedRoute {
-  http::verb method;
-  std::string_view path;
-  Route route;
-};
-
-constexpr FixedRoute kFixedRoutes[] = {
-    {http::verb::get, "/auth/verify", Route::kVerify},
-    {http::verb::get, "/auth/me", Route::kMe},
-    {http::verb::post, "/auth/register", Route::kRegister},
-    {http::verb::post, "/auth/login", Route::kLogin},
-    {http::verb::post, "/auth/refresh", Route::kRefresh},
-    {http::verb::delete_, "/auth/logout", Route::kLogout},
-    {http::verb::post, "/auth/logout-all", Route::kLogoutAll},
-    {http::verb::get, "/auth/sessions", Route::kSessions},
-    {http::verb::post, "/oauth/revoke", Route::kOauthRevoke},
-    {http::verb::post, "/oauth/introspect", Route::kOauthIntrospect},
-    {http::verb::get, "/.well-known/jwks.json", Route::kJwks},
-    {http::verb::get, "/admin/revocations", Route::kAdminRevocationsList},
-    {http::verb::post, "/admin/revocations", Route::kAdminRevocationsCreate},
-    {http::verb::post, "/admin/tokens", Route::kAdminTokens},
-    {http::verb::get, "/healthz", Route::kHealthz},
-    {http::verb::get, "/readyz", Route::kReadyz},
-    {http::verb::get, "/metrics", Route::kMetrics},
-};
-
-struct ParamRoute {
-  http::verb method;
-  std::string_view prefix;  // followed by one non-empty path segment
-  Route route;
-};
-
-constexpr ParamRoute kParamRoutes[] = {
-    {http::verb::delete_, "/auth/sessions/", Route::kSessionDelete},
-    {http::verb::delete_, "/admin/revocations/", Route::kAdminRevocationsDelete},
-};
-
-std::string_view allowed_methods(std::string_view path) {
-  if (path == "/admin/revocations") return "GET, HEAD, POST";
-  for (const auto& fixed : kFixedRoutes) {
-    if (fixed.path != path) continue;
-    return fixed.method == http::verb::get ? "GET, HEAD" : http::to_string(fixed.method);
-  }
-  return "DELETE";  // the parameterised routes
-}
-
-// HEAD is answered like GET minus the body (RFC 9110 §9.3.2).
-http::verb routing_method(http::verb method) {
-  return method == http::verb::head ? http::verb::get : method;
-}
-
 constexpr std::string_view kTwoAuthorizationHeaders =
     "Bad Authorization header: more than one. Expected 'Authorization: Bearer <JWT>'";
 
 }  // namespace
 
-RouteMatch match_route(http::verb method, std::string_view path) {
-  RouteMatch match;
-  method = routing_method(method);
-  for (const auto& fixed : kFixedRoutes) {
-    if (fixed.path != path) continue;
-    if (fixed.method == method) {
-      match.route = fixed.route;
-      return match;
-    }
-    match.method_mismatch = true;
-  }
-  for (const auto& param : kParamRoutes) {
-    if (!path.starts_with(param.prefix)) continue;
-    std::string_view segment = path.substr(param.prefix.size());
-    if (segment.empty() || segment.find('/') != std::string_view::npos) continue;
-    auto decoded = percent_decode(segment, /*plus_is_space=*/false);
-    if (!decoded || decoded->empty()) continue;
-    if (param.method != method) {
-      match.method_mismatch = true;
-      continue;
-    }
-    match.route = param.route;
-    match.param = std::move(*decoded);
-    return match;
-  }
-  if (match.method_mismatch) match.allow = allowed_methods(path);
-  return match;
-}
-
-Service::Impl::Impl(Guard& guard, Metrics& metrics, const Clock& clock, ServiceOptions options,
-                    ErrorResponses errors, std::string dummy_hash)
-    : guard_(guard),
-      metrics_(metrics),
-      clock_(clock),
+ServiceImpl::ServiceImpl(const Service::Parts& parts, ServiceOptions options, ErrorResponses errors,
+                         std::string dummy_hash)
+    : guard_(parts.guard),
+      store_(parts.store),
+      metrics_(parts.metrics),
+      clock_(parts.clock),
       options_(std::move(options)),
       errors_(std::move(errors)),
       limiter_(options_.login_limits),
@@ -119,93 +40,56 @@ std::string forwarded_client(const Request& request) {
   return value.size() <= 64 ? std::string(value) : std::string();
 }
 
-Response Service::Impl::handle(const Request& request, const RouteMatch& match,
-                               const Peer& direct_peer, Outcome& outcome) const {
+Handled ServiceImpl::handle(const Request& request, const RouteMatch& match,
+                            const Peer& direct_peer) const {
+  Handled handled;
   Peer forwarded;
   if (options_.trust_forwarded_for) {
     forwarded.address = forwarded_client(request);
-    outcome.client = forwarded.address;
+    handled.outcome.client = forwarded.address;
   }
   const Peer& peer = forwarded.address.empty() ? direct_peer : forwarded;
-  outcome.route = match.route;
-  switch (match.route) {
-    case Route::kVerify:
-      return verify(request, outcome);
-    case Route::kMe:
-      return me(request, outcome);
-    case Route::kRegister:
-      return register_user(request, peer, outcome);
-    case Route::kLogin:
-      return login(request, peer, outcome);
-    case Route::kRefresh:
-      return refresh(request, outcome);
-    case Route::kLogout:
-      return logout(request, outcome);
-    case Route::kLogoutAll:
-      return logout_all(request, outcome);
-    case Route::kSessions:
-      return sessions(request, outcome);
-    case Route::kSessionDelete:
-      return delete_session(request, match.param, outcome);
-    case Route::kOauthRevoke:
-      return oauth_revoke(request, outcome);
-    case Route::kOauthIntrospect:
-      return oauth_introspect(request, outcome);
-    case Route::kJwks: {
-      Response response = json_response(request, http::status::ok, options_.jwks_json);
-      response.set(http::field::cache_control, "public, max-age=300");
-      return response;
-    }
-    case Route::kAdminRevocationsList:
-      return list_revocations(request, outcome);
-    case Route::kAdminRevocationsCreate:
-      return create_revocation(request, outcome);
-    case Route::kAdminRevocationsDelete:
-      return delete_revocation(request, match.param, outcome);
-    case Route::kAdminTokens:
-      return mint_tokens(request, peer, outcome);
-    case Route::kHealthz:
-      return ok(request, {{"status", "ok"}});
-    case Route::kReadyz:
-      return readyz(request);
-    case Route::kMetrics:
-      return metrics_text(request);
-    case Route::kUnmatched:
-      break;
+  handled.outcome.route = match.route;
+  if (const RouteSpec* spec = route_spec(match.route)) {
+    RouteCall call{request, match.param, peer, handled.outcome};
+    handled.response = spec->handler(*this, call);
+  } else if (!match.method_mismatch) {
+    handled.response = errors_.make(request, ServiceError::kNotFound);
+  } else {
+    handled.response = errors_.make(request, ServiceError::kMethodNotAllowed);
+    handled.response.set(http::field::allow, match.allow);
   }
-  if (!match.method_mismatch) return errors_.make(request, errors::kNotFound);
-  Response response = errors_.make(request, errors::kMethodNotAllowed);
-  response.set(http::field::allow, match.allow);
-  return response;
+  return handled;
 }
 
-Step<std::string_view> Service::Impl::bearer_token(const Request& request) const {
+Step<std::string_view> ServiceImpl::bearer_token(const Request& request) const {
   auto field = request.find(http::field::authorization);
   if (field == request.end()) {
-    return tl::unexpected(errors_.make(request, errors::kMissingAuthorization));
+    return tl::unexpected(errors_.make(request, ServiceError::kMissingAuthorization));
   }
   // Authorization is a singleton field: with two, which one a proxy in front
   // checked is unknowable. The 422 family of a malformed header, as
   // Flask-JWT-Extended answers the comma-joined pair its WSGI server makes.
   if (request.count(http::field::authorization) > 1) {
     return tl::unexpected(
-        errors_.make(request, errors::kBadAuthorizationHeader, kTwoAuthorizationHeaders));
+        errors_.make(request, ServiceError::kBadAuthorizationHeader, kTwoAuthorizationHeaders));
   }
   std::string_view value(field->value().data(), field->value().size());
   // Flask-JWT-Extended strips the header first: a blank one is a missing one.
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  if (value.empty()) return tl::unexpected(errors_.make(request, errors::kMissingAuthorization));
+  if (value.empty())
+    return tl::unexpected(errors_.make(request, ServiceError::kMissingAuthorization));
   // Then it splits on spaces: the first part must be "Bearer", and there
   // must be exactly one more.
   auto space = value.find(' ');
   if (value.substr(0, space) != "Bearer") {
-    return tl::unexpected(errors_.make(request, errors::kWrongScheme));
+    return tl::unexpected(errors_.make(request, ServiceError::kWrongScheme));
   }
   std::string_view token =
       space == std::string_view::npos ? std::string_view{} : value.substr(space + 1);
   if (token.empty() || token.find(' ') != std::string_view::npos) {
-    return tl::unexpected(errors_.make(request, errors::kBadAuthorizationHeader));
+    return tl::unexpected(errors_.make(request, ServiceError::kBadAuthorizationHeader));
   }
   if (token.size() > options_.token_limit) {
     return tl::unexpected(errors_.for_error(request, Error(Errc::kTokenTooLarge)));
@@ -213,9 +97,9 @@ Step<std::string_view> Service::Impl::bearer_token(const Request& request) const
   return token;
 }
 
-Step<VerifiedToken> Service::Impl::authenticate(const Request& request,
-                                                const Requirements& requirements,
-                                                Outcome& outcome) const {
+Step<VerifiedToken> ServiceImpl::authenticate(const Request& request,
+                                              const Requirements& requirements,
+                                              Outcome& outcome) const {
   auto token = bearer_token(request);
   if (!token) {
     metrics_.record_check(CheckOutcome::kMissing);
@@ -231,24 +115,24 @@ Step<VerifiedToken> Service::Impl::authenticate(const Request& request,
   return std::move(*verified);
 }
 
-Step<VerifiedToken> Service::Impl::authenticate_admin(const Request& request,
-                                                      Outcome& outcome) const {
+Step<VerifiedToken> ServiceImpl::authenticate_admin(const Request& request,
+                                                    Outcome& outcome) const {
   auto token = authenticate(request, {}, outcome);
   if (!token) return token;
   // Rights belong to jwtguard's own users: an identity an application
   // minted tokens for is never one of them, whatever its name.
   if (!token->claims.sub_ns.empty()) {
-    return tl::unexpected(errors_.make(request, errors::kAdminRequired));
+    return tl::unexpected(errors_.make(request, ServiceError::kAdminRequired));
   }
-  auto user = guard_.store().find_user(token->claims.sub);
+  auto user = store_.find_user(token->claims.sub);
   if (!user) return tl::unexpected(failure(request, user.error()));
   if (!*user || !(*user)->admin) {
-    return tl::unexpected(errors_.make(request, errors::kAdminRequired));
+    return tl::unexpected(errors_.make(request, ServiceError::kAdminRequired));
   }
   return token;
 }
 
-void Service::Impl::count_check(const Error* error) const {
+void ServiceImpl::count_check(const Error* error) const {
   if (error == nullptr) return metrics_.record_check(CheckOutcome::kValid);
   switch (error->code()) {
     case Errc::kExpired:
@@ -269,45 +153,47 @@ void Service::Impl::count_check(const Error* error) const {
   }
 }
 
-Step<nlohmann::json> Service::Impl::json_body(const Request& request) const {
+Step<nlohmann::json> ServiceImpl::json_body(const Request& request) const {
   if (!has_media_type(request, "application/json")) {
-    return tl::unexpected(errors_.make(request, errors::kUnsupportedMediaType));
+    return tl::unexpected(errors_.make(request, ServiceError::kUnsupportedMediaType));
   }
   auto body = nlohmann::json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) {
-    return tl::unexpected(errors_.make(request, errors::kBadRequest, "Body is not valid JSON"));
+    return tl::unexpected(
+        errors_.make(request, ServiceError::kBadRequest, "Body is not valid JSON"));
   }
   if (!body.is_object()) {
-    return tl::unexpected(errors_.make(request, errors::kBadRequest, "Body must be a JSON object"));
+    return tl::unexpected(
+        errors_.make(request, ServiceError::kBadRequest, "Body must be a JSON object"));
   }
   return body;
 }
 
-Step<std::string> Service::Impl::string_member(const Request& request, const nlohmann::json& body,
-                                               std::string_view name) const {
+Step<std::string> ServiceImpl::string_member(const Request& request, const nlohmann::json& body,
+                                             std::string_view name) const {
   auto it = body.find(name);
   if (it == body.end() || !it->is_string()) {
-    return tl::unexpected(
-        errors_.make(request, errors::kBadRequest, "'" + std::string(name) + "' must be a string"));
+    return tl::unexpected(errors_.make(request, ServiceError::kBadRequest,
+                                       "'" + std::string(name) + "' must be a string"));
   }
   return it->get<std::string>();
 }
 
-Response Service::Impl::failure(const Request& request, const Error& error) const {
+Response ServiceImpl::failure(const Request& request, const Error& error) const {
   if (error.code() == Errc::kStore) metrics_.record_store_error();
   return errors_.for_error(request, error);
 }
 
-Response Service::Impl::ok(const Request& request, const nlohmann::json& body,
-                           http::status status) const {
+Response ServiceImpl::ok(const Request& request, const nlohmann::json& body,
+                         http::status status) const {
   // Strings that came from the client (a user agent) may not be UTF-8: they
   // go out with U+FFFD in place of the bad bytes rather than failing.
   return json_response(request, status,
                        body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-Step<void> Service::Impl::revoke(const Request& request, const Claims& claims, bool with_session,
-                                 const RevokeContext& context) const {
+Step<void> ServiceImpl::revoke(const Request& request, const Claims& claims, bool with_session,
+                               const RevokeContext& context) const {
   if (auto revoked = guard_.revoke_token(claims, context); !revoked) {
     return tl::unexpected(failure(request, revoked.error()));
   }
@@ -320,8 +206,8 @@ Step<void> Service::Impl::revoke(const Request& request, const Claims& claims, b
   return {};
 }
 
-Response Service::Impl::readyz(const Request& request) const {
-  auto ping = guard_.store().ping();
+Response ServiceImpl::readyz(const Request& request) const {
+  auto ping = store_.ping();
   if (!ping) {
     metrics_.record_store_error();
     return json_response(
@@ -332,7 +218,17 @@ Response Service::Impl::readyz(const Request& request) const {
   return ok(request, {{"status", "ready"}});
 }
 
-Response Service::Impl::metrics_text(const Request& request) const {
+Response ServiceImpl::jwks(const Request& request) const {
+  Response response = json_response(request, http::status::ok, options_.jwks_json);
+  response.set(http::field::cache_control, "public, max-age=300");
+  return response;
+}
+
+Response ServiceImpl::healthz(const Request& request) const {
+  return ok(request, {{"status", "ok"}});
+}
+
+Response ServiceImpl::metrics_text(const Request& request) const {
   Response response{http::status::ok, request.version()};
   response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   response.keep_alive(request.keep_alive());
@@ -343,58 +239,63 @@ Response Service::Impl::metrics_text(const Request& request) const {
 
 // --- Service -----------------------------------------------------------------
 
-Result<std::unique_ptr<Service>> Service::create(Guard& guard, Metrics& metrics, const Clock& clock,
-                                                 ServiceOptions options) {
+Result<std::unique_ptr<Service>> Service::create(const Parts& parts, ServiceOptions options) {
   auto errors = ErrorResponses::create(options.errors);
   if (!errors) return tl::unexpected(errors.error());
   auto secret = random_id();
   if (!secret) return tl::unexpected(secret.error());
   auto dummy_hash = hash_password(*secret, options.password_cost);
   if (!dummy_hash) return tl::unexpected(dummy_hash.error());
-  auto impl = std::make_unique<Impl>(guard, metrics, clock, std::move(options), std::move(*errors),
-                                     std::move(*dummy_hash));
+  auto impl = std::make_unique<ServiceImpl>(parts, std::move(options), std::move(*errors),
+                                            std::move(*dummy_hash));
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
-Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Result<std::unique_ptr<Service>> Service::create(Guard& guard, Metrics& metrics, const Clock& clock,
+                                                 ServiceOptions options) {
+  return create(Parts{guard, guard.store(), metrics, clock}, std::move(options));
+}
+
+Service::Service(std::unique_ptr<ServiceImpl> impl) : impl_(std::move(impl)) {}
 Service::~Service() = default;
 
 RouteMatch Service::route(const Request& request) const {
   return match_route(request.method(), target_path(request.target()));
 }
 
-Response Service::handle(const Request& request, const Peer& peer, Outcome& outcome) const {
-  return handle(request, route(request), peer, outcome);
+Handled Service::handle(const Request& request, const RouteMatch& match, const Peer& peer) const {
+  Handled handled = impl_->handle(request, match, peer);
+  if (request.method() == http::verb::head) {
+    handled.response.body().clear();  // Content-Length stays that of the GET
+  }
+  return handled;
 }
 
-Response Service::handle(const Request& request, const RouteMatch& match, const Peer& peer,
-                         Outcome& outcome) const {
-  Response response = impl_->handle(request, match, peer, outcome);
-  if (request.method() == http::verb::head) {
-    response.body().clear();  // Content-Length stays that of the GET
-  }
-  return response;
+Handled Service::handle(const Request& request, const Peer& peer) const {
+  return handle(request, route(request), peer);
+}
+
+Response Service::handle(const Request& request, const Peer& peer, Outcome& outcome) const {
+  Handled handled = handle(request, peer);
+  outcome = std::move(handled.outcome);
+  return std::move(handled.response);
 }
 
 Service::Work Service::work(Route route) const {
-  switch (route) {
-    case Route::kVerify:
-    case Route::kMe:
-      // Strict mode (check = "store"): the check asks the store, so it leaves
-      // the I/O thread for a store worker like any request that does I/O.
+  const RouteSpec* spec = route_spec(route);
+  if (spec == nullptr) return Work::kInline;  // 404 and 405
+  switch (spec->thread) {
+    case RouteThread::kIo:
+      return Work::kInline;
+    case RouteThread::kIoUnlessStrict:
       return impl_->guard_.check_mode() == GuardOptions::CheckMode::kStore ? Work::kStore
                                                                            : Work::kInline;
-    case Route::kJwks:
-    case Route::kHealthz:
-    case Route::kMetrics:
-    case Route::kUnmatched:
-      return Work::kInline;
-    case Route::kRegister:
-    case Route::kLogin:
-      return Work::kPasswordHash;
-    default:
+    case RouteThread::kStoreWorker:
       return Work::kStore;
+    case RouteThread::kHashWorker:
+      return Work::kPasswordHash;
   }
+  return Work::kStore;
 }
 
 const ErrorResponses& Service::errors() const { return impl_->errors_; }

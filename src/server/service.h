@@ -15,11 +15,12 @@
 #include <string>
 #include <string_view>
 
+#include "error_responses.h"
+#include "http.h"
 #include "jwtguard/clock.h"
 #include "jwtguard/guard.h"
 #include "jwtguard/password.h"
-#include "error_responses.h"
-#include "http.h"
+#include "jwtguard/store.h"
 #include "login_limiter.h"
 #include "metrics.h"
 #include "routes.h"
@@ -43,14 +44,6 @@ struct ServiceOptions {
   bool trust_forwarded_for = false;
 };
 
-// The route of a request, and its path parameter ({sid} or {jti}).
-struct RouteMatch {
-  Route route = Route::kUnmatched;
-  std::string param;
-  bool method_mismatch = false;  // the path exists, with other methods
-  std::string_view allow;        // those methods, for 405's Allow header
-};
-
 // Who sent a request, as the I/O layer saw it.
 struct Peer {
   std::string address;
@@ -65,27 +58,48 @@ struct Outcome {
   std::string client;
 };
 
+class ServiceImpl;
+
+// A response, and what the access log and the metrics need to know of it.
+struct Handled {
+  Response response;
+  Outcome outcome;
+};
+
 class Service {
  public:
-  // `guard`, `metrics` and `clock` must outlive the Service. kInvalidArgument
-  // for a bad error override; kCrypto when the timing-equaliser hash fails.
+  // What the service works with; each must outlive the Service. `store` is
+  // where the routes create and find users, read sessions and list
+  // revocations, and what /readyz pings: the store the Guard was opened
+  // over. Revocations go through the Guard, never to the store directly.
+  struct Parts {
+    Guard& guard;
+    Store& store;
+    Metrics& metrics;
+    const Clock& clock;
+  };
+  // kInvalidArgument for a bad error override; kCrypto when the
+  // timing-equaliser hash fails.
+  static Result<std::unique_ptr<Service>> create(const Parts& parts, ServiceOptions options);
+  // create() with the Guard's own store (Guard::store()).
   static Result<std::unique_ptr<Service>> create(Guard& guard, Metrics& metrics, const Clock& clock,
                                                  ServiceOptions options);
   ~Service();
 
-  // The request's route; handle() with it answers the request. The I/O
-  // layer routes once and uses the match for work() and handle().
+  // The request's route (routes.h); handle() with it answers the request.
+  // The I/O layer routes once and uses the match for work() and handle().
   RouteMatch route(const Request& request) const;
-  Response handle(const Request& request, const RouteMatch& match, const Peer& peer,
-                  Outcome& outcome) const;
+  Handled handle(const Request& request, const RouteMatch& match, const Peer& peer) const;
   // route(), then handle().
+  Handled handle(const Request& request, const Peer& peer) const;
+  // route(), then handle(); the outcome goes to `outcome`.
   Response handle(const Request& request, const Peer& peer, Outcome& outcome) const;
 
-  // Where a request should be handled: on the I/O thread when it is
-  // answered from memory alone (token checks unless strict, health,
-  // metrics, keys); on a worker when it reads or writes the store; on a
-  // hashing worker when it hashes a password (register, login), so that a
-  // flood of those cannot delay logouts and revocations.
+  // Where a request should be handled (the route's RouteThread): on the I/O
+  // thread when it is answered from memory alone (token checks unless
+  // strict, health, metrics, keys); on a worker when it reads or writes the
+  // store; on a hashing worker when it hashes a password (register, login),
+  // so that a flood of those cannot delay logouts and revocations.
   enum class Work { kInline, kStore, kPasswordHash };
   Work work(Route route) const;
 
@@ -93,9 +107,8 @@ class Service {
   Metrics& metrics() const;
 
  private:
-  class Impl;
-  explicit Service(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Service(std::unique_ptr<ServiceImpl> impl);
+  std::unique_ptr<ServiceImpl> impl_;
 };
 
 }  // namespace jwtguard::server

@@ -1,5 +1,6 @@
 // The Service's insides, shared by the files that implement its routes
-// (service.cc: routing and helpers; auth_routes.cc; admin_routes.cc).
+// (service.cc: the helpers; auth_routes.cc; admin_routes.cc) and by the
+// route table (routes.cc), which calls them.
 #ifndef JWTGUARD_SERVER_SERVICE_IMPL_H_
 #define JWTGUARD_SERVER_SERVICE_IMPL_H_
 
@@ -17,20 +18,26 @@ namespace jwtguard::server {
 template <typename T>
 using Step = tl::expected<T, Response>;
 
-RouteMatch match_route(http::verb method, std::string_view path);
+// What a route's handler (RouteHandler) is given.
+struct RouteCall {
+  const Request& request;
+  const std::string& param;  // the path parameter ({sid}, {jti}); empty when none
+  const Peer& peer;          // the client, after X-Forwarded-For when trusted
+  Outcome& outcome;
+};
 
 // The body of a login, a refresh or a mint: Flask-JWT-Extended's names plus
 // OAuth's token_type and expires_in.
 nlohmann::json tokens_json(const IssuedToken& access, const IssuedToken* refresh,
                            std::chrono::seconds access_ttl);
 
-class Service::Impl {
+class ServiceImpl {
  public:
-  Impl(Guard& guard, Metrics& metrics, const Clock& clock, ServiceOptions options,
-       ErrorResponses errors, std::string dummy_hash);
+  ServiceImpl(const Service::Parts& parts, ServiceOptions options, ErrorResponses errors,
+              std::string dummy_hash);
 
-  Response handle(const Request& request, const RouteMatch& match, const Peer& peer,
-                  Outcome& outcome) const;
+  // The route's handler (routes.cc's table), or 404/405 for kUnmatched.
+  Handled handle(const Request& request, const RouteMatch& match, const Peer& peer) const;
 
   // --- helpers ---
   // The token of an "Authorization: Bearer <JWT>" header, with docs/service.md's
@@ -84,8 +91,12 @@ class Service::Impl {
   Response mint_tokens(const Request& request, const Peer& peer, Outcome& outcome) const;
   Response readyz(const Request& request) const;
   Response metrics_text(const Request& request) const;
+  Response jwks(const Request& request) const;
+  Response healthz(const Request& request) const;
 
   Guard& guard_;
+  // Users and sessions, and readiness: never reached through the Guard.
+  Store& store_;
   Metrics& metrics_;
   const Clock& clock_;
   ServiceOptions options_;
