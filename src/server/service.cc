@@ -251,11 +251,6 @@ Result<std::unique_ptr<Service>> Service::create(const Parts& parts, ServiceOpti
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
-Result<std::unique_ptr<Service>> Service::create(Guard& guard, Metrics& metrics, const Clock& clock,
-                                                 ServiceOptions options) {
-  return create(Parts{guard, guard.store(), metrics, clock}, std::move(options));
-}
-
 Service::Service(std::unique_ptr<ServiceImpl> impl) : impl_(std::move(impl)) {}
 Service::~Service() = default;
 
@@ -273,12 +268,6 @@ Handled Service::handle(const Request& request, const RouteMatch& match, const P
 
 Handled Service::handle(const Request& request, const Peer& peer) const {
   return handle(request, route(request), peer);
-}
-
-Response Service::handle(const Request& request, const Peer& peer, Outcome& outcome) const {
-  Handled handled = handle(request, peer);
-  outcome = std::move(handled.outcome);
-  return std::move(handled.response);
 }
 
 Service::Work Service::work(Route route) const {

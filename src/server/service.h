@@ -81,9 +81,6 @@ class Service {
   // kInvalidArgument for a bad error override; kCrypto when the
   // timing-equaliser hash fails.
   static Result<std::unique_ptr<Service>> create(const Parts& parts, ServiceOptions options);
-  // create() with the Guard's own store (Guard::store()).
-  static Result<std::unique_ptr<Service>> create(Guard& guard, Metrics& metrics, const Clock& clock,
-                                                 ServiceOptions options);
   ~Service();
 
   // The request's route (routes.h); handle() with it answers the request.
@@ -92,8 +89,6 @@ class Service {
   Handled handle(const Request& request, const RouteMatch& match, const Peer& peer) const;
   // route(), then handle().
   Handled handle(const Request& request, const Peer& peer) const;
-  // route(), then handle(); the outcome goes to `outcome`.
-  Response handle(const Request& request, const Peer& peer, Outcome& outcome) const;
 
   // Where a request should be handled (the route's RouteThread): on the I/O
   // thread when it is answered from memory alone (token checks unless

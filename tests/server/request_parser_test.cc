@@ -16,7 +16,7 @@ namespace {
 constexpr std::size_t kHeaderLimit = 1024;
 constexpr std::size_t kBodyLimit = 100;
 
-bool accepted(const RequestRefusal& refusal) { return refusal.error.empty(); }
+bool accepted(const RequestRefusal& refusal) { return !refusal.error.has_value(); }
 
 // Feeds `text` to the parser as the listener does: the head first, then,
 // once it is accepted, the body. Returns the parser's error, if any.
@@ -96,17 +96,17 @@ TEST(CheckRequestHead, RefusesAnyCodingButPlainChunked) {
   for (const char* coding : {"gzip, chunked", "gzip", "identity", "chunked, chunked"}) {
     const RequestRefusal r = head_check(std::string("POST /login HTTP/1.1\r\nHost: h\r\n") +
                                         "Transfer-Encoding: " + coding + "\r\n\r\n");
-    EXPECT_EQ(r.error, errors::kBadRequest) << coding;
+    EXPECT_EQ(r.error, ServiceError::kBadRequest) << coding;
     EXPECT_EQ(r.message, "Unsupported Transfer-Encoding") << coding;
   }
 }
 
 TEST(CheckRequestHead, Http11NeedsExactlyOneHost) {
   RequestRefusal r = head_check("GET /me HTTP/1.1\r\n\r\n");
-  EXPECT_EQ(r.error, errors::kBadRequest);
+  EXPECT_EQ(r.error, ServiceError::kBadRequest);
   EXPECT_EQ(r.message, "Missing Host header");
   r = head_check("GET /me HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
-  EXPECT_EQ(r.error, errors::kBadRequest);
+  EXPECT_EQ(r.error, ServiceError::kBadRequest);
   EXPECT_EQ(r.message, "More than one Host header");
 }
 
@@ -114,7 +114,7 @@ TEST(CheckRequestHead, Http10MayOmitHostButNotRepeatIt) {
   EXPECT_TRUE(accepted(head_check("GET /me HTTP/1.0\r\n\r\n")));
   EXPECT_TRUE(accepted(head_check("GET /me HTTP/1.0\r\nHost: a\r\n\r\n")));
   const RequestRefusal r = head_check("GET /me HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n");
-  EXPECT_EQ(r.error, errors::kBadRequest);
+  EXPECT_EQ(r.error, ServiceError::kBadRequest);
   EXPECT_EQ(r.message, "More than one Host header");
 }
 
@@ -123,7 +123,7 @@ TEST(CheckRequestHead, AContentLengthOverTheLimitIsTooLarge) {
       accepted(head_check("POST /login HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n")));
   const RequestRefusal r =
       head_check("POST /login HTTP/1.1\r\nHost: h\r\nContent-Length: 101\r\n\r\n");
-  EXPECT_EQ(r.error, errors::kPayloadTooLarge);
+  EXPECT_EQ(r.error, ServiceError::kPayloadTooLarge);
   EXPECT_TRUE(r.message.empty());
 }
 
@@ -132,24 +132,24 @@ TEST(ParseErrorName, NamesTheLimitThatWasHit) {
   auto ec =
       feed(big_head, "GET /me HTTP/1.1\r\nHost: h\r\nX-Pad: " + std::string(100, 'x') + "\r\n\r\n");
   ASSERT_TRUE(ec);
-  EXPECT_EQ(parse_error_name(ec), errors::kHeaderTooLarge) << ec.message();
+  EXPECT_EQ(parse_error_name(ec), ServiceError::kHeaderTooLarge) << ec.message();
 
   RequestParser big_body(kHeaderLimit, 4);
   ec = feed(big_body,
             "POST /login HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
             "8\r\n12345678\r\n0\r\n\r\n");
   ASSERT_TRUE(ec);
-  EXPECT_EQ(parse_error_name(ec), errors::kPayloadTooLarge) << ec.message();
+  EXPECT_EQ(parse_error_name(ec), ServiceError::kPayloadTooLarge) << ec.message();
 
   RequestParser declared(kHeaderLimit, 4);
   ec = feed(declared, "POST /login HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n");
   ASSERT_TRUE(ec);
-  EXPECT_EQ(parse_error_name(ec), errors::kPayloadTooLarge) << ec.message();
+  EXPECT_EQ(parse_error_name(ec), ServiceError::kPayloadTooLarge) << ec.message();
 
   RequestParser garbage(kHeaderLimit, kBodyLimit);
   ec = feed(garbage, "NOT HTTP\r\n\r\n");
   ASSERT_TRUE(ec);
-  EXPECT_EQ(parse_error_name(ec), errors::kBadRequest) << ec.message();
+  EXPECT_EQ(parse_error_name(ec), ServiceError::kBadRequest) << ec.message();
 }
 
 }  // namespace

@@ -186,12 +186,12 @@ TEST_F(ServiceTest, OverrideOfBodyAloneKeepsTheDefaultStatus) {
 
 TEST_F(ServiceTest, UnknownOverrideNameFailsCreate) {
   ServiceOptions options{.errors = {{"no_such_error", ErrorOverride{.status = 400}}}};
-  EXPECT_ERRC(Service::create(*guard_, metrics_, clock_, options), Errc::kInvalidArgument);
+  EXPECT_ERRC(Service::create(parts(), options), Errc::kInvalidArgument);
 }
 
 TEST_F(ServiceTest, OverrideBodyThatIsNotAJsonObjectFailsCreate) {
   ServiceOptions options{.errors = {{"revoked", ErrorOverride{.body = "[1, 2]"}}}};
-  EXPECT_ERRC(Service::create(*guard_, metrics_, clock_, options), Errc::kInvalidArgument);
+  EXPECT_ERRC(Service::create(parts(), options), Errc::kInvalidArgument);
 }
 
 // --- routes ---------------------------------------------------------------------------

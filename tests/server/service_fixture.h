@@ -103,14 +103,17 @@ class ServiceTest : public ::testing::Test {
                               std::move(guard), clock_);
     ASSERT_OK(opened);
     guard_ = std::move(*opened);
-    auto created = Service::create(*guard_, metrics_, clock_, std::move(options));
+    auto created = Service::create(Service::Parts{*guard_, guard_->store(), metrics_, clock_},
+                                   std::move(options));
     ASSERT_OK(created);
     service_ = std::move(*created);
   }
 
+  // What a Service over this fixture's Guard works with.
+  Service::Parts parts() { return Service::Parts{*guard_, guard_->store(), metrics_, clock_}; }
+
   Response handle(const Request& request, const Peer& peer = kPeer) {
-    Outcome outcome;
-    return service_->handle(request, peer, outcome);
+    return service_->handle(request, peer).response;
   }
   Response get(std::string_view target, const Fields& fields = {}) {
     return handle(make_request(http::verb::get, target, fields));
