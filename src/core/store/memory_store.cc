@@ -14,6 +14,22 @@
 namespace jwtguard {
 namespace {
 
+// The record under `key`, copied out (the caller holds the store's lock).
+template <typename Record>
+std::optional<Record> copy_of(const std::map<std::string, Record>& records, std::string_view key) {
+  auto it = records.find(std::string(key));
+  if (it == records.end()) return std::nullopt;
+  return it->second;
+}
+
+// Adds `record` under `key`; kAlreadyExists (naming `what`) when it is taken.
+template <typename Record>
+Result<void> insert_new(std::map<std::string, Record>& records, const std::string& key,
+                        const Record& record, const char* what) {
+  if (!records.try_emplace(key, record).second) return fail(Errc::kAlreadyExists, what);
+  return {};
+}
+
 using Key = std::pair<RevocationKind, std::string>;
 
 struct Row {
@@ -116,17 +132,12 @@ class MemoryStore final : public Store {
 
   Result<void> do_create_session(const Session& session) override {
     std::lock_guard lock(mu_);
-    if (!sessions_.try_emplace(session.sid, session).second) {
-      return fail(Errc::kAlreadyExists, "session");
-    }
-    return {};
+    return insert_new(sessions_, session.sid, session, "session");
   }
 
   Result<std::optional<Session>> do_find_session(std::string_view sid) override {
     std::lock_guard lock(mu_);
-    auto it = sessions_.find(std::string(sid));
-    if (it == sessions_.end()) return std::optional<Session>();
-    return std::optional<Session>(it->second);
+    return copy_of(sessions_, sid);
   }
 
   Result<std::vector<Session>> do_list_sessions(std::string_view user, Timestamp now) override {
@@ -169,15 +180,12 @@ class MemoryStore final : public Store {
 
   Result<void> do_create_user(const User& user) override {
     std::lock_guard lock(mu_);
-    if (!users_.try_emplace(user.name, user).second) return fail(Errc::kAlreadyExists, "user");
-    return {};
+    return insert_new(users_, user.name, user, "user");
   }
 
   Result<std::optional<User>> do_find_user(std::string_view name) override {
     std::lock_guard lock(mu_);
-    auto it = users_.find(std::string(name));
-    if (it == users_.end()) return std::optional<User>();
-    return std::optional<User>(it->second);
+    return copy_of(users_, name);
   }
 
   Result<void> do_set_admin(std::string_view name, bool admin) override {
