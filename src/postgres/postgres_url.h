@@ -1,6 +1,6 @@
 // What the umbrella library needs of the PostgreSQL backend besides
-// open_postgres_store: a URL as it may be shown. Free of libpq's headers, so
-// that including it links nothing.
+// open_postgres_store: a URL as it may be shown (declared again, for the
+// umbrella, in umbrella/backend_urls.h).
 #ifndef JWTGUARD_POSTGRES_POSTGRES_URL_H_
 #define JWTGUARD_POSTGRES_POSTGRES_URL_H_
 

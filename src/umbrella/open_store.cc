@@ -4,8 +4,7 @@
 #include <cctype>
 
 #include "jwtguard/store.h"
-#include "postgres_url.h"
-#include "redis_url.h"
+#include "backend_urls.h"
 
 namespace jwtguard {
 

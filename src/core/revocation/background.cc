@@ -1,24 +1,18 @@
 #include "revocation/background.h"
 
 #include <algorithm>
-#include <memory>
 #include <utility>
 
-#include "util/backoff.h"
 
 namespace jwtguard::revocation {
 
 void follow_in_background(util::Scheduler& scheduler, Follower& follower,
                           std::chrono::milliseconds feed_wait, std::atomic<std::uint64_t>& errors) {
-  // Shared by the loop's copies of the step; touched by its one thread.
-  auto backoff = std::make_shared<util::Backoff>(feed_wait, std::max(feed_wait, kLongestFeedRetry));
-  scheduler.repeat(std::chrono::milliseconds(0), [&follower, &errors, feed_wait, backoff] {
-    if (follower.follow_once(feed_wait)) {
-      backoff->reset();
-      return std::chrono::milliseconds(0);
-    }
+  const auto retry = std::max(feed_wait, std::chrono::milliseconds(1));
+  scheduler.repeat(std::chrono::milliseconds(0), [&follower, &errors, feed_wait, retry] {
+    if (follower.follow_once(feed_wait)) return std::chrono::milliseconds(0);
     ++errors;
-    return backoff->next();  // the store is down: do not spin
+    return retry;  // the store is down: do not spin
   });
 }
 

@@ -16,15 +16,13 @@
 
 namespace jwtguard::revocation {
 
-// The longest the follower waits between two rounds while the store fails
-// (or `feed_wait`, when that is longer).
-inline constexpr std::chrono::milliseconds kLongestFeedRetry{2000};
-
 // Follows the feed from the start: a round after each successful one, at
 // once (the store's own wait of up to `feed_wait` for a change paces
-// them). After a failed round (counted in `errors`) the next one waits a
-// backoff's delay: `feed_wait`, doubling up to kLongestFeedRetry, back to
-// `feed_wait` after a success. `follower` and `errors` must outlive the
+// them). After a failed round (counted in `errors`) the next one waits
+// `feed_wait` (at least 1 ms, so that a zero wait cannot spin on a store
+// that is down): the store's connections back off by themselves and fail
+// fast meanwhile, and a Guard sees changes within `feed_wait` of the store's
+// return, as GuardOptions promises. `follower` and `errors` must outlive the
 // scheduler's loops.
 void follow_in_background(util::Scheduler& scheduler, Follower& follower,
                           std::chrono::milliseconds feed_wait, std::atomic<std::uint64_t>& errors);
