@@ -143,8 +143,63 @@ struct User {
   std::string password_hash;
   bool admin = false;
   Timestamp created_at{};
+  // A disabled user cannot log in or refresh; the tokens it held were ended
+  // when it was disabled (a user cutoff), and enabling it does not bring
+  // them back.
+  bool disabled = false;
+  // When its latest session began: set by Store::create_session.
+  std::optional<Timestamp> last_login_at;
 
   friend bool operator==(const User&, const User&) = default;
+};
+
+// One page of the users, by name, with how many live sessions each has.
+// Never holds a password hash (User::password_hash is empty).
+struct UserSummary {
+  User user;
+  std::size_t sessions = 0;  // neither revoked nor expired
+
+  friend bool operator==(const UserSummary&, const UserSummary&) = default;
+};
+
+struct UserFilter {
+  // At most `limit` users (1..1000) after the name `cursor` (the previous
+  // page's next_cursor; empty for the first page), in byte order of names.
+  std::size_t limit = 100;
+  std::string cursor;
+  Timestamp now{};  // what "live" means for the session counts
+};
+
+struct UserPage {
+  std::vector<UserSummary> entries;
+  std::string next_cursor;  // empty on the last page
+};
+
+// A change to an account, recorded for the administrators: who did what to
+// whom, and when. Never a password or a hash.
+struct AuditEvent {
+  std::uint64_t id = 0;  // set by the store: grows with every event
+  Timestamp at{};
+  std::string actor;    // who did it: a subject key, or "cli" for the command line
+  std::string action;   // e.g. "user.disable", "password.change"
+  std::string subject;  // the account it was done to
+  std::string detail;   // a JSON object with what else matters, or empty
+
+  friend bool operator==(const AuditEvent&, const AuditEvent&) = default;
+};
+
+struct AuditFilter {
+  // Newest first: at most `limit` events (1..1000) older than `cursor` (the
+  // previous page's next_cursor; empty for the first page); of `subject`
+  // only, when it is set.
+  std::size_t limit = 100;
+  std::string cursor;
+  std::string subject;
+};
+
+struct AuditPage {
+  std::vector<AuditEvent> entries;
+  std::string next_cursor;  // empty on the last page
 };
 
 // The change feed: every revoke and un-revoke, in commit order, numbered by a

@@ -81,7 +81,9 @@ class Store {
 
   // --- Sessions -----------------------------------------------------------
 
-  // kAlreadyExists when the sid is taken.
+  // kAlreadyExists when the sid is taken. Also sets the last_login_at of
+  // the user named session.user, if there is one, to session.created_at
+  // (when later), in the same transaction.
   Result<void> create_session(const Session& session);
 
   Result<std::optional<Session>> find_session(std::string_view sid);
@@ -106,12 +108,38 @@ class Store {
 
   // --- Users --------------------------------------------------------------
 
-  // kAlreadyExists when the name is taken; kInvalidArgument for an empty name.
+  // kAlreadyExists when the name is taken, or reserved by a deleted user
+  // (delete_user) until a later instant than user.created_at;
+  // kInvalidArgument for an empty name.
   Result<void> create_user(const User& user);
   Result<std::optional<User>> find_user(std::string_view name);
   // kNotFound for an unknown user.
   Result<void> set_admin(std::string_view name, bool admin);
   Result<std::vector<User>> list_users();
+  // kNotFound for an unknown user; kInvalidArgument for an empty hash.
+  Result<void> set_password(std::string_view name, std::string_view password_hash);
+  // kNotFound for an unknown user.
+  Result<void> set_disabled(std::string_view name, bool disabled);
+  // Removes the user (its password hash with it) and every session recorded
+  // under its name, in one transaction, and reserves the name until
+  // `reserved_until`: create_user refuses it until then (the tokens the
+  // user held may be presented until then, and must never be taken for
+  // someone else's). kNotFound for an unknown user. purge() forgets a
+  // reservation once it has passed.
+  Result<void> delete_user(std::string_view name, Timestamp reserved_until);
+  // A page of users by name (UserFilter), each with its live sessions
+  // counted, never with its hash. kInvalidArgument for a limit outside
+  // 1..1000.
+  Result<UserPage> list_users(const UserFilter& filter);
+
+  // --- Audit ----------------------------------------------------------------
+
+  // Records the event and returns its id (ids grow). kInvalidArgument for
+  // an empty action.
+  Result<std::uint64_t> append_audit(const AuditEvent& event);
+  // Newest first (AuditFilter). kInvalidArgument for a limit outside
+  // 1..1000 or a cursor this store did not hand out.
+  Result<AuditPage> list_audit(const AuditFilter& filter);
 
   // --- Token horizon ---------------------------------------------------------
 
@@ -168,6 +196,16 @@ class Store {
   virtual Result<std::optional<User>> do_find_user(std::string_view name) = 0;
   virtual Result<void> do_set_admin(std::string_view name, bool admin) = 0;
   virtual Result<std::vector<User>> do_list_users() = 0;
+  virtual Result<void> do_set_password(std::string_view name, std::string_view password_hash) = 0;
+  virtual Result<void> do_set_disabled(std::string_view name, bool disabled) = 0;
+  virtual Result<void> do_delete_user(std::string_view name, Timestamp reserved_until) = 0;
+  // filter.cursor: the name to list from (exclusive), empty for the first
+  // page.
+  virtual Result<UserPage> do_list_user_page(const UserFilter& filter) = 0;
+  virtual Result<std::uint64_t> do_append_audit(const AuditEvent& event) = 0;
+  // `before`: the id to list from (exclusive), none for the first page.
+  virtual Result<AuditPage> do_list_audit(const AuditFilter& filter,
+                                          std::optional<std::uint64_t> before) = 0;
   virtual Result<Timestamp> do_raise_token_horizon(Timestamp at) = 0;
   virtual Result<Hits> do_lookup(std::string_view jti, std::string_view sid, std::string_view user);
   virtual Result<void> do_ping() = 0;

@@ -1,9 +1,11 @@
 // The store contract (store_contract.h) run against the in-process
 // backends: memory and SQLite. Redis and PostgreSQL run it in their own
 // programs, next to the servers they start.
+#include "stores/store_contract.h"
+
 #include <filesystem>
 
-#include "stores/store_contract.h"
+#include "stores/account_contract.h"
 
 namespace jwtguard {
 namespace {
@@ -26,6 +28,9 @@ struct SqliteBackend {
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, StoreContractTest, MemoryBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreContractTest, SqliteBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, DurableStoreTest, SqliteBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, AccountContractTest, MemoryBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, AccountContractTest, SqliteBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, DurableAccountTest, SqliteBackend);
 
 TEST(OpenStore, Urls) {
   EXPECT_OK(open_store("memory:"));

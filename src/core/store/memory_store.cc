@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <utility>
 
 #include "jwtguard/store.h"
 #include "store/store_rules.h"
+#include "util/try.h"
 
 namespace jwtguard {
 namespace {
@@ -122,6 +124,7 @@ class MemoryStore final : public Store {
     const std::size_t removed = std::erase_if(
         revocations_, [now](const auto& item) { return item.second.revocation.expires_at <= now; });
     std::erase_if(sessions_, [now](const auto& item) { return item.second.expires_at <= now; });
+    std::erase_if(reserved_, [now](const auto& item) { return item.second <= now; });
     const Timestamp horizon = now - feed_retention;
     while (!feed_.empty() && feed_.front().first <= horizon) {
       purged_through_ = feed_.front().second.seq;
@@ -132,7 +135,13 @@ class MemoryStore final : public Store {
 
   Result<void> do_create_session(const Session& session) override {
     std::lock_guard lock(mu_);
-    return insert_new(sessions_, session.sid, session, "session");
+    JWTGUARD_TRY(insert_new(sessions_, session.sid, session, "session"));
+    auto user = users_.find(session.user);
+    if (user != users_.end()) {
+      auto& last = user->second.last_login_at;
+      last = std::max(last.value_or(Timestamp{}), session.created_at);
+    }
+    return {};
   }
 
   Result<std::optional<Session>> do_find_session(std::string_view sid) override {
@@ -180,6 +189,10 @@ class MemoryStore final : public Store {
 
   Result<void> do_create_user(const User& user) override {
     std::lock_guard lock(mu_);
+    auto reserved = reserved_.find(user.name);
+    if (reserved != reserved_.end() && reserved->second > user.created_at) {
+      return fail(Errc::kAlreadyExists, "user name reserved");
+    }
     return insert_new(users_, user.name, user, "user");
   }
 
@@ -189,11 +202,68 @@ class MemoryStore final : public Store {
   }
 
   Result<void> do_set_admin(std::string_view name, bool admin) override {
+    return change_user(name, [admin](User& user) { user.admin = admin; });
+  }
+
+  Result<void> do_set_password(std::string_view name, std::string_view hash) override {
+    return change_user(name, [hash](User& user) { user.password_hash = std::string(hash); });
+  }
+
+  Result<void> do_set_disabled(std::string_view name, bool disabled) override {
+    return change_user(name, [disabled](User& user) { user.disabled = disabled; });
+  }
+
+  Result<void> do_delete_user(std::string_view name, Timestamp reserved_until) override {
     std::lock_guard lock(mu_);
-    auto it = users_.find(std::string(name));
-    if (it == users_.end()) return fail(Errc::kNotFound, "user");
-    it->second.admin = admin;
+    if (users_.erase(std::string(name)) == 0) return fail(Errc::kNotFound, "user");
+    std::erase_if(sessions_, [name](const auto& item) { return item.second.user == name; });
+    Timestamp& until = reserved_[std::string(name)];
+    until = std::max(until, reserved_until);
     return {};
+  }
+
+  Result<UserPage> do_list_user_page(const UserFilter& filter) override {
+    std::lock_guard lock(mu_);
+    UserPage page;
+    auto it = filter.cursor.empty() ? users_.begin() : users_.upper_bound(filter.cursor);
+    for (; it != users_.end(); ++it) {
+      if (page.entries.size() == filter.limit) {
+        page.next_cursor = page.entries.back().user.name;
+        break;
+      }
+      UserSummary summary{.user = it->second};
+      summary.user.password_hash.clear();
+      for (const auto& [sid, session] : sessions_) {
+        if (session.user == it->first && !session.revoked_at && session.expires_at > filter.now) {
+          ++summary.sessions;
+        }
+      }
+      page.entries.push_back(std::move(summary));
+    }
+    return page;
+  }
+
+  Result<std::uint64_t> do_append_audit(const AuditEvent& event) override {
+    std::lock_guard lock(mu_);
+    AuditEvent& stored = audit_.emplace_back(event);
+    stored.id = audit_.size();  // ids are 1, 2, ...: the position plus one
+    return stored.id;
+  }
+
+  Result<AuditPage> do_list_audit(const AuditFilter& filter,
+                                  std::optional<std::uint64_t> before) override {
+    std::lock_guard lock(mu_);
+    AuditPage page;
+    for (auto it = audit_.rbegin(); it != audit_.rend(); ++it) {
+      if (before && it->id >= *before) continue;
+      if (!filter.subject.empty() && it->subject != filter.subject) continue;
+      if (page.entries.size() == filter.limit) {
+        page.next_cursor = stores::cursor_for(static_cast<std::int64_t>(page.entries.back().id));
+        break;
+      }
+      page.entries.push_back(*it);
+    }
+    return page;
   }
 
   Result<std::vector<User>> do_list_users() override {
@@ -212,6 +282,14 @@ class MemoryStore final : public Store {
   Result<void> do_ping() override { return {}; }
 
  private:
+  Result<void> change_user(std::string_view name, const std::function<void(User&)>& change) {
+    std::lock_guard lock(mu_);
+    auto it = users_.find(std::string(name));
+    if (it == users_.end()) return fail(Errc::kNotFound, "user");
+    change(it->second);
+    return {};
+  }
+
   Result<std::uint64_t> revoke_locked(const Revocation& revocation) {
     auto [it, inserted] =
         revocations_.try_emplace(Key(revocation.kind, revocation.key), Row{0, revocation});
@@ -236,6 +314,8 @@ class MemoryStore final : public Store {
   std::map<Key, Row> revocations_;
   std::map<std::string, Session> sessions_;  // ordered: list output is stable
   std::map<std::string, User> users_;
+  std::map<std::string, Timestamp> reserved_;  // deleted users' names, until
+  std::vector<AuditEvent> audit_;              // in id order
   std::deque<std::pair<Timestamp, Change>> feed_;  // dated, in seq order
   std::uint64_t purged_through_ = 0;               // the last seq purged from feed_
   std::uint64_t next_seq_ = 1;

@@ -108,6 +108,36 @@ Result<void> Store::set_admin(std::string_view name, bool admin) {
 
 Result<std::vector<User>> Store::list_users() { return do_list_users(); }
 
+Result<void> Store::set_password(std::string_view name, std::string_view password_hash) {
+  if (password_hash.empty()) return fail(Errc::kInvalidArgument, "empty password hash");
+  return do_set_password(name, password_hash);
+}
+
+Result<void> Store::set_disabled(std::string_view name, bool disabled) {
+  return do_set_disabled(name, disabled);
+}
+
+Result<void> Store::delete_user(std::string_view name, Timestamp reserved_until) {
+  return do_delete_user(name, reserved_until);
+}
+
+Result<UserPage> Store::list_users(const UserFilter& filter) {
+  JWTGUARD_TRY(stores::check_limit(filter.limit));
+  return do_list_user_page(filter);
+}
+
+Result<std::uint64_t> Store::append_audit(const AuditEvent& event) {
+  if (event.action.empty()) return fail(Errc::kInvalidArgument, "empty audit action");
+  return do_append_audit(event);
+}
+
+Result<AuditPage> Store::list_audit(const AuditFilter& filter) {
+  JWTGUARD_TRY(stores::check_limit(filter.limit));
+  JWTGUARD_ASSIGN_OR_RETURN(const auto before, stores::decode_cursor(filter.cursor));
+  if (!before) return do_list_audit(filter, std::nullopt);
+  return do_list_audit(filter, static_cast<std::uint64_t>(*before));
+}
+
 Result<Timestamp> Store::raise_token_horizon(Timestamp at) { return do_raise_token_horizon(at); }
 
 Result<Store::Hits> Store::lookup(std::string_view jti, std::string_view sid,

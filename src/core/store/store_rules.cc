@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "util/try.h"
+
 namespace jwtguard::stores {
 
 Result<void> validate(const Revocation& revocation) {
@@ -31,18 +33,27 @@ Change unrevoke_change(RevocationKind kind, std::string_view key, std::uint64_t 
   return Change{.seq = seq, .op = Change::Op::kUnrevoke, .kind = kind, .key = std::string(key)};
 }
 
-Result<std::optional<std::int64_t>> page_start(const RevocationFilter& filter) {
-  if (filter.limit < 1 || filter.limit > kMaxPageSize) {
+Result<void> check_limit(std::size_t limit) {
+  if (limit < 1 || limit > kMaxPageSize) {
     return fail(Errc::kInvalidArgument, "limit must be between 1 and 1000");
   }
-  if (filter.cursor.empty()) return std::optional<std::int64_t>();
+  return {};
+}
+
+Result<std::optional<std::int64_t>> decode_cursor(std::string_view cursor) {
+  if (cursor.empty()) return std::optional<std::int64_t>();
   std::int64_t id = 0;
-  const char* end = filter.cursor.data() + filter.cursor.size();
-  auto [ptr, ec] = std::from_chars(filter.cursor.data(), end, id);
+  const char* end = cursor.data() + cursor.size();
+  auto [ptr, ec] = std::from_chars(cursor.data(), end, id);
   if (ec != std::errc() || ptr != end || id <= 0) {
     return fail(Errc::kInvalidArgument, "bad cursor");
   }
   return std::optional<std::int64_t>(id);
+}
+
+Result<std::optional<std::int64_t>> page_start(const RevocationFilter& filter) {
+  JWTGUARD_TRY(check_limit(filter.limit));
+  return decode_cursor(filter.cursor);
 }
 
 std::string cursor_for(std::int64_t row_id) { return std::to_string(row_id); }

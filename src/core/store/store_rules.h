@@ -30,6 +30,11 @@ Change unrevoke_change(RevocationKind kind, std::string_view key, std::uint64_t 
 // Checks the limit and decodes the cursor: the row id to list from
 // (exclusive), or none for the first page.
 Result<std::optional<std::int64_t>> page_start(const RevocationFilter& filter);
+// kInvalidArgument for a page size outside 1..kMaxPageSize.
+Result<void> check_limit(std::size_t limit);
+// A cursor this store hands out (cursor_for): the positive row number, or
+// none for an empty cursor; kInvalidArgument for anything else.
+Result<std::optional<std::int64_t>> decode_cursor(std::string_view cursor);
 std::string cursor_for(std::int64_t row_id);
 
 bool matches(const Revocation& revocation, const RevocationFilter& filter);
