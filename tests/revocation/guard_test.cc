@@ -562,6 +562,22 @@ class FailingLookupStore : public Store {
     return inner_->set_admin(name, admin);
   }
   Result<std::vector<User>> do_list_users() override { return inner_->list_users(); }
+  Result<void> do_set_password(std::string_view name, std::string_view hash) override {
+    return inner_->set_password(name, hash);
+  }
+  Result<void> do_set_disabled(std::string_view name, bool disabled) override {
+    return inner_->set_disabled(name, disabled);
+  }
+  Result<void> do_delete_user(std::string_view name, Timestamp until) override {
+    return inner_->delete_user(name, until);
+  }
+  Result<UserPage> do_list_user_page(const UserFilter& f) override { return inner_->list_users(f); }
+  Result<std::uint64_t> do_append_audit(const AuditEvent& e) override {
+    return inner_->append_audit(e);
+  }
+  Result<AuditPage> do_list_audit(const AuditFilter& f, std::optional<std::uint64_t>) override {
+    return inner_->list_audit(f);
+  }
   Result<void> do_ping() override { return inner_->ping(); }
 
  private:

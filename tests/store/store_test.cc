@@ -22,6 +22,7 @@ class RecordingStore final : public Store {
  public:
   std::vector<std::string> calls;
   std::optional<std::int64_t> list_start;
+  std::optional<std::uint64_t> audit_before;
 
  private:
   Result<std::uint64_t> do_revoke(const Revocation&) override { return note("revoke", 1u); }
@@ -73,6 +74,29 @@ class RecordingStore final : public Store {
   }
   Result<std::vector<User>> do_list_users() override {
     return note("list_users", std::vector<User>());
+  }
+  Result<void> do_set_password(std::string_view, std::string_view) override {
+    calls.push_back("set_password");
+    return {};
+  }
+  Result<void> do_set_disabled(std::string_view, bool) override {
+    calls.push_back("set_disabled");
+    return {};
+  }
+  Result<void> do_delete_user(std::string_view, Timestamp) override {
+    calls.push_back("delete_user");
+    return {};
+  }
+  Result<UserPage> do_list_user_page(const UserFilter&) override {
+    return note("list_user_page", UserPage{});
+  }
+  Result<std::uint64_t> do_append_audit(const AuditEvent&) override {
+    return note("append_audit", std::uint64_t{1});
+  }
+  Result<AuditPage> do_list_audit(const AuditFilter&,
+                                  std::optional<std::uint64_t> before) override {
+    audit_before = before;
+    return note("list_audit", AuditPage{});
   }
   Result<Timestamp> do_raise_token_horizon(Timestamp at) override {
     return note("raise_token_horizon", at);
@@ -169,6 +193,38 @@ TEST(StoreChecks, EveryOtherCallReachesTheBackendOnce) {
                                                    "purge", "find_session", "list_sessions",
                                                    "rotate_refresh", "find_user", "set_admin",
                                                    "list_users", "raise_token_horizon", "ping"}));
+}
+
+TEST(StoreChecks, AccountChangesNeedANameAndAHash) {
+  RecordingStore store;
+  EXPECT_ERRC(store.set_password("", "hash"), Errc::kInvalidArgument);
+  EXPECT_ERRC(store.set_password("alice", ""), Errc::kInvalidArgument);
+  EXPECT_ERRC(store.set_disabled("", true), Errc::kInvalidArgument);
+  EXPECT_ERRC(store.delete_user("", Timestamp{}), Errc::kInvalidArgument);
+  EXPECT_ERRC(store.append_audit(AuditEvent{.actor = "cli", .subject = "alice"}),
+              Errc::kInvalidArgument);
+  EXPECT_TRUE(store.calls.empty());
+  ASSERT_OK(store.set_password("alice", "hash"));
+  ASSERT_OK(store.set_disabled("alice", true));
+  ASSERT_OK(store.delete_user("alice", Timestamp{}));
+  ASSERT_OK(store.append_audit(AuditEvent{.action = "user.delete"}));
+  EXPECT_EQ(store.calls, (std::vector<std::string>{"set_password", "set_disabled", "delete_user",
+                                                   "append_audit"}));
+}
+
+TEST(StoreChecks, UserAndAuditPagesAreCheckedBeforeTheBackend) {
+  RecordingStore store;
+  EXPECT_ERRC(store.list_users(UserFilter{.limit = 0}), Errc::kInvalidArgument);
+  EXPECT_ERRC(store.list_users(UserFilter{.limit = 1001}), Errc::kInvalidArgument);
+  EXPECT_ERRC(store.list_audit(AuditFilter{.limit = 0}), Errc::kInvalidArgument);
+  EXPECT_ERRC(store.list_audit(AuditFilter{.cursor = "-1"}), Errc::kInvalidArgument);
+  EXPECT_ERRC(store.list_audit(AuditFilter{.cursor = "7z"}), Errc::kInvalidArgument);
+  EXPECT_TRUE(store.calls.empty());
+  ASSERT_OK(store.list_users(UserFilter{.limit = 1000, .cursor = "bob"}));
+  ASSERT_OK(store.list_audit(AuditFilter{}));
+  EXPECT_EQ(store.audit_before, std::nullopt);
+  ASSERT_OK(store.list_audit(AuditFilter{.cursor = "42"}));
+  EXPECT_EQ(store.audit_before, std::optional<std::uint64_t>(42));
 }
 
 // The default lookup asks find_revocation once per key it is given.

@@ -109,15 +109,18 @@ Result<void> Store::set_admin(std::string_view name, bool admin) {
 Result<std::vector<User>> Store::list_users() { return do_list_users(); }
 
 Result<void> Store::set_password(std::string_view name, std::string_view password_hash) {
+  if (name.empty()) return fail(Errc::kInvalidArgument, "empty user name");
   if (password_hash.empty()) return fail(Errc::kInvalidArgument, "empty password hash");
   return do_set_password(name, password_hash);
 }
 
 Result<void> Store::set_disabled(std::string_view name, bool disabled) {
+  if (name.empty()) return fail(Errc::kInvalidArgument, "empty user name");
   return do_set_disabled(name, disabled);
 }
 
 Result<void> Store::delete_user(std::string_view name, Timestamp reserved_until) {
+  if (name.empty()) return fail(Errc::kInvalidArgument, "empty user name");
   return do_delete_user(name, reserved_until);
 }
 
