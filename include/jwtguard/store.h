@@ -128,8 +128,10 @@ class Store {
   // reservation once it has passed.
   Result<void> delete_user(std::string_view name, Timestamp reserved_until);
   // A page of users by name (UserFilter), each with its live sessions
-  // counted, never with its hash. kInvalidArgument for a limit outside
-  // 1..1000.
+  // counted (neither revoked nor expired at filter.now, nor last refreshed
+  // before the cutoff of a kUser revocation keyed by the name: "log out
+  // everywhere" does not mark each session), never with its hash. kInvalidArgument for a limit
+  // outside 1..1000.
   Result<UserPage> list_users(const UserFilter& filter);
 
   // --- Audit ----------------------------------------------------------------

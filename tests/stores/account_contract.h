@@ -137,6 +137,15 @@ TYPED_TEST_P(AccountContractTest, UserPagesByNameWithLiveSessionsAndNoHash) {
                    .expires_at = kNow + hours(24),
                    .revoked_at = kNow};
   ASSERT_OK(this->store_->revoke_session(ended));
+  // dave logged out everywhere after s5 began, and logged in again (s6):
+  // only s6 is live (Guard::list_sessions' rule).
+  ASSERT_OK(this->store_->create_session(session("s5", "dave", kNow)));
+  ASSERT_OK(this->store_->revoke(Revocation{.kind = RevocationKind::kUser,
+                                            .key = "dave",
+                                            .cutoff = kNow + seconds(1),
+                                            .expires_at = kNow + hours(24),
+                                            .revoked_at = kNow + seconds(1)}));
+  ASSERT_OK(this->store_->create_session(session("s6", "dave", kNow + seconds(2))));
 
   auto first = this->store_->list_users(UserFilter{.limit = 2, .now = kNow});
   ASSERT_OK(first);
@@ -156,6 +165,7 @@ TYPED_TEST_P(AccountContractTest, UserPagesByNameWithLiveSessionsAndNoHash) {
   EXPECT_TRUE(second->entries[0].user.disabled);
   EXPECT_EQ(second->entries[0].sessions, 0u);  // its one session was revoked
   EXPECT_EQ(second->entries[1].user.name, "dave");
+  EXPECT_EQ(second->entries[1].sessions, 1u);  // s5 ended by the cutoff
 
   auto last =
       this->store_->list_users(UserFilter{.limit = 2, .cursor = second->next_cursor, .now = kNow});

@@ -233,8 +233,12 @@ class MemoryStore final : public Store {
       }
       UserSummary summary{.user = it->second};
       summary.user.password_hash.clear();
+      const auto cutoff = revocations_.find(Key(RevocationKind::kUser, it->first));
+      const Timestamp ended_before =
+          cutoff == revocations_.end() ? Timestamp{} : *cutoff->second.revocation.cutoff;
       for (const auto& [sid, session] : sessions_) {
-        if (session.user == it->first && !session.revoked_at && session.expires_at > filter.now) {
+        if (session.user == it->first && !session.revoked_at && session.expires_at > filter.now &&
+            session.refreshed_at >= ended_before) {
           ++summary.sessions;
         }
       }
@@ -314,8 +318,8 @@ class MemoryStore final : public Store {
   std::map<Key, Row> revocations_;
   std::map<std::string, Session> sessions_;  // ordered: list output is stable
   std::map<std::string, User> users_;
-  std::map<std::string, Timestamp> reserved_;  // deleted users' names, until
-  std::vector<AuditEvent> audit_;              // in id order
+  std::map<std::string, Timestamp> reserved_;      // deleted users' names, until
+  std::vector<AuditEvent> audit_;                  // in id order
   std::deque<std::pair<Timestamp, Change>> feed_;  // dated, in seq order
   std::uint64_t purged_through_ = 0;               // the last seq purged from feed_
   std::uint64_t next_seq_ = 1;
