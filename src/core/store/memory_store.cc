@@ -235,7 +235,7 @@ class MemoryStore final : public Store {
       summary.user.password_hash.clear();
       const auto cutoff = revocations_.find(Key(RevocationKind::kUser, it->first));
       const Timestamp ended_before =
-          cutoff == revocations_.end() ? Timestamp{} : *cutoff->second.revocation.cutoff;
+          cutoff == revocations_.end() ? Timestamp{} : cutoff->second.revocation.cutoff;
       for (const auto& [sid, session] : sessions_) {
         if (session.user == it->first && !session.revoked_at && session.expires_at > filter.now &&
             session.refreshed_at >= ended_before) {
