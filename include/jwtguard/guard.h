@@ -157,6 +157,23 @@ class Guard {
   // also revokes the session: the new pair never outlives it.
   Result<Refreshed> refresh(std::string_view refresh_token);
 
+  // Re-authentication (Flask-JWT-Extended's "fresh login"): a fresh access
+  // token of the session of `claims` (a verified access token's), with the
+  // same subject, namespace and application claims, for a caller that has
+  // just checked the user's password. kMissingClaim ("sid") for a token
+  // without a session; kRevoked when the token has been revoked meanwhile or
+  // its session is not one the store knows, live, of the same subject.
+  Result<IssuedToken> fresh_access(const Claims& claims);
+
+  // After the user's tokens were all ended by a cutoff (a password change
+  // keeps the session it was made from): a fresh access token and a new
+  // refresh token of the session of `claims`, ordered after the cutoff, the
+  // session's record moved to the new refresh token (with rotation on).
+  // kMissingClaim ("sid") without a session; kRevoked when the session is
+  // not one the store knows, live, of the same subject, or a refresh moved
+  // it on meanwhile.
+  Result<TokenPair> renew_session(const Claims& claims);
+
   // --- Checking ------------------------------------------------------------
 
   // Verifies the token (signature, then exp/nbf/iat/iss/aud), then its type

@@ -88,13 +88,10 @@ class Guard::Impl {
     return issuer_.issue(request, clock_.now());
   }
 
-  Result<Refreshed> refresh(std::string_view token) {
-    auto verified = require(token, {.type = TokenRequirement::kRefresh});
-    if (!verified) return tl::unexpected(verified.error());
-    const Claims& claims = verified->claims;
-    // The new tokens are the same principal with the same restrictions: the
-    // namespace and the application's claims come from the refresh token,
-    // which carries them signed.
+  // A request for tokens of the same principal, with the same restrictions,
+  // in the same session as the token with `claims`: the namespace and the
+  // application's claims come from that token, which carries them signed.
+  Result<TokenRequest> same_principal(const Claims& claims) const {
     auto extra = extra_claims_of(claims.payload_json);
     if (!extra) return tl::unexpected(extra.error());
     TokenRequest request;
@@ -103,14 +100,64 @@ class Guard::Impl {
     request.session_id = claims.sid;
     request.extra_claims_json = std::move(*extra);
     request.order_at = order_floor(subject_key(claims));
+    return request;
+  }
+
+  // The session of `claims`, as the store has it: kMissingClaim without a
+  // sid; kRevoked when the store does not know it, it was revoked, or it is
+  // another subject's.
+  Result<Session> live_session(const Claims& claims) const {
+    if (claims.sid.empty()) return fail(Errc::kMissingClaim, "sid");
+    auto session = store_->find_session(claims.sid);
+    if (!session) return tl::unexpected(session.error());
+    if (!*session || (*session)->revoked_at || (*session)->user != subject_key(claims)) {
+      return fail(Errc::kRevoked, "session");
+    }
+    return std::move(**session);
+  }
+
+  Result<IssuedToken> fresh_access(const Claims& claims) {
+    JWTGUARD_TRY(live_session(claims));
+    // Still valid now: the password check the caller made took a while.
+    JWTGUARD_TRY(check_revocation(claims));
+    auto request = same_principal(claims);
+    if (!request) return tl::unexpected(request.error());
+    request->fresh = true;
+    return issuer_.issue(*request, clock_.now());
+  }
+
+  Result<TokenPair> renew_session(const Claims& claims) {
+    auto session = live_session(claims);
+    if (!session) return tl::unexpected(session.error());
+    auto request = same_principal(claims);
+    if (!request) return tl::unexpected(request.error());
+    request->fresh = true;
+    auto pair = issuer_.issue_pair(std::move(*request), clock_.now());
+    if (!pair || !options_.rotate_refresh_tokens) return pair;
+    // The session's record moves to the new refresh token; a refresh that
+    // moved it first wins, and this renewal fails.
+    auto rotation =
+        store_->rotate_refresh(claims.sid, session->refresh_jti, pair->refresh.jti,
+                               pair->refresh.issued_at, revocation::Lifetimes::last_expiry(*pair));
+    if (!rotation) return tl::unexpected(rotation.error());
+    if (*rotation != Rotation::kRotated) return fail(Errc::kRevoked, "session");
+    return pair;
+  }
+
+  Result<Refreshed> refresh(std::string_view token) {
+    auto verified = require(token, {.type = TokenRequirement::kRefresh});
+    if (!verified) return tl::unexpected(verified.error());
+    const Claims& claims = verified->claims;
+    auto request = same_principal(claims);
+    if (!request) return tl::unexpected(request.error());
     const Timestamp now = clock_.now();
     if (!options_.rotate_refresh_tokens) {
-      auto access = issuer_.issue(request, now);
+      auto access = issuer_.issue(*request, now);
       if (!access) return tl::unexpected(access.error());
       return Refreshed{std::move(*access), std::nullopt};
     }
     if (claims.sid.empty()) return fail(Errc::kMissingClaim, "sid");
-    auto pair = issuer_.issue_pair(request, now);
+    auto pair = issuer_.issue_pair(std::move(*request), now);
     if (!pair) return tl::unexpected(pair.error());
     auto rotation =
         store_->rotate_refresh(claims.sid, claims.jti, pair->refresh.jti, pair->refresh.issued_at,
@@ -354,6 +401,12 @@ Result<TokenPair> Guard::login(std::string_view subject, std::string_view extra_
 Result<IssuedToken> Guard::issue(const TokenRequest& request) { return impl_->issue(request); }
 Result<Refreshed> Guard::refresh(std::string_view refresh_token) {
   return impl_->refresh(refresh_token);
+}
+Result<IssuedToken> Guard::fresh_access(const Claims& claims) {
+  return impl_->fresh_access(claims);
+}
+Result<TokenPair> Guard::renew_session(const Claims& claims) {
+  return impl_->renew_session(claims);
 }
 Result<VerifiedToken> Guard::require(std::string_view token,
                                      const Requirements& requirements) const {
