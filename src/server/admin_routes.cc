@@ -1,5 +1,4 @@
 // OAuth (RFC 7009 revocation, RFC 7662 introspection) and the admin routes.
-#include <charconv>
 
 #include "auth/user_name.h"
 #include "service_impl.h"
@@ -115,14 +114,9 @@ tl::expected<RevocationFilter, std::string> revocation_filter(std::string_view q
     filter.kind = parse_revocation_kind(*kind);
     if (!filter.kind) return tl::unexpected(std::string("'kind' must be token, session or user"));
   }
-  if (auto limit = form_value(query, "limit"); limit && !limit->empty()) {
-    std::size_t value = 0;
-    auto [end, error] = std::from_chars(limit->data(), limit->data() + limit->size(), value);
-    if (error != std::errc{} || end != limit->data() + limit->size() || value < 1 || value > 1000) {
-      return tl::unexpected(std::string("'limit' must be an integer from 1 to 1000"));
-    }
-    filter.limit = value;
-  }
+  auto limit = query_limit(query, filter.limit);
+  if (!limit) return tl::unexpected(limit.error());
+  filter.limit = *limit;
   if (auto cursor = form_value(query, "cursor")) filter.cursor = *cursor;
   return filter;
 }

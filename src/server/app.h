@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <memory>
 
+#include "config.h"
 #include "jwtguard/clock.h"
 #include "jwtguard/error.h"
 #include "jwtguard/guard.h"
-#include "config.h"
 
 namespace jwtguard::server {
 

@@ -85,8 +85,8 @@ Response ServiceImpl::register_user(const Request& request, const Peer& peer,
       wait.count() > 0) {
     return rate_limited(errors_, request, wait, "Too many registrations. Try again later");
   }
-  auto hash = hash_password(password, options_.password_cost);
-  if (!hash) return failure(request, hash.error());
+  auto hash = new_password_hash(request, password);
+  if (!hash) return std::move(hash.error());
   User user{.name = username, .password_hash = std::move(*hash), .created_at = clock_.now()};
   if (auto created = store_.create_user(user); !created) {
     return failure(request, created.error());
@@ -106,31 +106,66 @@ Response ServiceImpl::login(const Request& request, const Peer& peer, Outcome& o
     return errors_.make(request, ServiceError::kBadCredentials);
   }
   outcome.subject = username;
+  auto user = check_password(request, username, password, peer);
+  if (!user) return std::move(user.error());
+  std::string user_agent(header_value(request, http::field::user_agent).substr(0, 512));
+  auto pair = guard_.login(username, {}, ClientInfo{peer.address, std::move(user_agent)});
+  if (!pair) return failure(request, pair.error());
+  // A disable or a deletion that committed while this login was under way
+  // may have set its cutoff before these tokens were issued: look again,
+  // and end the new session if the account changed.
+  auto now_user = store_.find_user(username);
+  if (!now_user || !*now_user || (*now_user)->disabled) {
+    RevokeContext context{.revoked_by = "login", .reason = "account changed during login"};
+    if (auto revoked = guard_.revoke_session(pair->refresh.sid, context); !revoked) {
+      return failure(request, revoked.error());
+    }
+    if (!now_user) return failure(request, now_user.error());
+    metrics_.record_login(false);
+    return errors_.make(request,
+                        *now_user ? ServiceError::kAccountDisabled : ServiceError::kBadCredentials);
+  }
+  metrics_.record_login(true);
+  return ok(request, tokens_json(pair->access, &pair->refresh, options_.access_ttl));
+}
+
+Step<User> ServiceImpl::check_password(const Request& request, const std::string& username,
+                                       const std::string& password, const Peer& peer) const {
   const std::string address = limiter_address(peer.address);
   // The attempt is taken (counted as a failure) before the hash, so that
   // parallel guesses cannot all pass the check before any is counted.
   if (auto wait = limiter_.try_acquire(username, address, clock_.now()); wait.count() > 0) {
     metrics_.record_login_rate_limited();
-    return rate_limited(errors_, request, wait);
+    return tl::unexpected(rate_limited(errors_, request, wait));
   }
   auto user = store_.find_user(username);
   if (!user) {
     limiter_.released(username, address);
-    return failure(request, user.error());
+    return tl::unexpected(failure(request, user.error()));
   }
   // The same Argon2id work whether or not the user exists.
   std::string_view hash = *user ? std::string_view((*user)->password_hash) : dummy_hash_;
   bool matches = password.size() <= kMaxPasswordSize && verify_password(password, hash);
   if (!*user || !matches) {
     metrics_.record_login(false);
-    return errors_.make(request, ServiceError::kBadCredentials);
+    return tl::unexpected(errors_.make(request, ServiceError::kBadCredentials));
   }
   limiter_.succeeded(username, address, clock_.now());
-  std::string user_agent(header_value(request, http::field::user_agent).substr(0, 512));
-  auto pair = guard_.login(username, {}, ClientInfo{peer.address, std::move(user_agent)});
-  if (!pair) return failure(request, pair.error());
-  metrics_.record_login(true);
-  return ok(request, tokens_json(pair->access, &pair->refresh, options_.access_ttl));
+  if ((*user)->disabled) {
+    metrics_.record_login(false);
+    return tl::unexpected(errors_.make(request, ServiceError::kAccountDisabled));
+  }
+  return std::move(**user);
+}
+
+Step<std::string> ServiceImpl::new_password_hash(const Request& request,
+                                                 const std::string& password) const {
+  if (auto rule = check_new_password(password, options_.min_password_length); !rule) {
+    return tl::unexpected(errors_.make(request, ServiceError::kBadRequest, rule.error().detail()));
+  }
+  auto hash = hash_password(password, options_.password_cost);
+  if (!hash) return tl::unexpected(failure(request, hash.error()));
+  return std::move(*hash);
 }
 
 // The subject is not logged: Guard::refresh verifies the token itself.

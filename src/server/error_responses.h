@@ -32,6 +32,8 @@ enum class ServiceError : unsigned char {
   kBadCredentials,          // 401 bad_credentials
   kRateLimited,             // 429 rate_limited
   kAdminRequired,           // 403 admin_required
+  kAccountRequired,         // 403 account_required
+  kAccountDisabled,         // 403 account_disabled
   kRegistrationClosed,      // 403 registration_closed
   kUserExists,              // 409 user_exists
   kBadRequest,              // 400 bad_request

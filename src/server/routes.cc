@@ -35,6 +35,22 @@ constexpr RouteSpec kRoutes[] = {
      [](const ServiceImpl& s, RouteCall& c) {
        return s.delete_session(c.request, c.param, c.outcome);
      }},
+    // A user's own account: each checks the password (Argon2id), so each is
+    // rate-limited like a login and queued like one.
+    {Route::kPassword, verb::post, "/auth/password", "POST /auth/password", T::kHashWorker, 32,
+     [](const ServiceImpl& s, RouteCall& c) {
+       return s.change_password(c.request, c.peer, c.outcome);
+     }},
+    {Route::kFreshLogin, verb::post, "/auth/fresh-login", "POST /auth/fresh-login", T::kHashWorker,
+     32,
+     [](const ServiceImpl& s, RouteCall& c) {
+       return s.fresh_login(c.request, c.peer, c.outcome);
+     }},
+    {Route::kAccountDelete, verb::delete_, "/auth/account", "DELETE /auth/account", T::kHashWorker,
+     8,
+     [](const ServiceImpl& s, RouteCall& c) {
+       return s.delete_account(c.request, c.peer, c.outcome);
+     }},
     {Route::kMe, verb::get, "/auth/me", "GET /auth/me", T::kIoUnlessStrict, 0,
      [](const ServiceImpl& s, RouteCall& c) { return s.me(c.request, c.outcome); }},
     {Route::kVerify, verb::get, "/auth/verify", "GET /auth/verify", T::kIoUnlessStrict, 0,
@@ -61,6 +77,30 @@ constexpr RouteSpec kRoutes[] = {
      [](const ServiceImpl& s, RouteCall& c) {
        return s.mint_tokens(c.request, c.peer, c.outcome);
      }},
+    {Route::kAdminUsersList, verb::get, "/admin/users", "GET /admin/users", T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.list_users(c.request, c.outcome); }},
+    {Route::kAdminUserDisable, verb::post, "/admin/users/{name}/disable",
+     "POST /admin/users/{name}/disable", T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) {
+       return s.set_user_disabled(c.request, c.param, true, c.outcome);
+     }},
+    {Route::kAdminUserEnable, verb::post, "/admin/users/{name}/enable",
+     "POST /admin/users/{name}/enable", T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) {
+       return s.set_user_disabled(c.request, c.param, false, c.outcome);
+     }},
+    {Route::kAdminUserDelete, verb::delete_, "/admin/users/{name}", "DELETE /admin/users/{name}",
+     T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) {
+       return s.delete_user(c.request, c.param, c.outcome);
+     }},
+    {Route::kAdminUserPassword, verb::post, "/admin/users/{name}/password",
+     "POST /admin/users/{name}/password", T::kHashWorker, 8,
+     [](const ServiceImpl& s, RouteCall& c) {
+       return s.reset_password(c.request, c.param, c.outcome);
+     }},
+    {Route::kAdminAudit, verb::get, "/admin/audit", "GET /admin/audit", T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.list_audit(c.request, c.outcome); }},
     {Route::kHealthz, verb::get, "/healthz", "GET /healthz", T::kIo, 0,
      [](const ServiceImpl& s, RouteCall& c) { return s.healthz(c.request); }},
     {Route::kReadyz, verb::get, "/readyz", "GET /readyz", T::kStoreWorker, 0,
@@ -80,13 +120,18 @@ static_assert(in_enum_order(), "kRoutes has one row per Route but kUnmatched, in
 // The parameter `path` gives a row's template, or nullopt when the template
 // does not match. Empty for a template without a parameter.
 std::optional<std::string> match_template(std::string_view pattern, std::string_view path) {
-  auto open = pattern.rfind("/{");
+  auto open = pattern.find("/{");
   if (open == std::string_view::npos) {
     return pattern == path ? std::optional<std::string>(std::string()) : std::nullopt;
   }
   std::string_view prefix = pattern.substr(0, open + 1);
-  if (!path.starts_with(prefix)) return std::nullopt;
-  std::string_view segment = path.substr(prefix.size());
+  std::string_view suffix = pattern.substr(pattern.find('}', open) + 1);
+  if (path.size() < prefix.size() + suffix.size() || !path.starts_with(prefix) ||
+      !path.ends_with(suffix)) {
+    return std::nullopt;
+  }
+  std::string_view segment =
+      path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
   if (segment.empty() || segment.find('/') != std::string_view::npos) return std::nullopt;
   auto decoded = percent_decode(segment, /*plus_is_space=*/false);
   if (!decoded || decoded->empty()) return std::nullopt;

@@ -24,6 +24,9 @@ enum class Route : unsigned char {
   kLogoutAll,
   kSessions,
   kSessionDelete,
+  kPassword,
+  kFreshLogin,
+  kAccountDelete,
   kMe,
   kVerify,
   kOauthRevoke,
@@ -33,6 +36,12 @@ enum class Route : unsigned char {
   kAdminRevocationsCreate,
   kAdminRevocationsDelete,
   kAdminTokens,
+  kAdminUsersList,
+  kAdminUserDisable,
+  kAdminUserEnable,
+  kAdminUserDelete,
+  kAdminUserPassword,
+  kAdminAudit,
   kHealthz,
   kReadyz,
   kMetrics,
@@ -57,8 +66,8 @@ using RouteHandler = Response (*)(const ServiceImpl& service, RouteCall& call);
 struct RouteSpec {
   Route route;
   http::verb method;  // GET routes answer HEAD too
-  // The path; a last segment "{name}" takes one non-empty segment
-  // (percent-decoded) as the route's parameter.
+  // The path; a segment "{name}" (at most one per path) takes one
+  // non-empty segment (percent-decoded) as the route's parameter.
   std::string_view path;
   // The label of the metrics and the access log. Dashboards key on it: it
   // stays when the path changes.

@@ -2,9 +2,12 @@
 // route table (routes.cc), or 404/405. The routes themselves are in
 // auth_routes.cc and admin_routes.cc.
 
+#include <charconv>
+
 #include "jwtguard/issuer.h"
 #include "jwtguard/password.h"
 #include "service_impl.h"
+#include "util/try.h"
 
 namespace jwtguard::server {
 namespace {
@@ -126,10 +129,42 @@ Step<VerifiedToken> ServiceImpl::authenticate_admin(const Request& request,
   }
   auto user = store_.find_user(token->claims.sub);
   if (!user) return tl::unexpected(failure(request, user.error()));
-  if (!*user || !(*user)->admin) {
+  if (!*user || !(*user)->admin || (*user)->disabled) {
     return tl::unexpected(errors_.make(request, ServiceError::kAdminRequired));
   }
   return token;
+}
+
+Step<VerifiedToken> ServiceImpl::authenticate_user(const Request& request,
+                                                   const Requirements& requirements,
+                                                   Outcome& outcome) const {
+  auto token = authenticate(request, requirements, outcome);
+  if (!token) return token;
+  // A minted identity "alice" is not the user alice: it has no password and
+  // no account to change.
+  if (!token->claims.sub_ns.empty()) {
+    return tl::unexpected(errors_.make(request, ServiceError::kAccountRequired));
+  }
+  return token;
+}
+
+accounts::EndTokens ServiceImpl::end_tokens() const {
+  return [this](std::string_view user, const RevokeContext& context) -> Result<void> {
+    JWTGUARD_TRY(guard_.revoke_user(user, context));
+    count_revocation(RevocationKind::kUser);
+    return {};
+  };
+}
+
+tl::expected<std::size_t, std::string> query_limit(std::string_view query, std::size_t fallback) {
+  auto limit = form_value(query, "limit");
+  if (!limit || limit->empty()) return fallback;
+  std::size_t value = 0;
+  auto [end, error] = std::from_chars(limit->data(), limit->data() + limit->size(), value);
+  if (error != std::errc{} || end != limit->data() + limit->size() || value < 1 || value > 1000) {
+    return tl::unexpected(std::string("'limit' must be an integer from 1 to 1000"));
+  }
+  return value;
 }
 
 void ServiceImpl::count_check(const Error* error) const {

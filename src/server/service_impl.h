@@ -9,6 +9,7 @@
 #include <string_view>
 #include <tl/expected.hpp>
 
+#include "auth/accounts.h"
 #include "service.h"
 
 namespace jwtguard::server {
@@ -31,6 +32,10 @@ struct RouteCall {
 nlohmann::json tokens_json(const IssuedToken& access, const IssuedToken* refresh,
                            std::chrono::seconds access_ttl);
 
+// A query's "limit" (1..1000; `fallback` when absent or empty), or a message
+// saying what is wrong with it.
+tl::expected<std::size_t, std::string> query_limit(std::string_view query, std::size_t fallback);
+
 class ServiceImpl {
  public:
   ServiceImpl(const Service::Parts& parts, ServiceOptions options, ErrorResponses errors,
@@ -46,8 +51,30 @@ class ServiceImpl {
   // bearer_token, then Guard::require; counts the check's outcome.
   Step<VerifiedToken> authenticate(const Request& request, const Requirements& requirements,
                                    Outcome& outcome) const;
-  // authenticate (an access token), then the user must be an admin (403).
+  // authenticate (an access token), then the user must be an admin (403),
+  // and not disabled.
   Step<VerifiedToken> authenticate_admin(const Request& request, Outcome& outcome) const;
+  // authenticate, then the token must be a jwtguard user's (not a minted
+  // identity's: 403 account_required): the account routes act on it.
+  Step<VerifiedToken> authenticate_user(const Request& request, const Requirements& requirements,
+                                        Outcome& outcome) const;
+  // The user `username` when `password` is its password: rate-limited as a
+  // login (429), the same Argon2id work whether or not the user exists, 401
+  // bad_credentials otherwise; 403 account_disabled for a disabled user
+  // (only once the password matched: nobody learns it without).
+  Step<User> check_password(const Request& request, const std::string& username,
+                            const std::string& password, const Peer& peer) const;
+  // A new password's rules (400) and its hash.
+  Step<std::string> new_password_hash(const Request& request, const std::string& password) const;
+  // How the account changes (accounts.h) end a user's tokens here: through
+  // the Guard, so that this instance's index holds the cutoff at once.
+  accounts::EndTokens end_tokens() const;
+  // An admin's optional {"reason": "..."} body (400 when it is not a string
+  // of at most 512 bytes); empty without a body.
+  Step<std::string> optional_reason(const Request& request) const;
+  // The response to a failed account change: 404 "No such user" for
+  // kNotFound, else failure().
+  Response account_failure(const Request& request, const Error& error) const;
   // The body as a JSON object (415 for another content type, 400 otherwise).
   Step<nlohmann::json> json_body(const Request& request) const;
   // A string member of `body`; 400 naming it when missing or not a string.
@@ -79,6 +106,19 @@ class ServiceImpl {
   Response sessions(const Request& request, Outcome& outcome) const;
   Response delete_session(const Request& request, const std::string& sid, Outcome& outcome) const;
   Response me(const Request& request, Outcome& outcome) const;
+
+  // --- a user's own account (account_routes.cc) ---
+  Response change_password(const Request& request, const Peer& peer, Outcome& outcome) const;
+  Response fresh_login(const Request& request, const Peer& peer, Outcome& outcome) const;
+  Response delete_account(const Request& request, const Peer& peer, Outcome& outcome) const;
+
+  // --- accounts, for admins (user_admin_routes.cc) ---
+  Response list_users(const Request& request, Outcome& outcome) const;
+  Response set_user_disabled(const Request& request, const std::string& name, bool disabled,
+                             Outcome& outcome) const;
+  Response delete_user(const Request& request, const std::string& name, Outcome& outcome) const;
+  Response reset_password(const Request& request, const std::string& name, Outcome& outcome) const;
+  Response list_audit(const Request& request, Outcome& outcome) const;
   Response verify(const Request& request, Outcome& outcome) const;
 
   // --- routes (admin_routes.cc) ---

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "jwtguard/keys.h"
 #include "config.h"
+#include "jwtguard/keys.h"
 
 namespace jwtguard::server {
 

@@ -1,0 +1,80 @@
+// A user's own account: a new password, a fresh token by re-entering it,
+// and deleting the account. Each needs the password as well as the token, so
+// that a stolen access token alone changes nothing; changing and deleting
+// also need a fresh token (Flask-JWT-Extended's fresh_jwt_required).
+#include "jwtguard/password.h"
+#include "service_impl.h"
+
+namespace jwtguard::server {
+
+Response ServiceImpl::change_password(const Request& request, const Peer& peer,
+                                      Outcome& outcome) const {
+  auto token = authenticate_user(request, {.fresh = true}, outcome);
+  if (!token) return std::move(token.error());
+  const Claims& claims = token->claims;
+  auto body = json_body(request);
+  if (!body) return std::move(body.error());
+  auto current = string_member(request, *body, "current_password");
+  if (!current) return std::move(current.error());
+  auto next = string_member(request, *body, "new_password");
+  if (!next) return std::move(next.error());
+  // The rules first: a refused new password costs no attempt and no hash.
+  if (auto rule = check_new_password(*next, options_.min_password_length); !rule) {
+    return errors_.make(request, ServiceError::kBadRequest, rule.error().detail());
+  }
+  auto user = check_password(request, claims.sub, *current, peer);
+  if (!user) return std::move(user.error());
+  auto hash = new_password_hash(request, *next);
+  if (!hash) return std::move(hash.error());
+  auto ended = accounts::set_password(store_, end_tokens(), claims.sub, *hash,
+                                      {.actor = claims.sub, .now = clock_.now()}, accounts::kChange,
+                                      claims.sid);
+  if (!ended) return failure(request, ended.error());
+  nlohmann::json reply = {{"msg", "Password changed"}, {"sessions_ended", *ended}};
+  // Every token the user held has just been ended, this session's too: it
+  // goes on with a new pair.
+  auto renewed = guard_.renew_session(claims);
+  if (renewed) {
+    reply.update(tokens_json(renewed->access, &renewed->refresh, options_.access_ttl));
+  } else if (renewed.error().code() == Errc::kRevoked) {
+    // This session ended meanwhile (a logout, or a refresh that moved it on).
+    reply["msg"] = "Password changed. Log in again";
+  } else {
+    return failure(request, renewed.error());
+  }
+  return ok(request, reply);
+}
+
+Response ServiceImpl::fresh_login(const Request& request, const Peer& peer,
+                                  Outcome& outcome) const {
+  auto token = authenticate_user(request, {}, outcome);
+  if (!token) return std::move(token.error());
+  auto body = json_body(request);
+  if (!body) return std::move(body.error());
+  auto password = string_member(request, *body, "password");
+  if (!password) return std::move(password.error());
+  auto user = check_password(request, token->claims.sub, *password, peer);
+  if (!user) return std::move(user.error());
+  auto fresh = guard_.fresh_access(token->claims);
+  if (!fresh) return failure(request, fresh.error());
+  return ok(request, tokens_json(*fresh, nullptr, options_.access_ttl));
+}
+
+Response ServiceImpl::delete_account(const Request& request, const Peer& peer,
+                                     Outcome& outcome) const {
+  auto token = authenticate_user(request, {.fresh = true}, outcome);
+  if (!token) return std::move(token.error());
+  const Claims& claims = token->claims;
+  auto body = json_body(request);
+  if (!body) return std::move(body.error());
+  auto password = string_member(request, *body, "password");
+  if (!password) return std::move(password.error());
+  auto user = check_password(request, claims.sub, *password, peer);
+  if (!user) return std::move(user.error());
+  auto ended = accounts::remove(store_, end_tokens(), claims.sub,
+                                {.actor = claims.sub, .now = clock_.now()}, accounts::kDeleteOwn);
+  if (!ended) return failure(request, ended.error());
+  return ok(request, {{"msg", "Account deleted"}, {"sessions_ended", *ended}});
+}
+
+}  // namespace jwtguard::server
