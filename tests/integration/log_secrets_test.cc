@@ -27,6 +27,15 @@ constexpr char kAdminPassword[] = "admin's password nobody may read";
 constexpr char kAlicePassword[] = "alice's password nobody may read";
 constexpr char kWrongPassword[] = "a wrong password nobody may read";
 constexpr char kShortPassword[] = "pw-shrt";
+constexpr char kDavePassword[] = "dave's password nobody may read";
+constexpr char kDaveNewPassword[] = "dave's new password nobody may read";
+constexpr char kResetPassword[] = "the reset password nobody may read";
+
+std::string json_of(std::initializer_list<std::pair<const char*, const char*>> members) {
+  nlohmann::json body = nlohmann::json::object();
+  for (const auto& [name, value] : members) body[name] = value;
+  return body.dump();
+}
 
 loopback::Request form(std::string target, std::string_view bearer, std::string_view token) {
   loopback::Request request = loopback::post(std::move(target), bearer);
@@ -50,7 +59,8 @@ class LogSecretsTest : public ::testing::Test {
                              "--create", "--store", store_},
                             std::string(kAdminPassword) + "\n", {secret_env()});
     ASSERT_EQ(created.exit_code, 0) << created.err;
-    secrets_ = {kSecret, kAdminPassword, kAlicePassword, kWrongPassword, kShortPassword};
+    secrets_ = {kSecret,        kAdminPassword, kAlicePassword,   kWrongPassword,
+                kShortPassword, kDavePassword,  kDaveNewPassword, kResetPassword};
     auto serve =
         ServeProcess::start({.binary = kBinary,
                              .store = store_,
@@ -147,6 +157,34 @@ TEST_F(LogSecretsTest, NoTokenPasswordOrSecretOnAnyRoute) {
   expect(post("/admin/revocations", first.access, R"({"jti":"some-jti"})"), 403);
   expect(del("/admin/revocations/some-jti", first.access), 403);
   expect(del("/admin/revocations/some-jti", admin.access), 200);
+  // accounts: a fresh login, a password change, an admin's reset, disable,
+  // enable, listing and audit, and a deletion of one's own account
+  expect(post("/auth/register", {}, credentials_json("dave", kDavePassword)), 201);
+  TokenPair dave = login("dave", kDavePassword);
+  expect(post("/auth/fresh-login", dave.access, json_of({{"password", kWrongPassword}})), 401);
+  expect(post("/auth/fresh-login", dave.access, json_of({{"password", kDavePassword}})), 200);
+  expect(post("/auth/password", dave.access,
+              json_of({{"current_password", kWrongPassword}, {"new_password", kDaveNewPassword}})),
+         401);
+  expect(post("/auth/password", dave.access,
+              json_of({{"current_password", kDavePassword}, {"new_password", kShortPassword}})),
+         400);
+  expect(post("/auth/password", dave.access,
+              json_of({{"current_password", kDavePassword}, {"new_password", kDaveNewPassword}})),
+         200);
+  expect(
+      post("/admin/users/dave/password", admin.access, json_of({{"new_password", kResetPassword}})),
+      200);
+  expect(post("/admin/users/dave/disable", admin.access, json_of({{"reason", "a test"}})), 200);
+  expect(post("/admin/users/dave/enable", admin.access), 200);
+  expect(get("/admin/users", admin.access), 200);
+  expect(get("/admin/audit", admin.access), 200);
+  TokenPair again = login("dave", kResetPassword);
+  loopback::Request own = del("/auth/account", again.access);
+  own.headers.emplace_back("Content-Type", "application/json");
+  own.body = json_of({{"password", kResetPassword}});
+  expect(own, 200);
+  expect(del("/admin/users/dave", admin.access), 404);
   // refresh: rotation, an access token instead, a forged one, then reuse
   auto rotated = pair_of(expect(post("/auth/refresh", first.refresh), 200));
   ASSERT_TRUE(rotated) << rotated.error();
@@ -169,11 +207,28 @@ TEST_F(LogSecretsTest, NoTokenPasswordOrSecretOnAnyRoute) {
   const std::string log = read_file(dir_.path() / "jwtguard.log");
   const std::string everything = serve_->log();  // stderr, stdout and the log file
   // The access log saw every route driven above.
-  for (std::string_view route :
-       {"POST /auth/register", "POST /auth/login", "GET /auth/me", "GET /auth/verify",
-        "POST /oauth/introspect", "POST /admin/tokens", "GET /admin/revocations",
-        "POST /admin/revocations", "DELETE /admin/revocations/{jti}", "POST /auth/refresh",
-        "POST /oauth/revoke", "DELETE /auth/logout", "POST /auth/logout-all"}) {
+  for (std::string_view route : {"POST /auth/register",
+                                 "POST /auth/login",
+                                 "GET /auth/me",
+                                 "GET /auth/verify",
+                                 "POST /oauth/introspect",
+                                 "POST /admin/tokens",
+                                 "GET /admin/revocations",
+                                 "POST /admin/revocations",
+                                 "DELETE /admin/revocations/{jti}",
+                                 "POST /auth/refresh",
+                                 "POST /oauth/revoke",
+                                 "DELETE /auth/logout",
+                                 "POST /auth/logout-all",
+                                 "POST /auth/fresh-login",
+                                 "POST /auth/password",
+                                 "POST /admin/users/{name}/password",
+                                 "POST /admin/users/{name}/disable",
+                                 "POST /admin/users/{name}/enable",
+                                 "GET /admin/users",
+                                 "GET /admin/audit",
+                                 "DELETE /auth/account",
+                                 "DELETE /admin/users/{name}"}) {
     EXPECT_NE(log.find(R"("route":")" + std::string(route) + "\""), std::string::npos)
         << "no access log line for " << route << "\n"
         << log;
