@@ -204,7 +204,9 @@ TYPED_TEST_P(AccountContractTest, AuditEventsAreKeptAndListedNewestFirst) {
     auto id = this->store_->append_audit(
         audit_event("user.disable", i % 2 == 0 ? "alice" : "bob", kNow + seconds(i)));
     ASSERT_OK(id);
-    if (!ids.empty()) EXPECT_GT(*id, ids.back());
+    if (!ids.empty()) {
+      EXPECT_GT(*id, ids.back());
+    }
     ids.push_back(*id);
   }
   auto first = this->store_->list_audit(AuditFilter{.limit = 2});
