@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "redis/redis_client.h"
+#include "stores/account_contract.h"
 #include "stores/serve_log.h"
 #include "stores/store_contract.h"
 #include "testing/redis_server.h"
@@ -70,6 +71,8 @@ struct RedisBackend {
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Redis, StoreContractTest, RedisBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Redis, DurableStoreTest, RedisBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Redis, AccountContractTest, RedisBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Redis, DurableAccountTest, RedisBackend);
 
 // --- Helpers ------------------------------------------------------------------------
 
