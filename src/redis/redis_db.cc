@@ -9,10 +9,11 @@
 namespace jwtguard::redis {
 namespace {
 
-constexpr std::array<const scripts::Script*, 9> kScripts = {
-    &scripts::kRevoke, &scripts::kUnrevoke,     &scripts::kCreateSession,
-    &scripts::kRotate, &scripts::kCreateUser,   &scripts::kSetAdmin,
-    &scripts::kPurge,  &scripts::kDropDangling, &scripts::kRaiseHorizon};
+constexpr std::array<const scripts::Script*, 11> kScripts = {
+    &scripts::kRevoke,       &scripts::kUnrevoke,    &scripts::kCreateSession,
+    &scripts::kRotate,       &scripts::kCreateUser,  &scripts::kSetUserField,
+    &scripts::kDeleteUser,   &scripts::kAppendAudit, &scripts::kPurge,
+    &scripts::kDropDangling, &scripts::kRaiseHorizon};
 
 Command script_command(std::string_view verb, std::string_view body, const scripts::Call& call) {
   Command out(verb);

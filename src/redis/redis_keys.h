@@ -20,7 +20,22 @@
 //   idx:sess-expiry           zset sid -> expires_at: purge.
 //   idx:user-sessions:<user>  zset sid -> created_at: list_sessions. It expires
 //                             with the longest session in it.
-//   user:<name>, idx:users    hash, and a zset of names (score 0: by name).
+//   user:<name>, idx:users    hash (password_hash, admin, created_at, and
+//                             disabled, last_login_at once set), and a zset
+//                             of names (score 0: ZRANGE BYLEX pages them in
+//                             byte order). create_user has written both since
+//                             the first version of this store, so every
+//                             database has the index whole: nothing rebuilds
+//                             it at open.
+//   idx:reserved-names        zset name -> reserved until (us): the names of
+//                             deleted users, refused by create_user until
+//                             then; purge removes those that passed.
+//   audit:<id>                hash: at, actor, action, subject, detail. Never
+//                             expires, nor purged: a record, not a cache.
+//   audit-id                  the counter the audit ids come from (INCR).
+//   idx:audit                 zset id -> id: listing, newest first.
+//   idx:audit-subject:<name>  zset id -> id of the events done to <name>,
+//                             so that a filtered listing reads only those.
 //   token-horizon             the recorded token horizon (microseconds).
 //
 // Redis expires keys by its own clock, but the contract's purge(now) must
@@ -66,11 +81,16 @@ inline const std::string kRevExpiry = kPrefix + "idx:rev-expiry";
 inline const std::string kRevRows = kPrefix + "idx:rev-rows";
 inline const std::string kSessExpiry = kPrefix + "idx:sess-expiry";
 inline const std::string kUsers = kPrefix + "idx:users";
+inline const std::string kReservedNames = kPrefix + "idx:reserved-names";
+inline const std::string kAuditCounter = kPrefix + "audit-id";
+inline const std::string kAuditIndex = kPrefix + "idx:audit";
 // The purge script spells these out too (it derives keys from kPrefix).
 inline const std::string kRevPrefix = kPrefix + "rev:";
 inline const std::string kSessPrefix = kPrefix + "sess:";
 inline const std::string kUserSessPrefix = kPrefix + "idx:user-sessions:";
 inline const std::string kUserPrefix = kPrefix + "user:";
+inline const std::string kAuditPrefix = kPrefix + "audit:";
+inline const std::string kAuditSubjectPrefix = kPrefix + "idx:audit-subject:";
 inline const std::string kTokenHorizon = kPrefix + "token-horizon";
 
 // A revocation's index member, "<t|s|u>:KEY"; its hash is kRevPrefix + member.

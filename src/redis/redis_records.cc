@@ -126,11 +126,31 @@ Result<Session> read_session(std::string_view sid, const Fields& f) {
 
 Result<User> read_user(std::string_view name, const Fields& f) {
   auto created = f.time("created_at");
-  if (!created) {
+  std::optional<Timestamp> last_login;
+  if (f.has("last_login_at")) last_login = f.time("last_login_at");
+  if (!created || (f.has("last_login_at") && !last_login)) {
     return fail(Errc::kStore, "redis: malformed user " + kUserPrefix + std::string(name));
   }
-  return User{std::string(name), std::string(f.get("password_hash")), f.get("admin") == "1",
-              *created};
+  return User{.name = std::string(name),
+              .password_hash = std::string(f.get("password_hash")),
+              .admin = f.get("admin") == "1",
+              .created_at = *created,
+              .disabled = f.get("disabled") == "1",
+              .last_login_at = last_login};
+}
+
+Result<AuditEvent> read_audit(std::string_view id, const Fields& f) {
+  auto number = parse_int(id);
+  auto at = f.time("at");
+  if (!number || *number <= 0 || !at) {
+    return fail(Errc::kStore, "redis: malformed audit event " + kAuditPrefix + std::string(id));
+  }
+  return AuditEvent{.id = static_cast<std::uint64_t>(*number),
+                    .at = *at,
+                    .actor = std::string(f.get("actor")),
+                    .action = std::string(f.get("action")),
+                    .subject = std::string(f.get("subject")),
+                    .detail = std::string(f.get("detail"))};
 }
 
 }  // namespace jwtguard::redis

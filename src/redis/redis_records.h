@@ -60,6 +60,8 @@ class Fields {
 Result<Revocation> read_revocation(std::string_view member, const Fields& fields);
 Result<Session> read_session(std::string_view sid, const Fields& fields);
 Result<User> read_user(std::string_view name, const Fields& fields);
+// `id`: the decimal id the event's hash is named by.
+Result<AuditEvent> read_audit(std::string_view id, const Fields& fields);
 
 // One of the readers above: the record named `name` (a member, sid or user
 // name) from its hash's fields.

@@ -186,11 +186,12 @@ Result<std::size_t> Revocations::purge(Timestamp now, std::chrono::seconds feed_
   std::size_t removed = 0;
   for (;;) {
     JWTGUARD_ASSIGN_OR_RETURN(const Reply reply, db_.eval(*c, scripts::purge(now, kBatch)));
-    JWTGUARD_ASSIGN_OR_RETURN(const auto counts, elements_of(*reply, 2, scripts::kPurge.name));
+    JWTGUARD_ASSIGN_OR_RETURN(const auto counts, elements_of(*reply, 3, scripts::kPurge.name));
     const auto revocations = static_cast<std::size_t>(counts[0]->integer);
     const auto sessions = static_cast<std::size_t>(counts[1]->integer);
+    const auto reservations = static_cast<std::size_t>(counts[2]->integer);
     removed += revocations;
-    if (revocations < kBatch && sessions < kBatch) break;
+    if (revocations < kBatch && sessions < kBatch && reservations < kBatch) break;
   }
   JWTGUARD_TRY(trim_feed(*c, now - feed_retention, kBatch));
   return removed;

@@ -35,8 +35,8 @@ class Revocations {
   // on first use, and again after it broke), never on a pooled one.
   Result<ChangeBatch> changes_since(std::uint64_t after, std::size_t limit,
                                     std::chrono::milliseconds max_wait);
-  // Expired revocations and sessions, then the feed's entries older than the
-  // retention.
+  // Expired revocations and sessions, and passed name reservations, then
+  // the feed's entries older than the retention.
   Result<std::size_t> purge(Timestamp now, std::chrono::seconds feed_retention);
   // Store::lookup in one pipeline: strict mode asks on every check.
   Result<Store::Hits> lookup(std::string_view jti, std::string_view sid, std::string_view user);

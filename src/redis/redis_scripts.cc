@@ -26,7 +26,7 @@ Call unrevoke(RevocationKind kind, std::string_view key, Timestamp now,
 
 Call create_session(const Session& s) {
   return {&kCreateSession,
-          {kSessPrefix + s.sid, kSessExpiry, kUserSessPrefix + s.user},
+          {kSessPrefix + s.sid, kSessExpiry, kUserSessPrefix + s.user, kUserPrefix + s.user},
           {s.sid, s.user, micros(s.created_at), micros(s.refreshed_at), micros(s.expires_at),
            millis_up(s.expires_at), s.client_address, s.user_agent, s.refresh_jti,
            s.revoked_at ? micros(*s.revoked_at) : ""}};
@@ -42,19 +42,47 @@ Call rotate(std::string_view sid, std::string_view presented_jti, std::string_vi
 
 Call create_user(const User& user) {
   return {&kCreateUser,
-          {kUserPrefix + user.name, kUsers},
+          {kUserPrefix + user.name, kUsers, kReservedNames},
           {user.name, user.password_hash, user.admin ? "1" : "0", micros(user.created_at)}};
 }
 
 Call set_admin(std::string_view name, bool admin) {
-  return {&kSetAdmin, {kUserPrefix + std::string(name)}, {admin ? "1" : "0"}};
+  return {&kSetUserField, {kUserPrefix + std::string(name)}, {"admin", admin ? "1" : "0"}};
+}
+
+Call set_password(std::string_view name, std::string_view password_hash) {
+  return {&kSetUserField,
+          {kUserPrefix + std::string(name)},
+          {"password_hash", std::string(password_hash)}};
+}
+
+Call set_disabled(std::string_view name, bool disabled) {
+  return {&kSetUserField, {kUserPrefix + std::string(name)}, {"disabled", disabled ? "1" : "0"}};
+}
+
+Call delete_user(std::string_view name, Timestamp reserved_until) {
+  const std::string user(name);
+  return {&kDeleteUser,
+          {kUserPrefix + user, kUsers, kUserSessPrefix + user, kSessExpiry, kReservedNames},
+          {user, micros(reserved_until), kSessPrefix}};
+}
+
+Call append_audit(const AuditEvent& event) {
+  // A subject-less event names the event index twice, so that the script
+  // always gets three keys (and declares every key it touches).
+  const std::string subject_index =
+      event.subject.empty() ? kAuditIndex : kAuditSubjectPrefix + event.subject;
+  return {&kAppendAudit,
+          {kAuditCounter, kAuditIndex, subject_index},
+          {kAuditPrefix, micros(event.at), event.actor, event.action, event.subject, event.detail}};
 }
 
 Call raise_horizon(Timestamp at) { return {&kRaiseHorizon, {kTokenHorizon}, {micros(at)}}; }
 
 Call purge(Timestamp now, std::size_t batch) {
-  return {
-      &kPurge, {kRevExpiry, kRevRows, kSessExpiry}, {micros(now), std::to_string(batch), kPrefix}};
+  return {&kPurge,
+          {kRevExpiry, kRevRows, kSessExpiry, kReservedNames},
+          {micros(now), std::to_string(batch), kPrefix}};
 }
 
 Call drop_dangling(const std::string& index, const std::string& prefix,

@@ -132,8 +132,11 @@ local function keep_until(key, ms)
 end
 )lua";
 
-// Returns 0 when the sid is taken, else 1.
-// KEYS: session hash, session expiry index, the user's session index.
+// Returns 0 when the sid is taken, else 1. Raises the last_login_at of the
+// session's user, if that is a user (a minted identity is none), to the
+// session's created_at: a slower instance's older session never moves it back.
+// KEYS: session hash, session expiry index, the user's session index, the
+//       user's hash.
 // ARGV: sid, user, created_at, refreshed_at, expires_at (us), expires_at (ms),
 //       client address, user agent, refresh jti, revoked_at or "".
 inline constexpr Script kCreateSession{"the create-session script", kKeepUntil, R"lua(
@@ -146,6 +149,12 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 keep_until(KEYS[3], ARGV[6])
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  local last = redis.call('HGET', KEYS[4], 'last_login_at')
+  if not last or tonumber(last) < tonumber(ARGV[3]) then
+    redis.call('HSET', KEYS[4], 'last_login_at', ARGV[3])
+  end
+end
 return 1
 )lua"};
 
@@ -166,20 +175,62 @@ keep_until(ARGV[7] .. (s[3] or ''), ARGV[6])
 return 'rotated'
 )lua"};
 
-// Returns 0 when the name is taken, else 1.
-// KEYS: user hash, user index. ARGV: name, password hash, admin, created_at.
+// Returns 0 when the name is taken, -1 when a deleted user reserved it
+// until after created_at, else 1.
+// KEYS: user hash, user index, reserved names. ARGV: name, password hash,
+//       admin, created_at.
 inline constexpr Script kCreateUser{"the create-user script", "", R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local reserved = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if reserved and tonumber(reserved) > tonumber(ARGV[4]) then return -1 end
 redis.call('HSET', KEYS[1], 'password_hash', ARGV[2], 'admin', ARGV[3], 'created_at', ARGV[4])
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 return 1
 )lua"};
 
-// Returns 0 for an unknown user, else 1. KEYS: user hash. ARGV: "1" or "0".
-inline constexpr Script kSetAdmin{"the set-admin script", "", R"lua(
+// Sets one field of an existing user's hash (admin, disabled, the password
+// hash). Returns 0 for an unknown user, else 1.
+// KEYS: user hash. ARGV: field, value.
+inline constexpr Script kSetUserField{"the set-user-field script", "", R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'admin', ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
+)lua"};
+
+// Removes the user, its name from the index, and every session in its
+// session index (those are all its sessions: the index outlives each), and
+// reserves the name until ARGV[2], or later when already reserved later
+// (ZADD GT). One script, so that no request sees the user without its
+// sessions gone; a user's sessions are few, so it does not block Redis long.
+// Returns 0 for an unknown user, else 1.
+// KEYS: user hash, user index, the user's session index, session expiry
+//       index, reserved names.
+// ARGV: name, reserved_until (us), prefix of the session hashes.
+inline constexpr Script kDeleteUser{"the delete-user script", "", R"lua(
+if redis.call('DEL', KEYS[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+for _, sid in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+  local key = ARGV[3] .. sid
+  if redis.call('HGET', key, 'user') == ARGV[1] then redis.call('DEL', key) end
+  redis.call('ZREM', KEYS[4], sid)
+end
+redis.call('DEL', KEYS[3])
+redis.call('ZADD', KEYS[5], 'GT', ARGV[2], ARGV[1])
+return 1
+)lua"};
+
+// Records an audit event under the next id, and indexes it by id, and by
+// id among its subject's events when it has one. Returns the id.
+// KEYS: id counter, the event's index, its subject's index (or the event
+//       index again when it has none).
+// ARGV: prefix of the event hashes, at (us), actor, action, subject, detail.
+inline constexpr Script kAppendAudit{"the append-audit script", "", R"lua(
+local id = string.format('%d', redis.call('INCR', KEYS[1]))
+redis.call('HSET', ARGV[1] .. id, 'at', ARGV[2], 'actor', ARGV[3], 'action', ARGV[4],
+           'subject', ARGV[5], 'detail', ARGV[6])
+redis.call('ZADD', KEYS[2], id, id)
+if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], id, id) end
+return tonumber(id)
 )lua"};
 
 // Raises the recorded token horizon to ARGV[1] when that is later; returns
@@ -193,11 +244,13 @@ end
 return current
 )lua"};
 
-// Deletes up to ARGV[2] revocations and as many sessions whose expiry is at
-// or before ARGV[1], with their index entries (also those whose key Redis
-// expired already). Returns {revocations, sessions}; the caller repeats
-// while a count reaches the batch size, so that no call blocks Redis long.
-// KEYS: revocation expiry index, row index, session expiry index.
+// Deletes up to ARGV[2] revocations, as many sessions whose expiry is at or
+// before ARGV[1], with their index entries (also those whose key Redis
+// expired already), and as many name reservations that passed by then.
+// Returns {revocations, sessions, reservations}; the caller repeats while a
+// count reaches the batch size, so that no call blocks Redis long.
+// KEYS: revocation expiry index, row index, session expiry index, reserved
+//       names.
 // ARGV: now, batch size, key prefix.
 inline constexpr Script kPurge{"the purge script", "", R"lua(
 local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
@@ -214,7 +267,9 @@ for _, sid in ipairs(sids) do
   redis.call('DEL', key)
   redis.call('ZREM', KEYS[3], sid)
 end
-return {#members, #sids}
+local names = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+if #names > 0 then redis.call('ZREM', KEYS[4], unpack(names)) end
+return {#members, #sids, #names}
 )lua"};
 
 // Removes from an index the members whose record is gone (Redis expired
@@ -251,6 +306,10 @@ Call rotate(std::string_view sid, std::string_view presented_jti, std::string_vi
             Timestamp now, Timestamp next_expires_at);
 Call create_user(const User& user);
 Call set_admin(std::string_view name, bool admin);
+Call set_password(std::string_view name, std::string_view password_hash);
+Call set_disabled(std::string_view name, bool disabled);
+Call delete_user(std::string_view name, Timestamp reserved_until);
+Call append_audit(const AuditEvent& event);
 Call raise_horizon(Timestamp at);
 Call purge(Timestamp now, std::size_t batch);
 // kDropDangling of `members` of `index`, whose records are `prefix` + member.

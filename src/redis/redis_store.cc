@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "jwtguard/store.h"
+#include "redis_audit.h"
 #include "redis_db.h"
 #include "redis_records.h"
 #include "redis_revocations.h"
@@ -78,17 +79,25 @@ class RedisStore final : public Store {
   Result<void> do_set_admin(std::string_view name, bool admin) override {
     return redis::set_admin(db_, name, admin);
   }
-  // PLACEHOLDER (accounts branch only, never merged): the backend does not
-  // implement accounts yet.
-  Result<void> do_set_password(std::string_view, std::string_view) override { return todo(); }
-  Result<void> do_set_disabled(std::string_view, bool) override { return todo(); }
-  Result<void> do_delete_user(std::string_view, Timestamp) override { return todo(); }
-  Result<UserPage> do_list_user_page(const UserFilter&) override { return todo(); }
-  Result<std::uint64_t> do_append_audit(const AuditEvent&) override { return todo(); }
-  Result<AuditPage> do_list_audit(const AuditFilter&, std::optional<std::uint64_t>) override {
-    return todo();
+  Result<void> do_set_password(std::string_view name, std::string_view hash) override {
+    return redis::set_password(db_, name, hash);
   }
-  static tl::unexpected<Error> todo() { return fail(Errc::kStore, "accounts: not implemented"); }
+  Result<void> do_set_disabled(std::string_view name, bool disabled) override {
+    return redis::set_disabled(db_, name, disabled);
+  }
+  Result<void> do_delete_user(std::string_view name, Timestamp reserved_until) override {
+    return redis::delete_user(db_, name, reserved_until);
+  }
+  Result<UserPage> do_list_user_page(const UserFilter& filter) override {
+    return redis::list_user_page(db_, filter);
+  }
+  Result<std::uint64_t> do_append_audit(const AuditEvent& event) override {
+    return redis::append_audit(db_, event);
+  }
+  Result<AuditPage> do_list_audit(const AuditFilter& filter,
+                                  std::optional<std::uint64_t> before) override {
+    return redis::list_audit(db_, filter, before);
+  }
   Result<std::vector<User>> do_list_users() override { return redis::list_users(db_); }
 
   Result<Timestamp> do_raise_token_horizon(Timestamp at) override;

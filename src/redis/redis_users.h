@@ -13,13 +13,21 @@
 
 namespace jwtguard::redis {
 
-// kAlreadyExists when the name is taken.
+// kAlreadyExists when the name is taken, or reserved past user.created_at.
 Result<void> create_user(RedisDb& db, const User& user);
 Result<std::optional<User>> find_user(RedisDb& db, std::string_view name);
-// kNotFound for an unknown user.
+// kNotFound for an unknown user (these three).
 Result<void> set_admin(RedisDb& db, std::string_view name, bool admin);
+Result<void> set_password(RedisDb& db, std::string_view name, std::string_view password_hash);
+Result<void> set_disabled(RedisDb& db, std::string_view name, bool disabled);
+// kNotFound for an unknown user; else the user, its sessions and its name
+// index entry are gone and the name reserved, in one script.
+Result<void> delete_user(RedisDb& db, std::string_view name, Timestamp reserved_until);
 // By name.
 Result<std::vector<User>> list_users(RedisDb& db);
+// Store::list_users(UserFilter), filter checked. Reads in pipelines, not
+// atomically: a user deleted meanwhile is left out of its page.
+Result<UserPage> list_user_page(RedisDb& db, const UserFilter& filter);
 
 }  // namespace jwtguard::redis
 

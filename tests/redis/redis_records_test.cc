@@ -185,5 +185,43 @@ TEST(RedisRecordsTest, AUserReadsBackAsTheCreateUserScriptStoresIt) {
   }
 }
 
+TEST(RedisRecordsTest, AUserReadsBackDisabledAndWithItsLastLogin) {
+  const Reply hash = hash_reply({{"password_hash", "$h"},
+                                 {"admin", "0"},
+                                 {"created_at", "5"},
+                                 {"disabled", "1"},
+                                 {"last_login_at", "1700000000000007"}});
+  auto read = read_user("ann", Fields(*hash));
+  ASSERT_OK(read);
+  EXPECT_TRUE(read->disabled);
+  EXPECT_EQ(read->last_login_at, at_micros(1'700'000'000'000'007));
+  // set_disabled(false) stores "0": enabled again.
+  auto enabled = read_user("ann", Fields(*hash_reply({{"created_at", "5"}, {"disabled", "0"}})));
+  ASSERT_OK(enabled);
+  EXPECT_FALSE(enabled->disabled);
+  EXPECT_EQ(enabled->last_login_at, std::nullopt);
+  EXPECT_ERRC(read_user("ann", Fields(*hash_reply({{"created_at", "5"}, {"last_login_at", "x"}}))),
+              Errc::kStore);
+}
+
+TEST(RedisRecordsTest, AnAuditEventReadsBackAsTheAppendScriptStoresIt) {
+  const AuditEvent event{.id = 42,
+                         .at = at_micros(1'700'000'000'000'001),
+                         .actor = "u:root",
+                         .action = "user.disable",
+                         .subject = "ann",
+                         .detail = R"({"reason":"left"})"};
+  const scripts::Call call = scripts::append_audit(event);
+  // The append-audit script: HSET event 'at' ARGV[2] 'actor' ARGV[3] ...
+  const Reply hash = stored_by_script(
+      call, {{"at", 2}, {"actor", 3}, {"action", 4}, {"subject", 5}, {"detail", 6}});
+  auto read = read_audit("42", Fields(*hash));
+  ASSERT_OK(read);
+  EXPECT_EQ(*read, event);
+  EXPECT_ERRC(read_audit("x", Fields(*hash)), Errc::kStore);
+  EXPECT_ERRC(read_audit("0", Fields(*hash)), Errc::kStore);
+  EXPECT_ERRC(read_audit("42", Fields(*hash_reply({{"action", "a"}}))), Errc::kStore);
+}
+
 }  // namespace
 }  // namespace jwtguard::redis

@@ -42,6 +42,10 @@ TEST(RedisScriptsTest, EveryCallPassesAsManyKeysAndArgumentsAsItsScriptReads) {
                                    rotate("sid-1", "old", "new", t, t),
                                    create_user(User{"ann", "hash", false, t}),
                                    set_admin("ann", true),
+                                   set_password("ann", "hash"),
+                                   set_disabled("ann", true),
+                                   delete_user("ann", t),
+                                   append_audit(AuditEvent{.action = "a", .subject = "ann"}),
                                    raise_horizon(t),
                                    purge(t, 500)};
   for (const Call& call : calls) {
@@ -100,8 +104,49 @@ TEST(RedisScriptsTest, TheIndexCleanUpTakesThePrefixThenTheMembers) {
 TEST(RedisScriptsTest, PurgeAndTheHorizonPassTimesInMicroseconds) {
   EXPECT_EQ(purge(at_micros(123), 500).args, (std::vector<std::string>{"123", "500", kPrefix}));
   EXPECT_EQ(raise_horizon(at_micros(456)).args, (std::vector<std::string>{"456"}));
-  EXPECT_EQ(set_admin("ann", false).args, (std::vector<std::string>{"0"}));
+  EXPECT_EQ(purge(at_micros(123), 500).keys,
+            (std::vector<std::string>{kRevExpiry, kRevRows, kSessExpiry, kReservedNames}));
+}
+
+TEST(RedisScriptsTest, EachUserChangeSetsItsOwnField) {
+  EXPECT_EQ(set_admin("ann", false).args, (std::vector<std::string>{"admin", "0"}));
   EXPECT_EQ(set_admin("ann", true).keys, (std::vector<std::string>{kUserPrefix + "ann"}));
+  EXPECT_EQ(set_disabled("ann", true).args, (std::vector<std::string>{"disabled", "1"}));
+  EXPECT_EQ(set_password("ann", "$h").args, (std::vector<std::string>{"password_hash", "$h"}));
+  EXPECT_EQ(set_password("ann", "$h").keys, (std::vector<std::string>{kUserPrefix + "ann"}));
+}
+
+TEST(RedisScriptsTest, ASessionReachesItsUsersHashForTheLastLogin) {
+  const Call call = create_session(Session{.sid = "sid-1", .user = "ann"});
+  EXPECT_EQ(call.keys, (std::vector<std::string>{kSessPrefix + "sid-1", kSessExpiry,
+                                                 kUserSessPrefix + "ann", kUserPrefix + "ann"}));
+}
+
+TEST(RedisScriptsTest, DeletingAUserReachesItsSessionsAndReservesItsName) {
+  const Call call = delete_user("ann", at_micros(7'000'001));
+  EXPECT_EQ(call.keys,
+            (std::vector<std::string>{kUserPrefix + "ann", kUsers, kUserSessPrefix + "ann",
+                                      kSessExpiry, kReservedNames}));
+  EXPECT_EQ(call.args, (std::vector<std::string>{"ann", "7000001", kSessPrefix}));
+  EXPECT_EQ(create_user(User{"ann", "h", true, at_micros(9)}).keys,
+            (std::vector<std::string>{kUserPrefix + "ann", kUsers, kReservedNames}));
+}
+
+TEST(RedisScriptsTest, AnAuditEventIsIndexedUnderItsSubjectOnlyWhenItHasOne) {
+  const AuditEvent event{.at = at_micros(5),
+                         .actor = "root",
+                         .action = "user.delete",
+                         .subject = "ann",
+                         .detail = "{}"};
+  const Call call = append_audit(event);
+  EXPECT_EQ(call.keys,
+            (std::vector<std::string>{kAuditCounter, kAuditIndex, kAuditSubjectPrefix + "ann"}));
+  EXPECT_EQ(call.args,
+            (std::vector<std::string>{kAuditPrefix, "5", "root", "user.delete", "ann", "{}"}));
+  AuditEvent bare = event;
+  bare.subject.clear();
+  EXPECT_EQ(append_audit(bare).keys,
+            (std::vector<std::string>{kAuditCounter, kAuditIndex, kAuditIndex}));
 }
 
 }  // namespace
