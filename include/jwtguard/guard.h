@@ -161,17 +161,19 @@ class Guard {
   // token of the session of `claims` (a verified access token's), with the
   // same subject, namespace and application claims, for a caller that has
   // just checked the user's password. kMissingClaim ("sid") for a token
-  // without a session; kRevoked when the token has been revoked meanwhile or
-  // its session is not one the store knows, live, of the same subject.
+  // without a session; kRevoked when the token has been revoked meanwhile
+  // (the store's feed is read first) or its session is not one the store
+  // knows, live, of the same subject; kStore when the feed cannot be read.
   Result<IssuedToken> fresh_access(const Claims& claims);
 
   // After the user's tokens were all ended by a cutoff (a password change
   // keeps the session it was made from): a fresh access token and a new
   // refresh token of the session of `claims`, ordered after the cutoff, the
-  // session's record moved to the new refresh token (with rotation on).
-  // kMissingClaim ("sid") without a session; kRevoked when the session is
-  // not one the store knows, live, of the same subject, or a refresh moved
-  // it on meanwhile.
+  // session's record moved to the new refresh token (its last refresh and
+  // expiry with it). kMissingClaim ("sid") without a session; kRevoked when
+  // the session is not one the store knows, live, of the same subject, or
+  // a refresh moved it on between this call's read of the session and its
+  // write.
   Result<TokenPair> renew_session(const Claims& claims);
 
   // --- Checking ------------------------------------------------------------

@@ -7,6 +7,17 @@
 
 namespace jwtguard::server {
 
+// The token, still unrevoked now that the store's latest changes are in the
+// index (a password check takes ~0.1 s; another instance may have ended the
+// token meanwhile).
+Step<void> ServiceImpl::still_valid(const Request& request, const Claims& claims) const {
+  if (auto synced = guard_.sync(); !synced) return tl::unexpected(failure(request, synced.error()));
+  if (auto valid = guard_.check_revocation(claims); !valid) {
+    return tl::unexpected(errors_.for_error(request, valid.error()));
+  }
+  return {};
+}
+
 Response ServiceImpl::change_password(const Request& request, const Peer& peer,
                                       Outcome& outcome) const {
   auto token = authenticate_user(request, {.fresh = true}, outcome);
@@ -24,6 +35,9 @@ Response ServiceImpl::change_password(const Request& request, const Peer& peer,
   }
   auto user = check_password(request, claims.sub, *current, peer);
   if (!user) return std::move(user.error());
+  // The check took a while: a reset, disable or logout that landed meanwhile
+  // (on any instance) has ended this token, and then nothing changes.
+  if (auto still = still_valid(request, claims); !still) return std::move(still.error());
   auto hash = new_password_hash(request, *next);
   if (!hash) return std::move(hash.error());
   auto ended = accounts::set_password(store_, end_tokens(), claims.sub, *hash,
@@ -34,14 +48,22 @@ Response ServiceImpl::change_password(const Request& request, const Peer& peer,
   // Every token the user held has just been ended, this session's too: it
   // goes on with a new pair.
   auto renewed = guard_.renew_session(claims);
-  if (renewed) {
-    reply.update(tokens_json(renewed->access, &renewed->refresh, options_.access_ttl));
-  } else if (renewed.error().code() == Errc::kRevoked) {
-    // This session ended meanwhile (a logout, or a refresh that moved it on).
+  if (!renewed) {
+    // The password did change; only this session could not go on (it ended
+    // meanwhile, or the store failed): the client logs in again.
     reply["msg"] = "Password changed. Log in again";
-  } else {
-    return failure(request, renewed.error());
+    return ok(request, reply);
   }
+  // A change that landed after ours (another reset, a disable) ends the
+  // pair just issued.
+  User changed = std::move(*user);
+  changed.password_hash = std::move(*hash);
+  auto unchanged = account_unchanged(request, changed, [&] {
+    return guard_.revoke_session(claims.sid, {.revoked_by = "password-change",
+                                              .reason = "account changed during the change"});
+  });
+  if (!unchanged) return std::move(unchanged.error());
+  reply.update(tokens_json(renewed->access, &renewed->refresh, options_.access_ttl));
   return ok(request, reply);
 }
 
@@ -55,8 +77,14 @@ Response ServiceImpl::fresh_login(const Request& request, const Peer& peer,
   if (!password) return std::move(password.error());
   auto user = check_password(request, token->claims.sub, *password, peer);
   if (!user) return std::move(user.error());
+  if (auto still = still_valid(request, token->claims); !still) return std::move(still.error());
   auto fresh = guard_.fresh_access(token->claims);
   if (!fresh) return failure(request, fresh.error());
+  auto unchanged = account_unchanged(request, *user, [&] {
+    return guard_.revoke_jti(fresh->jti, {.revoked_by = "fresh-login",
+                                          .reason = "account changed during the fresh login"});
+  });
+  if (!unchanged) return std::move(unchanged.error());
   return ok(request, tokens_json(*fresh, nullptr, options_.access_ttl));
 }
 
@@ -71,6 +99,7 @@ Response ServiceImpl::delete_account(const Request& request, const Peer& peer,
   if (!password) return std::move(password.error());
   auto user = check_password(request, claims.sub, *password, peer);
   if (!user) return std::move(user.error());
+  if (auto still = still_valid(request, claims); !still) return std::move(still.error());
   auto ended = accounts::remove(store_, end_tokens(), claims.sub,
                                 {.actor = claims.sub, .now = clock_.now()}, accounts::kDeleteOwn);
   if (!ended) return failure(request, ended.error());

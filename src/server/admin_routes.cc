@@ -231,6 +231,19 @@ Response ServiceImpl::create_revocation(const Request& request, Outcome& outcome
   return ok(request, body_out);
 }
 
+std::optional<Response> ServiceImpl::cutoff_must_stay(const Request& request,
+                                                      const std::string& name) const {
+  auto cutoff = store_.find_revocation(RevocationKind::kUser, name);
+  if (!cutoff) return failure(request, cutoff.error());
+  if (!*cutoff) return std::nullopt;  // 404 below
+  auto user = store_.find_user(name);
+  if (!user) return failure(request, user.error());
+  if (*user && !(*user)->disabled) return std::nullopt;
+  return errors_.make(request, ServiceError::kBadRequest,
+                      *user ? "The user is disabled: its cutoff stays (enable it, then remove it)"
+                            : "No such user: a deleted user's cutoff stays until it expires");
+}
+
 Response ServiceImpl::delete_revocation(const Request& request, const std::string& key,
                                         Outcome& outcome) const {
   auto admin = authenticate_admin(request, outcome);
@@ -257,6 +270,12 @@ Response ServiceImpl::delete_revocation(const Request& request, const std::strin
                           "'namespace' goes with kind=user only");
     }
     stored_key = subject_key(*parsed, key);
+  }
+  // A disabled or deleted user's cutoff is what keeps its tokens ended:
+  // removing it would bring them back ("enabling does not resurrect").
+  if (kind == RevocationKind::kUser && stored_key == key) {
+    auto kept = cutoff_must_stay(request, key);
+    if (kept) return std::move(*kept);
   }
   auto removed = guard_.unrevoke(kind, stored_key);
   if (!removed) return failure(request, removed.error());

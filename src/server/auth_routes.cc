@@ -111,19 +111,16 @@ Response ServiceImpl::login(const Request& request, const Peer& peer, Outcome& o
   std::string user_agent(header_value(request, http::field::user_agent).substr(0, 512));
   auto pair = guard_.login(username, {}, ClientInfo{peer.address, std::move(user_agent)});
   if (!pair) return failure(request, pair.error());
-  // A disable or a deletion that committed while this login was under way
-  // may have set its cutoff before these tokens were issued: look again,
-  // and end the new session if the account changed.
-  auto now_user = store_.find_user(username);
-  if (!now_user || !*now_user || (*now_user)->disabled) {
-    RevokeContext context{.revoked_by = "login", .reason = "account changed during login"};
-    if (auto revoked = guard_.revoke_session(pair->refresh.sid, context); !revoked) {
-      return failure(request, revoked.error());
-    }
-    if (!now_user) return failure(request, now_user.error());
+  // A disable, a deletion or a new password that committed while this
+  // login checked the old one may have set its cutoff before these tokens
+  // were issued: look again, and end the new session if the account changed.
+  auto unchanged = account_unchanged(request, *user, [&] {
+    return guard_.revoke_session(pair->refresh.sid,
+                                 {.revoked_by = "login", .reason = "account changed during login"});
+  });
+  if (!unchanged) {
     metrics_.record_login(false);
-    return errors_.make(request,
-                        *now_user ? ServiceError::kAccountDisabled : ServiceError::kBadCredentials);
+    return std::move(unchanged.error());
   }
   metrics_.record_login(true);
   return ok(request, tokens_json(pair->access, &pair->refresh, options_.access_ttl));
@@ -175,6 +172,7 @@ Response ServiceImpl::refresh(const Request& request, Outcome& /*outcome*/) cons
     metrics_.record_check(CheckOutcome::kMissing);
     return std::move(token.error());
   }
+  if (auto disabled = refused_as_disabled(request, *token); disabled) return std::move(*disabled);
   auto refreshed = guard_.refresh(*token);
   if (!refreshed) {
     count_check(&refreshed.error());
@@ -183,6 +181,23 @@ Response ServiceImpl::refresh(const Request& request, Outcome& /*outcome*/) cons
   count_check(nullptr);
   const IssuedToken* next = refreshed->refresh ? &*refreshed->refresh : nullptr;
   return ok(request, tokens_json(refreshed->access, next, options_.access_ttl));
+}
+
+// The cutoff made when a user was disabled already refuses every refresh
+// token it held; this also refuses one that a race let through, and ends
+// its session. One store read per refresh (which writes anyway).
+std::optional<Response> ServiceImpl::refused_as_disabled(const Request& request,
+                                                         std::string_view token) const {
+  auto verified = guard_.require(token, {.type = TokenRequirement::kRefresh});
+  if (!verified || !verified->claims.sub_ns.empty()) return std::nullopt;  // refresh() answers
+  auto user = store_.find_user(verified->claims.sub);
+  if (!user || !*user || !(*user)->disabled) return std::nullopt;
+  if (!verified->claims.sid.empty()) {
+    auto revoked = guard_.revoke_session(verified->claims.sid,
+                                         {.revoked_by = "refresh", .reason = "user disabled"});
+    if (!revoked) return failure(request, revoked.error());
+  }
+  return errors_.make(request, ServiceError::kAccountDisabled);
 }
 
 Response ServiceImpl::logout(const Request& request, Outcome& outcome) const {

@@ -118,9 +118,9 @@ Step<VerifiedToken> ServiceImpl::authenticate(const Request& request,
   return std::move(*verified);
 }
 
-Step<VerifiedToken> ServiceImpl::authenticate_admin(const Request& request,
-                                                    Outcome& outcome) const {
-  auto token = authenticate(request, {}, outcome);
+Step<VerifiedToken> ServiceImpl::authenticate_admin(const Request& request, Outcome& outcome,
+                                                    bool fresh) const {
+  auto token = authenticate(request, {.fresh = fresh}, outcome);
   if (!token) return token;
   // Rights belong to jwtguard's own users: an identity an application
   // minted tokens for is never one of them, whatever its name.
@@ -146,6 +146,20 @@ Step<VerifiedToken> ServiceImpl::authenticate_user(const Request& request,
     return tl::unexpected(errors_.make(request, ServiceError::kAccountRequired));
   }
   return token;
+}
+
+Step<void> ServiceImpl::account_unchanged(const Request& request, const User& verified,
+                                          const std::function<Result<void>()>& end) const {
+  auto now = store_.find_user(verified.name);
+  if (now && *now && !(*now)->disabled && (*now)->password_hash == verified.password_hash) {
+    return {};
+  }
+  if (auto ended = end(); !ended) return tl::unexpected(failure(request, ended.error()));
+  if (!now) return tl::unexpected(failure(request, now.error()));
+  if (*now && (*now)->disabled) {
+    return tl::unexpected(errors_.make(request, ServiceError::kAccountDisabled));
+  }
+  return tl::unexpected(errors_.make(request, ServiceError::kBadCredentials));
 }
 
 accounts::EndTokens ServiceImpl::end_tokens() const {

@@ -4,7 +4,9 @@
 #ifndef JWTGUARD_SERVER_SERVICE_IMPL_H_
 #define JWTGUARD_SERVER_SERVICE_IMPL_H_
 
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tl/expected.hpp>
@@ -53,7 +55,8 @@ class ServiceImpl {
                                    Outcome& outcome) const;
   // authenticate (an access token), then the user must be an admin (403),
   // and not disabled.
-  Step<VerifiedToken> authenticate_admin(const Request& request, Outcome& outcome) const;
+  Step<VerifiedToken> authenticate_admin(const Request& request, Outcome& outcome,
+                                         bool fresh = false) const;
   // authenticate, then the token must be a jwtguard user's (not a minted
   // identity's: 403 account_required): the account routes act on it.
   Step<VerifiedToken> authenticate_user(const Request& request, const Requirements& requirements,
@@ -64,6 +67,9 @@ class ServiceImpl {
   // (only once the password matched: nobody learns it without).
   Step<User> check_password(const Request& request, const std::string& username,
                             const std::string& password, const Peer& peer) const;
+  // The token of `claims` is not revoked, the store's latest changes
+  // applied first (401 otherwise).
+  Step<void> still_valid(const Request& request, const Claims& claims) const;
   // A new password's rules (400) and its hash.
   Step<std::string> new_password_hash(const Request& request, const std::string& password) const;
   // How the account changes (accounts.h) end a user's tokens here: through
@@ -75,6 +81,18 @@ class ServiceImpl {
   // The response to a failed account change: 404 "No such user" for
   // kNotFound, else failure().
   Response account_failure(const Request& request, const Error& error) const;
+  // The refusal to remove the user cutoff of `name` while it ends the
+  // tokens of a disabled or deleted user; nullopt when it may go.
+  // 403 account_disabled (its session ended) for a refresh token of a
+  // disabled user; nullopt otherwise (Guard::refresh decides).
+  std::optional<Response> refused_as_disabled(const Request& request, std::string_view token) const;
+  std::optional<Response> cutoff_must_stay(const Request& request, const std::string& name) const;
+  // After tokens were issued to `name` on the strength of `verified` (the
+  // account as its password check read it): the account as it is now, or
+  // the refusal to send when it changed meanwhile (disabled, deleted, a new
+  // password); `end` then ends what was issued.
+  Step<void> account_unchanged(const Request& request, const User& verified,
+                               const std::function<Result<void>()>& end) const;
   // The body as a JSON object (415 for another content type, 400 otherwise).
   Step<nlohmann::json> json_body(const Request& request) const;
   // A string member of `body`; 400 naming it when missing or not a string.

@@ -92,7 +92,9 @@ Response ServiceImpl::set_user_disabled(const Request& request, const std::strin
 
 Response ServiceImpl::delete_user(const Request& request, const std::string& name,
                                   Outcome& outcome) const {
-  auto admin = authenticate_admin(request, outcome);
+  // A fresh token, as for a user's own deletion: a stolen admin access token
+  // alone deletes nobody.
+  auto admin = authenticate_admin(request, outcome, /*fresh=*/true);
   if (!admin) return std::move(admin.error());
   auto reason = optional_reason(request);
   if (!reason) return std::move(reason.error());
@@ -105,7 +107,8 @@ Response ServiceImpl::delete_user(const Request& request, const std::string& nam
 
 Response ServiceImpl::reset_password(const Request& request, const std::string& name,
                                      Outcome& outcome) const {
-  auto admin = authenticate_admin(request, outcome);
+  // A fresh token: a stolen admin access token alone takes over no account.
+  auto admin = authenticate_admin(request, outcome, /*fresh=*/true);
   if (!admin) return std::move(admin.error());
   auto body = json_body(request);
   if (!body) return std::move(body.error());

@@ -2,8 +2,12 @@
 // user gets in the session it already has.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <utility>
+
 #include "jwtguard/guard.h"
 #include "testing/fixtures.h"
+#include "testing/forwarding_store.h"
 
 namespace jwtguard {
 namespace {
@@ -103,15 +107,83 @@ TEST_F(GuardRenewalTest, RenewingAfterACutoffKeepsTheSessionAlone) {
   EXPECT_ERRC(guard_->refresh(other->refresh.token), Errc::kRevoked);
 }
 
-TEST_F(GuardRenewalTest, ARenewalLosesToARefreshThatMovedTheSessionFirst) {
+TEST_F(GuardRenewalTest, ARenewalAfterARefreshMovesTheSessionOnFromItsCurrentToken) {
   auto pair = guard_->login("alice");
   ASSERT_OK(pair);
   const Claims claims = claims_of(pair->access.token);
-  auto first = guard_->renew_session(claims);
-  ASSERT_OK(first);
-  // The session moved to first's refresh token; the old one is retired.
-  EXPECT_ERRC(guard_->refresh(pair->refresh.token), Errc::kRevoked);
-  EXPECT_ERRC(guard_->renew_session(claims), Errc::kRevoked);  // the session was revoked
+  auto refreshed = guard_->refresh(pair->refresh.token);
+  ASSERT_OK(refreshed);
+  auto renewed = guard_->renew_session(claims);
+  ASSERT_OK(renewed);
+  auto session = guard_->store().find_session(claims.sid);
+  ASSERT_OK(session);
+  ASSERT_TRUE(session->has_value());
+  EXPECT_EQ((*session)->refresh_jti, renewed->refresh.jti);
+  EXPECT_OK(guard_->refresh(renewed->refresh.token));
+}
+
+// Runs `during` once, right after the renewal read the session: a refresh
+// of the same session that lands between the renewal's read and its write.
+class SessionRaceStore final : public testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  std::function<void()> during;
+
+ private:
+  Result<std::optional<Session>> do_find_session(std::string_view sid) override {
+    auto found = inner_.find_session(sid);
+    if (during) std::exchange(during, nullptr)();
+    return found;
+  }
+};
+
+TEST(GuardRenewalRaceTest, ARenewalLosesToARefreshBetweenItsReadAndItsWrite) {
+  testing::FakeClock clock;
+  auto inner = open_memory_store();
+  auto racing = std::make_unique<SessionRaceStore>(*inner);
+  SessionRaceStore* store = racing.get();
+  GuardOptions options;
+  options.background = false;
+  auto guard = Guard::open(Key::from_secret("0123456789abcdef0123456789abcdef").value(), KeySet(),
+                           std::move(racing), std::move(options), clock);
+  ASSERT_OK(guard);
+  auto pair = (*guard)->login("alice");
+  ASSERT_OK(pair);
+  auto verified = (*guard)->require(pair->access.token);
+  ASSERT_OK(verified);
+  store->during = [&] {
+    ASSERT_OK(inner->rotate_refresh(pair->access.sid, pair->refresh.jti, "moved-on", clock.now(),
+                                    clock.now() + std::chrono::hours(1)));
+  };
+  EXPECT_ERRC((*guard)->renew_session(verified->claims), Errc::kRevoked);
+  auto session = inner->find_session(pair->access.sid);
+  ASSERT_OK(session);
+  EXPECT_EQ((*session)->refresh_jti, "moved-on");  // the refresh kept its token
+}
+
+TEST(GuardRenewalRotationOffTest, TheRenewedSessionStaysListedAfterTheCutoff) {
+  testing::FakeClock clock;
+  GuardOptions options;
+  options.background = false;
+  options.rotate_refresh_tokens = false;
+  auto guard = Guard::open(Key::from_secret("0123456789abcdef0123456789abcdef").value(), KeySet(),
+                           open_memory_store(), std::move(options), clock);
+  ASSERT_OK(guard);
+  auto kept = (*guard)->login("alice");
+  auto other = (*guard)->login("alice");
+  ASSERT_OK(kept);
+  ASSERT_OK(other);
+  auto verified = (*guard)->require(kept->access.token);
+  ASSERT_OK(verified);
+  clock.advance(seconds(1));
+  ASSERT_OK((*guard)->revoke_user("alice"));
+  auto renewed = (*guard)->renew_session(verified->claims);
+  ASSERT_OK(renewed);
+  auto sessions = (*guard)->list_sessions("alice");
+  ASSERT_OK(sessions);
+  ASSERT_EQ(sessions->size(), 1u);
+  EXPECT_EQ((*sessions)[0].sid, kept->access.sid);
+  EXPECT_OK((*guard)->refresh(renewed->refresh.token));
 }
 
 }  // namespace

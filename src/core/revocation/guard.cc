@@ -118,7 +118,9 @@ class Guard::Impl {
 
   Result<IssuedToken> fresh_access(const Claims& claims) {
     JWTGUARD_TRY(live_session(claims));
-    // Still valid now: the password check the caller made took a while.
+    // Still valid now, by the store's latest changes: the password check the
+    // caller made took a while, and another instance may have ended it.
+    JWTGUARD_TRY(sync());
     JWTGUARD_TRY(check_revocation(claims));
     auto request = same_principal(claims);
     if (!request) return tl::unexpected(request.error());
@@ -133,9 +135,11 @@ class Guard::Impl {
     if (!request) return tl::unexpected(request.error());
     request->fresh = true;
     auto pair = issuer_.issue_pair(std::move(*request), clock_.now());
-    if (!pair || !options_.rotate_refresh_tokens) return pair;
-    // The session's record moves to the new refresh token; a refresh that
-    // moved it first wins, and this renewal fails.
+    if (!pair) return pair;
+    // The session's record moves to the new refresh token, and with it its
+    // last refresh (after the cutoff: the session stays listed) and expiry,
+    // rotation or not. A refresh that moves it between the read above and
+    // this write wins, and this renewal fails.
     auto rotation =
         store_->rotate_refresh(claims.sid, session->refresh_jti, pair->refresh.jti,
                                pair->refresh.issued_at, revocation::Lifetimes::last_expiry(*pair));
