@@ -34,6 +34,7 @@
 #include "pg_migrate.h"
 #include "pg_pool.h"
 #include "pg_writer.h"
+#include "postgres_accounts.h"
 #include "store/rows.h"
 #include "store/store_rules.h"
 #include "util/try.h"
@@ -210,24 +211,15 @@ class PostgresStore final : public Store {
     // waits for a writer, so the two cannot deadlock.
     JWTGUARD_TRY(purge_chunks(kPurgeSessions, Params().add(now)));
     JWTGUARD_TRY(purge_chunks(kPurgeFeed, Params().add(now - feed_retention)));
+    JWTGUARD_TRY(
+        on_conn([&](Conn& conn) { return pg::purge_reservations(conn, *connector_, now); }));
     return purge_chunks(kPurgeRevocations, Params().add(now));
   }
 
   // --- Sessions ------------------------------------------------------------
 
   Result<void> do_create_session(const Session& session) override {
-    Params params;
-    params.add(session.sid).add(session.user).add(session.created_at).add(session.refreshed_at);
-    params.add(session.expires_at).add(session.client_address).add(session.user_agent);
-    params.add(session.refresh_jti);
-    session.revoked_at ? params.add(*session.revoked_at) : params.add_null();
-    JWTGUARD_ASSIGN_OR_RETURN(const Rows rows,
-                              query("INSERT INTO sessions (" JWTGUARD_SESSION_COLUMNS
-                                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-                                    " ON CONFLICT (sid) DO NOTHING",
-                                    params));
-    if (rows.affected() == 0) return fail(Errc::kAlreadyExists, "session");
-    return {};
+    return on_conn([&](Conn& conn) { return pg::insert_session(conn, *connector_, session); });
   }
 
   Result<std::optional<Session>> do_find_session(std::string_view sid) override {
@@ -287,16 +279,7 @@ class PostgresStore final : public Store {
   // --- Users ---------------------------------------------------------------
 
   Result<void> do_create_user(const User& user) override {
-    JWTGUARD_ASSIGN_OR_RETURN(const Rows rows,
-                              query("INSERT INTO users (" JWTGUARD_USER_COLUMNS ")"
-                                    " VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
-                                    Params()
-                                        .add(user.name)
-                                        .add(user.password_hash)
-                                        .add(user.admin ? "t" : "f")
-                                        .add(user.created_at)));
-    if (rows.affected() == 0) return fail(Errc::kAlreadyExists, "user");
-    return {};
+    return on_conn([&](Conn& conn) { return pg::insert_user(conn, *connector_, user); });
   }
 
   Result<std::optional<User>> do_find_user(std::string_view name) override {
@@ -314,17 +297,34 @@ class PostgresStore final : public Store {
     return {};
   }
 
-  // PLACEHOLDER (accounts branch only, never merged): the backend does not
-  // implement accounts yet.
-  Result<void> do_set_password(std::string_view, std::string_view) override { return todo(); }
-  Result<void> do_set_disabled(std::string_view, bool) override { return todo(); }
-  Result<void> do_delete_user(std::string_view, Timestamp) override { return todo(); }
-  Result<UserPage> do_list_user_page(const UserFilter&) override { return todo(); }
-  Result<std::uint64_t> do_append_audit(const AuditEvent&) override { return todo(); }
-  Result<AuditPage> do_list_audit(const AuditFilter&, std::optional<std::uint64_t>) override {
-    return todo();
+  Result<void> do_set_password(std::string_view name, std::string_view hash) override {
+    return on_conn([&](Conn& conn) { return pg::update_password(conn, *connector_, name, hash); });
   }
-  static tl::unexpected<Error> todo() { return fail(Errc::kStore, "accounts: not implemented"); }
+
+  Result<void> do_set_disabled(std::string_view name, bool disabled) override {
+    return on_conn(
+        [&](Conn& conn) { return pg::update_disabled(conn, *connector_, name, disabled); });
+  }
+
+  Result<void> do_delete_user(std::string_view name, Timestamp reserved_until) override {
+    return on_conn(
+        [&](Conn& conn) { return pg::remove_user(conn, *connector_, name, reserved_until); });
+  }
+
+  Result<UserPage> do_list_user_page(const UserFilter& filter) override {
+    return on_conn([&](Conn& conn) { return pg::read_user_page(conn, *connector_, filter); });
+  }
+
+  Result<std::uint64_t> do_append_audit(const AuditEvent& event) override {
+    return on_conn([&](Conn& conn) { return pg::insert_audit(conn, *connector_, event); });
+  }
+
+  Result<AuditPage> do_list_audit(const AuditFilter& filter,
+                                  std::optional<std::uint64_t> before) override {
+    return on_conn(
+        [&](Conn& conn) { return pg::read_audit_page(conn, *connector_, filter, before); });
+  }
+
   Result<std::vector<User>> do_list_users() override {
     JWTGUARD_ASSIGN_OR_RETURN(
         const Rows rows,
@@ -372,6 +372,13 @@ class PostgresStore final : public Store {
 
  private:
   pg::Deadline deadline() const { return connector_->statement_deadline(); }
+
+  // `body` on a pooled connection (an account's statements).
+  template <typename Body>
+  auto on_conn(const Body& body) -> decltype(body(std::declval<Conn&>())) {
+    JWTGUARD_ASSIGN_OR_RETURN(pg::Pool::Lease lease, pool_.acquire());
+    return body(*lease);
+  }
 
   // One statement on a pooled connection, in a transaction of its own.
   Result<Rows> query(const char* sql, const Params& params) {

@@ -99,6 +99,32 @@ CREATE TABLE jwtguard_meta (
   value bigint NOT NULL
 );
 )sql",
+    // Version 3: accounts. A user may be disabled and records its last
+    // login; a deleted user's name stays reserved until its tokens have
+    // expired (reserved_names); account changes are recorded (audit_log,
+    // whose identity never hands out an id twice). Listings order names
+    // as bytes (COLLATE "C"), whatever the database's collation: the index
+    // lets them page without sorting every user.
+    R"sql(
+ALTER TABLE users ADD COLUMN disabled boolean NOT NULL DEFAULT false,
+                  ADD COLUMN last_login_at bigint;
+CREATE INDEX users_by_name_bytes ON users (name COLLATE "C");
+
+CREATE TABLE reserved_names (
+  name           text PRIMARY KEY,
+  reserved_until bigint NOT NULL
+);
+
+CREATE TABLE audit_log (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  happened_at bigint NOT NULL,
+  actor       text NOT NULL,
+  action      text NOT NULL,
+  subject     text NOT NULL,
+  detail      text NOT NULL
+);
+CREATE INDEX audit_log_by_subject ON audit_log (subject, id);
+)sql",
 };
 
 // The schema version this build writes.

@@ -20,6 +20,7 @@
 
 #include "postgres/pg_connector.h"
 #include "postgres/schema.h"
+#include "stores/account_contract.h"
 #include "stores/serve_log.h"
 #include "stores/store_contract.h"
 #include "testing/postgres_server.h"
@@ -136,6 +137,8 @@ struct PostgresBackend {
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, StoreContractTest, PostgresBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, DurableStoreTest, PostgresBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, AccountContractTest, PostgresBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, DurableAccountTest, PostgresBackend);
 
 // --- What only PostgreSQL has ---------------------------------------------------
 
@@ -210,6 +213,68 @@ TEST_F(PostgresStoreTest, MigrationCreatesTheSchemaAndRecordsTheVersion) {
   EXPECT_EQ(sql_here("SELECT version FROM jwtguard_schema"), std::to_string(pg::kSchemaVersion));
   // A well-configured server (fsync and synchronous_commit on) gets no warning.
   EXPECT_TRUE(warnings_.empty()) << warnings_.front();
+}
+
+TEST_F(PostgresStoreTest, ADatabaseOfSchemaVersionTwoMigratesWithItsUsersEnabled) {
+  // What a build of schema version 2 left: its migrations, its version, a
+  // user, and a session of that user.
+  ASSERT_EQ(sql_here(pg::kSchemaTable), "");
+  for (int v = 0; v < 2; ++v) ASSERT_EQ(sql_here(pg::kMigrations[v]), "") << v;
+  ASSERT_EQ(sql_here("INSERT INTO jwtguard_schema (version) VALUES (2);"
+                     "INSERT INTO users (name, password_hash, admin, created_at)"
+                     " VALUES ('alice', 'h', true, 7);"
+                     "INSERT INTO sessions (sid, subject, created_at, refreshed_at, expires_at,"
+                     " refresh_jti) VALUES ('s1', 'alice', 8, 8, 9223372036854775807, 'j1')"),
+            "");
+  auto store = open();
+  ASSERT_OK(store);
+  EXPECT_EQ(sql_here("SELECT version FROM jwtguard_schema"), std::to_string(pg::kSchemaVersion));
+  auto alice = (*store)->find_user("alice");
+  ASSERT_OK(alice);
+  ASSERT_TRUE(alice->has_value());
+  EXPECT_EQ((*alice)->password_hash, "h");
+  EXPECT_TRUE((*alice)->admin);
+  EXPECT_FALSE((*alice)->disabled);
+  EXPECT_EQ((*alice)->last_login_at, std::nullopt);
+  auto page = (*store)->list_users(UserFilter{.now = Timestamp(std::chrono::microseconds(8))});
+  ASSERT_OK(page);
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].sessions, 1u);
+  // The tables version 3 added work.
+  ASSERT_OK((*store)->delete_user("alice", Timestamp(std::chrono::microseconds(100))));
+  EXPECT_ERRC((*store)->create_user(User{.name = "alice",
+                                         .password_hash = "h",
+                                         .created_at = Timestamp(std::chrono::microseconds(99))}),
+              Errc::kAlreadyExists);
+  EXPECT_OK((*store)->append_audit(AuditEvent{.actor = "cli", .action = "user.delete"}));
+}
+
+TEST_F(PostgresStoreTest, UsersPageInByteOrderWhateverTheDatabasesCollation) {
+  // The test cluster's databases collate as "C"; this one does not (ICU's
+  // English puts "a'b" before "a%b" and "\xc3\xa9t\xc3\xa9" before "z").
+  const std::string name = name_ + "_icu";
+  ASSERT_EQ(value_of(sql(server()->url("postgres"),
+                         "CREATE DATABASE " + name +
+                             " TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'")),
+            "");
+  {
+    auto store = open_postgres_store(server()->url(name), options());
+    ASSERT_OK(store);
+    const std::vector<std::string> names = {"\xc3\xa9t\xc3\xa9", "z", "a'b", "a%b", "a b"};
+    for (const auto& user : names) {
+      ASSERT_OK((*store)->create_user(User{.name = user, .password_hash = "h"}));
+    }
+    std::vector<std::string> seen;
+    std::string cursor;
+    do {
+      auto page = (*store)->list_users(UserFilter{.limit = 2, .cursor = cursor});
+      ASSERT_OK(page);
+      for (const auto& entry : page->entries) seen.push_back(entry.user.name);
+      cursor = page->next_cursor;
+    } while (!cursor.empty() && seen.size() < 10);
+    EXPECT_EQ(seen, (std::vector<std::string>{"a b", "a%b", "a'b", "z", "\xc3\xa9t\xc3\xa9"}));
+  }
+  drop_database(name);
 }
 
 TEST_F(PostgresStoreTest, RefusesADatabaseFromANewerBuild) {
