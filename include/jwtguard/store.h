@@ -310,7 +310,7 @@ Result<std::unique_ptr<Store>> open_store(std::string_view url, const StoreOptio
 std::string redact_store_url(std::string_view url);
 
 // The SQLite schema version this build writes.
-inline constexpr int kSqliteSchemaVersion = 1;
+inline constexpr int kSqliteSchemaVersion = 2;
 
 }  // namespace jwtguard
 

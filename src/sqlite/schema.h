@@ -68,6 +68,29 @@ CREATE TABLE users (
   created_at    INTEGER NOT NULL
 );
 )sql",
+    // Version 2: accounts. A user may be disabled and records its last
+    // login; a deleted user's name stays reserved until its tokens have
+    // expired (reserved_names); account changes are recorded (audit_log,
+    // AUTOINCREMENT so that an id is never handed out twice).
+    R"sql(
+ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN last_login_at INTEGER;
+
+CREATE TABLE reserved_names (
+  name           TEXT PRIMARY KEY,
+  reserved_until INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE audit_log (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  happened_at INTEGER NOT NULL,
+  actor       TEXT NOT NULL,
+  action      TEXT NOT NULL,
+  subject     TEXT NOT NULL,
+  detail      TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_subject ON audit_log (subject, id);
+)sql",
 };
 
 }  // namespace jwtguard::sqlite

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "jwtguard/store.h"
+#include "sqlite_accounts.h"
 #include "sqlite_db.h"
 #include "sqlite_files.h"
 #include "sqlite_migrate.h"
@@ -198,6 +199,7 @@ class SqliteStore final : public Store {
       JWTGUARD_ASSIGN_OR_RETURN(Stmt sessions,
                                 db.prepare("DELETE FROM sessions WHERE expires_at <= ?1"));
       JWTGUARD_TRY(sessions.bind(1, now).run());
+      JWTGUARD_TRY(sqlite::purge_reservations(db, now));
       // Remember the newest change purged, so a follower behind it reloads.
       JWTGUARD_ASSIGN_OR_RETURN(
           Stmt floor,
@@ -212,18 +214,7 @@ class SqliteStore final : public Store {
   }
 
   Result<void> do_create_session(const Session& session) override {
-    return write([&](Db& db) -> Result<void> {
-      JWTGUARD_ASSIGN_OR_RETURN(Stmt s, db.prepare("INSERT INTO sessions (" JWTGUARD_SESSION_COLUMNS
-                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-                                                   " ON CONFLICT (sid) DO NOTHING"));
-      s.bind(1, session.sid).bind(2, session.user).bind(3, session.created_at);
-      s.bind(4, session.refreshed_at).bind(5, session.expires_at);
-      s.bind(6, session.client_address).bind(7, session.user_agent).bind(8, session.refresh_jti);
-      session.revoked_at ? s.bind(9, *session.revoked_at) : s.bind_null(9);
-      JWTGUARD_TRY(s.run());
-      if (sqlite3_changes(db.handle()) == 0) return fail(Errc::kAlreadyExists, "session");
-      return {};
-    });
+    return write([&](Db& db) { return sqlite::insert_session(db, session); });
   }
 
   Result<std::optional<Session>> do_find_session(std::string_view sid) override {
@@ -275,16 +266,7 @@ class SqliteStore final : public Store {
   }
 
   Result<void> do_create_user(const User& user) override {
-    return write([&](Db& db) -> Result<void> {
-      JWTGUARD_ASSIGN_OR_RETURN(
-          Stmt s, db.prepare("INSERT INTO users (" JWTGUARD_USER_COLUMNS ") VALUES (?1, ?2, ?3, ?4)"
-                             " ON CONFLICT (name) DO NOTHING"));
-      s.bind(1, user.name).bind(2, user.password_hash);
-      s.bind(3, std::int64_t{user.admin}).bind(4, user.created_at);
-      JWTGUARD_TRY(s.run());
-      if (sqlite3_changes(db.handle()) == 0) return fail(Errc::kAlreadyExists, "user");
-      return {};
-    });
+    return write([&](Db& db) { return sqlite::insert_user(db, user); });
   }
 
   Result<std::optional<User>> do_find_user(std::string_view name) override {
@@ -304,17 +286,38 @@ class SqliteStore final : public Store {
     });
   }
 
-  // PLACEHOLDER (accounts branch only, never merged): the backend does not
-  // implement accounts yet.
-  Result<void> do_set_password(std::string_view, std::string_view) override { return todo(); }
-  Result<void> do_set_disabled(std::string_view, bool) override { return todo(); }
-  Result<void> do_delete_user(std::string_view, Timestamp) override { return todo(); }
-  Result<UserPage> do_list_user_page(const UserFilter&) override { return todo(); }
-  Result<std::uint64_t> do_append_audit(const AuditEvent&) override { return todo(); }
-  Result<AuditPage> do_list_audit(const AuditFilter&, std::optional<std::uint64_t>) override {
-    return todo();
+  Result<void> do_set_password(std::string_view name, std::string_view hash) override {
+    return write([&](Db& db) { return sqlite::update_password(db, name, hash); });
   }
-  static tl::unexpected<Error> todo() { return fail(Errc::kStore, "accounts: not implemented"); }
+
+  Result<void> do_set_disabled(std::string_view name, bool disabled) override {
+    return write([&](Db& db) { return sqlite::update_disabled(db, name, disabled); });
+  }
+
+  Result<void> do_delete_user(std::string_view name, Timestamp reserved_until) override {
+    return write([&](Db& db) { return sqlite::remove_user(db, name, reserved_until); });
+  }
+
+  Result<UserPage> do_list_user_page(const UserFilter& filter) override {
+    std::lock_guard lock(reader_mu_);
+    return sqlite::read_user_page(*reader_, filter);
+  }
+
+  Result<std::uint64_t> do_append_audit(const AuditEvent& event) override {
+    std::uint64_t id = 0;
+    JWTGUARD_TRY(write([&](Db& db) -> Result<void> {
+      JWTGUARD_ASSIGN_OR_RETURN(id, sqlite::insert_audit(db, event));
+      return {};
+    }));
+    return id;
+  }
+
+  Result<AuditPage> do_list_audit(const AuditFilter& filter,
+                                  std::optional<std::uint64_t> before) override {
+    std::lock_guard lock(reader_mu_);
+    return sqlite::read_audit_page(*reader_, filter, before);
+  }
+
   Result<std::vector<User>> do_list_users() override {
     std::lock_guard lock(reader_mu_);
     JWTGUARD_ASSIGN_OR_RETURN(

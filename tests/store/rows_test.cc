@@ -38,7 +38,8 @@ Timestamp micros(std::int64_t n) { return Timestamp(std::chrono::microseconds(n)
 TEST(Rows, ColumnCountsMatchTheColumnLists) {
   EXPECT_EQ(kRevocationColumns, 10);
   EXPECT_EQ(kSessionColumns, 9);
-  EXPECT_EQ(kUserColumns, 4);
+  EXPECT_EQ(kUserColumns, 6);
+  EXPECT_EQ(kAuditColumns, 6);
   EXPECT_EQ(kChangeColumns, 6);
   EXPECT_EQ(kEntryColumns, 4);
 }
@@ -84,12 +85,28 @@ TEST(Rows, ASessionNotRevokedHasNoRevocationTime) {
 }
 
 TEST(Rows, ReadUserMapsEveryColumn) {
-  const User admin = read_user(FakeRow({"carol", "$argon2id$...", "t", "7"}));
+  const User admin = read_user(FakeRow({"carol", "$argon2id$...", "t", "7", "t", "9"}));
   EXPECT_EQ(admin.name, "carol");
   EXPECT_EQ(admin.password_hash, "$argon2id$...");
   EXPECT_TRUE(admin.admin);
   EXPECT_EQ(admin.created_at, micros(7));
-  EXPECT_FALSE(read_user(FakeRow({"dave", "h", "f", "8"})).admin);
+  EXPECT_TRUE(admin.disabled);
+  EXPECT_EQ(admin.last_login_at, micros(9));
+  const User plain = read_user(FakeRow({"dave", "h", "f", "8", "f", std::nullopt}));
+  EXPECT_FALSE(plain.admin);
+  EXPECT_FALSE(plain.disabled);
+  EXPECT_EQ(plain.last_login_at, std::nullopt);
+}
+
+TEST(Rows, ReadAuditMapsEveryColumn) {
+  const AuditEvent e =
+      read_audit(FakeRow({"x", "12", "5", "admin", "user.disable", "bob", R"({"a":1})"}), 1);
+  EXPECT_EQ(e.id, 12u);
+  EXPECT_EQ(e.at, micros(5));
+  EXPECT_EQ(e.actor, "admin");
+  EXPECT_EQ(e.action, "user.disable");
+  EXPECT_EQ(e.subject, "bob");
+  EXPECT_EQ(e.detail, R"({"a":1})");
 }
 
 TEST(Rows, ReadChangeStartsAtTheColumnGiven) {

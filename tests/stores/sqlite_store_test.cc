@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "jwtguard/store.h"
+#include "sqlite/schema.h"
 #include "stores/serve_log.h"
 #include "testing/fixtures.h"
 
@@ -56,6 +57,38 @@ TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerBuild) {
   auto store = open_sqlite_store(path());
   EXPECT_ERRC(store, Errc::kStore);
   EXPECT_NE(store.error().detail().find("newer"), std::string::npos) << store.error().detail();
+}
+
+TEST_F(SqliteStoreTest, ADatabaseOfSchemaVersionOneMigratesWithItsUsersEnabled) {
+  // What a build of schema version 1 left: its one migration, its version,
+  // a user, and a session of that user.
+  exec(std::string(sqlite::kMigrations[0]) +
+       "PRAGMA user_version = 1;"
+       "INSERT INTO users (name, password_hash, admin, created_at) VALUES ('alice', 'h', 1, 7);"
+       "INSERT INTO sessions (sid, subject, created_at, refreshed_at, expires_at, refresh_jti)"
+       " VALUES ('s1', 'alice', 8, 8, 9223372036854775807, 'j1');");
+  auto store = open_sqlite_store(path());
+  ASSERT_OK(store);
+  auto alice = (*store)->find_user("alice");
+  ASSERT_OK(alice);
+  ASSERT_TRUE(alice->has_value());
+  EXPECT_EQ((*alice)->password_hash, "h");
+  EXPECT_TRUE((*alice)->admin);
+  EXPECT_FALSE((*alice)->disabled);
+  EXPECT_EQ((*alice)->last_login_at, std::nullopt);
+  auto page = (*store)->list_users(UserFilter{.now = Timestamp(std::chrono::microseconds(8))});
+  ASSERT_OK(page);
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].sessions, 1u);
+  // The tables version 2 added work.
+  ASSERT_OK((*store)->delete_user("alice", Timestamp(std::chrono::microseconds(100))));
+  EXPECT_ERRC((*store)->create_user(User{.name = "alice",
+                                         .password_hash = "h",
+                                         .created_at = Timestamp(std::chrono::microseconds(99))}),
+              Errc::kAlreadyExists);
+  auto id = (*store)->append_audit(AuditEvent{.actor = "cli", .action = "user.delete"});
+  ASSERT_OK(id);
+  EXPECT_EQ(*id, 1u);
 }
 
 TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseIsAStoreError) {

@@ -34,7 +34,14 @@ Session read_session(const Row& row, int first) {
 }
 
 User read_user(const Row& row, int first) {
-  return User{row.text(first), row.text(first + 1), row.boolean(first + 2), row.time(first + 3)};
+  return User{.name = row.text(first),
+              .password_hash = row.text(first + 1),
+              .admin = row.boolean(first + 2),
+              .created_at = row.time(first + 3),
+              .disabled = row.boolean(first + 4),
+              .last_login_at = row.is_null(first + 5)
+                                   ? std::nullopt
+                                   : std::optional<Timestamp>(row.time(first + 5))};
 }
 
 Change read_change(const Row& row, int first) {
@@ -44,6 +51,15 @@ Change read_change(const Row& row, int first) {
                 .key = row.text(first + 3),
                 .cutoff = row.time(first + 4),
                 .expires_at = row.time(first + 5)};
+}
+
+AuditEvent read_audit(const Row& row, int first) {
+  return AuditEvent{.id = static_cast<std::uint64_t>(row.int64(first)),
+                    .at = row.time(first + 1),
+                    .actor = row.text(first + 2),
+                    .action = row.text(first + 3),
+                    .subject = row.text(first + 4),
+                    .detail = row.text(first + 5)};
 }
 
 Change read_entry(const Row& row, int first) {

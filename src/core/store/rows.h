@@ -23,7 +23,12 @@
   "sid, subject, created_at, refreshed_at, expires_at, client_address, user_agent, " \
   "refresh_jti, revoked_at"
 // users: read_user.
-#define JWTGUARD_USER_COLUMNS "name, password_hash, admin, created_at"
+#define JWTGUARD_USER_COLUMNS "name, password_hash, admin, created_at, disabled, last_login_at"
+// users as a listing shows them, without the hash: read_user (which then
+// reads an empty hash).
+#define JWTGUARD_USER_SUMMARY_COLUMNS "name, '', admin, created_at, disabled, last_login_at"
+// audit_log: read_audit.
+#define JWTGUARD_AUDIT_COLUMNS "id, happened_at, actor, action, subject, detail"
 // revocation_log: read_change.
 #define JWTGUARD_CHANGE_COLUMNS "seq, op, kind, key, cutoff, expires_at"
 // revocations, as a snapshot's entry: read_entry.
@@ -42,6 +47,8 @@ constexpr int column_count(std::string_view columns) {
 inline constexpr int kRevocationColumns = column_count(JWTGUARD_REVOCATION_COLUMNS);
 inline constexpr int kSessionColumns = column_count(JWTGUARD_SESSION_COLUMNS);
 inline constexpr int kUserColumns = column_count(JWTGUARD_USER_COLUMNS);
+static_assert(column_count(JWTGUARD_USER_SUMMARY_COLUMNS) == kUserColumns);
+inline constexpr int kAuditColumns = column_count(JWTGUARD_AUDIT_COLUMNS);
 inline constexpr int kChangeColumns = column_count(JWTGUARD_CHANGE_COLUMNS);
 inline constexpr int kEntryColumns = column_count(JWTGUARD_ENTRY_COLUMNS);
 
@@ -67,6 +74,7 @@ Revocation read_revocation(const Row& row, int first = 0);  // JWTGUARD_REVOCATI
 Session read_session(const Row& row, int first = 0);        // JWTGUARD_SESSION_COLUMNS
 User read_user(const Row& row, int first = 0);              // JWTGUARD_USER_COLUMNS
 Change read_change(const Row& row, int first = 0);          // JWTGUARD_CHANGE_COLUMNS
+AuditEvent read_audit(const Row& row, int first = 0);       // JWTGUARD_AUDIT_COLUMNS
 // A snapshot's entry: a kRevoke change without seq.
 Change read_entry(const Row& row, int first = 0);  // JWTGUARD_ENTRY_COLUMNS
 
