@@ -13,6 +13,7 @@
 #include "jwtguard/keys.h"
 #include "jwtguard/store.h"
 #include "jwtguard/verifier.h"
+#include "revocation/build.h"
 #include "util/duration.h"
 
 namespace jwtguard::cli {
@@ -125,6 +126,30 @@ CliResult<server::ServeConfig> store_config(const StoreArgs& args);
 // opened; kConfig for a URL that is wrong in itself.
 CliResult<std::unique_ptr<Store>> open_store_or_fail(const StoreArgs& args,
                                                      const server::ServeConfig& config);
+
+// What the command knows of the tokens a revocation may block: they live at
+// most `max_lifetime` (--max-lifetime), or as long as the services on this
+// store recorded (the token horizon; raising it to the epoch only reads it),
+// and a verifier grants the configuration's leeway past exp. kFailure when
+// the store cannot be read.
+CliResult<revocation::TokenLives> token_lives(Store& store, const server::ServeConfig& config,
+                                              std::chrono::seconds max_lifetime, Timestamp now);
+
+// The rules of the `user` commands (user_command.cc), shared by the commands
+// that change accounts (account_command.cc).
+
+// kUsage, in the service's words, for a name it would refuse to register.
+CliResult<void> check_user_name(const std::string& name);
+// The first line of standard input, without its line ending.
+std::string stdin_line();
+// The Argon2id hash of a new password, after the service's own rule with its
+// users.min_password_length (kUsage naming where that was set).
+CliResult<std::string> new_password_hash(const std::string& password,
+                                         const server::ServeConfig& config);
+// The store the command names, from the sources serve reads.
+CliResult<std::unique_ptr<Store>> configured_store(const StoreArgs& args);
+// Adds disable, enable, delete, set-password and audit to `jwtguard user`.
+void add_account_commands(CLI::App& user, Outcome& outcome);
 
 // The message for a command line `app` refused with `error`, read again from
 // `args` (argv without the program): each unknown option by name with the

@@ -1,5 +1,4 @@
 // jwtguard revoke (--jti J | --sid S | --user U | --token T)
-#include <algorithm>
 #include <iostream>
 #include <optional>
 
@@ -58,21 +57,6 @@ CliResult<void> check_target(const RevokeArgs& args) {
     }
   }
   return {};
-}
-
-// What the command knows of the tokens a revocation may block: they live at
-// most --max-lifetime, or as long as the services on this store recorded
-// (the token horizon; raising it to the epoch only reads it), and a verifier
-// grants the configuration's leeway past exp.
-CliResult<revocation::TokenLives> token_lives(Store& store, const server::ServeConfig& config,
-                                              std::chrono::seconds max_lifetime, Timestamp now) {
-  auto horizon = store.raise_token_horizon(Timestamp{});
-  if (!horizon) return failure(horizon.error().message());
-  return revocation::TokenLives{.latest_expiry = std::max(now + max_lifetime, *horizon),
-                                .longest = max_lifetime,
-                                .leeway = config.leeway,
-                                .access_ttl = config.access_ttl,
-                                .rotate_refresh_tokens = config.rotate_refresh_tokens};
 }
 
 // The revocation the Guard of a service on this store would build

@@ -41,8 +41,8 @@ Response ServiceImpl::change_password(const Request& request, const Peer& peer,
   auto hash = new_password_hash(request, *next);
   if (!hash) return std::move(hash.error());
   auto ended = accounts::set_password(store_, end_tokens(), claims.sub, *hash,
-                                      {.actor = claims.sub, .now = clock_.now()}, accounts::kChange,
-                                      claims.sid);
+                                      {.actor = claims.sub, .now = clock_.now(), .reason = {}},
+                                      accounts::kChange, claims.sid);
   if (!ended) return failure(request, ended.error());
   nlohmann::json reply = {{"msg", "Password changed"}, {"sessions_ended", *ended}};
   // Every token the user held has just been ended, this session's too: it
@@ -101,7 +101,8 @@ Response ServiceImpl::delete_account(const Request& request, const Peer& peer,
   if (!user) return std::move(user.error());
   if (auto still = still_valid(request, claims); !still) return std::move(still.error());
   auto ended = accounts::remove(store_, end_tokens(), claims.sub,
-                                {.actor = claims.sub, .now = clock_.now()}, accounts::kDeleteOwn);
+                                {.actor = claims.sub, .now = clock_.now(), .reason = {}},
+                                accounts::kDeleteOwn);
   if (!ended) return failure(request, ended.error());
   return ok(request, {{"msg", "Account deleted"}, {"sessions_ended", *ended}});
 }

@@ -87,7 +87,11 @@ Response ServiceImpl::register_user(const Request& request, const Peer& peer,
   }
   auto hash = new_password_hash(request, password);
   if (!hash) return std::move(hash.error());
-  User user{.name = username, .password_hash = std::move(*hash), .created_at = clock_.now()};
+  User user{.name = username,
+            .password_hash = std::move(*hash),
+            .created_at = clock_.now(),
+            .disabled = false,
+            .last_login_at = std::nullopt};
   if (auto created = store_.create_user(user); !created) {
     return failure(request, created.error());
   }

@@ -121,7 +121,7 @@ Response ServiceImpl::reset_password(const Request& request, const std::string& 
   if (!*user) return account_failure(request, Error(Errc::kNotFound));
   auto hash = new_password_hash(request, *password);
   if (!hash) return std::move(hash.error());
-  const accounts::Change change{.actor = admin->claims.sub, .now = clock_.now()};
+  const accounts::Change change{.actor = admin->claims.sub, .now = clock_.now(), .reason = {}};
   auto ended = accounts::set_password(store_, end_tokens(), name, *hash, change, accounts::kReset);
   if (!ended) return account_failure(request, ended.error());
   return ok(request, {{"msg", "Password reset"}, {"username", name}, {"sessions_ended", *ended}});

@@ -197,7 +197,8 @@ TEST_F(HttpAccountsTest, AMintedAdminIdentityActsOnNoAccount) {
   HttpClient client(port());
   const std::string root = admin_token("root");
   Tokens alice = register_and_login(client, "alice");
-  Reply minted = client.post_json("/admin/tokens", {{"identity", "root"}}, bearer(root));
+  Reply minted =
+      client.post_json("/admin/tokens", {{"identity", "root"}, {"fresh", true}}, bearer(root));
   ASSERT_EQ(minted.status, 200);
   const std::string fake_root = minted.json()["access_token"];
   for (auto [method, target] :
