@@ -116,8 +116,14 @@ class Store {
   // kNotFound for an unknown user.
   Result<void> set_admin(std::string_view name, bool admin);
   Result<std::vector<User>> list_users();
-  // kNotFound for an unknown user; kInvalidArgument for an empty hash.
-  Result<void> set_password(std::string_view name, std::string_view password_hash);
+  // kNotFound for an unknown user; kInvalidArgument for an empty hash. With
+  // `expected_hash`, a compare-and-set: the hash changes only while the
+  // stored one is still `expected_hash` and the user is not disabled, else
+  // kRevoked ("password changed meanwhile"), so that a change made on the
+  // strength of the old password never overwrites one made meanwhile (a
+  // reset, another change) nor undoes a disable.
+  Result<void> set_password(std::string_view name, std::string_view password_hash,
+                            std::string_view expected_hash = {});
   // kNotFound for an unknown user.
   Result<void> set_disabled(std::string_view name, bool disabled);
   // Removes the user (its password hash with it) and every session recorded
@@ -198,7 +204,9 @@ class Store {
   virtual Result<std::optional<User>> do_find_user(std::string_view name) = 0;
   virtual Result<void> do_set_admin(std::string_view name, bool admin) = 0;
   virtual Result<std::vector<User>> do_list_users() = 0;
-  virtual Result<void> do_set_password(std::string_view name, std::string_view password_hash) = 0;
+  // `expected_hash`: empty for an unconditional change.
+  virtual Result<void> do_set_password(std::string_view name, std::string_view password_hash,
+                                       std::string_view expected_hash) = 0;
   virtual Result<void> do_set_disabled(std::string_view name, bool disabled) = 0;
   virtual Result<void> do_delete_user(std::string_view name, Timestamp reserved_until) = 0;
   // filter.cursor: the name to list from (exclusive), empty for the first

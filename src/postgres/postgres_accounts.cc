@@ -78,12 +78,20 @@ Result<void> insert_session(Conn& conn, const Connector& connector, const Sessio
 }
 
 Result<void> update_password(Conn& conn, const Connector& connector, std::string_view name,
-                             std::string_view password_hash) {
+                             std::string_view password_hash, std::string_view expected_hash) {
+  // One statement: the comparison and the write see the same row.
   JWTGUARD_ASSIGN_OR_RETURN(
       const Rows rows,
-      conn.exec("UPDATE users SET password_hash = $2 WHERE name = $1",
-                Params().add(name).add(password_hash), connector.statement_deadline()));
-  return changed_a_user(rows);
+      conn.exec("WITH changed AS (UPDATE users SET password_hash = $2 WHERE name = $1"
+                " AND ($3 = '' OR (password_hash = $3 AND NOT disabled)) RETURNING 1)"
+                " SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM users"
+                " WHERE name = $1)",
+                Params().add(name).add(password_hash).add(expected_hash),
+                connector.statement_deadline()));
+  if (rows.size() != 1) return fail(Errc::kStore, "unexpected reply to a password change");
+  if (rows.int64(0, 0) > 0) return {};
+  if (rows.int64(0, 1) == 0) return fail(Errc::kNotFound, "user");
+  return fail(Errc::kRevoked, "password changed meanwhile");
 }
 
 Result<void> update_disabled(Conn& conn, const Connector& connector, std::string_view name,

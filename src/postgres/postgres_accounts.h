@@ -24,8 +24,10 @@ Result<void> insert_user(Conn& conn, const Connector& connector, const User& use
 // user's last_login_at to session.created_at, if there is such a user.
 Result<void> insert_session(Conn& conn, const Connector& connector, const Session& session);
 // kNotFound for an unknown user.
+// With `expected_hash`, only while that is the stored hash and the user is
+// not disabled (kRevoked otherwise).
 Result<void> update_password(Conn& conn, const Connector& connector, std::string_view name,
-                             std::string_view password_hash);
+                             std::string_view password_hash, std::string_view expected_hash);
 Result<void> update_disabled(Conn& conn, const Connector& connector, std::string_view name,
                              bool disabled);
 // Removes the user and its sessions, and reserves its name until

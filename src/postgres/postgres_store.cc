@@ -297,8 +297,10 @@ class PostgresStore final : public Store {
     return {};
   }
 
-  Result<void> do_set_password(std::string_view name, std::string_view hash) override {
-    return on_conn([&](Conn& conn) { return pg::update_password(conn, *connector_, name, hash); });
+  Result<void> do_set_password(std::string_view name, std::string_view hash,
+                               std::string_view expected) override {
+    return on_conn(
+        [&](Conn& conn) { return pg::update_password(conn, *connector_, name, hash, expected); });
   }
 
   Result<void> do_set_disabled(std::string_view name, bool disabled) override {

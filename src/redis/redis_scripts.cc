@@ -47,17 +47,19 @@ Call create_user(const User& user) {
 }
 
 Call set_admin(std::string_view name, bool admin) {
-  return {&kSetUserField, {kUserPrefix + std::string(name)}, {"admin", admin ? "1" : "0"}};
+  return {&kSetUserField, {kUserPrefix + std::string(name)}, {"admin", admin ? "1" : "0", ""}};
 }
 
-Call set_password(std::string_view name, std::string_view password_hash) {
+Call set_password(std::string_view name, std::string_view password_hash,
+                  std::string_view expected_hash) {
   return {&kSetUserField,
           {kUserPrefix + std::string(name)},
-          {"password_hash", std::string(password_hash)}};
+          {"password_hash", std::string(password_hash), std::string(expected_hash)}};
 }
 
 Call set_disabled(std::string_view name, bool disabled) {
-  return {&kSetUserField, {kUserPrefix + std::string(name)}, {"disabled", disabled ? "1" : "0"}};
+  return {
+      &kSetUserField, {kUserPrefix + std::string(name)}, {"disabled", disabled ? "1" : "0", ""}};
 }
 
 Call delete_user(std::string_view name, Timestamp reserved_until) {

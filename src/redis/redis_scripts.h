@@ -189,10 +189,18 @@ return 1
 )lua"};
 
 // Sets one field of an existing user's hash (admin, disabled, the password
-// hash). Returns 0 for an unknown user, else 1.
-// KEYS: user hash. ARGV: field, value.
+// hash). With a non-empty ARGV[3], only while the stored password hash is
+// ARGV[3] and the user is not disabled (a compare-and-set). Returns 0 for an
+// unknown user, -1 when the comparison failed, else 1.
+// KEYS: user hash. ARGV: field, value, expected password hash or "".
 inline constexpr Script kSetUserField{"the set-user-field script", "", R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[3] ~= nil and ARGV[3] ~= '' then
+  if redis.call('HGET', KEYS[1], 'password_hash') ~= ARGV[3] or
+     redis.call('HGET', KEYS[1], 'disabled') == '1' then
+    return -1
+  end
+end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 )lua"};
@@ -306,7 +314,8 @@ Call rotate(std::string_view sid, std::string_view presented_jti, std::string_vi
             Timestamp now, Timestamp next_expires_at);
 Call create_user(const User& user);
 Call set_admin(std::string_view name, bool admin);
-Call set_password(std::string_view name, std::string_view password_hash);
+Call set_password(std::string_view name, std::string_view password_hash,
+                  std::string_view expected_hash = {});
 Call set_disabled(std::string_view name, bool disabled);
 Call delete_user(std::string_view name, Timestamp reserved_until);
 Call append_audit(const AuditEvent& event);

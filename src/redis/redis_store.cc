@@ -79,8 +79,9 @@ class RedisStore final : public Store {
   Result<void> do_set_admin(std::string_view name, bool admin) override {
     return redis::set_admin(db_, name, admin);
   }
-  Result<void> do_set_password(std::string_view name, std::string_view hash) override {
-    return redis::set_password(db_, name, hash);
+  Result<void> do_set_password(std::string_view name, std::string_view hash,
+                               std::string_view expected) override {
+    return redis::set_password(db_, name, hash, expected);
   }
   Result<void> do_set_disabled(std::string_view name, bool disabled) override {
     return redis::set_disabled(db_, name, disabled);

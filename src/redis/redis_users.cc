@@ -86,8 +86,14 @@ Result<void> set_admin(RedisDb& db, std::string_view name, bool admin) {
   return db.eval_flag(scripts::set_admin(name, admin), Errc::kNotFound, "user");
 }
 
-Result<void> set_password(RedisDb& db, std::string_view name, std::string_view password_hash) {
-  return db.eval_flag(scripts::set_password(name, password_hash), Errc::kNotFound, "user");
+Result<void> set_password(RedisDb& db, std::string_view name, std::string_view password_hash,
+                          std::string_view expected_hash) {
+  const scripts::Call call = scripts::set_password(name, password_hash, expected_hash);
+  JWTGUARD_ASSIGN_OR_RETURN(const Reply reply, db.eval(call));
+  if (reply->type != REDIS_REPLY_INTEGER) return unexpected_reply(scripts::kSetUserField.name);
+  if (reply->integer == 0) return fail(Errc::kNotFound, "user");
+  if (reply->integer < 0) return fail(Errc::kRevoked, "password changed meanwhile");
+  return {};
 }
 
 Result<void> set_disabled(RedisDb& db, std::string_view name, bool disabled) {

@@ -18,7 +18,10 @@ Result<void> create_user(RedisDb& db, const User& user);
 Result<std::optional<User>> find_user(RedisDb& db, std::string_view name);
 // kNotFound for an unknown user (these three).
 Result<void> set_admin(RedisDb& db, std::string_view name, bool admin);
-Result<void> set_password(RedisDb& db, std::string_view name, std::string_view password_hash);
+// With `expected_hash`: kRevoked unless that is the stored hash and the
+// user is not disabled.
+Result<void> set_password(RedisDb& db, std::string_view name, std::string_view password_hash,
+                          std::string_view expected_hash);
 Result<void> set_disabled(RedisDb& db, std::string_view name, bool disabled);
 // kNotFound for an unknown user; else the user, its sessions and its name
 // index entry are gone and the name reserved, in one script.

@@ -42,7 +42,12 @@ Response ServiceImpl::change_password(const Request& request, const Peer& peer,
   if (!hash) return std::move(hash.error());
   auto ended = accounts::set_password(store_, end_tokens(), claims.sub, *hash,
                                       {.actor = claims.sub, .now = clock_.now(), .reason = {}},
-                                      accounts::kChange, claims.sid);
+                                      accounts::kChange, claims.sid, user->password_hash);
+  // Another change (a reset, a disable, the user's own from elsewhere) came
+  // first: the current password checked above is no longer the password.
+  if (!ended && ended.error().code() == Errc::kRevoked) {
+    return errors_.make(request, ServiceError::kBadCredentials);
+  }
   if (!ended) return failure(request, ended.error());
   nlohmann::json reply = {{"msg", "Password changed"}, {"sessions_ended", *ended}};
   // Every token the user held has just been ended, this session's too: it

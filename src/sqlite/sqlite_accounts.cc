@@ -57,11 +57,17 @@ Result<void> insert_session(Db& db, const Session& session) {
   return login.bind(1, session.user).bind(2, session.created_at).run();
 }
 
-Result<void> update_password(Db& db, std::string_view name, std::string_view password_hash) {
+Result<void> update_password(Db& db, std::string_view name, std::string_view password_hash,
+                             std::string_view expected_hash) {
   JWTGUARD_ASSIGN_OR_RETURN(Stmt s,
-                            db.prepare("UPDATE users SET password_hash = ?2 WHERE name = ?1"));
-  JWTGUARD_TRY(s.bind(1, name).bind(2, password_hash).run());
-  return changed_a_user(db);
+                            db.prepare("UPDATE users SET password_hash = ?2 WHERE name = ?1"
+                                       " AND (coalesce(?3, '') = '' OR (password_hash = ?3 AND disabled = 0))"));
+  JWTGUARD_TRY(s.bind(1, name).bind(2, password_hash).bind(3, expected_hash).run());
+  if (sqlite3_changes(db.handle()) > 0) return {};
+  JWTGUARD_ASSIGN_OR_RETURN(Stmt exists, db.prepare("SELECT 1 FROM users WHERE name = ?1"));
+  JWTGUARD_ASSIGN_OR_RETURN(const bool found, exists.bind(1, name).step());
+  if (!found) return fail(Errc::kNotFound, "user");
+  return fail(Errc::kRevoked, "password changed meanwhile");
 }
 
 Result<void> update_disabled(Db& db, std::string_view name, bool disabled) {

@@ -23,7 +23,10 @@ Result<void> insert_user(Db& db, const User& user);
 // user's last_login_at to session.created_at, if there is such a user.
 Result<void> insert_session(Db& db, const Session& session);
 // kNotFound for an unknown user.
-Result<void> update_password(Db& db, std::string_view name, std::string_view password_hash);
+// With `expected_hash`, only while that is the stored hash and the user is
+// not disabled (kRevoked otherwise).
+Result<void> update_password(Db& db, std::string_view name, std::string_view password_hash,
+                             std::string_view expected_hash);
 Result<void> update_disabled(Db& db, std::string_view name, bool disabled);
 // Removes the user and its sessions, and reserves its name until
 // `reserved_until` (or later, if it already was). kNotFound for an unknown

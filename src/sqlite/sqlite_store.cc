@@ -286,8 +286,9 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<void> do_set_password(std::string_view name, std::string_view hash) override {
-    return write([&](Db& db) { return sqlite::update_password(db, name, hash); });
+  Result<void> do_set_password(std::string_view name, std::string_view hash,
+                               std::string_view expected) override {
+    return write([&](Db& db) { return sqlite::update_password(db, name, hash, expected); });
   }
 
   Result<void> do_set_disabled(std::string_view name, bool disabled) override {

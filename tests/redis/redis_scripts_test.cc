@@ -109,10 +109,14 @@ TEST(RedisScriptsTest, PurgeAndTheHorizonPassTimesInMicroseconds) {
 }
 
 TEST(RedisScriptsTest, EachUserChangeSetsItsOwnField) {
-  EXPECT_EQ(set_admin("ann", false).args, (std::vector<std::string>{"admin", "0"}));
+  // The third argument is the compare-and-set's expected hash: empty, no
+  // comparison.
+  EXPECT_EQ(set_admin("ann", false).args, (std::vector<std::string>{"admin", "0", ""}));
   EXPECT_EQ(set_admin("ann", true).keys, (std::vector<std::string>{kUserPrefix + "ann"}));
-  EXPECT_EQ(set_disabled("ann", true).args, (std::vector<std::string>{"disabled", "1"}));
-  EXPECT_EQ(set_password("ann", "$h").args, (std::vector<std::string>{"password_hash", "$h"}));
+  EXPECT_EQ(set_disabled("ann", true).args, (std::vector<std::string>{"disabled", "1", ""}));
+  EXPECT_EQ(set_password("ann", "$h").args, (std::vector<std::string>{"password_hash", "$h", ""}));
+  EXPECT_EQ(set_password("ann", "$h", "$old").args,
+            (std::vector<std::string>{"password_hash", "$h", "$old"}));
   EXPECT_EQ(set_password("ann", "$h").keys, (std::vector<std::string>{kUserPrefix + "ann"}));
 }
 

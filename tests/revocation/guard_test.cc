@@ -562,8 +562,9 @@ class FailingLookupStore : public Store {
     return inner_->set_admin(name, admin);
   }
   Result<std::vector<User>> do_list_users() override { return inner_->list_users(); }
-  Result<void> do_set_password(std::string_view name, std::string_view hash) override {
-    return inner_->set_password(name, hash);
+  Result<void> do_set_password(std::string_view name, std::string_view hash,
+                               std::string_view expected) override {
+    return inner_->set_password(name, hash, expected);
   }
   Result<void> do_set_disabled(std::string_view name, bool disabled) override {
     return inner_->set_disabled(name, disabled);

@@ -11,28 +11,29 @@ namespace {
 
 using namespace service_tests;  // NOLINT(google-build-using-namespace): the fixture's helpers
 
-// Runs `during` right after the first find_user of `name`: as if an admin's
-// change committed while the login hashed the password.
+// Runs `during` right after the `at`-th find_user of `name` (1: the
+// password check's): as if an admin's change committed at that moment.
 class RacingStore final : public testing::ForwardingStore {
  public:
-  RacingStore(Store& inner, std::string name, std::function<void()> during)
-      : ForwardingStore(inner), name_(std::move(name)), during_(std::move(during)) {}
+  RacingStore(Store& inner, std::string name, std::function<void()> during, int at)
+      : ForwardingStore(inner), name_(std::move(name)), during_(std::move(during)), at_(at) {}
 
  private:
   Result<std::optional<User>> do_find_user(std::string_view name) override {
     auto found = inner_.find_user(name);
-    if (name == name_ && during_) std::exchange(during_, nullptr)();
+    if (name == name_ && during_ && --at_ == 0) std::exchange(during_, nullptr)();
     return found;
   }
   std::string name_;
   std::function<void()> during_;
+  int at_;
 };
 
 class ServiceAccountsTest : public ServiceTest {
  protected:
   // A Service whose store runs `during` inside alice's next login.
-  void race(std::function<void()> during) {
-    racing_ = std::make_unique<RacingStore>(guard_->store(), "alice", std::move(during));
+  void race(std::function<void()> during, int at = 1) {
+    racing_ = std::make_unique<RacingStore>(guard_->store(), "alice", std::move(during), at);
     auto created = Service::create(Service::Parts{*guard_, *racing_, metrics_, clock_}, {});
     ASSERT_OK(created);
     service_ = std::move(*created);
@@ -49,6 +50,16 @@ class ServiceAccountsTest : public ServiceTest {
     auto sessions = guard_->list_sessions("alice");
     EXPECT_TRUE(sessions.has_value());
     return sessions ? sessions->size() : 0;
+  }
+
+  // The hash an admin's reset sets.
+  static const std::string& reset_hash() {
+    static const std::string hash = hash_password("the admin's reset password").value();
+    return hash;
+  }
+  void reset_alice() {
+    ASSERT_OK(accounts::set_password(guard_->store(), end_tokens(), "alice", reset_hash(),
+                                     {.actor = "root"}, accounts::kReset));
   }
 
   std::unique_ptr<RacingStore> racing_;
@@ -83,6 +94,46 @@ TEST_F(ServiceAccountsTest, ALoginNothingOvertookKeepsItsSession) {
   Response response = login("alice", kPassword);
   EXPECT_EQ(status(response), 200) << response.body();
   EXPECT_EQ(alice_sessions(), 1u);
+}
+
+// An admin's reset lands while alice's login checks the old password: the
+// login's tokens come after the reset's cutoff, so the login must end them.
+TEST_F(ServiceAccountsTest, ALoginThatAResetOvertookEndsItsOwnSession) {
+  add_user("alice");
+  race([this] { reset_alice(); });
+  Response response = login("alice", kPassword);
+  expect_error(response, 401, "Bad username or password");
+  EXPECT_EQ(alice_sessions(), 0u);
+}
+
+// A reset lands after alice's change checked her old password and her token,
+// just before the change is written: the change must not overwrite it.
+TEST_F(ServiceAccountsTest, APasswordChangeThatAResetOvertookChangesNothing) {
+  add_user("alice");
+  const std::string access = tokens("alice").access.token;
+  race([this] { reset_alice(); }, /*at=*/2);
+  Response response = post_json(
+      "/auth/password",
+      json{{"current_password", kPassword}, {"new_password", "the attacker's password"}}.dump(),
+      bearer(access));
+  expect_error(response, 401, "Bad username or password");
+  auto alice = guard_->store().find_user("alice");
+  ASSERT_OK(alice);
+  EXPECT_EQ((*alice)->password_hash, reset_hash());
+  EXPECT_EQ(alice_sessions(), 0u);
+}
+
+// A disable lands during a fresh login's password check: no fresh token.
+TEST_F(ServiceAccountsTest, AFreshLoginThatADisableOvertookGivesNoToken) {
+  add_user("alice");
+  const std::string access = tokens("alice").access.token;
+  race([this] {
+    ASSERT_OK(accounts::disable(guard_->store(), end_tokens(), "alice", {.actor = "root"}));
+  });
+  Response response =
+      post_json("/auth/fresh-login", json{{"password", kPassword}}.dump(), bearer(access));
+  EXPECT_EQ(status(response), 401) << response.body();
+  EXPECT_EQ(msg(response), "Token has been revoked");
 }
 
 }  // namespace

@@ -75,7 +75,7 @@ class RecordingStore final : public Store {
   Result<std::vector<User>> do_list_users() override {
     return note("list_users", std::vector<User>());
   }
-  Result<void> do_set_password(std::string_view, std::string_view) override {
+  Result<void> do_set_password(std::string_view, std::string_view, std::string_view) override {
     calls.push_back("set_password");
     return {};
   }

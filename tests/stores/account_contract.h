@@ -198,6 +198,23 @@ TYPED_TEST_P(AccountContractTest, AUserNameThatNeedsEscapingPagesLikeAnyOther) {
   EXPECT_EQ(seen, (std::vector<std::string>{"a b", "a%b", "a'b", "z", "\xc3\xa9t\xc3\xa9"}));
 }
 
+TYPED_TEST_P(AccountContractTest, AnExpectedHashMakesSetPasswordACompareAndSet) {
+  ASSERT_OK(this->store_->create_user(user("alice")));
+  EXPECT_ERRC(this->store_->set_password("alice", "$argon2id$two", "$argon2id$other"),
+              Errc::kRevoked);
+  ASSERT_OK(this->store_->set_password("alice", "$argon2id$two", kHash));
+  EXPECT_ERRC(this->store_->set_password("alice", "$argon2id$three", kHash), Errc::kRevoked);
+  ASSERT_OK(this->store_->set_disabled("alice", true));
+  // A disabled user's password changes only unconditionally (a reset).
+  EXPECT_ERRC(this->store_->set_password("alice", "$argon2id$three", "$argon2id$two"),
+              Errc::kRevoked);
+  auto found = this->store_->find_user("alice");
+  ASSERT_OK(found);
+  EXPECT_EQ((*found)->password_hash, "$argon2id$two");
+  ASSERT_OK(this->store_->set_password("alice", "$argon2id$four"));
+  EXPECT_ERRC(this->store_->set_password("bob", "$argon2id$x", kHash), Errc::kNotFound);
+}
+
 TYPED_TEST_P(AccountContractTest, AuditEventsAreKeptAndListedNewestFirst) {
   std::vector<std::uint64_t> ids;
   for (int i = 0; i < 5; ++i) {
@@ -245,7 +262,8 @@ REGISTER_TYPED_TEST_SUITE_P(AccountContractTest, NewUsersAreEnabledAndHaveNotLog
                             AReservationOnlyGrowsAndPurgeForgetsItOnceItPassed,
                             UserPagesByNameWithLiveSessionsAndNoHash,
                             AUserNameThatNeedsEscapingPagesLikeAnyOther,
-                            AuditEventsAreKeptAndListedNewestFirst);
+                            AuditEventsAreKeptAndListedNewestFirst,
+                            AnExpectedHashMakesSetPasswordACompareAndSet);
 
 // Durable backends keep accounts, reservations and the audit log across a
 // reopen.

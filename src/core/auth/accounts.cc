@@ -93,9 +93,10 @@ Result<std::size_t> remove(Store& store, const EndTokens& end, std::string_view 
 
 Result<std::size_t> set_password(Store& store, const EndTokens& end, std::string_view name,
                                  std::string_view password_hash, const Change& change,
-                                 std::string_view action, std::string_view keep_sid) {
+                                 std::string_view action, std::string_view keep_sid,
+                                 std::string_view expected_hash) {
   JWTGUARD_TRY(must_exist(store, name));
-  JWTGUARD_TRY(store.set_password(name, password_hash));
+  JWTGUARD_TRY(store.set_password(name, password_hash, expected_hash));
   JWTGUARD_ASSIGN_OR_RETURN(const std::size_t ended,
                             end_tokens(store, end, name, change, action, keep_sid));
   JWTGUARD_TRY(record(store, action, name, change, detail_json(ended, change)));

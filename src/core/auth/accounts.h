@@ -70,10 +70,14 @@ Result<std::size_t> remove(Store& store, const EndTokens& end, std::string_view 
 // `keep_sid` excepted (the session a user changes its own password from,
 // which the caller renews: Guard::renew_session). kNotFound for an unknown
 // user. The hash is durable before any token ends: a login with the old
-// password cannot slip in after the cutoff.
+// password cannot slip in after the cutoff. With `expected_hash` (the hash
+// the caller checked the old password against), nothing changes unless it
+// is still the stored one and the user is not disabled: kRevoked
+// (Store::set_password).
 Result<std::size_t> set_password(Store& store, const EndTokens& end, std::string_view name,
                                  std::string_view password_hash, const Change& change,
-                                 std::string_view action, std::string_view keep_sid = {});
+                                 std::string_view action, std::string_view keep_sid = {},
+                                 std::string_view expected_hash = {});
 
 }  // namespace jwtguard::accounts
 

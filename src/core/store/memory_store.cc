@@ -205,8 +205,17 @@ class MemoryStore final : public Store {
     return change_user(name, [admin](User& user) { user.admin = admin; });
   }
 
-  Result<void> do_set_password(std::string_view name, std::string_view hash) override {
-    return change_user(name, [hash](User& user) { user.password_hash = std::string(hash); });
+  Result<void> do_set_password(std::string_view name, std::string_view hash,
+                               std::string_view expected) override {
+    std::lock_guard lock(mu_);
+    auto it = users_.find(std::string(name));
+    if (it == users_.end()) return fail(Errc::kNotFound, "user");
+    User& user = it->second;
+    if (!expected.empty() && (user.password_hash != expected || user.disabled)) {
+      return fail(Errc::kRevoked, "password changed meanwhile");
+    }
+    user.password_hash = std::string(hash);
+    return {};
   }
 
   Result<void> do_set_disabled(std::string_view name, bool disabled) override {

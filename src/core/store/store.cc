@@ -108,10 +108,11 @@ Result<void> Store::set_admin(std::string_view name, bool admin) {
 
 Result<std::vector<User>> Store::list_users() { return do_list_users(); }
 
-Result<void> Store::set_password(std::string_view name, std::string_view password_hash) {
+Result<void> Store::set_password(std::string_view name, std::string_view password_hash,
+                                 std::string_view expected_hash) {
   if (name.empty()) return fail(Errc::kInvalidArgument, "empty user name");
   if (password_hash.empty()) return fail(Errc::kInvalidArgument, "empty password hash");
-  return do_set_password(name, password_hash);
+  return do_set_password(name, password_hash, expected_hash);
 }
 
 Result<void> Store::set_disabled(std::string_view name, bool disabled) {
