@@ -136,5 +136,30 @@ TEST_F(ServiceAccountsTest, AFreshLoginThatADisableOvertookGivesNoToken) {
   EXPECT_EQ(msg(response), "Token has been revoked");
 }
 
+// The name of a deleted user is reserved as long as a token it held could be
+// presented (its refresh token's life plus the leeway), and not for ever.
+TEST_F(ServiceAccountsTest, ADeletedNameIsReservedUntilItsLastTokenCannotBePresented) {
+  const std::string admin = admin_token();
+  add_user("alice");
+  const TokenPair alice = tokens("alice");
+  Response deleted = del("/admin/users/alice", bearer(admin));
+  ASSERT_EQ(status(deleted), 200) << deleted.body();
+  const auto leeway = guard_options().verify.claims.leeway;
+  const Timestamp last_presentable = alice.refresh.expires_at + leeway;
+
+  clock_.set(last_presentable - seconds(1));
+  EXPECT_ERRC(guard_->require(alice.refresh.token, {.type = TokenRequirement::kRefresh}),
+              Errc::kRevoked);
+  EXPECT_EQ(status(register_user("alice", "a newcomer's password")), 409);
+
+  // The store's token horizon runs a purge interval and a minute ahead of
+  // the clock (Lifetimes): the reservation may last that much longer, never
+  // less.
+  clock_.set(last_presentable + guard_options().purge_interval + seconds(61));
+  EXPECT_ERRC(guard_->require(alice.refresh.token, {.type = TokenRequirement::kRefresh}),
+              Errc::kExpired);
+  EXPECT_EQ(status(register_user("alice", "a newcomer's password")), 201);
+}
+
 }  // namespace
 }  // namespace jwtguard::server
