@@ -83,7 +83,7 @@ TEST_F(AccountsTest, DisableMarksTheUserFirstThenEndsItsTokensAndRecordsIt) {
   ASSERT_EQ(seen_.size(), 1u);
   EXPECT_EQ(seen_[0].user, "alice");
   EXPECT_EQ(seen_[0].revoked_by, "root");
-  EXPECT_EQ(seen_[0].reason, kDisable);
+  EXPECT_EQ(seen_[0].reason, std::string(kDisable) + ": left the company");
   ASSERT_TRUE(seen_[0].account.has_value());
   EXPECT_TRUE(seen_[0].account->disabled);  // a login racing it is refused
   auto events = audit();
@@ -168,7 +168,7 @@ TEST_F(AccountsTest, SetPasswordStoresTheHashBeforeEndingTokensAndCountsTheOther
   EXPECT_EQ(events[0].detail.find("old"), std::string::npos);
 }
 
-TEST_F(AccountsTest, AChangeWhoseTokensCouldNotEndIsAnErrorAndNotRecorded) {
+TEST_F(AccountsTest, AChangeWhoseTokensCouldNotEndIsAnErrorRecordedAsSuch) {
   fail_end_ = true;
   EXPECT_ERRC(disable(*store_, end_tokens(), "alice", change_), Errc::kStore);
   EXPECT_ERRC(set_password(*store_, end_tokens(), "bob", "h", change_, kReset), Errc::kStore);
@@ -176,7 +176,14 @@ TEST_F(AccountsTest, AChangeWhoseTokensCouldNotEndIsAnErrorAndNotRecorded) {
   auto bob = store_->find_user("bob");
   ASSERT_OK(bob);
   EXPECT_TRUE(bob->has_value());  // not deleted while its tokens live on
-  EXPECT_TRUE(audit().empty());
+  auto events = audit();
+  ASSERT_EQ(events.size(), 3u);
+  for (const AuditEvent& event : events) {
+    EXPECT_EQ(event.detail,
+              R"({"sessions_ended":0,"tokens_ended":false,"reason":"left the company"})");
+  }
+  EXPECT_EQ(events[0].action, kDelete);
+  EXPECT_EQ(events[2].action, kDisable);
 }
 
 TEST_F(AccountsTest, LiveSessionsLeaveOutThoseTheCutoffEnded) {

@@ -38,7 +38,17 @@ Result<std::size_t> end_tokens(Store& store, const EndTokens& end, std::string_v
     const bool cut = *cutoff && session.refreshed_at < (*cutoff)->cutoff;
     if (!cut && session.sid != keep_sid) ++ended;
   }
-  JWTGUARD_TRY(end(name, RevokeContext{.revoked_by = change.actor, .reason = std::string(action)}));
+  std::string reason(action);
+  if (!change.reason.empty()) reason += ": " + change.reason;
+  if (auto cut = end(name, RevokeContext{.revoked_by = change.actor, .reason = reason}); !cut) {
+    // The change itself is durable: say so in the record, so that an admin
+    // sees a change whose tokens still live (and repeats it), then fail.
+    nlohmann::ordered_json detail = {{"sessions_ended", 0}, {"tokens_ended", false}};
+    if (!change.reason.empty()) detail["reason"] = change.reason;
+    (void)record(store, action, name, change,
+                 detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return tl::unexpected(cut.error());
+  }
   return ended;
 }
 
