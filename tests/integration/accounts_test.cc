@@ -48,8 +48,9 @@ class AccountsAcrossInstancesTest : public ::testing::TestWithParam<const char*>
       url_ = server_->url();
     }
     secret_env_ = "JWTGUARD_SECRET=" + random_hex(32);
-    RunResult created = cli({"user", "create", kAdmin, "--password-stdin", "--admin"},
-                            std::string(kAdminPassword) + "\n");
+    std::vector<std::string> create = {"user", "create", kAdmin, "--password-stdin", "--admin"};
+    if (std::string_view(GetParam()) == "sqlite") create.push_back("--create");  // a new file
+    RunResult created = cli(create, std::string(kAdminPassword) + "\n");
     ASSERT_EQ(created.exit_code, 0) << created.err;
     for (int i = 0; i < 2; ++i) {
       auto instance = ServeProcess::start({.binary = kBinary,
