@@ -18,31 +18,52 @@ Step<void> ServiceImpl::still_valid(const Request& request, const Claims& claims
   return {};
 }
 
-Response ServiceImpl::change_password(const Request& request, const Peer& peer,
-                                      Outcome& outcome) const {
-  auto token = authenticate_user(request, {.fresh = true}, outcome);
-  if (!token) return std::move(token.error());
-  const Claims& claims = token->claims;
+Step<ServiceImpl::Confirmed> ServiceImpl::confirm(const Request& request, const Peer& peer,
+                                                  Outcome& outcome, bool fresh,
+                                                  std::string_view member,
+                                                  const BodyCheck& before) const {
+  auto token = authenticate_user(request, {.fresh = fresh}, outcome);
+  if (!token) return tl::unexpected(std::move(token.error()));
   auto body = json_body(request);
-  if (!body) return std::move(body.error());
-  auto current = string_member(request, *body, "current_password");
-  if (!current) return std::move(current.error());
-  auto next = string_member(request, *body, "new_password");
-  if (!next) return std::move(next.error());
-  // The rules first: a refused new password costs no attempt and no hash.
-  if (auto rule = check_new_password(*next, options_.min_password_length); !rule) {
-    return errors_.make(request, ServiceError::kBadRequest, rule.error().detail());
+  if (!body) return tl::unexpected(std::move(body.error()));
+  auto password = string_member(request, *body, member);
+  if (!password) return tl::unexpected(std::move(password.error()));
+  if (before) {
+    if (auto checked = before(*body); !checked) return tl::unexpected(std::move(checked.error()));
   }
-  auto user = check_password(request, claims.sub, *current, peer);
-  if (!user) return std::move(user.error());
+  auto user = check_password(request, token->claims.sub, *password, peer);
+  if (!user) return tl::unexpected(std::move(user.error()));
   // The check took a while: a reset, disable or logout that landed meanwhile
   // (on any instance) has ended this token, and then nothing changes.
-  if (auto still = still_valid(request, claims); !still) return std::move(still.error());
-  auto hash = new_password_hash(request, *next);
+  if (auto still = still_valid(request, token->claims); !still) {
+    return tl::unexpected(std::move(still.error()));
+  }
+  return Confirmed{std::move(token->claims), std::move(*user), std::move(*body)};
+}
+
+Response ServiceImpl::change_password(const Request& request, const Peer& peer,
+                                      Outcome& outcome) const {
+  std::string next;
+  // The new password's rules before the current one is checked: a refused
+  // new password costs no attempt and no hash.
+  auto rules = [&](const nlohmann::json& body) -> Step<void> {
+    auto member = string_member(request, body, "new_password");
+    if (!member) return tl::unexpected(std::move(member.error()));
+    next = std::move(*member);
+    if (auto rule = check_new_password(next, options_.min_password_length); !rule) {
+      return tl::unexpected(
+          errors_.make(request, ServiceError::kBadRequest, rule.error().detail()));
+    }
+    return {};
+  };
+  auto confirmed = confirm(request, peer, outcome, /*fresh=*/true, "current_password", rules);
+  if (!confirmed) return std::move(confirmed.error());
+  const Claims& claims = confirmed->claims;
+  auto hash = new_password_hash(request, next);
   if (!hash) return std::move(hash.error());
   auto ended = accounts::set_password(store_, end_tokens(), claims.sub, *hash,
                                       {.actor = claims.sub, .now = clock_.now(), .reason = {}},
-                                      accounts::kChange, claims.sid, user->password_hash);
+                                      accounts::kChange, claims.sid, confirmed->user.password_hash);
   // Another change (a reset, a disable, the user's own from elsewhere) came
   // first: the current password checked above is no longer the password.
   if (!ended && ended.error().code() == Errc::kRevoked) {
@@ -61,7 +82,7 @@ Response ServiceImpl::change_password(const Request& request, const Peer& peer,
   }
   // A change that landed after ours (another reset, a disable) ends the
   // pair just issued.
-  User changed = std::move(*user);
+  User changed = confirmed->user;
   changed.password_hash = std::move(*hash);
   auto unchanged = account_unchanged(request, changed, [&] {
     return guard_.revoke_session(claims.sid, {.revoked_by = "password-change",
@@ -74,18 +95,11 @@ Response ServiceImpl::change_password(const Request& request, const Peer& peer,
 
 Response ServiceImpl::fresh_login(const Request& request, const Peer& peer,
                                   Outcome& outcome) const {
-  auto token = authenticate_user(request, {}, outcome);
-  if (!token) return std::move(token.error());
-  auto body = json_body(request);
-  if (!body) return std::move(body.error());
-  auto password = string_member(request, *body, "password");
-  if (!password) return std::move(password.error());
-  auto user = check_password(request, token->claims.sub, *password, peer);
-  if (!user) return std::move(user.error());
-  if (auto still = still_valid(request, token->claims); !still) return std::move(still.error());
-  auto fresh = guard_.fresh_access(token->claims);
+  auto confirmed = confirm(request, peer, outcome, /*fresh=*/false, "password");
+  if (!confirmed) return std::move(confirmed.error());
+  auto fresh = guard_.fresh_access(confirmed->claims);
   if (!fresh) return failure(request, fresh.error());
-  auto unchanged = account_unchanged(request, *user, [&] {
+  auto unchanged = account_unchanged(request, confirmed->user, [&] {
     return guard_.revoke_jti(fresh->jti, {.revoked_by = "fresh-login",
                                           .reason = "account changed during the fresh login"});
   });
@@ -95,19 +109,12 @@ Response ServiceImpl::fresh_login(const Request& request, const Peer& peer,
 
 Response ServiceImpl::delete_account(const Request& request, const Peer& peer,
                                      Outcome& outcome) const {
-  auto token = authenticate_user(request, {.fresh = true}, outcome);
-  if (!token) return std::move(token.error());
-  const Claims& claims = token->claims;
-  auto body = json_body(request);
-  if (!body) return std::move(body.error());
-  auto password = string_member(request, *body, "password");
-  if (!password) return std::move(password.error());
-  auto user = check_password(request, claims.sub, *password, peer);
-  if (!user) return std::move(user.error());
-  if (auto still = still_valid(request, claims); !still) return std::move(still.error());
-  auto ended = accounts::remove(store_, end_tokens(), claims.sub,
-                                {.actor = claims.sub, .now = clock_.now(), .reason = {}},
-                                accounts::kDeleteOwn);
+  auto confirmed = confirm(request, peer, outcome, /*fresh=*/true, "password");
+  if (!confirmed) return std::move(confirmed.error());
+  const std::string& name = confirmed->claims.sub;
+  auto ended =
+      accounts::remove(store_, end_tokens(), name,
+                       {.actor = name, .now = clock_.now(), .reason = {}}, accounts::kDeleteOwn);
   if (!ended) return failure(request, ended.error());
   return ok(request, {{"msg", "Account deleted"}, {"sessions_ended", *ended}});
 }

@@ -67,6 +67,19 @@ class ServiceImpl {
   // (only once the password matched: nobody learns it without).
   Step<User> check_password(const Request& request, const std::string& username,
                             const std::string& password, const Peer& peer) const;
+  // What an account request proved: a jwtguard user's token (fresh when
+  // asked), and the user's password.
+  struct Confirmed {
+    Claims claims;
+    User user;  // as the password check read it
+    nlohmann::json body;
+  };
+  // Checks more of the body before the password (a refusal costs no attempt).
+  using BodyCheck = std::function<Step<void>(const nlohmann::json& body)>;
+  // authenticate_user (fresh when `fresh`), the JSON body, `before`, then the
+  // password in the body's `member` (check_password), then still_valid.
+  Step<Confirmed> confirm(const Request& request, const Peer& peer, Outcome& outcome, bool fresh,
+                          std::string_view member, const BodyCheck& before = {}) const;
   // The token of `claims` is not revoked, the store's latest changes
   // applied first (401 otherwise).
   Step<void> still_valid(const Request& request, const Claims& claims) const;
