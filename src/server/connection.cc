@@ -134,9 +134,8 @@ class ConnectionImpl final : public Connection,
         if (refusal.error) return respond_error(*refusal.error, refusal.message);
         if (!reserve_declared_body()) return refuse_over_budget();
         parser_->start_body();
-        send_continue_now =
-            !parser_->is_done() &&
-            boost::beast::iequals(parser_->get()[http::field::expect], "100-continue");
+        send_continue_now = !parser_->is_done() &&
+                            iequals_ascii(parser_->get()[http::field::expect], "100-continue");
       }
     }
     if (!account() && !parser_->is_done()) return refuse_over_budget();

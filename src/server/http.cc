@@ -1,6 +1,5 @@
 #include "http.h"
 
-#include <boost/beast/core/string.hpp>
 #include <optional>
 
 namespace jwtguard::server {
@@ -13,13 +12,22 @@ int hex_digit(char c) {
   return -1;
 }
 
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 // Whether `text` begins with `prefix`, ignoring ASCII case.
 bool starts_with_nocase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         boost::beast::iequals(text.substr(0, prefix.size()), prefix);
+  return text.size() >= prefix.size() && iequals_ascii(text.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace
+
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
+  }
+  return true;
+}
 
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
   std::string out;
@@ -95,7 +103,7 @@ bool has_media_type(const Request& request, std::string_view media_type) {
   std::string_view value = header_value(request, http::field::content_type);
   value = value.substr(0, value.find(';'));
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  return boost::beast::iequals(value, media_type);
+  return iequals_ascii(value, media_type);
 }
 
 }  // namespace jwtguard::server

@@ -20,6 +20,12 @@ using Response = http::response<http::string_body>;
 // A JSON response: `json` is the whole body.
 Response json_response(const Request& request, http::status status, std::string json);
 
+// Whether `a` and `b` are equal ignoring ASCII case. Used instead of
+// boost::beast::iequals, which in Boost 1.74 reads one byte past the end of
+// its arguments whenever they differ in case (found by the HTTP fuzz target
+// on an absolute-form target "HTTP://").
+bool iequals_ascii(std::string_view a, std::string_view b);
+
 // The value of a header, or empty.
 std::string_view header_value(const Request& request, http::field field);
 

@@ -1,7 +1,5 @@
 #include "request_parser.h"
 
-#include <boost/beast/core/string.hpp>
-
 namespace jwtguard::server {
 
 RequestParser::RequestParser(std::size_t header_limit, std::size_t body_limit) {
@@ -22,7 +20,7 @@ void RequestParser::on_field_impl(http::field name, boost::beast::string_view na
 RequestRefusal check_request_head(const RequestParser& parser, std::size_t body_limit) {
   const Request& head = parser.get();
   auto coding = head.find(http::field::transfer_encoding);
-  if (coding != head.end() && !boost::beast::iequals(coding->value(), "chunked")) {
+  if (coding != head.end() && !iequals_ascii(coding->value(), "chunked")) {
     return {ServiceError::kBadRequest, "Unsupported Transfer-Encoding"};
   }
   std::size_t host_count = head.count(http::field::host);

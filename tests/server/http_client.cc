@@ -5,7 +5,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -13,6 +12,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <optional>
+
+#include "server/http.h"
 
 namespace jwtguard::testing {
 namespace {
@@ -88,14 +89,14 @@ Headers bearer(std::string_view token) {
 
 std::string Reply::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (beast::iequals(key, name)) return value;
+    if (jwtguard::server::iequals_ascii(key, name)) return value;
   }
   return {};
 }
 
 bool Reply::has_header(std::string_view name) const {
   for (const auto& field : headers) {
-    if (beast::iequals(field.first, name)) return true;
+    if (jwtguard::server::iequals_ascii(field.first, name)) return true;
   }
   return false;
 }
@@ -181,7 +182,7 @@ Reply HttpClient::request(http::verb method, std::string_view target, const Head
   bool has_agent = false;
   for (const auto& [name, value] : headers) {
     request.insert(name, value);
-    has_agent = has_agent || beast::iequals(name, "User-Agent");
+    has_agent = has_agent || jwtguard::server::iequals_ascii(name, "User-Agent");
   }
   if (!has_agent) request.set(http::field::user_agent, "jwtguard-tests");
   if (!content_type.empty()) request.set(http::field::content_type, content_type);
