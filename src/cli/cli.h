@@ -140,7 +140,8 @@ CliResult<revocation::TokenLives> token_lives(Store& store, const server::ServeC
 
 // kUsage, in the service's words, for a name it would refuse to register.
 CliResult<void> check_user_name(const std::string& name);
-// The first line of standard input, without its line ending.
+// The first line of standard input, without its line ending; read without
+// echo, after a prompt on standard error, when standard input is a terminal.
 std::string stdin_line();
 // The Argon2id hash of a new password, after the service's own rule with its
 // users.min_password_length (kUsage naming where that was set).

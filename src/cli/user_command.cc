@@ -1,4 +1,7 @@
 // jwtguard user create | grant-admin | list (the account changes: account_command.cc)
+#include <termios.h>
+#include <unistd.h>
+
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -106,8 +109,21 @@ Outcome run_list(const UserArgs& args) {
 }  // namespace
 
 std::string stdin_line() {
+  // A password typed at a terminal is neither echoed nor left on the screen.
+  termios saved{};
+  const bool terminal = isatty(STDIN_FILENO) == 1 && tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (terminal) {
+    std::cerr << "Password: " << std::flush;
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
   std::string line;
   std::getline(std::cin, line);
+  if (terminal) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    std::cerr << '\n';
+  }
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
 }

@@ -280,6 +280,19 @@ Response ServiceImpl::delete_revocation(const Request& request, const std::strin
   auto removed = guard_.unrevoke(kind, stored_key);
   if (!removed) return failure(request, removed.error());
   if (!*removed) return errors_.make(request, ServiceError::kNotFound, "No such revocation");
+  // A disable or a deletion that landed between the check above and the
+  // removal had its cutoff merged into the row just removed: end the user's
+  // tokens again.
+  if (kind == RevocationKind::kUser && stored_key == key) {
+    auto user = store_.find_user(key);
+    if (!user || !*user || (*user)->disabled) {
+      auto again = guard_.revoke_user(key, {.revoked_by = admin->claims.sub,
+                                            .reason = "the account changed during an unrevoke"});
+      if (!again) return failure(request, again.error());
+      return errors_.make(request, ServiceError::kBadRequest,
+                          "The user was disabled or deleted meanwhile: its cutoff stays");
+    }
+  }
   return ok(request,
             {{"msg", "Revocation removed"}, {"kind", revocation_kind_name(kind)}, {"key", key}});
 }

@@ -2,6 +2,7 @@
 // password, and the audit log of every account change. Changes are made by
 // accounts.h, as the command line makes them.
 #include "auth/user_name.h"
+#include "jose/base64url.h"
 #include "jwtguard/password.h"
 #include "service_impl.h"
 
@@ -30,6 +31,13 @@ nlohmann::json audit_json(const AuditEvent& event) {
   return {{"id", event.id},           {"at", to_unix_seconds(event.at)},
           {"actor", event.actor},     {"action", event.action},
           {"subject", event.subject}, {"detail", std::move(detail)}};
+}
+
+// GET /admin/users's cursor: the last name of the previous page, as
+// base64url, so that any name (with '+', '%', bytes that are not UTF-8)
+// survives the trip through a JSON body and a query string.
+std::string user_cursor(std::string_view name) {
+  return name.empty() ? std::string() : base64url::encode(name);
 }
 
 }  // namespace
@@ -63,12 +71,18 @@ Response ServiceImpl::list_users(const Request& request, Outcome& outcome) const
   auto limit = query_limit(query, 100);
   if (!limit) return errors_.make(request, ServiceError::kBadRequest, limit.error());
   UserFilter filter{.limit = *limit, .cursor = {}, .now = clock_.now()};
-  if (auto cursor = form_value(query, "cursor")) filter.cursor = *cursor;
+  if (query.find("cursor=") != std::string_view::npos) {
+    auto cursor = form_value(query, "cursor");
+    auto name = cursor ? base64url::decode(*cursor) : std::nullopt;
+    if (!name) return errors_.make(request, ServiceError::kBadRequest, "Bad 'cursor'");
+    filter.cursor = std::move(*name);
+  }
   auto page = store_.list_users(filter);
   if (!page) return failure(request, page.error());
   nlohmann::json users = nlohmann::json::array();
   for (const UserSummary& entry : page->entries) users.push_back(user_json(entry));
-  return ok(request, {{"users", std::move(users)}, {"next_cursor", page->next_cursor}});
+  return ok(request,
+            {{"users", std::move(users)}, {"next_cursor", user_cursor(page->next_cursor)}});
 }
 
 Response ServiceImpl::set_user_disabled(const Request& request, const std::string& name,
@@ -135,7 +149,11 @@ Response ServiceImpl::list_audit(const Request& request, Outcome& outcome) const
   if (!limit) return errors_.make(request, ServiceError::kBadRequest, limit.error());
   AuditFilter filter{.limit = *limit, .cursor = {}, .subject = {}};
   if (auto cursor = form_value(query, "cursor")) filter.cursor = *cursor;
-  if (auto subject = form_value(query, "user")) filter.subject = *subject;
+  if (query.find("user=") != std::string_view::npos) {
+    auto subject = form_value(query, "user");
+    if (!subject) return errors_.make(request, ServiceError::kBadRequest, "Bad 'user'");
+    filter.subject = std::move(*subject);
+  }
   auto page = store_.list_audit(filter);
   if (!page) return failure(request, page.error());
   nlohmann::json events = nlohmann::json::array();

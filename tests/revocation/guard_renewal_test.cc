@@ -186,5 +186,30 @@ TEST(GuardRenewalRotationOffTest, TheRenewedSessionStaysListedAfterTheCutoff) {
   EXPECT_OK((*guard)->refresh(renewed->refresh.token));
 }
 
+// With rotation off a refresh writes nothing, yet it must not outrun a
+// cutoff another process wrote and this one has not applied yet (a reset or
+// a deletion elsewhere).
+TEST(GuardRenewalRotationOffTest, ARefreshCatchesUpWithTheFeedBeforeAnswering) {
+  testing::FakeClock clock;
+  auto shared = open_memory_store();
+  auto open = [&] {
+    GuardOptions options;
+    options.background = false;
+    options.rotate_refresh_tokens = false;
+    return Guard::open(Key::from_secret("0123456789abcdef0123456789abcdef").value(), KeySet(),
+                       std::make_unique<testing::ForwardingStore>(*shared), std::move(options),
+                       clock);
+  };
+  auto here = open();
+  auto elsewhere = open();
+  ASSERT_OK(here);
+  ASSERT_OK(elsewhere);
+  auto pair = (*here)->login("alice");
+  ASSERT_OK(pair);
+  clock.advance(seconds(1));
+  ASSERT_OK((*elsewhere)->revoke_user("alice"));
+  EXPECT_ERRC((*here)->refresh(pair->refresh.token), Errc::kRevoked);
+}
+
 }  // namespace
 }  // namespace jwtguard

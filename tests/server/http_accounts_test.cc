@@ -307,12 +307,36 @@ TEST_F(HttpAccountsTest, TheListingPagesUsersWithTheirStateAndNoHash) {
   EXPECT_EQ(page.body.find("argon2"), std::string::npos);
   EXPECT_EQ(rest.body.find("argon2"), std::string::npos);
 
+  EXPECT_EQ(client.get("/admin/users?cursor=%25%25", bearer(admin)).status, 400);
+  EXPECT_EQ(client.get("/admin/users?cursor=%zz", bearer(admin)).status, 400);
   for (const char* bad : {"0", "1001", "x", "-1"}) {
     EXPECT_EQ(client.get(std::string("/admin/users?limit=") + bad, bearer(admin)).status, 400)
         << bad;
   }
   Tokens alice = tokens_of(client.post_json("/auth/login", credentials("alice")));
   EXPECT_EQ(client.get("/admin/users", bearer(alice.access)).status, 403);
+}
+
+// Names are cursors: one with '+', '%' or a space must page like any other
+// (the cursor is opaque), each user exactly once.
+TEST_F(HttpAccountsTest, NamesThatNeedEscapingPageOnceEach) {
+  HttpClient client(port());
+  const std::string admin = admin_token("root");
+  for (const char* name : {"x+y", "x y", "x%z", "100%"}) {
+    ASSERT_EQ(client.post_json("/auth/register", credentials(name)).status, 201) << name;
+  }
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    Reply reply = client.get("/admin/users?limit=1&cursor=" + cursor, bearer(admin));
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    const json body = reply.json();
+    for (const json& user : body["users"]) seen.push_back(user["username"]);
+    cursor = body["next_cursor"];
+    if (cursor.empty()) break;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"100%", "root", "x y", "x%z", "x+y"}));
+  EXPECT_EQ(client.get("/admin/audit?user=100%", bearer(admin)).status, 400);
 }
 
 TEST_F(HttpAccountsTest, TheAuditLogRecordsEveryChangeWithoutSecrets) {

@@ -158,6 +158,11 @@ class Guard::Impl {
     if (!options_.rotate_refresh_tokens) {
       auto access = issuer_.issue(*request, now);
       if (!access) return tl::unexpected(access.error());
+      // As with rotation: a cutoff another process wrote (a reset, a
+      // deletion) that this one has not applied yet must not let a new
+      // token through. When the feed cannot be read, the index decides.
+      (void)sync();
+      JWTGUARD_TRY(check_revocation(claims));
       return Refreshed{std::move(*access), std::nullopt};
     }
     if (claims.sid.empty()) return fail(Errc::kMissingClaim, "sid");
