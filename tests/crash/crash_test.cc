@@ -61,10 +61,14 @@ std::string read_all(int fd) {
   return out;
 }
 
+// PRAGMA integrity_check's verdict, as the next process to open the file
+// sees it: opened for writing (never created), so that SQLite first rolls
+// back a hot journal a kill left behind, as any open would; read-only, such
+// a database cannot even be read.
 std::string integrity(const std::string& path) {
   sqlite3* db = nullptr;
   std::string result = "cannot open";
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK &&
         sqlite3_step(stmt) == SQLITE_ROW) {
@@ -111,6 +115,12 @@ TEST(CrashTest, NoAcknowledgedRevocationIsLostToSigkill) {
     }
     acked_total += acked.size();
 
+    // A writer killed before it created the file (an early kill, a slow
+    // start under the sanitizers) acknowledged nothing: nothing to check.
+    if (!std::filesystem::exists(db)) {
+      EXPECT_TRUE(acked.empty()) << "acknowledged without a database file";
+      continue;
+    }
     ASSERT_EQ(integrity(db), "ok");
     auto store = open_sqlite_store(db);
     ASSERT_TRUE(store.has_value()) << store.error().message();
