@@ -9,6 +9,7 @@
 #include "revocation/index.h"
 #include "revocation/lifetimes.h"
 #include "revocation/requirements.h"
+#include "revocation/session_tokens.h"
 #include "store/store_rules.h"
 #include "util/scheduler.h"
 #include "util/try.h"
@@ -88,32 +89,13 @@ class Guard::Impl {
     return issuer_.issue(request, clock_.now());
   }
 
-  // A request for tokens of the same principal, with the same restrictions,
-  // in the same session as the token with `claims`: the namespace and the
-  // application's claims come from that token, which carries them signed.
+  // Tokens of the same principal in the same session (session_tokens.h),
+  // ordered after the subject's cutoff.
   Result<TokenRequest> same_principal(const Claims& claims) const {
-    auto extra = extra_claims_of(claims.payload_json);
-    if (!extra) return tl::unexpected(extra.error());
-    TokenRequest request;
-    request.subject = claims.sub;
-    request.subject_namespace = claims.sub_ns;
-    request.session_id = claims.sid;
-    request.extra_claims_json = std::move(*extra);
-    request.order_at = order_floor(subject_key(claims));
-    return request;
+    return revocation::same_principal(claims, order_floor(subject_key(claims)));
   }
-
-  // The session of `claims`, as the store has it: kMissingClaim without a
-  // sid; kRevoked when the store does not know it, it was revoked, or it is
-  // another subject's.
   Result<Session> live_session(const Claims& claims) const {
-    if (claims.sid.empty()) return fail(Errc::kMissingClaim, "sid");
-    auto session = store_->find_session(claims.sid);
-    if (!session) return tl::unexpected(session.error());
-    if (!*session || (*session)->revoked_at || (*session)->user != subject_key(claims)) {
-      return fail(Errc::kRevoked, "session");
-    }
-    return std::move(**session);
+    return revocation::live_session(*store_, claims);
   }
 
   Result<IssuedToken> fresh_access(const Claims& claims) {

@@ -1,0 +1,27 @@
+// What issuing more tokens in an existing session needs, for the Guard's
+// refresh, fresh login and renewal: the request for tokens of the same
+// principal, and the session as the store has it.
+#ifndef JWTGUARD_REVOCATION_SESSION_TOKENS_H_
+#define JWTGUARD_REVOCATION_SESSION_TOKENS_H_
+
+#include "jwtguard/issuer.h"
+#include "jwtguard/store.h"
+#include "jwtguard/claims.h"
+
+namespace jwtguard::revocation {
+
+// A request for tokens of the same principal, with the same restrictions,
+// in the same session as the token with `claims`: the namespace and the
+// application's claims come from that token, which carries them signed.
+// `order_at`: the subject's cutoff, which "iat_ms" must not precede.
+// kInvalidArgument when the payload is not a JSON object.
+Result<TokenRequest> same_principal(const Claims& claims, Timestamp order_at);
+
+// The session of `claims`, as `store` has it: kMissingClaim ("sid") without
+// a sid; kRevoked when the store does not know it, it was revoked, or it is
+// another subject's (a minted identity naming a user's session).
+Result<Session> live_session(Store& store, const Claims& claims);
+
+}  // namespace jwtguard::revocation
+
+#endif  // JWTGUARD_REVOCATION_SESSION_TOKENS_H_
