@@ -161,5 +161,39 @@ TEST_F(ServiceAccountsTest, ADeletedNameIsReservedUntilItsLastTokenCannotBePrese
   EXPECT_EQ(status(register_user("alice", "a newcomer's password")), 201);
 }
 
+// A refresh token of a disabled user that no cutoff ends (here the flag is
+// set in the store alone, as a token issued in a race would find it) is
+// refused, and its session ended.
+TEST_F(ServiceAccountsTest, ARefreshOfADisabledUserIsRefusedEvenWithoutACutoff) {
+  add_user("alice");
+  const TokenPair pair = tokens("alice");
+  ASSERT_OK(guard_->store().set_disabled("alice", true));
+  Response response = post("/auth/refresh", bearer(pair.refresh.token));
+  expect_error(response, 403, "Account disabled");
+  EXPECT_EQ(alice_sessions(), 0u);
+  EXPECT_ERRC(guard_->require(pair.access.token), Errc::kRevoked);
+}
+
+// The cutoff that ends a disabled or deleted user's tokens cannot be
+// removed; an enabled user's can.
+TEST_F(ServiceAccountsTest, TheCutoffOfADisabledOrDeletedUserStays) {
+  const std::string admin = admin_token();
+  add_user("alice");
+  add_user("bob");
+  const TokenPair alice = tokens("alice");
+  ASSERT_OK(accounts::disable(guard_->store(), end_tokens(), "alice", {.actor = "root"}));
+  expect_error(del("/admin/revocations/alice?kind=user", bearer(admin)), 400,
+               "The user is disabled: its cutoff stays (enable it, then remove it)");
+  EXPECT_ERRC(guard_->require(alice.access.token), Errc::kRevoked);
+
+  ASSERT_OK(
+      accounts::remove(guard_->store(), end_tokens(), "bob", {.actor = "root"}, accounts::kDelete));
+  expect_error(del("/admin/revocations/bob?kind=user", bearer(admin)), 400,
+               "No such user: a deleted user's cutoff stays until it expires");
+
+  ASSERT_OK(accounts::enable(guard_->store(), "alice", {.actor = "root"}));
+  EXPECT_EQ(status(del("/admin/revocations/alice?kind=user", bearer(admin))), 200);
+}
+
 }  // namespace
 }  // namespace jwtguard::server
