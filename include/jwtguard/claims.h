@@ -33,6 +33,9 @@ struct Claims {
   // against a user's log-out-everywhere cutoff within that second.
   std::optional<Timestamp> iat_ms;
   std::optional<bool> fresh;
+  // "csrf": the double-submit value of a token meant for a cookie
+  // (jwtguard/http.h); empty when absent.
+  std::string csrf;
   // The whole decoded payload, for claims of the application's own.
   std::string payload_json;
 
@@ -42,8 +45,9 @@ struct Claims {
   unsigned present = 0;  // bit i set: kKnownClaims[i] was present
 };
 
-inline constexpr std::string_view kKnownClaims[] = {
-    "jti", "sub", "iss", "sid", "type", "aud", "exp", "nbf", "iat", "fresh", "sub_ns", "iat_ms"};
+inline constexpr std::string_view kKnownClaims[] = {"jti",    "sub",    "iss", "sid", "type",
+                                                    "aud",    "exp",    "nbf", "iat", "fresh",
+                                                    "sub_ns", "iat_ms", "csrf"};
 
 // When the token was issued, as precisely as it says: "iat_ms" when present,
 // else "iat". What a user cutoff is compared with.

@@ -22,6 +22,11 @@ struct IssuerOptions {
   std::chrono::seconds refresh_ttl = std::chrono::hours(24 * 30);
   std::string issuer;                 // "iss" when non-empty
   std::vector<std::string> audience;  // "aud" when non-empty (a string if one)
+  // Every token gets a "csrf" claim: 128 random bits (random_id()), the
+  // value a browser must repeat in a header when the token travels in a
+  // cookie (double submit, jwtguard/http.h). Flask-JWT-Extended's
+  // JWT_COOKIE_CSRF_PROTECT with cookies in JWT_TOKEN_LOCATION.
+  bool csrf_claim = false;
 };
 
 struct TokenRequest {
@@ -29,11 +34,15 @@ struct TokenRequest {
   // "sub_ns" when non-empty (see subject_key() in revocation.h); must not
   // contain U+001F.
   std::string subject_namespace;
+  // "csrf": this value when non-empty (a new access token of a session
+  // keeps the value its browser already holds); otherwise a new random one
+  // when IssuerOptions::csrf_claim, else none.
+  std::string csrf;
   TokenType type = TokenType::kAccess;
   bool fresh = false;      // access tokens only (as Flask-JWT-Extended)
   std::string session_id;  // "sid"; a new random one when empty
   // A JSON object of further claims. It may not set the claims jwtguard owns
-  // (jti, type, sub, sub_ns, sid, iat, iat_ms, nbf, exp, fresh, iss, aud):
+  // (jti, type, sub, sub_ns, sid, iat, iat_ms, nbf, exp, fresh, iss, aud, csrf):
   // kInvalidArgument.
   std::string extra_claims_json;
   std::optional<std::chrono::seconds> ttl;  // overrides the type's default

@@ -34,7 +34,8 @@ TEST(TokenTypes, NamesReadBack) {
 TEST(ParseClaims, ReadsEveryKnownClaim) {
   const Claims c =
       parsed(R"({"jti":"j","sub":"alice","iss":"me","sid":"s","type":"refresh","aud":"api",)"
-             R"("exp":2000,"nbf":1000,"iat":1500,"fresh":true,"sub_ns":"app","iat_ms":1500123})");
+             R"("exp":2000,"nbf":1000,"iat":1500,"fresh":true,"sub_ns":"app","iat_ms":1500123,)"
+             R"("csrf":"c"})");
   EXPECT_EQ(c.jti, "j");
   EXPECT_EQ(c.sub, "alice");
   EXPECT_EQ(c.iss, "me");
@@ -47,6 +48,7 @@ TEST(ParseClaims, ReadsEveryKnownClaim) {
   EXPECT_EQ(c.iat, from_unix_seconds(1500));
   EXPECT_EQ(c.iat_ms, Timestamp(std::chrono::milliseconds(1500123)));
   EXPECT_EQ(c.fresh, true);
+  EXPECT_EQ(c.csrf, "c");
   for (std::string_view name : kKnownClaims) EXPECT_TRUE(c.has(name)) << name;
 }
 

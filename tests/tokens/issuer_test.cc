@@ -147,6 +147,29 @@ TEST(Issuer, JtiIsUniqueAndCarries128Bits) {
   }
 }
 
+// The double-submit value (jwtguard/http.h): 128 random bits per token when
+// asked for, a given one kept (a session's new access token keeps the value
+// its browser holds), none otherwise; an application cannot set it.
+TEST(Issuer, CsrfClaimIsRandomPerTokenOrKept) {
+  const Verifier verifier = *Verifier::create(KeySet(public_key_for(Algorithm::kHS256)));
+  auto csrf_of = [&](const IssuedToken& token) {
+    return verifier.verify(token.token, kNow)->claims.csrf;
+  };
+  const Issuer plain = *Issuer::create(private_key_for(Algorithm::kHS256));
+  EXPECT_EQ(csrf_of(*plain.issue({.subject = "a"}, kNow)), "");
+  const Issuer issuer = *Issuer::create(private_key_for(Algorithm::kHS256), {.csrf_claim = true});
+  auto pair = issuer.issue_pair("a", "", kNow);
+  ASSERT_OK(pair);
+  const std::string access = csrf_of(pair->access), refresh = csrf_of(pair->refresh);
+  EXPECT_EQ(base64url::decode(access)->size(), 16u);
+  EXPECT_EQ(base64url::decode(refresh)->size(), 16u);
+  EXPECT_NE(access, refresh);
+  EXPECT_EQ(csrf_of(*issuer.issue({.subject = "a", .csrf = "kept"}, kNow)), "kept");
+  EXPECT_EQ(issuer.issue({.subject = "a", .extra_claims_json = R"({"csrf":"x"})"}, kNow).error(),
+            Errc::kInvalidArgument);
+  EXPECT_EQ(extra_claims_of(R"({"csrf":"x","role":1})").value(), R"({"role":1})");
+}
+
 TEST(Issuer, KeepsAGivenSessionId) {
   const Issuer issuer = *Issuer::create(private_key_for(Algorithm::kHS256));
   EXPECT_EQ(issuer.issue({.subject = "a", .session_id = "s-1"}, kNow)->sid, "s-1");

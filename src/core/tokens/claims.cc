@@ -22,7 +22,8 @@ enum Bit : unsigned {
   kIat,
   kFresh,
   kSubNs,
-  kIatMs
+  kIatMs,
+  kCsrf
 };
 
 // Called for every member of every payload: one switch on the length, then
@@ -48,7 +49,7 @@ int claim_index(std::string_view name) {
           return -1;
       }
     case 4:
-      return is(kType);
+      return name[0] == 't' ? is(kType) : is(kCsrf);
     case 5:
       return is(kFresh);
     case 6:
@@ -127,6 +128,8 @@ Result<void> read_claim(int index, simdjson::dom::element value, Claims& claims)
       return string_claim(value, name, claims.type);
     case kSubNs:
       return string_claim(value, name, claims.sub_ns);
+    case kCsrf:
+      return string_claim(value, name, claims.csrf);
     case kIatMs: {
       auto date = millisecond_date(value, name);
       if (!date) return tl::unexpected(date.error());

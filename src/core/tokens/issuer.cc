@@ -16,8 +16,9 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr std::string_view kOwnedClaims[] = {"jti",    "type", "sub", "sub_ns", "sid", "iat",
-                                             "iat_ms", "nbf",  "exp", "fresh",  "iss", "aud"};
+constexpr std::string_view kOwnedClaims[] = {"jti", "type",   "sub", "sub_ns", "sid",
+                                             "iat", "iat_ms", "nbf", "exp",    "fresh",
+                                             "iss", "aud",    "csrf"};
 
 bool owned(std::string_view name) {
   return std::find(std::begin(kOwnedClaims), std::end(kOwnedClaims), name) !=
@@ -111,6 +112,13 @@ Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) co
   payload["iat_ms"] = issued.time_since_epoch().count();
   payload["nbf"] = nbf;
   payload["exp"] = exp;
+  if (!request.csrf.empty()) {
+    payload["csrf"] = request.csrf;
+  } else if (options_.csrf_claim) {
+    auto csrf = random_id();
+    if (!csrf) return tl::unexpected(csrf.error());
+    payload["csrf"] = std::move(*csrf);
+  }
   if (!options_.issuer.empty()) payload["iss"] = options_.issuer;
   if (options_.audience.size() == 1) payload["aud"] = options_.audience.front();
   if (options_.audience.size() > 1) payload["aud"] = options_.audience;
