@@ -61,6 +61,7 @@ struct IssuedToken {
   std::string jti;
   std::string sid;
   TokenType type = TokenType::kAccess;
+  std::string csrf;  // the "csrf" claim; empty when none
   Timestamp issued_at;
   Timestamp expires_at;
 };

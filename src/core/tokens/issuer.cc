@@ -112,13 +112,13 @@ Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) co
   payload["iat_ms"] = issued.time_since_epoch().count();
   payload["nbf"] = nbf;
   payload["exp"] = exp;
-  if (!request.csrf.empty()) {
-    payload["csrf"] = request.csrf;
-  } else if (options_.csrf_claim) {
-    auto csrf = random_id();
-    if (!csrf) return tl::unexpected(csrf.error());
-    payload["csrf"] = std::move(*csrf);
+  std::string csrf = request.csrf;
+  if (csrf.empty() && options_.csrf_claim) {
+    auto random = random_id();
+    if (!random) return tl::unexpected(random.error());
+    csrf = std::move(*random);
   }
+  if (!csrf.empty()) payload["csrf"] = csrf;
   if (!options_.issuer.empty()) payload["iss"] = options_.issuer;
   if (options_.audience.size() == 1) payload["aud"] = options_.audience.front();
   if (options_.audience.size() > 1) payload["aud"] = options_.audience;
@@ -135,6 +135,7 @@ Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) co
   out.jti = std::move(*jti);
   out.sid = std::move(sid);
   out.type = request.type;
+  out.csrf = std::move(csrf);
   out.issued_at = issued;
   out.expires_at = from_unix_seconds(exp);
   return out;
