@@ -69,6 +69,7 @@ Session session(std::string sid, std::string user, Timestamp created) {
                  .client_address = "127.0.0.1",
                  .user_agent = "curl/8",
                  .refresh_jti = "r0",
+                 .previous_refresh_jti = {},
                  .revoked_at = std::nullopt};
 }
 
