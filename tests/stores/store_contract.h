@@ -518,9 +518,9 @@ REGISTER_TYPED_TEST_SUITE_P(
     ListingFiltersAndPagesNewestFirst, ListingRefusesBadLimitsAndCursors,
     SessionsAreCreatedOnceAndListedPerUser, RotationRetiresThePresentedTokenExactlyOnce,
     RotationRemembersTheTokenItRetired, AFailedRotationLeavesThePreviousTokenAlone,
-    ASessionIsRecordedWithItsPreviousToken,
-    ConcurrentRotationsOfOneTokenHaveOneWinner, RevokingASessionMarksItAndRecordsTheRevocation,
-    Users, TokenHorizonOnlyMovesForward, ConcurrentRevocationsAreAllKept);
+    ASessionIsRecordedWithItsPreviousToken, ConcurrentRotationsOfOneTokenHaveOneWinner,
+    RevokingASessionMarksItAndRecordsTheRevocation, Users, TokenHorizonOnlyMovesForward,
+    ConcurrentRevocationsAreAllKept);
 
 // The memory store is not durable by design; every other backend is.
 template <typename Backend>
