@@ -63,6 +63,10 @@ struct ServeConfig {
   std::string audience;  // "aud" likewise
   std::chrono::seconds leeway{0};
   bool rotate_refresh_tokens = true;
+  // Browser sessions (docs/configuration.md, [tokens]); 0: none.
+  std::chrono::seconds refresh_reuse_interval{0};
+  std::chrono::seconds session_max_lifetime{0};
+  std::chrono::seconds session_idle_timeout{0};
 
   // --- HTTP limits ---
   std::size_t body_limit = 64 * 1024;         // larger bodies get 413
