@@ -76,8 +76,9 @@ void send_pair(const jwtguard::HttpGuard& auth, httplib::Response& response,
         R"({"access_token":")" + access.token + R"(","refresh_token":")" + refresh.token + "\"}");
 }
 
-// Guard::refresh takes the token as it was sent; require() has checked
-// that there is exactly one, in the place it names.
+// Guard::refresh takes the token as it was sent, and Authenticated holds
+// its claims only. require() has checked that there is exactly one, in the
+// place it names, so picking it out needs none of its checks again.
 std::string sent_token(const httplib::Request& request, const jwtguard::Authenticated& found,
                        const std::string& cookie) {
   if (found.location == jwtguard::TokenLocation::kHeaders) {
@@ -91,6 +92,7 @@ std::string sent_token(const httplib::Request& request, const jwtguard::Authenti
       pair.erase(0, pair.find_first_not_of(' '));
       if (!pair.starts_with(cookie + "=")) continue;
       std::string value = pair.substr(cookie.size() + 1);
+      value.erase(value.find_last_not_of(" \t") + 1);
       if (value.size() >= 2 && value.front() == '"') value = value.substr(1, value.size() - 2);
       if (!value.empty()) return value;
     }
