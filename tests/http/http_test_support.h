@@ -14,6 +14,20 @@
 #include "jwtguard/store.h"
 #include "testing/fixtures.h"
 
+// ASSERT_OK and EXPECT_OK for an HttpResult, printing the refusal.
+#define ASSERT_PASSES(expr)                                                                   \
+  do {                                                                                        \
+    const auto& jwtguard_r_ = (expr);                                                         \
+    ASSERT_TRUE(jwtguard_r_.has_value())                                                      \
+        << #expr << ": " << jwtguard_r_.error().status << " " << jwtguard_r_.error().message; \
+  } while (0)
+#define EXPECT_PASSES(expr)                                                                   \
+  do {                                                                                        \
+    const auto& jwtguard_r_ = (expr);                                                         \
+    EXPECT_TRUE(jwtguard_r_.has_value())                                                      \
+        << #expr << ": " << jwtguard_r_.error().status << " " << jwtguard_r_.error().message; \
+  } while (0)
+
 namespace jwtguard::testing {
 
 class HttpTest : public ::testing::Test {
