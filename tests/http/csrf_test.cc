@@ -9,7 +9,7 @@ namespace {
 
 using Kind = HttpError::Kind;
 
-class CsrfTest : public HttpTest {
+class HttpCsrfTest : public HttpTest {
  protected:
   void SetUp() override {
     HttpTest::SetUp();
@@ -31,12 +31,12 @@ class CsrfTest : public HttpTest {
   HttpOptions options_;
 };
 
-TEST_F(CsrfTest, TokensCarryACsrfClaimOfAtLeast128Bits) {
+TEST_F(HttpCsrfTest, TokensCarryACsrfClaimOfAtLeast128Bits) {
   EXPECT_GE(pair_.access.csrf.size(), 22u);
   EXPECT_NE(pair_.access.csrf, pair_.refresh.csrf);
 }
 
-TEST_F(CsrfTest, StateChangingMethodsByCookieNeedTheHeader) {
+TEST_F(HttpCsrfTest, StateChangingMethodsByCookieNeedTheHeader) {
   const HttpGuard guard = http(options_);
   for (const char* method : {"POST", "PUT", "PATCH", "DELETE"}) {
     SCOPED_TRACE(method);
@@ -51,7 +51,7 @@ TEST_F(CsrfTest, StateChangingMethodsByCookieNeedTheHeader) {
   }
 }
 
-TEST_F(CsrfTest, TheValueComparedIsTheWholeClaim) {
+TEST_F(HttpCsrfTest, TheValueComparedIsTheWholeClaim) {
   const HttpGuard guard = http(options_);
   std::string near = pair_.access.csrf;
   near.back() = near.back() == 'A' ? 'B' : 'A';
@@ -66,7 +66,7 @@ TEST_F(CsrfTest, TheValueComparedIsTheWholeClaim) {
       Kind::kCsrfMismatch, "CSRF double submit tokens do not match");
 }
 
-TEST_F(CsrfTest, ATokenWithoutClaimNeverMatches) {
+TEST_F(HttpCsrfTest, ATokenWithoutClaimNeverMatches) {
   TokenRequest request{.subject = "carol"};
   GuardOptions plain;
   plain.background = false;
@@ -84,7 +84,7 @@ TEST_F(CsrfTest, ATokenWithoutClaimNeverMatches) {
                  "CSRF double submit tokens do not match");
 }
 
-TEST_F(CsrfTest, ReadsAndHeaderTokensNeedNone) {
+TEST_F(HttpCsrfTest, ReadsAndHeaderTokensNeedNone) {
   const HttpGuard guard = http(options_);
   for (const char* method : {"GET", "HEAD", "OPTIONS"}) {
     SCOPED_TRACE(method);
@@ -95,13 +95,13 @@ TEST_F(CsrfTest, ReadsAndHeaderTokensNeedNone) {
   EXPECT_PASSES(guard.require(header));
 }
 
-TEST_F(CsrfTest, PresenceIsCheckedBeforeTheTokenIsDecoded) {
+TEST_F(HttpCsrfTest, PresenceIsCheckedBeforeTheTokenIsDecoded) {
   FakeRequest garbage("POST");
   garbage.cookie("access_token_cookie", "not-a-token");
   expect_refusal(http(options_).require(garbage), Kind::kMissingCsrf, "Missing CSRF token");
 }
 
-TEST_F(CsrfTest, MethodOverrideAppliesTheRuleToTheOriginalMethod) {
+TEST_F(HttpCsrfTest, MethodOverrideAppliesTheRuleToTheOriginalMethod) {
   const HttpGuard guard = http(options_);
   expect_refusal(guard.require(by_cookie("GET"), {}, "DELETE"), Kind::kMissingCsrf,
                  "Missing CSRF token");
@@ -110,7 +110,7 @@ TEST_F(CsrfTest, MethodOverrideAppliesTheRuleToTheOriginalMethod) {
   EXPECT_PASSES(guard.require(by_cookie("POST"), {}, "GET"));
 }
 
-TEST_F(CsrfTest, RefreshCookieIsCheckedAgainstTheRefreshTokensClaim) {
+TEST_F(HttpCsrfTest, RefreshCookieIsCheckedAgainstTheRefreshTokensClaim) {
   options_.locations = {TokenLocation::kCookies};
   const HttpGuard guard = http(options_);
   FakeRequest post("POST");
@@ -123,7 +123,7 @@ TEST_F(CsrfTest, RefreshCookieIsCheckedAgainstTheRefreshTokensClaim) {
   EXPECT_PASSES(guard.require(post, kRefreshOnly));
 }
 
-TEST_F(CsrfTest, OffWhenProtectionIsOffAndConfigurable) {
+TEST_F(HttpCsrfTest, OffWhenProtectionIsOffAndConfigurable) {
   options_.cookies.csrf_protect = false;
   EXPECT_PASSES(http(options_).require(by_cookie("DELETE")));
 
@@ -137,7 +137,7 @@ TEST_F(CsrfTest, OffWhenProtectionIsOffAndConfigurable) {
   EXPECT_PASSES(guard.require(by_cookie("PURGE").header("X-XSRF", pair_.access.csrf)));
 }
 
-TEST_F(CsrfTest, RefusalsChallengeWithInvalidRequest) {
+TEST_F(HttpCsrfTest, RefusalsChallengeWithInvalidRequest) {
   auto missing = http(options_).require(by_cookie("POST"));
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().www_authenticate(),

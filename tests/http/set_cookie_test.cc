@@ -12,9 +12,9 @@ using ::testing::ElementsAre;
 
 // Access tokens live 15 minutes (Max-Age=900) and refresh tokens 30 days
 // (Max-Age=2592000) by default.
-using SetCookieTest = HttpTest;
+using HttpSetCookieTest = HttpTest;
 
-TEST_F(SetCookieTest, DefaultsAreSecureLaxAndLiveAsLongAsTheirToken) {
+TEST_F(HttpSetCookieTest, DefaultsAreSecureLaxAndLiveAsLongAsTheirToken) {
   const HttpGuard guard = http();
   const std::string a = pair_.access.token, r = pair_.refresh.token;
   EXPECT_THAT(guard.access_cookies(pair_.access),
@@ -29,7 +29,7 @@ TEST_F(SetCookieTest, DefaultsAreSecureLaxAndLiveAsLongAsTheirToken) {
                               "; Path=/; Max-Age=2592000; Secure; SameSite=Lax"));
 }
 
-TEST_F(SetCookieTest, PairKeepsTheAccessCsrfCookieAsLongAsTheSession) {
+TEST_F(HttpSetCookieTest, PairKeepsTheAccessCsrfCookieAsLongAsTheSession) {
   HttpOptions options;
   options.cookies.path = "/api";
   options.cookies.refresh_path = "/api/refresh";
@@ -48,7 +48,7 @@ TEST_F(SetCookieTest, PairKeepsTheAccessCsrfCookieAsLongAsTheSession) {
                               "Max-Age=2592000; Secure; SameSite=Strict"));
 }
 
-TEST_F(SetCookieTest, MaxAgeIsTheTokensRemainingLifeRoundedUp) {
+TEST_F(HttpSetCookieTest, MaxAgeIsTheTokensRemainingLifeRoundedUp) {
   clock_.advance(std::chrono::milliseconds(500));
   auto pair = guard_->login("alice");
   ASSERT_OK(pair);
@@ -56,7 +56,7 @@ TEST_F(SetCookieTest, MaxAgeIsTheTokensRemainingLifeRoundedUp) {
   EXPECT_NE(cookie.find("; Max-Age=900;"), std::string::npos) << cookie;
 }
 
-TEST_F(SetCookieTest, SessionCookiesHaveNoMaxAge) {
+TEST_F(HttpSetCookieTest, SessionCookiesHaveNoMaxAge) {
   HttpOptions options;
   options.cookies.session_cookies = true;
   options.cookies.secure = false;
@@ -66,7 +66,7 @@ TEST_F(SetCookieTest, SessionCookiesHaveNoMaxAge) {
   }
 }
 
-TEST_F(SetCookieTest, WithoutCsrfProtectionNoCsrfCookies) {
+TEST_F(HttpSetCookieTest, WithoutCsrfProtectionNoCsrfCookies) {
   HttpOptions options;
   options.cookies.csrf_protect = false;
   const HttpGuard guard = http(options);
@@ -74,7 +74,7 @@ TEST_F(SetCookieTest, WithoutCsrfProtectionNoCsrfCookies) {
   EXPECT_EQ(guard.unset_cookies().size(), 4u);  // they may have been set before
 }
 
-TEST_F(SetCookieTest, UnsetExpiresAllFourWithTheirOwnPathAndDomain) {
+TEST_F(HttpSetCookieTest, UnsetExpiresAllFourWithTheirOwnPathAndDomain) {
   HttpOptions options;
   options.cookies.path = "/app";
   options.cookies.refresh_path = "/app/refresh";
@@ -90,7 +90,7 @@ TEST_F(SetCookieTest, UnsetExpiresAllFourWithTheirOwnPathAndDomain) {
           "csrf_refresh_token=; Path=/app" + tail + "; Secure; SameSite=None"));
 }
 
-TEST_F(SetCookieTest, CustomNames) {
+TEST_F(HttpSetCookieTest, CustomNames) {
   HttpOptions options;
   options.cookies.access_cookie = "__Host-at";
   options.cookies.access_csrf_cookie = "__Secure-csrf";
@@ -162,7 +162,7 @@ const Refused kRefused[] = {
     {"zero token limit", [](HttpOptions& o) { o.token_limit = 0; }},
 };
 
-TEST_F(SetCookieTest, CreateRefusesOptionsThatCannotWork) {
+TEST_F(HttpSetCookieTest, CreateRefusesOptionsThatCannotWork) {
   for (const Refused& refused : kRefused) {
     SCOPED_TRACE(refused.why);
     HttpOptions options;
@@ -171,7 +171,7 @@ TEST_F(SetCookieTest, CreateRefusesOptionsThatCannotWork) {
   }
 }
 
-TEST_F(SetCookieTest, CreateAcceptsTheEdgesOfThoseRules) {
+TEST_F(HttpSetCookieTest, CreateAcceptsTheEdgesOfThoseRules) {
   HttpOptions options;
   options.locations = {TokenLocation::kQueryString, TokenLocation::kCookies,
                        TokenLocation::kHeaders};

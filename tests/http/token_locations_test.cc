@@ -16,7 +16,7 @@ constexpr std::string_view kWrongScheme =
 constexpr std::string_view kBadHeader =
     "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'";
 
-class TokenLocationsTest : public HttpTest {
+class HttpTokenLocationsTest : public HttpTest {
  protected:
   // The refusal of `request`, or a failed test when it passed.
   static HttpError refusal(const HttpGuard& http, const RequestView& request,
@@ -34,14 +34,14 @@ class TokenLocationsTest : public HttpTest {
   }
 };
 
-TEST_F(TokenLocationsTest, BearerHeaderPasses) {
+TEST_F(HttpTokenLocationsTest, BearerHeaderPasses) {
   auto result = http().require(FakeRequest().bearer(pair_.access.token));
   ASSERT_PASSES(result);
   EXPECT_EQ(result->token.claims.jti, pair_.access.jti);
   EXPECT_EQ(result->location, Location::kHeaders);
 }
 
-TEST_F(TokenLocationsTest, EachLocationAloneSaysWhatItMissed) {
+TEST_F(HttpTokenLocationsTest, EachLocationAloneSaysWhatItMissed) {
   expect_refusal(refusal(http(), FakeRequest()), Kind::kMissingToken, 401,
                  "Missing Authorization Header");
   expect_refusal(refusal(http(locations({Location::kCookies})), FakeRequest()), Kind::kMissingToken,
@@ -50,7 +50,7 @@ TEST_F(TokenLocationsTest, EachLocationAloneSaysWhatItMissed) {
                  Kind::kMissingToken, 401, "Missing \"jwt\" query parameter");
 }
 
-TEST_F(TokenLocationsTest, SeveralLocationsCombineTheirMessagesInOrder) {
+TEST_F(HttpTokenLocationsTest, SeveralLocationsCombineTheirMessagesInOrder) {
   const HttpGuard two = http(locations({Location::kHeaders, Location::kCookies}));
   expect_refusal(refusal(two, FakeRequest()), Kind::kMissingToken, 401,
                  "Missing JWT in headers or cookies (Missing Authorization Header; Missing "
@@ -63,7 +63,7 @@ TEST_F(TokenLocationsTest, SeveralLocationsCombineTheirMessagesInOrder) {
                  "Authorization Header)");
 }
 
-TEST_F(TokenLocationsTest, AnotherSchemeIsA401AndLetsTheNextLocationTry) {
+TEST_F(HttpTokenLocationsTest, AnotherSchemeIsA401AndLetsTheNextLocationTry) {
   const FakeRequest basic = FakeRequest().header("Authorization", "Basic dXNlcjpwYXNz");
   const HttpError alone = refusal(http(), basic);
   expect_refusal(alone, Kind::kWrongScheme, 401, kWrongScheme);
@@ -83,7 +83,7 @@ TEST_F(TokenLocationsTest, AnotherSchemeIsA401AndLetsTheNextLocationTry) {
   EXPECT_EQ(result->location, Location::kCookies);
 }
 
-TEST_F(TokenLocationsTest, MalformedBearerHeadersAre422) {
+TEST_F(HttpTokenLocationsTest, MalformedBearerHeadersAre422) {
   for (const char* value : {"Bearer", "Bearer ", "Bearer a b", "Bearer  token"}) {
     SCOPED_TRACE(value);
     expect_refusal(refusal(http(), FakeRequest().header("Authorization", value)),
@@ -96,7 +96,7 @@ TEST_F(TokenLocationsTest, MalformedBearerHeadersAre422) {
       FakeRequest().header("Authorization", " Bearer " + pair_.access.token + " \t")));
 }
 
-TEST_F(TokenLocationsTest, TwoAuthorizationHeadersAre422EvenWhenBothAreGood) {
+TEST_F(HttpTokenLocationsTest, TwoAuthorizationHeadersAre422EvenWhenBothAreGood) {
   const HttpError error =
       refusal(http(), FakeRequest().bearer(pair_.access.token).bearer(pair_.access.token));
   expect_refusal(error, Kind::kBadAuthorizationHeader, 422,
@@ -105,7 +105,7 @@ TEST_F(TokenLocationsTest, TwoAuthorizationHeadersAre422EvenWhenBothAreGood) {
   EXPECT_EQ(error.www_authenticate(), "");
 }
 
-TEST_F(TokenLocationsTest, TokenCookieTwiceIs422InOneHeaderOrTwo) {
+TEST_F(HttpTokenLocationsTest, TokenCookieTwiceIs422InOneHeaderOrTwo) {
   const HttpGuard cookies = http(locations({Location::kCookies}));
   const std::string token = pair_.access.token;
   const std::string message =
@@ -120,7 +120,7 @@ TEST_F(TokenLocationsTest, TokenCookieTwiceIs422InOneHeaderOrTwo) {
                  Kind::kBadCookie, 422, message);
 }
 
-TEST_F(TokenLocationsTest, CookieValuesQuotedEmptyAndAmongOthers) {
+TEST_F(HttpTokenLocationsTest, CookieValuesQuotedEmptyAndAmongOthers) {
   const HttpGuard cookies = http(locations({Location::kCookies}));
   const std::string token = pair_.access.token;
   auto quoted = cookies.require(FakeRequest().cookie("access_token_cookie", "\"" + token + "\""));
@@ -136,7 +136,7 @@ TEST_F(TokenLocationsTest, CookieValuesQuotedEmptyAndAmongOthers) {
                  Kind::kMissingToken, 401, "Missing cookie \"access_token_cookie\"");
 }
 
-TEST_F(TokenLocationsTest, QueryStringOnlyOnAWebSocketUpgradeGet) {
+TEST_F(HttpTokenLocationsTest, QueryStringOnlyOnAWebSocketUpgradeGet) {
   const HttpGuard query = http(locations({Location::kQueryString}));
   const std::string token = pair_.access.token;
   auto upgrade =
@@ -155,7 +155,7 @@ TEST_F(TokenLocationsTest, QueryStringOnlyOnAWebSocketUpgradeGet) {
                  Kind::kMissingToken, 401, missing);
 }
 
-TEST_F(TokenLocationsTest, RefreshLooksInTheRefreshCookieOnlyAndAnyInBoth) {
+TEST_F(HttpTokenLocationsTest, RefreshLooksInTheRefreshCookieOnlyAndAnyInBoth) {
   const HttpGuard cookies = http(locations({Location::kCookies}));
   const FakeRequest access_only = FakeRequest().cookie("access_token_cookie", pair_.access.token);
   const FakeRequest refresh_only =
@@ -182,7 +182,7 @@ TEST_F(TokenLocationsTest, RefreshLooksInTheRefreshCookieOnlyAndAnyInBoth) {
                  "\"refresh_token_cookie\")");
 }
 
-TEST_F(TokenLocationsTest, TokenLimitRefusesBeforeParsing) {
+TEST_F(HttpTokenLocationsTest, TokenLimitRefusesBeforeParsing) {
   HttpOptions options;
   options.token_limit = pair_.access.token.size() - 1;
   const HttpError error = refusal(http(options), FakeRequest().bearer(pair_.access.token));
@@ -193,7 +193,7 @@ TEST_F(TokenLocationsTest, TokenLimitRefusesBeforeParsing) {
   EXPECT_PASSES(http(options).require(FakeRequest().bearer(pair_.access.token)));
 }
 
-TEST_F(TokenLocationsTest, RefusedTokensGetFlaskStatusesAndMessages) {
+TEST_F(HttpTokenLocationsTest, RefusedTokensGetFlaskStatusesAndMessages) {
   const HttpError refresh_here = refusal(http(), FakeRequest().bearer(pair_.refresh.token));
   expect_refusal(refresh_here, Kind::kToken, 422, "Only non-refresh tokens are allowed");
   EXPECT_EQ(refresh_here.www_authenticate(), "");
@@ -213,7 +213,7 @@ TEST_F(TokenLocationsTest, RefusedTokensGetFlaskStatusesAndMessages) {
                  "Token has expired");
 }
 
-TEST_F(TokenLocationsTest, OptionalWithoutATokenPassesEmpty) {
+TEST_F(HttpTokenLocationsTest, OptionalWithoutATokenPassesEmpty) {
   auto result = http(locations({Location::kHeaders, Location::kCookies}))
                     .require(FakeRequest(), {.optional = true});
   ASSERT_PASSES(result);
@@ -226,7 +226,7 @@ std::vector<std::string> cookies_named(std::string_view header, std::string_view
   return out;
 }
 
-TEST(EachCookieTest, SplitsTrimsAndUnquotes) {
+TEST(HttpEachCookieTest, SplitsTrimsAndUnquotes) {
   using V = std::vector<std::string>;
   EXPECT_EQ(cookies_named("a=1; b=2;c=3", "b"), V{"2"});
   EXPECT_EQ(cookies_named("a=1; b=2;c=3", "c"), V{"3"});
