@@ -89,7 +89,12 @@ Response ServiceImpl::change_password(const Request& request, const Peer& peer,
                                               .reason = "account changed during the change"});
   });
   if (!unchanged) return std::move(unchanged.error());
-  reply.update(tokens_json(renewed->access, &renewed->refresh, options_.access_ttl));
+  if (outcome.by_cookie) {
+    outcome.set_cookies = http_.pair_cookies(renewed->access, renewed->refresh);
+    reply["expires_in"] = options_.access_ttl.count();
+  } else {
+    reply.update(tokens_json(renewed->access, &renewed->refresh, options_.access_ttl));
+  }
   return ok(request, reply);
 }
 
@@ -104,6 +109,12 @@ Response ServiceImpl::fresh_login(const Request& request, const Peer& peer,
                                           .reason = "account changed during the fresh login"});
   });
   if (!unchanged) return std::move(unchanged.error());
+  if (outcome.by_cookie) {
+    // The CSRF value stays the session's: the access cookie alone changes.
+    outcome.set_cookies = {http_.access_cookies(*fresh).front()};
+    return ok(request, {{"msg", "Fresh access token set in a cookie"},
+                        {"expires_in", options_.access_ttl.count()}});
+  }
   return ok(request, tokens_json(*fresh, nullptr, options_.access_ttl));
 }
 

@@ -317,7 +317,10 @@ std::string_view ServiceImpl::original_method(const Request& request) const {
     for (auto it = first; it != end; ++it) {
       std::string_view value(it->value().data(), it->value().size());
       const auto& unsafe = options_.http.cookies.csrf_methods;
-      if (std::find(unsafe.begin(), unsafe.end(), value) != unsafe.end()) return value;
+      if (std::any_of(unsafe.begin(), unsafe.end(),
+                      [&](const std::string& m) { return iequals_ascii(m, value); })) {
+        return value;
+      }
       if (method.empty()) method = value;
     }
   }

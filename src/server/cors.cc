@@ -41,8 +41,11 @@ void Cors::decorate(const Request& request, Response& response) const {
 }
 
 bool Cors::cross_site(const Request& request) const {
+  // A browser that sends Sec-Fetch-Site says what it knows; only one that
+  // does not is judged by Origin (behind a proxy, Host may be the proxy's
+  // name for the service, not the browser's).
   std::string_view fetch_site = header_value(request, "Sec-Fetch-Site");
-  if (iequals_ascii(fetch_site, "cross-site")) return true;
+  if (!fetch_site.empty()) return iequals_ascii(fetch_site, "cross-site");
   std::string_view origin = header_value(request, http::field::origin);
   if (origin.empty() || listed(origin)) return false;
   // The request's own origin: scheme://Host. Behind a TLS proxy the scheme

@@ -36,9 +36,10 @@ class Cors {
   void decorate(const Request& request, Response& response) const;
 
   // Whether the request was sent by a page of another site, by what the
-  // browser says: Sec-Fetch-Site "cross-site", else an Origin that is
-  // neither a listed origin nor the one the Host header names. A request
-  // without either (curl, an old browser's GET) is not.
+  // browser says: Sec-Fetch-Site "cross-site" when it sends the header,
+  // else an Origin that is neither a listed origin nor the one the Host
+  // header names. A request without either (curl, an old browser's GET)
+  // is not.
   bool cross_site(const Request& request) const;
 
  private:

@@ -116,7 +116,8 @@ Step<Authenticated> ServiceImpl::locate(const Request& request, const Requiremen
   }
   count_check(nullptr);
   outcome.subject = found->token.claims.sub;
-  if (found->location == TokenLocation::kCookies) implicit_refresh(*found, outcome);
+  outcome.by_cookie = found->location == TokenLocation::kCookies;
+  if (outcome.by_cookie) implicit_refresh(*found, outcome);
   return std::move(*found);
 }
 

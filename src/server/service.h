@@ -67,6 +67,9 @@ struct Outcome {
   // Set-Cookie values to add to the response (login, refresh, logout,
   // implicit refresh).
   std::vector<std::string> set_cookies;
+  // The request's token came from a cookie: new tokens go back in cookies
+  // too, never in the body (page script could read them there).
+  bool by_cookie = false;
 };
 
 class ServiceImpl;

@@ -109,6 +109,40 @@ TEST_P(RefreshAccessTest, TheNewTokenEndsWithTheSession) {
 // A logout racing implicit refreshes wins: once the session's revocation
 // has returned, every token refresh_access handed out, before or after, is
 // refused.
+// A log-out-everywhere (or a password change, or a disable: each a user
+// cutoff, which marks no session) made by another instance: this one has
+// not applied it yet when the stolen cookie asks for a renewal, and must not
+// carry the ended session on past the cutoff.
+TEST_P(RefreshAccessTest, ACutoffFromAnotherInstanceEndsTheRenewals) {
+  GuardOptions o = options();
+  o.issuer.csrf_claim = true;
+  Guard* other = open(o);
+  ASSERT_NE(other, nullptr);
+  auto pair = guard_->login("alice");
+  ASSERT_OK(pair);
+  const Claims old = claims_of(pair->access.token);
+  clock_.advance(minutes(1));
+  ASSERT_OK(other->revoke_user("alice"));
+  EXPECT_ERRC(guard_->refresh_access(old), Errc::kRevoked);
+}
+
+// With rotation on, the refresh token's lifetime is the idle limit: an
+// implicit refresh never outlives it.
+TEST_P(RefreshAccessTest, NeverPastTheSessionsRefreshToken) {
+  GuardOptions o = options();
+  o.issuer.csrf_claim = true;
+  o.issuer.refresh_ttl = minutes(20);
+  guard_ = nullptr;
+  Guard* short_lived = open(o);
+  ASSERT_NE(short_lived, nullptr);
+  auto pair = short_lived->login("alice");
+  ASSERT_OK(pair);
+  clock_.advance(minutes(14));
+  auto next = short_lived->refresh_access(short_lived->require(pair->access.token)->claims);
+  ASSERT_OK(next);
+  EXPECT_EQ(next->expires_at, pair->refresh.expires_at);
+}
+
 TEST_P(RefreshAccessTest, ALogoutRacingImplicitRefreshesWins) {
   for (int round = 0; round < 10; ++round) {
     auto pair = guard_->login("alice");

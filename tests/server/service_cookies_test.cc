@@ -224,10 +224,43 @@ TEST_F(CookieTest, AnotherSitesRequestClearsNothing) {
   Response foreign = handle(make_request(http::verb::post, "/auth/logout-all",
                                          {{"Origin", "https://evil.test"}, {"Host", "api.test"}}));
   EXPECT_TRUE(set_cookies(foreign).empty());
+  Response same = handle(make_request(http::verb::post, "/auth/logout-all",
+                                      {{"Sec-Fetch-Site", "same-origin"},
+                                       {"Origin", "https://api.test"},
+                                       {"Host", "jwtguard-upstream"}}));
+  EXPECT_EQ(set_cookies(same).size(), 4u) << "behind a proxy, Host is not the browser's";
   Response own = handle(make_request(http::verb::post, "/auth/logout-all",
                                      {{"Origin", "https://api.test"}, {"Host", "api.test"}}));
   EXPECT_EQ(set_cookies(own).size(), 4u);
   EXPECT_TRUE(still_logged_in(jar));
+}
+
+// Re-authentication and a password change by cookie answer with cookies:
+// page script never reads a token, not even after typing the password.
+TEST_F(CookieTest, AccountRoutesByCookieAnswerWithCookiesOnly) {
+  auto jar = browser_login();
+  Fields fields = with_csrf(cookie_header(jar), jar["csrf_access_token"]);
+  fields.emplace_back("Content-Type", "application/json");
+  Response fresh = handle(make_request(http::verb::post, "/auth/fresh-login", fields,
+                                       json{{"password", kPassword}}.dump()));
+  ASSERT_EQ(status(fresh), 200) << fresh.body();
+  EXPECT_FALSE(body_of(fresh).contains("access_token")) << fresh.body();
+  auto cookies = set_cookies(fresh);
+  ASSERT_EQ(cookies.size(), 1u);
+  auto renewed = guard_->require(cookie_value(cookies["access_token_cookie"]));
+  ASSERT_OK(renewed);
+  EXPECT_EQ(renewed->claims.fresh, true);
+  EXPECT_EQ(renewed->claims.csrf, jar["csrf_access_token"]) << "the page's CSRF value stays";
+  jar["access_token_cookie"] = cookie_value(cookies["access_token_cookie"]);
+  fields = with_csrf(cookie_header(jar), jar["csrf_access_token"]);
+  fields.emplace_back("Content-Type", "application/json");
+  Response changed = handle(make_request(
+      http::verb::post, "/auth/password", fields,
+      json{{"current_password", kPassword}, {"new_password", "another long passphrase"}}.dump()));
+  ASSERT_EQ(status(changed), 200) << changed.body();
+  EXPECT_FALSE(body_of(changed).contains("access_token")) << changed.body();
+  EXPECT_FALSE(body_of(changed).contains("refresh_token")) << changed.body();
+  EXPECT_EQ(set_cookies(changed).size(), 4u);
 }
 
 TEST_F(CookieTest, TheTokenCookieTwiceIsRefused) {
@@ -254,6 +287,8 @@ TEST_F(CookieTest, VerifyAppliesTheCsrfRuleToTheOriginalMethod) {
   EXPECT_EQ(
       status(verify({{"X-Original-Method", "PATCH"}, {"X-CSRF-TOKEN", jar["csrf_access_token"]}})),
       200);
+  // In any case: an application may route "patch" as PATCH.
+  expect_error(verify({{"X-Forwarded-Method", "patch"}}), 401, "Missing CSRF token");
   // A CSRF method in either header counts.
   expect_error(verify({{"X-Original-Method", "GET"}, {"X-Forwarded-Method", "POST"}}), 401,
                "Missing CSRF token");

@@ -2,6 +2,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "http/token_sources.h"
 #include "jwtguard/http.h"
@@ -94,9 +95,20 @@ HttpError csrf_refusal(HttpError::Kind kind, std::string_view message) {
   return HttpError{kind, Error(Errc::kMissingToken, "csrf"), 401, std::string(message)};
 }
 
+// Case-insensitively: a gateway may forward "patch" as the client wrote it,
+// and an application that routes it as PATCH must not skip the rule.
 bool is_csrf_method(const CookieOptions& cookies, std::string_view method) {
-  return std::find(cookies.csrf_methods.begin(), cookies.csrf_methods.end(), method) !=
-         cookies.csrf_methods.end();
+  return std::any_of(cookies.csrf_methods.begin(), cookies.csrf_methods.end(),
+                     [&](const std::string& unsafe) {
+                       if (unsafe.size() != method.size()) return false;
+                       for (std::size_t i = 0; i < method.size(); ++i) {
+                         if (std::toupper(static_cast<unsigned char>(unsafe[i])) !=
+                             std::toupper(static_cast<unsigned char>(method[i]))) {
+                           return false;
+                         }
+                       }
+                       return true;
+                     });
 }
 
 // The first CSRF header's value, trimmed; empty when there is none.

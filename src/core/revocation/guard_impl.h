@@ -123,6 +123,8 @@ class Guard::Impl {
     auto request = same_principal(claims);
     if (!request) return tl::unexpected(request.error());
     request->fresh = true;
+    // The session's browser holds this CSRF value in a cookie already.
+    request->csrf = claims.csrf;
     return revocation::issue_until(issuer_, std::move(*request), options_.issuer.access_ttl, now,
                                    limits_.end(*session));
   }

@@ -14,9 +14,20 @@ Result<IssuedToken> Guard::Impl::refresh_access(const Claims& claims) {
   auto request = same_principal(claims);
   if (!request) return tl::unexpected(request.error());
   request->csrf = claims.csrf;
+  // Never past the session's refresh token (with rotation on, its lifetime
+  // is the idle limit), nor past the session's limits.
+  std::optional<Timestamp> end = limits_.end(*session);
+  if (!end || session->expires_at < *end) end = session->expires_at;
   auto token = revocation::issue_until(issuer_, std::move(*request), options_.issuer.access_ttl,
-                                       now, limits_.end(*session));
+                                       now, end);
   if (!token && token.error().code() == Errc::kExpired) return fail(Errc::kRevoked, "session");
+  if (!token) return token;
+  // A logout-all, a password change or a disable elsewhere ends the user's
+  // tokens by a cutoff, which marks no session: catch up with the feed and
+  // check the presented token again, or the new one (ordered after the
+  // cutoff) would carry a session that was ended into the future.
+  JWTGUARD_TRY(sync());
+  JWTGUARD_TRY(check_revocation(claims));
   return token;
 }
 
@@ -34,6 +45,9 @@ Result<Refreshed> Guard::Impl::refresh(std::string_view token) {
     if (*session) end = limits_.end_if_refreshed(**session, now);
   }
   if (!options_.rotate_refresh_tokens) {
+    // The refresh token stays, and so does its CSRF value in the browser:
+    // the new access token carries the same.
+    request->csrf = claims.csrf;
     auto access = revocation::issue_until(issuer_, *request, options_.issuer.access_ttl, now, end);
     if (!access) return tl::unexpected(access.error());
     // As with rotation: a cutoff another process wrote (a reset, a

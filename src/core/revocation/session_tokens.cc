@@ -45,6 +45,9 @@ Result<TokenPair> issue_pair_until(const Issuer& issuer, TokenRequest request,
   request.type = TokenType::kRefresh;
   request.fresh = false;
   request.session_id = access->sid;
+  // One CSRF value for the pair, as Issuer::issue_pair: whichever token
+  // cookie a request carries, the page's CSRF header matches it.
+  request.csrf = access->csrf;
   auto refresh = issue_until(issuer, request, lifetimes.refresh_ttl, now, end);
   if (!refresh) return tl::unexpected(refresh.error());
   return TokenPair{std::move(*access), std::move(*refresh)};
