@@ -138,6 +138,14 @@ int http_status(Errc code);
 struct Authenticated {
   VerifiedToken token;
   TokenLocation location = TokenLocation::kHeaders;
+  // The token as the request sent it (for Guard::refresh): a view into the
+  // request, valid while it lives, or into `query_value` for a token from
+  // the query string.
+  std::string_view encoded() const {
+    return query_value.empty() ? in_request : std::string_view(query_value);
+  }
+  std::string_view in_request;
+  std::string query_value;
 };
 
 using HttpResult = tl::expected<Authenticated, HttpError>;
@@ -149,8 +157,11 @@ class HttpGuard {
   // or path holding ';', ',', whitespace or a control character, a path not
   // starting with '/', SameSite=None without Secure, a "__Host-" cookie that
   // is not Secure at path "/" without a domain, a "__Secure-" one that is
-  // not Secure, or a negative refresh window. `guard` must outlive it.
-  static Result<HttpGuard> create(Guard& guard, HttpOptions options);
+  // not Secure, or a negative refresh window. `guard` must outlive it, and
+  // so must `clock` (the one the Guard was opened with; null: the system
+  // clock), which tells when an access token is near its end.
+  static Result<HttpGuard> create(Guard& guard, HttpOptions options,
+                                  const Clock* clock = nullptr);
 
   // @jwt_required(): the token from the first location that has one, then
   // Guard::require(requirements), then, for a token from a cookie whose
@@ -194,8 +205,10 @@ class HttpGuard {
   bool allows(TokenLocation location) const;
 
  private:
-  HttpGuard(Guard& guard, HttpOptions options) : guard_(&guard), options_(std::move(options)) {}
+  HttpGuard(Guard& guard, HttpOptions options, const Clock& clock)
+      : guard_(&guard), clock_(&clock), options_(std::move(options)) {}
   Guard* guard_;
+  const Clock* clock_;
   HttpOptions options_;
 };
 

@@ -93,7 +93,7 @@ class Issuer {
                                Timestamp now) const;
   // An access token as `request` asks (its type aside), and a refresh token
   // of the same session (the request's session_id, else the new one the
-  // access token got), subject, namespace and claims.
+  // access token got), subject, namespace, claims and "csrf" value.
   Result<TokenPair> issue_pair(TokenRequest request, Timestamp now) const;
 
   Algorithm algorithm() const { return algorithm_; }

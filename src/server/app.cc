@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "jwtguard/http.h"
 #include "jwtguard/store.h"
 #include "listener.h"
 #include "logging.h"
@@ -36,12 +37,60 @@ unsigned or_cores(unsigned configured) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> items;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) items.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
+// The settings' checks have passed: every name parses.
+HttpOptions http_options(const ServeConfig& config) {
+  HttpOptions options;
+  options.locations.clear();
+  for (const std::string& name : split_list(config.token_locations)) {
+    options.locations.push_back(*parse_token_location(name));
+  }
+  CookieOptions& cookies = options.cookies;
+  cookies.secure = config.cookie_secure;
+  cookies.same_site = *parse_same_site(config.cookie_samesite);
+  cookies.domain = config.cookie_domain;
+  cookies.path = config.cookie_path;
+  cookies.refresh_path = config.refresh_cookie_path;
+  cookies.session_cookies = config.session_cookies;
+  cookies.access_cookie = config.access_cookie_name;
+  cookies.refresh_cookie = config.refresh_cookie_name;
+  cookies.access_csrf_cookie = config.access_csrf_cookie_name;
+  cookies.refresh_csrf_cookie = config.refresh_csrf_cookie_name;
+  cookies.csrf_protect = config.cookie_csrf_protect;
+  cookies.csrf_header = config.csrf_header_name;
+  cookies.refresh_access_within = config.refresh_access_within;
+  options.token_limit = config.token_limit;
+  return options;
+}
+
+bool cookies_allowed(const ServeConfig& config) {
+  const HttpOptions options = http_options(config);
+  return std::find(options.locations.begin(), options.locations.end(), TokenLocation::kCookies) !=
+         options.locations.end();
+}
+
 GuardOptions guard_options(const ServeConfig& config, Algorithm alg) {
   GuardOptions options;
   options.issuer.algorithm = alg;
   options.issuer.access_ttl = config.access_ttl;
   options.issuer.refresh_ttl = config.refresh_ttl;
   options.issuer.issuer = config.issuer;
+  // Every token a browser may hold in a cookie carries its double-submit
+  // value; header clients ignore the claim.
+  options.issuer.csrf_claim = cookies_allowed(config) && config.cookie_csrf_protect;
   if (!config.audience.empty()) options.issuer.audience = {config.audience};
   options.verify.algorithms = {alg};
   // The one size limit: the service's early check and the verifier's agree.
@@ -175,6 +224,9 @@ class App::Impl {
         .jwks_json = keys.jwks_json,
         .errors = config.errors,
         .trust_forwarded_for = config.trust_forwarded_for,
+        .http = http_options(config),
+        .cors_origins = split_list(config.cors_allowed_origins),
+        .cors_max_age = config.cors_max_age,
     };
   }
 

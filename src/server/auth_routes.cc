@@ -127,7 +127,11 @@ Response ServiceImpl::login(const Request& request, const Peer& peer, Outcome& o
     return std::move(unchanged.error());
   }
   metrics_.record_login(true);
-  return ok(request, tokens_json(pair->access, &pair->refresh, options_.access_ttl));
+  // Cookies whenever a browser may use them; an API client ignores them.
+  if (http_.allows(TokenLocation::kCookies)) {
+    outcome.set_cookies = http_.pair_cookies(pair->access, pair->refresh);
+  }
+  return ok(request, tokens_body(pair->access, &pair->refresh));
 }
 
 Step<User> ServiceImpl::check_password(const Request& request, const std::string& username,
@@ -169,22 +173,25 @@ Step<std::string> ServiceImpl::new_password_hash(const Request& request,
   return std::move(*hash);
 }
 
-// The subject is not logged: Guard::refresh verifies the token itself.
-Response ServiceImpl::refresh(const Request& request, Outcome& /*outcome*/) const {
-  auto token = bearer_token(request);
-  if (!token) {
-    metrics_.record_check(CheckOutcome::kMissing);
-    return std::move(token.error());
-  }
-  if (auto disabled = refused_as_disabled(request, *token); disabled) return std::move(*disabled);
-  auto refreshed = guard_.refresh(*token);
-  if (!refreshed) {
-    count_check(&refreshed.error());
-    return failure(request, refreshed.error());
-  }
-  count_check(nullptr);
+// A refresh by the refresh cookie answers with cookies alone: page script
+// (an injected one too) may call it, and must never read a token.
+Response ServiceImpl::refresh(const Request& request, Outcome& outcome) const {
+  auto found = locate(request, {.type = TokenRequirement::kRefresh}, outcome);
+  if (!found) return std::move(found.error());
+  const std::string_view token = found->encoded();
+  if (auto disabled = refused_as_disabled(request, token); disabled) return std::move(*disabled);
+  auto refreshed = guard_.refresh(token);
+  if (!refreshed) return failure(request, refreshed.error());
   const IssuedToken* next = refreshed->refresh ? &*refreshed->refresh : nullptr;
-  return ok(request, tokens_json(refreshed->access, next, options_.access_ttl));
+  if (found->location != TokenLocation::kCookies) {
+    return ok(request, tokens_json(refreshed->access, next, options_.access_ttl));
+  }
+  // Without rotation the refresh cookie stays as it is; the access CSRF
+  // cookie lives as long as it.
+  outcome.set_cookies = next != nullptr ? http_.pair_cookies(refreshed->access, *next)
+                                        : http_.access_cookies(refreshed->access,
+                                                               found->token.claims.exp);
+  return ok(request, {{"msg", "Tokens refreshed"}, {"expires_in", options_.access_ttl.count()}});
 }
 
 // The cutoff made when a user was disabled already refuses every refresh
@@ -204,26 +211,41 @@ std::optional<Response> ServiceImpl::refused_as_disabled(const Request& request,
   return errors_.make(request, ServiceError::kAccountDisabled);
 }
 
+// Flask-JWT-Extended's users ask for a logout that clears the cookies even
+// when the token is expired, revoked or gone: the browser forgets them
+// whatever this answers, unless the request is one a logged-in user's
+// browser was tricked into (a CSRF refusal, another site's page).
 Response ServiceImpl::logout(const Request& request, Outcome& outcome) const {
-  auto token = authenticate(request, {.type = TokenRequirement::kAny}, outcome);
-  if (!token) return std::move(token.error());
-  const Claims& claims = token->claims;
+  std::optional<HttpError::Kind> refused;
+  auto found = locate(request, {.type = TokenRequirement::kAny}, outcome, {}, &refused);
+  if (!found) {
+    if (may_clear_cookies(request, refused)) outcome.set_cookies = http_.unset_cookies();
+    return std::move(found.error());
+  }
+  const Claims& claims = found->token.claims;
   RevokeContext context{.revoked_by = claims.sub, .reason = "logout"};
   if (auto revoked = revoke(request, claims, /*with_session=*/true, context); !revoked) {
     return std::move(revoked.error());
   }
+  if (http_.allows(TokenLocation::kCookies)) outcome.set_cookies = http_.unset_cookies();
   bool refresh = claims.type == "refresh";
   return ok(request, {{"msg", refresh ? "Refresh token revoked" : "Access token revoked"}});
 }
 
 Response ServiceImpl::logout_all(const Request& request, Outcome& outcome) const {
-  auto token = authenticate(request, {}, outcome);
-  if (!token) return std::move(token.error());
-  RevokeContext context{.revoked_by = token->claims.sub, .reason = "logout-all"};
-  if (auto revoked = guard_.revoke_user(subject_key(token->claims), context); !revoked) {
+  std::optional<HttpError::Kind> refused;
+  auto found = locate(request, {}, outcome, {}, &refused);
+  if (!found) {
+    if (may_clear_cookies(request, refused)) outcome.set_cookies = http_.unset_cookies();
+    return std::move(found.error());
+  }
+  const Claims& claims = found->token.claims;
+  RevokeContext context{.revoked_by = claims.sub, .reason = "logout-all"};
+  if (auto revoked = guard_.revoke_user(subject_key(claims), context); !revoked) {
     return failure(request, revoked.error());
   }
   count_revocation(RevocationKind::kUser);
+  if (http_.allows(TokenLocation::kCookies)) outcome.set_cookies = http_.unset_cookies();
   return ok(request, {{"msg", "All sessions revoked"}});
 }
 
@@ -276,9 +298,31 @@ Response ServiceImpl::me(const Request& request, Outcome& outcome) const {
   return json_response(request, http::status::ok, std::move(body));
 }
 
+// The method of the request a gateway is asking about: the CSRF rule is
+// that request's. Where both headers are sent, a CSRF method in either
+// counts; where neither is (a gateway not set up as docs/gateways.md
+// shows), the request is taken for a state change: a cookie then needs its
+// CSRF header, rather than a forged POST passing as the GET of the check.
+std::string_view ServiceImpl::original_method(const Request& request) const {
+  std::string_view method;
+  for (std::string_view name : {"X-Original-Method", "X-Forwarded-Method"}) {
+    auto [first, end] = request.equal_range({name.data(), name.size()});
+    for (auto it = first; it != end; ++it) {
+      std::string_view value(it->value().data(), it->value().size());
+      const auto& unsafe = options_.http.cookies.csrf_methods;
+      if (std::find(unsafe.begin(), unsafe.end(), value) != unsafe.end()) return value;
+      if (method.empty()) method = value;
+    }
+  }
+  if (!method.empty()) return method;
+  const auto& unsafe = options_.http.cookies.csrf_methods;
+  return unsafe.empty() ? std::string_view("GET") : std::string_view(unsafe.front());
+}
+
 Response ServiceImpl::verify(const Request& request, Outcome& outcome) const {
-  auto token = authenticate(request, {}, outcome);
-  if (!token) return std::move(token.error());
+  auto found = locate(request, {}, outcome, original_method(request));
+  if (!found) return std::move(found.error());
+  const VerifiedToken* token = &found->token;
   Response response{http::status::ok, request.version()};
   response.set("X-Auth-Subject", header_safe(token->claims.sub));
   response.set("X-Auth-Jti", header_safe(token->claims.jti));

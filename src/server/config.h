@@ -63,6 +63,28 @@ struct ServeConfig {
   std::string audience;  // "aud" likewise
   std::chrono::seconds leeway{0};
   bool rotate_refresh_tokens = true;
+  // Where requests may carry tokens: "headers", "cookies", "query_string",
+  // comma-separated (a TOML array in the file), searched in this order.
+  std::string token_locations = "headers";
+
+  // --- cookies (with "cookies" among token_locations) ---
+  bool cookie_secure = true;
+  std::string cookie_samesite = "Lax";
+  std::string cookie_domain;  // empty: the host alone
+  std::string cookie_path = "/";
+  std::string refresh_cookie_path = "/";
+  bool session_cookies = false;
+  bool cookie_csrf_protect = true;
+  std::chrono::seconds refresh_access_within{0};  // implicit refresh; 0: off
+  std::string access_cookie_name = "access_token_cookie";
+  std::string refresh_cookie_name = "refresh_token_cookie";
+  std::string access_csrf_cookie_name = "csrf_access_token";
+  std::string refresh_csrf_cookie_name = "csrf_refresh_token";
+  std::string csrf_header_name = "X-CSRF-TOKEN";
+
+  // --- CORS: origins (scheme://host[:port]) allowed to call with credentials ---
+  std::string cors_allowed_origins;  // comma-separated; empty: no CORS headers
+  std::chrono::seconds cors_max_age{600};
 
   // --- HTTP limits ---
   std::size_t body_limit = 64 * 1024;         // larger bodies get 413

@@ -35,6 +35,19 @@ std::string type_name(const toml::node& node) {
 Result<std::string> toml_text(const Setting& s, const toml::node& node) {
   const Kind k = settings::kind(s);
   if (const auto* text = node.as_string()) return text->get();
+  // A list setting (tokens.locations, cors.allowed_origins): the strings,
+  // comma-separated, as the environment and flags give them.
+  if (const auto* array = node.as_array(); array && k == Kind::kString) {
+    std::string joined;
+    for (const toml::node& item : *array) {
+      const auto* element = item.as_string();
+      if (element == nullptr || element->get().find(',') != std::string::npos) {
+        return invalid("expected an array of strings without commas");
+      }
+      joined.append(joined.empty() ? "" : ",").append(element->get());
+    }
+    return joined;
+  }
   if (const auto* flag = node.as_boolean(); flag && k == Kind::kBool) {
     return std::string(flag->get() ? "true" : "false");
   }

@@ -4,6 +4,7 @@
 #include <optional>
 #include <variant>
 
+#include "jwtguard/http.h"
 #include "util/try.h"
 
 namespace jwtguard::server {
@@ -27,6 +28,12 @@ constexpr NamedError kNamedErrors[] = {
     {ServiceError::kBadAuthorizationHeader, "bad_authorization_header",
      http::status::unprocessable_entity,
      "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"},
+    {ServiceError::kBadCookie, "bad_cookie", http::status::unprocessable_entity,
+     "Bad cookie header"},
+    {ServiceError::kMissingCsrfToken, "missing_csrf_token", http::status::unauthorized,
+     "Missing CSRF token"},
+    {ServiceError::kCsrfMismatch, "csrf_mismatch", http::status::unauthorized,
+     "CSRF double submit tokens do not match"},
     {ServiceError::kBadCredentials, "bad_credentials", http::status::unauthorized,
      "Bad username or password"},
     {ServiceError::kRateLimited, "rate_limited", http::status::too_many_requests,
@@ -88,16 +95,7 @@ bool is_token_error(Errc code) {
 
 // docs/service.md: expiry, revocation and freshness are 401; every other token
 // problem is 422 (Flask-JWT-Extended's invalid_token_loader).
-http::status token_error_status(Errc code) {
-  switch (code) {
-    case Errc::kExpired:
-    case Errc::kRevoked:
-    case Errc::kFreshTokenRequired:
-      return http::status::unauthorized;
-    default:
-      return http::status::unprocessable_entity;
-  }
-}
+http::status token_error_status(Errc code) { return static_cast<http::status>(http_status(code)); }
 
 // RFC 6750 §3: error_description allows printable ASCII except '"' and '\'.
 std::string challenge_text(std::string_view text) {

@@ -29,6 +29,9 @@ enum class ServiceError : unsigned char {
   kMissingAuthorization,    // 401 missing_authorization
   kWrongScheme,             // 401 wrong_scheme
   kBadAuthorizationHeader,  // 422 bad_authorization_header
+  kBadCookie,               // 422 bad_cookie
+  kMissingCsrfToken,        // 401 missing_csrf_token
+  kCsrfMismatch,            // 401 csrf_mismatch
   kBadCredentials,          // 401 bad_credentials
   kRateLimited,             // 429 rate_limited
   kAdminRequired,           // 403 admin_required

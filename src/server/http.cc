@@ -66,6 +66,12 @@ std::string_view header_value(const Request& request, http::field field) {
   return std::string_view(it->value().data(), it->value().size());
 }
 
+std::string_view header_value(const Request& request, std::string_view name) {
+  auto it = request.find({name.data(), name.size()});
+  if (it == request.end()) return {};
+  return std::string_view(it->value().data(), it->value().size());
+}
+
 std::string_view target_path(std::string_view target) {
   // RFC 9112 §3.2.2: the absolute form ("http://host/path") is accepted too;
   // its scheme and host are case-insensitive (RFC 9110 §4.2.3), and the host

@@ -28,6 +28,7 @@ bool iequals_ascii(std::string_view a, std::string_view b);
 
 // The value of a header, or empty.
 std::string_view header_value(const Request& request, http::field field);
+std::string_view header_value(const Request& request, std::string_view name);
 
 // The path of the target, without the query: a view into `target`, or "/"
 // for an absolute form with an empty path.

@@ -6,25 +6,25 @@
 
 #include "jwtguard/issuer.h"
 #include "jwtguard/password.h"
+#include "request_view.h"
 #include "service_impl.h"
 #include "util/try.h"
 
 namespace jwtguard::server {
 namespace {
 
-constexpr std::string_view kTwoAuthorizationHeaders =
-    "Bad Authorization header: more than one. Expected 'Authorization: Bearer <JWT>'";
-
 }  // namespace
 
 ServiceImpl::ServiceImpl(const Service::Parts& parts, ServiceOptions options, ErrorResponses errors,
-                         std::string dummy_hash)
+                         HttpGuard http, std::string dummy_hash)
     : guard_(parts.guard),
       store_(parts.store),
       metrics_(parts.metrics),
       clock_(parts.clock),
       options_(std::move(options)),
       errors_(std::move(errors)),
+      http_(std::move(http)),
+      cors_(options_.cors_origins, options_.cors_max_age, options_.http.cookies.csrf_header),
       limiter_(options_.login_limits),
       registration_limiter_(options_.registration_limits),
       dummy_hash_(std::move(dummy_hash)) {}
@@ -53,7 +53,11 @@ Handled ServiceImpl::handle(const Request& request, const RouteMatch& match,
   }
   const Peer& peer = forwarded.address.empty() ? direct_peer : forwarded;
   handled.outcome.route = match.route;
-  if (const RouteSpec* spec = route_spec(match.route)) {
+  std::optional<Response> preflight;
+  if (request.method() == http::verb::options) preflight = cors_.preflight(request, match.allow);
+  if (preflight) {
+    handled.response = std::move(*preflight);
+  } else if (const RouteSpec* spec = route_spec(match.route)) {
     RouteCall call{request, match.param, peer, handled.outcome};
     handled.response = spec->handler(*this, call);
   } else if (!match.method_mismatch) {
@@ -62,60 +66,93 @@ Handled ServiceImpl::handle(const Request& request, const RouteMatch& match,
     handled.response = errors_.make(request, ServiceError::kMethodNotAllowed);
     handled.response.set(http::field::allow, match.allow);
   }
+  for (std::string& cookie : handled.outcome.set_cookies) {
+    handled.response.insert(http::field::set_cookie, std::move(cookie));
+  }
+  if (!handled.outcome.set_cookies.empty()) {
+    // Tokens in a cookie are as secret as tokens in a body.
+    handled.response.set(http::field::cache_control, "no-store");
+  }
+  handled.outcome.set_cookies.clear();
+  cors_.decorate(request, handled.response);
   return handled;
 }
 
-Step<std::string_view> ServiceImpl::bearer_token(const Request& request) const {
-  auto field = request.find(http::field::authorization);
-  if (field == request.end()) {
-    return tl::unexpected(errors_.make(request, ServiceError::kMissingAuthorization));
+Response ServiceImpl::refusal(const Request& request, const HttpError& error) const {
+  using Kind = HttpError::Kind;
+  switch (error.kind) {
+    case Kind::kMissingToken:
+      return errors_.make(request, ServiceError::kMissingAuthorization, error.message);
+    case Kind::kWrongScheme:
+      return errors_.make(request, ServiceError::kWrongScheme);
+    case Kind::kBadAuthorizationHeader:
+      return errors_.make(request, ServiceError::kBadAuthorizationHeader, error.message);
+    case Kind::kBadCookie:
+      return errors_.make(request, ServiceError::kBadCookie, error.message);
+    case Kind::kMissingCsrf:
+      return errors_.make(request, ServiceError::kMissingCsrfToken);
+    case Kind::kCsrfMismatch:
+      return errors_.make(request, ServiceError::kCsrfMismatch);
+    case Kind::kToken:
+    case Kind::kServer:
+      break;
   }
-  // Authorization is a singleton field: with two, which one a proxy in front
-  // checked is unknowable. The 422 family of a malformed header, as
-  // Flask-JWT-Extended answers the comma-joined pair its WSGI server makes.
-  if (request.count(http::field::authorization) > 1) {
-    return tl::unexpected(
-        errors_.make(request, ServiceError::kBadAuthorizationHeader, kTwoAuthorizationHeaders));
+  return failure(request, error.error);
+}
+
+Step<Authenticated> ServiceImpl::locate(const Request& request, const Requirements& requirements,
+                                        Outcome& outcome, std::string_view method,
+                                        std::optional<HttpError::Kind>* refused) const {
+  auto found = http_.require(BeastRequestView(request), requirements, method);
+  if (!found) {
+    const HttpError& error = found.error();
+    if (refused != nullptr) *refused = error.kind;
+    const bool missing = error.kind != HttpError::Kind::kToken &&
+                         error.kind != HttpError::Kind::kServer;
+    if (missing) {
+      metrics_.record_check(CheckOutcome::kMissing);
+    } else {
+      count_check(&error.error);
+    }
+    return tl::unexpected(refusal(request, error));
   }
-  std::string_view value(field->value().data(), field->value().size());
-  // Flask-JWT-Extended strips the header first: a blank one is a missing one.
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  if (value.empty())
-    return tl::unexpected(errors_.make(request, ServiceError::kMissingAuthorization));
-  // Then it splits on spaces: the first part must be "Bearer", and there
-  // must be exactly one more.
-  auto space = value.find(' ');
-  if (value.substr(0, space) != "Bearer") {
-    return tl::unexpected(errors_.make(request, ServiceError::kWrongScheme));
+  count_check(nullptr);
+  outcome.subject = found->token.claims.sub;
+  if (found->location == TokenLocation::kCookies) implicit_refresh(*found, outcome);
+  return std::move(*found);
+}
+
+// A failed implicit refresh costs the request nothing: its token is valid,
+// and the next request tries again.
+void ServiceImpl::implicit_refresh(const Authenticated& found, Outcome& outcome) const {
+  auto cookie = http_.implicit_refresh(found);
+  if (cookie && *cookie) outcome.set_cookies.push_back(std::move(**cookie));
+}
+
+bool ServiceImpl::may_clear_cookies(const Request& request,
+                                    std::optional<HttpError::Kind> refused) const {
+  if (!http_.allows(TokenLocation::kCookies)) return false;
+  if (refused == HttpError::Kind::kMissingCsrf || refused == HttpError::Kind::kCsrfMismatch) {
+    return false;
   }
-  std::string_view token =
-      space == std::string_view::npos ? std::string_view{} : value.substr(space + 1);
-  if (token.empty() || token.find(' ') != std::string_view::npos) {
-    return tl::unexpected(errors_.make(request, ServiceError::kBadAuthorizationHeader));
+  return !cors_.cross_site(request);
+}
+
+nlohmann::json ServiceImpl::tokens_body(const IssuedToken& access,
+                                        const IssuedToken* refresh) const {
+  const auto& where = options_.http.locations;
+  if (where.size() == 1 && where.front() == TokenLocation::kCookies) {
+    return {{"msg", "Tokens set in cookies"}, {"expires_in", options_.access_ttl.count()}};
   }
-  if (token.size() > options_.token_limit) {
-    return tl::unexpected(errors_.for_error(request, Error(Errc::kTokenTooLarge)));
-  }
-  return token;
+  return tokens_json(access, refresh, options_.access_ttl);
 }
 
 Step<VerifiedToken> ServiceImpl::authenticate(const Request& request,
                                               const Requirements& requirements,
                                               Outcome& outcome) const {
-  auto token = bearer_token(request);
-  if (!token) {
-    metrics_.record_check(CheckOutcome::kMissing);
-    return tl::unexpected(std::move(token.error()));
-  }
-  auto verified = guard_.require(*token, requirements);
-  if (!verified) {
-    count_check(&verified.error());
-    return tl::unexpected(errors_.for_error(request, verified.error()));
-  }
-  count_check(nullptr);
-  outcome.subject = verified->claims.sub;
-  return std::move(*verified);
+  auto found = locate(request, requirements, outcome);
+  if (!found) return tl::unexpected(std::move(found.error()));
+  return std::move(found->token);
 }
 
 Step<VerifiedToken> ServiceImpl::authenticate_admin(const Request& request, Outcome& outcome,
@@ -295,8 +332,10 @@ Result<std::unique_ptr<Service>> Service::create(const Parts& parts, ServiceOpti
   if (!secret) return tl::unexpected(secret.error());
   auto dummy_hash = hash_password(*secret, options.password_cost);
   if (!dummy_hash) return tl::unexpected(dummy_hash.error());
+  auto http = HttpGuard::create(parts.guard, options.http, &parts.clock);
+  if (!http) return tl::unexpected(http.error());
   auto impl = std::make_unique<ServiceImpl>(parts, std::move(options), std::move(*errors),
-                                            std::move(*dummy_hash));
+                                            std::move(*http), std::move(*dummy_hash));
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 

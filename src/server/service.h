@@ -14,11 +14,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "error_responses.h"
 #include "http.h"
 #include "jwtguard/clock.h"
 #include "jwtguard/guard.h"
+#include "jwtguard/http.h"
 #include "jwtguard/password.h"
 #include "jwtguard/store.h"
 #include "login_limiter.h"
@@ -42,6 +44,12 @@ struct ServiceOptions {
   // sessions list and the access log. Only when every request comes through
   // a proxy that sets it: otherwise clients can pick their own address.
   bool trust_forwarded_for = false;
+  // Where tokens are looked for, cookies and CSRF (jwtguard/http.h).
+  HttpOptions http;
+  // Origins whose pages may call with credentials (CORS); none: no CORS
+  // headers are sent at all.
+  std::vector<std::string> cors_origins;
+  std::chrono::seconds cors_max_age{600};
 };
 
 // Who sent a request, as the I/O layer saw it.
@@ -56,6 +64,9 @@ struct Outcome {
   // The client's address when it differs from the peer's (taken from
   // X-Forwarded-For behind a trusted proxy); empty otherwise.
   std::string client;
+  // Set-Cookie values to add to the response (login, refresh, logout,
+  // implicit refresh).
+  std::vector<std::string> set_cookies;
 };
 
 class ServiceImpl;

@@ -12,6 +12,7 @@
 #include <tl/expected.hpp>
 
 #include "auth/accounts.h"
+#include "cors.h"
 #include "service.h"
 
 namespace jwtguard::server {
@@ -41,18 +42,35 @@ tl::expected<std::size_t, std::string> query_limit(std::string_view query, std::
 class ServiceImpl {
  public:
   ServiceImpl(const Service::Parts& parts, ServiceOptions options, ErrorResponses errors,
-              std::string dummy_hash);
+              HttpGuard http, std::string dummy_hash);
 
   // The route's handler (routes.cc's table), or 404/405 for kUnmatched.
   Handled handle(const Request& request, const RouteMatch& match, const Peer& peer) const;
 
   // --- helpers ---
-  // The token of an "Authorization: Bearer <JWT>" header, with docs/service.md's
-  // errors for a missing header, another scheme or a malformed header.
-  Step<std::string_view> bearer_token(const Request& request) const;
-  // bearer_token, then Guard::require; counts the check's outcome.
+  // The request's token where the settings allow one (http.h: the Bearer
+  // header, a cookie with its CSRF rule applied to `method` when given, else
+  // to the request's), verified against `requirements`; counts the check's
+  // outcome. A token from a cookie near its expiry gets a new access cookie
+  // in outcome.set_cookies (implicit refresh). `refused` learns why a
+  // request was refused.
+  Step<Authenticated> locate(const Request& request, const Requirements& requirements,
+                             Outcome& outcome, std::string_view method = {},
+                             std::optional<HttpError::Kind>* refused = nullptr) const;
+  // locate(), for the routes that need only the token.
   Step<VerifiedToken> authenticate(const Request& request, const Requirements& requirements,
                                    Outcome& outcome) const;
+  // The response to a refused request: the service's error of that name
+  // (so [errors.<name>] replaces it), with the same status and message.
+  Response refusal(const Request& request, const HttpError& error) const;
+  void implicit_refresh(const Authenticated& found, Outcome& outcome) const;
+  // Whether a logout may expire the browser's cookies although it revoked
+  // nothing: not after a CSRF refusal, nor for another site's request.
+  bool may_clear_cookies(const Request& request, std::optional<HttpError::Kind> refused) const;
+  // The body of a login or a refresh: the tokens, unless cookies are the
+  // only place a client may present them (then page script never sees one).
+  std::string_view original_method(const Request& request) const;
+  nlohmann::json tokens_body(const IssuedToken& access, const IssuedToken* refresh) const;
   // authenticate (an access token), then the user must be an admin (403),
   // and not disabled.
   Step<VerifiedToken> authenticate_admin(const Request& request, Outcome& outcome,
@@ -172,6 +190,8 @@ class ServiceImpl {
   const Clock& clock_;
   ServiceOptions options_;
   ErrorResponses errors_;
+  HttpGuard http_;
+  Cors cors_;
   mutable LoginLimiter limiter_;
   mutable RegistrationLimiter registration_limiter_;
   // A hash of a random password with the cost of real ones: a login for a

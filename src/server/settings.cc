@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "jwtguard/algorithm.h"
+#include "jwtguard/http.h"
 #include "jwtguard/verifier.h"
 
 namespace jwtguard::server::settings {
@@ -43,6 +44,65 @@ Result<void> check_check_mode(std::string_view text) {
 
 Result<void> check_not_empty(std::string_view text) {
   if (text.empty()) return invalid("must not be empty");
+  return {};
+}
+
+// Splits a comma-separated list (a TOML array arrives joined by commas).
+std::vector<std::string_view> list_items(std::string_view text) {
+  std::vector<std::string_view> items;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    items.push_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
+Result<void> check_locations(std::string_view text) {
+  auto items = list_items(text);
+  if (items.empty()) return invalid("name at least one of headers, cookies, query_string");
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!parse_token_location(items[i])) {
+      return invalid("unknown token location " + quoted(items[i]) +
+                     " (use headers, cookies or query_string)");
+    }
+    if (std::find(items.begin(), items.begin() + i, items[i]) != items.begin() + i) {
+      return invalid("token location " + quoted(items[i]) + " given twice");
+    }
+  }
+  return {};
+}
+
+Result<void> check_same_site(std::string_view text) {
+  if (parse_same_site(text)) return {};
+  return invalid("unknown SameSite value " + quoted(text) + " (use Lax, Strict or None)");
+}
+
+Result<void> check_cookie_path(std::string_view text) {
+  if (!text.starts_with('/')) return invalid("a cookie path starts with '/'");
+  return {};
+}
+
+// An origin as browsers send it: scheme://host[:port], nothing more. "*"
+// is refused: with credentials, browsers ignore it, and without them
+// cookies do not travel anyway.
+Result<void> check_origins(std::string_view text) {
+  for (std::string_view origin : list_items(text)) {
+    if (origin == "*" || origin == "null") {
+      return invalid(quoted(origin) + " is not allowed: name each origin (scheme://host[:port])");
+    }
+    auto scheme = origin.find("://");
+    std::string_view rest = scheme == std::string_view::npos ? "" : origin.substr(scheme + 3);
+    const bool known_scheme = origin.starts_with("https://") || origin.starts_with("http://");
+    if (!known_scheme || rest.empty() ||
+        rest.find_first_of("/?#@ *") != std::string_view::npos) {
+      return invalid("origin " + quoted(origin) + " is not scheme://host[:port]");
+    }
+  }
   return {};
 }
 
@@ -88,6 +148,42 @@ constexpr Setting kSettings[] = {
      "1d.", {.max = kMaxLeeway.count()}},
     {"tokens.rotate_refresh_tokens", &C::rotate_refresh_tokens, "Give a new refresh token on "
      "every refresh and retire the presented one."},
+    {"tokens.locations", &C::token_locations, "Where requests may carry tokens, searched in "
+     "order: headers (Authorization: Bearer), cookies, query_string (WebSocket upgrades only; "
+     "URLs end up in proxy logs).", {.check = check_locations, .name = "token_locations"}},
+    {"cookies.secure", &C::cookie_secure, "Send the cookies over HTTPS only.",
+     {.name = "cookie_secure"}},
+    {"cookies.samesite", &C::cookie_samesite, "SameSite attribute of the cookies: Lax, Strict "
+     "or None (None needs secure).", {.check = check_same_site, .name = "cookie_samesite"}},
+    {"cookies.domain", &C::cookie_domain, "Domain attribute of the cookies; empty: this host "
+     "alone.", {.name = "cookie_domain"}},
+    {"cookies.path", &C::cookie_path, "Path of the access token cookie and both CSRF cookies.",
+     {.check = check_cookie_path, .name = "cookie_path"}},
+    {"cookies.refresh_path", &C::refresh_cookie_path, "Path of the refresh token cookie "
+     "(/auth/refresh keeps it off every other request).",
+     {.check = check_cookie_path, .name = "refresh_cookie_path"}},
+    {"cookies.session_cookies", &C::session_cookies, "Cookies that end with the browser "
+     "session instead of living as long as their token."},
+    {"cookies.csrf_protect", &C::cookie_csrf_protect, "Require the double-submit CSRF header "
+     "on POST, PUT, PATCH and DELETE requests authenticated by a cookie.",
+     {.name = "cookie_csrf_protect"}},
+    {"cookies.refresh_access_within", &C::refresh_access_within, "Implicit refresh: a "
+     "cookie-authenticated request whose access token expires within this gets a new access "
+     "cookie; 0: off."},
+    {"cookies.access_cookie_name", &C::access_cookie_name, "Name of the access token cookie."},
+    {"cookies.refresh_cookie_name", &C::refresh_cookie_name, "Name of the refresh token "
+     "cookie."},
+    {"cookies.access_csrf_cookie_name", &C::access_csrf_cookie_name, "Name of the access "
+     "token's CSRF cookie."},
+    {"cookies.refresh_csrf_cookie_name", &C::refresh_csrf_cookie_name, "Name of the refresh "
+     "token's CSRF cookie."},
+    {"cookies.csrf_header_name", &C::csrf_header_name, "Header that repeats the CSRF "
+     "cookie's value."},
+    {"cors.allowed_origins", &C::cors_allowed_origins, "Origins (scheme://host[:port]) whose "
+     "pages may call the API with credentials; empty: no CORS headers at all.",
+     {.check = check_origins, .name = "cors_allowed_origins"}},
+    {"cors.max_age", &C::cors_max_age, "How long browsers may cache a preflight answer.",
+     {.max = 86400, .name = "cors_max_age"}},
     {"http.body_limit", &C::body_limit, "Largest request body; larger ones get 413.",
      {.min = kKiB, .max = 16 * kMiB, .bytes = true}},
     {"http.header_limit", &C::header_limit, "Largest request head; larger ones get 431.",

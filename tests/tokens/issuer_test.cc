@@ -147,7 +147,7 @@ TEST(Issuer, JtiIsUniqueAndCarries128Bits) {
   }
 }
 
-// The double-submit value (jwtguard/http.h): 128 random bits per token when
+// The double-submit value (jwtguard/http.h): 128 random bits per pair when
 // asked for, a given one kept (a session's new access token keeps the value
 // its browser holds), none otherwise; an application cannot set it.
 TEST(Issuer, CsrfClaimIsRandomPerTokenOrKept) {
@@ -163,7 +163,8 @@ TEST(Issuer, CsrfClaimIsRandomPerTokenOrKept) {
   const std::string access = csrf_of(pair->access), refresh = csrf_of(pair->refresh);
   EXPECT_EQ(base64url::decode(access)->size(), 16u);
   EXPECT_EQ(base64url::decode(refresh)->size(), 16u);
-  EXPECT_NE(access, refresh);
+  EXPECT_EQ(access, refresh);  // one value per pair: either cookie matches the page's header
+  EXPECT_NE(access, csrf_of(issuer.issue_pair("a", "", kNow)->access));
   EXPECT_EQ(csrf_of(*issuer.issue({.subject = "a", .csrf = "kept"}, kNow)), "kept");
   EXPECT_EQ(issuer.issue({.subject = "a", .extra_claims_json = R"({"csrf":"x"})"}, kNow).error(),
             Errc::kInvalidArgument);

@@ -142,7 +142,8 @@ HttpResult check_found(const Guard& guard, const HttpOptions& options, const Req
   if (csrf && !same_secret(csrf_value, verified->claims.csrf)) {
     return tl::unexpected(csrf_refusal(HttpError::Kind::kCsrfMismatch, kCsrfMismatch));
   }
-  return Authenticated{std::move(*verified), location};
+  Authenticated authenticated{std::move(*verified), location, found.in_request, found.owned};
+  return authenticated;
 }
 
 // One location searched: its own answer. Several: Flask-JWT-Extended's
@@ -212,7 +213,8 @@ std::optional<SameSite> parse_same_site(std::string_view name) {
   return std::nullopt;
 }
 
-Result<HttpGuard> HttpGuard::create(Guard& guard, HttpOptions options) {
+Result<HttpGuard> HttpGuard::create(Guard& guard, HttpOptions options, const Clock* clock) {
+  static const SystemClock kSystemClock;
   if (options.locations.empty()) return fail(Errc::kInvalidArgument, "no token location");
   for (std::size_t i = 0; i < options.locations.size(); ++i) {
     if (std::count(options.locations.begin(), options.locations.end(), options.locations[i]) > 1) {
@@ -226,7 +228,7 @@ Result<HttpGuard> HttpGuard::create(Guard& guard, HttpOptions options) {
     return fail(Errc::kInvalidArgument, "query string name");
   }
   if (options.token_limit == 0) return fail(Errc::kInvalidArgument, "token limit");
-  return HttpGuard(guard, std::move(options));
+  return HttpGuard(guard, std::move(options), clock != nullptr ? *clock : kSystemClock);
 }
 
 bool HttpGuard::allows(TokenLocation location) const {

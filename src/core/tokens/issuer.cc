@@ -157,6 +157,10 @@ Result<TokenPair> Issuer::issue_pair(TokenRequest request, Timestamp now) const 
   request.type = TokenType::kRefresh;
   request.fresh = false;
   request.session_id = access->sid;
+  // One CSRF value for both: whichever token cookie a request carries (a
+  // logout after the access cookie expired carries only the refresh one),
+  // the page's CSRF header matches it.
+  request.csrf = access->csrf;
   auto refresh = issue(request, now);
   if (!refresh) return tl::unexpected(refresh.error());
   return TokenPair{std::move(*access), std::move(*refresh)};
