@@ -64,6 +64,15 @@ async function loadPuppeteer() {
 }
 
 before(async () => {
+  try {
+    await startEverything();
+  } catch (error) {
+    world.failed = true;
+    throw error;
+  }
+});
+
+async function startEverything() {
   requireFile(args.chromium, 'Chromium');
   requireFile(args.nginx, 'nginx');
   requireFile(args.jwtguard, 'the jwtguard binary', 'build it (cmake --build BUILD_DIR --target jwtguard_cli)');
@@ -97,16 +106,18 @@ before(async () => {
       `--ignore-certificate-errors-spki-list=${tls.spki}`,
     ],
   });
-});
+}
 
 after(async () => {
   await world.browser?.close();
   for (const child of world.children.reverse()) await child.stop();
-  if (process.exitCode && world.jwtguard) {
-    console.error(`jwtguard's log:\n${world.jwtguard.child.log()}`);
+  if (!world.dir) return;
+  if (!world.failed) {
+    rmSync(world.dir, { recursive: true, force: true });
+    return;
   }
-  if (world.dir && !process.exitCode) rmSync(world.dir, { recursive: true, force: true });
-  else if (world.dir) console.error(`the test's files are kept in ${world.dir}`);
+  if (world.jwtguard) console.error(`jwtguard's log:\n${world.jwtguard.child.log()}`);
+  console.error(`the test's files (nginx.conf, logs) are kept in ${world.dir}`);
 });
 
 // jwtguard itself, without nginx or a browser: what a script elsewhere could
@@ -165,7 +176,15 @@ async function sessions(page) {
   return reply.json.sessions;
 }
 
-const scenario = (name, body) => test(name, { timeout: kScenarioTimeoutMs }, body);
+// A failed scenario keeps the test's files and shows the service's log.
+const scenario = (name, body) => test(name, { timeout: kScenarioTimeoutMs }, async (t) => {
+  try {
+    await body(t);
+  } catch (error) {
+    world.failed = true;
+    throw error;
+  }
+});
 
 scenario('login sets HttpOnly token cookies and readable CSRF cookies', async (t) => {
   const { page } = await loggedInPage(t);

@@ -61,23 +61,25 @@ class Child {
   // `timeoutMs`; resolves once it has exited.
   async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
     if (this.exited || this.process.pid === undefined) return;
-    process.kill(this.process.pid, signal);
+    this.signal(signal);
     const timer = sleep(timeoutMs).then(() => 'late');
     if ((await Promise.race([this.exit, timer])) === 'late') {
-      process.kill(this.process.pid, 'SIGKILL');
+      this.signal('SIGKILL');
       await this.exit;
+    }
+  }
+
+  signal(signal) {
+    try {
+      process.kill(this.process.pid, signal);
+    } catch {
+      // It exited a moment ago; its 'exit' event is on its way.
     }
   }
 
   // For process 'exit': no awaiting there.
   killNow() {
-    if (!this.exited && this.process.pid !== undefined) {
-      try {
-        process.kill(this.process.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    if (!this.exited && this.process.pid !== undefined) this.signal('SIGKILL');
   }
 }
 
