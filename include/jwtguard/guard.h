@@ -48,6 +48,39 @@ struct GuardOptions {
   // Refresh returns a new refresh token and retires the presented one;
   // presenting a retired one revokes its whole session.
   bool rotate_refresh_tokens = true;
+  // With rotation on: how long after its rotation the retired refresh token
+  // may still be presented (two browser tabs refreshing at once; a response
+  // lost on the way). Within it, by the store's record (the session's
+  // previous_refresh_jti, and now - refreshed_at <= this interval, so it
+  // holds across instances sharing the store), refresh answers with tokens
+  // of the same session instead of revoking it: a new access token and a
+  // copy of the session's current refresh token (the same jti, so every
+  // revocation of that one covers it; an exp no later than its), so that
+  // whichever answer a client keeps, it holds the current refresh token.
+  // Nothing rotates. Past the interval, or for a token retired before the
+  // previous one, reuse revokes the session. 0 (the default): any reuse
+  // revokes it. Ignored with rotation off (nothing is retired).
+  // Negative: kInvalidArgument from open().
+  std::chrono::seconds refresh_reuse_interval{0};
+  // A session's absolute limit, from its login (Session::created_at): no
+  // token issued in it (login, refresh, fresh_access, renew_session,
+  // refresh_access) expires later than created_at + this. A refresh at or
+  // after that instant fails with kExpired (detail "session max lifetime")
+  // and revokes the session, as the refresh token's own exp would have
+  // (it is capped there). Sessions recorded before the limit was set are
+  // held to it too. 0 (the default): none. Negative: kInvalidArgument from
+  // open().
+  std::chrono::seconds session_max_lifetime{0};
+  // A session not refreshed for this long ends: refresh tokens expire at
+  // most this long after they are issued (access tokens at most this long
+  // after the session's last refresh), and a refresh at or after
+  // refreshed_at + this fails with kExpired (detail "session idle timeout")
+  // and revokes the session. 0 (the default): none, the refresh token's own
+  // lifetime is the idle limit. Needs rotation on (without it, a refresh
+  // does not update the record, and a session in use would end this long
+  // after its login): with rotation off, or negative, kInvalidArgument from
+  // open().
+  std::chrono::seconds session_idle_timeout{0};
   BlocklistCallback blocklist_callback;
   // How long the feed follower waits on the store per round; also the
   // longest a change made by another process takes to reach this Guard.
@@ -103,6 +136,14 @@ struct Refreshed {
   std::optional<IssuedToken> refresh;
 };
 
+// When a session ends by GuardOptions' limits, each unset when that limit
+// is off: `absolute` = created_at + session_max_lifetime, `idle` =
+// refreshed_at + session_idle_timeout (moved on by each refresh).
+struct SessionEnds {
+  std::optional<Timestamp> absolute;
+  std::optional<Timestamp> idle;
+};
+
 struct GuardStats {
   std::size_t revoked_tokens = 0;    // jti entries in the index
   std::size_t revoked_sessions = 0;  // sid entries
@@ -151,8 +192,12 @@ class Guard {
   // Checks `refresh_token` (a refresh token, not revoked) and returns new
   // tokens of the same session, the same subject and namespace, and the
   // same application claims as the refresh token carries. With rotation on, presenting a retired
-  // refresh token revokes the session and fails with kRevoked; a session the
-  // store does not know fails with kRevoked too. A revocation of the
+  // refresh token revokes the session and fails with kRevoked, unless
+  // GuardOptions::refresh_reuse_interval forgives it; a session the
+  // store does not know fails with kRevoked too. A session past its limits
+  // (GuardOptions::session_max_lifetime, session_idle_timeout) is revoked
+  // and the refresh fails with kExpired (the detail names the limit); the
+  // new tokens expire no later than the session's end. A revocation of the
   // presented token or its user that commits while the refresh is under way
   // also revokes the session: the new pair never outlives it.
   Result<Refreshed> refresh(std::string_view refresh_token);
@@ -175,6 +220,21 @@ class Guard {
   // a refresh moved it on between this call's read of the session and its
   // write.
   Result<TokenPair> renew_session(const Claims& claims);
+
+  // Implicit refresh, for a response to a request authenticated by the
+  // access token with these (verified, unrevoked) claims: a new access
+  // token (not fresh) of the same session, subject, namespace and
+  // application claims, keeping the token's "csrf" value (so that the
+  // browser's CSRF cookie stays right), and expiring no later than the
+  // session's end (SessionEnds). kInvalidArgument for a refresh token's
+  // claims; kMissingClaim ("sid") without a session; kRevoked when the
+  // session is unknown to the store, revoked, another subject's, or past
+  // its limits. One store read, no write: a session revocation committed
+  // before that read refuses the call, one committed after it covers the
+  // new token anyway (it carries the sid, and a session's revocation is
+  // kept until the session's expiry, at least an access token's lifetime
+  // from now), so a logout racing an implicit refresh always wins.
+  Result<IssuedToken> refresh_access(const Claims& access_claims);
 
   // --- Checking ------------------------------------------------------------
 
@@ -228,9 +288,13 @@ class Guard {
 
   // The live sessions of the subject with key `user` (subject_key()), newest first: those neither
   // revoked nor expired, nor ended by a "log out everywhere" (a user cutoff after the session's
-  // last refresh), which the store does not mark on each session. kStore when the store cannot be
+  // last refresh), which the store does not mark on each session, nor past the session limits
+  // (GuardOptions::session_max_lifetime, session_idle_timeout). kStore when the store cannot be
   // read.
   Result<std::vector<Session>> list_sessions(std::string_view user);
+
+  // When `session` ends by the configured session limits (for listing it).
+  SessionEnds session_ends(const Session& session) const;
 
   // --- Maintenance -----------------------------------------------------------
 

@@ -41,6 +41,10 @@ struct TokenRequest {
   TokenType type = TokenType::kAccess;
   bool fresh = false;      // access tokens only (as Flask-JWT-Extended)
   std::string session_id;  // "sid"; a new random one when empty
+  // "jti": this value when non-empty (a copy of a session's current refresh
+  // token, which every revocation of that token covers); otherwise a new
+  // random one.
+  std::string jti;
   // A JSON object of further claims. It may not set the claims jwtguard owns
   // (jti, type, sub, sub_ns, sid, iat, iat_ms, nbf, exp, fresh, iss, aud, csrf):
   // kInvalidArgument.

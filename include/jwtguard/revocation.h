@@ -123,6 +123,10 @@ struct Session {
   std::string client_address;
   std::string user_agent;
   std::string refresh_jti;  // the one refresh token that may be presented next
+  // The refresh token the last rotation retired (empty before the first):
+  // what a second tab that raced the rotation presents again
+  // (GuardOptions::refresh_reuse_interval).
+  std::string previous_refresh_jti;
   std::optional<Timestamp> revoked_at;
 
   friend bool operator==(const Session&, const Session&) = default;

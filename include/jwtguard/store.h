@@ -93,8 +93,9 @@ class Store {
   Result<std::vector<Session>> list_sessions(std::string_view user, Timestamp now);
 
   // Atomically: if `presented_jti` is the session's current refresh token,
-  // makes `next_jti` current, sets refreshed_at = now and expires_at =
-  // next_expires_at, and returns kRotated. Otherwise changes nothing and
+  // makes `next_jti` current and `presented_jti` the previous_refresh_jti,
+  // sets refreshed_at = now and expires_at = next_expires_at, and returns
+  // kRotated. Otherwise changes nothing and
   // says why (kReused, kRevoked, kUnknown). Two callers presenting the same
   // token concurrently: exactly one gets kRotated.
   Result<Rotation> rotate_refresh(std::string_view sid, std::string_view presented_jti,
@@ -318,7 +319,7 @@ Result<std::unique_ptr<Store>> open_store(std::string_view url, const StoreOptio
 std::string redact_store_url(std::string_view url);
 
 // The SQLite schema version this build writes.
-inline constexpr int kSqliteSchemaVersion = 2;
+inline constexpr int kSqliteSchemaVersion = 3;
 
 }  // namespace jwtguard
 

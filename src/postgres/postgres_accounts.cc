@@ -62,12 +62,13 @@ Result<void> insert_session(Conn& conn, const Connector& connector, const Sessio
   params.add(session.expires_at).add(session.client_address).add(session.user_agent);
   params.add(session.refresh_jti);
   session.revoked_at ? params.add(*session.revoked_at) : params.add_null();
+  params.add(session.previous_refresh_jti);
   // GREATEST ignores NULL: the first login sets it. A session created late
   // by a slower instance does not move it back.
   JWTGUARD_ASSIGN_OR_RETURN(
       const Rows rows,
       conn.exec("WITH s AS (INSERT INTO sessions (" JWTGUARD_SESSION_COLUMNS
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
                 " ON CONFLICT (sid) DO NOTHING RETURNING subject, created_at),"
                 " login AS (UPDATE users u SET last_login_at = GREATEST(u.last_login_at,"
                 " s.created_at) FROM s WHERE u.name = s.subject)"

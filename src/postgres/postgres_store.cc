@@ -252,7 +252,8 @@ class PostgresStore final : public Store {
     // COMMITTED), where refresh_jti is no longer the presented one.
     JWTGUARD_ASSIGN_OR_RETURN(
         const Rows rotated,
-        query("UPDATE sessions SET refresh_jti = $3, refreshed_at = $4, expires_at = $5"
+        query("UPDATE sessions SET previous_refresh_jti = refresh_jti, refresh_jti = $3,"
+              " refreshed_at = $4, expires_at = $5"
               " WHERE sid = $1 AND refresh_jti = $2 AND revoked_at IS NULL",
               Params().add(sid).add(presented_jti).add(next_jti).add(now).add(next_expires_at)));
     if (rotated.affected() == 1) return Rotation::kRotated;

@@ -125,6 +125,12 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_subject ON audit_log (subject, id);
 )sql",
+    // Version 4: browser sessions. A session remembers the refresh token its
+    // last rotation retired (GuardOptions::refresh_reuse_interval); sessions
+    // recorded before have none.
+    R"sql(
+ALTER TABLE sessions ADD COLUMN previous_refresh_jti text NOT NULL DEFAULT '';
+)sql",
 };
 
 // The schema version this build writes.

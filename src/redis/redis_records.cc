@@ -121,6 +121,7 @@ Result<Session> read_session(std::string_view sid, const Fields& f) {
                  .client_address = std::string(f.get("client_address")),
                  .user_agent = std::string(f.get("user_agent")),
                  .refresh_jti = std::string(f.get("refresh_jti")),
+                 .previous_refresh_jti = std::string(f.get("previous_refresh_jti")),
                  .revoked_at = revoked_at};
 }
 

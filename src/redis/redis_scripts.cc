@@ -29,7 +29,7 @@ Call create_session(const Session& s) {
           {kSessPrefix + s.sid, kSessExpiry, kUserSessPrefix + s.user, kUserPrefix + s.user},
           {s.sid, s.user, micros(s.created_at), micros(s.refreshed_at), micros(s.expires_at),
            millis_up(s.expires_at), s.client_address, s.user_agent, s.refresh_jti,
-           s.revoked_at ? micros(*s.revoked_at) : ""}};
+           s.revoked_at ? micros(*s.revoked_at) : "", s.previous_refresh_jti}};
 }
 
 Call rotate(std::string_view sid, std::string_view presented_jti, std::string_view next_jti,

@@ -138,13 +138,15 @@ end
 // KEYS: session hash, session expiry index, the user's session index, the
 //       user's hash.
 // ARGV: sid, user, created_at, refreshed_at, expires_at (us), expires_at (ms),
-//       client address, user agent, refresh jti, revoked_at or "".
+//       client address, user agent, refresh jti, revoked_at or "",
+//       previous refresh jti or "".
 inline constexpr Script kCreateSession{"the create-session script", kKeepUntil, R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'user', ARGV[2], 'created_at', ARGV[3], 'refreshed_at', ARGV[4],
            'expires_at', ARGV[5], 'client_address', ARGV[7], 'user_agent', ARGV[8],
            'refresh_jti', ARGV[9])
 if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'revoked_at', ARGV[10]) end
+if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'previous_refresh_jti', ARGV[11]) end
 redis.call('PEXPIREAT', KEYS[1], ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
@@ -167,8 +169,8 @@ local s = redis.call('HMGET', KEYS[1], 'refresh_jti', 'revoked_at', 'user')
 if not s[1] then return 'unknown' end
 if s[2] then return 'revoked' end
 if s[1] ~= ARGV[2] then return 'reused' end
-redis.call('HSET', KEYS[1], 'refresh_jti', ARGV[3], 'refreshed_at', ARGV[4],
-           'expires_at', ARGV[5])
+redis.call('HSET', KEYS[1], 'refresh_jti', ARGV[3], 'previous_refresh_jti', s[1],
+           'refreshed_at', ARGV[4], 'expires_at', ARGV[5])
 redis.call('PEXPIREAT', KEYS[1], ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
 keep_until(ARGV[7] .. (s[3] or ''), ARGV[6])

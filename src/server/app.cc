@@ -99,6 +99,9 @@ GuardOptions guard_options(const ServeConfig& config, Algorithm alg) {
   options.verify.claims.issuer = config.issuer;
   if (!config.audience.empty()) options.verify.claims.audience = {config.audience};
   options.rotate_refresh_tokens = config.rotate_refresh_tokens;
+  options.refresh_reuse_interval = config.refresh_reuse_interval;
+  options.session_max_lifetime = config.session_max_lifetime;
+  options.session_idle_timeout = config.session_idle_timeout;
   if (config.check == "store") options.check_mode = GuardOptions::CheckMode::kStore;
   return options;
 }

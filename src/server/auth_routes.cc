@@ -255,11 +255,18 @@ Response ServiceImpl::sessions(const Request& request, Outcome& outcome) const {
   auto sessions = guard_.list_sessions(subject_key(token->claims));
   if (!sessions) return failure(request, sessions.error());
   nlohmann::json list = nlohmann::json::array();
+  // When the session limits end it: null for a limit that is off.
+  auto seconds_or_null = [](std::optional<Timestamp> t) {
+    return t ? nlohmann::json(to_unix_seconds(*t)) : nlohmann::json(nullptr);
+  };
   for (const Session& session : *sessions) {
+    const SessionEnds ends = guard_.session_ends(session);
     list.push_back({{"sid", session.sid},
                     {"created_at", to_unix_seconds(session.created_at)},
                     {"refreshed_at", to_unix_seconds(session.refreshed_at)},
                     {"expires_at", to_unix_seconds(session.expires_at)},
+                    {"ends_at", seconds_or_null(ends.absolute)},
+                    {"idle_ends_at", seconds_or_null(ends.idle)},
                     {"client_address", session.client_address},
                     {"user_agent", session.user_agent},
                     {"current", session.sid == token->claims.sid}});

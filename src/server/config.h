@@ -85,6 +85,10 @@ struct ServeConfig {
   // --- CORS: origins (scheme://host[:port]) allowed to call with credentials ---
   std::string cors_allowed_origins;  // comma-separated; empty: no CORS headers
   std::chrono::seconds cors_max_age{600};
+  // Browser sessions (docs/configuration.md, [tokens]); 0: none.
+  std::chrono::seconds refresh_reuse_interval{0};
+  std::chrono::seconds session_max_lifetime{0};
+  std::chrono::seconds session_idle_timeout{0};
 
   // --- HTTP limits ---
   std::size_t body_limit = 64 * 1024;         // larger bodies get 413

@@ -258,6 +258,12 @@ Result<ServeConfig> SourceLoader::finish() && {
                    "clears what the file set; unset JWTGUARD_SECRET if it was exported for the "
                    "token commands)");
   }
+  if (config_.session_idle_timeout.count() > 0 && !config_.rotate_refresh_tokens) {
+    // Without rotation a refresh does not record itself, so the idle limit
+    // would end every session that long after its login.
+    return invalid(origin("tokens.session_idle_timeout") + " needs " +
+                   origin("tokens.rotate_refresh_tokens") + " on");
+  }
   if (config_.token_limit > config_.header_limit) {
     // A token travels in the Authorization header, so it can never be larger.
     return invalid(origin("http.token_limit") + " must not exceed " + origin("http.header_limit"));

@@ -105,6 +105,9 @@ Result<void> check_origins(std::string_view text) {
   }
   return {};
 }
+// A retired refresh token is honoured this long at most: the grace two tabs
+// need is a second or two, and while it lasts a stolen copy works too.
+constexpr std::chrono::seconds kMaxReuseInterval{60};
 
 using C = ServeConfig;
 // One row per setting reads better than clang-format's layout.
@@ -184,6 +187,13 @@ constexpr Setting kSettings[] = {
      {.check = check_origins, .name = "cors_allowed_origins"}},
     {"cors.max_age", &C::cors_max_age, "How long browsers may cache a preflight answer.",
      {.max = 86400, .name = "cors_max_age"}},
+    {"tokens.refresh_reuse_interval", &C::refresh_reuse_interval, "How long after its rotation "
+     "a retired refresh token still gets tokens of its session instead of revoking it (two tabs "
+     "refreshing at once); at most 1m. 0s: never.", {.max = kMaxReuseInterval.count()}},
+    {"tokens.session_max_lifetime", &C::session_max_lifetime, "A session ends this long after "
+     "its login, however often it is refreshed. 0s: never."},
+    {"tokens.session_idle_timeout", &C::session_idle_timeout, "A session not refreshed for this "
+     "long ends (needs rotate_refresh_tokens). 0s: only the refresh token's own lifetime."},
     {"http.body_limit", &C::body_limit, "Largest request body; larger ones get 413.",
      {.min = kKiB, .max = 16 * kMiB, .bytes = true}},
     {"http.header_limit", &C::header_limit, "Largest request head; larger ones get 431.",

@@ -91,6 +91,13 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_subject ON audit_log (subject, id);
 )sql",
+    // Version 3: browser sessions. A session remembers the refresh token its
+    // last rotation retired, so that a second tab presenting it within the
+    // reuse interval is not taken for a thief; sessions recorded before have
+    // none ('': no rotation to forgive).
+    R"sql(
+ALTER TABLE sessions ADD COLUMN previous_refresh_jti TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 }  // namespace jwtguard::sqlite

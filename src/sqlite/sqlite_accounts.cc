@@ -41,12 +41,13 @@ Result<void> insert_user(Db& db, const User& user) {
 
 Result<void> insert_session(Db& db, const Session& session) {
   JWTGUARD_ASSIGN_OR_RETURN(Stmt s, db.prepare("INSERT INTO sessions (" JWTGUARD_SESSION_COLUMNS
-                                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                                                " ON CONFLICT (sid) DO NOTHING"));
   s.bind(1, session.sid).bind(2, session.user).bind(3, session.created_at);
   s.bind(4, session.refreshed_at).bind(5, session.expires_at);
   s.bind(6, session.client_address).bind(7, session.user_agent).bind(8, session.refresh_jti);
   session.revoked_at ? s.bind(9, *session.revoked_at) : s.bind_null(9);
+  s.bind(10, session.previous_refresh_jti);
   JWTGUARD_TRY(s.run());
   if (sqlite3_changes(db.handle()) == 0) return fail(Errc::kAlreadyExists, "session");
   // max() of SQLite is NULL when an argument is: hence the coalesce. A

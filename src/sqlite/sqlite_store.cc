@@ -245,8 +245,9 @@ class SqliteStore final : public Store {
       JWTGUARD_ASSIGN_OR_RETURN(outcome, rotate_locked(db, sid, presented_jti));
       if (outcome != Rotation::kRotated) return {};
       JWTGUARD_ASSIGN_OR_RETURN(
-          Stmt update, db.prepare("UPDATE sessions SET refresh_jti = ?2, refreshed_at = ?3,"
-                                  " expires_at = ?4 WHERE sid = ?1"));
+          Stmt update, db.prepare("UPDATE sessions SET previous_refresh_jti = refresh_jti,"
+                                  " refresh_jti = ?2, refreshed_at = ?3, expires_at = ?4"
+                                  " WHERE sid = ?1"));
       update.bind(1, sid).bind(2, next_jti).bind(3, now).bind(4, next_expires_at);
       return update.run();
     }));

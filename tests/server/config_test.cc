@@ -87,7 +87,7 @@ TEST_F(ConfigTest, EverySettingHasAUniqueKeyVariableAndFlag) {
       EXPECT_FALSE(s.secret) << s.key;
     }
   }
-  EXPECT_EQ(keys.size(), 40u);
+  EXPECT_EQ(keys.size(), 43u);
 }
 
 TEST_F(ConfigTest, NamesFollowTheLastPartOfTheKey) {

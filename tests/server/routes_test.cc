@@ -143,7 +143,8 @@ TEST(RouteTableTest, TheServiceDocumentationListsEveryRoute) {
 // 404 or 405, and the outcome names the row's route.
 TEST_F(ServiceTest, EveryRowOfTheTableIsDispatchedToItsHandler) {
   ServiceImpl direct({*guard_, guard_->store(), metrics_, clock_}, {},
-                     ErrorResponses::create({}).value(), password_hash());
+                     ErrorResponses::create({}).value(), HttpGuard::create(*guard_, {}).value(),
+                     password_hash());
   for (const RouteSpec& spec : route_table()) {
     Request request = make_request(spec.method, concrete_path(spec));
     Outcome outcome;

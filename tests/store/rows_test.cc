@@ -37,7 +37,7 @@ Timestamp micros(std::int64_t n) { return Timestamp(std::chrono::microseconds(n)
 
 TEST(Rows, ColumnCountsMatchTheColumnLists) {
   EXPECT_EQ(kRevocationColumns, 10);
-  EXPECT_EQ(kSessionColumns, 9);
+  EXPECT_EQ(kSessionColumns, 10);
   EXPECT_EQ(kUserColumns, 6);
   EXPECT_EQ(kAuditColumns, 6);
   EXPECT_EQ(kChangeColumns, 6);
@@ -66,7 +66,7 @@ TEST(Rows, ARevocationWithoutTokenTypeHasNone) {
 }
 
 TEST(Rows, ReadSessionMapsEveryColumn) {
-  const FakeRow row({"sid", "bob", "1", "2", "3", "10.0.0.1", "curl", "jti-9", "4"});
+  const FakeRow row({"sid", "bob", "1", "2", "3", "10.0.0.1", "curl", "jti-9", "4", "jti-8"});
   const Session s = read_session(row);
   EXPECT_EQ(s.sid, "sid");
   EXPECT_EQ(s.user, "bob");
@@ -77,10 +77,11 @@ TEST(Rows, ReadSessionMapsEveryColumn) {
   EXPECT_EQ(s.user_agent, "curl");
   EXPECT_EQ(s.refresh_jti, "jti-9");
   EXPECT_EQ(s.revoked_at, micros(4));
+  EXPECT_EQ(s.previous_refresh_jti, "jti-8");
 }
 
 TEST(Rows, ASessionNotRevokedHasNoRevocationTime) {
-  const FakeRow row({"sid", "bob", "1", "2", "3", "", "", "jti", std::nullopt});
+  const FakeRow row({"sid", "bob", "1", "2", "3", "", "", "jti", std::nullopt, ""});
   EXPECT_EQ(read_session(row).revoked_at, std::nullopt);
 }
 

@@ -249,6 +249,33 @@ TEST_F(PostgresStoreTest, ADatabaseOfSchemaVersionTwoMigratesWithItsUsersEnabled
   EXPECT_OK((*store)->append_audit(AuditEvent{.actor = "cli", .action = "user.delete"}));
 }
 
+TEST_F(PostgresStoreTest, ADatabaseOfSchemaVersionThreeMigratesWithItsSessionsRotating) {
+  // What a build of schema version 3 left: a session rotated once, which
+  // did not record the token it retired.
+  ASSERT_EQ(sql_here(pg::kSchemaTable), "");
+  for (int v = 0; v < 3; ++v) ASSERT_EQ(sql_here(pg::kMigrations[v]), "") << v;
+  ASSERT_EQ(sql_here("INSERT INTO jwtguard_schema (version) VALUES (3);"
+                     "INSERT INTO sessions (sid, subject, created_at, refreshed_at, expires_at,"
+                     " refresh_jti) VALUES ('s1', 'alice', 8, 9, 9223372036854775807, 'j1')"),
+            "");
+  auto store = open();
+  ASSERT_OK(store);
+  EXPECT_EQ(sql_here("SELECT version FROM jwtguard_schema"), std::to_string(pg::kSchemaVersion));
+  auto found = (*store)->find_session("s1");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->refresh_jti, "j1");
+  EXPECT_EQ((*found)->previous_refresh_jti, "");
+  const Timestamp now(std::chrono::microseconds(10));
+  auto rotated = (*store)->rotate_refresh("s1", "j1", "j2", now, now + std::chrono::hours(1));
+  ASSERT_OK(rotated);
+  EXPECT_EQ(*rotated, Rotation::kRotated);
+  auto after = (*store)->find_session("s1");
+  ASSERT_OK(after);
+  EXPECT_EQ((*after)->previous_refresh_jti, "j1");
+  EXPECT_EQ((*after)->refresh_jti, "j2");
+}
+
 TEST_F(PostgresStoreTest, UsersPageInByteOrderWhateverTheDatabasesCollation) {
   // The test cluster's databases collate as "C"; this one does not (ICU's
   // English puts "a'b" before "a%b" and "\xc3\xa9t\xc3\xa9" before "z").

@@ -91,6 +91,30 @@ TEST_F(SqliteStoreTest, ADatabaseOfSchemaVersionOneMigratesWithItsUsersEnabled) 
   EXPECT_EQ(*id, 1u);
 }
 
+TEST_F(SqliteStoreTest, ADatabaseOfSchemaVersionTwoMigratesWithItsSessionsRotating) {
+  // What a build of schema version 2 left: a session rotated once, which
+  // did not record the token it retired.
+  exec(std::string(sqlite::kMigrations[0]) + sqlite::kMigrations[1] +
+       "PRAGMA user_version = 2;"
+       "INSERT INTO sessions (sid, subject, created_at, refreshed_at, expires_at, refresh_jti)"
+       " VALUES ('s1', 'alice', 8, 9, 9223372036854775807, 'j1');");
+  auto store = open_sqlite_store(path());
+  ASSERT_OK(store);
+  auto found = (*store)->find_session("s1");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->refresh_jti, "j1");
+  EXPECT_EQ((*found)->previous_refresh_jti, "");
+  const Timestamp now(std::chrono::microseconds(10));
+  auto rotated = (*store)->rotate_refresh("s1", "j1", "j2", now, now + std::chrono::hours(1));
+  ASSERT_OK(rotated);
+  EXPECT_EQ(*rotated, Rotation::kRotated);
+  auto after = (*store)->find_session("s1");
+  ASSERT_OK(after);
+  EXPECT_EQ((*after)->previous_refresh_jti, "j1");
+  EXPECT_EQ((*after)->refresh_jti, "j2");
+}
+
 TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseIsAStoreError) {
   std::ofstream(path()) << "this is not an SQLite database, just text that is long enough\n";
   EXPECT_ERRC(open_sqlite_store(path()), Errc::kStore);

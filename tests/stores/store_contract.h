@@ -69,6 +69,7 @@ Session session(std::string sid, std::string user, Timestamp created) {
                  .client_address = "127.0.0.1",
                  .user_agent = "curl/8",
                  .refresh_jti = "r0",
+                 .previous_refresh_jti = {},
                  .revoked_at = std::nullopt};
 }
 
@@ -350,6 +351,59 @@ TYPED_TEST_P(StoreContractTest, RotationRetiresThePresentedTokenExactlyOnce) {
   EXPECT_EQ(*unknown, Rotation::kUnknown);
 }
 
+TYPED_TEST_P(StoreContractTest, RotationRemembersTheTokenItRetired) {
+  ASSERT_OK(this->store_->create_session(session("s1", "alice", kNow)));
+  auto before = this->store_->find_session("s1");
+  ASSERT_OK(before);
+  EXPECT_EQ((*before)->previous_refresh_jti, "");
+  ASSERT_OK(this->store_->rotate_refresh("s1", "r0", "r1", kNow + seconds(1), kNow + hours(2)));
+  auto once = this->store_->find_session("s1");
+  ASSERT_OK(once);
+  EXPECT_EQ((*once)->previous_refresh_jti, "r0");
+  EXPECT_EQ((*once)->refresh_jti, "r1");
+  ASSERT_OK(this->store_->rotate_refresh("s1", "r1", "r2", kNow + seconds(2), kNow + hours(2)));
+  auto twice = this->store_->find_session("s1");
+  ASSERT_OK(twice);
+  EXPECT_EQ((*twice)->previous_refresh_jti, "r1");
+  EXPECT_EQ((*twice)->refresh_jti, "r2");
+}
+
+TYPED_TEST_P(StoreContractTest, AFailedRotationLeavesThePreviousTokenAlone) {
+  ASSERT_OK(this->store_->create_session(session("s1", "alice", kNow)));
+  ASSERT_OK(this->store_->rotate_refresh("s1", "r0", "r1", kNow + seconds(1), kNow + hours(2)));
+  auto replay = this->store_->rotate_refresh("s1", "r0", "r9", kNow + seconds(2), kNow + hours(3));
+  ASSERT_OK(replay);
+  EXPECT_EQ(*replay, Rotation::kReused);
+  auto found = this->store_->find_session("s1");
+  ASSERT_OK(found);
+  EXPECT_EQ((*found)->previous_refresh_jti, "r0");
+  EXPECT_EQ((*found)->refresh_jti, "r1");
+  EXPECT_EQ((*found)->refreshed_at, kNow + seconds(1));
+  Revocation r;
+  r.kind = RevocationKind::kSession;
+  r.key = "s1";
+  r.revoked_at = kNow + seconds(3);
+  r.expires_at = kNow + hours(2);
+  ASSERT_OK(this->store_->revoke_session(r));
+  auto refused = this->store_->rotate_refresh("s1", "r1", "r9", kNow + seconds(4), kNow + hours(3));
+  ASSERT_OK(refused);
+  EXPECT_EQ(*refused, Rotation::kRevoked);
+  auto after = this->store_->find_session("s1");
+  ASSERT_OK(after);
+  EXPECT_EQ((*after)->previous_refresh_jti, "r0");
+  EXPECT_EQ((*after)->refresh_jti, "r1");
+}
+
+TYPED_TEST_P(StoreContractTest, ASessionIsRecordedWithItsPreviousToken) {
+  Session s = session("s1", "alice", kNow);
+  s.previous_refresh_jti = "r-before";
+  ASSERT_OK(this->store_->create_session(s));
+  auto found = this->store_->find_session("s1");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(**found, s);
+}
+
 TYPED_TEST_P(StoreContractTest, ConcurrentRotationsOfOneTokenHaveOneWinner) {
   ASSERT_OK(this->store_->create_session(session("s1", "alice", kNow)));
   std::atomic<int> rotated{0}, reused{0};
@@ -463,8 +517,10 @@ REGISTER_TYPED_TEST_SUITE_P(
     PurgeDropsExpiredEntriesAndReportsAFeedGap, PurgeKeepsRecentFeedEntries,
     ListingFiltersAndPagesNewestFirst, ListingRefusesBadLimitsAndCursors,
     SessionsAreCreatedOnceAndListedPerUser, RotationRetiresThePresentedTokenExactlyOnce,
-    ConcurrentRotationsOfOneTokenHaveOneWinner, RevokingASessionMarksItAndRecordsTheRevocation,
-    Users, TokenHorizonOnlyMovesForward, ConcurrentRevocationsAreAllKept);
+    RotationRemembersTheTokenItRetired, AFailedRotationLeavesThePreviousTokenAlone,
+    ASessionIsRecordedWithItsPreviousToken, ConcurrentRotationsOfOneTokenHaveOneWinner,
+    RevokingASessionMarksItAndRecordsTheRevocation, Users, TokenHorizonOnlyMovesForward,
+    ConcurrentRevocationsAreAllKept);
 
 // The memory store is not durable by design; every other backend is.
 template <typename Backend>

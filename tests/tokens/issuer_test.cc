@@ -176,6 +176,21 @@ TEST(Issuer, KeepsAGivenSessionId) {
   EXPECT_EQ(issuer.issue({.subject = "a", .session_id = "s-1"}, kNow)->sid, "s-1");
 }
 
+// A copy of a session's current refresh token keeps its jti, so that every
+// revocation of that token covers the copy too.
+TEST(Issuer, KeepsAGivenJtiAndDrawsOneOtherwise) {
+  const Issuer issuer = *Issuer::create(private_key_for(Algorithm::kHS256));
+  const Verifier verifier = *Verifier::create(KeySet(public_key_for(Algorithm::kHS256)));
+  auto kept = issuer.issue({.subject = "a", .type = TokenType::kRefresh, .jti = "r-1"}, kNow);
+  ASSERT_OK(kept);
+  EXPECT_EQ(kept->jti, "r-1");
+  EXPECT_EQ(verifier.verify(kept->token, kNow)->claims.jti, "r-1");
+  auto drawn = issuer.issue({.subject = "a"}, kNow);
+  ASSERT_OK(drawn);
+  EXPECT_EQ(base64url::decode(drawn->jti)->size(), 16u);
+  EXPECT_EQ(verifier.verify(drawn->token, kNow)->claims.jti, drawn->jti);
+}
+
 TEST(Issuer, RefusesWhatItCannotSign) {
   EXPECT_ERRC(Issuer::create(*Key::from_secret(std::string(31, 'x'))), Errc::kWeakKey);
   EXPECT_ERRC(

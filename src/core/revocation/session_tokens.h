@@ -4,9 +4,11 @@
 #ifndef JWTGUARD_REVOCATION_SESSION_TOKENS_H_
 #define JWTGUARD_REVOCATION_SESSION_TOKENS_H_
 
+#include <optional>
+
+#include "jwtguard/claims.h"
 #include "jwtguard/issuer.h"
 #include "jwtguard/store.h"
-#include "jwtguard/claims.h"
 
 namespace jwtguard::revocation {
 
@@ -21,6 +23,18 @@ Result<TokenRequest> same_principal(const Claims& claims, Timestamp order_at);
 // a sid; kRevoked when the store does not know it, it was revoked, or it is
 // another subject's (a minted identity naming a user's session).
 Result<Session> live_session(Store& store, const Claims& claims);
+
+// One token as `request` asks, of its type's default lifetime (`ttl`) or
+// less, so that it expires no later than the session's `end` (none: no
+// limit). kExpired ("session ended") when not a whole second is left.
+Result<IssuedToken> issue_until(const Issuer& issuer, TokenRequest request,
+                                std::chrono::seconds ttl, Timestamp now,
+                                std::optional<Timestamp> end);
+
+// As Issuer::issue_pair, each token expiring no later than `end`.
+Result<TokenPair> issue_pair_until(const Issuer& issuer, TokenRequest request,
+                                   const IssuerOptions& lifetimes, Timestamp now,
+                                   std::optional<Timestamp> end);
 
 }  // namespace jwtguard::revocation
 

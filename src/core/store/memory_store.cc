@@ -172,6 +172,7 @@ class MemoryStore final : public Store {
     Session& session = it->second;
     if (session.revoked_at) return Rotation::kRevoked;
     if (session.refresh_jti != presented_jti) return Rotation::kReused;
+    session.previous_refresh_jti = std::move(session.refresh_jti);
     session.refresh_jti = std::string(next_jti);
     session.refreshed_at = now;
     session.expires_at = next_expires_at;

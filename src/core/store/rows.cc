@@ -30,6 +30,7 @@ Session read_session(const Row& row, int first) {
   s.user_agent = row.text(first + 6);
   s.refresh_jti = row.text(first + 7);
   if (!row.is_null(first + 8)) s.revoked_at = row.time(first + 8);
+  s.previous_refresh_jti = row.text(first + 9);
   return s;
 }
 

@@ -21,7 +21,7 @@
 // sessions: read_session.
 #define JWTGUARD_SESSION_COLUMNS                                                     \
   "sid, subject, created_at, refreshed_at, expires_at, client_address, user_agent, " \
-  "refresh_jti, revoked_at"
+  "refresh_jti, revoked_at, previous_refresh_jti"
 // users: read_user.
 #define JWTGUARD_USER_COLUMNS "name, password_hash, admin, created_at, disabled, last_login_at"
 // users as a listing shows them, without the hash: read_user (which then

@@ -91,7 +91,7 @@ Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) co
   if (ttl.count() <= 0) return fail(Errc::kInvalidArgument, "token lifetime must be positive");
   auto extra = extra_claims(request.extra_claims_json);
   if (!extra) return tl::unexpected(extra.error());
-  auto jti = random_id();
+  auto jti = request.jti.empty() ? random_id() : Result<std::string>(request.jti);
   if (!jti) return tl::unexpected(jti.error());
   std::string sid = request.session_id;
   if (sid.empty()) {

@@ -1,0 +1,372 @@
+// The Guard's implementation, shared by the files that define it: guard.cc
+// (opening, checking, revoking, feed and purge) and guard_refresh.cc (the
+// tokens issued in an existing session: refresh, reuse within the
+// interval, implicit refresh). Private to the library.
+#ifndef JWTGUARD_REVOCATION_GUARD_IMPL_H_
+#define JWTGUARD_REVOCATION_GUARD_IMPL_H_
+
+#include <algorithm>
+#include <atomic>
+
+#include "jwtguard/guard.h"
+#include "revocation/background.h"
+#include "revocation/build.h"
+#include "revocation/follower.h"
+#include "revocation/index.h"
+#include "revocation/lifetimes.h"
+#include "revocation/requirements.h"
+#include "revocation/session_limits.h"
+#include "revocation/session_tokens.h"
+#include "store/store_rules.h"
+#include "util/scheduler.h"
+#include "util/try.h"
+
+namespace jwtguard {
+
+class Guard::Impl {
+ public:
+  Impl(Issuer issuer, Verifier verifier, std::unique_ptr<Store> store, GuardOptions options,
+       const Clock& clock)
+      : issuer_(std::move(issuer)),
+        verifier_(std::move(verifier)),
+        store_(std::move(store)),
+        options_(std::move(options)),
+        clock_(clock),
+        // The longest any token the Guard issues can live, plus the leeway
+        // a verifier grants past exp: how long a revocation must be kept.
+        lifetimes_(std::max(options_.issuer.access_ttl, options_.issuer.refresh_ttl) +
+                       options_.verify.claims.leeway,
+                   options_.purge_interval),
+        limits_(options_.session_max_lifetime, options_.session_idle_timeout) {}
+
+  ~Impl() { scheduler_->stop(); }
+
+  Result<void> load() {
+    JWTGUARD_TRY(lifetimes_.raise(*store_, clock_.now()));
+    return follower_.load();
+  }
+
+  void start() {
+    if (!options_.background) return;
+    revocation::follow_in_background(*scheduler_, follower_, options_.feed_wait, feed_errors_);
+    revocation::purge_in_background(
+        *scheduler_, [this] { return purge(); }, options_.purge_interval, feed_errors_);
+  }
+
+  // --- Issuing ---------------------------------------------------------------
+
+  // The user's cutoff, which a token issued now must be ordered after
+  // ("iat_ms" is raised to it: it is at most a millisecond ahead of the
+  // clock), so that a login right after "log out everywhere" works. The
+  // token's whole-second iat, nbf and exp still come from the clock.
+  Timestamp order_floor(std::string_view key) const {
+    return index_.user_cutoff(key).value_or(Timestamp{});
+  }
+
+  Result<TokenPair> login(std::string_view subject, std::string_view extra,
+                          const ClientInfo& client, std::string_view subject_namespace) {
+    TokenRequest request;
+    request.subject = std::string(subject);
+    request.subject_namespace = std::string(subject_namespace);
+    request.extra_claims_json = std::string(extra);
+    request.fresh = true;
+    const std::string key = subject_key(subject_namespace, subject);
+    request.order_at = order_floor(key);
+    const Timestamp now = clock_.now();
+    auto pair = revocation::issue_pair_until(issuer_, std::move(request), options_.issuer, now,
+                                             limits_.end_of_new_session(now));
+    if (!pair) return pair;
+    Session session{.sid = pair->refresh.sid,
+                    .user = key,
+                    .created_at = pair->refresh.issued_at,
+                    .refreshed_at = pair->refresh.issued_at,
+                    .expires_at = revocation::Lifetimes::last_expiry(*pair),
+                    .client_address = client.address,
+                    .user_agent = client.user_agent,
+                    .refresh_jti = pair->refresh.jti,
+                    .previous_refresh_jti = {},
+                    .revoked_at = std::nullopt};
+    JWTGUARD_TRY(store_->create_session(session));
+    return pair;
+  }
+
+  Result<IssuedToken> issue(TokenRequest request) {
+    if (request.ttl && *request.ttl > lifetimes_.longest() - options_.verify.claims.leeway) {
+      return fail(Errc::kInvalidArgument, "ttl longer than the longest configured lifetime");
+    }
+    request.order_at = std::max(
+        request.order_at, order_floor(subject_key(request.subject_namespace, request.subject)));
+    return issuer_.issue(request, clock_.now());
+  }
+
+  // Tokens of the same principal in the same session (session_tokens.h),
+  // ordered after the subject's cutoff.
+  Result<TokenRequest> same_principal(const Claims& claims) const {
+    return revocation::same_principal(claims, order_floor(subject_key(claims)));
+  }
+  // The session of `claims`, known, unrevoked, the same subject's and
+  // within its limits at `now` (kRevoked otherwise).
+  Result<Session> live_session(const Claims& claims, Timestamp now) const {
+    auto session = revocation::live_session(*store_, claims);
+    if (session && limits_.ended_by(*session, now)) return fail(Errc::kRevoked, "session");
+    return session;
+  }
+
+  Result<IssuedToken> fresh_access(const Claims& claims) {
+    const Timestamp now = clock_.now();
+    auto session = live_session(claims, now);
+    if (!session) return tl::unexpected(session.error());
+    // Still valid now, by the store's latest changes: the password check the
+    // caller made took a while, and another instance may have ended it.
+    JWTGUARD_TRY(sync());
+    JWTGUARD_TRY(check_revocation(claims));
+    auto request = same_principal(claims);
+    if (!request) return tl::unexpected(request.error());
+    request->fresh = true;
+    return revocation::issue_until(issuer_, std::move(*request), options_.issuer.access_ttl, now,
+                                   limits_.end(*session));
+  }
+
+  Result<TokenPair> renew_session(const Claims& claims) {
+    const Timestamp now = clock_.now();
+    auto session = live_session(claims, now);
+    if (!session) return tl::unexpected(session.error());
+    auto request = same_principal(claims);
+    if (!request) return tl::unexpected(request.error());
+    request->fresh = true;
+    auto pair = revocation::issue_pair_until(issuer_, std::move(*request), options_.issuer, now,
+                                             limits_.end_if_refreshed(*session, now));
+    if (!pair) return pair;
+    // The session's record moves to the new refresh token, and with it its
+    // last refresh (after the cutoff: the session stays listed) and expiry,
+    // rotation or not. A refresh that moves it between the read above and
+    // this write wins, and this renewal fails.
+    auto rotation =
+        store_->rotate_refresh(claims.sid, session->refresh_jti, pair->refresh.jti,
+                               pair->refresh.issued_at, revocation::Lifetimes::last_expiry(*pair));
+    if (!rotation) return tl::unexpected(rotation.error());
+    if (*rotation != Rotation::kRotated) return fail(Errc::kRevoked, "session");
+    return pair;
+  }
+
+  Result<IssuedToken> refresh_access(const Claims& claims);
+
+  Result<Refreshed> refresh(std::string_view token);
+
+  // The session of a refresh token's claims as the store has it (nullopt:
+  // unknown, which the rotation reports), unless the session limits have
+  // ended it: then it is revoked, and the refresh fails as the token's own
+  // exp, capped at that end, would have made it.
+  Result<std::optional<Session>> within_limits(const Claims& claims, Timestamp now);
+
+  // A revocation that committed while a refresh was under way (by this
+  // process or another) is in the feed now: catch up and check again, or
+  // its tokens would live on through the new ones.
+  Result<void> still_valid(const Claims& claims);
+
+  // Someone presented a refresh token that was already exchanged: one of
+  // the two holders is not the user, and the whole session is revoked;
+  // unless it is the token the last rotation retired, within the reuse
+  // interval by the store's record (two tabs that refreshed at once).
+  Result<Refreshed> reused(const Claims& claims, TokenRequest request, Timestamp now);
+
+  bool forgiven(const Session& session, const Claims& claims, Timestamp now) const;
+
+  // A new access token, and a copy of the session's current refresh token
+  // (its jti, an exp no later than its): nothing rotates, so whichever
+  // answer the client keeps, its refresh token is the current one.
+  Result<Refreshed> same_session(const Claims& claims, TokenRequest request, const Session& session,
+                                 Timestamp now);
+
+  // --- Checking --------------------------------------------------------------
+
+  Result<VerifiedToken> require(std::string_view token, const Requirements& req) const {
+    if (token.empty()) {
+      if (req.optional) return VerifiedToken{};
+      return fail(Errc::kMissingToken);
+    }
+    auto verified = verifier_.verify(token, clock_.now());
+    if (!verified) return verified;
+    const Claims& claims = verified->claims;
+    JWTGUARD_TRY(revocation::check_requirements(claims, req));
+    if (req.skip_revocation_check) return verified;
+    JWTGUARD_TRY(check_revocation(claims));
+    if (options_.blocklist_callback && options_.blocklist_callback(*verified->header, claims)) {
+      return fail(Errc::kRevoked, "callback");
+    }
+    return verified;
+  }
+
+  Result<void> check_revocation(const Claims& claims) const {
+    // Most tokens are of jwtguard's own users, whose key is the name itself.
+    std::string namespaced;
+    if (!claims.sub_ns.empty()) namespaced = subject_key(claims);
+    const std::string_view key = claims.sub_ns.empty() ? std::string_view(claims.sub) : namespaced;
+    const std::string_view rule =
+        index_.revoked_by(claims.jti, claims.sid, key, issue_order(claims));
+    if (!rule.empty()) return fail(Errc::kRevoked, std::string(rule));
+    if (options_.check_mode == GuardOptions::CheckMode::kStore) return check_store(claims, key);
+    return {};
+  }
+
+  // Strict mode: what the store holds now. The index already said no; an
+  // entry only the store has is one the feed has not delivered yet.
+  Result<void> check_store(const Claims& claims, std::string_view key) const {
+    auto hits = store_->lookup(claims.jti, claims.sid, key);
+    if (!hits) {
+      ++strict_fallbacks_;
+      return {};
+    }
+    if (hits->token) return fail(Errc::kRevoked, "token");
+    if (hits->session) return fail(Errc::kRevoked, "session");
+    // As in the index: a token without iat cannot prove it came after the cutoff.
+    const auto issued = issue_order(claims);
+    if (hits->cutoff && (!issued || *issued < *hits->cutoff)) {
+      return fail(Errc::kRevoked, "user");
+    }
+    return {};
+  }
+
+  Result<bool> refresh_token_current(const Claims& claims) {
+    if (!options_.rotate_refresh_tokens) return true;
+    if (claims.sid.empty()) return false;
+    auto session = store_->find_session(claims.sid);
+    if (!session) return tl::unexpected(session.error());
+    return *session && !(*session)->revoked_at && (*session)->refresh_jti == claims.jti;
+  }
+
+  // --- Revoking --------------------------------------------------------------
+
+  // Each revocation is built by revocation/build.h, as the command line
+  // builds its own, and kept as long as its contract there says.
+  Result<void> revoke_token(const Claims& claims, const RevokeContext& context) {
+    const Timestamp now = clock_.now();
+    auto r = revocation::token_revocation_at(claims, now, lives(now));
+    if (!r) return tl::unexpected(r.error());
+    return record(with_context(std::move(*r), context), false);
+  }
+
+  Result<void> revoke_jti(std::string_view jti, const RevokeContext& context) {
+    const Timestamp now = clock_.now();
+    return record(with_context(revocation::jti_revocation(jti, now, lives(now)), context), false);
+  }
+
+  // A session the store does not know, or any session when rotation is off,
+  // is kept as long as any token could live (the token horizon).
+  Result<void> revoke_session(std::string_view sid, const RevokeContext& context,
+                              std::string_view user = {}) {
+    const Timestamp now = clock_.now();
+    return record(
+        with_context(revocation::session_revocation(*store_, sid, user, now, lives(now)), context),
+        true);
+  }
+
+  Result<void> revoke_user(std::string_view user, const RevokeContext& context) {
+    const Timestamp now = clock_.now();
+    auto r = revocation::user_revocation(*store_, user, now, lives(now));
+    if (!r) return tl::unexpected(r.error());
+    return record(with_context(std::move(*r), context), false);
+  }
+
+  Result<bool> unrevoke(RevocationKind kind, std::string_view key) {
+    auto erased = store_->unrevoke(kind, key, clock_.now());
+    if (!erased) return erased;
+    // Through the feed, in order, so that a revocation of the same key
+    // committed just after this one is not undone here.
+    if (!sync()) index_.apply(stores::unrevoke_change(kind, key, 0));
+    return erased;
+  }
+
+  // --- Feed and purge ----------------------------------------------------------
+
+  Result<void> sync() { return follower_.sync(); }
+
+  Result<void> purge() {
+    const Timestamp now = clock_.now();
+    index_.evict(now);
+    JWTGUARD_TRY(lifetimes_.raise(*store_, now));
+    auto purged = store_->purge(now, options_.feed_retention);
+    if (!purged) return tl::unexpected(purged.error());
+    return {};
+  }
+
+  GuardStats stats() const {
+    return GuardStats{.revoked_tokens = index_.tokens().size(),
+                      .revoked_sessions = index_.sessions().size(),
+                      .user_cutoffs = index_.users().size(),
+                      .index_bytes = index_.tokens().bytes() + index_.sessions().bytes(),
+                      .feed_seq = follower_.position(),
+                      .feed_errors = feed_errors_.load(),
+                      .strict_fallbacks = strict_fallbacks_.load()};
+  }
+
+  Result<std::vector<Session>> list_sessions(std::string_view user) {
+    const Timestamp now = clock_.now();
+    auto sessions = store_->list_sessions(user, now);
+    if (!sessions) return sessions;
+    if (auto cutoff = index_.user_cutoff(user)) {
+      std::erase_if(*sessions, [&](const Session& s) { return s.refreshed_at < *cutoff; });
+    }
+    std::erase_if(*sessions,
+                  [&](const Session& s) { return limits_.ended_by(s, now).has_value(); });
+    return sessions;
+  }
+
+  SessionEnds session_ends(const Session& session) const { return limits_.ends(session); }
+
+  Store& store() { return *store_; }
+  const Issuer& issuer() const { return issuer_; }
+  GuardOptions::CheckMode check_mode() const { return options_.check_mode; }
+  const Verifier& verifier() const { return verifier_; }
+
+ private:
+  std::chrono::seconds leeway() const { return options_.verify.claims.leeway; }
+
+  // What the revocations built at `now` know of the tokens they may block.
+  revocation::TokenLives lives(Timestamp now) const {
+    return {.latest_expiry = lifetimes_.latest_expiry_before(now),
+            .longest = lifetimes_.longest(),
+            .leeway = leeway(),
+            .access_ttl = options_.issuer.access_ttl,
+            .rotate_refresh_tokens = options_.rotate_refresh_tokens};
+  }
+
+  static Revocation with_context(Revocation r, const RevokeContext& context) {
+    r.revoked_by = context.revoked_by;
+    r.reason = context.reason;
+    return r;
+  }
+
+  // Durable first, then in this process's index: applied from the feed, in
+  // the store's order (a direct insert could land after the follower applied
+  // a later un-revoke of the same key, or be undone by an earlier one the
+  // follower had fetched but not applied yet). When the feed cannot be read,
+  // the entry is inserted directly: the safe direction.
+  Result<void> record(const Revocation& r, bool session) {
+    auto seq = session ? store_->revoke_session(r) : store_->revoke(r);
+    if (!seq) return tl::unexpected(seq.error());
+    if (!sync()) index_.apply(stores::revoke_change(r, *seq));
+    return {};
+  }
+
+  Issuer issuer_;
+  Verifier verifier_;
+  std::unique_ptr<Store> store_;
+  GuardOptions options_;
+  const Clock& clock_;
+  revocation::Lifetimes lifetimes_;
+  revocation::SessionLimits limits_;
+
+  revocation::Index index_;
+  revocation::StoreFeed feed_{*store_};
+  revocation::Follower follower_{feed_, index_, clock_};
+  std::atomic<std::uint64_t> feed_errors_{0};
+  mutable std::atomic<std::uint64_t> strict_fallbacks_{0};
+
+  // Last: its threads stop before the members they use are destroyed.
+  std::unique_ptr<util::Scheduler> scheduler_ = util::thread_scheduler();
+};
+
+}  // namespace jwtguard
+
+#endif  // JWTGUARD_REVOCATION_GUARD_IMPL_H_

@@ -1,0 +1,124 @@
+// Tokens issued in an existing session: refresh (with rotation, reuse
+// detection and its interval, and the session limits) and implicit refresh.
+#include "revocation/guard_impl.h"
+
+namespace jwtguard {
+
+Result<IssuedToken> Guard::Impl::refresh_access(const Claims& claims) {
+  if (claims.type != token_type_name(TokenType::kAccess)) {
+    return fail(Errc::kInvalidArgument, "not an access token");
+  }
+  const Timestamp now = clock_.now();
+  auto session = live_session(claims, now);
+  if (!session) return tl::unexpected(session.error());
+  auto request = same_principal(claims);
+  if (!request) return tl::unexpected(request.error());
+  request->csrf = claims.csrf;
+  auto token = revocation::issue_until(issuer_, std::move(*request), options_.issuer.access_ttl,
+                                       now, limits_.end(*session));
+  if (!token && token.error().code() == Errc::kExpired) return fail(Errc::kRevoked, "session");
+  return token;
+}
+
+Result<Refreshed> Guard::Impl::refresh(std::string_view token) {
+  auto verified = require(token, {.type = TokenRequirement::kRefresh});
+  if (!verified) return tl::unexpected(verified.error());
+  const Claims& claims = verified->claims;
+  auto request = same_principal(claims);
+  if (!request) return tl::unexpected(request.error());
+  const Timestamp now = clock_.now();
+  std::optional<Timestamp> end;
+  if (limits_.any()) {
+    auto session = within_limits(claims, now);
+    if (!session) return tl::unexpected(session.error());
+    if (*session) end = limits_.end_if_refreshed(**session, now);
+  }
+  if (!options_.rotate_refresh_tokens) {
+    auto access = revocation::issue_until(issuer_, *request, options_.issuer.access_ttl, now, end);
+    if (!access) return tl::unexpected(access.error());
+    // As with rotation: a cutoff another process wrote (a reset, a
+    // deletion) that this one has not applied yet must not let a new
+    // token through. When the feed cannot be read, the index decides.
+    (void)sync();
+    JWTGUARD_TRY(check_revocation(claims));
+    return Refreshed{std::move(*access), std::nullopt};
+  }
+  if (claims.sid.empty()) return fail(Errc::kMissingClaim, "sid");
+  auto pair = revocation::issue_pair_until(issuer_, *request, options_.issuer, now, end);
+  if (!pair) return tl::unexpected(pair.error());
+  auto rotation =
+      store_->rotate_refresh(claims.sid, claims.jti, pair->refresh.jti, pair->refresh.issued_at,
+                             revocation::Lifetimes::last_expiry(*pair));
+  if (!rotation) return tl::unexpected(rotation.error());
+  switch (*rotation) {
+    case Rotation::kRotated:
+      JWTGUARD_TRY(still_valid(claims));
+      break;
+    case Rotation::kReused:
+      return reused(claims, std::move(*request), now);
+    case Rotation::kRevoked:
+      return fail(Errc::kRevoked, "session");
+    case Rotation::kUnknown:
+      return fail(Errc::kRevoked, "unknown session");
+  }
+  return Refreshed{std::move(pair->access), std::move(pair->refresh)};
+}
+
+Result<std::optional<Session>> Guard::Impl::within_limits(const Claims& claims, Timestamp now) {
+  if (claims.sid.empty()) return std::nullopt;
+  auto session = store_->find_session(claims.sid);
+  if (!session || !*session || (*session)->revoked_at) return session;
+  if (auto limit = limits_.ended_by(**session, now)) {
+    JWTGUARD_TRY(revoke_session(claims.sid, {.revoked_by = "session-limit", .reason = *limit},
+                                subject_key(claims)));
+    return fail(Errc::kExpired, *limit);
+  }
+  return session;
+}
+
+Result<void> Guard::Impl::still_valid(const Claims& claims) {
+  if (auto synced = sync(); !synced) return tl::unexpected(synced.error());
+  if (auto ok = check_revocation(claims); !ok) {
+    JWTGUARD_TRY(revoke_session(claims.sid,
+                                {.revoked_by = "refresh", .reason = "revoked during refresh"},
+                                subject_key(claims)));
+    return tl::unexpected(ok.error());
+  }
+  return {};
+}
+
+Result<Refreshed> Guard::Impl::reused(const Claims& claims, TokenRequest request, Timestamp now) {
+  if (options_.refresh_reuse_interval.count() > 0) {
+    auto session = store_->find_session(claims.sid);
+    if (!session) return tl::unexpected(session.error());
+    if (*session && forgiven(**session, claims, now)) {
+      return same_session(claims, std::move(request), **session, now);
+    }
+  }
+  JWTGUARD_TRY(revoke_session(
+      claims.sid, {.revoked_by = "reuse-detection", .reason = "refresh token presented twice"},
+      subject_key(claims)));
+  return fail(Errc::kRevoked, "refresh token reused; session revoked");
+}
+
+bool Guard::Impl::forgiven(const Session& session, const Claims& claims, Timestamp now) const {
+  return !session.revoked_at && !session.previous_refresh_jti.empty() &&
+         session.previous_refresh_jti == claims.jti && session.user == subject_key(claims) &&
+         now - session.refreshed_at <= options_.refresh_reuse_interval;
+}
+
+Result<Refreshed> Guard::Impl::same_session(const Claims& claims, TokenRequest request,
+                                            const Session& session, Timestamp now) {
+  request.type = TokenType::kAccess;
+  auto access = revocation::issue_until(issuer_, request, options_.issuer.access_ttl, now,
+                                        limits_.end(session));
+  if (!access) return tl::unexpected(access.error());
+  request.type = TokenType::kRefresh;
+  request.jti = session.refresh_jti;
+  auto refresh = revocation::issue_until(issuer_, std::move(request), options_.issuer.refresh_ttl,
+                                         now, session.expires_at);
+  if (!refresh) return tl::unexpected(refresh.error());
+  JWTGUARD_TRY(still_valid(claims));
+  return Refreshed{std::move(*access), std::move(*refresh)};
+}
+}  // namespace jwtguard
