@@ -208,7 +208,8 @@ class Guard {
   // just checked the user's password. kMissingClaim ("sid") for a token
   // without a session; kRevoked when the token has been revoked meanwhile
   // (the store's feed is read first) or its session is not one the store
-  // knows, live, of the same subject; kStore when the feed cannot be read.
+  // knows, live, of the same subject, within its limits (SessionEnds; the
+  // token expires by then); kStore when the feed cannot be read.
   Result<IssuedToken> fresh_access(const Claims& claims);
 
   // After the user's tokens were all ended by a cutoff (a password change
@@ -216,9 +217,9 @@ class Guard {
   // refresh token of the session of `claims`, ordered after the cutoff, the
   // session's record moved to the new refresh token (its last refresh and
   // expiry with it). kMissingClaim ("sid") without a session; kRevoked when
-  // the session is not one the store knows, live, of the same subject, or
-  // a refresh moved it on between this call's read of the session and its
-  // write.
+  // the session is not one the store knows, live, of the same subject and
+  // within its limits (the new tokens expire by its end), or a refresh moved
+  // it on between this call's read of the session and its write.
   Result<TokenPair> renew_session(const Claims& claims);
 
   // Implicit refresh, for a response to a request authenticated by the

@@ -56,24 +56,24 @@ std::string_view token_location_name(TokenLocation location);
 std::optional<TokenLocation> parse_token_location(std::string_view name);
 
 enum class SameSite { kLax, kStrict, kNone };
-std::string_view same_site_name(SameSite same_site);  // "Lax", "Strict", "None"
+std::string_view same_site_name(SameSite same_site);             // "Lax", "Strict", "None"
 std::optional<SameSite> parse_same_site(std::string_view name);  // any case
 
 // Flask-JWT-Extended's JWT_COOKIE_* settings, with its names and defaults
 // where it has them.
 struct CookieOptions {
-  bool secure = true;                // JWT_COOKIE_SECURE (Flask's default is false)
+  bool secure = true;                   // JWT_COOKIE_SECURE (Flask's default is false)
   SameSite same_site = SameSite::kLax;  // JWT_COOKIE_SAMESITE
-  std::string domain;                // JWT_COOKIE_DOMAIN; empty: the host alone
-  std::string path = "/";            // JWT_ACCESS_COOKIE_PATH, and the CSRF cookies'
-  std::string refresh_path = "/";    // JWT_REFRESH_COOKIE_PATH
+  std::string domain;                   // JWT_COOKIE_DOMAIN; empty: the host alone
+  std::string path = "/";               // JWT_ACCESS_COOKIE_PATH, and the CSRF cookies'
+  std::string refresh_path = "/";       // JWT_REFRESH_COOKIE_PATH
   // Browser-session cookies (no Max-Age: gone when the browser closes)
   // instead of cookies that live as long as their token (JWT_SESSION_COOKIE,
   // whose default is the other way round: a refresh cookie that dies with
   // the browser makes "stay logged in" impossible).
   bool session_cookies = false;
-  std::string access_cookie = "access_token_cookie";    // JWT_ACCESS_COOKIE_NAME
-  std::string refresh_cookie = "refresh_token_cookie";  // JWT_REFRESH_COOKIE_NAME
+  std::string access_cookie = "access_token_cookie";       // JWT_ACCESS_COOKIE_NAME
+  std::string refresh_cookie = "refresh_token_cookie";     // JWT_REFRESH_COOKIE_NAME
   std::string access_csrf_cookie = "csrf_access_token";    // JWT_ACCESS_CSRF_COOKIE_NAME
   std::string refresh_csrf_cookie = "csrf_refresh_token";  // JWT_REFRESH_CSRF_COOKIE_NAME
   // JWT_COOKIE_CSRF_PROTECT: a request authenticated by a cookie, with one
@@ -160,8 +160,7 @@ class HttpGuard {
   // not Secure, or a negative refresh window. `guard` must outlive it, and
   // so must `clock` (the one the Guard was opened with; null: the system
   // clock), which tells when an access token is near its end.
-  static Result<HttpGuard> create(Guard& guard, HttpOptions options,
-                                  const Clock* clock = nullptr);
+  static Result<HttpGuard> create(Guard& guard, HttpOptions options, const Clock* clock = nullptr);
 
   // @jwt_required(): the token from the first location that has one, then
   // Guard::require(requirements), then, for a token from a cookie whose

@@ -188,9 +188,9 @@ Response ServiceImpl::refresh(const Request& request, Outcome& outcome) const {
   }
   // Without rotation the refresh cookie stays as it is; the access CSRF
   // cookie lives as long as it.
-  outcome.set_cookies = next != nullptr ? http_.pair_cookies(refreshed->access, *next)
-                                        : http_.access_cookies(refreshed->access,
-                                                               found->token.claims.exp);
+  outcome.set_cookies = next != nullptr
+                            ? http_.pair_cookies(refreshed->access, *next)
+                            : http_.access_cookies(refreshed->access, found->token.claims.exp);
   return ok(request, {{"msg", "Tokens refreshed"}, {"expires_in", options_.access_ttl.count()}});
 }
 

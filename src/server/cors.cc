@@ -4,8 +4,7 @@
 
 namespace jwtguard::server {
 
-Cors::Cors(std::vector<std::string> origins, std::chrono::seconds max_age,
-           std::string csrf_header)
+Cors::Cors(std::vector<std::string> origins, std::chrono::seconds max_age, std::string csrf_header)
     : origins_(std::move(origins)),
       max_age_(std::to_string(max_age.count())),
       allow_headers_("Authorization, Content-Type, " + csrf_header) {}

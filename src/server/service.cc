@@ -11,9 +11,7 @@
 #include "util/try.h"
 
 namespace jwtguard::server {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 ServiceImpl::ServiceImpl(const Service::Parts& parts, ServiceOptions options, ErrorResponses errors,
                          HttpGuard http, std::string dummy_hash)
@@ -107,8 +105,8 @@ Step<Authenticated> ServiceImpl::locate(const Request& request, const Requiremen
   if (!found) {
     const HttpError& error = found.error();
     if (refused != nullptr) *refused = error.kind;
-    const bool missing = error.kind != HttpError::Kind::kToken &&
-                         error.kind != HttpError::Kind::kServer;
+    const bool missing =
+        error.kind != HttpError::Kind::kToken && error.kind != HttpError::Kind::kServer;
     if (missing) {
       metrics_.record_check(CheckOutcome::kMissing);
     } else {
@@ -364,9 +362,15 @@ Service::Work Service::work(Route route) const {
   switch (spec->thread) {
     case RouteThread::kIo:
       return Work::kInline;
-    case RouteThread::kIoUnlessStrict:
-      return impl_->guard_.check_mode() == GuardOptions::CheckMode::kStore ? Work::kStore
-                                                                           : Work::kInline;
+    case RouteThread::kIoUnlessStrict: {
+      // An implicit refresh reads the session from the store: not on an I/O
+      // thread, where a slow store would stall every connection.
+      const auto& options = impl_->options_.http;
+      const bool implicit_refresh = impl_->http_.allows(TokenLocation::kCookies) &&
+                                    options.cookies.refresh_access_within.count() > 0;
+      const bool strict = impl_->guard_.check_mode() == GuardOptions::CheckMode::kStore;
+      return strict || implicit_refresh ? Work::kStore : Work::kInline;
+    }
     case RouteThread::kStoreWorker:
       return Work::kStore;
     case RouteThread::kHashWorker:

@@ -98,8 +98,7 @@ Result<void> check_origins(std::string_view text) {
     auto scheme = origin.find("://");
     std::string_view rest = scheme == std::string_view::npos ? "" : origin.substr(scheme + 3);
     const bool known_scheme = origin.starts_with("https://") || origin.starts_with("http://");
-    if (!known_scheme || rest.empty() ||
-        rest.find_first_of("/?#@ *") != std::string_view::npos) {
+    if (!known_scheme || rest.empty() || rest.find_first_of("/?#@ *") != std::string_view::npos) {
       return invalid("origin " + quoted(origin) + " is not scheme://host[:port]");
     }
   }

@@ -87,7 +87,7 @@ TEST_F(ConfigTest, EverySettingHasAUniqueKeyVariableAndFlag) {
       EXPECT_FALSE(s.secret) << s.key;
     }
   }
-  EXPECT_EQ(keys.size(), 43u);
+  EXPECT_EQ(keys.size(), 59u);
 }
 
 TEST_F(ConfigTest, NamesFollowTheLastPartOfTheKey) {
@@ -580,6 +580,29 @@ TEST_F(ConfigTest, ListenTakesAnAddressNotAName) {
   EXPECT_FALSE(from_flag("listen", "localhost:8080"));
   EXPECT_OK(from_flag("listen", "0.0.0.0:8080"));
   EXPECT_OK(from_flag("listen", "[::1]:0"));
+}
+
+TEST_F(ConfigTest, SessionSettingsAreDurationsAndTheIdleLimitNeedsRotation) {
+  auto defaults = load_serve_config("", {}, {});
+  ASSERT_OK(defaults);
+  EXPECT_EQ(defaults->refresh_reuse_interval, seconds(0));
+  EXPECT_EQ(defaults->session_max_lifetime, seconds(0));
+  EXPECT_EQ(defaults->session_idle_timeout, seconds(0));
+  auto set = load_serve_config(
+      "", {{"JWTGUARD_REFRESH_REUSE_INTERVAL", "1m"}, {"JWTGUARD_SESSION_MAX_LIFETIME", "12h"}},
+      {{"tokens.session_idle_timeout", "2h"}});
+  ASSERT_OK(set);
+  EXPECT_EQ(set->refresh_reuse_interval, seconds(60));
+  EXPECT_EQ(set->session_max_lifetime, seconds(12 * 3600));
+  EXPECT_EQ(set->session_idle_timeout, seconds(2 * 3600));
+  // A long grace is a stolen token's window.
+  EXPECT_FALSE(load_serve_config("", {{"JWTGUARD_REFRESH_REUSE_INTERVAL", "61s"}}, {}));
+  const std::string error = error_of(load_serve_config(
+      "", {{"JWTGUARD_ROTATE_REFRESH_TOKENS", "false"}}, {{"tokens.session_idle_timeout", "1h"}}));
+  EXPECT_NE(error.find("tokens.session_idle_timeout (flag --session-idle-timeout) needs "
+                       "tokens.rotate_refresh_tokens (environment JWTGUARD_ROTATE_REFRESH_TOKENS)"),
+            std::string::npos)
+      << error;
 }
 
 TEST_F(ConfigTest, TokenLimitMayNotExceedHeaderLimit) {

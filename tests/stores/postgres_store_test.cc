@@ -21,6 +21,7 @@
 #include "postgres/pg_connector.h"
 #include "postgres/schema.h"
 #include "stores/account_contract.h"
+#include "stores/guard_reuse_case.h"
 #include "stores/serve_log.h"
 #include "stores/store_contract.h"
 #include "testing/postgres_server.h"
@@ -274,6 +275,14 @@ TEST_F(PostgresStoreTest, ADatabaseOfSchemaVersionThreeMigratesWithItsSessionsRo
   ASSERT_OK(after);
   EXPECT_EQ((*after)->previous_refresh_jti, "j1");
   EXPECT_EQ((*after)->refresh_jti, "j2");
+}
+
+TEST_F(PostgresStoreTest, TwoInstancesShareASessionWithinTheReuseInterval) {
+  testing::expect_two_instances_share_a_session_within_the_reuse_interval([this] {
+    auto store = open();
+    EXPECT_TRUE(store.has_value()) << store.error().message();
+    return store ? std::move(*store) : nullptr;
+  });
 }
 
 TEST_F(PostgresStoreTest, UsersPageInByteOrderWhateverTheDatabasesCollation) {

@@ -13,6 +13,7 @@
 
 #include "redis/redis_client.h"
 #include "stores/account_contract.h"
+#include "stores/guard_reuse_case.h"
 #include "stores/redis_fixture.h"
 #include "stores/serve_log.h"
 #include "stores/store_contract.h"
@@ -86,6 +87,12 @@ Revocation refresh_revocation(std::string jti, Timestamp expires) {
 }
 
 // --- Expiry ----------------------------------------------------------------------------
+
+TEST_F(RedisStoreTest, TwoInstancesShareASessionWithinTheReuseInterval) {
+  RedisServer& server = start_server();
+  testing::expect_two_instances_share_a_session_within_the_reuse_interval(
+      [&] { return open(server.url()); });
+}
 
 TEST_F(RedisStoreTest, ARevocationExpiresWithTheTokenItBlocks) {
   RedisServer& server = start_server();

@@ -218,9 +218,9 @@ Result<HttpGuard> HttpGuard::create(Guard& guard, HttpOptions options, const Clo
   if (options.locations.empty()) return fail(Errc::kInvalidArgument, "no token location");
   for (std::size_t i = 0; i < options.locations.size(); ++i) {
     if (std::count(options.locations.begin(), options.locations.end(), options.locations[i]) > 1) {
-      return fail(Errc::kInvalidArgument, "token location \"" +
-                                              std::string(token_location_name(options.locations[i])) +
-                                              "\" given twice");
+      return fail(Errc::kInvalidArgument,
+                  "token location \"" + std::string(token_location_name(options.locations[i])) +
+                      "\" given twice");
     }
   }
   if (auto ok = check_cookies(options.cookies); !ok) return tl::unexpected(ok.error());
@@ -260,7 +260,8 @@ HttpResult HttpGuard::require(const RequestView& request, const Requirements& re
         break;
     }
     for (Lookup& lookup : lookups) {
-      if (auto* refused = std::get_if<HttpError>(&lookup)) return tl::unexpected(std::move(*refused));
+      if (auto* refused = std::get_if<HttpError>(&lookup))
+        return tl::unexpected(std::move(*refused));
       if (auto* missing = std::get_if<Absent>(&lookup)) {
         absent.push_back(std::move(*missing));
         continue;

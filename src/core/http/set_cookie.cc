@@ -12,8 +12,8 @@ struct CookieSpec {
   bool http_only;  // token cookies: no page script may read them
 };
 
-std::string set_cookie(const CookieOptions& options, const CookieSpec& spec,
-                       std::string_view value, std::optional<std::chrono::seconds> max_age) {
+std::string set_cookie(const CookieOptions& options, const CookieSpec& spec, std::string_view value,
+                       std::optional<std::chrono::seconds> max_age) {
   std::string out;
   out.reserve(spec.name.size() + value.size() + 96);
   out.append(spec.name).append("=").append(value);
@@ -44,8 +44,9 @@ std::vector<std::string> HttpGuard::access_cookies(const IssuedToken& access,
   out.push_back(set_cookie(c, {c.access_cookie, c.path, true}, access.token,
                            lifetime(c, access.issued_at, access.expires_at)));
   if (c.csrf_protect) {
-    out.push_back(set_cookie(c, {c.access_csrf_cookie, c.path, false}, access.csrf,
-                             lifetime(c, access.issued_at, csrf_until.value_or(access.expires_at))));
+    out.push_back(
+        set_cookie(c, {c.access_csrf_cookie, c.path, false}, access.csrf,
+                   lifetime(c, access.issued_at, csrf_until.value_or(access.expires_at))));
   }
   return out;
 }

@@ -84,8 +84,8 @@ void each_cookie(std::string_view header, std::string_view name,
   while (!header.empty()) {
     auto semicolon = header.find(';');
     std::string_view pair = trim(header.substr(0, semicolon));
-    header = semicolon == std::string_view::npos ? std::string_view{}
-                                                 : header.substr(semicolon + 1);
+    header =
+        semicolon == std::string_view::npos ? std::string_view{} : header.substr(semicolon + 1);
     auto equals = pair.find('=');
     if (equals == std::string_view::npos || trim(pair.substr(0, equals)) != name) continue;
     std::string_view value = trim(pair.substr(equals + 1));
