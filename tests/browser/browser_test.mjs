@@ -20,8 +20,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { makeCertificate, startJwtguard, startNginx } from './servers.mjs';
-import { ACCESS_TTL, REFRESH_ACCESS_WITHIN, REFRESH_REUSE_INTERVAL, claims, freshUser, jwtguardConfig }
-  from './session_helpers.mjs';
+import {
+  ACCESS_TTL, REFRESH_ACCESS_WITHIN, REFRESH_REUSE_INTERVAL, claims, freshUser, jwtguardConfig,
+} from './session_helpers.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -75,7 +76,8 @@ before(async () => {
 async function startEverything() {
   requireFile(args.chromium, 'Chromium');
   requireFile(args.nginx, 'nginx');
-  requireFile(args.jwtguard, 'the jwtguard binary', 'build it (cmake --build BUILD_DIR --target jwtguard_cli)');
+  requireFile(args.jwtguard, 'the jwtguard binary',
+    'build it (cmake --build BUILD_DIR --target jwtguard_cli)');
   world.dir = mkdtempSync(join(tmpdir(), 'jwtguard-browser-'));
   const tls = makeCertificate(world.dir);
   const jwtguard = await startJwtguard({
@@ -116,7 +118,10 @@ after(async () => {
     rmSync(world.dir, { recursive: true, force: true });
     return;
   }
-  if (world.jwtguard) console.error(`jwtguard's log:\n${world.jwtguard.child.log()}`);
+  if (world.jwtguard) {
+    const tail = world.jwtguard.child.log().split('\n').slice(-80).join('\n');
+    console.error(`the end of jwtguard's log:\n${tail}`);
+  }
   console.error(`the test's files (nginx.conf, logs) are kept in ${world.dir}`);
 });
 
