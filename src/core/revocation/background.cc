@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-
 namespace jwtguard::revocation {
 
 void follow_in_background(util::Scheduler& scheduler, Follower& follower,

@@ -18,8 +18,8 @@ Result<IssuedToken> Guard::Impl::refresh_access(const Claims& claims) {
   // is the idle limit), nor past the session's limits.
   std::optional<Timestamp> end = limits_.end(*session);
   if (!end || session->expires_at < *end) end = session->expires_at;
-  auto token = revocation::issue_until(issuer_, std::move(*request), options_.issuer.access_ttl,
-                                       now, end);
+  auto token =
+      revocation::issue_until(issuer_, std::move(*request), options_.issuer.access_ttl, now, end);
   if (!token && token.error().code() == Errc::kExpired) return fail(Errc::kRevoked, "session");
   if (!token) return token;
   // A logout-all, a password change or a disable elsewhere ends the user's
