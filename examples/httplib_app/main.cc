@@ -17,7 +17,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <sstream>
 #include <string>
 
 namespace {
@@ -60,7 +59,7 @@ void refuse(httplib::Response& response, const HttpError& error) {
 
 void refuse(httplib::Response& response, const jwtguard::Error& error) {
   reply(response, jwtguard::http_status(error.code()),
-        R"({"msg":")" + std::string(jwtguard::error_message(error.code())) + R"("})");
+        jwtguard::message_body(jwtguard::error_message(error.code())));
 }
 
 void set_cookies(httplib::Response& response, const std::vector<std::string>& cookies) {
@@ -74,30 +73,6 @@ void send_pair(const jwtguard::HttpGuard& auth, httplib::Response& response,
   set_cookies(response, auth.pair_cookies(access, refresh));
   reply(response, 200,
         R"({"access_token":")" + access.token + R"(","refresh_token":")" + refresh.token + "\"}");
-}
-
-// Guard::refresh takes the token as it was sent, and Authenticated holds
-// its claims only. require() has checked that there is exactly one, in the
-// place it names, so picking it out needs none of its checks again.
-std::string sent_token(const httplib::Request& request, const jwtguard::Authenticated& found,
-                       const std::string& cookie) {
-  if (found.location == jwtguard::TokenLocation::kHeaders) {
-    const std::string header = request.get_header_value("Authorization");
-    const std::size_t start = header.find_first_not_of(' ', header.find(' '));
-    return header.substr(start, header.find_last_not_of(" \t") + 1 - start);
-  }
-  for (std::size_t i = 0; i < request.get_header_value_count("Cookie"); ++i) {
-    std::istringstream pairs(request.get_header_value("Cookie", i));
-    for (std::string pair; std::getline(pairs, pair, ';');) {
-      pair.erase(0, pair.find_first_not_of(' '));
-      if (!pair.starts_with(cookie + "=")) continue;
-      std::string value = pair.substr(cookie.size() + 1);
-      value.erase(value.find_last_not_of(" \t") + 1);
-      if (value.size() >= 2 && value.front() == '"') value = value.substr(1, value.size() - 2);
-      if (!value.empty()) return value;
-    }
-  }
-  return {};
 }
 
 void add_routes(httplib::Server& server, jwtguard::Guard& guard, const jwtguard::HttpGuard& auth) {
@@ -114,8 +89,7 @@ void add_routes(httplib::Server& server, jwtguard::Guard& guard, const jwtguard:
   server.Post("/refresh", [&](const httplib::Request& request, httplib::Response& response) {
     auto found = auth.require(HttplibRequest(request), {.type = TokenRequirement::kRefresh});
     if (!found) return refuse(response, found.error());
-    auto refreshed =
-        guard.refresh(sent_token(request, *found, auth.options().cookies.refresh_cookie));
+    auto refreshed = guard.refresh(found->encoded());
     if (!refreshed) return refuse(response, refreshed.error());
     // Rotation is on (GuardOptions' default): a new refresh token comes back.
     if (!refreshed->refresh) return reply(response, 500, R"({"msg":"rotation is off"})");

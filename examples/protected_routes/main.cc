@@ -24,8 +24,10 @@
 // umbrella's and needs every backend.
 
 #include <jwtguard/guard.h>
+#include <jwtguard/http.h>
 #include <jwtguard/store.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -78,29 +80,39 @@ Response message(int status, std::string_view msg) {
   return {status, "{\"msg\":" + json_string(msg) + "}"};
 }
 
-// Flask-JWT-Extended's status codes: 401 when the client must (re)authenticate,
-// 422 when the token is unusable as sent, 500 when the server failed.
-int status_for(jwtguard::Errc code) {
-  switch (code) {
-    case jwtguard::Errc::kMissingToken:
-    case jwtguard::Errc::kExpired:
-    case jwtguard::Errc::kRevoked:
-    case jwtguard::Errc::kFreshTokenRequired:
-      return 401;
-    case jwtguard::Errc::kStore:
-    case jwtguard::Errc::kCrypto:
-      return 500;
-    default:
-      return 422;
-  }
+// The error's status (jwtguard::http_status: Flask-JWT-Extended's) and fixed
+// sentence, without Error::message()'s detail: the detail (which rule
+// revoked the token, which claim is bad) is for the server's log, and the
+// client gets the same text Flask-JWT-Extended would send.
+Response error_response(const jwtguard::Error& error) {
+  return message(jwtguard::http_status(error.code()), jwtguard::error_message(error.code()));
 }
 
-// The error's fixed sentence, without Error::message()'s detail: the detail
-// (which rule revoked the token, which claim is bad) is for the server's log,
-// and the client gets the same text Flask-JWT-Extended would send.
-Response error_response(const jwtguard::Error& error) {
-  return message(status_for(error.code()), jwtguard::error_message(error.code()));
-}
+// A refused request, answered as `jwtguard serve` answers it.
+Response refusal(const jwtguard::HttpError& error) { return {error.status, error.body()}; }
+
+// jwtguard's view of this app's request (jwtguard/http.h): the one header
+// it has, Authorization.
+class View final : public jwtguard::RequestView {
+ public:
+  explicit View(const Request& request) : request_(request) {}
+  std::string_view method() const override { return request_.method; }
+  void header_values(std::string_view name,
+                     const std::function<void(std::string_view)>& each) const override {
+    if (!request_.authorization.empty() && name.size() == 13 &&
+        std::equal(name.begin(), name.end(), "authorization", [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == b;
+        })) {
+      each(request_.authorization);
+    }
+  }
+  std::optional<std::string> query_parameter(std::string_view) const override {
+    return std::nullopt;
+  }
+
+ private:
+  const Request& request_;
+};
 
 std::string token_pair_body(const jwtguard::IssuedToken& access,
                             const jwtguard::IssuedToken& refresh) {
@@ -112,7 +124,7 @@ std::string token_pair_body(const jwtguard::IssuedToken& access,
 
 class Router {
  public:
-  explicit Router(jwtguard::Guard& guard) : guard_(guard) {}
+  Router(jwtguard::Guard& guard, const jwtguard::HttpGuard& http) : guard_(guard), http_(http) {}
 
   Response handle(const Request& request) const {
     if (request.path == "/login") return only("POST", request, &Router::login);
@@ -142,9 +154,9 @@ class Router {
   // jwt_required(refresh=True). The Guard rotates refresh tokens: the one
   // presented is retired and a new one comes back with the access token.
   Response refresh(const Request& request) const {
-    auto token = bearer_token(request);
-    if (!token) return token.error();
-    auto refreshed = guard_.refresh(*token);
+    auto found = http_.require(View(request), {.type = jwtguard::TokenRequirement::kRefresh});
+    if (!found) return refusal(found.error());
+    auto refreshed = guard_.refresh(found->encoded());
     if (!refreshed) return error_response(refreshed.error());
     // Without rotation (GuardOptions::rotate_refresh_tokens off) the presented
     // refresh token stays valid and no new one is issued.
@@ -156,21 +168,17 @@ class Router {
 
   // jwt_required(): an access token, checked against the blocklist.
   Response protected_route(const Request& request) const {
-    auto token = bearer_token(request);
-    if (!token) return token.error();
-    auto verified = guard_.require(*token);
-    if (!verified) return error_response(verified.error());
+    auto found = http_.require(View(request));
+    if (!found) return refusal(found.error());
     return {200, "{\"hello\":\"world\"}"};
   }
 
   // jwt_required(verify_type=False): either token type may be revoked here,
   // so a client logs out by sending both, one request each.
   Response logout(const Request& request) const {
-    auto token = bearer_token(request);
-    if (!token) return token.error();
-    auto verified = guard_.require(*token, {.type = jwtguard::TokenRequirement::kAny});
-    if (!verified) return error_response(verified.error());
-    const jwtguard::Claims& claims = verified->claims;
+    auto found = http_.require(View(request), {.type = jwtguard::TokenRequirement::kAny});
+    if (!found) return refusal(found.error());
+    const jwtguard::Claims& claims = found->token.claims;
     // The Guard keeps the jti only until the token expires, as the Flask
     // example does with a Redis TTL.
     auto revoked = guard_.revoke_token(claims, {.revoked_by = claims.sub, .reason = "logout"});
@@ -179,20 +187,8 @@ class Router {
     return message(200, is_refresh ? "Refresh token revoked" : "Access token revoked");
   }
 
-  // "Authorization: Bearer <JWT>". A missing header is left to the Guard,
-  // which answers kMissingToken; a header of another shape is Flask's 422.
-  static tl::expected<std::string_view, Response> bearer_token(const Request& request) {
-    constexpr std::string_view kScheme = "Bearer ";
-    const std::string_view header = request.authorization;
-    if (header.empty()) return std::string_view();
-    if (!header.starts_with(kScheme)) {
-      return tl::unexpected(
-          message(422, "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"));
-    }
-    return header.substr(kScheme.size());
-  }
-
   jwtguard::Guard& guard_;
+  const jwtguard::HttpGuard& http_;
 };
 
 // --- The scripted client -------------------------------------------------------
@@ -279,7 +275,8 @@ int run_scenario(const Router& router) {
 
   client.send("the access token opens the route", {"GET", "/protected", bearer(access)}, 200,
               kHello);
-  client.send("no token, no entry", {"GET", "/protected", ""}, 401, R"({"msg":"Missing token"})");
+  client.send("no token, no entry", {"GET", "/protected", ""}, 401,
+              R"({"msg":"Missing Authorization Header"})");
   client.send("log out: revoke the access token", {"DELETE", "/logout", bearer(access)}, 200,
               R"({"msg":"Access token revoked"})");
   client.send("the revoked token is refused", {"GET", "/protected", bearer(access)}, 401, kRevoked);
@@ -345,7 +342,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  const Router router(**guard);
+  // Flask-JWT-Extended's defaults: the Authorization header alone.
+  auto http = jwtguard::HttpGuard::create(**guard, {}, &clock);
+  if (!http) {
+    std::fprintf(stderr, "http: %s\n", http.error().message().c_str());
+    return 2;
+  }
+  const Router router(**guard, *http);
   const int failures = run_scenario(router);
   std::printf("%s: %d unexpected response(s)\n", failures == 0 ? "ok" : "FAILED", failures);
   return failures == 0 ? 0 : 1;

@@ -38,7 +38,9 @@ class RequestView {
   virtual std::string_view method() const = 0;
   // Calls `each` with the value of every header field line named `name`
   // (compared ASCII case-insensitively), in the order received; not at all
-  // when there is none.
+  // when there is none. The views must point into the request itself, not
+  // into copies: require() keeps one while it reads other headers, and
+  // Authenticated::encoded() hands one back.
   virtual void header_values(std::string_view name,
                              const std::function<void(std::string_view)>& each) const = 0;
   // The percent-decoded value of the first query parameter `name`, or
@@ -128,6 +130,15 @@ struct HttpError {
   std::string www_authenticate() const;
 };
 
+// {"msg": message}: the body of every refusal.
+std::string message_body(std::string_view message);
+
+// The RFC 6750 challenge of a 401: `Bearer realm="jwtguard"`, and with a
+// non-empty `error` (invalid_token, invalid_request) error="..." and
+// error_description="..." (`description` in the printable ASCII the RFC
+// allows there; '"' becomes '\'').
+std::string bearer_challenge(std::string_view error = {}, std::string_view description = {});
+
 // Flask-JWT-Extended's statuses for a failed check: 401 for kMissingToken,
 // kExpired, kRevoked and kFreshTokenRequired; 503 for kStore; 500 for
 // kCrypto; 400 for kInvalidArgument; 404 kNotFound; 409 kAlreadyExists; 422
@@ -199,6 +210,10 @@ class HttpGuard {
   // all a gateway must pass on. nullopt otherwise. A session revoked at
   // any time, before or after, revokes the new token too.
   Result<std::optional<std::string>> implicit_refresh(const Authenticated& authenticated) const;
+
+  // Whether a request with this method, authenticated by a cookie, must
+  // carry the CSRF header (csrf_protect and a CSRF method, in any case).
+  bool requires_csrf(std::string_view method) const;
 
   const HttpOptions& options() const { return options_; }
   bool allows(TokenLocation location) const;

@@ -37,25 +37,15 @@ unsigned or_cores(unsigned configured) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-std::vector<std::string> split_list(std::string_view text) {
-  std::vector<std::string> items;
-  while (!text.empty()) {
-    auto comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) items.emplace_back(item);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return items;
+std::vector<std::string> strings(const std::vector<std::string_view>& views) {
+  return {views.begin(), views.end()};
 }
 
 // The settings' checks have passed: every name parses.
 HttpOptions http_options(const ServeConfig& config) {
   HttpOptions options;
   options.locations.clear();
-  for (const std::string& name : split_list(config.token_locations)) {
+  for (std::string_view name : split_list(config.token_locations)) {
     options.locations.push_back(*parse_token_location(name));
   }
   CookieOptions& cookies = options.cookies;
@@ -228,7 +218,7 @@ class App::Impl {
         .errors = config.errors,
         .trust_forwarded_for = config.trust_forwarded_for,
         .http = http_options(config),
-        .cors_origins = split_list(config.cors_allowed_origins),
+        .cors_origins = strings(split_list(config.cors_allowed_origins)),
         .cors_max_age = config.cors_max_age,
     };
   }

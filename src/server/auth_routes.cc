@@ -179,7 +179,9 @@ Response ServiceImpl::refresh(const Request& request, Outcome& outcome) const {
   auto found = locate(request, {.type = TokenRequirement::kRefresh}, outcome);
   if (!found) return std::move(found.error());
   const std::string_view token = found->encoded();
-  if (auto disabled = refused_as_disabled(request, token); disabled) return std::move(*disabled);
+  if (auto disabled = refused_as_disabled(request, found->token.claims); disabled) {
+    return std::move(*disabled);
+  }
   auto refreshed = guard_.refresh(token);
   if (!refreshed) return failure(request, refreshed.error());
   const IssuedToken* next = refreshed->refresh ? &*refreshed->refresh : nullptr;
@@ -198,14 +200,13 @@ Response ServiceImpl::refresh(const Request& request, Outcome& outcome) const {
 // token it held; this also refuses one that a race let through, and ends
 // its session. One store read per refresh (which writes anyway).
 std::optional<Response> ServiceImpl::refused_as_disabled(const Request& request,
-                                                         std::string_view token) const {
-  auto verified = guard_.require(token, {.type = TokenRequirement::kRefresh});
-  if (!verified || !verified->claims.sub_ns.empty()) return std::nullopt;  // refresh() answers
-  auto user = store_.find_user(verified->claims.sub);
+                                                         const Claims& claims) const {
+  if (!claims.sub_ns.empty()) return std::nullopt;  // a minted identity has no account
+  auto user = store_.find_user(claims.sub);
   if (!user || !*user || !(*user)->disabled) return std::nullopt;
-  if (!verified->claims.sid.empty()) {
-    auto revoked = guard_.revoke_session(verified->claims.sid,
-                                         {.revoked_by = "refresh", .reason = "user disabled"});
+  if (!claims.sid.empty()) {
+    auto revoked =
+        guard_.revoke_session(claims.sid, {.revoked_by = "refresh", .reason = "user disabled"});
     if (!revoked) return failure(request, revoked.error());
   }
   return errors_.make(request, ServiceError::kAccountDisabled);
@@ -316,11 +317,7 @@ std::string_view ServiceImpl::original_method(const Request& request) const {
     auto [first, end] = request.equal_range({name.data(), name.size()});
     for (auto it = first; it != end; ++it) {
       std::string_view value(it->value().data(), it->value().size());
-      const auto& unsafe = options_.http.cookies.csrf_methods;
-      if (std::any_of(unsafe.begin(), unsafe.end(),
-                      [&](const std::string& m) { return iequals_ascii(m, value); })) {
-        return value;
-      }
+      if (http_.requires_csrf(value)) return value;
       if (method.empty()) method = value;
     }
   }

@@ -129,6 +129,12 @@ struct ServeConfig {
   std::map<std::string, std::string> sources;
 };
 
+// The items of a list setting (tokens.locations, cors.allowed_origins): the
+// comma-separated text, each item without the spaces around it; an empty
+// text is no item, an empty item between commas is one (the checks refuse
+// it).
+std::vector<std::string_view> split_list(std::string_view text);
+
 // One setting, as the loader and `serve --help` see it.
 struct SettingInfo {
   std::string key;           // TOML path, e.g. "tokens.access_ttl"

@@ -97,24 +97,6 @@ bool is_token_error(Errc code) {
 // problem is 422 (Flask-JWT-Extended's invalid_token_loader).
 http::status token_error_status(Errc code) { return static_cast<http::status>(http_status(code)); }
 
-// RFC 6750 §3: error_description allows printable ASCII except '"' and '\'.
-std::string challenge_text(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"') {
-      out.push_back('\'');
-    } else if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::string msg_body(std::string_view message) {
-  return nlohmann::json{{"msg", message}}.dump(-1, ' ', false,
-                                               nlohmann::json::error_handler_t::replace);
-}
-
 }  // namespace
 
 std::string_view error_name(ServiceError error) { return named(error).name; }
@@ -225,15 +207,10 @@ Response ErrorResponses::build(const Request& request, const ErrorOverride* repl
     if (replacement->status != 0) status = static_cast<http::status>(replacement->status);
     body = replacement->body;
   }
-  if (body.empty()) body = msg_body(message);
+  if (body.empty()) body = message_body(message);
   Response response = json_response(request, status, std::move(body));
   if (status == http::status::unauthorized) {
-    std::string challenge = "Bearer realm=\"jwtguard\"";
-    if (!bearer_error.empty()) {
-      challenge += ", error=\"" + std::string(bearer_error) + "\", error_description=\"" +
-                   challenge_text(message) + "\"";
-    }
-    response.set(http::field::www_authenticate, challenge);
+    response.set(http::field::www_authenticate, bearer_challenge(bearer_error, message));
   }
   return response;
 }

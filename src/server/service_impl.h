@@ -112,11 +112,11 @@ class ServiceImpl {
   // The response to a failed account change: 404 "No such user" for
   // kNotFound, else failure().
   Response account_failure(const Request& request, const Error& error) const;
+  // 403 account_disabled (its session ended) for a verified refresh token
+  // of a disabled user; nullopt otherwise (Guard::refresh decides).
+  std::optional<Response> refused_as_disabled(const Request& request, const Claims& claims) const;
   // The refusal to remove the user cutoff of `name` while it ends the
   // tokens of a disabled or deleted user; nullopt when it may go.
-  // 403 account_disabled (its session ended) for a refresh token of a
-  // disabled user; nullopt otherwise (Guard::refresh decides).
-  std::optional<Response> refused_as_disabled(const Request& request, std::string_view token) const;
   std::optional<Response> cutoff_must_stay(const Request& request, const std::string& name) const;
   // After tokens were issued to `name` on the strength of `verified` (the
   // account as its password check read it): the account as it is now, or

@@ -47,23 +47,8 @@ Result<void> check_not_empty(std::string_view text) {
   return {};
 }
 
-// Splits a comma-separated list (a TOML array arrives joined by commas).
-std::vector<std::string_view> list_items(std::string_view text) {
-  std::vector<std::string_view> items;
-  while (!text.empty()) {
-    auto comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    items.push_back(item);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return items;
-}
-
 Result<void> check_locations(std::string_view text) {
-  auto items = list_items(text);
+  auto items = split_list(text);
   if (items.empty()) return invalid("name at least one of headers, cookies, query_string");
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!parse_token_location(items[i])) {
@@ -91,7 +76,7 @@ Result<void> check_cookie_path(std::string_view text) {
 // is refused: with credentials, browsers ignore it, and without them
 // cookies do not travel anyway.
 Result<void> check_origins(std::string_view text) {
-  for (std::string_view origin : list_items(text)) {
+  for (std::string_view origin : split_list(text)) {
     if (origin == "*" || origin == "null") {
       return invalid(quoted(origin) + " is not allowed: name each origin (scheme://host[:port])");
     }
@@ -249,6 +234,29 @@ std::string name_of(const Setting& s) {
 }  // namespace
 
 std::span<const Setting> table() { return kSettings; }
+
+}  // namespace jwtguard::server::settings
+
+namespace jwtguard::server {
+
+// A TOML array arrives joined by commas (config_sources.cc).
+std::vector<std::string_view> split_list(std::string_view text) {
+  std::vector<std::string_view> items;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    items.push_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
+}  // namespace jwtguard::server
+
+namespace jwtguard::server::settings {
 
 Kind kind(const Setting& s) {
   constexpr Kind kByField[] = {Kind::kString, Kind::kBool, Kind::kCount, Kind::kCount,

@@ -43,20 +43,26 @@ int http_status(Errc code) {
   }
 }
 
-std::string HttpError::body() const {
+std::string message_body(std::string_view message) {
   return nlohmann::json{{"msg", message}}.dump(-1, ' ', false,
                                                nlohmann::json::error_handler_t::replace);
 }
 
+std::string bearer_challenge(std::string_view error, std::string_view description) {
+  std::string challenge = "Bearer realm=\"jwtguard\"";
+  if (error.empty()) return challenge;
+  challenge.append(", error=\"").append(error).append("\", error_description=\"");
+  return challenge.append(challenge_text(description)).append("\"");
+}
+
+std::string HttpError::body() const { return message_body(message); }
+
 std::string HttpError::www_authenticate() const {
   if (status != 401) return {};
-  std::string challenge = "Bearer realm=\"jwtguard\"";
   // RFC 6750 §3.1: a request without credentials gets the bare challenge.
-  if (kind == Kind::kMissingToken || kind == Kind::kWrongScheme) return challenge;
+  if (kind == Kind::kMissingToken || kind == Kind::kWrongScheme) return bearer_challenge();
   const bool token = kind == Kind::kToken || kind == Kind::kServer;
-  challenge += token ? ", error=\"invalid_token\"" : ", error=\"invalid_request\"";
-  challenge += ", error_description=\"" + challenge_text(message) + "\"";
-  return challenge;
+  return bearer_challenge(token ? "invalid_token" : "invalid_request", message);
 }
 
 }  // namespace jwtguard

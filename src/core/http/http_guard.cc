@@ -2,7 +2,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
-#include <cctype>
+#include <array>
 
 #include "http/token_sources.h"
 #include "jwtguard/http.h"
@@ -99,16 +99,7 @@ HttpError csrf_refusal(HttpError::Kind kind, std::string_view message) {
 // and an application that routes it as PATCH must not skip the rule.
 bool is_csrf_method(const CookieOptions& cookies, std::string_view method) {
   return std::any_of(cookies.csrf_methods.begin(), cookies.csrf_methods.end(),
-                     [&](const std::string& unsafe) {
-                       if (unsafe.size() != method.size()) return false;
-                       for (std::size_t i = 0; i < method.size(); ++i) {
-                         if (std::toupper(static_cast<unsigned char>(unsafe[i])) !=
-                             std::toupper(static_cast<unsigned char>(method[i]))) {
-                           return false;
-                         }
-                       }
-                       return true;
-                     });
+                     [&](const std::string& unsafe) { return http::iequals(unsafe, method); });
 }
 
 // The first CSRF header's value, trimmed; empty when there is none.
@@ -119,9 +110,7 @@ std::string_view csrf_header(const RequestView& request, const std::string& name
     if (first) value = v;
     first = false;
   });
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  return value;
+  return http::trim(value);
 }
 
 // Equal without a timing difference that tells how much of the value an
@@ -243,6 +232,10 @@ Result<HttpGuard> HttpGuard::create(Guard& guard, HttpOptions options, const Clo
   return HttpGuard(guard, std::move(options), clock != nullptr ? *clock : kSystemClock);
 }
 
+bool HttpGuard::requires_csrf(std::string_view method) const {
+  return options_.cookies.csrf_protect && is_csrf_method(options_.cookies, method);
+}
+
 bool HttpGuard::allows(TokenLocation location) const {
   return std::find(options_.locations.begin(), options_.locations.end(), location) !=
          options_.locations.end();
@@ -250,38 +243,43 @@ bool HttpGuard::allows(TokenLocation location) const {
 
 HttpResult HttpGuard::require(const RequestView& request, const Requirements& requirements,
                               std::string_view method_override) const {
-  std::vector<Absent> absent;
+  // The places to look, in order: one per location, and for cookies the
+  // access cookie, the refresh cookie (at its own path) or, for
+  // verify_type=False, both, the access cookie first. Each is read only
+  // when the ones before it held nothing.
+  struct Source {
+    TokenLocation location;
+    const std::string* cookie;
+  };
+  std::array<Source, 4> sources{};  // create() allows each location once
+  std::size_t count = 0;
   for (TokenLocation location : options_.locations) {
-    std::vector<Lookup> lookups;
-    switch (location) {
-      case TokenLocation::kHeaders:
-        lookups.push_back(http::bearer_token(request));
-        break;
-      case TokenLocation::kCookies:
-        // A refresh token lives in its own cookie (at its own path);
-        // verify_type=False looks in both, the access cookie first.
-        if (requirements.type != TokenRequirement::kRefresh) {
-          lookups.push_back(http::cookie_token(request, options_.cookies.access_cookie));
-        }
-        if (requirements.type != TokenRequirement::kAccess) {
-          lookups.push_back(http::cookie_token(request, options_.cookies.refresh_cookie));
-        }
-        break;
-      case TokenLocation::kQueryString:
-        lookups.push_back(http::query_token(request, options_.query_string_name));
-        break;
+    if (location != TokenLocation::kCookies) {
+      sources[count++] = {location, nullptr};
+      continue;
     }
-    for (Lookup& lookup : lookups) {
-      if (auto* refused = std::get_if<HttpError>(&lookup))
-        return tl::unexpected(std::move(*refused));
-      if (auto* missing = std::get_if<Absent>(&lookup)) {
-        absent.push_back(std::move(*missing));
-        continue;
-      }
-      const std::string_view method = method_override.empty() ? request.method() : method_override;
-      return check_found(*guard_, options_, request, requirements, method, location,
-                         std::get<Found>(lookup));
+    if (requirements.type != TokenRequirement::kRefresh) {
+      sources[count++] = {location, &options_.cookies.access_cookie};
     }
+    if (requirements.type != TokenRequirement::kAccess) {
+      sources[count++] = {location, &options_.cookies.refresh_cookie};
+    }
+  }
+  std::vector<Absent> absent;  // allocates only when a place is empty
+  for (std::size_t i = 0; i < count; ++i) {
+    const Source& source = sources[i];
+    Lookup lookup = source.location == TokenLocation::kHeaders ? http::bearer_token(request)
+                    : source.cookie != nullptr
+                        ? http::cookie_token(request, *source.cookie)
+                        : http::query_token(request, options_.query_string_name);
+    if (auto* refused = std::get_if<HttpError>(&lookup)) return tl::unexpected(std::move(*refused));
+    if (auto* missing = std::get_if<Absent>(&lookup)) {
+      absent.push_back(std::move(*missing));
+      continue;
+    }
+    const std::string_view method = method_override.empty() ? request.method() : method_override;
+    return check_found(*guard_, options_, request, requirements, method, source.location,
+                       std::get<Found>(lookup));
   }
   if (requirements.optional) return Authenticated{};
   return tl::unexpected(missing_token(options_, absent));

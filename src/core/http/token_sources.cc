@@ -13,25 +13,8 @@ constexpr std::string_view kTwoHeaders =
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
-std::string_view trim(std::string_view value) {
-  while (!value.empty() && is_space(value.back())) value.remove_suffix(1);
-  while (!value.empty() && is_space(value.front())) value.remove_prefix(1);
-  return value;
-}
-
 HttpError refusal(HttpError::Kind kind, int status, std::string message) {
   return HttpError{kind, Error(Errc::kMalformed), status, std::move(message)};
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // Whether the comma-separated Upgrade value names the WebSocket protocol.
@@ -46,6 +29,23 @@ bool names_websocket(std::string_view value) {
 }
 
 }  // namespace
+
+std::string_view trim(std::string_view value) {
+  while (!value.empty() && is_space(value.back())) value.remove_suffix(1);
+  while (!value.empty() && is_space(value.front())) value.remove_prefix(1);
+  return value;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
 
 Lookup bearer_token(const RequestView& request) {
   std::size_t count = 0;

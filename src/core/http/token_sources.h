@@ -42,6 +42,11 @@ Lookup cookie_token(const RequestView& request, std::string_view name);
 // The query parameter `name`, on a WebSocket upgrade only.
 Lookup query_token(const RequestView& request, std::string_view name);
 
+// `value` without the spaces and tabs around it.
+std::string_view trim(std::string_view value);
+// Equal ignoring ASCII case.
+bool iequals(std::string_view a, std::string_view b);
+
 // Every value of cookie `name` in one Cookie header value, for the tests
 // and the fuzz target: calls `each` per occurrence.
 void each_cookie(std::string_view header, std::string_view name,
