@@ -163,6 +163,41 @@ TEST_P(ReuseIntervalTest, TwoTabsRefreshingAtOnceBothSucceed) {
   }
 }
 
+// A browser session has one CSRF value from login to logout. Two tabs
+// refreshing at once get two answers, and the browser may store their
+// cookies interleaved (one answer's refresh cookie, the other's CSRF
+// cookie): every token of the session, rotated or forgiven, carries the
+// login's value, so any mix still matches.
+TEST_P(ReuseIntervalTest, EveryTokenOfASessionCarriesTheLoginsCsrfValue) {
+  GuardOptions o = options();
+  o.refresh_reuse_interval = kInterval;
+  o.issuer.csrf_claim = true;
+  guard_ = nullptr;
+  Guard* browser = open(o);
+  ASSERT_NE(browser, nullptr);
+  auto pair = browser->login("alice");
+  ASSERT_OK(pair);
+  const std::string csrf = claims_of(pair->access.token).csrf;
+  ASSERT_FALSE(csrf.empty());
+  EXPECT_EQ(pair->access.csrf, csrf);
+  EXPECT_EQ(pair->refresh.csrf, csrf);
+  auto rotated = browser->refresh(pair->refresh.token);
+  ASSERT_OK(rotated);
+  auto forgiven = browser->refresh(pair->refresh.token);
+  ASSERT_OK(forgiven);
+  for (const Refreshed* r : {&*rotated, &*forgiven}) {
+    EXPECT_EQ(r->access.csrf, csrf);
+    EXPECT_EQ(claims_of(r->access.token, TokenRequirement::kAccess).csrf, csrf);
+    ASSERT_TRUE(r->refresh.has_value());
+    EXPECT_EQ(r->refresh->csrf, csrf);
+    EXPECT_EQ(claims_of(r->refresh->token, TokenRequirement::kRefresh).csrf, csrf);
+  }
+  // Another login is another session, with a value of its own.
+  auto other = browser->login("alice");
+  ASSERT_OK(other);
+  EXPECT_NE(other->access.csrf, csrf);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, ReuseIntervalTest,
                          ::testing::Values(Backend::kMemory, Backend::kSqlite),
                          testing::backend_name);

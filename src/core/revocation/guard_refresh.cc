@@ -58,6 +58,11 @@ Result<Refreshed> Guard::Impl::refresh(std::string_view token) {
     return Refreshed{std::move(*access), std::nullopt};
   }
   if (claims.sid.empty()) return fail(Errc::kMissingClaim, "sid");
+  // One CSRF value for the whole session. Two tabs refreshing at once get two
+  // responses whose cookies a browser may store interleaved (the refresh
+  // cookie of one, the CSRF cookie of the other): with one value, every mix
+  // is still a matching pair.
+  request->csrf = claims.csrf;
   auto pair = revocation::issue_pair_until(issuer_, *request, options_.issuer, now, end);
   if (!pair) return tl::unexpected(pair.error());
   auto rotation =
@@ -124,6 +129,7 @@ bool Guard::Impl::forgiven(const Session& session, const Claims& claims, Timesta
 Result<Refreshed> Guard::Impl::same_session(const Claims& claims, TokenRequest request,
                                             const Session& session, Timestamp now) {
   request.type = TokenType::kAccess;
+  request.csrf = claims.csrf;  // the session's one value, as in refresh()
   auto access = revocation::issue_until(issuer_, request, options_.issuer.access_ttl, now,
                                         limits_.end(session));
   if (!access) return tl::unexpected(access.error());
