@@ -33,6 +33,7 @@
 #include "jwtguard/keys.h"
 #include "jwtguard/revocation.h"
 #include "jwtguard/store.h"
+#include "jwtguard/trusted_issuers.h"
 #include "jwtguard/verifier.h"
 
 namespace jwtguard {
@@ -82,6 +83,16 @@ struct GuardOptions {
   // open().
   std::chrono::seconds session_idle_timeout{0};
   BlocklistCallback blocklist_callback;
+  // Identity servers whose access tokens require() accepts when
+  // Requirements::foreign is set (jwtguard/trusted_issuers.h). A token whose
+  // "iss" names one of them is verified by that issuer's keys and rules
+  // only, never by the Guard's own keys; one whose "iss" is neither theirs
+  // nor the Guard's own (VerifyOptions::claims.issuer, when set) is
+  // refused (kWrongIssuer) whenever issuers are configured. open() raises
+  // the store's token horizon to the longest max_token_lifetime, so that
+  // revocations of their sessions and subjects outlive their tokens; an
+  // issuer string equal to the Guard's own is kInvalidArgument. Null: none.
+  std::shared_ptr<const TrustedIssuers> trusted_issuers;
   // How long the feed follower waits on the store per round; also the
   // longest a change made by another process takes to reach this Guard.
   std::chrono::milliseconds feed_wait{200};
@@ -113,6 +124,11 @@ struct Requirements {
   bool fresh = false;                                 // the access token must carry fresh: true
   bool optional = false;               // no token is fine: require() returns an empty token
   bool skip_revocation_check = false;  // signature, time and type only
+  // Accept a trusted issuer's token (GuardOptions::trusted_issuers): an
+  // access token for these rules, never fresh. Off: such a token is
+  // refused with kWrongIssuer. Routes about jwtguard's own accounts
+  // (refresh, sessions, password) leave it off.
+  bool foreign = false;
 };
 
 // Who asked for a revocation and why, for the record.
@@ -284,6 +300,21 @@ class Guard {
   // expires, when that is later than the configured lifetimes allow.
   // kStore when the sessions cannot be read.
   Result<void> revoke_user(std::string_view user, const RevokeContext& context = {});
+  // The same with a given cutoff (tokens issued strictly before it are
+  // refused): what a back-channel logout by subject uses, its logout
+  // token's iat plus one second, so that replaying it later ends nothing
+  // issued since. A cutoff earlier than the user's current one changes
+  // nothing.
+  Result<void> revoke_user_before(std::string_view user, Timestamp cutoff,
+                                  const RevokeContext& context = {});
+  // A validated back-channel logout token (TrustedIssuers::
+  // verify_logout_token): revokes the session its sid names
+  // (revocation_key(name, sid)), or, without sid, every token of its
+  // subject issued up to its iat (revoke_user_before). Durable before it
+  // returns, and reaches other Guards on the store by the feed. The token's
+  // jti is recorded (until its exp plus the leeway) so that presenting it
+  // again fails with kAlreadyExists and revokes nothing more.
+  Result<void> backchannel_logout(const LogoutToken& logout);
   // Removes a revocation (admin use); true when there was one.
   Result<bool> unrevoke(RevocationKind kind, std::string_view key);
 

@@ -58,6 +58,19 @@ inline constexpr char kNamespaceSeparator = '\x1f';
 std::string subject_key(std::string_view subject_namespace, std::string_view subject);
 // The key of the token's subject: subject_key(claims.sub_ns, claims.sub).
 std::string subject_key(const Claims& claims);
+// Whether `ns` is a trusted issuer's namespace (jwtguard/trusted_issuers.h):
+// anything but "" and kAppNamespace.
+bool is_issuer_namespace(std::string_view ns);
+// The key a jti or sid is revoked under. jwtguard's own tokens and the
+// application's (namespaces "" and kAppNamespace) use the value itself, as
+// they always did; a trusted issuer's are the namespace, U+001F and the
+// value, so that two identity servers' ids (or theirs and jwtguard's) never
+// name each other's tokens.
+std::string revocation_key(std::string_view ns, std::string_view id);
+// revocation_key(claims.sub_ns, claims.jti) and (…, claims.sid); empty when
+// the claim is.
+std::string token_key(const Claims& claims);
+std::string session_key(const Claims& claims);
 // A key split back into {namespace, name}; a key without the separator is
 // {"", key}.
 std::pair<std::string_view, std::string_view> split_subject_key(std::string_view key);
