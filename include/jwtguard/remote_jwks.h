@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,20 @@ class StaticKeySource final : public KeySource {
   std::shared_ptr<const KeySet> keys_;
 };
 
+// One fetch of a RemoteJwks, as its observer sees it (for logs and metrics).
+struct JwksFetchEvent {
+  std::string_view url;
+  // What asked for it: "initial", "scheduled" (before expiry), "unknown kid",
+  // "retry" (after a failure), "manual" (refresh()).
+  std::string_view reason;
+  bool ok = false;
+  bool changed = false;     // ok, and the set differs from the one before
+  std::size_t keys = 0;     // in the set now held
+  std::string_view error;   // why it failed; never holds key material
+  std::chrono::milliseconds took{0};
+  std::chrono::seconds ttl{0};  // ok: how long the set is kept (clamped)
+};
+
 struct RemoteJwksOptions {
   // https://…; http://… only when the host is a loopback address
   // (127.0.0.0/8, ::1, or "localhost"). No user info, no fragment.
@@ -81,6 +96,9 @@ struct RemoteJwksOptions {
   // PEM bundle of the certificate authorities to trust for https; empty:
   // the system's.
   std::string ca_file;
+  // Called after every fetch on the thread that made it; must be quick,
+  // thread-safe and must not throw. Null: nobody is told.
+  std::function<void(const JwksFetchEvent&)> on_fetch;
   // Run the background refresh thread. Off only in tests that call
   // refresh() themselves.
   bool background = true;
