@@ -4,7 +4,6 @@
 #include <istream>
 #include <map>
 #include <mutex>
-#include <utility>  // Boost 1.74 Asio uses std::exchange without it
 
 namespace jwtguard::testing {
 namespace {

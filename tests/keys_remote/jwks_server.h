@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>  // before Boost 1.74's Asio, which uses std::exchange without it
 #include <vector>
 
 namespace jwtguard::testing {
