@@ -150,7 +150,10 @@ class RemoteJwks::Impl {
     Fetched fetched = fetch_document(options_, stop_);
     const auto took = std::chrono::duration_cast<Millis>(SteadyClock::now() - started);
     lock.lock();
-    JwksFetchEvent event{.url = options_.url, .reason = reason, .took = took};
+    JwksFetchEvent event;
+    event.url = options_.url;
+    event.reason = reason;
+    event.took = took;
     std::string error = record(std::move(fetched), event);
     fetching_ = false;
     ++completed_;
