@@ -58,8 +58,8 @@ struct JwksServer::State {
     return !stopping;
   }
 
-  // The path of the request on `socket`, counted; empty when none came.
-  std::string read_request(tcp::socket& socket) {
+  // The path of the request on `socket`; empty when none came.
+  static std::string read_request(tcp::socket& socket) {
     asio::streambuf buffer;
     boost::system::error_code error;
     asio::read_until(socket, buffer, "\r\n\r\n", error);
@@ -67,13 +67,14 @@ struct JwksServer::State {
     std::istream in(&buffer);
     std::string method, path;
     in >> method >> path;
-    std::lock_guard lock(mu);
-    ++counts[path];
     return path;
   }
 
-  Answer answer_for(const std::string& path) const {
+  // Counts the request and picks its answer in one step, so that a test
+  // that changes the answer once it sees the count cannot change this one.
+  Answer count_and_answer(const std::string& path) {
     std::lock_guard lock(mu);
+    ++counts[path];
     const auto it = answers.find(path);
     if (it != answers.end()) return it->second;
     return Answer{.status = 404, .body = R"({"error":"not found"})"};
@@ -82,7 +83,7 @@ struct JwksServer::State {
   void serve(tcp::socket socket) {
     const std::string path = read_request(socket);
     if (path.empty()) return;
-    const Answer answer = answer_for(path);
+    const Answer answer = count_and_answer(path);
     if (!wait(answer.delay) || answer.kind == Answer::Kind::kClose) return;
     boost::system::error_code error;
     if (answer.kind == Answer::Kind::kNormal) {
