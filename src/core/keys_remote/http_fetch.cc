@@ -132,6 +132,25 @@ Result<void> classify(CURLcode code, const char* buffer, const Sink& sink, Milli
   }
 }
 
+// What one exchange may do: the origin's scheme only, verified TLS, no
+// redirect followed by curl, bounded time and size.
+void set_bounds(CURL* h, const Origin& origin, const FetchLimits& limits, Millis timeout) {
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, origin.scheme.c_str());
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, origin.scheme.c_str());
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!limits.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, limits.ca_file.c_str());
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min(timeout, limits.connect_timeout).count()));
+  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(limits.max_bytes));
+  // A proxy from the environment (https_proxy) is honoured for remote
+  // hosts; a loopback host is this machine, which no proxy can reach.
+  if (origin.loopback) curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+}
+
 // One GET of `url`, redirects not followed, within `timeout`.
 Result<Exchange> exchange_once(const std::string& url, const Origin& origin,
                                const FetchLimits& limits, Millis timeout,
@@ -145,17 +164,7 @@ Result<Exchange> exchange_once(const std::string& url, const Origin& origin,
   char buffer[CURL_ERROR_SIZE] = {};
   CURL* h = easy.get();
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, origin.scheme.c_str());
-  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, origin.scheme.c_str());
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!limits.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, limits.ca_file.c_str());
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::min(timeout, limits.connect_timeout).count()));
-  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(limits.max_bytes));
+  set_bounds(h, origin, limits, timeout);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -166,9 +175,6 @@ Result<Exchange> exchange_once(const std::string& url, const Origin& origin,
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(h, CURLOPT_USERAGENT, "jwtguard");
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, buffer);
-  // A proxy from the environment (https_proxy) is honoured for remote
-  // hosts; a loopback host is this machine, which no proxy can reach.
-  if (origin.loopback) curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
 
   const CURLcode code = curl_easy_perform(h);
   if (auto ok = classify(code, buffer, sink, limits.timeout, stop); !ok) {
