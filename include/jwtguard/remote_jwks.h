@@ -124,13 +124,13 @@ class RemoteJwks final : public KeySource {
  public:
   // Checks the options (kInvalidArgument: a URL that is not https, or http
   // to a host that is not loopback, or one with user info or a fragment;
-  // min_ttl > max_ttl or a negative lifetime; a zero timeout,
-  // connect_timeout, max_bytes or cooldown; negative max_redirects). Does
-  // not fetch: the first fetch runs on the background thread at once (or on
-  // the first refresh() call), so that a server can start while its
-  // identity server is down; keys() is null until it succeeds. `clock`
-  // (null: the system clock) must outlive the object; it stamps loaded_at
-  // and expires_at, and schedules refetches.
+  // min_ttl > max_ttl, a negative lifetime, or one (or a cooldown) over a
+  // year; a zero timeout, connect_timeout, max_bytes or cooldown; negative
+  // max_redirects). Does not fetch: the first fetch runs on the background
+  // thread at once (or on the first refresh() call), so that a server can
+  // start while its identity server is down; keys() is null until it
+  // succeeds. `clock` (null: the system clock) must outlive the object; it
+  // stamps loaded_at and expires_at, and schedules refetches.
   static Result<std::shared_ptr<RemoteJwks>> create(RemoteJwksOptions options,
                                                     const Clock* clock = nullptr);
 

@@ -56,6 +56,8 @@ TEST_F(RemoteJwksTest, CreateRefusesUnsafeOrUnusableOptions) {
   EXPECT_TRUE(refused([](auto& o) { o.timeout = std::chrono::milliseconds(0); }));
   EXPECT_TRUE(refused([](auto& o) { o.max_bytes = 0; }));
   EXPECT_TRUE(refused([](auto& o) { o.cooldown = seconds(0); }));
+  EXPECT_TRUE(refused([](auto& o) { o.max_ttl = seconds::max(); }));
+  EXPECT_TRUE(refused([](auto& o) { o.cooldown = std::chrono::hours(24 * 400); }));
   EXPECT_FALSE(refused([](auto&) {}));
   EXPECT_FALSE(refused([](auto& o) { o.url = "http://localhost:8080/jwks"; }));
   EXPECT_FALSE(refused([](auto& o) { o.url = "http://127.0.0.9/jwks"; }));

@@ -38,6 +38,12 @@ Result<void> check_options(const RemoteJwksOptions& options) {
   if (options.min_ttl < Seconds(0) || options.default_ttl < Seconds(0)) {
     return fail(Errc::kInvalidArgument, "negative JWKS cache lifetime");
   }
+  // Beyond a year a lifetime is a mistake, and added to a Timestamp (in
+  // microseconds) a huge one would overflow.
+  const Seconds year = std::chrono::hours(24 * 366);
+  if (options.max_ttl > year || options.default_ttl > year || options.cooldown > year) {
+    return fail(Errc::kInvalidArgument, "a JWKS lifetime or cooldown is over a year");
+  }
   if (options.min_ttl > options.max_ttl) {
     return fail(Errc::kInvalidArgument, "JWKS min_ttl is larger than max_ttl");
   }
