@@ -73,6 +73,24 @@ TEST(JwksDocumentTest, KeepsEveryKeysAlgorithmBinding) {
   EXPECT_FALSE(key->allows(Algorithm::kRS256));
 }
 
+// One member jwtguard cannot use (a legacy short RSA modulus, a malformed
+// key) must not take the identity server's good keys down with it; a local
+// key file stays strict.
+TEST(JwksDocumentTest, SkipsMembersItCannotUse) {
+  auto ec = Key::generate(Algorithm::kES256, "ec-1");
+  ASSERT_OK(ec);
+  const std::string weak_rsa = R"({"kty":"RSA","kid":"legacy","n":"wVhE2t1w7Q","e":"AQAB"})";
+  const std::string broken_ec = R"({"kty":"EC","kid":"broken","crv":"P-256","x":"AAAA"})";
+  const std::string document = jwks_document({weak_rsa, broken_ec, public_jwk(*ec)});
+  auto set = remote_key_set(document);
+  ASSERT_OK(set);
+  ASSERT_EQ(set->keys().size(), 1u);
+  EXPECT_NE(set->find("ec-1"), nullptr);
+  EXPECT_FALSE(KeySet::from_jwks(document).has_value());
+  // Nothing usable at all is still a failed fetch.
+  EXPECT_ERRC(remote_key_set(jwks_document({weak_rsa, broken_ec})), Errc::kBadKey);
+}
+
 TEST(JwksDocumentTest, RefusesWhatIsNotAJwkSet) {
   EXPECT_FALSE(remote_key_set("").has_value());
   EXPECT_FALSE(remote_key_set("<html>down for maintenance</html>").has_value());

@@ -1,5 +1,6 @@
 #include "keys_remote/jwks_document.h"
 
+#include "jose/jwks_parse.h"
 #include "util/try.h"
 
 namespace jwtguard::keys_remote {
@@ -16,7 +17,10 @@ Result<Key> public_half(const Key& key) {
 }  // namespace
 
 Result<KeySet> remote_key_set(std::string_view document) {
-  JWTGUARD_ASSIGN_OR_RETURN(const KeySet parsed, KeySet::from_jwks(document));
+  // Lenient: a member this verifier cannot use (a legacy 1024-bit RSA key
+  // beside good ones) is skipped rather than failing the whole set.
+  JWTGUARD_ASSIGN_OR_RETURN(const KeySet parsed,
+                            jose::key_set_from_jwks(document, /*skip_unusable=*/true, nullptr));
   KeySet usable;
   for (const Key& key : parsed.keys()) {
     if (key.type() == KeyType::kOct) continue;

@@ -11,6 +11,7 @@
 namespace jwtguard::keys_remote {
 
 // The verification keys of a published JWK Set: KeySet::from_jwks's keys
+// (members it cannot use, such as a weak or malformed key, skipped)
 // without the HMAC secrets (a secret in a published set is no secret, and
 // would let anyone who read it sign tokens), and with private keys reduced
 // to their public halves (a verifier never signs). Every key stays bound
