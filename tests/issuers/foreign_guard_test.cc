@@ -3,6 +3,7 @@
 // revocation in the issuer's namespace, and back-channel logout.
 #include <gtest/gtest.h>
 
+#include "http/fake_request.h"
 #include "issuers/issuer_fixture.h"
 #include "jwtguard/guard.h"
 #include "revocation/session_guard_fixture.h"
@@ -322,6 +323,29 @@ TEST_P(ForeignGuardTest, StrictModeSeesAForeignRevocationBeforeTheFeed) {
   ASSERT_OK(claims);
   ASSERT_OK(guard_->revoke_token(claims->claims));
   EXPECT_ERRC(second->require(token, {.foreign = true}), Errc::kRevoked);
+}
+
+// HttpGuard passes Requirements through: a trusted issuer's bearer token
+// passes where `foreign` is set, and is refused (422, wrong issuer) where
+// it is not.
+TEST_P(ForeignGuardTest, ThroughHttpGuard) {
+  auto http = HttpGuard::create(*guard_, {}, &clock_);
+  ASSERT_OK(http);
+  const std::string token = idp_token("alice");
+  FakeRequest request;
+  request.bearer(token);
+  auto passed = http->require(request, {.foreign = true});
+  ASSERT_TRUE(passed.has_value()) << passed.error().message;
+  EXPECT_EQ(subject_key(passed->token.claims), std::string("idp\x1f") + "alice");
+  EXPECT_EQ(passed->in_request, token);
+  auto refused = http->require(FakeRequest().bearer(token));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().error.code(), Errc::kWrongIssuer);
+  EXPECT_EQ(refused.error().status, 422);
+  ASSERT_OK(guard_->revoke_token(passed->token.claims));
+  auto revoked = http->require(FakeRequest().bearer(token), {.foreign = true});
+  ASSERT_FALSE(revoked.has_value());
+  EXPECT_EQ(revoked.error().status, 401);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ForeignGuardTest,
