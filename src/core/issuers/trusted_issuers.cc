@@ -42,7 +42,9 @@ Result<void> check_claim_names(const TrustedIssuer& issuer) {
        {std::string_view(issuer.subject_claim), std::string_view(issuer.session_claim)}) {
     if (name.empty()) return fail(Errc::kInvalidArgument, "empty claim name");
     if (std::find(kUnmappable.begin(), kUnmappable.end(), name) != kUnmappable.end()) {
-      return fail(Errc::kInvalidArgument, "\"" + std::string(name) + "\" cannot be mapped");
+      std::string detail(name);  // built stepwise: GCC 12 misreports operator+ (bug 105329)
+      detail += " cannot be mapped";
+      return fail(Errc::kInvalidArgument, std::move(detail));
     }
   }
   if (issuer.subject_claim == issuer.session_claim) {
