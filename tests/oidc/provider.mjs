@@ -109,8 +109,8 @@ export async function startProvider({ oidcProvider, port, privateJwks, events })
 }
 
 // The relying party jwtguard stands for: its back-channel logout URI is
-// jwtguard's. Registered after jwtguard listens (its port is the kernel's
-// choice); the in-memory adapter keeps it for every provider of the run.
+// jwtguard's. Registered on each provider once jwtguard listens (its port is
+// the kernel's choice), through the provider's own client store.
 export async function registerClient(op, backchannelLogoutUri) {
   await op.provider.Client.adapter.upsert(CLIENT_ID, {
     client_id: CLIENT_ID,
