@@ -96,7 +96,13 @@ export async function startProvider({ oidcProvider, port, privateJwks, events })
   provider.on('backchannel.error', (_ctx, error, _client, accountId, sid) => {
     events.backchannel.push({ ok: false, accountId, sid, error: String(error), at: Date.now() });
   });
-  const server = http.createServer(provider.callback());
+  const handle = provider.callback();
+  // One request per connection: a kept-alive socket of the test's fetch
+  // would outlive a restart on the same port and fail the next request.
+  const server = http.createServer((request, response) => {
+    response.shouldKeepAlive = false;
+    handle(request, response);
+  });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', resolve);
