@@ -89,6 +89,9 @@ async function startEverything() {
     });
     world.children.push(world[name].child);
   }
+  // The provider is not listening yet: no instance has a key set.
+  world.readyzBeforeProvider = await Promise.all([world.a, world.b].map(
+    async (instance) => (await fetch(`${instance.url}/readyz`)).status));
   world.op = await startOp([world.keys[0]]);
   await waitReady(world.a);
   await waitReady(world.b);
@@ -146,6 +149,13 @@ async function assertRefused(instance, token, what, status = kUnusable) {
 async function assertRevoked(instance, token, what) {
   await assertRefused(instance, token, what, kRevoked);
 }
+
+scenario('jwtguard is not ready until the provider\'s key set is loaded', async () => {
+  assert.deepEqual(world.readyzBeforeProvider, [503, 503], '/readyz before the provider listened');
+  for (const instance of [world.a, world.b]) {
+    assert.equal((await fetch(`${instance.url}/readyz`)).status, 200, `${instance.name} /readyz`);
+  }
+});
 
 scenario('a token of the provider passes /auth/verify as its subject in the issuer namespace',
   async () => {
@@ -292,11 +302,14 @@ scenario('logging out at the provider ends that session on every instance, and o
     assert.ok(delivered?.ok, `the back-channel logout reached jwtguard: ${JSON.stringify(delivered)}`);
     await assertRevoked(world.a, ended, 'the logged-out session\'s token');
     let refusedOnB = null;
+    let last = null;
     while (refusedOnB === null && Date.now() < delivered.at + kPropagationLimitMs) {
-      if ((await verify(world.b, ended)).status === kRevoked) refusedOnB = Date.now();
+      last = await verify(world.b, ended);
+      if (last.status === kRevoked) refusedOnB = Date.now();
       else await sleep(10);
     }
-    assert.ok(refusedOnB, `the logout did not reach ${world.b.name} within ${kPropagationLimitMs} ms`);
+    assert.ok(refusedOnB, `the logout did not reach ${world.b.name} within `
+      + `${kPropagationLimitMs} ms (last answer: ${last?.status} ${last?.body})`);
     console.log(`back-channel logout: answered by ${world.a.name}, refused on ${world.b.name} `
       + `${refusedOnB - delivered.at} ms later`);
     for (const instance of [world.a, world.b]) {
