@@ -255,7 +255,12 @@ class Guard {
 
   // --- Checking ------------------------------------------------------------
 
-  // Verifies the token (signature, then exp/nbf/iat/iss/aud), then its type
+  // Verifies the token (signature, then exp/nbf/iat/iss/aud; with trusted
+  // issuers, the token's unverified "iss" first chooses who verifies it:
+  // a trusted issuer's token is verified by TrustedIssuers::verify alone,
+  // and refused with kWrongIssuer unless requirements.foreign; an "iss"
+  // that is neither theirs nor the Guard's own is kWrongIssuer before any
+  // key is tried), then its type
   // (kRefreshTokenNotAllowed, kAccessTokenNotAllowed; a missing "type" claim
   // is kMissingClaim unless any type is accepted), then freshness
   // (kFreshTokenRequired), then revocation (kRevoked, detail "token",
@@ -280,14 +285,18 @@ class Guard {
 
   // --- Revoking (each durable before it returns; each idempotent) ----------
 
-  // The token's own jti, kept until the token expires.
+  // The token's own jti (token_key(): namespaced for a trusted issuer's
+  // token), kept until the token expires.
   Result<void> revoke_token(const Claims& claims, const RevokeContext& context = {});
-  // A jti whose token is not at hand: kept as long as any token issued so
+  // A jti whose token is not at hand (a trusted issuer's: pass
+  // revocation_key(its namespace, jti)): kept as long as any token issued so
   // far could live, by the configured lifetimes or by longer ones a Guard
   // on the same store used before (Store::raise_token_horizon, which the
   // Guard raises when it opens and on every purge round).
   Result<void> revoke_jti(std::string_view jti, const RevokeContext& context = {});
-  // Every token of the session, including those refreshed from it later.
+  // Every token of the session, including those refreshed from it later
+  // (a trusted issuer's session: pass session_key(claims) or
+  // revocation_key(its namespace, sid)).
   // With rotation on and a session the store knows: kept until the session's
   // recorded expiry (its last token's exp; at least an access token's
   // lifetime from now) plus the leeway. Otherwise (rotation off: refreshes
@@ -304,7 +313,9 @@ class Guard {
   // refused): what a back-channel logout by subject uses, its logout
   // token's iat plus one second, so that replaying it later ends nothing
   // issued since. A cutoff earlier than the user's current one changes
-  // nothing.
+  // nothing (but a cutoff_after_earlier() step past it, as for revoke_user).
+  // Kept as revoke_user's. kInvalidArgument for an empty user or an unset
+  // cutoff.
   Result<void> revoke_user_before(std::string_view user, Timestamp cutoff,
                                   const RevokeContext& context = {});
   // A validated back-channel logout token (TrustedIssuers::
@@ -313,7 +324,14 @@ class Guard {
   // subject issued up to its iat (revoke_user_before). Durable before it
   // returns, and reaches other Guards on the store by the feed. The token's
   // jti is recorded (until its exp plus the leeway) so that presenting it
-  // again fails with kAlreadyExists and revokes nothing more.
+  // again fails with kAlreadyExists and revokes nothing more (the store is
+  // asked as well as the index, whatever the check mode, so a replay to
+  // another instance is refused before the feed reaches it). The order:
+  // replay check, the revocation, then the replay record; a failure between
+  // the last two leaves the logout done and may accept its replay, which
+  // revokes the same again. kInvalidArgument for a LogoutToken that cannot
+  // be a validated one (no namespace of a trusted issuer, no jti, neither
+  // sid nor sub, no iat); kStore when the store fails.
   Result<void> backchannel_logout(const LogoutToken& logout);
   // Removes a revocation (admin use); true when there was one.
   Result<bool> unrevoke(RevocationKind kind, std::string_view key);

@@ -41,16 +41,17 @@ class KeySource {
 
   // The keys after trying to learn `kid`, a kid keys() lacks: a source that
   // can fetch does so at once unless its cooldown forbids it, and waits for
-  // that fetch (bounded by its timeout). Returns what it holds afterwards
-  // (maybe still without `kid`; null when it never loaded a set).
+  // that fetch (bounded by its timeout); a caller that asks while a fetch is
+  // in flight waits for that one instead of starting another. Returns what
+  // it holds afterwards (maybe still without `kid`; null when it never
+  // loaded a set).
   virtual std::shared_ptr<const KeySet> keys_with(std::string_view kid) = 0;
 };
 
 // A fixed set of keys (a local JWK Set file, tests).
 class StaticKeySource final : public KeySource {
  public:
-  explicit StaticKeySource(KeySet keys)
-      : keys_(std::make_shared<const KeySet>(std::move(keys))) {}
+  explicit StaticKeySource(KeySet keys) : keys_(std::make_shared<const KeySet>(std::move(keys))) {}
   std::shared_ptr<const KeySet> keys() const override { return keys_; }
   std::shared_ptr<const KeySet> keys_with(std::string_view) override { return keys_; }
 
@@ -65,9 +66,9 @@ struct JwksFetchEvent {
   // "retry" (after a failure), "manual" (refresh()).
   std::string_view reason;
   bool ok = false;
-  bool changed = false;     // ok, and the set differs from the one before
-  std::size_t keys = 0;     // in the set now held
-  std::string_view error;   // why it failed; never holds key material
+  bool changed = false;    // ok, and the set differs from the one before
+  std::size_t keys = 0;    // in the set now held
+  std::string_view error;  // why it failed; never holds key material
   std::chrono::milliseconds took{0};
   std::chrono::seconds ttl{0};  // ok: how long the set is kept (clamped)
 };
@@ -79,12 +80,15 @@ struct RemoteJwksOptions {
   // Cache lifetime bounds: a document's max-age is clamped into
   // [min_ttl, max_ttl]; a document without one is kept for default_ttl
   // (clamped too). The set is refetched in the background when 80 % of its
-  // lifetime has passed, and after a failure at most every `cooldown`.
+  // lifetime has passed (but never sooner than 1 s after the fetch, so that
+  // "no-store" with min_ttl 0 is no busy loop), and after a failure every
+  // `cooldown`. HMAC ("oct") members of the document are ignored, and a
+  // private key published by mistake is kept as its public half only.
   std::chrono::seconds min_ttl{60};
   std::chrono::seconds max_ttl{std::chrono::hours(24)};
   std::chrono::seconds default_ttl{std::chrono::minutes(10)};
-  // Fetches for unknown kids (and retries after a failure) are at least
-  // this far apart.
+  // A fetch for an unknown kid comes at least this long after the previous
+  // fetch of any kind; retries after a failure are this far apart.
   std::chrono::seconds cooldown{30};
   // Bounds of one fetch: the whole exchange, the connection alone, and the
   // body's size (a larger body fails the fetch).
@@ -106,8 +110,8 @@ struct RemoteJwksOptions {
 
 // What a RemoteJwks did so far, for metrics and /readyz.
 struct RemoteJwksStats {
-  std::uint64_t fetches = 0;          // HTTP exchanges attempted
-  std::uint64_t failures = 0;         // of which failed (any reason)
+  std::uint64_t fetches = 0;              // HTTP exchanges attempted
+  std::uint64_t failures = 0;             // of which failed (any reason)
   std::uint64_t unknown_kid_fetches = 0;  // fetches a kid lookup triggered
   std::uint64_t cooldown_refusals = 0;    // unknown kids answered without a fetch
   std::size_t keys = 0;                   // keys in the current set
@@ -119,12 +123,14 @@ struct RemoteJwksStats {
 class RemoteJwks final : public KeySource {
  public:
   // Checks the options (kInvalidArgument: a URL that is not https, or http
-  // to a host that is not loopback; min_ttl > max_ttl; a zero timeout,
-  // max_bytes or cooldown). Does not fetch: the first fetch runs on the
-  // background thread at once (or on the first refresh() call), so that a
-  // server can start while its identity server is down; keys() is null
-  // until it succeeds. `clock` (null: the system clock) must outlive the
-  // object; it stamps loaded_at and expires_at, and schedules refetches.
+  // to a host that is not loopback, or one with user info or a fragment;
+  // min_ttl > max_ttl, a negative lifetime, or one (or a cooldown) over a
+  // year; a zero timeout, connect_timeout, max_bytes or cooldown; negative
+  // max_redirects). Does not fetch: the first fetch runs on the background
+  // thread at once (or on the first refresh() call), so that a server can
+  // start while its identity server is down; keys() is null until it
+  // succeeds. `clock` (null: the system clock) must outlive the object; it
+  // stamps loaded_at and expires_at, and schedules refetches.
   static Result<std::shared_ptr<RemoteJwks>> create(RemoteJwksOptions options,
                                                     const Clock* clock = nullptr);
 
@@ -135,8 +141,16 @@ class RemoteJwks final : public KeySource {
   std::shared_ptr<const KeySet> keys() const override;
   std::shared_ptr<const KeySet> keys_with(std::string_view kid) override;
 
-  // One fetch now, whatever the schedule and cooldown say; the set is
-  // replaced only when it succeeds. For tests and the first load.
+  // One fetch now, whatever the schedule and cooldown say (or, when a fetch
+  // is already in flight, that fetch's outcome); the set is replaced only
+  // when it succeeds. For tests and the first load. Fails with kStore when
+  // the exchange fails, the detail starting with the kind: "cannot
+  // connect", "timed out", "TLS", "body larger than", "status <code>",
+  // "redirect", "fetch failed", "abandoned" (the object is going); or with
+  // the parser's code (kBadKey, kBadJson, ...) when the document is no
+  // usable JWK Set, the detail starting with "unusable JWK Set". The same
+  // detail becomes stats().last_error and the observer's event.error; it
+  // never holds the document.
   Result<void> refresh();
 
   bool loaded() const { return keys() != nullptr; }

@@ -103,10 +103,11 @@ struct Revocation {
   friend bool operator==(const Revocation&, const Revocation&) = default;
 };
 
-// The kToken revocation of the token with these claims: its jti, type,
-// user (the subject's key) and session, kept until its exp (left unset when it has none; the
-// caller adds any leeway). Timestamps other than expires_at and the
-// who/why fields are the caller's to fill.
+// The kToken revocation of the token with these claims: its token_key,
+// type, user (the subject's key) and session (its session_key), kept
+// until its exp (left unset when it has none; the caller adds any
+// leeway). Timestamps other than expires_at and the who/why fields are the
+// caller's to fill.
 Revocation token_revocation(const Claims& claims);
 
 // Which revocations list_revocations returns. Empty fields match everything.

@@ -93,26 +93,35 @@ class TrustedIssuers {
   // The issuer whose "iss" the token's payload names, read without
   // verifying anything (nullptr: none of them, or no readable "iss").
   const TrustedIssuer* find(std::string_view token) const;
+  // The issuer whose "iss" is exactly `iss` (nullptr: none).
+  const TrustedIssuer* find_by_issuer(std::string_view iss) const;
   const TrustedIssuer* find_by_name(std::string_view name) const;
   const std::vector<TrustedIssuer>& issuers() const;
 
   // Verifies a token of `issuer` (as found by find()): its signature by
   // the issuer's keys (an unknown kid asks the source once: keys_with), on
   // its allowlist; exp (required), nbf, iat, iss, aud with its leeway;
-  // max_token_lifetime. Claims: sub and sid from the mapped claims (a
-  // mapped claim that is not a string: kBadClaim; sub is required:
-  // kMissingClaim), jti, iss, aud, exp, nbf, iat as the token says them,
-  // sub_ns = the issuer's name, type = "access", and no fresh, iat_ms or
-  // csrf. Control characters in jti, sub or sid: kBadClaim.
+  // iat required (kMissingClaim "iat": a user cutoff orders tokens by their
+  // issue time, and a token without one could never be shown to come after
+  // it); max_token_lifetime (exp - iat beyond it: kBadClaim "exp"). A
+  // header "typ" naming a logout token ("logout+jwt"), or a payload
+  // carrying the back-channel logout event, is refused (kBadHeader,
+  // kBadClaim): a logout token is not an access token. `issuer` must be an
+  // element of issuers() (kInvalidArgument otherwise). Claims: sub and sid from the mapped claims
+  // (a mapped claim that is not a string: kBadClaim; sub is required: kMissingClaim), jti, iss,
+  // aud, exp, nbf, iat as the token says them, sub_ns = the issuer's name, type = "access", and no
+  // fresh, iat_ms or csrf. Control characters in jti, sub or sid: kBadClaim.
   Result<VerifiedToken> verify(const TrustedIssuer& issuer, std::string_view token,
                                Timestamp now) const;
 
   // Validates a back-channel logout token as OpenID Connect Back-Channel
   // Logout 1.0 section 2.6 asks: a trusted issuer's (by "iss"), signed by
   // its keys with an allowed algorithm (header "typ", when present, is
-  // "logout+jwt" or "JWT"); aud naming the issuer's client_id; iat present,
+  // "logout+jwt", "application/logout+jwt" or "JWT", in any case; else
+  // kBadHeader); an issuer not trusted or without a client_id: kWrongIssuer,
+  // kWrongAudience; aud naming the issuer's client_id; iat present,
   // not in the future beyond the leeway, not older than
-  // logout_token_max_age; exp, when present, not passed; jti present;
+  // logout_token_max_age plus the leeway (kExpired); exp, when present, not passed; jti present;
   // "events" an object with a member
   // "http://schemas.openid.net/event/backchannel-logout" that is an
   // object; sid and/or the subject claim present (strings); no "nonce".

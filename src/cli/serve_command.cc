@@ -71,7 +71,8 @@ void add_serve_command(CLI::App& app, Outcome& outcome) {
       "Every setting comes from, in rising precedence: its default, the TOML file, the\n"
       "environment variable, the flag. Secrets (the HMAC secret) are never taken as a flag:\n"
       "use secret_file, key_file or jwks_file, or $JWTGUARD_SECRET. Error responses are\n"
-      "replaced in the TOML file only, as [errors.<name>] tables.\n"
+      "replaced in the TOML file only, as [errors.<name>] tables; trusted identity servers\n"
+      "(Keycloak, Auth0, Hydra) likewise, as [[issuers]] tables (no variable or flag).\n"
       "docs/configuration.md lists every setting; docs/gateways.md shows nginx in front.\n\n"
       "With no key configured, dev mode (the default) generates one under data_dir on first\n"
       "start and reuses it. SIGTERM or SIGINT stops gracefully.");

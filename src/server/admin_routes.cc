@@ -4,13 +4,13 @@
 #include "service_impl.h"
 
 namespace jwtguard::server {
-namespace {
 
-// RFC 6749 §5.2's error body, which RFC 7009 and RFC 7662 reuse.
 Response oauth_error(const Request& request, std::string_view error, std::string_view description) {
   return json_response(request, http::status::bad_request,
                        nlohmann::json{{"error", error}, {"error_description", description}}.dump());
 }
+
+namespace {
 
 // The form's `token`, or RFC 6749's invalid_request.
 Step<std::string> form_token(const Request& request) {
@@ -27,14 +27,6 @@ Step<std::string> form_token(const Request& request) {
 
 constexpr std::string_view kSeparatorInKey =
     "A key must not hold control characters; name a minted identity with 'namespace'";
-
-// The subject namespaces a request may name: jwtguard's users (absent or
-// empty) and the identities applications mint tokens for.
-tl::expected<std::string_view, std::string> parse_namespace(std::string_view name) {
-  if (auto parsed = parse_subject_namespace(name)) return *parsed;
-  return tl::unexpected("'namespace' must be \"" + std::string(kAppNamespace) +
-                        "\" (minted identities) or absent (jwtguard's users)");
-}
 
 // Why the service would refuse a token minted for the application identity
 // `subject` with `claims` ("" when it would not), asked of the Guard's own
@@ -95,11 +87,12 @@ nlohmann::json revocation_json(const Revocation& revocation) {
 }
 
 // GET /admin/revocations's query, or a message saying what is wrong with it.
-tl::expected<RevocationFilter, std::string> revocation_filter(std::string_view query) {
+tl::expected<RevocationFilter, std::string> revocation_filter(const ServiceImpl& service,
+                                                              std::string_view query) {
   RevocationFilter filter;
-  std::string_view user_namespace;
+  std::string user_namespace;
   if (auto name = form_value(query, "namespace")) {
-    auto parsed = parse_namespace(*name);
+    auto parsed = service.resolve_namespace(*name);
     if (!parsed) return tl::unexpected(parsed.error());
     user_namespace = *parsed;
   }
@@ -129,11 +122,12 @@ Response ServiceImpl::oauth_revoke(const Request& request, Outcome& outcome) con
   // RFC 7009 §2.2: a token that is invalid, expired or already revoked gets
   // the same 200 as one revoked now.
   if (token->size() > options_.token_limit) return ok(request, nlohmann::json::object());
-  auto verified =
-      guard_.require(*token, {.type = TokenRequirement::kAny, .skip_revocation_check = true});
+  auto verified = guard_.require(
+      *token, {.type = TokenRequirement::kAny, .skip_revocation_check = true, .foreign = true});
   if (!verified) return ok(request, nlohmann::json::object());
   const Claims& claims = verified->claims;
   outcome.subject = claims.sub;
+  if (is_issuer_namespace(claims.sub_ns)) return revoke_foreign(request, claims);
   RevokeContext context{.revoked_by = claims.sub, .reason = "oauth revoke"};
   // A refresh token stands for its session (RFC 7009 §2.1 lets revoking it
   // revoke the grant).
@@ -149,8 +143,11 @@ Response ServiceImpl::oauth_introspect(const Request& request, Outcome& outcome)
   auto token = form_token(request);
   if (!token) return std::move(token.error());
   if (token->size() > options_.token_limit) return ok(request, {{"active", false}});
-  auto verified = guard_.require(*token, {.type = TokenRequirement::kAny});
+  auto verified = guard_.require(*token, {.type = TokenRequirement::kAny, .foreign = true});
   if (!verified) return ok(request, {{"active", false}});
+  if (is_issuer_namespace(verified->claims.sub_ns)) {
+    return ok(request, foreign_introspection(verified->claims));
+  }
   // A refresh token retired by rotation verifies, but presenting it would
   // revoke its session: it is not active (RFC 7662 §2.2).
   if (verified->claims.type == "refresh") {
@@ -168,7 +165,7 @@ Response ServiceImpl::oauth_introspect(const Request& request, Outcome& outcome)
 Response ServiceImpl::list_revocations(const Request& request, Outcome& outcome) const {
   auto admin = authenticate_admin(request, outcome);
   if (!admin) return std::move(admin.error());
-  auto filter = revocation_filter(target_query(request.target()));
+  auto filter = revocation_filter(*this, target_query(request.target()));
   if (!filter) return errors_.make(request, ServiceError::kBadRequest, filter.error());
   auto page = store_.list_revocations(*filter);
   if (!page) return failure(request, page.error());
@@ -182,6 +179,7 @@ Response ServiceImpl::create_revocation(const Request& request, Outcome& outcome
   if (!admin) return std::move(admin.error());
   auto body = json_body(request);
   if (!body) return std::move(body.error());
+  if (body->contains("token")) return revoke_by_token(request, *body, admin->claims.sub);
   std::optional<RevocationKind> kind;
   std::string key;
   for (auto [name, candidate] :
@@ -210,24 +208,33 @@ Response ServiceImpl::create_revocation(const Request& request, Outcome& outcome
   if (key.find(kNamespaceSeparator) != std::string::npos) {
     return errors_.make(request, ServiceError::kBadRequest, kSeparatorInKey);
   }
+  std::string ns;
   if (auto name = body->find("namespace"); name != body->end()) {
-    auto parsed = name->is_string() ? parse_namespace(name->get_ref<const std::string&>())
+    auto parsed = name->is_string() ? resolve_namespace(name->get_ref<const std::string&>())
                                     : tl::unexpected(std::string("'namespace' must be a string"));
     if (!parsed) return errors_.make(request, ServiceError::kBadRequest, parsed.error());
-    if (*kind != RevocationKind::kUser && !parsed->empty()) {
-      return errors_.make(request, ServiceError::kBadRequest, "'namespace' goes with 'user' only");
+    // jwtguard's own and minted tokens share one space of jti and sid
+    // values; only an issuer's are namespaced (revocation_key).
+    if (*kind != RevocationKind::kUser && *parsed == kAppNamespace) {
+      return errors_.make(request, ServiceError::kBadRequest,
+                          "'namespace' \"app\" goes with 'user' only");
     }
-    if (*kind == RevocationKind::kUser) key = subject_key(*parsed, key);
+    ns = std::move(*parsed);
   }
-  Result<void> revoked = *kind == RevocationKind::kToken     ? guard_.revoke_jti(key, context)
-                         : *kind == RevocationKind::kSession ? guard_.revoke_session(key, context)
-                                                             : guard_.revoke_user(key, context);
+  return revoke_key(request, *kind, ns, key, context);
+}
+
+Response ServiceImpl::revoke_key(const Request& request, RevocationKind kind, std::string_view ns,
+                                 std::string_view key, const RevokeContext& context) const {
+  const std::string stored = namespaced_key(kind, ns, key);
+  Result<void> revoked = kind == RevocationKind::kToken     ? guard_.revoke_jti(stored, context)
+                         : kind == RevocationKind::kSession ? guard_.revoke_session(stored, context)
+                                                            : guard_.revoke_user(stored, context);
   if (!revoked) return failure(request, revoked.error());
-  count_revocation(*kind);
-  auto [user_namespace, name] = split_subject_key(key);
+  count_revocation(kind);
   nlohmann::json body_out = {
-      {"msg", "Revoked"}, {"kind", revocation_kind_name(*kind)}, {"key", name}};
-  if (!user_namespace.empty()) body_out["namespace"] = user_namespace;
+      {"msg", "Revoked"}, {"kind", revocation_kind_name(kind)}, {"key", key}};
+  if (!ns.empty()) body_out["namespace"] = ns;
   return ok(request, body_out);
 }
 
@@ -262,14 +269,14 @@ Response ServiceImpl::delete_revocation(const Request& request, const std::strin
   }
   std::string stored_key = key;
   if (auto name = form_value(target_query(request.target()), "namespace")) {
-    auto parsed = parse_namespace(*name);
+    auto parsed = resolve_namespace(*name);
     if (!parsed) return errors_.make(request, ServiceError::kBadRequest, parsed.error());
-    // As when revoking: a namespace names a user, never a jti or a sid.
-    if (kind != RevocationKind::kUser && !parsed->empty()) {
+    // As when revoking: "app" names a user, never a jti or a sid.
+    if (kind != RevocationKind::kUser && *parsed == kAppNamespace) {
       return errors_.make(request, ServiceError::kBadRequest,
-                          "'namespace' goes with kind=user only");
+                          "'namespace' \"app\" goes with kind=user only");
     }
-    stored_key = subject_key(*parsed, key);
+    stored_key = namespaced_key(kind, *parsed, key);
   }
   // A disabled or deleted user's cutoff is what keeps its tokens ended:
   // removing it would bring them back ("enabling does not resurrect").

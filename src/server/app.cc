@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "issuers.h"
 #include "jwtguard/http.h"
 #include "jwtguard/store.h"
 #include "listener.h"
@@ -151,14 +152,24 @@ class App::Impl {
                    "dev mode: a new key was generated and will be reused after a restart; "
                    "configure one (secret_file, key_file or jwks_file) in production"}});
     }
+    auto issuers = open_issuers(config.issuers, fetch_observer(), clock);
+    if (!issuers) return tl::unexpected(issuers.error());
+    GuardOptions checks = guard_options(config, keys->algorithm);
+    checks.trusted_issuers = issuers->trusted;
     // The Guard owns the store; the service, destroyed first, uses it too.
     Store& users_and_sessions = **store;
-    auto guard = Guard::open(keys->signing, keys->verify, std::move(*store),
-                             guard_options(config, keys->algorithm), clock);
+    auto guard =
+        Guard::open(keys->signing, keys->verify, std::move(*store), std::move(checks), clock);
     if (!guard) return problem("the service cannot start: " + guard.error().message());
     guard_ = std::move(*guard);
+    ServiceOptions service_settings = service_options(config, *keys);
+    service_settings.issuers = std::move(*issuers);
+    service_settings.log = [this](bool warn, std::string_view event,
+                                  const std::vector<std::pair<std::string, std::string>>& fields) {
+      warn ? log_->warn(event, fields) : log_->info(event, fields);
+    };
     auto service = Service::create({*guard_, users_and_sessions, metrics_, clock},
-                                   service_options(config, *keys));
+                                   std::move(service_settings));
     if (!service) return problem("the service cannot start: " + service.error().message());
     service_ = std::move(*service);
     ListenerOptions options{.host = where->host,
@@ -185,6 +196,15 @@ class App::Impl {
                              {"key", keys->loaded_from},
                              {"max_connections", std::to_string(listener_->max_connections())}});
     return {};
+  }
+
+  // Each JWK Set fetch, as one log line (a failure as a warning: the
+  // identity server or the way to it is in trouble).
+  FetchObserver fetch_observer() {
+    return [this](std::string_view name, const JwksFetchEvent& event) {
+      auto fields = fetch_fields(name, event);
+      event.ok ? log_->info("jwks_fetch", fields) : log_->warn("jwks_fetch", fields);
+    };
   }
 
   StoreOptions store_options(const ServeConfig& config) {
@@ -220,6 +240,8 @@ class App::Impl {
         .http = http_options(config),
         .cors_origins = strings(split_list(config.cors_allowed_origins)),
         .cors_max_age = config.cors_max_age,
+        .issuers = {},
+        .log = {},
     };
   }
 

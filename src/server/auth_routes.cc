@@ -327,11 +327,17 @@ std::string_view ServiceImpl::original_method(const Request& request) const {
 }
 
 Response ServiceImpl::verify(const Request& request, Outcome& outcome) const {
-  auto found = locate(request, {}, outcome, original_method(request));
+  // A trusted issuer's token too: an unknown kid may make its key source
+  // fetch once (bounded by jwks_timeout, at most once per jwks_cooldown),
+  // the one blocking step of this route.
+  auto found = locate(request, {.foreign = true}, outcome, original_method(request));
   if (!found) return std::move(found.error());
   const VerifiedToken* token = &found->token;
   Response response{http::status::ok, request.version()};
   response.set("X-Auth-Subject", header_safe(token->claims.sub));
+  // Always sent (empty for jwtguard's own tokens without a configured
+  // issuer), so that a client cannot supply its own through the gateway.
+  response.set("X-Auth-Issuer", header_safe(token->claims.iss));
   response.set("X-Auth-Jti", header_safe(token->claims.jti));
   response.set("X-Auth-Session", header_safe(token->claims.sid));
   // A minted identity is not the jwtguard user of the same name: the

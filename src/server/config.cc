@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "config_sources.h"
+#include "issuer_settings.h"
 #include "settings.h"
 #include "util/try.h"
 
@@ -118,6 +119,7 @@ std::string describe(const ServeConfig& config) {
     std::replace(pointer.begin(), pointer.end(), '.', '/');
     out[nlohmann::json::json_pointer(pointer)] = settings::json_of(s, config);
   }
+  if (!config.issuers.empty()) out["issuers"] = issuers_json(config.issuers);
   for (const auto& [name, override] : config.errors) {
     nlohmann::json& entry = out["errors"][name] = nlohmann::json::object();
     if (override.status != 0) entry["status"] = override.status;

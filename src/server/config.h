@@ -30,6 +30,42 @@ struct ErrorOverride {
   std::string body;  // empty: keep the default {"msg": ...} body
 };
 
+// One trusted identity server: a [[issuers]] table of the TOML file (no
+// environment variable or flag can give one). Defaults as in
+// docs/configuration.md, "Trusted issuers".
+struct IssuerConfig {
+  std::string issuer;    // the exact "iss" of its tokens; required
+  std::string name;      // the subject namespace; empty: the issuer string
+  std::string jwks_url;  // https://, or http:// to a loopback host; required
+  std::vector<std::string> audience;
+  std::vector<std::string> algorithms;  // empty: what each key allows
+  std::string client_id;                // the aud of its logout tokens
+  std::string subject_claim = "sub";
+  std::string session_claim = "sid";
+  std::chrono::seconds leeway{0};
+  std::chrono::seconds max_token_lifetime{24 * 3600};
+  std::chrono::seconds logout_token_max_age{5 * 60};
+  std::chrono::seconds jwks_min_ttl{60};
+  std::chrono::seconds jwks_max_ttl{24 * 3600};
+  std::chrono::seconds jwks_default_ttl{10 * 60};
+  std::chrono::seconds jwks_cooldown{30};
+  std::chrono::seconds jwks_timeout{5};
+  std::chrono::seconds jwks_connect_timeout{2};
+  std::size_t jwks_max_bytes = 256 * 1024;
+  std::string jwks_ca_file;  // empty: the system's certificate authorities
+
+  // `name`, or `issuer` when name is empty.
+  const std::string& name_or_issuer() const { return name.empty() ? issuer : name; }
+};
+
+// One key of an [[issuers]] table, for the docs' drift test.
+struct IssuerSettingInfo {
+  std::string key;           // e.g. "jwks_url"
+  std::string default_text;  // empty for none
+  bool required = false;
+};
+const std::vector<IssuerSettingInfo>& issuer_settings();
+
 struct ServeConfig {
   // --- service ---
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
@@ -119,6 +155,9 @@ struct ServeConfig {
   std::string log_level = "info";  // trace, debug, info, warn, error, off
   bool access_log = true;          // one JSON line per request
   std::string log_file;            // empty: standard error
+
+  // --- trusted identity servers (TOML only: [[issuers]]) ---
+  std::vector<IssuerConfig> issuers;
 
   // --- error responses, by name (TOML only: [errors.<name>]) ---
   std::map<std::string, ErrorOverride> errors;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "error_responses.h"
+#include "issuer_settings.h"
 #include "settings.h"
 #include "util/spelling.h"
 #include "util/try.h"
@@ -141,6 +142,12 @@ Result<void> SourceLoader::file_entry(const std::string& path, const std::string
     return set(*s, *text, where);
   }
   if (key == "errors") return errors(path, node);
+  if (key == "issuers") {
+    auto issuers = read_issuers(node, path);
+    JWTGUARD_TRY(issuers);
+    config_.issuers = std::move(*issuers);
+    return {};
+  }
   const bool section = find_setting([&](const Setting& s) {
                          return std::string_view(s.key).starts_with(key + ".");
                        }) != nullptr;
@@ -268,6 +275,7 @@ Result<ServeConfig> SourceLoader::finish() && {
     // A token travels in the Authorization header, so it can never be larger.
     return invalid(origin("http.token_limit") + " must not exceed " + origin("http.header_limit"));
   }
+  JWTGUARD_TRY(check_issuers_against_own(config_));
   return std::move(config_);
 }
 

@@ -193,6 +193,7 @@ struct Metrics::Impl {
   alignas(64) std::array<Counter, kRevocationKinds.size()> revocations{};
   std::array<Counter, kLoginOutcomeNames.size()> logins{};
   Counter store_errors{0};
+  std::array<Counter, kLogoutOutcomeCount> logouts{};
 
   // Routes with no request yet are left out of the text to keep it short.
   std::array<bool, kRouteCount> active_routes() const;
@@ -273,6 +274,15 @@ void Metrics::Impl::render_events(std::string& out) const {
   append_family(out, "jwtguard_store_errors_total", "counter",
                 "Store operations that failed (the request was answered 503).");
   append_sample(out, "jwtguard_store_errors_total", {}, read(store_errors));
+  constexpr std::string_view kLogoutOutcomeNames[] = {"revoked", "invalid", "replayed",
+                                                      "store_error"};
+  static_assert(std::size(kLogoutOutcomeNames) == kLogoutOutcomeCount);
+  append_family(out, "jwtguard_backchannel_logouts_total", "counter",
+                "OpenID Connect back-channel logout requests, by outcome.");
+  for (std::size_t i = 0; i < kLogoutOutcomeCount; ++i) {
+    append_sample(out, "jwtguard_backchannel_logouts_total", {{"outcome", kLogoutOutcomeNames[i]}},
+                  read(logouts[i]));
+  }
 }
 
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
@@ -306,6 +316,11 @@ void Metrics::record_login(bool succeeded) {
 }
 
 void Metrics::record_login_rate_limited() { bump(impl_->logins[kLoginRateLimited]); }
+
+void Metrics::record_backchannel_logout(LogoutOutcome outcome) {
+  const auto i = static_cast<std::size_t>(outcome);
+  if (i < kLogoutOutcomeCount) bump(impl_->logouts[i]);
+}
 
 std::string Metrics::render(const GuardStats& stats) const {
   std::string out;

@@ -29,6 +29,16 @@ enum class CheckOutcome : unsigned char {
 };
 inline constexpr std::size_t kCheckOutcomeCount = 7;
 
+// What a POST /oidc/backchannel-logout concluded, for
+// jwtguard_backchannel_logouts_total{outcome=...}.
+enum class LogoutOutcome : unsigned char {
+  kRevoked,     // 200: the session or subject is revoked
+  kInvalid,     // 400: the form or the logout token failed validation
+  kReplayed,    // 400: its jti was seen before
+  kStoreError,  // 503: the store could not make it durable
+};
+inline constexpr std::size_t kLogoutOutcomeCount = 4;
+
 class Metrics {
  public:
   Metrics();
@@ -49,6 +59,7 @@ class Metrics {
   // Logins: succeeded, failed (bad credentials), refused by the rate limit.
   void record_login(bool succeeded);
   void record_login_rate_limited();
+  void record_backchannel_logout(LogoutOutcome outcome);
 
   // The exposition text (version 0.0.4), including the Guard's index
   // gauges from `stats`.

@@ -60,6 +60,10 @@ constexpr RouteSpec kRoutes[] = {
     {Route::kOauthIntrospect, verb::post, "/oauth/introspect", "POST /oauth/introspect",
      T::kStoreWorker, 0,
      [](const ServiceImpl& s, RouteCall& c) { return s.oauth_introspect(c.request, c.outcome); }},
+    // An identity server's logout: revoked durably before the answer.
+    {Route::kBackchannelLogout, verb::post, "/oidc/backchannel-logout",
+     "POST /oidc/backchannel-logout", T::kStoreWorker, 0,
+     [](const ServiceImpl& s, RouteCall& c) { return s.backchannel_logout(c.request, c.outcome); }},
     {Route::kJwks, verb::get, "/.well-known/jwks.json", "GET /.well-known/jwks.json", T::kIo, 0,
      [](const ServiceImpl& s, RouteCall& c) { return s.jwks(c.request); }},
     {Route::kAdminRevocationsList, verb::get, "/admin/revocations", "GET /admin/revocations",

@@ -31,6 +31,7 @@ enum class Route : unsigned char {
   kVerify,
   kOauthRevoke,
   kOauthIntrospect,
+  kBackchannelLogout,
   kJwks,
   kAdminRevocationsList,
   kAdminRevocationsCreate,

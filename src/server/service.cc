@@ -300,6 +300,15 @@ Response ServiceImpl::readyz(const Request& request) const {
         nlohmann::json{{"status", "not ready"}, {"reason", ping.error().message()}}.dump(
             -1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
+  // Until an issuer's first key set is in, none of its tokens can pass.
+  // Afterwards the last good set stays in use through its server's outages.
+  if (auto waiting = issuers_not_ready(options_.issuers.keys); !waiting.empty()) {
+    return json_response(request, http::status::service_unavailable,
+                         nlohmann::json{{"status", "not ready"},
+                                        {"reason", "no key set loaded yet from a trusted issuer"},
+                                        {"issuers_not_ready", waiting}}
+                             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
   return ok(request, {{"status", "ready"}});
 }
 
@@ -317,7 +326,8 @@ Response ServiceImpl::metrics_text(const Request& request) const {
   Response response{http::status::ok, request.version()};
   response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   response.keep_alive(request.keep_alive());
-  response.body() = metrics_.render(guard_.stats());
+  response.body() =
+      metrics_.render(guard_.stats()) + render_issuer_metrics(options_.issuers.keys, clock_.now());
   response.prepare_payload();
   return response;
 }

@@ -9,6 +9,7 @@
 #define JWTGUARD_SERVER_SERVICE_H_
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 
 #include "error_responses.h"
 #include "http.h"
+#include "issuers.h"
 #include "jwtguard/clock.h"
 #include "jwtguard/guard.h"
 #include "jwtguard/http.h"
@@ -50,6 +52,15 @@ struct ServiceOptions {
   // headers are sent at all.
   std::vector<std::string> cors_origins;
   std::chrono::seconds cors_max_age{600};
+  // Trusted identity servers (issuers.h): their key sets for /readyz and
+  // /metrics, and the logout tokens of POST /oidc/backchannel-logout. The
+  // Guard checks their access tokens (GuardOptions::trusted_issuers).
+  Issuers issuers;
+  // Where the service logs an event (a back-channel logout's outcome);
+  // `warn` picks the level. Null: nowhere.
+  std::function<void(bool warn, std::string_view event,
+                     const std::vector<std::pair<std::string, std::string>>& fields)>
+      log;
 };
 
 // Who sent a request, as the I/O layer saw it.

@@ -35,6 +35,10 @@ struct RouteCall {
 nlohmann::json tokens_json(const IssuedToken& access, const IssuedToken* refresh,
                            std::chrono::seconds access_ttl);
 
+// RFC 6749 §5.2's error body (400), which RFC 7009, RFC 7662 and the
+// back-channel logout reuse.
+Response oauth_error(const Request& request, std::string_view error, std::string_view description);
+
 // A query's "limit" (1..1000; `fallback` when absent or empty), or a message
 // saying what is wrong with it.
 tl::expected<std::size_t, std::string> query_limit(std::string_view query, std::size_t fallback);
@@ -173,6 +177,31 @@ class ServiceImpl {
   // --- routes (admin_routes.cc) ---
   Response oauth_revoke(const Request& request, Outcome& outcome) const;
   Response oauth_introspect(const Request& request, Outcome& outcome) const;
+  // --- tokens issued elsewhere (issuer_routes.cc) ---
+  Response backchannel_logout(const Request& request, Outcome& outcome) const;
+  // A validated logout token through the Guard: 200, 400 for a replay, 503
+  // (Retry-After) when the store failed; logged and counted.
+  Response answer_logout(const Request& request, const LogoutToken& logout) const;
+  // RFC 7009 for a trusted issuer's token: its jti, else its session; 400
+  // unsupported_token_type with neither.
+  Response revoke_foreign(const Request& request, const Claims& claims) const;
+  // RFC 7662's answer for an active trusted issuer's token.
+  nlohmann::json foreign_introspection(const Claims& claims) const;
+  // A request's subject namespace ("user" or empty, "app", or a trusted
+  // issuer's name), or a message saying what is wrong with it.
+  tl::expected<std::string, std::string> resolve_namespace(std::string_view name) const;
+  // The stored key of a revocation of `kind` named `key` in namespace `ns`
+  // (resolve_namespace's): revocation_key for a jti or sid, subject_key for
+  // a user.
+  static std::string namespaced_key(RevocationKind kind, std::string_view ns, std::string_view key);
+  // Revokes `key` of `kind` in namespace `ns` (POST /admin/revocations).
+  Response revoke_key(const Request& request, RevocationKind kind, std::string_view ns,
+                      std::string_view key, const RevokeContext& context) const;
+  // POST /admin/revocations with {"token": "<jwt>", "kind": "token" |
+  // "session" | "user"}: the token (jwtguard's or a trusted issuer's,
+  // verified, revoked or not) names the jti, sid or subject to revoke.
+  Response revoke_by_token(const Request& request, const nlohmann::json& body,
+                           const std::string& admin) const;
   Response list_revocations(const Request& request, Outcome& outcome) const;
   Response create_revocation(const Request& request, Outcome& outcome) const;
   Response delete_revocation(const Request& request, const std::string& key,

@@ -125,5 +125,33 @@ TEST(UserCutoff, MovesPastAnEarlierCutoffThatIsNotBeforeIt) {
   EXPECT_EQ(cutoff_after_earlier(cutoff, cutoff + milliseconds(3)), cutoff + milliseconds(4));
 }
 
+TEST(RevocationKeys, OwnAndAppIdsAreBareIssuersAreNamespaced) {
+  EXPECT_FALSE(is_issuer_namespace(""));
+  EXPECT_FALSE(is_issuer_namespace(kAppNamespace));
+  EXPECT_TRUE(is_issuer_namespace("https://idp.example"));
+  EXPECT_EQ(revocation_key("", "j1"), "j1");
+  EXPECT_EQ(revocation_key(kAppNamespace, "j1"), "j1");
+  EXPECT_EQ(revocation_key("idp", "j1"), std::string("idp\x1f") + "j1");
+  EXPECT_NE(revocation_key("idp", "j1"), revocation_key("other", "j1"));
+
+  Claims claims;
+  claims.jti = "j1";
+  claims.sid = "s1";
+  claims.sub = "alice";
+  EXPECT_EQ(token_key(claims), "j1");
+  EXPECT_EQ(session_key(claims), "s1");
+  claims.sub_ns = "idp";
+  EXPECT_EQ(token_key(claims), std::string("idp\x1f") + "j1");
+  EXPECT_EQ(session_key(claims), std::string("idp\x1f") + "s1");
+  const Revocation r = token_revocation(claims);
+  EXPECT_EQ(r.key, token_key(claims));
+  EXPECT_EQ(r.session, session_key(claims));
+  EXPECT_EQ(r.user, subject_key(claims));
+  claims.jti.clear();
+  claims.sid.clear();
+  EXPECT_EQ(token_key(claims), "");
+  EXPECT_EQ(session_key(claims), "");
+}
+
 }  // namespace
 }  // namespace jwtguard

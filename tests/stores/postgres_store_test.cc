@@ -22,6 +22,7 @@
 #include "postgres/schema.h"
 #include "stores/account_contract.h"
 #include "stores/guard_reuse_case.h"
+#include "stores/namespaced_key_contract.h"
 #include "stores/serve_log.h"
 #include "stores/store_contract.h"
 #include "testing/postgres_server.h"
@@ -137,6 +138,7 @@ struct PostgresBackend {
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, StoreContractTest, PostgresBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, NamespacedKeyContractTest, PostgresBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, DurableStoreTest, PostgresBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, AccountContractTest, PostgresBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, DurableAccountTest, PostgresBackend);

@@ -14,6 +14,7 @@
 #include "redis/redis_client.h"
 #include "stores/account_contract.h"
 #include "stores/guard_reuse_case.h"
+#include "stores/namespaced_key_contract.h"
 #include "stores/redis_fixture.h"
 #include "stores/serve_log.h"
 #include "stores/store_contract.h"
@@ -49,6 +50,7 @@ struct RedisBackend {
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Redis, StoreContractTest, RedisBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Redis, NamespacedKeyContractTest, RedisBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Redis, DurableStoreTest, RedisBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Redis, AccountContractTest, RedisBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Redis, DurableAccountTest, RedisBackend);

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "stores/account_contract.h"
+#include "stores/namespaced_key_contract.h"
 
 namespace jwtguard {
 namespace {
@@ -26,7 +27,9 @@ struct SqliteBackend {
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, StoreContractTest, MemoryBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, NamespacedKeyContractTest, MemoryBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreContractTest, SqliteBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, NamespacedKeyContractTest, SqliteBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, DurableStoreTest, SqliteBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, AccountContractTest, MemoryBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, AccountContractTest, SqliteBackend);

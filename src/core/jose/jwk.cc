@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "jose/base64url.h"
+#include "jose/jwks_parse.h"
 #include "jose/key_data.h"
 #include "jwtguard/keys.h"
 
@@ -326,6 +327,13 @@ Result<std::string> Key::to_jwk(bool include_private) const {
 }
 
 Result<KeySet> KeySet::from_jwks(std::string_view jwks_json) {
+  return jose::key_set_from_jwks(jwks_json, /*skip_unusable=*/false, nullptr);
+}
+
+namespace jose {
+
+Result<KeySet> key_set_from_jwks(std::string_view jwks_json, bool skip_unusable,
+                                 std::size_t* skipped) {
   auto json = parse_json(jwks_json);
   if (!json) return tl::unexpected(json.error());
   if (!json->is_object() || !json->contains("keys") || !(*json)["keys"].is_array()) {
@@ -338,9 +346,12 @@ Result<KeySet> KeySet::from_jwks(std::string_view jwks_json) {
       // RFC 7517 §5: members of unknown types, or not meant for signatures, are skipped.
       const Errc code = key.error().code();
       const bool skippable =
-          code == Errc::kUnsupportedKey || code == Errc::kUnsupportedAlg ||
+          skip_unusable || code == Errc::kUnsupportedKey || code == Errc::kUnsupportedAlg ||
           (member.is_object() && member.contains("use") && member["use"] != Json("sig"));
-      if (skippable) continue;
+      if (skippable) {
+        if (skipped) ++*skipped;
+        continue;
+      }
       return tl::unexpected(key.error());
     }
     if (auto added = set.add(std::move(*key)); !added) return tl::unexpected(added.error());
@@ -348,6 +359,8 @@ Result<KeySet> KeySet::from_jwks(std::string_view jwks_json) {
   if (set.empty()) return fail(Errc::kBadKey, "the JWK Set holds no usable signature key");
   return set;
 }
+
+}  // namespace jose
 
 std::string KeySet::to_public_jwks() const {
   Json keys = Json::array();

@@ -54,6 +54,11 @@ Revocation session_revocation(Store& store, std::string_view sid, std::string_vi
 
 Result<Revocation> user_revocation(Store& store, std::string_view user_key, Timestamp now,
                                    const TokenLives& lives) {
+  return user_revocation_before(store, user_key, user_cutoff_after(now), now, lives);
+}
+
+Result<Revocation> user_revocation_before(Store& store, std::string_view user_key, Timestamp cutoff,
+                                          Timestamp now, const TokenLives& lives) {
   Revocation r = bare(RevocationKind::kUser, user_key, now, lives);
   r.user = std::string(user_key);
   // Tokens issued since an earlier cutoff in this same millisecond carry
@@ -62,8 +67,8 @@ Result<Revocation> user_revocation(Store& store, std::string_view user_key, Time
   // process's that this one has not seen yet: the store is asked.
   auto stored = store.find_revocation(RevocationKind::kUser, user_key);
   if (!stored) return tl::unexpected(stored.error());
-  r.cutoff = cutoff_after_earlier(user_cutoff_after(now),
-                                  *stored ? std::optional((*stored)->cutoff) : std::nullopt);
+  r.cutoff =
+      cutoff_after_earlier(cutoff, *stored ? std::optional((*stored)->cutoff) : std::nullopt);
   r.expires_at = std::max(lives.latest_expiry, r.cutoff + lives.longest);
   auto sessions = store.list_sessions(user_key, now);
   if (!sessions) return tl::unexpected(sessions.error());

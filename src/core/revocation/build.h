@@ -58,6 +58,12 @@ Revocation session_revocation(Store& store, std::string_view sid, std::string_vi
 Result<Revocation> user_revocation(Store& store, std::string_view user_key, Timestamp now,
                                    const TokenLives& lives);
 
+// The same with a given cutoff in place of user_cutoff_after(now) (still
+// moved past an earlier cutoff): a back-channel logout's, its logout
+// token's iat plus one second.
+Result<Revocation> user_revocation_before(Store& store, std::string_view user_key, Timestamp cutoff,
+                                          Timestamp now, const TokenLives& lives);
+
 }  // namespace jwtguard::revocation
 
 #endif  // JWTGUARD_REVOCATION_BUILD_H_

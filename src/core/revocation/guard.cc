@@ -20,6 +20,18 @@ Result<void> check_session_options(const GuardOptions& options) {
   return {};
 }
 
+// A trusted issuer that claimed the Guard's own "iss" would have its keys
+// chosen for jwtguard's tokens, and jwtguard's for none.
+Result<void> check_trusted_issuers(const GuardOptions& options) {
+  if (!options.trusted_issuers) return {};
+  for (const TrustedIssuer& issuer : options.trusted_issuers->issuers()) {
+    if (issuer.issuer == options.verify.claims.issuer || issuer.issuer == options.issuer.issuer) {
+      return fail(Errc::kInvalidArgument, "a trusted issuer is the Guard's own: " + issuer.issuer);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Guard>> Guard::open(Key signing_key, KeySet verify_keys,
@@ -27,6 +39,7 @@ Result<std::unique_ptr<Guard>> Guard::open(Key signing_key, KeySet verify_keys,
                                            const Clock& clock) {
   if (!store) return fail(Errc::kInvalidArgument, "no store");
   JWTGUARD_TRY(check_session_options(options));
+  JWTGUARD_TRY(check_trusted_issuers(options));
   auto issuer = Issuer::create(signing_key, options.issuer);
   if (!issuer) return tl::unexpected(issuer.error());
   if (verify_keys.empty()) verify_keys = KeySet(signing_key);
@@ -83,6 +96,15 @@ Result<void> Guard::revoke_session(std::string_view sid, const RevokeContext& co
 Result<void> Guard::revoke_user(std::string_view user, const RevokeContext& context) {
   if (user.empty()) return fail(Errc::kInvalidArgument, "empty user");
   return impl_->revoke_user(user, context);
+}
+Result<void> Guard::revoke_user_before(std::string_view user, Timestamp cutoff,
+                                       const RevokeContext& context) {
+  if (user.empty()) return fail(Errc::kInvalidArgument, "empty user");
+  if (cutoff == Timestamp{}) return fail(Errc::kInvalidArgument, "no cutoff");
+  return impl_->revoke_user_before(user, cutoff, context);
+}
+Result<void> Guard::backchannel_logout(const LogoutToken& logout) {
+  return impl_->backchannel_logout(logout);
 }
 Result<bool> Guard::unrevoke(RevocationKind kind, std::string_view key) {
   return impl_->unrevoke(kind, key);

@@ -36,7 +36,8 @@ class Guard::Impl {
         // a verifier grants past exp: how long a revocation must be kept.
         lifetimes_(std::max(options_.issuer.access_ttl, options_.issuer.refresh_ttl) +
                        options_.verify.claims.leeway,
-                   options_.purge_interval),
+                   options_.purge_interval, foreign_lifetime(options_)),
+        leeway_(std::max(options_.verify.claims.leeway, foreign_leeway(options_))),
         limits_(options_.session_max_lifetime, options_.session_idle_timeout) {}
 
   ~Impl() { scheduler_->stop(); }
@@ -187,7 +188,9 @@ class Guard::Impl {
       if (req.optional) return VerifiedToken{};
       return fail(Errc::kMissingToken);
     }
-    auto verified = verifier_.verify(token, clock_.now());
+    // Without trusted issuers, jwtguard's own tokens cost what they always did.
+    auto verified =
+        options_.trusted_issuers ? verify_any(token, req) : verifier_.verify(token, clock_.now());
     if (!verified) return verified;
     const Claims& claims = verified->claims;
     JWTGUARD_TRY(revocation::check_requirements(claims, req));
@@ -200,21 +203,31 @@ class Guard::Impl {
   }
 
   Result<void> check_revocation(const Claims& claims) const {
-    // Most tokens are of jwtguard's own users, whose key is the name itself.
-    std::string namespaced;
+    // Most tokens are of jwtguard's own users, whose keys are the names
+    // themselves; a trusted issuer's are namespaced (revocation_key).
+    std::string namespaced, jti_key, sid_key;
     if (!claims.sub_ns.empty()) namespaced = subject_key(claims);
     const std::string_view key = claims.sub_ns.empty() ? std::string_view(claims.sub) : namespaced;
-    const std::string_view rule =
-        index_.revoked_by(claims.jti, claims.sid, key, issue_order(claims));
+    const bool foreign = is_issuer_namespace(claims.sub_ns);
+    if (foreign) {
+      jti_key = token_key(claims);
+      sid_key = session_key(claims);
+    }
+    const std::string_view jti = foreign ? std::string_view(jti_key) : claims.jti;
+    const std::string_view sid = foreign ? std::string_view(sid_key) : claims.sid;
+    const std::string_view rule = index_.revoked_by(jti, sid, key, issue_order(claims));
     if (!rule.empty()) return fail(Errc::kRevoked, std::string(rule));
-    if (options_.check_mode == GuardOptions::CheckMode::kStore) return check_store(claims, key);
+    if (options_.check_mode == GuardOptions::CheckMode::kStore) {
+      return check_store(claims, jti, sid, key);
+    }
     return {};
   }
 
   // Strict mode: what the store holds now. The index already said no; an
   // entry only the store has is one the feed has not delivered yet.
-  Result<void> check_store(const Claims& claims, std::string_view key) const {
-    auto hits = store_->lookup(claims.jti, claims.sid, key);
+  Result<void> check_store(const Claims& claims, std::string_view jti, std::string_view sid,
+                           std::string_view key) const {
+    auto hits = store_->lookup(jti, sid, key);
     if (!hits) {
       ++strict_fallbacks_;
       return {};
@@ -270,6 +283,17 @@ class Guard::Impl {
     return record(with_context(std::move(*r), context), false);
   }
 
+  Result<void> revoke_user_before(std::string_view user, Timestamp cutoff,
+                                  const RevokeContext& context) {
+    const Timestamp now = clock_.now();
+    auto r = revocation::user_revocation_before(*store_, user, cutoff, now, lives(now));
+    if (!r) return tl::unexpected(r.error());
+    return record(with_context(std::move(*r), context), false);
+  }
+
+  // guard_foreign.cc.
+  Result<void> backchannel_logout(const LogoutToken& logout);
+
   Result<bool> unrevoke(RevocationKind kind, std::string_view key) {
     auto erased = store_->unrevoke(kind, key, clock_.now());
     if (!erased) return erased;
@@ -322,12 +346,26 @@ class Guard::Impl {
   const Verifier& verifier() const { return verifier_; }
 
  private:
-  std::chrono::seconds leeway() const { return options_.verify.claims.leeway; }
+  // What any verifier of this Guard grants past exp: its own, or a
+  // trusted issuer's larger one.
+  std::chrono::seconds leeway() const { return leeway_; }
+
+  // Trusted issuers' tokens (guard_foreign.cc): the longest one can live
+  // and the largest leeway, for how long revocations are kept.
+  static std::chrono::seconds foreign_lifetime(const GuardOptions& options);
+  static std::chrono::seconds foreign_leeway(const GuardOptions& options);
+
+  // require()'s verification when trusted issuers are configured
+  // (guard_foreign.cc): the token's "iss" chooses who verifies it.
+  Result<VerifiedToken> verify_any(std::string_view token, const Requirements& req) const;
+  bool is_own_issuer(std::string_view iss) const;
+  // kAlreadyExists when the logout token with this replay key was seen.
+  Result<void> check_not_replayed(std::string_view replay_key) const;
 
   // What the revocations built at `now` know of the tokens they may block.
   revocation::TokenLives lives(Timestamp now) const {
     return {.latest_expiry = lifetimes_.latest_expiry_before(now),
-            .longest = lifetimes_.longest(),
+            .longest = lifetimes_.kept(),
             .leeway = leeway(),
             .access_ttl = options_.issuer.access_ttl,
             .rotate_refresh_tokens = options_.rotate_refresh_tokens};
@@ -357,6 +395,7 @@ class Guard::Impl {
   GuardOptions options_;
   const Clock& clock_;
   revocation::Lifetimes lifetimes_;
+  const std::chrono::seconds leeway_;
   revocation::SessionLimits limits_;
 
   revocation::Index index_;

@@ -13,7 +13,7 @@ Result<void> Lifetimes::raise(Store& store, Timestamp now) {
 
 Timestamp Lifetimes::latest_expiry_before(Timestamp now) const {
   const Timestamp horizon{std::chrono::microseconds(horizon_us_.load())};
-  return std::max(now + longest_, horizon);
+  return std::max(now + kept_, horizon);
 }
 
 }  // namespace jwtguard::revocation

@@ -9,6 +9,7 @@
 #ifndef JWTGUARD_REVOCATION_LIFETIMES_H_
 #define JWTGUARD_REVOCATION_LIFETIMES_H_
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -24,8 +25,15 @@ class Lifetimes {
   // `longest`: the longest lifetime a token this Guard issues can have, plus
   // the leeway a verifier grants past exp. `raise_every`: how often raise()
   // is called (the purge interval), which the horizon must cover.
-  Lifetimes(std::chrono::seconds longest, std::chrono::seconds raise_every)
-      : longest_(longest), ahead_(longest + raise_every + std::chrono::seconds(60)) {}
+  // `foreign`: the longest a trusted issuer's token can live, leeway
+  // included (GuardOptions::trusted_issuers): revocations of its sessions
+  // and subjects must outlive its tokens too, though this Guard never
+  // issues anything that long.
+  Lifetimes(std::chrono::seconds longest, std::chrono::seconds raise_every,
+            std::chrono::seconds foreign = std::chrono::seconds(0))
+      : longest_(longest),
+        kept_(std::max(longest, foreign)),
+        ahead_(kept_ + raise_every + std::chrono::seconds(60)) {}
 
   // Raises the store's token horizon to cover every token this Guard may
   // issue until the next raise, and remembers what the store holds.
@@ -35,7 +43,11 @@ class Lifetimes {
   // The latest a token issued before `now` can expire. Thread-safe.
   Timestamp latest_expiry_before(Timestamp now) const;
 
+  // The longest a token this Guard issues can live (leeway included).
   std::chrono::seconds longest() const { return longest_; }
+  // The longest any token it checks can live: longest(), or a trusted
+  // issuer's longer lifetime.
+  std::chrono::seconds kept() const { return kept_; }
 
   // When the last token of a pair expires: what a session records, so that
   // revoking it later knows how long the revocation must be kept.
@@ -45,6 +57,7 @@ class Lifetimes {
 
  private:
   const std::chrono::seconds longest_;
+  const std::chrono::seconds kept_;
   const std::chrono::seconds ahead_;
   std::atomic<std::int64_t> horizon_us_{0};  // the store's horizon, in µs
 };

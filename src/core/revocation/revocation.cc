@@ -14,6 +14,21 @@ std::string subject_key(std::string_view subject_namespace, std::string_view sub
 
 std::string subject_key(const Claims& claims) { return subject_key(claims.sub_ns, claims.sub); }
 
+bool is_issuer_namespace(std::string_view ns) { return !ns.empty() && ns != kAppNamespace; }
+
+std::string revocation_key(std::string_view ns, std::string_view id) {
+  if (!is_issuer_namespace(ns)) return std::string(id);
+  return subject_key(ns, id);
+}
+
+std::string token_key(const Claims& claims) {
+  return claims.jti.empty() ? std::string() : revocation_key(claims.sub_ns, claims.jti);
+}
+
+std::string session_key(const Claims& claims) {
+  return claims.sid.empty() ? std::string() : revocation_key(claims.sub_ns, claims.sid);
+}
+
 std::pair<std::string_view, std::string_view> split_subject_key(std::string_view key) {
   const auto separator = key.find(kNamespaceSeparator);
   if (separator == std::string_view::npos) return {{}, key};
@@ -29,11 +44,11 @@ std::optional<std::string_view> parse_subject_namespace(std::string_view name) {
 Revocation token_revocation(const Claims& claims) {
   Revocation r;
   r.kind = RevocationKind::kToken;
-  r.key = claims.jti;
+  r.key = token_key(claims);
   if (claims.exp) r.expires_at = *claims.exp;
   r.token_type = parse_token_type(claims.type);
   r.user = subject_key(claims);
-  r.session = claims.sid;
+  r.session = session_key(claims);
   return r;
 }
 

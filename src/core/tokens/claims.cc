@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "jose/json.h"
+#include "tokens/claim_values.h"
 
 namespace jwtguard {
 namespace {
@@ -59,6 +60,10 @@ int claim_index(std::string_view name) {
   }
 }
 
+}  // namespace
+
+namespace detail {
+
 Result<Timestamp> numeric_date(simdjson::dom::element value, std::string_view name) {
   std::int64_t seconds = 0;
   if (!value.get_int64().get(seconds)) {
@@ -75,18 +80,6 @@ Result<Timestamp> numeric_date(simdjson::dom::element value, std::string_view na
     return fail(Errc::kBadClaim, std::string(name) + " is out of range");
   }
   return Timestamp(std::chrono::microseconds(std::llround(real * 1e6)));
-}
-
-// Integer milliseconds since the epoch, within the same years as numeric_date.
-Result<Timestamp> millisecond_date(simdjson::dom::element value, std::string_view name) {
-  std::int64_t ms = 0;
-  if (value.get_int64().get(ms)) {
-    return fail(Errc::kBadClaim, std::string(name) + " is not an integer");
-  }
-  if (ms < 0 || ms > kMaxSeconds * 1000) {
-    return fail(Errc::kBadClaim, std::string(name) + " is out of range");
-  }
-  return Timestamp(std::chrono::milliseconds(ms));
 }
 
 Result<void> string_claim(simdjson::dom::element value, std::string_view name, std::string& out) {
@@ -113,23 +106,44 @@ Result<void> audience_claim(simdjson::dom::element value, std::vector<std::strin
   return {};
 }
 
+void mark_present(Claims& claims, std::string_view name) {
+  const int index = claim_index(name);
+  if (index >= 0) claims.present |= 1u << index;
+}
+
+}  // namespace detail
+
+namespace {
+
+// Integer milliseconds since the epoch, within the same years as numeric_date.
+Result<Timestamp> millisecond_date(simdjson::dom::element value, std::string_view name) {
+  std::int64_t ms = 0;
+  if (value.get_int64().get(ms)) {
+    return fail(Errc::kBadClaim, std::string(name) + " is not an integer");
+  }
+  if (ms < 0 || ms > kMaxSeconds * 1000) {
+    return fail(Errc::kBadClaim, std::string(name) + " is out of range");
+  }
+  return Timestamp(std::chrono::milliseconds(ms));
+}
+
 Result<void> read_claim(int index, simdjson::dom::element value, Claims& claims) {
   const std::string_view name = kKnownClaims[index];
   switch (index) {
     case kJti:
-      return string_claim(value, name, claims.jti);
+      return detail::string_claim(value, name, claims.jti);
     case kSub:
-      return string_claim(value, name, claims.sub);
+      return detail::string_claim(value, name, claims.sub);
     case kIss:
-      return string_claim(value, name, claims.iss);
+      return detail::string_claim(value, name, claims.iss);
     case kSid:
-      return string_claim(value, name, claims.sid);
+      return detail::string_claim(value, name, claims.sid);
     case kType:
-      return string_claim(value, name, claims.type);
+      return detail::string_claim(value, name, claims.type);
     case kSubNs:
-      return string_claim(value, name, claims.sub_ns);
+      return detail::string_claim(value, name, claims.sub_ns);
     case kCsrf:
-      return string_claim(value, name, claims.csrf);
+      return detail::string_claim(value, name, claims.csrf);
     case kIatMs: {
       auto date = millisecond_date(value, name);
       if (!date) return tl::unexpected(date.error());
@@ -137,7 +151,7 @@ Result<void> read_claim(int index, simdjson::dom::element value, Claims& claims)
       return {};
     }
     case kAud:
-      return audience_claim(value, claims.aud);
+      return detail::audience_claim(value, claims.aud);
     case kFresh: {
       bool fresh = false;
       if (value.get_bool().get(fresh)) return fail(Errc::kBadClaim, "fresh is not a boolean");
@@ -145,7 +159,7 @@ Result<void> read_claim(int index, simdjson::dom::element value, Claims& claims)
       return {};
     }
     default: {
-      auto date = numeric_date(value, name);
+      auto date = detail::numeric_date(value, name);
       if (!date) return tl::unexpected(date.error());
       (index == kExp ? claims.exp : index == kNbf ? claims.nbf : claims.iat) = *date;
       return {};
