@@ -18,13 +18,13 @@ jwks_url = "${issuer}/jwks"
 audience = "${RESOURCE}"
 algorithms = ["RS256"]
 client_id = "${CLIENT_ID}"
-leeway = 5
-jwks_min_ttl = 60
-jwks_default_ttl = 600
-jwks_max_ttl = 3600
-jwks_cooldown = ${COOLDOWN_S}
-jwks_timeout = 2
-jwks_connect_timeout = 1
+leeway = "5s"
+jwks_min_ttl = "1m"
+jwks_default_ttl = "10m"
+jwks_max_ttl = "1h"
+jwks_cooldown = "${COOLDOWN_S}s"
+jwks_timeout = "2s"
+jwks_connect_timeout = "1s"
 `;
 }
 
