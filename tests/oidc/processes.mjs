@@ -1,0 +1,167 @@
+// The processes the identity-server test starts: redis-server and
+// `jwtguard serve` instances sharing it, each on a loopback port, in the
+// foreground, with its output in the run's directory, stopped by its PID.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { freePort } from '../browser/servers.mjs';
+
+export { freePort };
+
+const kStartTimeoutMs = 20_000;
+const kPortAttempts = 5;
+const kRedisServers = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'];
+
+function readOr(path, fallback = '') {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+// A started child process with its output in `dir`, stopped by its PID.
+class Child {
+  constructor(name, argv, dir, env) {
+    this.name = name;
+    this.logPath = join(dir, `${name}.log`);
+    writeFileSync(this.logPath, '');
+    this.process = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = null;
+    this.exit = new Promise((resolve) => this.process.once('exit', (code, signal) => {
+      this.exited = { code, signal };
+      resolve(this.exited);
+    }));
+    const append = (chunk) => writeFileSync(this.logPath, chunk, { flag: 'a' });
+    this.process.stdout.on('data', append);
+    this.process.stderr.on('data', append);
+    this.process.once('error', (error) => append(`cannot start ${argv[0]}: ${error.message}\n`));
+  }
+
+  log() {
+    return readOr(this.logPath);
+  }
+
+  // SIGTERM, then SIGKILL after `timeoutMs`; resolves once it has exited.
+  async stop(timeoutMs = 10_000) {
+    if (this.exited || this.process.pid === undefined) return;
+    this.signal('SIGTERM');
+    if ((await Promise.race([this.exit, sleep(timeoutMs).then(() => 'late')])) === 'late') {
+      this.signal('SIGKILL');
+      await this.exit;
+    }
+  }
+
+  signal(signal) {
+    try {
+      process.kill(this.process.pid, signal);
+    } catch {
+      // It exited a moment ago; its 'exit' event is on its way.
+    }
+  }
+
+  // For process 'exit': no awaiting there.
+  killNow() {
+    if (!this.exited && this.process.pid !== undefined) this.signal('SIGKILL');
+  }
+}
+
+// The test's environment less any JWTGUARD_* setting of the developer's shell.
+function cleanEnv(extra) {
+  const env = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('JWTGUARD_')) env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+function ping(port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write('PING\r\n'));
+    let reply = '';
+    socket.setTimeout(500, () => socket.destroy());
+    socket.on('data', (chunk) => {
+      reply += chunk;
+      if (reply.includes('\r\n')) socket.end();
+    });
+    socket.on('close', () => resolve(reply.startsWith('+PONG')));
+    socket.on('error', () => resolve(false));
+  });
+}
+
+// redis-server on a free port, persisting nothing (the run's data dies with it).
+export async function startRedis(dir) {
+  const binary = kRedisServers.find((path) => existsSync(path));
+  if (!binary) {
+    throw new Error(`redis-server is not installed (looked in ${kRedisServers.join(', ')}): `
+      + 'run `make deps`');
+  }
+  let failure = '';
+  for (let attempt = 0; attempt < kPortAttempts; ++attempt) {
+    const port = await freePort();
+    const config = join(dir, 'redis.conf');
+    writeFileSync(config, `bind 127.0.0.1\nport ${port}\ndir "${dir}"\ndaemonize no\n`
+      + 'appendonly no\nsave ""\n');
+    const child = new Child(`redis-${attempt}`, [binary, config], dir, cleanEnv({}));
+    const deadline = Date.now() + kStartTimeoutMs;
+    while (!child.exited && Date.now() < deadline) {
+      if (await ping(port)) return { child, url: `redis://127.0.0.1:${port}/0` };
+      await sleep(20);
+    }
+    await child.stop();
+    failure = child.log();
+    if (!failure.includes('Address already in use')) break;
+  }
+  throw new Error(`redis-server did not start:\n${failure}`);
+}
+
+// The port of jwtguard's `"event":"listening"` log line, once written.
+function listeningPort(log) {
+  for (const line of log.split('\n')) {
+    if (!line.includes('"event":"listening"')) continue;
+    const match = /"address":"[^"]*:(\d+)"/.exec(line);
+    if (match) return Number(match[1]);
+  }
+  return null;
+}
+
+// `jwtguard serve` named `name`, with `config` (TOML text) and `store`, on
+// a port the kernel picks.
+export async function startJwtguard({ binary, dir, name, config, store, secret }) {
+  const configPath = join(dir, `${name}.toml`);
+  writeFileSync(configPath, config);
+  const child = new Child(name, [binary, 'serve', '--listen', '127.0.0.1:0', '--dev', 'false',
+    '--store', store, '--config', configPath], dir, cleanEnv({ JWTGUARD_SECRET: secret }));
+  const deadline = Date.now() + kStartTimeoutMs;
+  for (;;) {
+    const port = listeningPort(child.log());
+    if (port) return { name, child, port, url: `http://127.0.0.1:${port}` };
+    if (child.exited) {
+      throw new Error(`${name} ended before listening (${JSON.stringify(child.exited)}); `
+        + `its output:\n${child.log()}\nits configuration:\n${config}`);
+    }
+    if (Date.now() > deadline) {
+      await child.stop(0);
+      throw new Error(`${name} did not listen within ${kStartTimeoutMs} ms:\n${child.log()}`);
+    }
+    await sleep(20);
+  }
+}
+
+// Resolves once `instance` answers /readyz with 200 (its issuers' first key
+// sets are loaded); fails with its log after `timeoutMs`.
+export async function waitReady(instance, timeoutMs = kStartTimeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last = null;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${instance.url}/readyz`).catch(() => null);
+    last = response && `${response.status} ${await response.text()}`;
+    if (response?.status === 200) return;
+    await sleep(50);
+  }
+  throw new Error(`${instance.name} was not ready within ${timeoutMs} ms (last /readyz: ${last}):\n`
+    + instance.child.log());
+}
