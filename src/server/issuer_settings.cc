@@ -109,7 +109,13 @@ Result<void> assign(const IssuerKey& key, const toml::node& node, IssuerConfig& 
         } else if constexpr (std::is_same_v<T, Strings>) {
           JWTGUARD_ASSIGN_OR_RETURN(out.*member, read_strings(node));
         } else if constexpr (std::is_same_v<T, seconds>) {
-          JWTGUARD_ASSIGN_OR_RETURN(std::string text, read_string(node));
+          // As every other duration setting: "30s", or a bare integer of seconds.
+          std::string text;
+          if (const auto* n = node.as_integer()) {
+            text = std::to_string(n->get());
+          } else {
+            JWTGUARD_ASSIGN_OR_RETURN(text, read_string(node));
+          }
           JWTGUARD_ASSIGN_OR_RETURN(out.*member, util::parse_duration(text, {.min = key.min}));
         } else {
           JWTGUARD_ASSIGN_OR_RETURN(out.*member, read_size(node));

@@ -75,7 +75,8 @@ jwks_max_bytes = 1024
 issuer = "http://127.0.0.1:4444/"
 jwks_url = "http://127.0.0.1:4444/.well-known/jwks.json"
 audience = "api"
-algorithms = ["ES256", "EdDSA"])"));
+algorithms = ["ES256", "EdDSA"]
+jwks_cooldown = 2)"));
   ASSERT_TRUE(config) << config.error().detail();
   ASSERT_EQ(config->issuers.size(), 2u);
   EXPECT_EQ(config->issuers[0].name_or_issuer(), "kc");
@@ -89,6 +90,8 @@ algorithms = ["ES256", "EdDSA"])"));
   EXPECT_EQ(config->issuers[0].jwks_max_bytes, 1024u);
   EXPECT_EQ(config->issuers[1].audience, (std::vector<std::string>{"api"}));
   EXPECT_EQ(config->issuers[1].algorithms, (std::vector<std::string>{"ES256", "EdDSA"}));
+  // A bare integer is seconds, as for every other duration setting.
+  EXPECT_EQ(config->issuers[1].jwks_cooldown, seconds(2));
 }
 
 TEST(IssuerConfigTest, EveryRefusalNamesTheTableAndTheKey) {
