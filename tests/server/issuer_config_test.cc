@@ -102,7 +102,7 @@ TEST(IssuerConfigTest, EveryRefusalNamesTheTableAndTheKey) {
       {"[[issuers]]\nissuer = \"a\"\n", "issuers[0].jwks_url"},
       {with("leeway = \"5 minutes\""), "issuers[0].leeway"},
       {with("jwks_timeout = \"0s\""), "issuers[0].jwks_timeout"},
-      {with("jwks_cooldown = 30"), "issuers[0].jwks_cooldown"},
+      {with("jwks_cooldown = true"), "issuers[0].jwks_cooldown"},
       {with("jwks_max_bytes = 0"), "issuers[0].jwks_max_bytes"},
       {with("audience = 3"), "issuers[0].audience"},
       {with("algorithms = [\"HS256\"]"), "issuers[0].algorithms"},
