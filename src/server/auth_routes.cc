@@ -311,7 +311,11 @@ Response ServiceImpl::me(const Request& request, Outcome& outcome) const {
 // counts; where neither is (a gateway not set up as docs/gateways.md
 // shows), the request is taken for a state change: a cookie then needs its
 // CSRF header, rather than a forged POST passing as the GET of the check.
+// Envoy's ext_authz (HTTP mode) sends no such header but asks with the
+// client's own method: a CSRF method there counts as well.
 std::string_view ServiceImpl::original_method(const Request& request) const {
+  const std::string_view own(request.method_string().data(), request.method_string().size());
+  if (http_.requires_csrf(own)) return own;
   std::string_view method;
   for (std::string_view name : {"X-Original-Method", "X-Forwarded-Method"}) {
     auto [first, end] = request.equal_range({name.data(), name.size()});

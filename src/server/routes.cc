@@ -171,10 +171,37 @@ std::string_view route_name(Route route) {
   return spec != nullptr ? spec->name : "unmatched";
 }
 
+namespace {
+
+// Envoy's ext_authz filter in HTTP mode asks with the client's own method,
+// at path_prefix + the client's path (docs/issuers.md): /auth/verify
+// answers every method a client request can have, under its path and any
+// path below it. It changes nothing, so no method is unsafe to answer; the
+// CSRF rule applies to the method asked about (ServiceImpl::original_method).
+constexpr verb kGatewayMethods[] = {verb::get, verb::post, verb::put, verb::patch, verb::delete_};
+
+bool gateway_check_path(std::string_view path) {
+  constexpr std::string_view kVerify = "/auth/verify";
+  return path.starts_with(kVerify) &&
+         (path.size() == kVerify.size() || path[kVerify.size()] == '/');
+}
+
+}  // namespace
+
 RouteMatch match_route(verb method, std::string_view path) {
   // HEAD is answered like GET minus the body (RFC 9110 §9.3.2).
   if (method == verb::head) method = verb::get;
   RouteMatch match;
+  if (gateway_check_path(path)) {
+    if (std::find(std::begin(kGatewayMethods), std::end(kGatewayMethods), method) !=
+        std::end(kGatewayMethods)) {
+      match.route = Route::kVerify;
+    } else {
+      match.method_mismatch = true;
+      match.allow = allow_header({std::begin(kGatewayMethods), std::end(kGatewayMethods)});
+    }
+    return match;
+  }
   std::vector<verb> other_methods;
   for (const RouteSpec& spec : kRoutes) {
     auto param = match_template(spec.path, path);

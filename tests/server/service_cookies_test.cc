@@ -300,6 +300,39 @@ TEST_F(CookieTest, VerifyAppliesTheCsrfRuleToTheOriginalMethod) {
   EXPECT_EQ(status(get("/auth/verify", bearer(jar["access_token_cookie"]))), 200);
 }
 
+// Envoy's ext_authz in HTTP mode asks with the client's method, at
+// /auth/verify followed by the client's path, and sends no method header.
+TEST_F(CookieTest, VerifyAnswersAGatewayAskingWithTheClientsMethodAndPath) {
+  auto jar = browser_login();
+  const Fields cookies = cookie_header(jar);
+  auto ask = [&](http::verb method, std::string_view target, Fields fields) {
+    return handle(make_request(method, target, fields));
+  };
+  for (http::verb method : {http::verb::get, http::verb::post, http::verb::put, http::verb::patch,
+                            http::verb::delete_}) {
+    Response ok = ask(method, "/auth/verify/api/items/7", bearer(jar["access_token_cookie"]));
+    EXPECT_EQ(status(ok), 200) << http::to_string(method);
+    EXPECT_FALSE(ok["X-Auth-Subject"].empty()) << http::to_string(method);
+  }
+  // The client's own method is the one the CSRF rule applies to.
+  EXPECT_EQ(status(ask(http::verb::get, "/auth/verify/api/items", cookies)), 401);  // no header
+  expect_error(ask(http::verb::delete_, "/auth/verify/api/items/7", cookies), 401,
+               "Missing CSRF token");
+  Fields with_value = cookies;
+  with_value.emplace_back("X-CSRF-TOKEN", jar["csrf_access_token"]);
+  EXPECT_EQ(status(ask(http::verb::delete_, "/auth/verify/api/items/7", with_value)), 200);
+  // A header saying GET does not excuse a POST the gateway asks with.
+  Fields claims_get = cookies;
+  claims_get.emplace_back("X-Original-Method", "GET");
+  expect_error(ask(http::verb::post, "/auth/verify", claims_get), 401, "Missing CSRF token");
+  // Only below /auth/verify, and only the methods a client request has.
+  EXPECT_EQ(status(ask(http::verb::post, "/auth/verifyx", bearer(jar["access_token_cookie"]))),
+            404);
+  Response options = ask(http::verb::options, "/auth/verify/x", {});
+  EXPECT_EQ(status(options), 405);
+  EXPECT_EQ(options[http::field::allow], "DELETE, GET, HEAD, POST, PUT, PATCH");
+}
+
 TEST_F(CookieTest, ImplicitRefreshGivesANewAccessCookieOfTheSameSession) {
   ServiceOptions options = browser_options();
   options.http.cookies.refresh_access_within = minutes(5);
