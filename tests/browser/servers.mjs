@@ -34,7 +34,7 @@ function readOr(path, fallback = '') {
 }
 
 // A started child process with its output in `dir`, stopped by its PID.
-class Child {
+export class Child {
   constructor(name, argv, dir, env) {
     this.name = name;
     this.logPath = join(dir, `${name}.log`);
@@ -85,7 +85,7 @@ class Child {
 
 // The environment of a child: the test's own, less any JWTGUARD_* setting
 // of the developer's shell, which would change what the test runs.
-function cleanEnv(extra) {
+export function cleanEnv(extra) {
   const env = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('JWTGUARD_')) env[name] = value;

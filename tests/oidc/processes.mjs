@@ -1,82 +1,18 @@
 // The processes the identity-server test starts: redis-server and
 // `jwtguard serve` instances sharing it, each on a loopback port, in the
 // foreground, with its output in the run's directory, stopped by its PID.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { freePort } from '../browser/servers.mjs';
+import { Child, cleanEnv, freePort } from '../browser/servers.mjs';
 
 export { freePort };
 
 const kStartTimeoutMs = 20_000;
 const kPortAttempts = 5;
 const kRedisServers = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'];
-
-function readOr(path, fallback = '') {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return fallback;
-  }
-}
-
-// A started child process with its output in `dir`, stopped by its PID.
-class Child {
-  constructor(name, argv, dir, env) {
-    this.name = name;
-    this.logPath = join(dir, `${name}.log`);
-    writeFileSync(this.logPath, '');
-    this.process = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = null;
-    this.exit = new Promise((resolve) => this.process.once('exit', (code, signal) => {
-      this.exited = { code, signal };
-      resolve(this.exited);
-    }));
-    const append = (chunk) => writeFileSync(this.logPath, chunk, { flag: 'a' });
-    this.process.stdout.on('data', append);
-    this.process.stderr.on('data', append);
-    this.process.once('error', (error) => append(`cannot start ${argv[0]}: ${error.message}\n`));
-  }
-
-  log() {
-    return readOr(this.logPath);
-  }
-
-  // SIGTERM, then SIGKILL after `timeoutMs`; resolves once it has exited.
-  async stop(timeoutMs = 10_000) {
-    if (this.exited || this.process.pid === undefined) return;
-    this.signal('SIGTERM');
-    if ((await Promise.race([this.exit, sleep(timeoutMs).then(() => 'late')])) === 'late') {
-      this.signal('SIGKILL');
-      await this.exit;
-    }
-  }
-
-  signal(signal) {
-    try {
-      process.kill(this.process.pid, signal);
-    } catch {
-      // It exited a moment ago; its 'exit' event is on its way.
-    }
-  }
-
-  // For process 'exit': no awaiting there.
-  killNow() {
-    if (!this.exited && this.process.pid !== undefined) this.signal('SIGKILL');
-  }
-}
-
-// The test's environment less any JWTGUARD_* setting of the developer's shell.
-function cleanEnv(extra) {
-  const env = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('JWTGUARD_')) env[name] = value;
-  }
-  return { ...env, ...extra };
-}
 
 function ping(port) {
   return new Promise((resolve) => {
@@ -144,7 +80,7 @@ export async function startJwtguard({ binary, dir, name, config, store, secret }
         + `its output:\n${child.log()}\nits configuration:\n${config}`);
     }
     if (Date.now() > deadline) {
-      await child.stop(0);
+      await child.stop('SIGTERM', 0);
       throw new Error(`${name} did not listen within ${kStartTimeoutMs} ms:\n${child.log()}`);
     }
     await sleep(20);
