@@ -1,7 +1,7 @@
 // The processes the identity-server test starts: redis-server and
 // `jwtguard serve` instances sharing it, each on a loopback port, in the
 // foreground, with its output in the run's directory, stopped by its PID.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
