@@ -333,7 +333,8 @@ std::string_view ServiceImpl::original_method(const Request& request) const {
 Response ServiceImpl::verify(const Request& request, Outcome& outcome) const {
   // A trusted issuer's token too: an unknown kid may make its key source
   // fetch once (bounded by jwks_timeout, at most once per jwks_cooldown),
-  // the one blocking step of this route.
+  // which is why the route runs on a worker when issuers are configured
+  // (Service::work).
   auto found = locate(request, {.foreign = true}, outcome, original_method(request));
   if (!found) return std::move(found.error());
   const VerifiedToken* token = &found->token;

@@ -380,7 +380,12 @@ Service::Work Service::work(Route route) const {
       const bool implicit_refresh = impl_->http_.allows(TokenLocation::kCookies) &&
                                     options.cookies.refresh_access_within.count() > 0;
       const bool strict = impl_->guard_.check_mode() == GuardOptions::CheckMode::kStore;
-      return strict || implicit_refresh ? Work::kStore : Work::kInline;
+      // A trusted issuer's token with a kid its cached key set lacks waits
+      // for one JWKS fetch (at most jwks_timeout, once per cooldown): on a
+      // worker, never on an I/O thread, where a slow identity server would
+      // stall every connection.
+      const bool foreign = route == Route::kVerify && impl_->options_.issuers.trusted != nullptr;
+      return strict || implicit_refresh || foreign ? Work::kStore : Work::kInline;
     }
     case RouteThread::kStoreWorker:
       return Work::kStore;

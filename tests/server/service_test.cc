@@ -30,6 +30,23 @@ TEST_F(ServiceTest, VerifySetsTheGatewayHeaders) {
   EXPECT_TRUE(response.body().empty());
 }
 
+// With trusted issuers, /auth/verify may wait for a JWKS fetch (an unknown
+// kid): a worker's job, never an I/O thread's. Other checks stay inline.
+TEST_F(ServiceTest, VerifyRunsOnAWorkerWhenIssuersAreTrusted) {
+  TrustedIssuer issuer;
+  issuer.issuer = "https://id.example.com/";
+  issuer.keys =
+      std::make_shared<StaticKeySource>(KeySet(Key::generate(Algorithm::kES256, "k1").value()));
+  auto trusted = TrustedIssuers::create({issuer});
+  ASSERT_OK(trusted);
+  ServiceOptions options;
+  options.issuers.trusted = *trusted;
+  start(std::move(options));
+  EXPECT_EQ(service_->work(Route::kVerify), Service::Work::kStore);
+  EXPECT_EQ(service_->work(Route::kMe), Service::Work::kInline);
+  EXPECT_EQ(service_->work(Route::kJwks), Service::Work::kInline);
+}
+
 TEST_F(ServiceTest, VerifyRefusesARevokedToken) {
   TokenPair pair = tokens();
   ASSERT_OK(guard_->revoke_session(pair.access.sid));
