@@ -79,7 +79,7 @@ struct LogoutToken {
   std::string sid;  // empty when absent
   std::string sub;  // the subject_claim's value; empty when absent
   Timestamp iat{};
-  Timestamp exp{};  // iat + logout_token_max_age when the token has none
+  Timestamp exp{};
 };
 
 class TrustedIssuers {
@@ -121,13 +121,14 @@ class TrustedIssuers {
   // kBadHeader); an issuer not trusted or without a client_id: kWrongIssuer,
   // kWrongAudience; aud naming the issuer's client_id; iat present,
   // not in the future beyond the leeway, not older than
-  // logout_token_max_age plus the leeway (kExpired); exp, when present, not passed; jti present;
-  // "events" an object with a member
+  // logout_token_max_age plus the leeway (kExpired); exp present and not
+  // passed; jti present; "events" an object with a member
   // "http://schemas.openid.net/event/backchannel-logout" that is an
-  // object; sid and/or the subject claim present (strings); no "nonce".
-  // Every failure is kInvalidArgument-free: the error's code says which
-  // rule (kMissingClaim, kBadClaim, kWrongAudience, …) and the detail names
-  // the claim.
+  // object; "sid" and/or "sub" present (strings; these names whatever the
+  // issuer's subject_claim and session_claim say, and a logout by "sub"
+  // alone is refused when subject_claim is not "sub": it could not be
+  // applied); no "nonce". The error's code says which rule (kMissingClaim,
+  // kBadClaim, kWrongAudience, …) and the detail names the claim.
   Result<LogoutToken> verify_logout_token(std::string_view token, Timestamp now) const;
 
   class Impl;

@@ -55,10 +55,8 @@ TEST_F(LogoutTokenTest, AValidOne) {
   EXPECT_EQ(logout->iat, from_unix_seconds(kNow));
   EXPECT_EQ(logout->exp, from_unix_seconds(kNow + 120));
 
-  // Without exp, it is good for logout_token_max_age after its iat.
-  logout = verify_payload(without("exp"));
-  ASSERT_OK(logout);
-  EXPECT_EQ(logout->exp, from_unix_seconds(kNow + 60));
+  // exp is REQUIRED (Back-Channel Logout 1.0, 2.4).
+  EXPECT_ERRC(verify_payload(without("exp")), Errc::kMissingClaim);
   // sid alone, sub alone.
   ASSERT_OK(verify_payload(without("sub")));
   ASSERT_OK(verify_payload(without("sid")));
@@ -149,6 +147,41 @@ TEST_F(LogoutTokenTest, SignatureAndIssuer) {
   const auto dot = token.find('.');
   token[dot + 5] = token[dot + 5] == 'A' ? 'B' : 'A';
   EXPECT_FALSE(verify(token).has_value());
+}
+
+// A logout token says "sid" and "sub" whatever claims the issuer's access
+// tokens carry the session and subject in: a mapping (Keycloak-style
+// session_claim, an e-mail subject) must neither hide its sid nor turn a
+// session logout into a logout of every session of the user.
+TEST(LogoutTokenMapping, SidAndSubAreTheSpecificationsNames) {
+  IssuerKey key = IssuerKey::generate(Algorithm::kES256, "k1");
+  TrustedIssuer issuer =
+      trusted_issuer(kIdp, std::make_shared<StaticKeySource>(key.public_set()), "idp");
+  issuer.session_claim = "login_sid";
+  issuer.subject_claim = "email";
+  auto set = TrustedIssuers::create({issuer}).value();
+  auto verify = [&](const json& payload) {
+    return set->verify_logout_token(key.sign(payload, "logout+jwt"), from_unix_seconds(kNow));
+  };
+  json both = logout_payload(kIdp, "rp");  // sid "s-alice", sub "alice"
+  auto logout = verify(both);
+  ASSERT_OK(logout);
+  EXPECT_EQ(logout->sid, "s-alice");
+  json sid_only = both;
+  sid_only.erase("sub");
+  ASSERT_OK(verify(sid_only));
+  EXPECT_EQ(verify(sid_only)->sid, "s-alice");
+  // A logout by "sub" alone cannot name what the access tokens are
+  // recorded by ("email"): refused, rather than told done.
+  json sub_only = both;
+  sub_only.erase("sid");
+  EXPECT_ERRC(verify(sub_only), Errc::kMissingClaim);
+  // The mapped names mean nothing in a logout token.
+  json mapped_only = sub_only;
+  mapped_only.erase("sub");
+  mapped_only["login_sid"] = "s-alice";
+  mapped_only["email"] = "alice@example.com";
+  EXPECT_ERRC(verify(mapped_only), Errc::kMissingClaim);
 }
 
 TEST(ParseLogoutClaims, MappedClaims) {

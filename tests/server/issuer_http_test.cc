@@ -146,9 +146,13 @@ class IssuerHttpTest : public HttpTest {
   }
 
   std::string logout_token(json claims) {
-    json payload = {{"iss", kIssuer},       {"aud", kClientId},
-                    {"iat", now_seconds()}, {"jti", next_id()},
-                    {"sid", "s-1"},         {"events", {{kLogoutEvent, json::object()}}}};
+    json payload = {{"iss", kIssuer},
+                    {"aud", kClientId},
+                    {"iat", now_seconds()},
+                    {"exp", now_seconds() + 120},
+                    {"jti", next_id()},
+                    {"sid", "s-1"},
+                    {"events", {{kLogoutEvent, json::object()}}}};
     for (auto& [name, value] : claims.items()) {
       if (value.is_null()) {
         payload.erase(name);

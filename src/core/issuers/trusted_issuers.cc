@@ -179,8 +179,9 @@ Result<void> check_access_claims(const TrustedIssuer& issuer, const Claims& clai
 }
 
 Result<void> check_logout_claims(const TrustedIssuer& issuer, const Claims& claims, Timestamp now) {
+  // exp is REQUIRED in a logout token (Back-Channel Logout 1.0, 2.4).
   const ClaimsRules rules{.leeway = issuer.leeway,
-                          .require_exp = false,
+                          .require_exp = true,
                           .issuer = issuer.issuer,
                           .audience = {issuer.client_id},
                           .required = {}};
@@ -256,16 +257,30 @@ Result<LogoutToken> TrustedIssuers::verify_logout_token(std::string_view token,
   if (!issuers::is_logout_typ(verified.header->typ)) {
     return fail(Errc::kBadHeader, "typ: not a logout token's");
   }
+  // A logout token names the session and the subject by the specification's
+  // own claims, "sid" and "sub", whatever claims the issuer's access tokens
+  // carry them in (TrustedIssuer::session_claim must hold the same session
+  // id there). Reading them through the access-token mapping would ignore
+  // the logout's sid, and fall back to ending every session of the user.
+  const issuers::ClaimMapping logout_mapping{.ns = issuer->name_or_issuer()};
   JWTGUARD_ASSIGN_OR_RETURN(
-      auto claims, issuers::parse_logout_claims(std::move(verified.payload), mapping_of(*issuer)));
+      auto claims, issuers::parse_logout_claims(std::move(verified.payload), logout_mapping));
   JWTGUARD_TRY(check_logout_claims(*issuer, claims, now));
+  if (claims.sid.empty() && issuer->subject_claim != "sub") {
+    // Its "sub" is not what the access tokens' subject is recorded by: a
+    // cutoff on it would end nothing, and the identity server would be told
+    // the logout was done.
+    return fail(Errc::kMissingClaim,
+                "sid: a logout by sub alone cannot be applied when the issuer's subject_claim is " +
+                    issuer->subject_claim);
+  }
   return LogoutToken{.name = issuer->name_or_issuer(),
                      .issuer = issuer->issuer,
                      .jti = claims.jti,
                      .sid = claims.sid,
                      .sub = claims.sub,
                      .iat = *claims.iat,
-                     .exp = claims.exp.value_or(*claims.iat + issuer->logout_token_max_age)};
+                     .exp = *claims.exp};
 }
 
 }  // namespace jwtguard
