@@ -307,7 +307,11 @@ class Guard {
   // the subject's key (subject_key() in revocation.h: the name, for
   // jwtguard's own users). Kept until the last of the user's live sessions
   // expires, when that is later than the configured lifetimes allow.
-  // kStore when the sessions cannot be read.
+  // For a trusted issuer's subject (its namespace in the key) the cutoff is
+  // the whole second of now plus that issuer's leeway plus one second: its
+  // clock may run ahead by the leeway, and its iat is whole seconds, so
+  // every token it issued before now is covered (and its new ones pass
+  // again after the leeway). kStore when the sessions cannot be read.
   Result<void> revoke_user(std::string_view user, const RevokeContext& context = {});
   // The same with a given cutoff (tokens issued strictly before it are
   // refused): what a back-channel logout by subject uses, its logout

@@ -180,6 +180,31 @@ TEST_P(ForeignGuardTest, RevokeBySubjectCutoff) {
   EXPECT_OK(require(idp_token("alice", kNow + 1)));
 }
 
+// An identity server whose clock runs ahead (within its leeway) issued a
+// token "3 s from now" a moment before the revocation: the cutoff still
+// covers it, here or wherever the revocation came from.
+TEST_P(ForeignGuardTest, ASubjectCutoffCoversAnIssuerClockAheadWithinItsLeeway) {
+  TrustedIssuer skewed =
+      trusted_issuer(kIdp, std::make_shared<StaticKeySource>(idp_key_.public_set()), "idp");
+  skewed.leeway = std::chrono::seconds(30);
+  GuardOptions o = with_issuers();
+  o.trusted_issuers = TrustedIssuers::create({skewed}).value();
+  guard_ = nullptr;
+  ASSERT_NE(open(o), nullptr);
+  const std::string ahead = idp_token("carol", kNow + 3);
+  ASSERT_OK(require(ahead));
+  ASSERT_OK(guard_->revoke_user(subject_key("idp", "carol")));
+  EXPECT_ERRC(require(ahead), Errc::kRevoked);
+  EXPECT_ERRC(require(idp_token("carol", kNow + 30)), Errc::kRevoked);
+  // Past the leeway, the identity server's new tokens pass again.
+  clock_.advance(std::chrono::seconds(1));
+  EXPECT_OK(require(idp_token("carol", kNow + 31)));
+  // jwtguard's own users keep the millisecond cutoff.
+  ASSERT_OK(guard_->revoke_user("dave"));
+  clock_.advance(std::chrono::milliseconds(2));
+  EXPECT_OK(require(own_token("dave", "own-d", "own-ds")));
+}
+
 TEST_P(ForeignGuardTest, ATokenWithoutJtiByItsSessionOrSubject) {
   json payload = access_payload(kIdp, "alice");
   payload.erase("jti");

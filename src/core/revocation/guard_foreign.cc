@@ -10,7 +10,10 @@ std::chrono::seconds Guard::Impl::foreign_lifetime(const GuardOptions& options) 
   std::chrono::seconds longest{0};
   if (!options.trusted_issuers) return longest;
   for (const TrustedIssuer& issuer : options.trusted_issuers->issuers()) {
-    longest = std::max(longest, issuer.max_token_lifetime + issuer.leeway);
+    // A token may carry an iat up to the leeway ahead of this clock, live
+    // max_token_lifetime from it, and be accepted a leeway past its exp.
+    longest =
+        std::max(longest, issuer.max_token_lifetime + 2 * issuer.leeway + std::chrono::seconds(1));
   }
   return longest;
 }
@@ -22,6 +25,18 @@ std::chrono::seconds Guard::Impl::foreign_leeway(const GuardOptions& options) {
     largest = std::max(largest, issuer.leeway);
   }
   return largest;
+}
+
+std::optional<Timestamp> Guard::Impl::foreign_cutoff(std::string_view user, Timestamp now) const {
+  const std::string_view ns = split_subject_key(user).first;
+  if (!is_issuer_namespace(ns)) return std::nullopt;
+  std::chrono::seconds leeway = foreign_leeway(options_);
+  if (options_.trusted_issuers) {
+    if (const TrustedIssuer* issuer = options_.trusted_issuers->find_by_name(ns)) {
+      leeway = issuer->leeway;
+    }
+  }
+  return std::chrono::floor<std::chrono::seconds>(now) + leeway + std::chrono::seconds(1);
 }
 
 bool Guard::Impl::is_own_issuer(std::string_view iss) const {

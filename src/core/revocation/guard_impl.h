@@ -278,6 +278,10 @@ class Guard::Impl {
 
   Result<void> revoke_user(std::string_view user, const RevokeContext& context) {
     const Timestamp now = clock_.now();
+    // A trusted issuer's clock is not this one: its tokens are accepted
+    // with an iat up to its leeway ahead, in whole seconds. Every token it
+    // issued before now must fall before the cutoff.
+    if (auto cutoff = foreign_cutoff(user, now)) return revoke_user_before(user, *cutoff, context);
     auto r = revocation::user_revocation(*store_, user, now, lives(now));
     if (!r) return tl::unexpected(r.error());
     return record(with_context(std::move(*r), context), false);
@@ -293,6 +297,11 @@ class Guard::Impl {
 
   // guard_foreign.cc.
   Result<void> backchannel_logout(const LogoutToken& logout);
+  // For a subject of a trusted issuer's namespace: the whole second of
+  // `now`, plus the issuer's leeway (the largest of all issuers' for a
+  // namespace no longer configured), plus one second. nullopt for
+  // jwtguard's own and the application's subjects.
+  std::optional<Timestamp> foreign_cutoff(std::string_view user, Timestamp now) const;
 
   Result<bool> unrevoke(RevocationKind kind, std::string_view key) {
     auto erased = store_->unrevoke(kind, key, clock_.now());
