@@ -42,9 +42,10 @@ class KeySource {
   // The keys after trying to learn `kid`, a kid keys() lacks: a source that
   // can fetch does so at once unless its cooldown forbids it, and waits for
   // that fetch (bounded by its timeout); a caller that asks while a fetch is
-  // in flight waits for that one instead of starting another. Returns what
-  // it holds afterwards (maybe still without `kid`; null when it never
-  // loaded a set).
+  // in flight neither starts another nor waits: it gets what the source
+  // holds at once (so a flood of made-up kids while the identity server is
+  // slow parks one thread, not all). Returns what it holds afterwards
+  // (maybe still without `kid`; null when it never loaded a set).
   virtual std::shared_ptr<const KeySet> keys_with(std::string_view kid) = 0;
 };
 
@@ -113,11 +114,12 @@ struct RemoteJwksStats {
   std::uint64_t fetches = 0;              // HTTP exchanges attempted
   std::uint64_t failures = 0;             // of which failed (any reason)
   std::uint64_t unknown_kid_fetches = 0;  // fetches a kid lookup triggered
-  std::uint64_t cooldown_refusals = 0;    // unknown kids answered without a fetch
-  std::size_t keys = 0;                   // keys in the current set
-  std::optional<Timestamp> loaded_at;     // when the current set was fetched
-  std::optional<Timestamp> expires_at;    // when it is due for a refetch at the latest
-  std::string last_error;                 // the latest failure, empty after a success
+  std::uint64_t cooldown_refusals =
+      0;                 // unknown kids answered without a fetch (cooldown, or one in flight)
+  std::size_t keys = 0;  // keys in the current set
+  std::optional<Timestamp> loaded_at;   // when the current set was fetched
+  std::optional<Timestamp> expires_at;  // when it is due for a refetch at the latest
+  std::string last_error;               // the latest failure, empty after a success
 };
 
 class RemoteJwks final : public KeySource {

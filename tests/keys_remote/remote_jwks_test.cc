@@ -168,28 +168,39 @@ TEST_F(RemoteJwksTest, MadeUpKidsFetchAtMostOncePerCooldown) {
   EXPECT_EQ(jwks->stats().unknown_kid_fetches, 2u);
 }
 
-// Callers that ask at once while a fetch is in flight wait for that fetch
-// rather than start their own.
-TEST_F(RemoteJwksTest, ConcurrentUnknownKidsShareOneFetch) {
+// One fetch for all the callers that ask at once, and only the caller that
+// started it waits for it: the others answer at once with the set they have
+// (a flood of made-up kids while the identity server is slow must not park
+// every verifying thread).
+TEST_F(RemoteJwksTest, ConcurrentUnknownKidsShareOneFetchAndOnlyItsStarterWaits) {
   auto jwks = loaded({k1_});
   Answer slow = serving({k1_, k2_});
-  slow.delay = std::chrono::milliseconds(300);
+  slow.delay = std::chrono::milliseconds(2000);
   server_.answer("/jwks", slow);
   clock_.advance(jwks->options().cooldown);
+  std::shared_ptr<const KeySet> starter_saw;
+  std::thread starter([&] { starter_saw = jwks->keys_with("k2"); });
+  while (server_.requests("/jwks") < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // The fetch is in flight (its answer is 2 s away): these do not wait for it.
   std::vector<std::thread> threads;
-  std::atomic<int> found{0};
+  std::atomic<int> without_k2{0};
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 25; ++i) {
         auto keys = jwks->keys_with("k2");
-        if (keys && keys->find("k2")) ++found;
+        if (keys && keys->find("k2") == nullptr) ++without_k2;
       }
     });
   }
   for (auto& thread : threads) thread.join();
+  EXPECT_EQ(without_k2.load(), 200);
+  starter.join();
+  ASSERT_NE(starter_saw, nullptr);
+  EXPECT_NE(starter_saw->find("k2"), nullptr);
   EXPECT_EQ(server_.requests("/jwks"), 2);
   EXPECT_EQ(jwks->stats().fetches, 2u);
-  EXPECT_EQ(found.load(), 200);
+  EXPECT_EQ(jwks->stats().cooldown_refusals, 200u);
+  EXPECT_NE(jwks->keys_with("k2")->find("k2"), nullptr);
 }
 
 TEST_F(RemoteJwksTest, ARotatedSetReplacesTheOldOne) {

@@ -118,11 +118,15 @@ class RemoteJwks::Impl {
     std::unique_lock lock(mu_);
     // Another caller's fetch may have brought the kid since the caller looked.
     if (keys_ && keys_->find(kid) != nullptr) return keys_;
-    if (!fetching_ && last_attempt_ && clock_->now() - *last_attempt_ < options_.cooldown) {
+    // Only the caller that starts a fetch waits for it. One that finds a
+    // fetch in flight (a scheduled one, or another unknown kid's) answers
+    // with what it has: a flood of made-up kids while the identity server
+    // is slow must not park every thread that verifies tokens.
+    if (fetching_ || (last_attempt_ && clock_->now() - *last_attempt_ < options_.cooldown)) {
       ++stats_.cooldown_refusals;
       return keys_;
     }
-    if (!fetching_) ++stats_.unknown_kid_fetches;
+    ++stats_.unknown_kid_fetches;
     fetch(lock, "unknown kid");
     return keys_;
   }
