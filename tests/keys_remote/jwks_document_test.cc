@@ -91,6 +91,35 @@ TEST(JwksDocumentTest, SkipsMembersItCannotUse) {
   EXPECT_ERRC(remote_key_set(jwks_document({weak_rsa, broken_ec})), Errc::kBadKey);
 }
 
+// A key published only for encryption never verifies a signature, by "use"
+// or by "key_ops"; a second key under a taken kid is skipped, the first
+// stays.
+TEST(JwksDocumentTest, KeysForOtherUsesAndDuplicateKidsAreSkipped) {
+  auto good = Key::generate(Algorithm::kES256, "k");
+  auto second = Key::generate(Algorithm::kES256, "k");
+  auto enc = Key::generate(Algorithm::kES256, "enc");
+  auto wrap = Key::generate(Algorithm::kES256, "wrap");
+  ASSERT_OK(good);
+  ASSERT_OK(second);
+  ASSERT_OK(enc);
+  ASSERT_OK(wrap);
+  auto with = [](const Key& key, const char* member, nlohmann::json value) {
+    auto jwk = nlohmann::json::parse(*key.to_jwk(false));
+    jwk.erase("use");
+    jwk[member] = std::move(value);
+    return jwk.dump();
+  };
+  auto set = remote_key_set(
+      jwks_document({public_jwk(*good), public_jwk(*second), with(*enc, "use", "enc"),
+                     with(*wrap, "key_ops", {"encrypt", "wrapKey"})}));
+  ASSERT_OK(set);
+  ASSERT_EQ(set->keys().size(), 1u);
+  EXPECT_EQ(*set->find("k")->to_jwk(false), public_jwk(*good));
+  EXPECT_EQ(set->find("enc"), nullptr);
+  EXPECT_EQ(set->find("wrap"), nullptr);
+  EXPECT_OK(Key::from_jwk(with(*wrap, "key_ops", {"verify"})));
+}
+
 TEST(JwksDocumentTest, RefusesWhatIsNotAJwkSet) {
   EXPECT_FALSE(remote_key_set("").has_value());
   EXPECT_FALSE(remote_key_set("<html>down for maintenance</html>").has_value());

@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -174,6 +175,15 @@ Result<Key> key_from_json(const Json& jwk) {
   if (!jwk.is_object()) return fail(Errc::kBadKey, "a JWK must be a JSON object");
   if (jwk.contains("use") && jwk["use"] != Json("sig")) {
     return fail(Errc::kBadKey, "JWK \"use\" is not \"sig\"");
+  }
+  // RFC 7517 4.3: "key_ops" says what the key is for; a key meant only to
+  // encrypt or wrap must not verify signatures.
+  if (jwk.contains("key_ops")) {
+    const Json& ops = jwk["key_ops"];
+    const bool signs = ops.is_array() && std::any_of(ops.begin(), ops.end(), [](const Json& op) {
+                         return op == Json("verify") || op == Json("sign");
+                       });
+    if (!signs) return fail(Errc::kBadKey, "JWK \"key_ops\" holds neither \"sign\" nor \"verify\"");
   }
   std::string kid;
   if (jwk.contains("kid")) {
@@ -354,7 +364,11 @@ Result<KeySet> key_set_from_jwks(std::string_view jwks_json, bool skip_unusable,
       }
       return tl::unexpected(key.error());
     }
-    if (auto added = set.add(std::move(*key)); !added) return tl::unexpected(added.error());
+    if (auto added = set.add(std::move(*key)); !added) {
+      // A second key under one kid: leniently, the first one stays.
+      if (!skip_unusable) return tl::unexpected(added.error());
+      if (skipped) ++*skipped;
+    }
   }
   if (set.empty()) return fail(Errc::kBadKey, "the JWK Set holds no usable signature key");
   return set;
