@@ -205,6 +205,20 @@ TEST_P(ForeignGuardTest, ASubjectCutoffCoversAnIssuerClockAheadWithinItsLeeway) 
   EXPECT_OK(require(own_token("dave", "own-d", "own-ds")));
 }
 
+// Foreign tokens are never refreshed: no implicit refresh, no fresh
+// access token, no renewed session, whatever session id they carry.
+TEST_P(ForeignGuardTest, AForeignTokenIsNeverRefreshed) {
+  auto pair = guard_->login("alice");
+  ASSERT_OK(pair);
+  json payload = access_payload(kIdp, "alice");
+  payload["sid"] = pair->access.sid;  // even naming a live jwtguard session
+  auto verified = require(idp_key_.sign(payload));
+  ASSERT_OK(verified);
+  EXPECT_ERRC(guard_->refresh_access(verified->claims), Errc::kInvalidArgument);
+  EXPECT_ERRC(guard_->fresh_access(verified->claims), Errc::kInvalidArgument);
+  EXPECT_ERRC(guard_->renew_session(verified->claims), Errc::kInvalidArgument);
+}
+
 TEST_P(ForeignGuardTest, ATokenWithoutJtiByItsSessionOrSubject) {
   json payload = access_payload(kIdp, "alice");
   payload.erase("jti");

@@ -1,6 +1,7 @@
 // HttpGuard::implicit_refresh: Flask-JWT-Extended's "refresh tokens that
 // are about to expire in an after_request hook", for cookies.
 #include "jwtguard/http.h"
+#include "jwtguard/revocation.h"
 
 namespace jwtguard {
 
@@ -9,7 +10,9 @@ Result<std::optional<std::string>> HttpGuard::implicit_refresh(
   const std::chrono::seconds window = options_.cookies.refresh_access_within;
   const Claims& claims = authenticated.token.claims;
   if (window.count() <= 0 || authenticated.location != TokenLocation::kCookies ||
-      claims.type != "access" || !claims.exp) {
+      claims.type != "access" || !claims.exp || is_issuer_namespace(claims.sub_ns)) {
+    // A trusted issuer's token is never refreshed here: its identity
+    // server issues its tokens.
     return std::nullopt;
   }
   if (*claims.exp - clock_->now() > window) return std::nullopt;

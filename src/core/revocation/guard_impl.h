@@ -108,6 +108,11 @@ class Guard::Impl {
   // The session of `claims`, known, unrevoked, the same subject's and
   // within its limits at `now` (kRevoked otherwise).
   Result<Session> live_session(const Claims& claims, Timestamp now) const {
+    // jwtguard never refreshes a trusted issuer's token (no session of its
+    // own names one; this says so rather than relying on it).
+    if (is_issuer_namespace(claims.sub_ns)) {
+      return fail(Errc::kInvalidArgument, "a trusted issuer's token is never refreshed");
+    }
     auto session = revocation::live_session(*store_, claims);
     if (session && limits_.ended_by(*session, now)) return fail(Errc::kRevoked, "session");
     return session;
