@@ -161,6 +161,9 @@ TEST_F(ServiceTest, EveryRowOfTheTableIsDispatchedToItsHandler) {
 
 TEST_F(ServiceTest, AMethodNoRowHasIsAnswered405WithTheRowsAllow) {
   for (const RouteSpec& spec : route_table()) {
+    // A gateway's check asks with any method a client request has
+    // (CookieTest.VerifyAnswersAGatewayAskingWithTheClientsMethodAndPath).
+    if (spec.route == Route::kVerify) continue;
     Request request = make_request(http::verb::put, concrete_path(spec));
     Handled handled = service_->handle(request, kPeer);
     EXPECT_EQ(status(handled.response), 405) << spec.name;
