@@ -18,7 +18,7 @@ BENCH_FLAGS  ?= --benchmark_repetitions=5 --benchmark_report_aggregates_only=tru
 DEBIAN_PACKAGES := cmake ninja-build g++ pkg-config openssl libssl-dev \
   libsimdjson-dev nlohmann-json3-dev libcli11-dev libexpected-dev \
   libabsl-dev libsqlite3-dev libsodium-dev \
-  libhiredis-dev libpq-dev redis-server postgresql chromium libcurl4-openssl-dev \
+  libhiredis-dev libpq-dev redis-server postgresql chromium libcurl4-openssl-dev zlib1g-dev \
   libboost-dev libspdlog-dev libtomlplusplus-dev nginx wrk curl libcpp-httplib-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   python3-jwt golang-go golang-github-golang-jwt-jwt-dev \
