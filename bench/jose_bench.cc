@@ -1,7 +1,9 @@
 // Per-token verification cost (verify + decode + claims check) for every
 // algorithm, each beside its floor: the raw OpenSSL operation over the same
 // signing input with everything pre-parsed and pre-keyed. Prints Google
-// Benchmark's table, then the ratio of each algorithm to its floor.
+// Benchmark's table, then the ratio of each algorithm to its floor. Also
+// times encoding and decoding a Token Status List of a million one-bit
+// statuses (status_list/*, with the list's raw and compressed sizes).
 //
 //   build/release/bench/jose_bench [--benchmark_filter=HS256] [--benchmark_min_time=1]
 //                                  [--benchmark_repetitions=5]  (the table then uses medians)
@@ -22,11 +24,13 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "hmac_floor.h"
 #include "jose/jws_internal.h"
 #include "jwtguard/issuer.h"
+#include "jwtguard/status_list.h"
 #include "jwtguard/verifier.h"
 
 namespace {
@@ -244,6 +248,35 @@ void stage_claims(benchmark::State& state) {
   }
 }
 
+// --- Token Status Lists: a list of a million one-bit statuses -------------
+
+// One token in a hundred revoked, at random places: the compressed size is
+// reported as a counter beside the time.
+StatusList million_statuses() {
+  StatusList list = *StatusList::create(1'000'000, 1);
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 10'000; ++i) (void)list.set(random() % list.size(), 1);
+  return list;
+}
+
+void status_list_encode(benchmark::State& state) {
+  const StatusList list = million_statuses();
+  std::size_t lst_size = 0;
+  for (auto _ : state) {
+    auto lst = encode_lst(list);
+    lst_size = lst->size();
+    benchmark::DoNotOptimize(lst);
+  }
+  state.counters["bytes"] = static_cast<double>(list.bytes().size());
+  state.counters["lst_chars"] = static_cast<double>(lst_size);
+}
+
+void status_list_decode(benchmark::State& state) {
+  const std::string lst = *encode_lst(million_statuses());
+  for (auto _ : state) benchmark::DoNotOptimize(decode_lst(lst, 1));
+  state.counters["lst_chars"] = static_cast<double>(lst.size());
+}
+
 // Collects each benchmark's CPU time per iteration for the ratio table.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
@@ -301,6 +334,10 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("stage/HS256_signature", stage_signature);
   benchmark::RegisterBenchmark("stage/HS256_payload_base64", stage_payload_base64);
   benchmark::RegisterBenchmark("stage/HS256_claims_json", stage_claims);
+  benchmark::RegisterBenchmark("status_list/encode_1M", status_list_encode)
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("status_list/decode_1M", status_list_decode)
+      ->Unit(benchmark::kMicrosecond);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   RatioReporter reporter;
