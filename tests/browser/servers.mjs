@@ -119,24 +119,26 @@ function listeningPort(log) {
   return null;
 }
 
-// `jwtguard serve` with `config` (TOML text) on a port the kernel picks.
-export async function startJwtguard({ binary, dir, config, secret }) {
-  const configPath = join(dir, 'jwtguard.toml');
+// `jwtguard serve` named `name`, with `config` (TOML text) and `store`, on
+// a port the kernel picks.
+export async function startJwtguard({
+  binary, dir, config, secret, name = 'jwtguard', store = 'memory:',
+}) {
+  const configPath = join(dir, `${name}.toml`);
   writeFileSync(configPath, config);
-  const child = new Child('jwtguard', [binary, 'serve', '--listen', '127.0.0.1:0', '--dev',
-    'false', '--store', 'memory:', '--config', configPath], dir,
-  cleanEnv({ JWTGUARD_SECRET: secret }));
+  const child = new Child(name, [binary, 'serve', '--listen', '127.0.0.1:0', '--dev', 'false',
+    '--store', store, '--config', configPath], dir, cleanEnv({ JWTGUARD_SECRET: secret }));
   const deadline = Date.now() + kStartTimeoutMs;
   for (;;) {
     const port = listeningPort(child.log());
-    if (port) return { child, port };
+    if (port) return { name, child, port, url: `http://127.0.0.1:${port}` };
     if (child.exited) {
-      throw new Error(`jwtguard serve ended before listening (${JSON.stringify(child.exited)}); `
+      throw new Error(`${name} ended before listening (${JSON.stringify(child.exited)}); `
         + `its output:\n${child.log()}\nits configuration:\n${config}`);
     }
     if (Date.now() > deadline) {
       await child.stop('SIGKILL');
-      throw new Error(`jwtguard serve did not listen within ${kStartTimeoutMs} ms:\n${child.log()}`);
+      throw new Error(`${name} did not listen within ${kStartTimeoutMs} ms:\n${child.log()}`);
     }
     await sleep(20);
   }

@@ -6,9 +6,11 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Child, cleanEnv, freePort } from '../browser/servers.mjs';
+import {
+  Child, cleanEnv, freePort, startJwtguard,
+} from '../browser/servers.mjs';
 
-export { freePort };
+export { freePort, startJwtguard };
 
 const kStartTimeoutMs = 20_000;
 const kPortAttempts = 5;
@@ -52,39 +54,6 @@ export async function startRedis(dir) {
     if (!failure.includes('Address already in use')) break;
   }
   throw new Error(`redis-server did not start:\n${failure}`);
-}
-
-// The port of jwtguard's `"event":"listening"` log line, once written.
-function listeningPort(log) {
-  for (const line of log.split('\n')) {
-    if (!line.includes('"event":"listening"')) continue;
-    const match = /"address":"[^"]*:(\d+)"/.exec(line);
-    if (match) return Number(match[1]);
-  }
-  return null;
-}
-
-// `jwtguard serve` named `name`, with `config` (TOML text) and `store`, on
-// a port the kernel picks.
-export async function startJwtguard({ binary, dir, name, config, store, secret }) {
-  const configPath = join(dir, `${name}.toml`);
-  writeFileSync(configPath, config);
-  const child = new Child(name, [binary, 'serve', '--listen', '127.0.0.1:0', '--dev', 'false',
-    '--store', store, '--config', configPath], dir, cleanEnv({ JWTGUARD_SECRET: secret }));
-  const deadline = Date.now() + kStartTimeoutMs;
-  for (;;) {
-    const port = listeningPort(child.log());
-    if (port) return { name, child, port, url: `http://127.0.0.1:${port}` };
-    if (child.exited) {
-      throw new Error(`${name} ended before listening (${JSON.stringify(child.exited)}); `
-        + `its output:\n${child.log()}\nits configuration:\n${config}`);
-    }
-    if (Date.now() > deadline) {
-      await child.stop('SIGTERM', 0);
-      throw new Error(`${name} did not listen within ${kStartTimeoutMs} ms:\n${child.log()}`);
-    }
-    await sleep(20);
-  }
 }
 
 // Resolves once `instance` answers /readyz with 200 (its issuers' first key

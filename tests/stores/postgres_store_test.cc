@@ -22,6 +22,7 @@
 #include "postgres/schema.h"
 #include "stores/account_contract.h"
 #include "stores/guard_reuse_case.h"
+#include "stores/migrated_session_case.h"
 #include "stores/namespaced_key_contract.h"
 #include "stores/serve_log.h"
 #include "stores/store_contract.h"
@@ -264,19 +265,7 @@ TEST_F(PostgresStoreTest, ADatabaseOfSchemaVersionThreeMigratesWithItsSessionsRo
   auto store = open();
   ASSERT_OK(store);
   EXPECT_EQ(sql_here("SELECT version FROM jwtguard_schema"), std::to_string(pg::kSchemaVersion));
-  auto found = (*store)->find_session("s1");
-  ASSERT_OK(found);
-  ASSERT_TRUE(found->has_value());
-  EXPECT_EQ((*found)->refresh_jti, "j1");
-  EXPECT_EQ((*found)->previous_refresh_jti, "");
-  const Timestamp now(std::chrono::microseconds(10));
-  auto rotated = (*store)->rotate_refresh("s1", "j1", "j2", now, now + std::chrono::hours(1));
-  ASSERT_OK(rotated);
-  EXPECT_EQ(*rotated, Rotation::kRotated);
-  auto after = (*store)->find_session("s1");
-  ASSERT_OK(after);
-  EXPECT_EQ((*after)->previous_refresh_jti, "j1");
-  EXPECT_EQ((*after)->refresh_jti, "j2");
+  testing::expect_the_migrated_session_rotates(**store);
 }
 
 TEST_F(PostgresStoreTest, TwoInstancesShareASessionWithinTheReuseInterval) {

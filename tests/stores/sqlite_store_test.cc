@@ -12,6 +12,7 @@
 
 #include "jwtguard/store.h"
 #include "sqlite/schema.h"
+#include "stores/migrated_session_case.h"
 #include "stores/serve_log.h"
 #include "testing/fixtures.h"
 
@@ -100,19 +101,7 @@ TEST_F(SqliteStoreTest, ADatabaseOfSchemaVersionTwoMigratesWithItsSessionsRotati
        " VALUES ('s1', 'alice', 8, 9, 9223372036854775807, 'j1');");
   auto store = open_sqlite_store(path());
   ASSERT_OK(store);
-  auto found = (*store)->find_session("s1");
-  ASSERT_OK(found);
-  ASSERT_TRUE(found->has_value());
-  EXPECT_EQ((*found)->refresh_jti, "j1");
-  EXPECT_EQ((*found)->previous_refresh_jti, "");
-  const Timestamp now(std::chrono::microseconds(10));
-  auto rotated = (*store)->rotate_refresh("s1", "j1", "j2", now, now + std::chrono::hours(1));
-  ASSERT_OK(rotated);
-  EXPECT_EQ(*rotated, Rotation::kRotated);
-  auto after = (*store)->find_session("s1");
-  ASSERT_OK(after);
-  EXPECT_EQ((*after)->previous_refresh_jti, "j1");
-  EXPECT_EQ((*after)->refresh_jti, "j2");
+  testing::expect_the_migrated_session_rotates(**store);
 }
 
 TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseIsAStoreError) {
