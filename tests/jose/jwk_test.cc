@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "jose/base64url.h"
 #include "jwtguard/keys.h"
 #include "testing/fixtures.h"
 #include "testing/rfc_vectors.h"
@@ -119,6 +120,64 @@ TEST(Jwk, RefusesMembersOfTheWrongLength) {
   okp = Json::parse(testing::rfc::kEd25519Jwk);
   okp["d"] = "AAAA";
   EXPECT_ERRC(Key::from_jwk(okp.dump()), Errc::kBadKey);
+}
+
+// A public RSA key's checks give the same answer on every load. OpenSSL's
+// own public check tests the modulus with Miller-Rabin on random bases, so a
+// malformed modulus was kept by one JWKS fetch and dropped by the next (the
+// jwks_fuzz target found it); jwtguard's checks are deterministic.
+TEST(Jwk, RsaPublicChecksGiveTheSameAnswerOnEveryLoad) {
+  const Json good = [] {
+    Json rsa = Json::parse(testing::rfc::kA2Jwk);
+    for (const char* member : {"d", "p", "q", "dp", "dq", "qi"}) rsa.erase(member);
+    return rsa;
+  }();
+  const std::string n = *base64url::decode(good["n"].get<std::string>());
+  // n times a small prime, and n times a prime above the trial division's
+  // bound: both malformed, only the first detectably so without factoring.
+  auto times = [&](unsigned factor) {
+    std::string out(n.size() + 2, '\0');
+    unsigned carry = 0;
+    for (std::size_t i = n.size(); i-- > 0;) {
+      const unsigned v = static_cast<unsigned char>(n[i]) * factor + carry;
+      out[i + 2] = static_cast<char>(v & 0xff);
+      carry = v >> 8;
+    }
+    out[1] = static_cast<char>(carry & 0xff);
+    out[0] = static_cast<char>(carry >> 8);
+    Json rsa = good;
+    rsa["n"] = base64url::encode(out);
+    return rsa;
+  };
+  auto with = [&](const char* member, std::string bytes) {
+    Json rsa = good;
+    rsa[member] = base64url::encode(bytes);
+    return rsa;
+  };
+  std::string even = n;
+  even.back() = static_cast<char>(even.back() & 0xfe);
+  const struct {
+    const char* what;
+    Json jwk;
+    bool accepted;
+  } cases[] = {
+      {"RFC 7515 A.2", good, true},
+      {"modulus times 3", times(3), false},
+      {"modulus times 4093", times(4093), false},
+      {"modulus times 4099", times(4099), true},
+      {"even modulus", with("n", even), false},
+      {"exponent 3", with("e", std::string("\x03")), false},
+      {"exponent 65536", with("e", std::string("\x01\x00\x00", 3)), false},
+      {"exponent 2^16 + 1", with("e", std::string("\x01\x00\x01", 3)), true},
+      {"exponent of 257 bits", with("e", "\x01" + std::string(31, '\0') + "\x01"), false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    for (int load = 0; load < 50; ++load) {
+      auto key = Key::from_jwk(c.jwk.dump());
+      ASSERT_EQ(key.has_value(), c.accepted) << (key ? "" : key.error().message());
+    }
+  }
 }
 
 TEST(Jwk, RefusesMissingAndEmptyMembers) {

@@ -61,9 +61,38 @@ Result<ossl::PKey> pkey_fromdata(const char* type, ParamBuilder& params, bool is
   return ossl::PKey(raw);
 }
 
+// An RSA public key's checks, made here because OpenSSL's
+// (EVP_PKEY_public_check, SP 800-56B §6.4.2.1) tests the modulus with
+// Miller-Rabin on random bases: a malformed modulus (one with small or
+// repeated factors) is accepted on one call and refused on the next, so the
+// same JWK Set would lose or keep a key from one fetch to the next. These
+// are the same rules made deterministic: an odd modulus with no prime factor
+// below 2^12, and an odd public exponent with 2^16 < e < 2^256.
+Result<void> check_rsa_public(const ossl::PKey& pkey) {
+  BIGNUM* n_raw = nullptr;
+  BIGNUM* e_raw = nullptr;
+  EVP_PKEY_get_bn_param(pkey.get(), OSSL_PKEY_PARAM_RSA_N, &n_raw);
+  EVP_PKEY_get_bn_param(pkey.get(), OSSL_PKEY_PARAM_RSA_E, &e_raw);
+  const std::unique_ptr<BIGNUM, ossl::Deleter<BN_free>> n(n_raw), e(e_raw);
+  if (!n || !e) return fail(Errc::kBadKey, "inconsistent key: no RSA modulus or exponent");
+  if (!BN_is_odd(e.get()) || BN_num_bits(e.get()) <= 16 || BN_num_bits(e.get()) > 256) {
+    return fail(Errc::kBadKey, "inconsistent key: the RSA exponent is not odd in (2^16, 2^256)");
+  }
+  if (!BN_is_odd(n.get())) return fail(Errc::kBadKey, "inconsistent key: the RSA modulus is even");
+  for (BN_ULONG p = 3; p < 4096; p += 2) {
+    bool prime = true;
+    for (BN_ULONG d = 3; d * d <= p && prime; d += 2) prime = p % d != 0;
+    if (prime && BN_mod_word(n.get(), p) == 0) {
+      return fail(Errc::kBadKey, "inconsistent key: the RSA modulus has a small factor");
+    }
+  }
+  return {};
+}
+
 // Rejects keys whose parts do not belong together (a point off the curve, a
 // private half that does not match the public one, inconsistent RSA factors).
 Result<void> check_consistent(const ossl::PKey& pkey, bool is_private) {
+  if (!is_private && EVP_PKEY_is_a(pkey.get(), "RSA")) return check_rsa_public(pkey);
   ossl::PKeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
   const int ok = !ctx         ? 0
                  : is_private ? EVP_PKEY_pairwise_check(ctx.get())
