@@ -43,6 +43,42 @@ namespace jwtguard {
 // thread, so it must be thread-safe. It must not throw.
 using BlocklistCallback = std::function<bool(const JoseHeader& header, const Claims& claims)>;
 
+// Token Status List (draft-ietf-oauth-status-list, docs/status-list.md):
+// every token the Guard issues carries
+//   "status": {"status_list": {"idx": N, "uri": "<base_url>/statuslists/<id>"}}
+// its entry recorded in the store (Store::allocate_status), which keeps the
+// entry's status true to every revocation; the Guard publishes each list as
+// a signed Status List Token (status_list_token()).
+struct StatusListOptions {
+  bool enabled = false;
+  // The public URL of this service, without a trailing slash: a list's URI
+  // is base_url + "/statuslists/" + its id. https, or http to a loopback
+  // host only.
+  std::string base_url;
+  int bits = 1;                          // 1 or 2 bits per status
+  std::uint64_t list_size = 1ULL << 20;  // statuses per list (a new list starts when one is full)
+  // The list token's "ttl": how long a verifier may cache it.
+  std::chrono::seconds ttl{300};
+  // exp - iat of a list token; an unchanged list is re-signed once half of
+  // it has passed.
+  std::chrono::seconds token_lifetime{86400};
+  // A list that changed is re-signed at most this often (never per
+  // request): a revocation reaches the published list within the feed's
+  // delay (GuardOptions::feed_wait at most) plus this.
+  std::chrono::milliseconds publish_interval{1000};
+};
+
+// A list as published: its Status List Token and the same list as a JSON
+// Status List (application/statuslist+json).
+struct PublishedStatusList {
+  std::uint64_t list = 0;
+  std::string uri;
+  std::string jwt;   // application/statuslist+jwt
+  std::string json;  // application/statuslist+json
+  Timestamp issued_at{};
+  Timestamp expires_at{};
+};
+
 struct GuardOptions {
   IssuerOptions issuer;  // lifetimes, iss, aud of the tokens the Guard issues
   VerifyOptions verify;  // algorithms, leeway, expected iss/aud
@@ -93,6 +129,11 @@ struct GuardOptions {
   // revocations of their sessions and subjects outlive their tokens; an
   // issuer string equal to the Guard's own is kInvalidArgument. Null: none.
   std::shared_ptr<const TrustedIssuers> trusted_issuers;
+  // Status lists for the tokens this Guard issues. Enabled: the signing
+  // key must be asymmetric (a verifier elsewhere checks the list token with
+  // the public key) and base_url valid, else kInvalidArgument from open();
+  // a store without status lists fails each issue with kStore.
+  StatusListOptions status_list;
   // How long the feed follower waits on the store per round; also the
   // longest a change made by another process takes to reach this Guard.
   std::chrono::milliseconds feed_wait{200};
@@ -349,6 +390,20 @@ class Guard {
 
   // When `session` ends by the configured session limits (for listing it).
   SessionEnds session_ends(const Session& session) const;
+
+  // --- Status lists ----------------------------------------------------------
+
+  // The published form of the status list `id`: signed with the Guard's
+  // signing key (header typ "statuslist+jwt"; claims sub = the list's URI,
+  // iat, exp, ttl, status_list {bits, lst}), built from the store's record
+  // and kept: rebuilt only when the list changed (a revocation, here or by
+  // the feed) and publish_interval has passed since the last build, or when
+  // half its lifetime has passed. Thread-safe; concurrent callers share one
+  // build. kNotFound when status lists are off, or the store has no such
+  // list (never opened, or retired: purged once full and every token in it
+  // has expired); kStore when the store cannot be read and no earlier build
+  // is at hand.
+  Result<std::shared_ptr<const PublishedStatusList>> status_list_token(std::uint64_t id);
 
   // --- Maintenance -----------------------------------------------------------
 

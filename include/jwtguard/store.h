@@ -25,12 +25,63 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "jwtguard/error.h"
 #include "jwtguard/revocation.h"
 
 namespace jwtguard {
+
+// --- Token Status List (draft-ietf-oauth-status-list) ----------------------
+//
+// A store that issues status lists keeps, for every token the Guard issued
+// with a "status" claim, the entry below under its (list, index), and keeps
+// each entry's status true to the revocations it holds: an entry's status
+// is 1 (INVALID) exactly when one of the store's revocations covers it, 0
+// (VALID) otherwise, whatever way the revocation came (revoke,
+// revoke_session, unrevoke, another instance). A revocation covers an entry
+// when it is the kToken revocation of entry.jti, the kSession revocation of
+// entry.session, or a kUser revocation of entry.user whose cutoff is later
+// than entry.issued_at. A revocation the store purged as expired leaves the
+// statuses it set as they are (no token it covered can still be accepted).
+
+// A token's place in the store's status lists, as the Guard records it
+// when it issues the token.
+struct StatusEntry {
+  std::string jti;         // the token's token_key; never empty. Not unique: a
+                           // copy of a refresh token (refresh_reuse_interval)
+                           // shares its jti and gets an entry of its own.
+  std::string session;     // its session_key ("sid"); empty when it has none
+  std::string user;        // its subject's key (subject_key()); never empty
+  Timestamp issued_at{};   // its iat_ms: a kUser cutoff later than this covers it
+  Timestamp expires_at{};  // after this it cannot be accepted (exp + leeway)
+};
+
+// Where an entry sits: the list's id (1, 2, ...) and the index in it.
+struct StatusRef {
+  std::uint64_t list = 0;
+  std::uint64_t index = 0;
+  friend bool operator==(const StatusRef&, const StatusRef&) = default;
+};
+
+// The shape of a list the store opens when the newest one is full.
+struct StatusListSpec {
+  int bits = 1;                     // 1, 2, 4 or 8
+  std::uint64_t size = 1ULL << 20;  // statuses per list; 1 .. 2^31
+};
+
+// A list as the store holds it now.
+struct StatusListState {
+  std::uint64_t id = 0;
+  int bits = 1;
+  std::uint64_t size = 0;       // as opened; never changes
+  std::uint64_t allocated = 0;  // indices handed out so far: 0 .. allocated-1
+  Timestamp expires_at{};       // the latest expires_at of its entries
+  // Every index whose status is not 0, ascending, with its status.
+  std::vector<std::pair<std::uint64_t, std::uint8_t>> statuses;
+  friend bool operator==(const StatusListState&, const StatusListState&) = default;
+};
 
 // The public methods are not virtual: each checks its arguments, the same
 // way for every backend, and then calls the backend's private do_* method,
@@ -174,6 +225,28 @@ class Store {
   };
   Result<Hits> lookup(std::string_view jti, std::string_view sid, std::string_view user);
 
+  // --- Token Status List (see StatusEntry above) -----------------------------
+
+  // Records the entries (1 .. 64 of them) and hands out one index per
+  // entry, in order, durably and atomically (all or none recorded), each
+  // (list, index) never handed out before by this store nor by any other
+  // process sharing it, even after purge() dropped its list or a failed
+  // call (which may burn indices). Indices come in order from the newest
+  // list while it has room; when it is full (allocated == size), a new list
+  // of `spec` is opened with an id greater than every id before, and the
+  // batch may go on in it. Each entry's initial status follows the store's
+  // revocations as they are at the commit (a session revoked meanwhile
+  // covers a token issued in it). kInvalidArgument for no entries or more
+  // than 64, an empty jti or user, or a spec with bits not 1, 2, 4 or 8 or
+  // a size outside 1 .. 2^31.
+  Result<std::vector<StatusRef>> allocate_status(const std::vector<StatusEntry>& entries,
+                                                 const StatusListSpec& spec);
+
+  // The list with this id; nullopt for one this store never opened or has
+  // purged. purge(now) drops a list (and its entries) once it is full and
+  // its expires_at is at or before `now`: every token it holds has expired.
+  Result<std::optional<StatusListState>> find_status_list(std::uint64_t id);
+
   // --- Health -------------------------------------------------------------
 
   // Whether the backend answers (a cheap query). For readiness probes.
@@ -220,6 +293,10 @@ class Store {
   virtual Result<Timestamp> do_raise_token_horizon(Timestamp at) = 0;
   virtual Result<Hits> do_lookup(std::string_view jti, std::string_view sid, std::string_view user);
   virtual Result<void> do_ping() = 0;
+  // Status lists: a backend without them fails with kStore.
+  virtual Result<std::vector<StatusRef>> do_allocate_status(const std::vector<StatusEntry>& entries,
+                                                            const StatusListSpec& spec);
+  virtual Result<std::optional<StatusListState>> do_find_status_list(std::uint64_t id);
 };
 
 // A store that lives in this process and dies with it.

@@ -109,6 +109,9 @@ Result<void> Guard::backchannel_logout(const LogoutToken& logout) {
 Result<bool> Guard::unrevoke(RevocationKind kind, std::string_view key) {
   return impl_->unrevoke(kind, key);
 }
+Result<std::shared_ptr<const PublishedStatusList>> Guard::status_list_token(std::uint64_t) {
+  return fail(Errc::kNotFound, "status lists are off");
+}
 Result<void> Guard::sync() { return impl_->sync(); }
 Result<void> Guard::purge() { return impl_->purge(); }
 GuardStats Guard::stats() const { return impl_->stats(); }

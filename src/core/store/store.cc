@@ -151,4 +151,35 @@ Result<Store::Hits> Store::lookup(std::string_view jti, std::string_view sid,
 
 Result<void> Store::ping() { return do_ping(); }
 
+Result<std::vector<StatusRef>> Store::allocate_status(const std::vector<StatusEntry>& entries,
+                                                      const StatusListSpec& spec) {
+  if (entries.empty() || entries.size() > 64) {
+    return fail(Errc::kInvalidArgument, "a status allocation takes 1 to 64 entries");
+  }
+  for (const StatusEntry& entry : entries) {
+    if (entry.jti.empty()) return fail(Errc::kInvalidArgument, "status entry without jti");
+    if (entry.user.empty()) return fail(Errc::kInvalidArgument, "status entry without user");
+  }
+  if (spec.bits != 1 && spec.bits != 2 && spec.bits != 4 && spec.bits != 8) {
+    return fail(Errc::kInvalidArgument, "status list bits must be 1, 2, 4 or 8");
+  }
+  if (spec.size < 1 || spec.size > (1ULL << 31)) {
+    return fail(Errc::kInvalidArgument, "status list size must be 1 to 2^31");
+  }
+  return do_allocate_status(entries, spec);
+}
+
+Result<std::optional<StatusListState>> Store::find_status_list(std::uint64_t id) {
+  return do_find_status_list(id);
+}
+
+Result<std::vector<StatusRef>> Store::do_allocate_status(const std::vector<StatusEntry>&,
+                                                         const StatusListSpec&) {
+  return fail(Errc::kStore, "this store keeps no status lists");
+}
+
+Result<std::optional<StatusListState>> Store::do_find_status_list(std::uint64_t) {
+  return fail(Errc::kStore, "this store keeps no status lists");
+}
+
 }  // namespace jwtguard
