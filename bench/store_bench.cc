@@ -13,12 +13,20 @@
 // B's index refuses the token. Both Guards live in this process, so the
 // figure is the store and the feed, without HTTP (the three-instance
 // integration test prints the same distribution end to end over HTTP).
+//
+// BM_Status* measure what status lists add, on memory and SQLite: the
+// allocation a login makes (a batch of two: access and refresh token), and
+// each revocation kind with 10,000 entries recorded (500 users with 10
+// sessions of 2 tokens each: a user has 20) against the same revocation of
+// a key no entry has; and find_status_list of a 100,000-entry list with 1%
+// of its statuses set (what publishing the list reads).
 #include <benchmark/benchmark.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -139,6 +147,163 @@ void BM_Propagation(benchmark::State& state, const std::string& name) {
   state.counters["max_us"] = micros.back();
 }
 
+// --- Status lists -----------------------------------------------------------
+
+constexpr int kUsers = 500, kSessionsPerUser = 10;  // 2 entries a session
+
+// Records users u0.. with their sessions' entries (one batch per user),
+// from 8 threads so that SQLite commits them in groups.
+void populate(Store& store, const std::string& prefix, int users) {
+  const Timestamp now = kClock.now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int u = t; u < users; u += 8) {
+        std::vector<StatusEntry> entries;
+        const std::string user = prefix + "u" + std::to_string(u);
+        for (int s = 0; s < kSessionsPerUser; ++s) {
+          const std::string sid = user + "s" + std::to_string(s);
+          for (const char* kind : {"a", "r"}) {
+            entries.push_back(StatusEntry{.jti = sid + kind,
+                                          .session = sid,
+                                          .user = user,
+                                          .issued_at = now - std::chrono::seconds(1),
+                                          .expires_at = now + std::chrono::hours(1)});
+          }
+        }
+        if (!store.allocate_status(entries, StatusListSpec{})) std::exit(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
+std::map<std::string, std::unique_ptr<Store>>& status_stores() {
+  static std::map<std::string, std::unique_ptr<Store>> stores;
+  return stores;
+}
+
+// One allocate_status of two entries (a login's access and refresh token).
+void BM_StatusAllocate(benchmark::State& state, const std::string& name) {
+  Store& store = *status_stores().at(name);
+  const std::string prefix = random_id() + "-";
+  std::int64_t i = 0;
+  for (auto _ : state) {
+    const std::string sid = prefix + std::to_string(i++);
+    const Timestamp now = kClock.now();
+    std::vector<StatusEntry> entries;
+    for (const char* kind : {"a", "r"}) {
+      entries.push_back(StatusEntry{.jti = sid + kind,
+                                    .session = sid,
+                                    .user = "bench",
+                                    .issued_at = now,
+                                    .expires_at = now + std::chrono::hours(1)});
+    }
+    if (auto refs = store.allocate_status(entries, StatusListSpec{}); !refs) {
+      state.SkipWithError(refs.error().message().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+enum class StatusRevoke { kToken, kTokenWithoutEntry, kSession, kUser };
+
+// One revocation per iteration of a key not revoked before among the
+// populated entries (prefix "p-"), each setting entries no other has set:
+// 1 (token: session 0's access token of users 0..249), 2 (session: session
+// 1 of users 0..249) or 20 (user: users 250..499).
+void BM_StatusRevoke(benchmark::State& state, const std::string& name, StatusRevoke what) {
+  Store& store = *status_stores().at(name);
+  std::int64_t i = 0;
+  for (auto _ : state) {
+    const std::int64_t n = i++;
+    const std::int64_t u = what == StatusRevoke::kUser ? kUsers / 2 + n : n;
+    const std::string user = "p-u" + std::to_string(u);
+    const std::string sid = user + (what == StatusRevoke::kSession ? "s1" : "s0");
+    Revocation r;
+    r.revoked_at = kClock.now();
+    r.expires_at = r.revoked_at + std::chrono::hours(1);
+    r.user = user;
+    Result<std::uint64_t> seq;
+    switch (what) {
+      case StatusRevoke::kToken:
+        r.key = sid + "a";
+        seq = store.revoke(r);
+        break;
+      case StatusRevoke::kTokenWithoutEntry:
+        r.key = "none-" + std::to_string(n);
+        seq = store.revoke(r);
+        break;
+      case StatusRevoke::kSession:
+        r.kind = RevocationKind::kSession;
+        r.key = sid;
+        seq = store.revoke_session(r);
+        break;
+      case StatusRevoke::kUser:
+        r.kind = RevocationKind::kUser;
+        r.key = user;
+        r.cutoff = r.revoked_at;
+        seq = store.revoke(r);
+        break;
+    }
+    if (!seq) {
+      state.SkipWithError(seq.error().message().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// find_status_list of list 1 in a store holding 100,000 entries (5,000
+// users), 1,000 of them revoked one by one.
+void BM_StatusFind(benchmark::State& state, const std::string& name) {
+  Store& store = *status_stores().at(name + "-find");
+  std::size_t set = 0;
+  for (auto _ : state) {
+    auto list = store.find_status_list(1);
+    if (!list || !list->has_value()) {
+      state.SkipWithError("no list 1");
+      break;
+    }
+    set = (*list)->statuses.size();
+    benchmark::DoNotOptimize(set);
+  }
+  state.counters["set"] = static_cast<double>(set);
+}
+
+void register_status_benchmarks(const std::filesystem::path& dir) {
+  for (const std::string name : {"memory", "sqlite"}) {
+    const auto url = [&](const char* file) {
+      return name == "memory" ? std::string("memory:") : "sqlite:" + (dir / file).string();
+    };
+    status_stores()[name] = open_or_die(url("status.db"));
+    populate(*status_stores()[name], "p-", kUsers);
+    Store& find = *(status_stores()[name + "-find"] = open_or_die(url("status_find.db")));
+    populate(find, "f-", 10 * kUsers);
+    for (int u = 0; u < 10 * kUsers; u += 5) {  // one token in a hundred
+      Revocation r;
+      r.key = "f-u" + std::to_string(u) + "s0a";
+      r.revoked_at = kClock.now();
+      r.expires_at = r.revoked_at + std::chrono::hours(1);
+      if (!find.revoke(r)) std::exit(1);
+    }
+    benchmark::RegisterBenchmark(("BM_StatusAllocate/" + name).c_str(), BM_StatusAllocate, name)
+        ->UseRealTime();
+    for (const auto& [label, what] :
+         {std::pair{"token", StatusRevoke::kToken},
+          std::pair{"token_without_entry", StatusRevoke::kTokenWithoutEntry},
+          std::pair{"session", StatusRevoke::kSession}, std::pair{"user", StatusRevoke::kUser}}) {
+      benchmark::RegisterBenchmark(("BM_StatusRevoke/" + std::string(label) + "/" + name).c_str(),
+                                   BM_StatusRevoke, name, what)
+          ->Iterations(kUsers / 2)
+          ->UseRealTime();
+    }
+    benchmark::RegisterBenchmark(("BM_StatusFind/" + name).c_str(), BM_StatusFind, name)
+        ->Unit(benchmark::kMicrosecond);
+  }
+}
+
 }  // namespace
 }  // namespace jwtguard
 
@@ -157,6 +322,7 @@ int main(int argc, char** argv) {
     store_urls()[kind] = (*server)->url();
     servers.push_back(std::move(*server));
   }
+  register_status_benchmarks(dir.path());
   for (const auto& [name, url] : store_urls()) {
     shared_stores()[name] = open_or_die(url);
     benchmark::RegisterBenchmark(("BM_DurableRevoke/" + name).c_str(), BM_DurableRevoke, name)

@@ -396,7 +396,7 @@ Result<std::unique_ptr<Store>> open_store(std::string_view url, const StoreOptio
 std::string redact_store_url(std::string_view url);
 
 // The SQLite schema version this build writes.
-inline constexpr int kSqliteSchemaVersion = 3;
+inline constexpr int kSqliteSchemaVersion = 4;
 
 }  // namespace jwtguard
 

@@ -98,6 +98,37 @@ CREATE INDEX audit_log_by_subject ON audit_log (subject, id);
     R"sql(
 ALTER TABLE sessions ADD COLUMN previous_refresh_jti TEXT NOT NULL DEFAULT '';
 )sql",
+    // Version 4: Token Status Lists. A list's id is AUTOINCREMENT so that a
+    // purged list's id (and so its URL and indices) is never handed out
+    // again. An entry is a token issued with a status claim; the indexes
+    // are the ones a revocation's UPDATE needs (by jti, by sid, by user and
+    // issued_at for a cutoff), and a partial one over the few non-zero
+    // statuses that publishing a list reads.
+    R"sql(
+CREATE TABLE status_lists (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  bits       INTEGER NOT NULL,
+  size       INTEGER NOT NULL,
+  allocated  INTEGER NOT NULL DEFAULT 0,
+  expires_at INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE status_entries (
+  list       INTEGER NOT NULL,
+  idx        INTEGER NOT NULL,
+  jti        TEXT NOT NULL,
+  sid        TEXT NOT NULL,
+  usr        TEXT NOT NULL,
+  issued_at  INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  status     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (list, idx)
+) WITHOUT ROWID;
+CREATE INDEX status_entries_by_jti ON status_entries (jti);
+CREATE INDEX status_entries_by_sid ON status_entries (sid) WHERE sid <> '';
+CREATE INDEX status_entries_by_user ON status_entries (usr, issued_at);
+CREATE INDEX status_entries_set ON status_entries (list, idx, status) WHERE status <> 0;
+)sql",
 };
 
 }  // namespace jwtguard::sqlite

@@ -15,6 +15,8 @@
 #include "sqlite_db.h"
 #include "sqlite_files.h"
 #include "sqlite_migrate.h"
+#include "sqlite_revocations.h"
+#include "sqlite_status.h"
 #include "store/group_commit.h"
 #include "store/rows.h"
 #include "store/store_rules.h"
@@ -24,7 +26,10 @@ namespace jwtguard {
 namespace {
 
 using sqlite::Db;
+using sqlite::log_change;
+using sqlite::number;
 using sqlite::Stmt;
+using sqlite::upsert_revocation;
 
 // The writer connection's transaction, as the group commit drives it.
 class SqliteBatch final : public stores::Batch {
@@ -45,40 +50,6 @@ class SqliteBatch final : public stores::Batch {
  private:
   Db& db_;
 };
-
-std::int64_t number(RevocationKind kind) { return static_cast<std::int64_t>(kind); }
-
-Result<std::uint64_t> log_change(Db& db, const Change& change, Timestamp at) {
-  JWTGUARD_ASSIGN_OR_RETURN(Stmt s, db.prepare("INSERT INTO revocation_log (op, kind, key, cutoff,"
-                                               " expires_at, logged_at)"
-                                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
-  s.bind(1, static_cast<std::int64_t>(change.op)).bind(2, number(change.kind)).bind(3, change.key);
-  s.bind(4, change.cutoff).bind(5, change.expires_at).bind(6, at);
-  JWTGUARD_TRY(s.run());
-  return static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db.handle()));
-}
-
-// Adds or merges the revocation (the later cutoff and expiry win; the first
-// metadata stays) and logs the merged entry.
-Result<std::uint64_t> upsert_revocation(Db& db, const Revocation& r) {
-  JWTGUARD_ASSIGN_OR_RETURN(
-      Stmt s, db.prepare("INSERT INTO revocations (" JWTGUARD_REVOCATION_COLUMNS
-                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-                         " ON CONFLICT (kind, key) DO UPDATE SET cutoff = max(cutoff, "
-                         "excluded.cutoff), expires_at = max(expires_at, excluded.expires_at)"
-                         " RETURNING cutoff, expires_at"));
-  s.bind(1, number(r.kind)).bind(2, r.key).bind(3, r.cutoff);
-  s.bind(4, r.expires_at).bind(5, r.revoked_at);
-  r.token_type ? s.bind(6, token_type_name(*r.token_type)) : s.bind_null(6);
-  s.bind(7, r.user).bind(8, r.session).bind(9, r.revoked_by).bind(10, r.reason);
-  JWTGUARD_ASSIGN_OR_RETURN(const bool row, s.step());
-  if (!row) return fail(Errc::kStore, "sqlite: upsert returned no row");
-  Revocation merged = r;
-  merged.cutoff = s.time(0);
-  merged.expires_at = s.time(1);
-  JWTGUARD_TRY(s.run());
-  return log_change(db, stores::revoke_change(merged, 0), r.revoked_at);
-}
 
 // An int64 from the statement's one row (0 when there is none).
 Result<std::int64_t> single_int64(Stmt& s) {
@@ -113,6 +84,7 @@ class SqliteStore final : public Store {
                                 db.prepare("DELETE FROM revocations WHERE kind = ?1 AND key = ?2"));
       JWTGUARD_TRY(del.bind(1, number(kind)).bind(2, key).run());
       erased = sqlite3_changes(db.handle()) > 0;
+      JWTGUARD_TRY(sqlite::recompute_status_entries(db, kind, key));
       if (kind == RevocationKind::kSession) {
         JWTGUARD_ASSIGN_OR_RETURN(
             Stmt restore, db.prepare("UPDATE sessions SET revoked_at = NULL WHERE sid = ?1"));
@@ -200,6 +172,7 @@ class SqliteStore final : public Store {
                                 db.prepare("DELETE FROM sessions WHERE expires_at <= ?1"));
       JWTGUARD_TRY(sessions.bind(1, now).run());
       JWTGUARD_TRY(sqlite::purge_reservations(db, now));
+      JWTGUARD_TRY(sqlite::purge_status_lists(db, now));
       // Remember the newest change purged, so a follower behind it reloads.
       JWTGUARD_ASSIGN_OR_RETURN(
           Stmt floor,
@@ -244,10 +217,10 @@ class SqliteStore final : public Store {
     JWTGUARD_TRY(write([&](Db& db) -> Result<void> {
       JWTGUARD_ASSIGN_OR_RETURN(outcome, rotate_locked(db, sid, presented_jti));
       if (outcome != Rotation::kRotated) return {};
-      JWTGUARD_ASSIGN_OR_RETURN(
-          Stmt update, db.prepare("UPDATE sessions SET previous_refresh_jti = refresh_jti,"
-                                  " refresh_jti = ?2, refreshed_at = ?3, expires_at = ?4"
-                                  " WHERE sid = ?1"));
+      JWTGUARD_ASSIGN_OR_RETURN(Stmt update,
+                                db.prepare("UPDATE sessions SET previous_refresh_jti = refresh_jti,"
+                                           " refresh_jti = ?2, refreshed_at = ?3, expires_at = ?4"
+                                           " WHERE sid = ?1"));
       update.bind(1, sid).bind(2, next_jti).bind(3, now).bind(4, next_expires_at);
       return update.run();
     }));
@@ -344,6 +317,21 @@ class SqliteStore final : public Store {
       return s.run();
     }));
     return recorded;
+  }
+
+  Result<std::vector<StatusRef>> do_allocate_status(const std::vector<StatusEntry>& entries,
+                                                    const StatusListSpec& spec) override {
+    std::vector<StatusRef> refs;
+    JWTGUARD_TRY(write([&](Db& db) -> Result<void> {
+      JWTGUARD_ASSIGN_OR_RETURN(refs, sqlite::insert_status_entries(db, entries, spec));
+      return {};
+    }));
+    return refs;
+  }
+
+  Result<std::optional<StatusListState>> do_find_status_list(std::uint64_t id) override {
+    std::lock_guard lock(reader_mu_);
+    return sqlite::read_status_list(*reader_, id);
   }
 
   Result<void> do_ping() override {
