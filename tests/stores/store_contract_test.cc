@@ -7,6 +7,7 @@
 
 #include "stores/account_contract.h"
 #include "stores/namespaced_key_contract.h"
+#include "stores/status_contract.h"
 
 namespace jwtguard {
 namespace {
@@ -34,6 +35,8 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, DurableStoreTest, SqliteBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, AccountContractTest, MemoryBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, AccountContractTest, SqliteBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, DurableAccountTest, SqliteBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, StatusContractTest, MemoryBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StatusContractTest, SqliteBackend);
 
 TEST(OpenStore, Urls) {
   EXPECT_OK(open_store("memory:"));

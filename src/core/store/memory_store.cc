@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "jwtguard/store.h"
+#include "store/memory_status.h"
 #include "store/store_rules.h"
 #include "util/try.h"
 
@@ -49,6 +50,7 @@ class MemoryStore final : public Store {
   Result<bool> do_unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override {
     std::lock_guard lock(mu_);
     const bool erased = revocations_.erase(Key(kind, std::string(key))) > 0;
+    status_.recompute(kind, key, covered_locked());
     if (kind == RevocationKind::kSession) {
       auto it = sessions_.find(std::string(key));
       if (it != sessions_.end()) it->second.revoked_at.reset();
@@ -125,6 +127,7 @@ class MemoryStore final : public Store {
         revocations_, [now](const auto& item) { return item.second.revocation.expires_at <= now; });
     std::erase_if(sessions_, [now](const auto& item) { return item.second.expires_at <= now; });
     std::erase_if(reserved_, [now](const auto& item) { return item.second <= now; });
+    status_.purge(now);
     const Timestamp horizon = now - feed_retention;
     while (!feed_.empty() && feed_.front().first <= horizon) {
       purged_through_ = feed_.front().second.seq;
@@ -295,6 +298,17 @@ class MemoryStore final : public Store {
 
   Result<void> do_ping() override { return {}; }
 
+  Result<std::vector<StatusRef>> do_allocate_status(const std::vector<StatusEntry>& entries,
+                                                    const StatusListSpec& spec) override {
+    std::lock_guard lock(mu_);
+    return status_.allocate(entries, spec, covered_locked());
+  }
+
+  Result<std::optional<StatusListState>> do_find_status_list(std::uint64_t id) override {
+    std::lock_guard lock(mu_);
+    return status_.find(id);
+  }
+
  private:
   Result<void> change_user(std::string_view name, const std::function<void(User&)>& change) {
     std::lock_guard lock(mu_);
@@ -312,9 +326,23 @@ class MemoryStore final : public Store {
     } else {
       stores::merge_into(it->second.revocation, revocation);
     }
+    status_.cover(it->second.revocation);
     const std::uint64_t seq = next_seq_++;
     append(stores::revoke_change(it->second.revocation, seq), revocation.revoked_at);
     return seq;
+  }
+
+  // Whether a revocation held now covers the entry (the caller holds mu_).
+  stores::MemoryStatusLists::Covered covered_locked() const {
+    return [this](const StatusEntry& entry) {
+      if (revocations_.contains(Key(RevocationKind::kToken, entry.jti))) return true;
+      if (!entry.session.empty() &&
+          revocations_.contains(Key(RevocationKind::kSession, entry.session))) {
+        return true;
+      }
+      auto user = revocations_.find(Key(RevocationKind::kUser, entry.user));
+      return user != revocations_.end() && entry.issued_at < user->second.revocation.cutoff;
+    };
   }
 
   void append(Change change, Timestamp time) {
@@ -334,6 +362,7 @@ class MemoryStore final : public Store {
   std::uint64_t purged_through_ = 0;               // the last seq purged from feed_
   std::uint64_t next_seq_ = 1;
   std::int64_t next_row_id_ = 1;
+  stores::MemoryStatusLists status_;  // kept true to revocations_ under mu_
 };
 
 }  // namespace
