@@ -25,6 +25,7 @@
 #include "stores/migrated_session_case.h"
 #include "stores/namespaced_key_contract.h"
 #include "stores/serve_log.h"
+#include "stores/status_contract.h"
 #include "stores/store_contract.h"
 #include "testing/postgres_server.h"
 
@@ -143,6 +144,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, NamespacedKeyContractTest, PostgresBack
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, DurableStoreTest, PostgresBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, AccountContractTest, PostgresBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, DurableAccountTest, PostgresBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, StatusContractTest, PostgresBackend);
 
 // --- What only PostgreSQL has ---------------------------------------------------
 
