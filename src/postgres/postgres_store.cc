@@ -33,6 +33,7 @@
 #include "pg_feed.h"
 #include "pg_migrate.h"
 #include "pg_pool.h"
+#include "pg_status.h"
 #include "pg_writer.h"
 #include "postgres_accounts.h"
 #include "store/rows.h"
@@ -97,7 +98,7 @@ class PostgresStore final : public Store {
     std::uint64_t seq = 0;
     JWTGUARD_TRY(write([&](Conn& conn) -> Result<void> {
       JWTGUARD_ASSIGN_OR_RETURN(seq, pg::upsert_revocation(conn, *connector_, revocation));
-      return {};
+      return pg::mark_covered(conn, *connector_, revocation.kind, revocation.key);
     }));
     return seq;
   }
@@ -109,6 +110,7 @@ class PostgresStore final : public Store {
                                 conn.exec("DELETE FROM revocations WHERE kind = $1 AND key = $2",
                                           Params().add(number(kind)).add(key), deadline()));
       erased = del.affected() > 0;
+      JWTGUARD_TRY(pg::recompute_uncovered(conn, *connector_, kind, key));
       if (kind == RevocationKind::kSession) {
         JWTGUARD_TRY(conn.exec("UPDATE sessions SET revoked_at = NULL WHERE sid = $1",
                                Params().add(key), deadline()));
@@ -213,6 +215,8 @@ class PostgresStore final : public Store {
     JWTGUARD_TRY(purge_chunks(kPurgeFeed, Params().add(now - feed_retention)));
     JWTGUARD_TRY(
         on_conn([&](Conn& conn) { return pg::purge_reservations(conn, *connector_, now); }));
+    JWTGUARD_TRY(on_conn(
+        [&](Conn& conn) { return pg::purge_status_lists(conn, *connector_, now, kPurgeChunk); }));
     return purge_chunks(kPurgeRevocations, Params().add(now));
   }
 
@@ -272,7 +276,7 @@ class PostgresStore final : public Store {
           conn.exec("UPDATE sessions SET revoked_at = $2 WHERE sid = $1 AND revoked_at IS NULL",
                     Params().add(revocation.key).add(revocation.revoked_at), deadline()));
       JWTGUARD_ASSIGN_OR_RETURN(seq, pg::upsert_revocation(conn, *connector_, revocation));
-      return {};
+      return pg::mark_covered(conn, *connector_, revocation.kind, revocation.key);
     }));
     return seq;
   }
@@ -371,6 +375,18 @@ class PostgresStore final : public Store {
   Result<void> do_ping() override {
     JWTGUARD_TRY(query("SELECT 1", Params()));
     return {};
+  }
+
+  // --- Token Status List (pg_status.h) ---------------------------------------
+
+  Result<std::vector<StatusRef>> do_allocate_status(const std::vector<StatusEntry>& entries,
+                                                    const StatusListSpec& spec) override {
+    return on_conn(
+        [&](Conn& conn) { return pg::allocate_status(conn, *connector_, entries, spec); });
+  }
+
+  Result<std::optional<StatusListState>> do_find_status_list(std::uint64_t id) override {
+    return on_conn([&](Conn& conn) { return pg::find_status_list(conn, *connector_, id); });
   }
 
  private:

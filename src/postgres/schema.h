@@ -131,6 +131,40 @@ CREATE INDEX audit_log_by_subject ON audit_log (subject, id);
     R"sql(
 ALTER TABLE sessions ADD COLUMN previous_refresh_jti text NOT NULL DEFAULT '';
 )sql",
+    // Version 5: Token Status Lists (pg_status.h). A list's id comes from an
+    // identity, which never hands out a value twice (not after a rollback,
+    // nor after its row was deleted), so a purged list's URL never names
+    // another list. expires_at is the latest expiry of its entries; a list
+    // being purged is retired first (its entries go in chunks). An entry's
+    // status is kept by the transactions that change revocations; the
+    // partial index holds only the set ones, which is what a published list
+    // reads. sid is '' for a token without a session.
+    R"sql(
+CREATE TABLE status_lists (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  bits       smallint NOT NULL,
+  size       bigint NOT NULL,
+  allocated  bigint NOT NULL DEFAULT 0,
+  expires_at bigint NOT NULL DEFAULT 0,
+  retired    boolean NOT NULL DEFAULT false
+);
+
+CREATE TABLE status_entries (
+  list       bigint NOT NULL,
+  idx        bigint NOT NULL,
+  jti        text NOT NULL,
+  sid        text NOT NULL,
+  usr        text NOT NULL,
+  issued_at  bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  status     smallint NOT NULL,
+  PRIMARY KEY (list, idx)
+);
+CREATE INDEX status_entries_by_jti ON status_entries (jti);
+CREATE INDEX status_entries_by_sid ON status_entries (sid) WHERE sid <> '';
+CREATE INDEX status_entries_by_user ON status_entries (usr, issued_at);
+CREATE INDEX status_entries_set ON status_entries (list, idx) WHERE status <> 0;
+)sql",
 };
 
 // The schema version this build writes.

@@ -5,15 +5,17 @@
 #include <cstdio>
 
 #include "redis_persistence.h"
+#include "redis_status_scripts.h"
 
 namespace jwtguard::redis {
 namespace {
 
-constexpr std::array<const scripts::Script*, 11> kScripts = {
-    &scripts::kRevoke,       &scripts::kUnrevoke,    &scripts::kCreateSession,
-    &scripts::kRotate,       &scripts::kCreateUser,  &scripts::kSetUserField,
-    &scripts::kDeleteUser,   &scripts::kAppendAudit, &scripts::kPurge,
-    &scripts::kDropDangling, &scripts::kRaiseHorizon};
+constexpr std::array<const scripts::Script*, 14> kScripts = {
+    &scripts::kRevoke,         &scripts::kUnrevoke,        &scripts::kCreateSession,
+    &scripts::kRotate,         &scripts::kCreateUser,      &scripts::kSetUserField,
+    &scripts::kDeleteUser,     &scripts::kAppendAudit,     &scripts::kPurge,
+    &scripts::kDropDangling,   &scripts::kRaiseHorizon,    &scripts::kAllocateStatus,
+    &scripts::kFindStatusList, &scripts::kPurgeStatusLists};
 
 Command script_command(std::string_view verb, std::string_view body, const scripts::Call& call) {
   Command out(verb);

@@ -38,6 +38,25 @@
 //                             so that a filtered listing reads only those.
 //   token-horizon             the recorded token horizon (microseconds).
 //
+// Status lists (redis_status.h; an entry's ref is "<list>:<idx>"):
+//
+//   status-list-id            the counter list ids come from (INCR, never
+//                             lowered: a purged list's id is not handed out
+//                             again).
+//   idx:status-lists          zset id -> expires_at (the latest of its
+//                             entries): purge finds the expired lists.
+//   status-list:<id>          hash: bits, size, allocated, expires_at (and
+//                             purged, the purge's progress through a list).
+//   status-entries:<id>       hash idx -> MessagePack {jti, sid, user,
+//                             issued_at, expires_at}.
+//   statuses:<id>             hash idx -> status, the set statuses only.
+//   idx:status-jti:<jti>      set of refs: the entries a token revocation
+//   idx:status-sid:<sid>      or a session revocation covers;
+//   idx:status-user:<user>    zset ref -> issued_at: a user cutoff covers a
+//                             ZRANGEBYSCORE.
+//   None of them expires: purge drops a list, its entries and their index
+//   members together, once the list is full and all its tokens expired.
+//
 // Redis expires keys by its own clock, but the contract's purge(now) must
 // honour a `now` of the caller's: purge deletes by the indexes, explicitly.
 // An index member whose key Redis expired already is dangling until purge
@@ -92,6 +111,11 @@ inline const std::string kUserPrefix = kPrefix + "user:";
 inline const std::string kAuditPrefix = kPrefix + "audit:";
 inline const std::string kAuditSubjectPrefix = kPrefix + "idx:audit-subject:";
 inline const std::string kTokenHorizon = kPrefix + "token-horizon";
+// Status lists; the scripts spell the other keys out from kPrefix.
+inline const std::string kStatusListCounter = kPrefix + "status-list-id";
+inline const std::string kStatusLists = kPrefix + "idx:status-lists";
+inline const std::string kStatusListPrefix = kPrefix + "status-list:";
+inline const std::string kStatusesPrefix = kPrefix + "statuses:";
 
 // A revocation's index member, "<t|s|u>:KEY"; its hash is kRevPrefix + member.
 std::string member(RevocationKind kind, std::string_view key);

@@ -12,7 +12,7 @@ Call revoke(const Revocation& r, bool mark_session, std::size_t feed_max_length)
           {std::to_string(feed_max_length), m, std::string(revocation_kind_name(r.kind)), r.key,
            micros(r.cutoff), micros(r.expires_at), millis_up(r.expires_at), micros(r.revoked_at),
            r.token_type ? std::string(token_type_name(*r.token_type)) : "", r.user, r.session,
-           r.revoked_by, r.reason, mark_session ? "1" : "0"}};
+           r.revoked_by, r.reason, mark_session ? "1" : "0", kPrefix}};
 }
 
 Call unrevoke(RevocationKind kind, std::string_view key, Timestamp now,
@@ -21,7 +21,7 @@ Call unrevoke(RevocationKind kind, std::string_view key, Timestamp now,
   return {&kUnrevoke,
           {kSeq, kFeed, kRevPrefix + m, kRevExpiry, kRevRows, kSessPrefix + std::string(key)},
           {std::to_string(feed_max_length), m, std::string(revocation_kind_name(kind)),
-           std::string(key), micros(now), kind == RevocationKind::kSession ? "1" : "0"}};
+           std::string(key), micros(now), kind == RevocationKind::kSession ? "1" : "0", kPrefix}};
 }
 
 Call create_session(const Session& s) {

@@ -37,7 +37,10 @@ struct Script {
   std::string_view name;     // for error messages: "the revoke script"
   std::string_view helpers;  // Lua functions the body uses (shared by scripts)
   std::string_view body;
-  std::string source() const { return std::string(helpers) + std::string(body); }
+  std::string_view more_helpers = {};  // a second set, for scripts that need two
+  std::string source() const {
+    return std::string(helpers) + std::string(more_helpers) + std::string(body);
+  }
 };
 
 // The stream's last-generated-id, which stays when its entries are trimmed,
@@ -68,14 +71,59 @@ local function append_feed(seq_key, feed_key, max_length, op, kind, key, cutoff,
 end
 )lua";
 
+// Token Status Lists (redis_status_scripts.h), shared by the allocation and
+// the revocation scripts: whether an entry
+// is covered, and setting or recomputing the entries a revocation reaches. A
+// revocation is found by its hash (Redis removes it when it expires): the
+// statuses it set stay, as the contract says of purged revocations.
+inline constexpr std::string_view kStatusHelpers = R"lua(
+local function sl_covered(prefix, jti, sid, user, iat)
+  if redis.call('EXISTS', prefix .. 'rev:t:' .. jti) == 1 then return true end
+  if sid ~= '' and redis.call('EXISTS', prefix .. 'rev:s:' .. sid) == 1 then return true end
+  local cutoff = redis.call('HGET', prefix .. 'rev:u:' .. user, 'cutoff')
+  return cutoff ~= false and tonumber(cutoff) > tonumber(iat)
+end
+
+-- The refs a revocation ('t', 's' or 'u' and its key) may cover; for a
+-- user, those issued before `cutoff` (every one when it is nil).
+local function sl_refs(prefix, letter, key, cutoff)
+  if letter == 't' then return redis.call('SMEMBERS', prefix .. 'idx:status-jti:' .. key) end
+  if letter == 's' then return redis.call('SMEMBERS', prefix .. 'idx:status-sid:' .. key) end
+  local index = prefix .. 'idx:status-user:' .. key
+  if cutoff then return redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. cutoff) end
+  return redis.call('ZRANGE', index, 0, -1)
+end
+
+local function sl_mark(prefix, letter, key, cutoff)
+  for _, ref in ipairs(sl_refs(prefix, letter, key, cutoff)) do
+    local list, idx = string.match(ref, '^(%d+):(%d+)$')
+    redis.call('HSET', prefix .. 'statuses:' .. list, idx, 1)
+  end
+end
+
+-- After the revocation was removed: its entries that no other revocation
+-- covers go back to 0 (removing a revocation never sets one).
+local function sl_recompute(prefix, letter, key, cutoff)
+  for _, ref in ipairs(sl_refs(prefix, letter, key, cutoff)) do
+    local list, idx = string.match(ref, '^(%d+):(%d+)$')
+    local statuses = prefix .. 'statuses:' .. list
+    if redis.call('HEXISTS', statuses, idx) == 1 then
+      local e = cmsgpack.unpack(redis.call('HGET', prefix .. 'status-entries:' .. list, idx))
+      if not sl_covered(prefix, e[1], e[2], e[3], e[4]) then redis.call('HDEL', statuses, idx) end
+    end
+  end
+end
+)lua";
+
 // Adds or merges a revocation (the later cutoff and expiry win, the first
 // metadata stays), and for a session revocation marks the session revoked
-// (keeping the first revoked_at). Returns the feed seq.
+// (keeping the first revoked_at), and sets the status of every status list
+// entry the merged revocation covers. Returns the feed seq.
 // KEYS: seq, feed, revocation hash, expiry index, row index, row counter,
 //       session hash.
 // ARGV: feed max length, index member, kind name, key, cutoff, expires (us),
 //       expires (ms), revoked_at, token type, user, session, revoked_by,
-//       reason, "1" to mark the session.
+//       reason, "1" to mark the session, key prefix.
 inline constexpr Script kRevoke{"the revoke script", kFeedAppend, R"lua(
 local rev = KEYS[3]
 local cutoff, expires = ARGV[5], ARGV[6]
@@ -106,22 +154,30 @@ end
 if ARGV[14] == '1' and redis.call('EXISTS', KEYS[7]) == 1 then
   redis.call('HSETNX', KEYS[7], 'revoked_at', ARGV[8])
 end
+sl_mark(ARGV[15], string.sub(ARGV[2], 1, 1), ARGV[4], cutoff)
 return seq
-)lua"};
+)lua",
+                                kStatusHelpers};
 
 // Removes a revocation; for a session, clears the session's revoked_at.
-// Returns {1 if there was one else 0, feed seq}.
+// The status list entries it covered go back to 0 unless another
+// revocation covers them (for a user, only those issued before its cutoff
+// can have been covered). Returns {1 if there was one else 0, feed seq}.
 // KEYS: seq, feed, revocation hash, expiry index, row index, session hash.
-// ARGV: feed max length, index member, kind name, key, now, "1" for a session.
+// ARGV: feed max length, index member, kind name, key, now, "1" for a session,
+//       key prefix.
 inline constexpr Script kUnrevoke{"the unrevoke script", kFeedAppend, R"lua(
 local seq = append_feed(KEYS[1], KEYS[2], ARGV[1], 'unrevoke', ARGV[3], ARGV[4], '0', '0',
                         ARGV[5])
+local cutoff = redis.call('HGET', KEYS[3], 'cutoff')
 local existed = redis.call('DEL', KEYS[3])
 redis.call('ZREM', KEYS[4], ARGV[2])
 redis.call('ZREM', KEYS[5], ARGV[2])
 if ARGV[6] == '1' then redis.call('HDEL', KEYS[6], 'revoked_at') end
+sl_recompute(ARGV[7], string.sub(ARGV[2], 1, 1), ARGV[4], cutoff or nil)
 return {existed, seq}
-)lua"};
+)lua",
+                                  kStatusHelpers};
 
 // A user's session index lives as long as the longest session in it, so that
 // it goes away by itself even if nobody lists or purges.

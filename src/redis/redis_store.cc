@@ -10,6 +10,7 @@
 #include "redis_revocations.h"
 #include "redis_scripts.h"
 #include "redis_sessions.h"
+#include "redis_status.h"
 #include "redis_url.h"
 #include "redis_users.h"
 #include "util/try.h"
@@ -50,7 +51,9 @@ class RedisStore final : public Store {
     return revocations_.changes_since(after, limit, max_wait);
   }
   Result<std::size_t> do_purge(Timestamp now, std::chrono::seconds feed_retention) override {
-    return revocations_.purge(now, feed_retention);
+    JWTGUARD_ASSIGN_OR_RETURN(const std::size_t removed, revocations_.purge(now, feed_retention));
+    JWTGUARD_TRY(redis::purge_status_lists(db_, now));
+    return removed;
   }
   Result<Hits> do_lookup(std::string_view jti, std::string_view sid,
                          std::string_view user) override {
@@ -100,6 +103,14 @@ class RedisStore final : public Store {
     return redis::list_audit(db_, filter, before);
   }
   Result<std::vector<User>> do_list_users() override { return redis::list_users(db_); }
+
+  Result<std::vector<StatusRef>> do_allocate_status(const std::vector<StatusEntry>& entries,
+                                                    const StatusListSpec& spec) override {
+    return redis::allocate_status(db_, entries, spec);
+  }
+  Result<std::optional<StatusListState>> do_find_status_list(std::uint64_t id) override {
+    return redis::find_status_list(db_, id);
+  }
 
   Result<Timestamp> do_raise_token_horizon(Timestamp at) override;
   Result<void> do_ping() override;

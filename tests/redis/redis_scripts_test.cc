@@ -73,6 +73,7 @@ TEST(RedisScriptsTest, ARevocationIsWrittenUnderItsMember) {
   EXPECT_EQ(call.args.at(8), "");         // no token type
   EXPECT_EQ(call.args.at(13), "1");
   EXPECT_EQ(revoke(r, false, 77).args.at(13), "0");
+  EXPECT_EQ(call.args.at(14), kPrefix);  // where the status list keys are
 }
 
 TEST(RedisScriptsTest, OnlyUnrevokingASessionClearsTheSession) {
@@ -81,7 +82,7 @@ TEST(RedisScriptsTest, OnlyUnrevokingASessionClearsTheSession) {
   EXPECT_EQ(session.keys.at(2), kRevPrefix + "s:sid-1");
   EXPECT_EQ(session.keys.at(5), kSessPrefix + "sid-1");
   EXPECT_EQ(session.args,
-            (std::vector<std::string>{"5", "s:sid-1", "session", "sid-1", "42", "1"}));
+            (std::vector<std::string>{"5", "s:sid-1", "session", "sid-1", "42", "1", kPrefix}));
   EXPECT_EQ(unrevoke(RevocationKind::kUser, "ann", now, 5).args.at(5), "0");
   EXPECT_EQ(unrevoke(RevocationKind::kToken, "j", now, 5).args.at(5), "0");
 }
