@@ -120,14 +120,16 @@ function listeningPort(log) {
 }
 
 // `jwtguard serve` named `name`, with `config` (TOML text) and `store`, on
-// a port the kernel picks.
+// a port the kernel picks; `secret` in its environment unless undefined
+// (then `config` names the key).
 export async function startJwtguard({
   binary, dir, config, secret, name = 'jwtguard', store = 'memory:',
 }) {
   const configPath = join(dir, `${name}.toml`);
   writeFileSync(configPath, config);
   const child = new Child(name, [binary, 'serve', '--listen', '127.0.0.1:0', '--dev', 'false',
-    '--store', store, '--config', configPath], dir, cleanEnv({ JWTGUARD_SECRET: secret }));
+    '--store', store, '--config', configPath], dir,
+  cleanEnv(secret === undefined ? {} : { JWTGUARD_SECRET: secret }));
   const deadline = Date.now() + kStartTimeoutMs;
   for (;;) {
     const port = listeningPort(child.log());

@@ -30,8 +30,11 @@ function ping(port) {
   });
 }
 
-// redis-server on a free port, persisting nothing (the run's data dies with it).
-export async function startRedis(dir) {
+// redis-server on a free port (or `port`), persisting nothing (the run's
+// data dies with it), or with `persist` an append-only file fsynced on every
+// write in `dir`, so that a redis-server started again on that directory
+// has everything back.
+export async function startRedis(dir, { persist = false, port: fixedPort } = {}) {
   const binary = kRedisServers.find((path) => existsSync(path));
   if (!binary) {
     throw new Error(`redis-server is not installed (looked in ${kRedisServers.join(', ')}): `
@@ -39,10 +42,10 @@ export async function startRedis(dir) {
   }
   let failure = '';
   for (let attempt = 0; attempt < kPortAttempts; ++attempt) {
-    const port = await freePort();
+    const port = fixedPort ?? await freePort();
     const config = join(dir, 'redis.conf');
     writeFileSync(config, `bind 127.0.0.1\nport ${port}\ndir "${dir}"\ndaemonize no\n`
-      + 'appendonly no\nsave ""\n');
+      + (persist ? 'appendonly yes\nappendfsync always\nsave ""\n' : 'appendonly no\nsave ""\n'));
     const child = new Child(`redis-${attempt}`, [binary, config], dir, cleanEnv({}));
     const deadline = Date.now() + kStartTimeoutMs;
     while (!child.exited && Date.now() < deadline) {
