@@ -212,6 +212,11 @@ struct GuardStats {
   std::uint64_t feed_errors = 0;
   // Strict-mode checks answered from the index because the store failed.
   std::uint64_t strict_fallbacks = 0;
+  // Status lists: lists built (each one store read and one signature),
+  // entries recorded, and issuing calls that failed to record theirs.
+  std::uint64_t status_list_builds = 0;
+  std::uint64_t status_allocations = 0;
+  std::uint64_t status_allocation_failures = 0;
 };
 
 class Guard {

@@ -4,6 +4,7 @@
 #define JWTGUARD_ISSUER_H_
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,14 @@ struct IssuerOptions {
   bool csrf_claim = false;
 };
 
+// A token's "status" claim (draft-ietf-oauth-status-list, docs/status-list.md):
+//   "status": {"status_list": {"idx": idx, "uri": uri}}
+// where the status of the token sits in the Status List Token at `uri`.
+struct StatusClaim {
+  std::uint64_t idx = 0;
+  std::string uri;
+};
+
 struct TokenRequest {
   std::string subject;  // "sub"; must not be empty nor contain U+001F
   // "sub_ns" when non-empty (see subject_key() in revocation.h); must not
@@ -46,13 +55,24 @@ struct TokenRequest {
   // random one.
   std::string jti;
   // A JSON object of further claims. It may not set the claims jwtguard owns
-  // (jti, type, sub, sub_ns, sid, iat, iat_ms, nbf, exp, fresh, iss, aud, csrf):
-  // kInvalidArgument.
+  // (jti, type, sub, sub_ns, sid, iat, iat_ms, nbf, exp, fresh, iss, aud, csrf,
+  // status): kInvalidArgument.
   std::string extra_claims_json;
   std::optional<std::chrono::seconds> ttl;  // overrides the type's default
   // "iat_ms" is never before this (a user's cutoff, which may be up to a
   // millisecond ahead of `now`); iat, nbf and exp still come from `now`.
   Timestamp order_at{};
+  // "status" when set: the token's entry in a status list, which the caller
+  // (the Guard) recorded before asking for the token.
+  std::optional<StatusClaim> status;
+};
+
+// When a token is issued and when it expires, as Issuer::issue writes
+// them: issued_at is its "iat_ms" (milliseconds), expires_at its "exp"
+// (whole seconds).
+struct TokenTimes {
+  Timestamp issued_at{};
+  Timestamp expires_at{};
 };
 
 // The claims of a token's payload that jwtguard does not own: what an
@@ -91,6 +111,12 @@ class Issuer {
   // second still tells older tokens from newer ones. Thread-safe.
   Result<IssuedToken> issue(const TokenRequest& request, Timestamp now) const;
 
+  // The times issue(request, now) would give the token, exactly, so that a
+  // caller can record the token (its status entry) before it exists. Fails
+  // as issue() does for a request it would refuse (subject, namespace,
+  // lifetime, extra claims), without signing anything.
+  Result<TokenTimes> times(const TokenRequest& request, Timestamp now) const;
+
   // A fresh access token and a refresh token of one new session, for
   // `subject` (no namespace) with `extra_claims_json`.
   Result<TokenPair> issue_pair(std::string_view subject, std::string_view extra_claims_json,
@@ -105,6 +131,9 @@ class Issuer {
 
  private:
   Issuer(Key key, Algorithm alg, IssuerOptions options, std::string encoded_header);
+  // The request's lifetime, after the checks issue() and times() share.
+  Result<std::chrono::seconds> checked_ttl(const TokenRequest& request) const;
+  static Timestamp issued_at(const TokenRequest& request, Timestamp now);
   Key key_;
   Algorithm algorithm_;
   IssuerOptions options_;

@@ -94,7 +94,28 @@ GuardOptions guard_options(const ServeConfig& config, Algorithm alg) {
   options.session_max_lifetime = config.session_max_lifetime;
   options.session_idle_timeout = config.session_idle_timeout;
   if (config.check == "store") options.check_mode = GuardOptions::CheckMode::kStore;
+  StatusListOptions& lists = options.status_list;
+  lists.enabled = config.status_list_enabled;
+  lists.base_url = config.status_list_base_url;
+  lists.bits = static_cast<int>(config.status_list_bits);
+  lists.list_size = config.status_list_size;
+  lists.ttl = config.status_list_ttl;
+  lists.token_lifetime = config.status_list_token_lifetime;
+  lists.publish_interval = config.status_list_publish_interval;
   return options;
+}
+
+// Said before the Guard's own refusal, with what to change: a verifier
+// elsewhere checks the lists with the public key, which a secret has not.
+Result<void> check_status_list_key(const ServeConfig& config, Algorithm alg) {
+  if (!config.status_list_enabled || !algorithm_name(alg).starts_with("HS")) return {};
+  return problem(setting_origin(config, "status_list.enabled") +
+                 ": status lists need an asymmetric signing key (RS*, PS*, ES* or EdDSA), and " +
+                 std::string(algorithm_name(alg)) +
+                 " is a shared secret that verifiers elsewhere cannot check the lists with. "
+                 "Configure keys.key_file or keys.jwks_file with an RSA, EC or Ed25519 private "
+                 "key (`jwtguard keys generate --alg ES256` makes one) and set keys.algorithm, "
+                 "or turn status_list.enabled off");
 }
 
 }  // namespace
@@ -152,6 +173,7 @@ class App::Impl {
                    "dev mode: a new key was generated and will be reused after a restart; "
                    "configure one (secret_file, key_file or jwks_file) in production"}});
     }
+    JWTGUARD_TRY(check_status_list_key(config, keys->algorithm));
     auto issuers = open_issuers(config.issuers, fetch_observer(), clock);
     if (!issuers) return tl::unexpected(issuers.error());
     GuardOptions checks = guard_options(config, keys->algorithm);
@@ -164,6 +186,7 @@ class App::Impl {
     guard_ = std::move(*guard);
     ServiceOptions service_settings = service_options(config, *keys);
     service_settings.issuers = std::move(*issuers);
+    service_settings.status_list_ttl = config.status_list_ttl;
     service_settings.log = [this](bool warn, std::string_view event,
                                   const std::vector<std::pair<std::string, std::string>>& fields) {
       warn ? log_->warn(event, fields) : log_->info(event, fields);

@@ -126,6 +126,15 @@ struct ServeConfig {
   std::chrono::seconds session_max_lifetime{0};
   std::chrono::seconds session_idle_timeout{0};
 
+  // --- Token Status List (docs/status-list.md) ---
+  bool status_list_enabled = false;
+  std::string status_list_base_url;  // this service's public URL
+  unsigned status_list_bits = 1;
+  std::size_t status_list_size = 1 << 20;
+  std::chrono::seconds status_list_ttl{300};
+  std::chrono::seconds status_list_token_lifetime{86400};
+  std::chrono::seconds status_list_publish_interval{1};
+
   // --- HTTP limits ---
   std::size_t body_limit = 64 * 1024;         // larger bodies get 413
   std::size_t header_limit = 16 * 1024;       // larger request heads get 431

@@ -176,6 +176,13 @@ void render_index(std::string& out, const GuardStats& stats) {
       {"jwtguard_strict_fallbacks_total", "counter",
        "Strict-mode checks answered from the index because the store could not answer.",
        stats.strict_fallbacks},
+      {"jwtguard_status_list_builds_total", "counter",
+       "Status List Tokens built and signed (each one store read).", stats.status_list_builds},
+      {"jwtguard_status_allocations_total", "counter",
+       "Status list entries recorded for issued tokens.", stats.status_allocations},
+      {"jwtguard_status_allocation_failures_total", "counter",
+       "Issuing calls that failed because their status list entries could not be recorded.",
+       stats.status_allocation_failures},
   };
   for (const auto& metric : series) {
     append_family(out, metric.name, metric.type, metric.help);

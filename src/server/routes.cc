@@ -66,6 +66,10 @@ constexpr RouteSpec kRoutes[] = {
      [](const ServiceImpl& s, RouteCall& c) { return s.backchannel_logout(c.request, c.outcome); }},
     {Route::kJwks, verb::get, "/.well-known/jwks.json", "GET /.well-known/jwks.json", T::kIo, 0,
      [](const ServiceImpl& s, RouteCall& c) { return s.jwks(c.request); }},
+    // Anonymous, as verifiers fetch it; a worker's, since a list out of
+    // date is rebuilt from the store.
+    {Route::kStatusList, verb::get, "/statuslists/{id}", "GET /statuslists/{id}", T::kStoreWorker,
+     0, [](const ServiceImpl& s, RouteCall& c) { return s.status_list(c.request, c.param); }},
     {Route::kAdminRevocationsList, verb::get, "/admin/revocations", "GET /admin/revocations",
      T::kStoreWorker, 0,
      [](const ServiceImpl& s, RouteCall& c) { return s.list_revocations(c.request, c.outcome); }},

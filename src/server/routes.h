@@ -33,6 +33,7 @@ enum class Route : unsigned char {
   kOauthIntrospect,
   kBackchannelLogout,
   kJwks,
+  kStatusList,
   kAdminRevocationsList,
   kAdminRevocationsCreate,
   kAdminRevocationsDelete,

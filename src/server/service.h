@@ -61,6 +61,8 @@ struct ServiceOptions {
   std::function<void(bool warn, std::string_view event,
                      const std::vector<std::pair<std::string, std::string>>& fields)>
       log;
+  // GET /statuslists/<id>'s Cache-Control max-age: the lists' own ttl.
+  std::chrono::seconds status_list_ttl{300};
 };
 
 // Who sent a request, as the I/O layer saw it.

@@ -210,6 +210,8 @@ class ServiceImpl {
   Response readyz(const Request& request) const;
   Response metrics_text(const Request& request) const;
   Response jwks(const Request& request) const;
+  // GET /statuslists/{id} (status_list_routes.cc).
+  Response status_list(const Request& request, const std::string& id) const;
   Response healthz(const Request& request) const;
 
   Guard& guard_;

@@ -178,6 +178,24 @@ constexpr Setting kSettings[] = {
      "its login, however often it is refreshed. 0s: never."},
     {"tokens.session_idle_timeout", &C::session_idle_timeout, "A session not refreshed for this "
      "long ends (needs rotate_refresh_tokens). 0s: only the refresh token's own lifetime."},
+    {"status_list.enabled", &C::status_list_enabled, "Give every issued token a \"status\" "
+     "claim and publish the Token Status Lists at GET /statuslists/<id> (needs an asymmetric "
+     "signing key and base_url).", {.name = "status_list_enabled"}},
+    {"status_list.base_url", &C::status_list_base_url, "This service's public URL, https (http "
+     "to a loopback host only), without a trailing slash: a list's URI is base_url + "
+     "/statuslists/<id>.", {.name = "status_list_base_url"}},
+    {"status_list.bits", &C::status_list_bits, "Bits per status in new lists: 1 or 2.",
+     {.min = 1, .max = 2, .name = "status_list_bits"}},
+    {"status_list.list_size", &C::status_list_size, "Statuses per list; a new list starts when "
+     "one is full.", {.min = 1, .max = 1u << 31, .name = "status_list_size"}},
+    {"status_list.ttl", &C::status_list_ttl, "The lists' ttl: how long a verifier may cache "
+     "one (also their Cache-Control max-age).", {.min = 1, .name = "status_list_ttl"}},
+    {"status_list.token_lifetime", &C::status_list_token_lifetime, "exp - iat of a Status List "
+     "Token; an unchanged list is re-signed when half of it has passed.",
+     {.min = 1, .name = "status_list_token_lifetime"}},
+    {"status_list.publish_interval", &C::status_list_publish_interval, "A list that changed is "
+     "re-signed at most this often: a revocation is published within this plus the store's "
+     "feed delay.", {.min = 1, .name = "status_list_publish_interval"}},
     {"http.body_limit", &C::body_limit, "Largest request body; larger ones get 413.",
      {.min = kKiB, .max = 16 * kMiB, .bytes = true}},
     {"http.header_limit", &C::header_limit, "Largest request head; larger ones get 431.",

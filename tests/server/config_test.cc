@@ -87,7 +87,7 @@ TEST_F(ConfigTest, EverySettingHasAUniqueKeyVariableAndFlag) {
       EXPECT_FALSE(s.secret) << s.key;
     }
   }
-  EXPECT_EQ(keys.size(), 59u);
+  EXPECT_EQ(keys.size(), 66u);
 }
 
 TEST_F(ConfigTest, NamesFollowTheLastPartOfTheKey) {

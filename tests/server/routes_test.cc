@@ -153,7 +153,10 @@ TEST_F(ServiceTest, EveryRowOfTheTableIsDispatchedToItsHandler) {
     Handled handled = service_->handle(request, kPeer);
     EXPECT_EQ(status(handled.response), status(expected)) << spec.name;
     EXPECT_EQ(handled.response.body(), expected.body()) << spec.name;
-    EXPECT_NE(status(handled.response), 404) << spec.name;
+    // With status lists off (this fixture) the list route's own answer is
+    // 404 "Status lists are not enabled": the body, equal to the handler's,
+    // and the outcome's route show that it was dispatched.
+    if (spec.route != Route::kStatusList) EXPECT_NE(status(handled.response), 404) << spec.name;
     EXPECT_NE(status(handled.response), 405) << spec.name;
     EXPECT_EQ(handled.outcome.route, spec.route) << spec.name;
   }

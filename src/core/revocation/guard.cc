@@ -42,12 +42,14 @@ Result<std::unique_ptr<Guard>> Guard::open(Key signing_key, KeySet verify_keys,
   JWTGUARD_TRY(check_trusted_issuers(options));
   auto issuer = Issuer::create(signing_key, options.issuer);
   if (!issuer) return tl::unexpected(issuer.error());
+  JWTGUARD_TRY(revocation::check_status_list_options(options.status_list, issuer->algorithm()));
   if (verify_keys.empty()) verify_keys = KeySet(signing_key);
   auto verifier = Verifier::create(std::move(verify_keys), options.verify);
   if (!verifier) return tl::unexpected(verifier.error());
   auto impl = std::make_unique<Impl>(std::move(*issuer), std::move(*verifier), std::move(store),
                                      std::move(options), clock);
   JWTGUARD_TRY(impl->load());
+  impl->start_status_lists();
   impl->start();
   return std::unique_ptr<Guard>(new Guard(std::move(impl)));
 }
@@ -109,8 +111,8 @@ Result<void> Guard::backchannel_logout(const LogoutToken& logout) {
 Result<bool> Guard::unrevoke(RevocationKind kind, std::string_view key) {
   return impl_->unrevoke(kind, key);
 }
-Result<std::shared_ptr<const PublishedStatusList>> Guard::status_list_token(std::uint64_t) {
-  return fail(Errc::kNotFound, "status lists are off");
+Result<std::shared_ptr<const PublishedStatusList>> Guard::status_list_token(std::uint64_t id) {
+  return impl_->status_list_token(id);
 }
 Result<void> Guard::sync() { return impl_->sync(); }
 Result<void> Guard::purge() { return impl_->purge(); }

@@ -17,6 +17,7 @@
 #include "revocation/requirements.h"
 #include "revocation/session_limits.h"
 #include "revocation/session_tokens.h"
+#include "revocation/status_publisher.h"
 #include "store/store_rules.h"
 #include "util/scheduler.h"
 #include "util/try.h"
@@ -41,6 +42,10 @@ class Guard::Impl {
         limits_(options_.session_max_lifetime, options_.session_idle_timeout) {}
 
   ~Impl() { scheduler_->stop(); }
+
+  // With status lists on: the publisher, and the stamp every issuing path
+  // hands its requests to (guard_status.cc).
+  void start_status_lists();
 
   Result<void> load() {
     JWTGUARD_TRY(lifetimes_.raise(*store_, clock_.now()));
@@ -75,7 +80,7 @@ class Guard::Impl {
     request.order_at = order_floor(key);
     const Timestamp now = clock_.now();
     auto pair = revocation::issue_pair_until(issuer_, std::move(request), options_.issuer, now,
-                                             limits_.end_of_new_session(now));
+                                             limits_.end_of_new_session(now), stamp_);
     if (!pair) return pair;
     Session session{.sid = pair->refresh.sid,
                     .user = key,
@@ -97,7 +102,9 @@ class Guard::Impl {
     }
     request.order_at = std::max(
         request.order_at, order_floor(subject_key(request.subject_namespace, request.subject)));
-    return issuer_.issue(request, clock_.now());
+    const Timestamp now = clock_.now();
+    if (stamp_) JWTGUARD_TRY(stamp_(std::span<TokenRequest>(&request, 1), now));
+    return issuer_.issue(request, now);
   }
 
   // Tokens of the same principal in the same session (session_tokens.h),
@@ -132,7 +139,7 @@ class Guard::Impl {
     // The session's browser holds this CSRF value in a cookie already.
     request->csrf = claims.csrf;
     return revocation::issue_until(issuer_, std::move(*request), options_.issuer.access_ttl, now,
-                                   limits_.end(*session));
+                                   limits_.end(*session), stamp_);
   }
 
   Result<TokenPair> renew_session(const Claims& claims) {
@@ -143,7 +150,7 @@ class Guard::Impl {
     if (!request) return tl::unexpected(request.error());
     request->fresh = true;
     auto pair = revocation::issue_pair_until(issuer_, std::move(*request), options_.issuer, now,
-                                             limits_.end_if_refreshed(*session, now));
+                                             limits_.end_if_refreshed(*session, now), stamp_);
     if (!pair) return pair;
     // The session's record moves to the new refresh token, and with it its
     // last refresh (after the cutoff: the session stays listed) and expiry,
@@ -337,7 +344,10 @@ class Guard::Impl {
                       .index_bytes = index_.tokens().bytes() + index_.sessions().bytes(),
                       .feed_seq = follower_.position(),
                       .feed_errors = feed_errors_.load(),
-                      .strict_fallbacks = strict_fallbacks_.load()};
+                      .strict_fallbacks = strict_fallbacks_.load(),
+                      .status_list_builds = publisher_ ? publisher_->builds() : 0,
+                      .status_allocations = status_allocations_.load(),
+                      .status_allocation_failures = status_allocation_failures_.load()};
   }
 
   Result<std::vector<Session>> list_sessions(std::string_view user) {
@@ -353,6 +363,10 @@ class Guard::Impl {
   }
 
   SessionEnds session_ends(const Session& session) const { return limits_.ends(session); }
+
+  // --- Status lists (guard_status.cc) ------------------------------------------
+
+  Result<std::shared_ptr<const PublishedStatusList>> status_list_token(std::uint64_t id);
 
   Store& store() { return *store_; }
   const Issuer& issuer() const { return issuer_; }
@@ -384,6 +398,10 @@ class Guard::Impl {
             .access_ttl = options_.issuer.access_ttl,
             .rotate_refresh_tokens = options_.rotate_refresh_tokens};
   }
+
+  // Records the requests' status list entries, one store write, and sets
+  // each one's "status" claim (jti and sid chosen first when unset).
+  Result<void> stamp(std::span<TokenRequest> requests, Timestamp now);
 
   static Revocation with_context(Revocation r, const RevokeContext& context) {
     r.revoked_by = context.revoked_by;
@@ -417,6 +435,12 @@ class Guard::Impl {
   revocation::Follower follower_{feed_, index_, clock_};
   std::atomic<std::uint64_t> feed_errors_{0};
   mutable std::atomic<std::uint64_t> strict_fallbacks_{0};
+
+  // Null with status lists off.
+  std::unique_ptr<revocation::StatusPublisher> publisher_;
+  revocation::Stamp stamp_;
+  std::atomic<std::uint64_t> status_allocations_{0};
+  std::atomic<std::uint64_t> status_allocation_failures_{0};
 
   // Last: its threads stop before the members they use are destroyed.
   std::unique_ptr<util::Scheduler> scheduler_ = util::thread_scheduler();

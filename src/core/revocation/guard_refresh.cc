@@ -18,8 +18,8 @@ Result<IssuedToken> Guard::Impl::refresh_access(const Claims& claims) {
   // is the idle limit), nor past the session's limits.
   std::optional<Timestamp> end = limits_.end(*session);
   if (!end || session->expires_at < *end) end = session->expires_at;
-  auto token =
-      revocation::issue_until(issuer_, std::move(*request), options_.issuer.access_ttl, now, end);
+  auto token = revocation::issue_until(issuer_, std::move(*request), options_.issuer.access_ttl,
+                                       now, end, stamp_);
   if (!token && token.error().code() == Errc::kExpired) return fail(Errc::kRevoked, "session");
   if (!token) return token;
   // A logout-all, a password change or a disable elsewhere ends the user's
@@ -48,7 +48,8 @@ Result<Refreshed> Guard::Impl::refresh(std::string_view token) {
     // The refresh token stays, and so does its CSRF value in the browser:
     // the new access token carries the same.
     request->csrf = claims.csrf;
-    auto access = revocation::issue_until(issuer_, *request, options_.issuer.access_ttl, now, end);
+    auto access =
+        revocation::issue_until(issuer_, *request, options_.issuer.access_ttl, now, end, stamp_);
     if (!access) return tl::unexpected(access.error());
     // As with rotation: a cutoff another process wrote (a reset, a
     // deletion) that this one has not applied yet must not let a new
@@ -63,7 +64,7 @@ Result<Refreshed> Guard::Impl::refresh(std::string_view token) {
   // cookie of one, the CSRF cookie of the other): with one value, every mix
   // is still a matching pair.
   request->csrf = claims.csrf;
-  auto pair = revocation::issue_pair_until(issuer_, *request, options_.issuer, now, end);
+  auto pair = revocation::issue_pair_until(issuer_, *request, options_.issuer, now, end, stamp_);
   if (!pair) return tl::unexpected(pair.error());
   auto rotation =
       store_->rotate_refresh(claims.sid, claims.jti, pair->refresh.jti, pair->refresh.issued_at,
@@ -130,13 +131,21 @@ Result<Refreshed> Guard::Impl::same_session(const Claims& claims, TokenRequest r
                                             const Session& session, Timestamp now) {
   request.type = TokenType::kAccess;
   request.csrf = claims.csrf;  // the session's one value, as in refresh()
-  auto access = revocation::issue_until(issuer_, request, options_.issuer.access_ttl, now,
-                                        limits_.end(session));
-  if (!access) return tl::unexpected(access.error());
+  auto access_request =
+      revocation::request_until(request, options_.issuer.access_ttl, now, limits_.end(session));
+  if (!access_request) return tl::unexpected(access_request.error());
   request.type = TokenType::kRefresh;
   request.jti = session.refresh_jti;
-  auto refresh = revocation::issue_until(issuer_, std::move(request), options_.issuer.refresh_ttl,
-                                         now, session.expires_at);
+  auto refresh_request = revocation::request_until(std::move(request), options_.issuer.refresh_ttl,
+                                                   now, session.expires_at);
+  if (!refresh_request) return tl::unexpected(refresh_request.error());
+  // The copy gets an entry of its own (the same jti: every revocation of
+  // the current refresh token covers it), recorded with the access token's.
+  TokenRequest both[] = {std::move(*access_request), std::move(*refresh_request)};
+  if (stamp_) JWTGUARD_TRY(stamp_(both, now));
+  auto access = issuer_.issue(both[0], now);
+  if (!access) return tl::unexpected(access.error());
+  auto refresh = issuer_.issue(both[1], now);
   if (!refresh) return tl::unexpected(refresh.error());
   JWTGUARD_TRY(still_valid(claims));
   return Refreshed{std::move(*access), std::move(*refresh)};

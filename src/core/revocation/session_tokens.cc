@@ -2,6 +2,7 @@
 
 #include "jwtguard/revocation.h"
 #include "revocation/session_limits.h"
+#include "util/try.h"
 
 namespace jwtguard::revocation {
 
@@ -27,28 +28,51 @@ Result<Session> live_session(Store& store, const Claims& claims) {
   return std::move(**session);
 }
 
-Result<IssuedToken> issue_until(const Issuer& issuer, TokenRequest request,
-                                std::chrono::seconds ttl, Timestamp now,
-                                std::optional<Timestamp> end) {
+Result<TokenRequest> request_until(TokenRequest request, std::chrono::seconds ttl, Timestamp now,
+                                   std::optional<Timestamp> end) {
   auto within = ttl_within(request.ttl.value_or(ttl), now, end);
   if (!within) return fail(Errc::kExpired, "session ended");
   request.ttl = *within;
-  return issuer.issue(request, now);
+  return request;
+}
+
+Result<IssuedToken> issue_until(const Issuer& issuer, TokenRequest request,
+                                std::chrono::seconds ttl, Timestamp now,
+                                std::optional<Timestamp> end, const Stamp& stamp) {
+  auto capped = request_until(std::move(request), ttl, now, end);
+  if (!capped) return tl::unexpected(capped.error());
+  if (stamp) JWTGUARD_TRY(stamp(std::span<TokenRequest>(&*capped, 1), now));
+  return issuer.issue(*capped, now);
 }
 
 Result<TokenPair> issue_pair_until(const Issuer& issuer, TokenRequest request,
                                    const IssuerOptions& lifetimes, Timestamp now,
-                                   std::optional<Timestamp> end) {
+                                   std::optional<Timestamp> end, const Stamp& stamp) {
+  if (stamp && request.session_id.empty()) {
+    auto sid = random_id();
+    if (!sid) return tl::unexpected(sid.error());
+    request.session_id = std::move(*sid);
+  }
   request.type = TokenType::kAccess;
-  auto access = issue_until(issuer, request, lifetimes.access_ttl, now, end);
-  if (!access) return tl::unexpected(access.error());
+  auto access_request = request_until(request, lifetimes.access_ttl, now, end);
+  if (!access_request) return tl::unexpected(access_request.error());
   request.type = TokenType::kRefresh;
   request.fresh = false;
-  request.session_id = access->sid;
+  auto refresh_request = request_until(std::move(request), lifetimes.refresh_ttl, now, end);
+  if (!refresh_request) return tl::unexpected(refresh_request.error());
+  if (stamp) {
+    TokenRequest both[] = {std::move(*access_request), std::move(*refresh_request)};
+    JWTGUARD_TRY(stamp(both, now));
+    access_request = std::move(both[0]);
+    refresh_request = std::move(both[1]);
+  }
+  auto access = issuer.issue(*access_request, now);
+  if (!access) return tl::unexpected(access.error());
+  refresh_request->session_id = access->sid;
   // One CSRF value for the pair, as Issuer::issue_pair: whichever token
   // cookie a request carries, the page's CSRF header matches it.
-  request.csrf = access->csrf;
-  auto refresh = issue_until(issuer, request, lifetimes.refresh_ttl, now, end);
+  refresh_request->csrf = access->csrf;
+  auto refresh = issuer.issue(*refresh_request, now);
   if (!refresh) return tl::unexpected(refresh.error());
   return TokenPair{std::move(*access), std::move(*refresh)};
 }

@@ -4,7 +4,9 @@
 #ifndef JWTGUARD_REVOCATION_SESSION_TOKENS_H_
 #define JWTGUARD_REVOCATION_SESSION_TOKENS_H_
 
+#include <functional>
 #include <optional>
+#include <span>
 
 #include "jwtguard/claims.h"
 #include "jwtguard/issuer.h"
@@ -24,17 +26,30 @@ Result<TokenRequest> same_principal(const Claims& claims, Timestamp order_at);
 // another subject's (a minted identity naming a user's session).
 Result<Session> live_session(Store& store, const Claims& claims);
 
-// One token as `request` asks, of its type's default lifetime (`ttl`) or
-// less, so that it expires no later than the session's `end` (none: no
+// Called with the requests of one issuing call, final but for their
+// "status" claim, before any of them is signed: the Guard records their
+// status list entries (one store write for all) and sets each one's
+// TokenRequest::status. A failure fails the call: no token is issued
+// without its entry. Null: no status lists.
+using Stamp = std::function<Result<void>(std::span<TokenRequest> requests, Timestamp now)>;
+
+// `request` with a lifetime of its own (TokenRequest::ttl, else `ttl`),
+// shortened so that it expires no later than the session's `end` (none: no
 // limit). kExpired ("session ended") when not a whole second is left.
+Result<TokenRequest> request_until(TokenRequest request, std::chrono::seconds ttl, Timestamp now,
+                                   std::optional<Timestamp> end);
+
+// One token as request_until() makes it, stamped.
 Result<IssuedToken> issue_until(const Issuer& issuer, TokenRequest request,
                                 std::chrono::seconds ttl, Timestamp now,
-                                std::optional<Timestamp> end);
+                                std::optional<Timestamp> end, const Stamp& stamp = {});
 
-// As Issuer::issue_pair, each token expiring no later than `end`.
+// As Issuer::issue_pair, each token expiring no later than `end`, both
+// stamped in one call (the session id is chosen first when the request
+// has none, so that both entries name it).
 Result<TokenPair> issue_pair_until(const Issuer& issuer, TokenRequest request,
                                    const IssuerOptions& lifetimes, Timestamp now,
-                                   std::optional<Timestamp> end);
+                                   std::optional<Timestamp> end, const Stamp& stamp = {});
 
 }  // namespace jwtguard::revocation
 

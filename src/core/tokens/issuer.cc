@@ -16,9 +16,12 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr std::string_view kOwnedClaims[] = {"jti", "type",   "sub", "sub_ns", "sid",
-                                             "iat", "iat_ms", "nbf", "exp",    "fresh",
-                                             "iss", "aud",    "csrf"};
+// "status" too: a token's status list entry is recorded for that token
+// alone, so an application may not set one, and a refreshed token gets its
+// own instead of its predecessor's.
+constexpr std::string_view kOwnedClaims[] = {"jti", "type",   "sub",  "sub_ns", "sid",
+                                             "iat", "iat_ms", "nbf",  "exp",    "fresh",
+                                             "iss", "aud",    "csrf", "status"};
 
 bool owned(std::string_view name) {
   return std::find(std::begin(kOwnedClaims), std::end(kOwnedClaims), name) !=
@@ -78,7 +81,7 @@ Result<Issuer> Issuer::create(Key key, IssuerOptions options) {
   return Issuer(std::move(key), alg, std::move(options), std::move(encoded));
 }
 
-Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) const {
+Result<std::chrono::seconds> Issuer::checked_ttl(const TokenRequest& request) const {
   if (request.subject.empty()) return fail(Errc::kInvalidArgument, "empty subject");
   // The separator of subject keys: a subject holding it could pass for
   // another namespace's (revocation.h).
@@ -89,6 +92,26 @@ Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) co
   const auto ttl = request.ttl.value_or(request.type == TokenType::kAccess ? options_.access_ttl
                                                                            : options_.refresh_ttl);
   if (ttl.count() <= 0) return fail(Errc::kInvalidArgument, "token lifetime must be positive");
+  return ttl;
+}
+
+Result<TokenTimes> Issuer::times(const TokenRequest& request, Timestamp now) const {
+  auto ttl = checked_ttl(request);
+  if (!ttl) return tl::unexpected(ttl.error());
+  auto extra = extra_claims(request.extra_claims_json);
+  if (!extra) return tl::unexpected(extra.error());
+  return TokenTimes{.issued_at = issued_at(request, now),
+                    .expires_at = from_unix_seconds(to_unix_seconds(now) + ttl->count())};
+}
+
+Timestamp Issuer::issued_at(const TokenRequest& request, Timestamp now) {
+  return std::chrono::floor<std::chrono::milliseconds>(std::max(now, request.order_at));
+}
+
+Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) const {
+  auto checked = checked_ttl(request);
+  if (!checked) return tl::unexpected(checked.error());
+  const auto ttl = *checked;
   auto extra = extra_claims(request.extra_claims_json);
   if (!extra) return tl::unexpected(extra.error());
   auto jti = request.jti.empty() ? random_id() : Result<std::string>(request.jti);
@@ -100,8 +123,7 @@ Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) co
     sid = std::move(*fresh_sid);
   }
 
-  const auto issued =
-      std::chrono::floor<std::chrono::milliseconds>(std::max(now, request.order_at));
+  const Timestamp issued = issued_at(request, now);
   const std::int64_t nbf = to_unix_seconds(now);
   const std::int64_t exp = nbf + ttl.count();
   Json payload = {{"jti", *jti}, {"type", token_type_name(request.type)}, {"sub", request.subject}};
@@ -109,7 +131,8 @@ Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) co
   payload["sid"] = sid;
   if (request.type == TokenType::kAccess) payload["fresh"] = request.fresh;
   payload["iat"] = nbf;
-  payload["iat_ms"] = issued.time_since_epoch().count();
+  payload["iat_ms"] =
+      std::chrono::floor<std::chrono::milliseconds>(issued).time_since_epoch().count();
   payload["nbf"] = nbf;
   payload["exp"] = exp;
   std::string csrf = request.csrf;
@@ -122,6 +145,10 @@ Result<IssuedToken> Issuer::issue(const TokenRequest& request, Timestamp now) co
   if (!options_.issuer.empty()) payload["iss"] = options_.issuer;
   if (options_.audience.size() == 1) payload["aud"] = options_.audience.front();
   if (options_.audience.size() > 1) payload["aud"] = options_.audience;
+  if (request.status) {
+    payload["status"] = {
+        {"status_list", {{"idx", request.status->idx}, {"uri", request.status->uri}}}};
+  }
   for (auto& [name, value] : extra->items()) payload[name] = std::move(value);
 
   IssuedToken out;
