@@ -74,12 +74,11 @@ Result<void> read_payload(const std::string& payload_json, const ListTokenRules&
 
 }  // namespace
 
-Result<CheckedList> read_list_token(std::string_view token, std::string_view uri,
-                                    const ListTokenRules& rules, Timestamp now) {
-  if (rules.keys == nullptr) return fail(Errc::kInvalidArgument, "no keys for the status list");
-  JWTGUARD_ASSIGN_OR_RETURN(VerifiedJws jws, verify_jws(token, *rules.keys, rules.jws));
-  JWTGUARD_TRY(check_typ(jws.header->typ));
-  auto claims = parse_claims(jws.payload);
+Result<CheckedList> read_verified_list(std::string_view typ, std::string payload_json,
+                                       std::string_view uri, const ListTokenRules& rules,
+                                       Timestamp now) {
+  JWTGUARD_TRY(check_typ(typ));
+  auto claims = parse_claims(std::move(payload_json));
   if (!claims) return refused(claims.error().code(), claims.error().detail());
   if (!claims->has("sub")) return refused(Errc::kMissingClaim, "sub");
   if (claims->sub != uri) return refused(Errc::kBadClaim, "sub is not the list's URI");
@@ -87,6 +86,13 @@ Result<CheckedList> read_list_token(std::string_view token, std::string_view uri
   CheckedList out{*StatusList::create(1, 1), claims->exp, std::nullopt};
   JWTGUARD_TRY(read_payload(claims->payload_json, rules, out));
   return out;
+}
+
+Result<CheckedList> read_list_token(std::string_view token, std::string_view uri,
+                                    const ListTokenRules& rules, Timestamp now) {
+  if (rules.keys == nullptr) return fail(Errc::kInvalidArgument, "no keys for the status list");
+  JWTGUARD_ASSIGN_OR_RETURN(VerifiedJws jws, verify_jws(token, *rules.keys, rules.jws));
+  return read_verified_list(jws.header->typ, std::move(jws.payload), uri, rules, now);
 }
 
 }  // namespace jwtguard::status_list

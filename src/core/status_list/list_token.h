@@ -51,6 +51,12 @@ struct CheckedList {
 Result<CheckedList> read_list_token(std::string_view token, std::string_view uri,
                                     const ListTokenRules& rules, Timestamp now);
 
+// Steps 2 to 8 alone, for a token whose signature step 1 accepted: its
+// header's typ and its payload.
+Result<CheckedList> read_verified_list(std::string_view typ, std::string payload_json,
+                                       std::string_view uri, const ListTokenRules& rules,
+                                       Timestamp now);
+
 }  // namespace jwtguard::status_list
 
 #endif  // JWTGUARD_STATUS_LIST_LIST_TOKEN_H_
