@@ -47,9 +47,9 @@ struct StatusVerifierOptions {
   std::chrono::seconds max_cache{3600};
   std::chrono::seconds default_cache{300};
   std::chrono::milliseconds connect_timeout{2000};
-  std::chrono::milliseconds timeout{5000};  // the whole fetch
+  std::chrono::milliseconds timeout{5000};                // the whole fetch
   std::size_t max_response_bytes = std::size_t{1} << 20;  // the list token's size
-  DecodeLimits limits;  // the inflated list's size
+  DecodeLimits limits;                                    // the inflated list's size
   std::string ca_file;  // extra CA bundle for https; empty: the system's
 };
 
