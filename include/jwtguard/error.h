@@ -55,6 +55,7 @@ enum class Errc {
   kAccessTokenNotAllowed,   // an access token where a refresh token is required
   kFreshTokenRequired,      // a non-fresh access token where a fresh one is required
   kRevoked,                 // revoked by jti, session, user cutoff or the application's check
+  kSuspended,               // suspended (temporarily invalid) in its issuer's status list
   // Stores.
   kNotFound,       // the record asked for does not exist
   kAlreadyExists,  // creating a record whose key is taken (a user name)

@@ -38,21 +38,29 @@ struct StatusVerifierOptions {
   std::vector<Algorithm> algorithms;
   // Clock skew allowed on the list token's exp and iat.
   std::chrono::seconds leeway{0};
-  // A list is cached for its "ttl", clamped to [min_cache, max_cache]
-  // (default_cache when it has none), and never past its "exp".
+  // A list is cached for its "ttl" (default_cache when it has none),
+  // clamped to [min_cache, max_cache], and never past its "exp". A failure
+  // to get a list (the fetch, or a list token refused) is remembered for
+  // min_cache: tokens naming an unreachable list make one fetch per
+  // min_cache, not one each.
   std::chrono::seconds min_cache{10};
   std::chrono::seconds max_cache{3600};
   std::chrono::seconds default_cache{300};
   std::chrono::milliseconds connect_timeout{2000};
-  std::chrono::milliseconds timeout{5000};  // the whole fetch
+  std::chrono::milliseconds timeout{5000};                // the whole fetch
   std::size_t max_response_bytes = std::size_t{1} << 20;  // the list token's size
-  DecodeLimits limits;  // the inflated list's size
+  DecodeLimits limits;                                    // the inflated list's size
   std::string ca_file;  // extra CA bundle for https; empty: the system's
 };
 
 class StatusListVerifier {
  public:
-  // kInvalidArgument for an empty key set or inconsistent bounds.
+  // kInvalidArgument for an empty key set, a leeway outside [0, kMaxLeeway],
+  // min_cache < 0 or > max_cache, a negative default_cache, a timeout or
+  // max_response_bytes of zero, limits.max_bytes of zero or over
+  // StatusList::kMaxBytes; kNoKeyForAlg when `algorithms` names one no key
+  // can verify. The clock decides when a cached list is stale; it must
+  // outlive the verifier.
   static Result<std::unique_ptr<StatusListVerifier>> create(StatusVerifierOptions options,
                                                             const Clock& clock);
   virtual ~StatusListVerifier() = default;
@@ -62,8 +70,14 @@ class StatusListVerifier {
   // fetched now). Errors: kMissingClaim ("status") when the token has no
   // status claim; kBadClaim when the claim is malformed or its idx is out
   // of the list's range; when the list cannot be fetched or is not a valid
-  // Status List Token for that URI, the error says why (the fetch, the
-  // signature, typ, sub, exp, the list's encoding). Thread-safe.
+  // Status List Token for that URI, the error says why: kInvalidArgument
+  // for a URI that may not be fetched (not https, or http to a host that
+  // is not loopback), kStore for the fetch (the detail as http_get's:
+  // "status 404", "body larger than ...", "timed out ..."), else the code
+  // of the rule the list token broke (kBadSignature, kUnknownKid,
+  // kAlgNone, kBadHeader for typ, kBadClaim for sub, kExpired, the list's
+  // encoding errors), its detail starting "status list token". Thread-safe;
+  // concurrent calls naming a list that is not cached wait for one fetch.
   virtual Result<TokenStatus> status(std::string_view payload_json) = 0;
 
   // status(), as a check: VALID passes; INVALID (0x01) is kRevoked ("Token

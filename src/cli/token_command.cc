@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "jwtguard/issuer.h"
+#include "jwtguard/status_list_verifier.h"
 #include "jwtguard/verifier.h"
 #include "util/try.h"
 
@@ -32,6 +33,20 @@ struct VerifyArgs {
   std::string iss;
   std::vector<std::string> aud;
   bool no_exp = false;
+  bool check_status = false;
+  std::string status_timeout = "5s";
+  std::size_t status_max_bytes = std::size_t{1} << 20;
+};
+
+// --at for the status list token too: its exp is judged at the same time
+// as the token's.
+class FixedClock final : public Clock {
+ public:
+  explicit FixedClock(Timestamp at) : at_(at) {}
+  Timestamp now() const override { return at_; }
+
+ private:
+  Timestamp at_;
 };
 
 // K=V: V is taken as JSON when it parses as JSON (42, true, {"a":1}, "s"),
@@ -124,6 +139,34 @@ CliResult<Verifier> verifier_of(const VerifyArgs& args) {
   return or_failure(std::move(verifier));
 }
 
+// The status list's options: the token's keys, allowlist and leeway.
+CliResult<StatusVerifierOptions> status_options(const VerifyArgs& args, const Verifier& verifier) {
+  StatusVerifierOptions options;
+  options.keys = verifier.keys();
+  options.algorithms = verifier.options().algorithms;
+  options.leeway = verifier.options().claims.leeway;
+  auto timeout = parse_duration("--status-timeout", args.status_timeout,
+                                {.min = std::chrono::seconds(1), .max = std::chrono::hours(1)});
+  if (!timeout) return tl::unexpected(timeout.error());
+  options.timeout = *timeout;
+  options.connect_timeout = std::min<std::chrono::milliseconds>(options.connect_timeout, *timeout);
+  if (args.status_max_bytes == 0) return usage_error("--status-max-bytes must be positive");
+  options.max_response_bytes = args.status_max_bytes;
+  return options;
+}
+
+// After the token itself is verified (draft-ietf-oauth-status-list §8.3):
+// its status in the list its "status" claim names.
+Outcome check_status(const VerifyArgs& args, const Verifier& verifier,
+                     const VerifiedToken& verified, Timestamp now) {
+  auto options = status_options(args, verifier);
+  if (!options) return tl::unexpected(options.error());
+  const FixedClock clock(now);
+  auto status_verifier = or_failure(StatusListVerifier::create(std::move(*options), clock));
+  if (!status_verifier) return tl::unexpected(status_verifier.error());
+  return or_failure((*status_verifier)->check(verified.claims.payload_json));
+}
+
 Outcome run_verify(const VerifyArgs& args) {
   auto verifier = verifier_of(args);
   if (!verifier) return tl::unexpected(verifier.error());
@@ -131,6 +174,7 @@ Outcome run_verify(const VerifyArgs& args) {
   if (!now) return tl::unexpected(now.error());
   auto verified = or_failure(verifier->verify(token_argument(args.token), *now));
   if (!verified) return tl::unexpected(verified.error());
+  if (args.check_status) JWTGUARD_TRY(check_status(args, *verifier, *verified, *now));
   std::cout << Json::parse(verified->claims.payload_json).dump(2) << '\n';
   return {};
 }
@@ -174,10 +218,21 @@ void add_verify(CLI::App& token, Outcome& outcome) {
   cmd->add_option("--iss", args->iss, "Require this issuer");
   cmd->add_option("--aud", args->aud, "Require one of these audiences, repeatable");
   cmd->add_flag("--no-exp", args->no_exp, "Accept tokens without an exp claim");
+  cmd->add_flag("--check-status", args->check_status,
+                "Then check the token's status in the Token Status List its \"status\" claim "
+                "names, fetched and verified with the same keys");
+  cmd->add_option("--status-timeout", args->status_timeout,
+                  "The status list fetch's time limit: 5s, 30s (1s..1h)")
+      ->capture_default_str();
+  cmd->add_option("--status-max-bytes", args->status_max_bytes,
+                  "The largest status list token accepted, in bytes")
+      ->capture_default_str();
   add_key_options(*cmd, args->keys);
   cmd->footer(
       "Prints the verified claims as JSON and exits 0. On failure prints the reason on\n"
-      "standard error and exits 1; usage errors exit 2.");
+      "standard error and exits 1 (with --check-status, also \"Token has been revoked\" or\n"
+      "\"Token has been suspended\" from the status list, or why the list could not be\n"
+      "used); usage errors exit 2.");
   cmd->callback([args, &outcome] { outcome = run_verify(*args); });
 }
 

@@ -76,6 +76,8 @@ ErrorText text(Errc code) {
       return {"fresh_token_required", "Fresh token required"};
     case Errc::kRevoked:
       return {"revoked", "Token has been revoked"};
+    case Errc::kSuspended:
+      return {"suspended", "Token has been suspended"};
     case Errc::kNotFound:
       return {"not_found", "Not found"};
     case Errc::kAlreadyExists:

@@ -41,6 +41,7 @@ TEST(ErrorNames, NamesAreStable) {
   EXPECT_EQ(error_name(Errc::kBadSignature), "bad_signature");
   EXPECT_EQ(error_name(Errc::kExpired), "expired");
   EXPECT_EQ(error_name(Errc::kRevoked), "revoked");
+  EXPECT_EQ(error_name(Errc::kSuspended), "suspended");
   EXPECT_EQ(error_name(Errc::kStore), "store_error");
   EXPECT_EQ(error_name(Errc::kInvalidArgument), "invalid_argument");
   EXPECT_EQ(error_name(Errc::kCrypto), "crypto_error");
@@ -57,6 +58,7 @@ TEST(ErrorMessages, EveryCodeHasASentence) {
   EXPECT_EQ(error_message(Errc::kExpired), "Token has expired");
   EXPECT_EQ(error_message(Errc::kBadSignature), "Signature verification failed");
   EXPECT_EQ(error_message(Errc::kFreshTokenRequired), "Fresh token required");
+  EXPECT_EQ(error_message(Errc::kSuspended), "Token has been suspended");
 }
 
 TEST(ErrorMessage, TheDetailFollowsTheSentence) {

@@ -222,8 +222,8 @@ TEST(HttpErrorTest, BodyIsJsonWithEscapes) {
 }
 
 TEST(HttpErrorTest, StatusesOfTokenErrors) {
-  for (Errc code :
-       {Errc::kMissingToken, Errc::kExpired, Errc::kRevoked, Errc::kFreshTokenRequired}) {
+  for (Errc code : {Errc::kMissingToken, Errc::kExpired, Errc::kRevoked, Errc::kSuspended,
+                    Errc::kFreshTokenRequired}) {
     EXPECT_EQ(http_status(code), 401) << error_name(code);
   }
   for (Errc code : {Errc::kMalformed, Errc::kBadSignature, Errc::kRefreshTokenNotAllowed,

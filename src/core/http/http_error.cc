@@ -26,6 +26,7 @@ int http_status(Errc code) {
     case Errc::kMissingToken:
     case Errc::kExpired:
     case Errc::kRevoked:
+    case Errc::kSuspended:
     case Errc::kFreshTokenRequired:
       return 401;
     case Errc::kStore:

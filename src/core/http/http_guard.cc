@@ -82,11 +82,11 @@ Result<void> check_cookies(const CookieOptions& cookies) {
 
 HttpError token_refused(const Error& error) {
   const bool server = error.code() == Errc::kStore || error.code() == Errc::kCrypto;
-  // The detail of kRevoked only says which rule matched (for the log); the
-  // client gets Flask-JWT-Extended's sentence.
-  std::string message = error.code() == Errc::kRevoked || server
-                            ? std::string(error_message(error.code()))
-                            : error.message();
+  // The detail of kRevoked (kSuspended) only says which rule matched (for
+  // the log); the client gets Flask-JWT-Extended's sentence.
+  const bool revoked = error.code() == Errc::kRevoked || error.code() == Errc::kSuspended;
+  std::string message =
+      revoked || server ? std::string(error_message(error.code())) : error.message();
   return HttpError{server ? HttpError::Kind::kServer : HttpError::Kind::kToken, error,
                    http_status(error.code()), std::move(message)};
 }

@@ -158,7 +158,7 @@ Result<Exchange> exchange_once(const std::string& url, const Origin& origin,
   std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
   if (!easy) return fail(Errc::kStore, "fetch failed: curl_easy_init");
   std::unique_ptr<curl_slist, SlistDeleter> headers(
-      curl_slist_append(nullptr, "Accept: application/jwk-set+json, application/json"));
+      curl_slist_append(nullptr, ("Accept: " + limits.accept).c_str()));
   Exchange exchange;
   Sink sink{&exchange, limits.max_bytes};
   char buffer[CURL_ERROR_SIZE] = {};

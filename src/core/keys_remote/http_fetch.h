@@ -1,5 +1,5 @@
 // One bounded HTTP GET with libcurl, for documents jwtguard does not trust
-// (a remote JWK Set): bounded in time and size, https only (http for
+// (a remote JWK Set, a Status List Token): bounded in time and size, https only (http for
 // loopback hosts), redirects followed only within the same origin. Internal
 // to jwtguard_core.
 #ifndef JWTGUARD_KEYS_REMOTE_HTTP_FETCH_H_
@@ -34,6 +34,8 @@ struct FetchLimits {
   std::size_t max_bytes = 256 * 1024;
   int max_redirects = 3;
   std::string ca_file;  // empty: the system's certificate authorities
+  // The media types asked for; a remote JWK Set's unless told otherwise.
+  std::string accept = "application/jwk-set+json, application/json";
 };
 
 struct FetchReply {
