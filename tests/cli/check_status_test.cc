@@ -37,15 +37,17 @@ class CheckStatusTest : public ::testing::Test {
     std::ofstream(jwk_) << *key_.to_jwk(/*include_private=*/true);
   }
 
-  // A token of the issuer's whose status sits at `idx` of the list.
+  // A token of the issuer's whose status sits at `idx` of the list. Signed
+  // here: "status" is a claim `jwtguard token issue` keeps to itself.
   std::string token_at(int idx) const {
-    const nlohmann::json status = {{"status_list", {{"idx", idx}, {"uri", uri_}}}};
-    RunResult issued = jwtguard({"token", "issue", "--identity", "alice", "--jwk", jwk_, "--claim",
-                                 "status=" + status.dump()});
-    EXPECT_EQ(issued.exit_code, 0) << issued.err;
-    std::string token = issued.out;
-    while (!token.empty() && token.back() == '\n') token.pop_back();
-    return token;
+    const auto now = to_unix_seconds(SystemClock().now());
+    const nlohmann::json payload = {
+        {"sub", "alice"},   {"jti", "token-" + std::to_string(idx)},
+        {"type", "access"}, {"fresh", false},
+        {"iat", now},       {"nbf", now},
+        {"exp", now + 900}, {"status", {{"status_list", {{"idx", idx}, {"uri", uri_}}}}}};
+    return testing::signed_token(key_, Algorithm::kES256,
+                                 {{"alg", "ES256"}, {"kid", key_.kid()}, {"typ", "JWT"}}, payload);
   }
 
   void publish() {

@@ -21,7 +21,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 
 import { startJwtguard, startRedis } from '../oidc/processes.mjs';
-import { importInstalled } from '../oidc/provider.mjs';
 
 const { values: args } = parseArgs({
   options: { jwtguard: { type: 'string' }, 'node-modules': { type: 'string' } },
@@ -174,13 +173,13 @@ async function converge(what) {
 
 before(async () => {
   world.dir = mkdtempSync(join(tmpdir(), 'jwtguard-statuslists-'));
-  world.jose = await importInstalled(args['node-modules'], 'jose');
   const require = createRequire(join(args['node-modules'], 'package.json'));
   try {
+    world.jose = require('jose');
     world.sdjwt = require('@sd-jwt/jwt-status-list');
   } catch (error) {
-    throw new Error('@sd-jwt/jwt-status-list is not installed under '
-      + `${args['node-modules']} (CTest installs it: ctest -R statuslists): ${error.message}`);
+    throw new Error(`jose or @sd-jwt/jwt-status-list is not installed under ${args['node-modules']} `
+      + `(CTest installs them: ctest -R 'statuslists|install_sd_jwt'): ${error.message}`);
   }
   world.keyFile = join(world.dir, 'signing.jwk');
   writeFileSync(world.keyFile, execFileSync(args.jwtguard,
