@@ -190,10 +190,10 @@ Response ErrorResponses::for_error(const Request& request, const Error& error) c
     default:
       break;
   }
-  // The detail of kRevoked only says which rule matched; the client gets
-  // Flask-JWT-Extended's message.
-  std::string message =
-      error.code() == Errc::kRevoked ? std::string(error_message(error.code())) : error.message();
+  // The detail of kRevoked (kSuspended) only says which rule (list) matched;
+  // the client gets Flask-JWT-Extended's message (its counterpart).
+  const bool bare = error.code() == Errc::kRevoked || error.code() == Errc::kSuspended;
+  std::string message = bare ? std::string(error_message(error.code())) : error.message();
   auto replaced = overrides_.token.find(error.code());
   return build(request, replaced == overrides_.token.end() ? nullptr : &replaced->second,
                token_error_status(error.code()), message, "invalid_token");

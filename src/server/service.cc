@@ -225,6 +225,7 @@ void ServiceImpl::count_check(const Error* error) const {
     case Errc::kIssuedInFuture:
       return metrics_.record_check(CheckOutcome::kExpired);
     case Errc::kRevoked:
+    case Errc::kSuspended:
       return metrics_.record_check(CheckOutcome::kRevoked);
     case Errc::kRefreshTokenNotAllowed:
     case Errc::kAccessTokenNotAllowed:

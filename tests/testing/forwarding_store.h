@@ -83,6 +83,13 @@ class ForwardingStore : public Store {
     return inner_.lookup(jti, sid, user);
   }
   Result<void> do_ping() override { return inner_.ping(); }
+  Result<std::vector<StatusRef>> do_allocate_status(const std::vector<StatusEntry>& entries,
+                                                    const StatusListSpec& spec) override {
+    return inner_.allocate_status(entries, spec);
+  }
+  Result<std::optional<StatusListState>> do_find_status_list(std::uint64_t id) override {
+    return inner_.find_status_list(id);
+  }
 
   Store& inner_;
 };
