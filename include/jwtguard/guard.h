@@ -55,8 +55,11 @@ struct StatusListOptions {
   // is base_url + "/statuslists/" + its id. https, or http to a loopback
   // host only.
   std::string base_url;
-  int bits = 1;                          // 1 or 2 bits per status
-  std::uint64_t list_size = 1ULL << 20;  // statuses per list (a new list starts when one is full)
+  int bits = 1;  // 1 or 2 bits per status
+  // Statuses per list (a new list starts when one is full); list_size *
+  // bits at most 2^27, so that a list stays within the 16 MiB verifiers
+  // inflate (DecodeLimits).
+  std::uint64_t list_size = 1ULL << 20;
   // The list token's "ttl": how long a verifier may cache it.
   std::chrono::seconds ttl{300};
   // exp - iat of a list token; an unchanged list is re-signed once half of

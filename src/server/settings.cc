@@ -187,7 +187,7 @@ constexpr Setting kSettings[] = {
     {"status_list.bits", &C::status_list_bits, "Bits per status in new lists: 1 or 2.",
      {.min = 1, .max = 2, .name = "status_list_bits"}},
     {"status_list.list_size", &C::status_list_size, "Statuses per list; a new list starts when "
-     "one is full.", {.min = 1, .max = 1u << 31, .name = "status_list_size"}},
+     "one is full.", {.min = 1, .max = 1u << 27, .name = "status_list_size"}},
     {"status_list.ttl", &C::status_list_ttl, "The lists' ttl: how long a verifier may cache "
      "one (also their Cache-Control max-age).", {.min = 1, .name = "status_list_ttl"}},
     {"status_list.token_lifetime", &C::status_list_token_lifetime, "exp - iat of a Status List "

@@ -53,7 +53,13 @@ Response ServiceImpl::status_list(const Request& request, const std::string& id)
                               ? "Status lists are not enabled"
                               : "No such status list");
     }
-    return errors_.for_error(request, published.error());
+    // The store's failure is 503 as everywhere; anything else (a list this
+    // service could not encode or sign) is the service's own fault, never
+    // the client's, and its detail is not for anonymous callers.
+    if (published.error().code() == Errc::kStore) {
+      return errors_.for_error(request, published.error());
+    }
+    return errors_.make(request, ServiceError::kInternal);
   }
   const bool json = wants_json(request[http::field::accept]);
   Response response{http::status::ok, request.version()};

@@ -332,22 +332,29 @@ TEST_F(GuardStatusTest, AnUnchangedListIsReSignedAtHalfItsLifetime) {
   EXPECT_EQ((*renewed)->issued_at, clock_.now());
 }
 
-TEST_F(GuardStatusTest, ARevocationByAnotherInstanceArrivesByTheFeed) {
+// The store is read again once publish_interval has passed: another
+// instance's revocation is published without waiting for the feed, and an
+// unchanged list is read but not signed again.
+TEST_F(GuardStatusTest, ARevocationByAnotherInstanceIsPublishedWithoutTheFeed) {
   auto pair = guard_->login("alice");
   ASSERT_OK(pair);
   ASSERT_OK(guard_->status_list_token(1));
+  clock_.advance(seconds(5));
+  ASSERT_OK(guard_->status_list_token(1));
+  EXPECT_EQ(guard_->stats().status_list_builds, 1u);  // read again, unchanged
   // A second Guard on the same store (and the same lists) revokes.
   auto other = Guard::open(testing::private_key_for(kAlg), KeySet(),
                            std::make_unique<testing::StatusStore>(*memory_, lists_),
                            status_options(), clock_);
   ASSERT_OK(other);
   ASSERT_OK((*other)->revoke_session(pair->access.sid));
-  clock_.advance(seconds(5));
-  auto stale = guard_->status_list_token(1);  // this Guard has not read the feed yet
-  ASSERT_OK(stale);
+  auto kept = guard_->status_list_token(1);  // within publish_interval of the last read
+  ASSERT_OK(kept);
   EXPECT_EQ(guard_->stats().status_list_builds, 1u);
-  ASSERT_OK(guard_->sync());
+  clock_.advance(seconds(5));
+  // This Guard never read the feed (no sync()): the store told.
   EXPECT_EQ(statuses({pair->access.token, pair->refresh.token}), (std::vector<int>{1, 1}));
+  EXPECT_EQ(guard_->stats().status_list_builds, 2u);
 }
 
 TEST_F(GuardStatusTest, StoreFailuresServeTheKeptBuild) {
@@ -369,6 +376,63 @@ TEST_F(GuardStatusTest, UnknownListsAreNotFound) {
   ASSERT_OK(guard_->login("alice"));
   EXPECT_ERRC(guard_->status_list_token(2), Errc::kNotFound);
   EXPECT_ERRC(guard_->status_list_token(0), Errc::kNotFound);
+}
+
+// A revocation re-signs only the list it changed: the others are read
+// again after publish_interval (cheap: their non-zero statuses) but not
+// encoded nor signed, whatever their size.
+TEST_F(GuardStatusTest, OnlyTheListThatChangedIsSignedAgain) {
+  GuardOptions options = status_options();
+  options.status_list.list_size = 2;  // one login per list
+  open(options);
+  auto first = guard_->login("alice");
+  auto second = guard_->login("bob");
+  ASSERT_OK(first);
+  ASSERT_OK(second);
+  EXPECT_EQ(status_of(second->access.token).first, std::string(kBase) + "/statuslists/2");
+  auto one = guard_->status_list_token(1);
+  ASSERT_OK(guard_->status_list_token(2));
+  ASSERT_OK(one);
+  EXPECT_EQ(guard_->stats().status_list_builds, 2u);
+  ASSERT_OK(guard_->revoke_session(second->access.sid));
+  clock_.advance(seconds(2));
+  auto again = guard_->status_list_token(1);
+  ASSERT_OK(again);
+  EXPECT_EQ(again->get(), one->get());
+  EXPECT_EQ(guard_->stats().status_list_builds, 2u);
+  ASSERT_OK(guard_->status_list_token(2));
+  EXPECT_EQ(guard_->stats().status_list_builds, 3u);
+}
+
+// Ids nobody opened cost a bounded number of store reads however many are
+// asked for; a list found later (opened by another instance, or from
+// before a restart) is served once the next interval begins.
+TEST_F(GuardStatusTest, MadeUpIdsCostABoundedNumberOfStoreReads) {
+  ASSERT_OK(guard_->login("alice"));
+  const int before = lists_->finds.load();
+  for (std::uint64_t id = 100; id < 400; ++id) {
+    EXPECT_ERRC(guard_->status_list_token(id), Errc::kNotFound);
+  }
+  const int probes = lists_->finds.load() - before;
+  EXPECT_LE(probes, 16);
+  EXPECT_GE(probes, 1);
+  // A Guard that never allocated (a restarted instance) finds the lists
+  // that exist, made-up ids asked of it before or not.
+  auto other = Guard::open(testing::private_key_for(kAlg), KeySet(),
+                           std::make_unique<testing::StatusStore>(*memory_, lists_),
+                           status_options(), clock_);
+  ASSERT_OK(other);
+  ASSERT_OK((*other)->status_list_token(1));
+  // A known id that went missing (retired) is read once per interval.
+  ASSERT_OK(guard_->status_list_token(1));
+  {
+    std::lock_guard lock(lists_->mu);
+    lists_->lists.erase(1);
+  }
+  clock_.advance(seconds(2));
+  const int at_retirement = lists_->finds.load();
+  for (int i = 0; i < 50; ++i) EXPECT_ERRC(guard_->status_list_token(1), Errc::kNotFound);
+  EXPECT_EQ(lists_->finds.load() - at_retirement, 1);
 }
 
 TEST_F(GuardStatusTest, ConcurrentCallersShareOneBuild) {
@@ -408,6 +472,9 @@ TEST(GuardStatusOptionsTest, OpenRefusesWhatAVerifierCouldNotUse) {
   refused(key, with([](auto& s) { s.bits = 4; }), "bits");
   refused(key, with([](auto& s) { s.list_size = 0; }), "list_size");
   refused(key, with([](auto& s) { s.list_size = (1ULL << 31) + 1; }), "list_size");
+  // Lists no verifier would inflate (over 16 MiB): refused, not published.
+  refused(key, with([](auto& s) { s.list_size = (1ULL << 27) + 1; }), "over 16 MiB");
+  refused(key, with([](auto& s) { s.bits = 2, s.list_size = (1ULL << 26) + 1; }), "over 16 MiB");
   refused(key, with([](auto& s) { s.ttl = seconds(0); }), "positive");
   refused(key, with([](auto& s) { s.token_lifetime = seconds(-1); }), "positive");
   refused(key, with([](auto& s) { s.publish_interval = milliseconds(0); }), "positive");

@@ -6,9 +6,8 @@ namespace jwtguard {
 
 void Guard::Impl::start_status_lists() {
   if (!options_.status_list.enabled) return;
-  publisher_ = std::make_unique<revocation::StatusPublisher>(
-      options_.status_list, issuer_.key(), issuer_.algorithm(), *store_, clock_,
-      [this] { return index_.changes_applied(); });
+  publisher_ = std::make_unique<revocation::StatusPublisher>(options_.status_list, issuer_.key(),
+                                                             issuer_.algorithm(), *store_, clock_);
   stamp_ = [this](std::span<TokenRequest> requests, Timestamp now) { return stamp(requests, now); };
 }
 
@@ -41,6 +40,7 @@ Result<void> Guard::Impl::stamp(std::span<TokenRequest> requests, Timestamp now)
     return fail(Errc::kStore, "status list entry not recorded: " + refs.error().detail());
   }
   status_allocations_ += refs->size();
+  publisher_->saw(refs->back().list);
   for (std::size_t i = 0; i < requests.size(); ++i) {
     requests[i].status =
         StatusClaim{.idx = (*refs)[i].index,

@@ -106,9 +106,6 @@ class Index {
   // Idempotent: the same change applied twice leaves the same index.
   void apply(const Change& change);
   void clear();
-  // How many changes (and clears) were applied so far: published status
-  // lists built before it moved may be out of date.
-  std::uint64_t changes_applied() const { return changes_applied_.load(); }
 
   // Which rule revokes the token: "token", "session", "user", or empty.
   std::string_view revoked_by(std::string_view jti, std::string_view sid, std::string_view user,
@@ -126,7 +123,6 @@ class Index {
   IdSet tokens_;
   IdSet sessions_;
   UserCutoffs users_;
-  std::atomic<std::uint64_t> changes_applied_{0};
 };
 
 }  // namespace jwtguard::revocation

@@ -65,6 +65,16 @@ Result<void> check_status_list_options(const StatusListOptions& options, Algorit
   if (options.list_size < 1 || options.list_size > kMaxListSize) {
     return fail(Errc::kInvalidArgument, "status_list.list_size must be 1 to 2^31");
   }
+  // A list a verifier cannot inflate within its default limit (16 MiB:
+  // jwtguard's own verifier's, a reasonable one's) would be published and
+  // refused everywhere: 2^27 one-bit or 2^26 two-bit statuses at most.
+  if (options.list_size * static_cast<std::uint64_t>(options.bits) > DecodeLimits{}.max_bytes * 8) {
+    return fail(Errc::kInvalidArgument,
+                "status_list.list_size " + std::to_string(options.list_size) + " of " +
+                    std::to_string(options.bits) +
+                    "-bit statuses makes lists over 16 MiB, more than verifiers inflate: at most " +
+                    std::to_string(DecodeLimits{}.max_bytes * 8 / options.bits));
+  }
   if (options.ttl.count() <= 0 || options.token_lifetime.count() <= 0 ||
       options.publish_interval.count() <= 0) {
     return fail(Errc::kInvalidArgument,
@@ -102,19 +112,42 @@ Result<PublishedStatusList> build_status_list(const StatusListState& state,
 }
 
 StatusPublisher::StatusPublisher(const StatusListOptions& options, const Key& key, Algorithm alg,
-                                 Store& store, const Clock& clock, ChangeCount changes)
-    : options_(options),
-      key_(key),
-      alg_(alg),
-      store_(store),
-      clock_(clock),
-      changes_(std::move(changes)) {}
+                                 Store& store, const Clock& clock)
+    : options_(options), key_(key), alg_(alg), store_(store), clock_(clock) {}
 
-bool StatusPublisher::current(const Slot& slot, Timestamp now) const {
-  if (!slot.published) return false;
-  const auto age = now - slot.built_at;
-  if (age >= options_.token_lifetime / 2) return false;
-  return changes_() == slot.changes || age < options_.publish_interval;
+void StatusPublisher::saw(std::uint64_t id) {
+  std::lock_guard lock(mu_);
+  highest_ = std::max(highest_, id);
+}
+
+bool StatusPublisher::fresh(const Slot& slot, Timestamp now) const {
+  return slot.published && now - slot.checked_at < options_.publish_interval &&
+         now - slot.built_at < options_.token_lifetime / 2;
+}
+
+Result<void> StatusPublisher::admit(std::uint64_t id, Timestamp now) {
+  const auto not_found = [&] {
+    return fail(Errc::kNotFound, "no status list " + std::to_string(id));
+  };
+  if (id > highest_) {
+    // Not a list this instance knows of: maybe one another instance just
+    // opened (or one from before a restart), maybe a made-up id. A few
+    // reads per interval find the real ones; a flood gets no more.
+    if (!probe_window_ || now - *probe_window_ >= options_.publish_interval) {
+      probe_window_ = now;
+      probes_ = 0;
+    }
+    if (probes_ >= kProbesPerInterval) return not_found();
+    ++probes_;
+    return {};
+  }
+  // A list known once and missing since was retired: one read per
+  // interval tells, whatever the number of requests.
+  if (auto miss = misses_.find(id); miss != misses_.end()) {
+    if (now - miss->second < options_.publish_interval) return not_found();
+    misses_.erase(miss);
+  }
+  return {};
 }
 
 Result<std::shared_ptr<const PublishedStatusList>> StatusPublisher::get(std::uint64_t id) {
@@ -124,43 +157,79 @@ Result<std::shared_ptr<const PublishedStatusList>> StatusPublisher::get(std::uin
     auto it = slots_.find(id);
     if (it != slots_.end()) {
       Slot& slot = it->second;
-      if (current(slot, now)) return slot.published;
-      // Another caller is building it: the kept one meanwhile, if any.
-      if (slot.building) {
+      if (fresh(slot, now)) return slot.published;
+      if (slot.busy) {
+        // Another caller reads or builds it: the kept one meanwhile.
         if (slot.published) return slot.published;
-        built_.wait(lock);
+        done_.wait(lock);
         continue;
       }
+    } else {
+      JWTGUARD_TRY(admit(id, now));
     }
-    Slot& slot = slots_[id];
-    slot.building = true;
-    // Read before the store: a change applied during the build leaves the
-    // new build out of date, never the reverse.
-    const std::uint64_t changes = changes_();
-    lock.unlock();
-    auto built = build(id, now);
-    lock.lock();
-    slot.building = false;
-    built_.notify_all();
-    if (built) {
-      slot = Slot{.published = *built, .changes = changes, .built_at = now, .building = false};
-      return *built;
-    }
-    if (built.error().code() != Errc::kNotFound && slot.published) return slot.published;
-    slots_.erase(id);
-    return tl::unexpected(built.error());
+    return refresh(id, now, lock);
   }
 }
 
-Result<std::shared_ptr<const PublishedStatusList>> StatusPublisher::build(std::uint64_t id,
-                                                                          Timestamp now) {
+namespace {
+
+// What a published list shows: the statuses and their width. An allocation
+// moves `allocated` and `expires_at`, which are not published.
+bool same_list(const StatusListState& a, const StatusListState& b) {
+  return a.bits == b.bits && a.size == b.size && a.statuses == b.statuses;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const PublishedStatusList>> StatusPublisher::refresh(
+    std::uint64_t id, Timestamp now, std::unique_lock<std::mutex>& lock) {
+  // The slot stays busy through the read and the build (encoding a large
+  // list takes tens of milliseconds), both done without the lock: others
+  // get the kept build meanwhile, or wait for this one.
+  slots_[id].busy = true;
+  lock.unlock();
   auto state = store_.find_status_list(id);
-  if (!state) return tl::unexpected(state.error());
-  if (!*state) return fail(Errc::kNotFound, "no status list " + std::to_string(id));
-  auto published = build_status_list(**state, options_, key_, alg_, now);
-  if (!published) return tl::unexpected(published.error());
+  Result<PublishedStatusList> built = fail(Errc::kNotFound, "not built");
+  bool rebuilt = false;
+  {
+    std::lock_guard peek(mu_);
+    const Slot& slot = slots_[id];
+    rebuilt = state && *state &&
+              !(slot.published && same_list(slot.state, **state) &&
+                now - slot.built_at < options_.token_lifetime / 2);
+  }
+  if (rebuilt) built = build_status_list(**state, options_, key_, alg_, now);
+  lock.lock();
+  Slot& slot = slots_[id];
+  slot.busy = false;
+  done_.notify_all();
+  if (!state) {
+    // The store failed: the kept build if any, and the next read after
+    // publish_interval rather than one per request.
+    slot.checked_at = now;
+    if (slot.published) return slot.published;
+    slots_.erase(id);
+    return tl::unexpected(state.error());
+  }
+  if (!*state) {  // never opened, or retired (purged): forget it
+    slots_.erase(id);
+    // At most one per known id: bounded by the lists there were.
+    if (id <= highest_) misses_[id] = now;
+    return fail(Errc::kNotFound, "no status list " + std::to_string(id));
+  }
+  highest_ = std::max(highest_, id);
+  slot.checked_at = now;
+  if (!rebuilt) return slot.published;
+  if (!built) {
+    if (slot.published) return slot.published;
+    slots_.erase(id);
+    return tl::unexpected(built.error());
+  }
   ++builds_;
-  return std::make_shared<const PublishedStatusList>(std::move(*published));
+  slot.published = std::make_shared<const PublishedStatusList>(std::move(*built));
+  slot.state = std::move(**state);
+  slot.built_at = now;
+  return slot.published;
 }
 
 }  // namespace jwtguard::revocation

@@ -2,10 +2,10 @@
 // store holds, as a signed Status List Token and as its JSON form, built
 // from the store's record and kept until it is out of date.
 //
-// The store keeps every entry's status true to its revocations; the
-// publisher only reads it. It does not know which list a revocation
-// touches, so any change the Guard applies (its index's change count
-// moved) makes every kept list out of date. Private to the library.
+// The store keeps every entry's status true to its revocations (made by
+// any instance); the publisher only reads it, at most once per
+// publish_interval per list, and signs only what changed. Private to the
+// library.
 #ifndef JWTGUARD_REVOCATION_STATUS_PUBLISHER_H_
 #define JWTGUARD_REVOCATION_STATUS_PUBLISHER_H_
 
@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "jwtguard/clock.h"
@@ -47,48 +48,69 @@ Result<PublishedStatusList> build_status_list(const StatusListState& state,
 
 class StatusPublisher {
  public:
-  // Counts the changes applied so far; a list built before it moved is
-  // out of date. Called under the publisher's lock: it must be cheap (an
-  // atomic read) and must not call the publisher.
-  using ChangeCount = std::function<std::uint64_t()>;
-
   // Every argument must outlive the publisher.
   StatusPublisher(const StatusListOptions& options, const Key& key, Algorithm alg, Store& store,
-                  const Clock& clock, ChangeCount changes);
+                  const Clock& clock);
 
-  // List `id`, built anew when none is kept, when a change was applied
-  // after the kept one was built and publish_interval has passed since,
-  // or when half its token_lifetime has passed; otherwise the kept one.
-  // One caller builds at a time per list: the others get the kept one, or
-  // wait for the build when none is kept. kNotFound when the store has no
-  // such list (the kept one is dropped); kStore when the store fails and
-  // nothing is kept (with one kept, it is returned). Thread-safe.
+  // List `id` as published. The kept build is returned as it is until
+  // publish_interval has passed since the store was last read for it;
+  // then the next caller reads the store's record again (only the non-zero
+  // statuses: cheap) and builds and signs anew only when the statuses
+  // differ from the kept build's, or when half its token_lifetime has
+  // passed. So a revocation committed in the store, by any instance, is
+  // published within publish_interval; a list costs at most one store read
+  // per publish_interval however many ask for it, and a signature only when
+  // it changed. While one caller reads or builds, the others get the kept
+  // build, or wait when none is kept.
+  //
+  // kNotFound, without a store read, for a known id (at most the highest
+  // list seen: saw(), or found) that was missing at a read within the last
+  // publish_interval (a retired list), and for an id beyond the highest
+  // once kProbesPerInterval such ids were read within the interval (ids
+  // grow one at a time: a real list beyond is one another instance just
+  // opened, or one from before a restart, which the first probes find; a
+  // flood of made-up ids costs at most that many reads per interval).
+  // Otherwise kNotFound when the store has no such list (the kept build is
+  // dropped); kStore when the store fails and nothing is kept (with one
+  // kept, it is returned, and the store is read again after
+  // publish_interval). Thread-safe.
   Result<std::shared_ptr<const PublishedStatusList>> get(std::uint64_t id);
 
-  // Builds made so far (each is one store read and one signature).
+  // A list this instance allocated in: ids up to it exist or existed.
+  void saw(std::uint64_t id);
+
+  // Builds made so far (each is one encoding and one signature).
   std::uint64_t builds() const { return builds_.load(); }
+
+  static constexpr int kProbesPerInterval = 16;
 
  private:
   struct Slot {
     std::shared_ptr<const PublishedStatusList> published;
-    std::uint64_t changes = 0;  // the change count the build started from
+    StatusListState state;  // what `published` was built from
     Timestamp built_at{};
-    bool building = false;
+    Timestamp checked_at{};  // the store's last read for it
+    bool busy = false;       // a caller is reading or building it
   };
 
-  bool current(const Slot& slot, Timestamp now) const;
-  Result<std::shared_ptr<const PublishedStatusList>> build(std::uint64_t id, Timestamp now);
+  bool fresh(const Slot& slot, Timestamp now) const;
+  Result<void> admit(std::uint64_t id, Timestamp now);  // under mu_
+  Result<std::shared_ptr<const PublishedStatusList>> refresh(std::uint64_t id, Timestamp now,
+                                                             std::unique_lock<std::mutex>& lock);
 
   const StatusListOptions& options_;
   const Key& key_;
   const Algorithm alg_;
   Store& store_;
   const Clock& clock_;
-  const ChangeCount changes_;
 
   std::mutex mu_;
-  std::condition_variable built_;
-  std::map<std::uint64_t, Slot> slots_;  // under mu_
+  std::condition_variable done_;
+  std::map<std::uint64_t, Slot> slots_;        // under mu_
+  std::map<std::uint64_t, Timestamp> misses_;  // under mu_: known id -> when it missed
+  std::uint64_t highest_ = 0;                  // under mu_
+  std::optional<Timestamp> probe_window_;      // under mu_: ids beyond highest_ read
+  int probes_ = 0;                             // under mu_: since probe_window_
   std::atomic<std::uint64_t> builds_{0};
 };
 
