@@ -79,7 +79,13 @@ Result<std::vector<StatusRef>> insert_status_entries(Db& db,
   return refs;
 }
 
-Result<void> cover_status_entries(Db& db, const Revocation& merged) {
+// A raised user cutoff reaches only [previous, merged): the entries issued
+// before the previous cutoff were set by it, or recorded set under it, and
+// stay set while it is held (an un-revoke deletes it, and then no previous
+// cutoff is passed). So a repeated "log out everywhere" walks the index over
+// what it adds, not over every entry the user ever piled up.
+Result<void> cover_status_entries(Db& db, const Revocation& merged,
+                                  std::optional<Timestamp> previous_cutoff) {
   switch (merged.kind) {
     case RevocationKind::kToken: {
       JWTGUARD_ASSIGN_OR_RETURN(
@@ -92,10 +98,12 @@ Result<void> cover_status_entries(Db& db, const Revocation& merged) {
       return s.bind(1, merged.key).run();
     }
     case RevocationKind::kUser: {
-      JWTGUARD_ASSIGN_OR_RETURN(Stmt s,
-                                db.prepare("UPDATE status_entries SET status = 1"
-                                           " WHERE usr = ?1 AND issued_at < ?2 AND status = 0"));
-      return s.bind(1, merged.key).bind(2, merged.cutoff).run();
+      if (previous_cutoff && *previous_cutoff >= merged.cutoff) return {};
+      JWTGUARD_ASSIGN_OR_RETURN(
+          Stmt s, db.prepare("UPDATE status_entries SET status = 1 WHERE usr = ?1"
+                             " AND issued_at >= ?2 AND issued_at < ?3 AND status = 0"));
+      s.bind(1, merged.key).bind(2, previous_cutoff.value_or(Timestamp::min()));
+      return s.bind(3, merged.cutoff).run();
     }
   }
   return {};
