@@ -97,8 +97,11 @@ class PostgresStore final : public Store {
   Result<std::uint64_t> do_revoke(const Revocation& revocation) override {
     std::uint64_t seq = 0;
     JWTGUARD_TRY(write([&](Conn& conn) -> Result<void> {
+      JWTGUARD_ASSIGN_OR_RETURN(
+          const auto previous,
+          pg::previous_cutoff(conn, *connector_, revocation.kind, revocation.key));
       JWTGUARD_ASSIGN_OR_RETURN(seq, pg::upsert_revocation(conn, *connector_, revocation));
-      return pg::mark_covered(conn, *connector_, revocation.kind, revocation.key);
+      return pg::mark_covered(conn, *connector_, revocation.kind, revocation.key, previous);
     }));
     return seq;
   }
@@ -276,7 +279,8 @@ class PostgresStore final : public Store {
           conn.exec("UPDATE sessions SET revoked_at = $2 WHERE sid = $1 AND revoked_at IS NULL",
                     Params().add(revocation.key).add(revocation.revoked_at), deadline()));
       JWTGUARD_ASSIGN_OR_RETURN(seq, pg::upsert_revocation(conn, *connector_, revocation));
-      return pg::mark_covered(conn, *connector_, revocation.kind, revocation.key);
+      // A kSession revocation: no cutoff to start from.
+      return pg::mark_covered(conn, *connector_, revocation.kind, revocation.key, std::nullopt);
     }));
     return seq;
   }

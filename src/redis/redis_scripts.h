@@ -85,17 +85,24 @@ local function sl_covered(prefix, jti, sid, user, iat)
 end
 
 -- The refs a revocation ('t', 's' or 'u' and its key) may cover; for a
--- user, those issued before `cutoff` (every one when it is nil).
-local function sl_refs(prefix, letter, key, cutoff)
+-- user, those issued before `cutoff` (every one when it is nil) and from
+-- `from` on (when it is not nil).
+local function sl_refs(prefix, letter, key, cutoff, from)
   if letter == 't' then return redis.call('SMEMBERS', prefix .. 'idx:status-jti:' .. key) end
   if letter == 's' then return redis.call('SMEMBERS', prefix .. 'idx:status-sid:' .. key) end
   local index = prefix .. 'idx:status-user:' .. key
-  if cutoff then return redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. cutoff) end
+  if cutoff then return redis.call('ZRANGEBYSCORE', index, from or '-inf', '(' .. cutoff) end
   return redis.call('ZRANGE', index, 0, -1)
 end
 
-local function sl_mark(prefix, letter, key, cutoff)
-  for _, ref in ipairs(sl_refs(prefix, letter, key, cutoff)) do
+-- `previous`: the cutoff of the user revocation this one merged into, or
+-- nil. The entries issued before it are set already (it set them, or they
+-- were recorded set under it, and an unrevoke deletes it), so a raised
+-- cutoff marks only [previous, cutoff): a repeated log-out-everywhere costs
+-- Redis's one thread what it adds, not every entry the user piled up.
+local function sl_mark(prefix, letter, key, cutoff, previous)
+  if letter == 'u' and previous and tonumber(previous) >= tonumber(cutoff) then return end
+  for _, ref in ipairs(sl_refs(prefix, letter, key, cutoff, previous)) do
     local list, idx = string.match(ref, '^(%d+):(%d+)$')
     redis.call('HSET', prefix .. 'statuses:' .. list, idx, 1)
   end
@@ -154,7 +161,7 @@ end
 if ARGV[14] == '1' and redis.call('EXISTS', KEYS[7]) == 1 then
   redis.call('HSETNX', KEYS[7], 'revoked_at', ARGV[8])
 end
-sl_mark(ARGV[15], string.sub(ARGV[2], 1, 1), ARGV[4], cutoff)
+sl_mark(ARGV[15], string.sub(ARGV[2], 1, 1), ARGV[4], cutoff, old[2] and old[1] or nil)
 return seq
 )lua",
                                 kStatusHelpers};

@@ -1,5 +1,7 @@
 #include "sqlite_revocations.h"
 
+#include <optional>
+
 #include "sqlite_status.h"
 #include "store/rows.h"
 #include "store/store_rules.h"
@@ -17,7 +19,21 @@ Result<std::uint64_t> log_change(Db& db, const Change& change, Timestamp at) {
   return static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db.handle()));
 }
 
+namespace {
+
+// The cutoff of the kUser revocation `r` merges into, if there is one.
+Result<std::optional<Timestamp>> previous_cutoff(Db& db, const Revocation& r) {
+  if (r.kind != RevocationKind::kUser) return std::optional<Timestamp>();
+  JWTGUARD_ASSIGN_OR_RETURN(
+      Stmt s, db.prepare("SELECT cutoff FROM revocations WHERE kind = ?1 AND key = ?2"));
+  s.bind(1, number(r.kind)).bind(2, r.key);
+  return s.first_row([](const Stmt& row) { return row.time(0); });
+}
+
+}  // namespace
+
 Result<std::uint64_t> upsert_revocation(Db& db, const Revocation& r) {
+  JWTGUARD_ASSIGN_OR_RETURN(const std::optional<Timestamp> previous, previous_cutoff(db, r));
   JWTGUARD_ASSIGN_OR_RETURN(
       Stmt s, db.prepare("INSERT INTO revocations (" JWTGUARD_REVOCATION_COLUMNS
                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -34,7 +50,7 @@ Result<std::uint64_t> upsert_revocation(Db& db, const Revocation& r) {
   merged.cutoff = s.time(0);
   merged.expires_at = s.time(1);
   JWTGUARD_TRY(s.run());
-  JWTGUARD_TRY(cover_status_entries(db, merged));
+  JWTGUARD_TRY(cover_status_entries(db, merged, previous));
   return log_change(db, stores::revoke_change(merged, 0), r.revoked_at);
 }
 

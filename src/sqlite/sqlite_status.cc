@@ -79,7 +79,13 @@ Result<std::vector<StatusRef>> insert_status_entries(Db& db,
   return refs;
 }
 
-Result<void> cover_status_entries(Db& db, const Revocation& merged) {
+// A raised user cutoff reaches only [previous, merged): the entries issued
+// before the previous cutoff were set by it, or recorded set under it, and
+// stay set while it is held (an un-revoke deletes it, and then no previous
+// cutoff is passed). So a repeated "log out everywhere" walks the index over
+// what it adds, not over every entry the user ever piled up.
+Result<void> cover_status_entries(Db& db, const Revocation& merged,
+                                  std::optional<Timestamp> previous_cutoff) {
   switch (merged.kind) {
     case RevocationKind::kToken: {
       JWTGUARD_ASSIGN_OR_RETURN(
@@ -92,10 +98,12 @@ Result<void> cover_status_entries(Db& db, const Revocation& merged) {
       return s.bind(1, merged.key).run();
     }
     case RevocationKind::kUser: {
-      JWTGUARD_ASSIGN_OR_RETURN(Stmt s,
-                                db.prepare("UPDATE status_entries SET status = 1"
-                                           " WHERE usr = ?1 AND issued_at < ?2 AND status = 0"));
-      return s.bind(1, merged.key).bind(2, merged.cutoff).run();
+      if (previous_cutoff && *previous_cutoff >= merged.cutoff) return {};
+      JWTGUARD_ASSIGN_OR_RETURN(
+          Stmt s, db.prepare("UPDATE status_entries SET status = 1 WHERE usr = ?1"
+                             " AND issued_at >= ?2 AND issued_at < ?3 AND status = 0"));
+      s.bind(1, merged.key).bind(2, previous_cutoff.value_or(Timestamp::min()));
+      return s.bind(3, merged.cutoff).run();
     }
   }
   return {};
@@ -125,24 +133,43 @@ Result<void> recompute_status_entries(Db& db, RevocationKind kind, std::string_v
   return s.bind(1, key).run();
 }
 
-Result<void> purge_status_lists(Db& db, Timestamp now) {
+// A retired list is marked by bits = 0, a width no list is opened with, so
+// that retiring needs no schema change. Only its row is written, so the
+// whole list leaves find_status_list at once however many entries it has;
+// open_list never picks it (it is full).
+Result<void> retire_status_lists(Db& db, Timestamp now) {
+  JWTGUARD_ASSIGN_OR_RETURN(
+      Stmt retire, db.prepare("UPDATE status_lists SET bits = 0"
+                              " WHERE bits <> 0 AND allocated = size AND expires_at <= ?1"));
+  return retire.bind(1, now).run();
+}
+
+Result<bool> purge_retired_entries(Db& db, std::int64_t chunk) {
+  JWTGUARD_ASSIGN_OR_RETURN(
+      Stmt retired, db.prepare("SELECT id FROM status_lists WHERE bits = 0 ORDER BY id LIMIT 1"));
+  JWTGUARD_ASSIGN_OR_RETURN(const auto list,
+                            retired.first_row([](const Stmt& row) { return row.int64(0); }));
+  if (!list) return false;
+  // The primary key (list, idx) finds the chunk; SQLite's DELETE has no
+  // LIMIT of its own.
   JWTGUARD_ASSIGN_OR_RETURN(
       Stmt entries,
-      db.prepare("DELETE FROM status_entries WHERE list IN (SELECT id FROM status_lists"
-                 " WHERE allocated = size AND expires_at <= ?1)"));
-  JWTGUARD_TRY(entries.bind(1, now).run());
-  JWTGUARD_ASSIGN_OR_RETURN(
-      Stmt lists,
-      db.prepare("DELETE FROM status_lists WHERE allocated = size AND expires_at <= ?1"));
-  return lists.bind(1, now).run();
+      db.prepare("DELETE FROM status_entries WHERE list = ?1 AND idx IN (SELECT idx FROM"
+                 " status_entries WHERE list = ?1 ORDER BY idx LIMIT ?2)"));
+  JWTGUARD_TRY(entries.bind(1, *list).bind(2, chunk).run());
+  if (sqlite3_changes(db.handle()) < chunk) {
+    JWTGUARD_ASSIGN_OR_RETURN(Stmt drop, db.prepare("DELETE FROM status_lists WHERE id = ?1"));
+    JWTGUARD_TRY(drop.bind(1, *list).run());
+  }
+  return true;
 }
 
 namespace {
 
 Result<std::optional<StatusListState>> read_status_list_locked(Db& db, std::uint64_t id) {
-  JWTGUARD_ASSIGN_OR_RETURN(
-      Stmt head,
-      db.prepare("SELECT bits, size, allocated, expires_at FROM status_lists WHERE id = ?1"));
+  JWTGUARD_ASSIGN_OR_RETURN(Stmt head,
+                            db.prepare("SELECT bits, size, allocated, expires_at FROM status_lists"
+                                       " WHERE id = ?1 AND bits <> 0"));
   head.bind(1, static_cast<std::int64_t>(id));
   JWTGUARD_ASSIGN_OR_RETURN(auto state, head.first_row([id](const Stmt& row) {
     return StatusListState{.id = id,

@@ -24,16 +24,27 @@ Result<std::vector<StatusRef>> insert_status_entries(Db& db,
                                                      const StatusListSpec& spec);
 
 // Sets to 1 the entries that the revocation (as merged: its cutoff is the
-// latest) covers.
-Result<void> cover_status_entries(Db& db, const Revocation& merged);
+// latest) covers and that are not set yet. `previous_cutoff`: the cutoff of
+// the kUser revocation it merged into, if there was one; only the entries
+// issued from it on are looked at (see cover_status_entries).
+Result<void> cover_status_entries(Db& db, const Revocation& merged,
+                                  std::optional<Timestamp> previous_cutoff);
 
 // After the revocation of (kind, key) was deleted: sets back to 0 the
 // entries of that key that no revocation left covers.
 Result<void> recompute_status_entries(Db& db, RevocationKind kind, std::string_view key);
 
-// Deletes the lists that are full and whose entries all expired by `now`,
-// with their entries.
-Result<void> purge_status_lists(Db& db, Timestamp now);
+// Retires the lists that are full and whose entries all expired by `now`:
+// read_status_list forgets them at once, and purge_retired_entries deletes
+// them afterwards, a chunk per transaction. Touches the list rows only.
+Result<void> retire_status_lists(Db& db, Timestamp now);
+
+// Deletes up to `chunk` entries of one retired list, and the list itself
+// once none is left. False when there was no retired list: the purge is
+// done. One call per group-commit job, so that deleting a list of millions
+// of entries never holds the writer (and every login and revocation queued
+// behind it) for longer than one chunk.
+Result<bool> purge_retired_entries(Db& db, std::int64_t chunk);
 
 // The list and its non-zero statuses, in one read transaction.
 Result<std::optional<StatusListState>> read_status_list(Db& db, std::uint64_t id);

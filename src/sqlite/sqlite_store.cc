@@ -172,7 +172,7 @@ class SqliteStore final : public Store {
                                 db.prepare("DELETE FROM sessions WHERE expires_at <= ?1"));
       JWTGUARD_TRY(sessions.bind(1, now).run());
       JWTGUARD_TRY(sqlite::purge_reservations(db, now));
-      JWTGUARD_TRY(sqlite::purge_status_lists(db, now));
+      JWTGUARD_TRY(sqlite::retire_status_lists(db, now));
       // Remember the newest change purged, so a follower behind it reloads.
       JWTGUARD_ASSIGN_OR_RETURN(
           Stmt floor,
@@ -183,6 +183,14 @@ class SqliteStore final : public Store {
                                 db.prepare("DELETE FROM revocation_log WHERE logged_at <= ?1"));
       return log.bind(1, now - feed_retention).run();
     }));
+    // Also the lists a purge retired before (it failed or its process
+    // ended midway).
+    for (bool more = true; more;) {
+      JWTGUARD_TRY(write([&](Db& db) -> Result<void> {
+        JWTGUARD_ASSIGN_OR_RETURN(more, sqlite::purge_retired_entries(db, kPurgeChunk));
+        return {};
+      }));
+    }
     return removed;
   }
 
@@ -342,6 +350,10 @@ class SqliteStore final : public Store {
 
  private:
   static constexpr auto kFeedPoll = std::chrono::milliseconds(50);
+  // Status list entries a purge deletes per write job: about the cost of a
+  // batch of revocations, so a retired list of millions is deleted between
+  // the other writes instead of ahead of all of them.
+  static constexpr std::int64_t kPurgeChunk = 5000;
 
   // Queues `body` for the writer thread and waits until its transaction has
   // committed (or failed): see stores::GroupCommit::write.

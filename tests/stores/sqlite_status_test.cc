@@ -50,8 +50,37 @@ class SqliteStatusTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
+  // The one number `sql` selects, read past the store.
+  std::int64_t count(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(scratch_.db().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK);
+    const std::int64_t n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+  }
+  std::int64_t entries_of(std::uint64_t list) {
+    return count("SELECT count(*) FROM status_entries WHERE list = " + std::to_string(list));
+  }
+
   testing::ScratchDir scratch_;
 };
+
+// Fills list after list of `spec` with `n` entries expiring at `expires`.
+void fill(Store& store, std::size_t n, const StatusListSpec& spec, Timestamp expires,
+          const std::string& prefix) {
+  for (std::size_t done = 0; done < n;) {
+    std::vector<StatusEntry> batch;
+    for (; batch.size() < 64 && done < n; ++done) {
+      StatusEntry e = entry(prefix + std::to_string(done), prefix + std::to_string(done % 7));
+      e.expires_at = expires;
+      batch.push_back(std::move(e));
+    }
+    ASSERT_OK(store.allocate_status(batch, spec));
+  }
+}
 
 TEST_F(SqliteStatusTest, ADatabaseOfSchemaVersionThreeMigratesAndItsRevocationsCoverNewEntries) {
   // What a build of schema version 3 left: a revoked token and a session
@@ -150,6 +179,57 @@ TEST_F(SqliteStatusTest, TwoStoresOnOneFileAllocateDistinctIndicesAndShareStatus
     set += (*found)->statuses.size();
   }
   EXPECT_EQ(set, 2u);  // the session's access and refresh entries
+}
+
+TEST_F(SqliteStatusTest, APurgeDeletesAListOfSeveralChunksWithAllItsEntries) {
+  constexpr std::size_t kBig = 2 * 5000 + 37;  // more than two purge chunks
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  fill(*store, kBig, StatusListSpec{.bits = 1, .size = kBig}, kT0 + hours(1), "a");
+  // List 2 is full too, but one of its tokens is still valid at the purge.
+  fill(*store, 9, StatusListSpec{.bits = 1, .size = 10}, kT0 + hours(1), "b");
+  fill(*store, 1, StatusListSpec{.bits = 1, .size = 10}, kT0 + hours(3), "c");
+  ASSERT_OK(store->revoke(token_revocation("a17")));
+  ASSERT_OK(store->revoke(token_revocation("b3")));
+  ASSERT_EQ(entries_of(1), static_cast<std::int64_t>(kBig));
+  ASSERT_OK(store->purge(kT0 + hours(2), std::chrono::seconds(0)));
+  auto gone = store->find_status_list(1);
+  ASSERT_OK(gone);
+  EXPECT_FALSE(gone->has_value());
+  EXPECT_EQ(entries_of(1), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM status_lists"), 1);
+  auto kept = store->find_status_list(2);
+  ASSERT_OK(kept);
+  ASSERT_TRUE(kept->has_value());
+  EXPECT_EQ((*kept)->statuses, (decltype((*kept)->statuses){{3, 1}}));
+  EXPECT_EQ(entries_of(2), 10);
+  // The purged list's id is not handed out again.
+  auto next = store->allocate_status({entry("d")}, StatusListSpec{});
+  ASSERT_OK(next);
+  EXPECT_EQ(next->front(), (StatusRef{3, 0}));
+}
+
+TEST_F(SqliteStatusTest, AListLeftRetiredIsGoneAtOnceAndTheNextPurgeDeletesIt) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    fill(*store, 3, StatusListSpec{.bits = 2, .size = 3}, kT0 + hours(1), "a");
+  }
+  // What a purge that retired list 1 and stopped before its entries left.
+  exec("UPDATE status_lists SET bits = 0 WHERE id = 1");
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto retired = store->find_status_list(1);
+  ASSERT_OK(retired);
+  EXPECT_FALSE(retired->has_value());
+  ASSERT_EQ(entries_of(1), 3);
+  // Nothing expires at kT0, yet the retired list goes.
+  ASSERT_OK(store->purge(kT0, std::chrono::seconds(0)));
+  EXPECT_EQ(entries_of(1), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM status_lists"), 0);
+  auto next = store->allocate_status({entry("b")}, StatusListSpec{});
+  ASSERT_OK(next);
+  EXPECT_EQ(next->front(), (StatusRef{2, 0}));
 }
 
 }  // namespace

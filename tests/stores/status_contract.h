@@ -239,6 +239,52 @@ TYPED_TEST_P(StatusContractTest, AUserCutoffSetsTheEntriesIssuedBeforeIt) {
   EXPECT_EQ(this->statuses(1), (StatusMap{{0, 1}, {1, 1}, {2, 1}, {4, 1}}));
 }
 
+// A raised cutoff marks only the entries from the old cutoff on (the ones
+// before it are set already): an entry issued at the old cutoff itself is
+// the first it must reach. An un-revoke forgets the old cutoff, so the next
+// revocation covers the whole range again.
+TYPED_TEST_P(StatusContractTest, ARaisedUserCutoffSetsTheEntriesFromTheOldCutoffOn) {
+  const Timestamp t1 = kNow - seconds(50), t2 = kNow - seconds(40), t3 = kNow - seconds(30);
+  this->allocate({status_entry("a", "s1", "alice", t1), status_entry("b", "s2", "alice", t2),
+                  status_entry("c", "s3", "alice", t3), status_entry("d", "s4", "bob", t1)},
+                 status_spec(16));
+  ASSERT_OK(this->store_->revoke(user_revocation("alice", t2)));
+  EXPECT_EQ(this->statuses(1), (StatusMap{{0, 1}}));
+  ASSERT_OK(this->store_->revoke(user_revocation("alice", t3 + microseconds(1))));
+  EXPECT_EQ(this->statuses(1), (StatusMap{{0, 1}, {1, 1}, {2, 1}}));
+  // An earlier cutoff, or the same one, changes nothing.
+  ASSERT_OK(this->store_->revoke(user_revocation("alice", t1)));
+  ASSERT_OK(this->store_->revoke(user_revocation("alice", t3 + microseconds(1))));
+  EXPECT_EQ(this->statuses(1), (StatusMap{{0, 1}, {1, 1}, {2, 1}}));
+  ASSERT_OK(this->store_->unrevoke(RevocationKind::kUser, "alice", kNow));
+  EXPECT_EQ(this->statuses(1), StatusMap{});
+  ASSERT_OK(this->store_->revoke(user_revocation("alice", t2 + microseconds(1))));
+  EXPECT_EQ(this->statuses(1), (StatusMap{{0, 1}, {1, 1}}));
+}
+
+// Under a held cutoff an entry issued before it starts set, whatever path
+// recorded it, so a raised cutoff need not look at it again; and one that
+// another revocation set and then released stays set by the cutoff.
+TYPED_TEST_P(StatusContractTest, EntriesBeforeAHeldCutoffStaySetWhenItIsRaised) {
+  const Timestamp cutoff = kNow - seconds(30);
+  ASSERT_OK(this->store_->revoke(user_revocation("alice", cutoff)));
+  const auto refs = this->allocate({status_entry("a", "s1", "alice", cutoff - seconds(10)),
+                                    status_entry("b", "s2", "alice", cutoff),
+                                    status_entry("c", "s3", "alice", cutoff + seconds(5))},
+                                   status_spec(16));
+  ASSERT_EQ(refs.size(), 3u);
+  EXPECT_EQ(this->statuses(1), (StatusMap{{0, 1}}));
+  ASSERT_OK(this->store_->revoke(token_revocation("a")));
+  ASSERT_OK(this->store_->unrevoke(RevocationKind::kToken, "a", kNow));
+  ASSERT_OK(this->store_->revoke_session(session_revocation("s1")));
+  ASSERT_OK(this->store_->unrevoke(RevocationKind::kSession, "s1", kNow));
+  EXPECT_EQ(this->statuses(1), (StatusMap{{0, 1}}));
+  ASSERT_OK(this->store_->revoke(user_revocation("alice", cutoff + seconds(1))));
+  EXPECT_EQ(this->statuses(1), (StatusMap{{0, 1}, {1, 1}}));
+  ASSERT_OK(this->store_->unrevoke(RevocationKind::kUser, "alice", kNow));
+  EXPECT_EQ(this->statuses(1), StatusMap{});
+}
+
 TYPED_TEST_P(StatusContractTest, UnrevokingRecomputesFromTheRevocationsLeft) {
   const Timestamp cutoff = kNow - seconds(30);
   this->allocate({status_entry("a", "s1", "alice", cutoff - seconds(5)),
@@ -382,7 +428,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     AFullListOpensTheNextOneWithTheSpecOfThatMoment,
     FindReportsTheListAndItsNonZeroStatusesAscending, BadArgumentsAreRefusedAndAllocateNothing,
     RevokingATokenSetsEveryEntryOfItsJtiAndNoOther, RevokingASessionSetsEveryEntryOfItEitherWay,
-    AUserCutoffSetsTheEntriesIssuedBeforeIt, UnrevokingRecomputesFromTheRevocationsLeft,
+    AUserCutoffSetsTheEntriesIssuedBeforeIt, ARaisedUserCutoffSetsTheEntriesFromTheOldCutoffOn,
+    EntriesBeforeAHeldCutoffStaySetWhenItIsRaised, UnrevokingRecomputesFromTheRevocationsLeft,
     AnEntryStartsCoveredByTheRevocationsAlreadyThere, PurgeDropsAListOnlyWhenFullAndExpired,
     IndicesAreNeverReusedAfterAPurge, ConcurrentAllocationsGetDistinctIndices);
 

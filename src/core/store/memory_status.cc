@@ -31,7 +31,7 @@ std::vector<StatusRef> MemoryStatusLists::allocate(const std::vector<StatusEntry
     list->expires_at = std::max(list->expires_at, entry.expires_at);
     by_jti_.emplace(entry.jti, ref);
     if (!entry.session.empty()) by_session_.emplace(entry.session, ref);
-    by_user_.emplace(entry.user, ref);
+    by_user_[entry.user].emplace(entry.issued_at, ref);
     if (covered(entry)) set_status(ref, 1);
     refs.push_back(ref);
   }
@@ -55,22 +55,23 @@ std::optional<StatusListState> MemoryStatusLists::find(std::uint64_t id) const {
   return state;
 }
 
-void MemoryStatusLists::cover(const Revocation& revocation) {
-  auto [begin, end] = index_of(revocation.kind).equal_range(revocation.key);
-  for (auto it = begin; it != end; ++it) {
-    if (revocation.kind != RevocationKind::kUser ||
-        slot(it->second).entry.issued_at < revocation.cutoff) {
-      set_status(it->second, 1);
-    }
-  }
+void MemoryStatusLists::cover(const Revocation& revocation,
+                              std::optional<Timestamp> previous_cutoff) {
+  const std::vector<StatusRef> refs =
+      revocation.kind == RevocationKind::kUser
+          ? user_refs(revocation.key, previous_cutoff.value_or(Timestamp::min()), revocation.cutoff)
+          : refs_of(revocation.kind, revocation.key);
+  for (StatusRef ref : refs) set_status(ref, 1);
 }
 
 void MemoryStatusLists::recompute(RevocationKind kind, std::string_view key,
                                   const Covered& covered) {
-  auto [begin, end] = index_of(kind).equal_range(std::string(key));
-  for (auto it = begin; it != end; ++it) {
-    set_status(it->second, covered(slot(it->second).entry) ? 1 : 0);
-  }
+  const std::string name(key);
+  // Every entry of the user: whatever cutoff the revocation had is gone.
+  const std::vector<StatusRef> refs = kind == RevocationKind::kUser
+                                          ? user_refs(name, Timestamp::min(), std::nullopt)
+                                          : refs_of(kind, name);
+  for (StatusRef ref : refs) set_status(ref, covered(slot(ref).entry) ? 1 : 0);
 }
 
 void MemoryStatusLists::purge(Timestamp now) {
@@ -85,7 +86,7 @@ void MemoryStatusLists::purge(Timestamp now) {
       const StatusRef ref{it->first, i};
       unindex(by_jti_, entry.jti, ref);
       if (!entry.session.empty()) unindex(by_session_, entry.session, ref);
-      unindex(by_user_, entry.user, ref);
+      unindex_user(entry, ref);
     }
     it = lists_.erase(it);
   }
@@ -101,16 +102,24 @@ void MemoryStatusLists::set_status(StatusRef ref, std::uint8_t status) {
   }
 }
 
-MemoryStatusLists::Index& MemoryStatusLists::index_of(RevocationKind kind) {
-  switch (kind) {
-    case RevocationKind::kSession:
-      return by_session_;
-    case RevocationKind::kUser:
-      return by_user_;
-    case RevocationKind::kToken:
-      break;
-  }
-  return by_jti_;
+std::vector<StatusRef> MemoryStatusLists::refs_of(RevocationKind kind,
+                                                  const std::string& key) const {
+  const Index& index = kind == RevocationKind::kSession ? by_session_ : by_jti_;
+  std::vector<StatusRef> refs;
+  auto [begin, end] = index.equal_range(key);
+  for (auto it = begin; it != end; ++it) refs.push_back(it->second);
+  return refs;
+}
+
+std::vector<StatusRef> MemoryStatusLists::user_refs(const std::string& user, Timestamp from,
+                                                    std::optional<Timestamp> to) const {
+  std::vector<StatusRef> refs;
+  auto found = by_user_.find(user);
+  if (found == by_user_.end() || (to && from >= *to)) return refs;
+  const ByIssued& issued = found->second;
+  const auto end = to ? issued.lower_bound(*to) : issued.end();
+  for (auto it = issued.lower_bound(from); it != end; ++it) refs.push_back(it->second);
+  return refs;
 }
 
 void MemoryStatusLists::unindex(Index& index, const std::string& key, StatusRef ref) {
@@ -121,6 +130,19 @@ void MemoryStatusLists::unindex(Index& index, const std::string& key, StatusRef 
       return;
     }
   }
+}
+
+void MemoryStatusLists::unindex_user(const StatusEntry& entry, StatusRef ref) {
+  auto found = by_user_.find(entry.user);
+  if (found == by_user_.end()) return;
+  auto [begin, end] = found->second.equal_range(entry.issued_at);
+  for (auto it = begin; it != end; ++it) {
+    if (it->second == ref) {
+      found->second.erase(it);
+      break;
+    }
+  }
+  if (found->second.empty()) by_user_.erase(found);
 }
 
 }  // namespace jwtguard::stores

@@ -33,8 +33,13 @@ class MemoryStatusLists {
 
   std::optional<StatusListState> find(std::uint64_t id) const;
 
-  // Sets to 1 every entry the (merged) revocation covers.
-  void cover(const Revocation& revocation);
+  // Sets to 1 every entry the (merged) revocation covers. For a kUser
+  // revocation merged into one of the user's with cutoff `previous_cutoff`,
+  // only the entries issued from that cutoff on: those issued before it were
+  // set by it (when it came, or when they were recorded under it) and stay
+  // set while it is held, so a repeated "log out everywhere" costs what it
+  // adds, not what the user piled up.
+  void cover(const Revocation& revocation, std::optional<Timestamp> previous_cutoff);
 
   // Recomputes every entry keyed by (kind, key) after its revocation went.
   void recompute(RevocationKind kind, std::string_view key, const Covered& covered);
@@ -55,17 +60,25 @@ class MemoryStatusLists {
     std::set<std::uint64_t> non_zero;  // the indices whose status is not 0
   };
   using Index = std::unordered_multimap<std::string, StatusRef>;
+  // A user's entries by issued_at, so that a cutoff reaches only its range.
+  using ByIssued = std::multimap<Timestamp, StatusRef>;
 
   // The newest list if it has room, else a new one of `spec`.
   std::pair<std::uint64_t, List*> open_list(const StatusListSpec& spec);
   void set_status(StatusRef ref, std::uint8_t status);
   Slot& slot(StatusRef ref) { return lists_.at(ref.list).slots[ref.index]; }
-  Index& index_of(RevocationKind kind);
+  // The refs of a kToken or kSession key.
+  std::vector<StatusRef> refs_of(RevocationKind kind, const std::string& key) const;
+  // The user's refs issued in [from, to), or from `from` on without `to`.
+  std::vector<StatusRef> user_refs(const std::string& user, Timestamp from,
+                                   std::optional<Timestamp> to) const;
   static void unindex(Index& index, const std::string& key, StatusRef ref);
+  void unindex_user(const StatusEntry& entry, StatusRef ref);
 
   std::map<std::uint64_t, List> lists_;
   std::uint64_t last_id_ = 0;  // never goes back, even when purge empties lists_
-  Index by_jti_, by_session_, by_user_;
+  Index by_jti_, by_session_;
+  std::unordered_map<std::string, ByIssued> by_user_;
 };
 
 }  // namespace jwtguard::stores

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "jwtguard/store.h"
@@ -321,12 +322,14 @@ class MemoryStore final : public Store {
   Result<std::uint64_t> revoke_locked(const Revocation& revocation) {
     auto [it, inserted] =
         revocations_.try_emplace(Key(revocation.kind, revocation.key), Row{0, revocation});
+    std::optional<Timestamp> previous_cutoff;
     if (inserted) {
       it->second.id = next_row_id_++;
     } else {
+      previous_cutoff = it->second.revocation.cutoff;
       stores::merge_into(it->second.revocation, revocation);
     }
-    status_.cover(it->second.revocation);
+    status_.cover(it->second.revocation, previous_cutoff);
     const std::uint64_t seq = next_seq_++;
     append(stores::revoke_change(it->second.revocation, seq), revocation.revoked_at);
     return seq;
