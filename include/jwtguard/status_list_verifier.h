@@ -42,7 +42,10 @@ struct StatusVerifierOptions {
   // clamped to [min_cache, max_cache], and never past its "exp". A failure
   // to get a list (the fetch, or a list token refused) is remembered for
   // min_cache: tokens naming an unreachable list make one fetch per
-  // min_cache, not one each.
+  // min_cache, not one each. The cache holds at most 256 lists (failures
+  // included) and 64 MiB of decoded lists; past either, the stale and then
+  // the least recently used go, never one being fetched nor the one just
+  // fetched (docs/status-list.md, Verifying).
   std::chrono::seconds min_cache{10};
   std::chrono::seconds max_cache{3600};
   std::chrono::seconds default_cache{300};

@@ -1,5 +1,9 @@
 // OAuth (RFC 7009 revocation, RFC 7662 introspection) and the admin routes.
 
+#include <cstdint>
+#include <limits>
+#include <optional>
+
 #include "auth/user_name.h"
 #include "service_impl.h"
 
@@ -34,14 +38,18 @@ constexpr std::string_view kSeparatorInKey =
 // token and a refresh token, in the minted identities' namespace) are issued
 // as throwaways (nothing is recorded) and verified, so a token too large for
 // http.token_limit, or with JSON nested deeper than the verifier reads, is
-// caught. An error of the issuer itself (e.g. a reserved claim) is returned
-// as such.
+// caught. With status lists on, the Guard stamps the real tokens with a
+// "status" claim whose index and list id grow over time, so the throwaways
+// carry `status`, the longest one it can stamp. An error of the issuer
+// itself (e.g. a reserved claim) is returned as such.
 Result<std::string> mint_refusal(const Guard& guard, const std::string& subject,
-                                 const std::string& claims, Timestamp now) {
+                                 const std::string& claims,
+                                 const std::optional<StatusClaim>& status, Timestamp now) {
   TokenRequest request;
   request.subject = subject;
   request.subject_namespace = std::string(kAppNamespace);
   request.extra_claims_json = claims;
+  request.status = status;
   for (TokenType type : {TokenType::kAccess, TokenType::kRefresh}) {
     request.type = type;
     request.fresh = type == TokenType::kAccess;
@@ -57,6 +65,16 @@ Result<std::string> mint_refusal(const Guard& guard, const std::string& subject,
     return "'claims' make a token this service would refuse: " + verified.error().message();
   }
   return std::string();
+}
+
+// The longest "status" claim the Guard can stamp on a token: the last index
+// of a list of the largest size (2^31) in the list with the longest id (any
+// 64-bit one). None when status lists are off (`base_url` empty).
+std::optional<StatusClaim> longest_status_claim(const std::string& base_url) {
+  if (base_url.empty()) return std::nullopt;
+  return StatusClaim{.idx = (std::uint64_t{1} << 31) - 1,
+                     .uri = base_url + "/statuslists/" +
+                            std::to_string(std::numeric_limits<std::uint64_t>::max())};
 }
 
 nlohmann::json revocation_json(const Revocation& revocation) {
@@ -328,7 +346,8 @@ Response ServiceImpl::mint_tokens(const Request& request, const Peer& peer,
     fresh = it->get<bool>();
   }
   // Checked before login(): a refused token must leave no session behind.
-  auto refusal = mint_refusal(guard_, *identity, claims, clock_.now());
+  auto refusal = mint_refusal(guard_, *identity, claims,
+                              longest_status_claim(options_.status_list_base_url), clock_.now());
   if (!refusal) return failure(request, refusal.error());
   if (!refusal->empty()) return errors_.make(request, ServiceError::kBadRequest, *refusal);
   ClientInfo client{peer.address, "minted by " + admin->claims.sub};

@@ -187,6 +187,9 @@ class App::Impl {
     ServiceOptions service_settings = service_options(config, *keys);
     service_settings.issuers = std::move(*issuers);
     service_settings.status_list_ttl = config.status_list_ttl;
+    if (config.status_list_enabled) {
+      service_settings.status_list_base_url = config.status_list_base_url;
+    }
     service_settings.log = [this](bool warn, std::string_view event,
                                   const std::vector<std::pair<std::string, std::string>>& fields) {
       warn ? log_->warn(event, fields) : log_->info(event, fields);

@@ -63,6 +63,10 @@ struct ServiceOptions {
       log;
   // GET /statuslists/<id>'s Cache-Control max-age: the lists' own ttl.
   std::chrono::seconds status_list_ttl{300};
+  // With status lists on, their base_url (StatusListOptions): POST
+  // /admin/tokens sizes the tokens it mints with the "status" claim the
+  // Guard will add. Empty: status lists are off.
+  std::string status_list_base_url{};
 };
 
 // Who sent a request, as the I/O layer saw it.

@@ -1,6 +1,7 @@
 // StatusListVerifier's cache and bounds: one fetch per ttl (clamped, never
 // past exp), failures remembered for min_cache, concurrent callers sharing
-// one fetch, and lists too large to hold refused.
+// one fetch, lists too large to hold refused, and the cache's own bounds
+// (256 lists, 64 MiB of decoded lists; least recently used out first).
 #include <gtest/gtest.h>
 
 #include <random>
@@ -114,6 +115,73 @@ TEST_F(StatusVerifierTest, ConcurrentCallersShareOneFetch) {
   }
   for (std::thread& caller : callers) caller.join();
   EXPECT_EQ(valid.load(), 8);
+  EXPECT_EQ(fetches(), 1);
+}
+
+// Serves `list` at /statuslists/many/<n> for each n in [0, count).
+class ManyListsTest : public StatusVerifierTest {
+ protected:
+  static std::string path(int n) { return "/statuslists/many/" + std::to_string(n); }
+
+  void serve_many(int count, const StatusList& list) {
+    for (int n = 0; n < count; ++n) {
+      const std::string uri = server_.url(path(n));
+      server_.answer(path(n),
+                     Answer{.body = signed_token(issuer_, Algorithm::kES256, list_header(issuer_),
+                                                 list_payload(list, uri, clock_.now()))});
+    }
+  }
+
+  // Asks `v` for list n's entry 0, then says how often list n was fetched.
+  int ask(StatusListVerifier& v, int n) {
+    EXPECT_OK(v.status(referencing(0, server_.url(path(n)))));
+    return server_.requests(path(n));
+  }
+};
+
+TEST_F(ManyListsTest, KeepsAtMost256ListsDroppingTheLeastRecentlyUsed) {
+  serve_many(300, list_);
+  auto v = verifier();
+  for (int n = 0; n < 256; ++n) ASSERT_EQ(ask(*v, n), 1) << n;
+  EXPECT_EQ(ask(*v, 0), 1);  // all 256 kept; list 0 is now the most recent
+  for (int n = 256; n < 300; ++n) ASSERT_EQ(ask(*v, n), 1) << n;
+  // The 44 lists past the bound pushed out lists 1 to 44: asked before all
+  // others, and not since. Still cached lists are asked first: a refetch
+  // pushes out another one.
+  EXPECT_EQ(ask(*v, 0), 1);
+  EXPECT_EQ(ask(*v, 45), 1);
+  EXPECT_EQ(ask(*v, 299), 1);
+  EXPECT_EQ(ask(*v, 44), 2);
+  EXPECT_EQ(ask(*v, 1), 2);
+}
+
+TEST_F(ManyListsTest, KeepsAtMost64MebibytesOfDecodedLists) {
+  const StatusList big = *StatusList::create(std::size_t{16} << 23, 1);  // 16 MiB of zeros
+  serve_many(5, big);
+  auto v = verifier();
+  for (int n = 0; n < 4; ++n) ASSERT_EQ(ask(*v, n), 1) << n;
+  EXPECT_EQ(ask(*v, 0), 1);  // 64 MiB kept; list 0 is now the most recent
+  EXPECT_EQ(ask(*v, 4), 1);  // over 64 MiB: list 1 goes
+  EXPECT_EQ(ask(*v, 0), 1);
+  EXPECT_EQ(ask(*v, 2), 1);
+  EXPECT_EQ(ask(*v, 4), 1);
+  EXPECT_EQ(ask(*v, 1), 2);
+}
+
+TEST_F(ManyListsTest, AFetchInFlightOutlastsAFloodOfOtherLists) {
+  server_.answer(kPath,
+                 Answer{.body = signed_token(issuer_, Algorithm::kES256, list_header(issuer_),
+                                             list_payload(list_, uri_, clock_.now())),
+                        .delay = std::chrono::milliseconds(2000)});
+  serve_many(300, list_);
+  auto v = verifier();
+  std::thread first([&] { EXPECT_OK(v->status(token_at(0))); });
+  while (fetches() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int n = 0; n < 300; ++n) ask(*v, n);
+  // Still the one fetch in flight (or its list): the flood pushed out
+  // lists, not the entry callers of kPath share.
+  EXPECT_OK(v->status(token_at(0)));
+  first.join();
   EXPECT_EQ(fetches(), 1);
 }
 

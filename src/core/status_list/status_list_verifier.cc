@@ -3,11 +3,18 @@
 // checked list or the last failure, each with the time it may be used until;
 // a failure is kept for min_cache so that a flood of tokens naming an
 // unreachable list makes one fetch per min_cache, not one per token.
+//
+// The cache is bounded twice, in entries and in decoded bytes, because the
+// URIs come from tokens: an issuer we trust (or anyone whose tokens pass
+// the signature check) can name as many lists as it likes. Past either
+// bound the least recently used entries go, never one whose fetch is in
+// flight (its callers wait on it being in the map, so that they share it).
 #include "jwtguard/status_list_verifier.h"
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -26,6 +33,8 @@ using std::chrono::seconds;
 // Lists are named by the tokens of trusted issuers, but a cache without a
 // bound still grows with every URI they ever name.
 constexpr std::size_t kMaxCachedLists = 256;
+// Four lists at the default decoding limit (16 MiB each).
+constexpr std::size_t kMaxCachedBytes = std::size_t{64} << 20;
 
 Result<void> check_options(const StatusVerifierOptions& o) {
   if (o.keys.empty()) return fail(Errc::kInvalidArgument, "no key to verify status lists with");
@@ -53,11 +62,18 @@ Result<void> check_options(const StatusVerifierOptions& o) {
 }
 
 // What one URI's list is known to be: a list or the failure to get one.
-struct CacheEntry {
+struct Known {
   std::shared_ptr<const StatusList> list;  // null: `error` holds the failure
   std::optional<Error> error;
   Timestamp until{};
+
+  std::size_t bytes() const { return list ? list->bytes().size() : 0; }
+};
+
+struct CacheEntry {
+  Known known;
   bool fetching = false;
+  std::uint64_t last_used = 0;  // Impl::uses_ when it was last asked for
 };
 
 class Impl final : public StatusListVerifier {
@@ -94,31 +110,52 @@ class Impl final : public StatusListVerifier {
   // every caller asking meanwhile.
   Result<std::shared_ptr<const StatusList>> list_for(const std::string& uri) {
     std::unique_lock lock(mu_);
-    // Held by pointer: evict_stale may drop it from the map meanwhile.
-    std::shared_ptr<CacheEntry>& slot = cache_[uri];
-    if (!slot) slot = std::make_shared<CacheEntry>();
-    const std::shared_ptr<CacheEntry> held = slot;
-    CacheEntry& entry = *held;
-    cv_.wait(lock, [&] { return !entry.fetching; });
-    if (clock_.now() < entry.until) return answer(entry);
-    entry.fetching = true;
-    lock.unlock();
-    CacheEntry fetched = fetch(uri);
-    lock.lock();
-    fetched.fetching = false;
-    entry = std::move(fetched);
-    cv_.notify_all();
-    Result<std::shared_ptr<const StatusList>> out = answer(entry);
-    evict_stale();
-    return out;
+    for (;;) {
+      // Held by pointer: once its fetch is over, the entry may leave the map.
+      const std::shared_ptr<CacheEntry> entry = slot(uri);
+      cv_.wait(lock, [&] { return !entry->fetching; });
+      if (clock_.now() < entry->known.until) return answer(entry->known);
+      // Evicted while we waited: fetching into it would be lost to the
+      // others and to the byte count.
+      if (!holds(uri, entry)) continue;
+      entry->fetching = true;
+      lock.unlock();
+      Known fetched = fetch(uri);
+      lock.lock();
+      entry->fetching = false;
+      cached_bytes_ += fetched.bytes();
+      cached_bytes_ -= entry->known.bytes();
+      entry->known = std::move(fetched);
+      cv_.notify_all();
+      Result<std::shared_ptr<const StatusList>> out = answer(entry->known);
+      evict(kMaxCachedLists, entry.get());
+      return out;
+    }
   }
 
-  static Result<std::shared_ptr<const StatusList>> answer(const CacheEntry& entry) {
-    if (entry.list) return entry.list;
-    return tl::unexpected(*entry.error);
+  // Called with mu_ held: the entry of `uri`, made (within the bound) when
+  // there is none, marked as just used.
+  std::shared_ptr<CacheEntry> slot(const std::string& uri) {
+    auto found = cache_.find(uri);
+    if (found == cache_.end()) {
+      evict(kMaxCachedLists - 1, nullptr);
+      found = cache_.emplace(uri, std::make_shared<CacheEntry>()).first;
+    }
+    found->second->last_used = ++uses_;
+    return found->second;
   }
 
-  CacheEntry fetch(const std::string& uri) const {
+  bool holds(const std::string& uri, const std::shared_ptr<CacheEntry>& entry) const {
+    auto found = cache_.find(uri);
+    return found != cache_.end() && found->second == entry;
+  }
+
+  static Result<std::shared_ptr<const StatusList>> answer(const Known& known) {
+    if (known.list) return known.list;
+    return tl::unexpected(*known.error);
+  }
+
+  Known fetch(const std::string& uri) const {
     const auto reply = keys_remote::http_get(uri, fetch_, stop_);
     const Timestamp now = clock_.now();
     if (!reply) return failed(reply.error(), now);
@@ -127,12 +164,11 @@ class Impl final : public StatusListVerifier {
     Timestamp until = now + std::clamp(checked->ttl.value_or(options_.default_cache),
                                        options_.min_cache, options_.max_cache);
     if (checked->exp) until = std::min(until, *checked->exp);
-    return CacheEntry{std::make_shared<const StatusList>(std::move(checked->list)), std::nullopt,
-                      until};
+    return Known{std::make_shared<const StatusList>(std::move(checked->list)), std::nullopt, until};
   }
 
-  CacheEntry failed(Error error, Timestamp now) const {
-    return CacheEntry{nullptr, std::move(error), now + options_.min_cache};
+  Known failed(Error error, Timestamp now) const {
+    return Known{nullptr, std::move(error), now + options_.min_cache};
   }
 
   // A server may end the token with a newline; the JWS itself has none.
@@ -143,13 +179,35 @@ class Impl final : public StatusListVerifier {
     return body.substr(first, body.find_last_not_of(kSpace) - first + 1);
   }
 
-  // Called with mu_ held.
-  void evict_stale() {
-    if (cache_.size() <= kMaxCachedLists) return;
+  // Called with mu_ held: drops the stale entries, then the least recently
+  // used ones, until at most `max_entries` are left and their lists hold
+  // at most kMaxCachedBytes. `keep` (the list just fetched) stays even when
+  // it alone is over the bytes: dropping it would fetch it for every token.
+  // Entries being fetched stay too, so more fetches in flight at once than
+  // the bound hold it off until they end.
+  void evict(std::size_t max_entries, const CacheEntry* keep) {
+    const auto over = [&] {
+      return cache_.size() > max_entries || cached_bytes_ > kMaxCachedBytes;
+    };
+    if (!over()) return;
     const Timestamp now = clock_.now();
     std::erase_if(cache_, [&](const auto& item) {
-      return !item.second->fetching && item.second->until <= now;
+      const CacheEntry& entry = *item.second;
+      if (entry.fetching || &entry == keep || entry.known.until > now) return false;
+      cached_bytes_ -= entry.known.bytes();
+      return true;
     });
+    while (over()) {
+      auto oldest = cache_.end();
+      for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+        const CacheEntry& entry = *it->second;
+        if (entry.fetching || &entry == keep) continue;
+        if (oldest == cache_.end() || entry.last_used < oldest->second->last_used) oldest = it;
+      }
+      if (oldest == cache_.end()) return;
+      cached_bytes_ -= oldest->second->known.bytes();
+      cache_.erase(oldest);
+    }
   }
 
   const StatusVerifierOptions options_;
@@ -160,6 +218,8 @@ class Impl final : public StatusListVerifier {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::shared_ptr<CacheEntry>, std::less<>> cache_;
+  std::uint64_t uses_ = 0;        // counts list_for's calls: the LRU order
+  std::size_t cached_bytes_ = 0;  // the decoded lists in cache_
 };
 
 }  // namespace
