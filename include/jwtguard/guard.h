@@ -65,9 +65,9 @@ struct StatusListOptions {
   // exp - iat of a list token; an unchanged list is re-signed once half of
   // it has passed.
   std::chrono::seconds token_lifetime{86400};
-  // A list that changed is re-signed at most this often (never per
-  // request): a revocation reaches the published list within the feed's
-  // delay (GuardOptions::feed_wait at most) plus this.
+  // A list's record is read from the store at most this often, and signed
+  // again only when its statuses changed (never per request): a revocation
+  // committed in the store, by any instance, is published within this.
   std::chrono::milliseconds publish_interval{1000};
 };
 
@@ -404,13 +404,15 @@ class Guard {
   // The published form of the status list `id`: signed with the Guard's
   // signing key (header typ "statuslist+jwt"; claims sub = the list's URI,
   // iat, exp, ttl, status_list {bits, lst}), built from the store's record
-  // and kept: rebuilt only when the list changed (a revocation, here or by
-  // the feed) and publish_interval has passed since the last build, or when
-  // half its lifetime has passed. Thread-safe; concurrent callers share one
-  // build. kNotFound when status lists are off, or the store has no such
-  // list (never opened, or retired: purged once full and every token in it
-  // has expired); kStore when the store cannot be read and no earlier build
-  // is at hand.
+  // and kept: once publish_interval has passed since the store was last
+  // read for it, the next call reads the record again and builds anew only
+  // when the statuses changed (by any instance) or half its lifetime has
+  // passed. Thread-safe; concurrent callers share one read and one build.
+  // kNotFound when status lists are off, or the store has no such list
+  // (never opened, or retired: purged once full and every token in it has
+  // expired; unknown ids cost a bounded number of store reads per
+  // publish_interval); kStore when the store cannot be read and no earlier
+  // build is at hand.
   Result<std::shared_ptr<const PublishedStatusList>> status_list_token(std::uint64_t id);
 
   // --- Maintenance -----------------------------------------------------------
