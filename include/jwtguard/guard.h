@@ -251,7 +251,9 @@ class Guard {
   // One token, as Issuer::issue (no session is recorded; a refresh token
   // issued this way cannot be rotated unless its session exists).
   // kInvalidArgument for a ttl longer than the longer of the configured
-  // access and refresh lifetimes: revocations are kept only that long.
+  // access and refresh lifetimes: revocations are kept only that long; and
+  // for a request with `status` set: the Guard records the token's entry
+  // and sets it itself (with status lists off, a token has none).
   Result<IssuedToken> issue(const TokenRequest& request);
 
   // Checks `refresh_token` (a refresh token, not revoked) and returns new
@@ -425,6 +427,9 @@ class Guard {
 
   GuardStats stats() const;
   Store& store();
+  // The Guard's issuer, for its key and algorithm. A token issued through
+  // it directly has no status list entry (nor status claim) and no session
+  // in the store: issue through the Guard.
   const Issuer& issuer() const;
   const Verifier& verifier() const;
   // GuardOptions::check_mode: kStore when every check asks the store.

@@ -122,6 +122,15 @@ TEST_F(GuardStatusTest, EveryIssuingPathStampsItsTokensWithDistinctIndices) {
   }
   EXPECT_EQ(indices.size(), tokens.size());
   EXPECT_EQ(guard_->stats().status_allocations, tokens.size());
+  // A caller cannot name an entry of its own (one no revocation would set),
+  // with status lists on or off.
+  TokenRequest forged{.subject = "mallory"};
+  forged.status = StatusClaim{.idx = 0, .uri = std::string(kBase) + "/statuslists/1"};
+  EXPECT_ERRC(guard_->issue(forged), Errc::kInvalidArgument);
+  GuardOptions off = status_options();
+  off.status_list.enabled = false;
+  open(off);
+  EXPECT_ERRC(guard_->issue(forged), Errc::kInvalidArgument);
 }
 
 TEST_F(GuardStatusTest, TheReuseIntervalCopyGetsAnEntryOfItsOwn) {

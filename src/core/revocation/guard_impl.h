@@ -97,6 +97,11 @@ class Guard::Impl {
   }
 
   Result<IssuedToken> issue(TokenRequest request) {
+    // A caller's own "status" would point verifiers at an entry the store
+    // never recorded, which no revocation would ever set.
+    if (request.status) {
+      return fail(Errc::kInvalidArgument, "\"status\" is set by the Guard, not the request");
+    }
     if (request.ttl && *request.ttl > lifetimes_.longest() - options_.verify.claims.leeway) {
       return fail(Errc::kInvalidArgument, "ttl longer than the longest configured lifetime");
     }
