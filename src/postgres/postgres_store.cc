@@ -33,6 +33,7 @@
 #include "pg_feed.h"
 #include "pg_migrate.h"
 #include "pg_pool.h"
+#include "pg_purge.h"
 #include "pg_status.h"
 #include "pg_writer.h"
 #include "postgres_accounts.h"
@@ -56,29 +57,12 @@ static_assert(static_cast<int>(Change::Op::kUnrevoke) == 1);
 
 std::int64_t number(RevocationKind kind) { return static_cast<std::int64_t>(kind); }
 
-// --- Waiting and purging -------------------------------------------------------
+// --- Waiting ---------------------------------------------------------------------
 
 // changes_since's longest wait, and how often it reads the feed when it
 // cannot LISTEN.
 constexpr std::chrono::milliseconds kLongestWait = std::chrono::hours(1);
 constexpr std::chrono::milliseconds kPollInterval{100};
-
-// Purges delete at most this many rows per statement.
-constexpr std::int64_t kPurgeChunk = 5000;
-
-// Chunked DELETEs: a subquery picks the chunk's rows by ctid, locking them
-// and skipping those another transaction holds (SKIP LOCKED). The rows
-// stay locked until the DELETE ends, so their ctids cannot change meanwhile.
-// $1: the bound; $2: the chunk size.
-constexpr const char* kPurgeSessions =
-    "DELETE FROM sessions WHERE ctid = ANY(ARRAY("
-    "SELECT ctid FROM sessions WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))";
-constexpr const char* kPurgeFeed =
-    "DELETE FROM revocation_log WHERE ctid = ANY(ARRAY("
-    "SELECT ctid FROM revocation_log WHERE logged_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))";
-constexpr const char* kPurgeRevocations =
-    "DELETE FROM revocations WHERE ctid = ANY(ARRAY("
-    "SELECT ctid FROM revocations WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))";
 
 // --- The store -------------------------------------------------------------------
 
@@ -214,13 +198,14 @@ class PostgresStore final : public Store {
     // the statement timeout nor holds locks for long, and rows that a
     // change holds are skipped (the next purge gets them): a purge never
     // waits for a writer, so the two cannot deadlock.
-    JWTGUARD_TRY(purge_chunks(kPurgeSessions, Params().add(now)));
-    JWTGUARD_TRY(purge_chunks(kPurgeFeed, Params().add(now - feed_retention)));
+    JWTGUARD_TRY(purge_chunks(pg::kPurgeSessions, Params().add(now)));
+    JWTGUARD_TRY(purge_chunks(pg::kPurgeFeed, Params().add(now - feed_retention)));
     JWTGUARD_TRY(
         on_conn([&](Conn& conn) { return pg::purge_reservations(conn, *connector_, now); }));
-    JWTGUARD_TRY(on_conn(
-        [&](Conn& conn) { return pg::purge_status_lists(conn, *connector_, now, kPurgeChunk); }));
-    return purge_chunks(kPurgeRevocations, Params().add(now));
+    JWTGUARD_TRY(on_conn([&](Conn& conn) {
+      return pg::purge_status_lists(conn, *connector_, now, pg::kPurgeChunk);
+    }));
+    return purge_chunks(pg::kPurgeRevocations, Params().add(now));
   }
 
   // --- Sessions ------------------------------------------------------------
@@ -417,12 +402,12 @@ class PostgresStore final : public Store {
   // Runs a chunked DELETE (its last parameter the chunk size) until a
   // chunk deletes fewer rows than it may; returns how many it deleted.
   Result<std::size_t> purge_chunks(const char* sql, Params params) {
-    params.add(kPurgeChunk);
+    params.add(pg::kPurgeChunk);
     std::size_t total = 0;
     for (;;) {
       JWTGUARD_ASSIGN_OR_RETURN(const Rows rows, query(sql, params));
       total += static_cast<std::size_t>(rows.affected());
-      if (rows.affected() < static_cast<std::uint64_t>(kPurgeChunk)) return total;
+      if (rows.affected() < static_cast<std::uint64_t>(pg::kPurgeChunk)) return total;
     }
   }
 

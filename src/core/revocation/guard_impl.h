@@ -130,44 +130,10 @@ class Guard::Impl {
     return session;
   }
 
-  Result<IssuedToken> fresh_access(const Claims& claims) {
-    const Timestamp now = clock_.now();
-    auto session = live_session(claims, now);
-    if (!session) return tl::unexpected(session.error());
-    // Still valid now, by the store's latest changes: the password check the
-    // caller made took a while, and another instance may have ended it.
-    JWTGUARD_TRY(sync());
-    JWTGUARD_TRY(check_revocation(claims));
-    auto request = same_principal(claims);
-    if (!request) return tl::unexpected(request.error());
-    request->fresh = true;
-    // The session's browser holds this CSRF value in a cookie already.
-    request->csrf = claims.csrf;
-    return revocation::issue_until(issuer_, std::move(*request), options_.issuer.access_ttl, now,
-                                   limits_.end(*session), stamp_);
-  }
-
-  Result<TokenPair> renew_session(const Claims& claims) {
-    const Timestamp now = clock_.now();
-    auto session = live_session(claims, now);
-    if (!session) return tl::unexpected(session.error());
-    auto request = same_principal(claims);
-    if (!request) return tl::unexpected(request.error());
-    request->fresh = true;
-    auto pair = revocation::issue_pair_until(issuer_, std::move(*request), options_.issuer, now,
-                                             limits_.end_if_refreshed(*session, now), stamp_);
-    if (!pair) return pair;
-    // The session's record moves to the new refresh token, and with it its
-    // last refresh (after the cutoff: the session stays listed) and expiry,
-    // rotation or not. A refresh that moves it between the read above and
-    // this write wins, and this renewal fails.
-    auto rotation =
-        store_->rotate_refresh(claims.sid, session->refresh_jti, pair->refresh.jti,
-                               pair->refresh.issued_at, revocation::Lifetimes::last_expiry(*pair));
-    if (!rotation) return tl::unexpected(rotation.error());
-    if (*rotation != Rotation::kRotated) return fail(Errc::kRevoked, "session");
-    return pair;
-  }
+  // Re-authentication and renewal (guard_refresh.cc): tokens of the
+  // session of `claims`, which must be live.
+  Result<IssuedToken> fresh_access(const Claims& claims);
+  Result<TokenPair> renew_session(const Claims& claims);
 
   Result<IssuedToken> refresh_access(const Claims& claims);
 

@@ -1,5 +1,6 @@
 // Tokens issued in an existing session: refresh (with rotation, reuse
-// detection and its interval, and the session limits) and implicit refresh.
+// detection and its interval, and the session limits), implicit refresh,
+// fresh access tokens and session renewal.
 #include "revocation/guard_impl.h"
 
 namespace jwtguard {
@@ -150,4 +151,43 @@ Result<Refreshed> Guard::Impl::same_session(const Claims& claims, TokenRequest r
   JWTGUARD_TRY(still_valid(claims));
   return Refreshed{std::move(*access), std::move(*refresh)};
 }
+Result<IssuedToken> Guard::Impl::fresh_access(const Claims& claims) {
+  const Timestamp now = clock_.now();
+  auto session = live_session(claims, now);
+  if (!session) return tl::unexpected(session.error());
+  // Still valid now, by the store's latest changes: the password check the
+  // caller made took a while, and another instance may have ended it.
+  JWTGUARD_TRY(sync());
+  JWTGUARD_TRY(check_revocation(claims));
+  auto request = same_principal(claims);
+  if (!request) return tl::unexpected(request.error());
+  request->fresh = true;
+  // The session's browser holds this CSRF value in a cookie already.
+  request->csrf = claims.csrf;
+  return revocation::issue_until(issuer_, std::move(*request), options_.issuer.access_ttl, now,
+                                 limits_.end(*session), stamp_);
+}
+
+Result<TokenPair> Guard::Impl::renew_session(const Claims& claims) {
+  const Timestamp now = clock_.now();
+  auto session = live_session(claims, now);
+  if (!session) return tl::unexpected(session.error());
+  auto request = same_principal(claims);
+  if (!request) return tl::unexpected(request.error());
+  request->fresh = true;
+  auto pair = revocation::issue_pair_until(issuer_, std::move(*request), options_.issuer, now,
+                                           limits_.end_if_refreshed(*session, now), stamp_);
+  if (!pair) return pair;
+  // The session's record moves to the new refresh token, and with it its
+  // last refresh (after the cutoff: the session stays listed) and expiry,
+  // rotation or not. A refresh that moves it between the read above and
+  // this write wins, and this renewal fails.
+  auto rotation =
+      store_->rotate_refresh(claims.sid, session->refresh_jti, pair->refresh.jti,
+                             pair->refresh.issued_at, revocation::Lifetimes::last_expiry(*pair));
+  if (!rotation) return tl::unexpected(rotation.error());
+  if (*rotation != Rotation::kRotated) return fail(Errc::kRevoked, "session");
+  return pair;
+}
+
 }  // namespace jwtguard
