@@ -75,13 +75,15 @@ Result<VerifiedJws> verify_jws(std::string_view token, const KeySet& keys,
 // The base64url signature of `signing_input` (the "header.payload" text).
 Result<std::string> jws_signature(const Key& key, Algorithm alg, std::string_view signing_input);
 
-// The header jwtguard signs with: {"alg":…,"typ":"JWT"} plus "kid" when
-// `kid` is not empty.
-std::string jose_header_json(Algorithm alg, const std::string& kid);
+// The header jwtguard signs with: {"alg":…,"typ":typ} plus "kid" when
+// `kid` is not empty. `typ` is "JWT" for tokens, "statuslist+jwt" for
+// Status List Tokens.
+std::string jose_header_json(Algorithm alg, const std::string& kid, std::string_view typ = "JWT");
 
-// A compact JWS over `payload` with jose_header_json(alg, key.kid()).
+// A compact JWS over `payload` with jose_header_json(alg, key.kid(), typ).
 // kKeyAlgMismatch when the key does not allow alg.
-Result<std::string> sign_jws(const Key& key, Algorithm alg, std::string_view payload);
+Result<std::string> sign_jws(const Key& key, Algorithm alg, std::string_view payload,
+                             std::string_view typ = "JWT");
 
 struct DecodedJws {
   std::string header_json;

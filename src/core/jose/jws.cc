@@ -216,14 +216,15 @@ Result<std::string> jws_signature(const Key& key, Algorithm alg, std::string_vie
   return base64url::encode(*sig);
 }
 
-std::string jose_header_json(Algorithm alg, const std::string& kid) {
-  nlohmann::ordered_json header = {{"alg", algorithm_name(alg)}, {"typ", "JWT"}};
+std::string jose_header_json(Algorithm alg, const std::string& kid, std::string_view typ) {
+  nlohmann::ordered_json header = {{"alg", algorithm_name(alg)}, {"typ", typ}};
   if (!kid.empty()) header["kid"] = kid;
   return header.dump();
 }
 
-Result<std::string> sign_jws(const Key& key, Algorithm alg, std::string_view payload) {
-  std::string token = base64url::encode(jose_header_json(alg, key.kid()));
+Result<std::string> sign_jws(const Key& key, Algorithm alg, std::string_view payload,
+                             std::string_view typ) {
+  std::string token = base64url::encode(jose_header_json(alg, key.kid(), typ));
   token += '.';
   base64url::encode_append(payload, token);
   auto sig = jws_signature(key, alg, token);

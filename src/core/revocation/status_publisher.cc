@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "jose/base64url.h"
 #include "jwtguard/jose.h"
 #include "jwtguard/status_list.h"
 #include "keys_remote/http_fetch.h"
@@ -96,15 +95,9 @@ Result<PublishedStatusList> build_status_list(const StatusListState& state,
   out.uri = status_list_uri(options, state.id);
   const Json status_list = Json::parse(*claim);
   const Json claims = list_claims(options, out.uri, status_list, now);
-  Json header = {{"alg", algorithm_name(alg)}, {"typ", "statuslist+jwt"}};
-  if (!key.kid().empty()) header["kid"] = key.kid();
-  out.jwt = base64url::encode(header.dump());
-  out.jwt += '.';
-  base64url::encode_append(claims.dump(), out.jwt);
-  auto signature = jws_signature(key, alg, out.jwt);
-  if (!signature) return tl::unexpected(signature.error());
-  out.jwt += '.';
-  out.jwt += *signature;
+  auto jwt = sign_jws(key, alg, claims.dump(), "statuslist+jwt");
+  if (!jwt) return tl::unexpected(jwt.error());
+  out.jwt = std::move(*jwt);
   out.json = std::move(*claim);
   out.issued_at = from_unix_seconds(claims["iat"].get<std::int64_t>());
   out.expires_at = from_unix_seconds(claims["exp"].get<std::int64_t>());
