@@ -23,7 +23,8 @@ DEBIAN_PACKAGES := cmake ninja-build g++ pkg-config openssl libssl-dev \
   libboost-dev libspdlog-dev libtomlplusplus-dev nginx wrk curl libcpp-httplib-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   python3-jwt golang-go golang-github-golang-jwt-jwt-dev \
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev \
+  lintian prometheus dpkg-dev fakeroot systemd
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
