@@ -80,8 +80,9 @@ void add_key_options(CLI::App& command, KeyOptions& options);
 // The keys to verify with. kUsage when no key option is given; kFailure,
 // naming the file, for a key that cannot be read or used.
 CliResult<KeySet> load_verification_keys(const KeyOptions& options);
-// The one key to sign with (for --jwks, the one named by --kid, or the only
-// one: kUsage when the set holds several and no --kid is given).
+// The one key to sign with (for --jwks, the one named by --kid, else by the
+// file's "active_kid", else the only one: kUsage when the set holds several
+// and neither names one).
 CliResult<Key> load_signing_key(const KeyOptions& options);
 // --alg values, parsed; empty when none was given. kUsage for an unknown one.
 CliResult<std::vector<Algorithm>> selected_algorithms(const KeyOptions& options);
@@ -162,6 +163,8 @@ std::string explain_parse_error(const CLI::App& app, const CLI::ParseError& erro
 // Each adds its command to `app`; the command's result goes to `outcome`.
 void add_token_command(CLI::App& app, Outcome& outcome);
 void add_keys_command(CLI::App& app, Outcome& outcome);
+// Adds add, activate, retire and list to `jwtguard keys` (keys_rotation_command.cc).
+void add_rotation_commands(CLI::App& keys, Outcome& outcome);
 void add_user_command(CLI::App& app, Outcome& outcome);
 void add_revoke_command(CLI::App& app, Outcome& outcome);
 void add_serve_command(CLI::App& app, Outcome& outcome);

@@ -60,19 +60,32 @@ CliResult<KeySet> jwks_of_file(const std::string& path) {
   return or_failure(KeySet::from_jwks(*text), path);
 }
 
-// The signing key of a JWK Set: the one --kid names, or the only one.
+// The kid of a JWK Set's signing key: --kid, else the file's "active_kid"
+// (as serve picks it), else "" (the only key).
+CliResult<std::string> kid_to_sign_with(const KeyOptions& options) {
+  if (!options.kid.empty()) return options.kid;
+  auto text = read_file(options.jwks_file);
+  if (!text) return tl::unexpected(text.error());
+  return or_failure(jwks_active_kid(*text), options.jwks_file);
+}
+
+// The signing key of a JWK Set: the one --kid or the file's active_kid
+// names, or the only one.
 CliResult<Key> key_of_set(const KeyOptions& options) {
   auto set = jwks_of_file(options.jwks_file);
   if (!set) return tl::unexpected(set.error());
-  if (!options.kid.empty()) {
-    const Key* key = set->find(options.kid);
+  auto kid = kid_to_sign_with(options);
+  if (!kid) return tl::unexpected(kid.error());
+  if (!kid->empty()) {
+    const Key* key = set->find(*kid);
     if (key == nullptr) {
-      return failure(options.jwks_file + ": no key with kid \"" + options.kid + "\"");
+      return failure(options.jwks_file + ": no key with kid \"" + *kid + "\"");
     }
     return *key;
   }
   if (set->keys().size() != 1) {
-    return usage_error(options.jwks_file + " holds several keys: choose one with --kid");
+    return usage_error(options.jwks_file +
+                       " holds several keys and no active_kid: choose one with --kid");
   }
   return set->keys().front();
 }
@@ -104,7 +117,7 @@ void add_key_options(CLI::App& command, KeyOptions& options) {
   command
       .add_option("--kid", options.kid,
                   "Key id: names a --secret, --key or --jwk key (a --jwk with another kid is "
-                  "refused), or picks the signing key from --jwks")
+                  "refused), or picks the signing key from --jwks (default: its active_kid)")
       ->group("Key options");
   command
       .add_option("--alg", options.algs,

@@ -1,4 +1,4 @@
-// jwtguard keys generate | public
+// jwtguard keys generate | public (the rotation steps: keys_rotation_command.cc)
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -143,10 +143,12 @@ void add_public(CLI::App& keys, Outcome& outcome) {
 }  // namespace
 
 void add_keys_command(CLI::App& app, Outcome& outcome) {
-  CLI::App* keys = app.add_subcommand("keys", "Generate keys and print their public halves");
+  CLI::App* keys = app.add_subcommand(
+      "keys", "Generate keys, rotate a JWK Set file's signing key, print public halves");
   keys->require_subcommand(1);
   add_generate(*keys, outcome);
   add_public(*keys, outcome);
+  add_rotation_commands(*keys, outcome);
 }
 
 }  // namespace jwtguard::cli

@@ -123,28 +123,51 @@ Result<Key> generated_dev_key(const ServeConfig& config, Algorithm alg, std::str
   return key;
 }
 
+std::string jwks_origin(const ServeConfig& config) {
+  return setting_origin(config, "keys.jwks_file") + ": \"" + config.jwks_file + "\"";
+}
+
+// The key the set signs with: keys.kid, else the file's active_kid, else the
+// only key (see load_service_keys).
+Result<const Key*> signing_key_of_set(const ServeConfig& config, const KeySet& set,
+                                      const std::string& active) {
+  if (!active.empty() && set.find(active) == nullptr) {
+    return problem(jwks_origin(config) + " names \"" + active +
+                   "\" as its active_kid, but holds no key with that kid. Set active_kid to "
+                   "one of its keys (jwtguard keys activate), or restore the missing key");
+  }
+  if (!config.kid.empty() && !active.empty() && config.kid != active) {
+    return problem(setting_origin(config, "keys.kid") + " is \"" + config.kid +
+                   "\", but the active_kid of " + jwks_origin(config) + " is \"" + active +
+                   "\". Remove keys.kid so that the file's active key signs (jwtguard keys "
+                   "activate changes it), or make them name the same key");
+  }
+  const std::string& wanted = config.kid.empty() ? active : config.kid;
+  if (!wanted.empty()) {
+    if (const Key* key = set.find(wanted)) return key;
+  } else if (set.keys().size() == 1) {
+    return &set.keys().front();
+  }
+  return problem(
+      jwks_origin(config) + " holds " + std::to_string(set.keys().size()) + " keys and " +
+      setting_origin(config, "keys.kid") +
+      (config.kid.empty() ? " is not set, nor is the file's active_kid" : " names none of them") +
+      ". Set the file's active_kid (jwtguard keys activate) or keys.kid to the key "
+      "to sign with");
+}
+
 Result<ServiceKeys> from_jwks(const ServeConfig& config) {
   auto text = read_setting_file(config, "keys.jwks_file", config.jwks_file);
   if (!text) return tl::unexpected(text.error());
   auto set = KeySet::from_jwks(*text);
-  if (!set) {
-    return problem(setting_origin(config, "keys.jwks_file") + ": \"" + config.jwks_file +
-                   "\" is not a usable JWK Set (" + set.error().message() + ")");
+  auto active = jwks_active_kid(*text);
+  if (!set || !active) {
+    return problem(jwks_origin(config) + " is not a usable JWK Set (" +
+                   (set ? active.error() : set.error()).message() + ")");
   }
-  const Key* signing = nullptr;
-  if (!config.kid.empty()) {
-    signing = set->find(config.kid);
-  } else if (set->keys().size() == 1) {
-    signing = &set->keys().front();
-  }
-  if (signing == nullptr) {
-    return problem(setting_origin(config, "keys.jwks_file") + ": \"" + config.jwks_file +
-                   "\" holds " + std::to_string(set->keys().size()) + " keys and " +
-                   setting_origin(config, "keys.kid") +
-                   (config.kid.empty() ? " is not set" : " names none of them") +
-                   ". Set kid to the key to sign with");
-  }
-  return ServiceKeys{.signing = *signing,
+  auto signing = signing_key_of_set(config, *set, *active);
+  if (!signing) return tl::unexpected(signing.error());
+  return ServiceKeys{.signing = **signing,
                      .verify = *set,
                      .jwks_json = {},
                      .generated = {},

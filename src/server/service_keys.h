@@ -24,6 +24,12 @@ struct ServiceKeys {
 // <data_dir>/signing-key.jwk, generated (mode 0600) on first start;
 // otherwise kInvalidArgument.
 //
+// A jwks_file verifies with every key of the set and signs with the one
+// keys.kid names, else the one the file's "active_kid" member names
+// (jose/key_file.h; `jwtguard keys activate` sets it), else the only key.
+// Refused: an active_kid naming no key of the set, and keys.kid and
+// active_kid naming different keys (the detail names both and the fix).
+//
 // The algorithm is the key's own when the key allows only one (a JWK's "alg",
 // an EC or Ed25519 key); keys.algorithm given anywhere else than its default
 // must then name the same one. A key that allows several (an HMAC secret, an

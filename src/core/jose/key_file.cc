@@ -24,6 +24,18 @@ Result<Key> key_from_jwk(std::string_view text, const std::string& kid, std::str
   return Key::from_jwk(json.dump());
 }
 
+Result<std::string> jwks_active_kid(std::string_view jwks_json) {
+  const auto json = nlohmann::json::parse(jwks_json, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return std::string();
+  const auto it = json.find(kActiveKidMember);
+  if (it == json.end()) return std::string();
+  if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+    return fail(Errc::kBadKey,
+                std::string("\"") + kActiveKidMember + "\" is not a non-empty string");
+  }
+  return it->get<std::string>();
+}
+
 std::string secret_from_file_text(std::string text) {
   if (!text.empty() && text.back() == '\n') text.pop_back();
   if (!text.empty() && text.back() == '\r') text.pop_back();

@@ -29,6 +29,16 @@ KeyFileFormat key_file_format(std::string_view text);
 // Otherwise Key::from_jwk's errors.
 Result<Key> key_from_jwk(std::string_view text, const std::string& kid, std::string_view kid_name);
 
+// The member of a JWK Set file that names the key to sign with (RFC 7517 §5
+// lets a set carry members of its own; verifiers ignore it).
+inline constexpr const char* kActiveKidMember = "active_kid";
+
+// The "active_kid" of a JWK Set text: "" when the member is absent (or the
+// text is no JSON object, which the set's own parser reports); kBadKey when
+// it is present but not a non-empty string. Whether it names a key of the
+// set is the caller's check.
+Result<std::string> jwks_active_kid(std::string_view jwks_json);
+
 // The HMAC secret a secret file holds: the file without the one line ending
 // ("\n" or "\r\n", or a lone "\r") that `echo` or an editor adds after the
 // last line. Anything before it is the secret, trailing spaces, tabs and

@@ -1,0 +1,216 @@
+// The JWK Set file `jwtguard keys` rotates, attacked: hostile or broken
+// files are refused with the reason and never rewritten; writes keep the
+// file's mode, owner and symbolic link, leave no temporary file, and two
+// commands at once lose neither change.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "testing/fixtures.h"
+#include "testing/subprocess.h"
+
+namespace jwtguard {
+namespace {
+
+using Json = nlohmann::json;
+using testing::run;
+using testing::RunResult;
+
+const std::string kBinary = JWTGUARD_BINARY;
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+unsigned mode_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
+}
+
+RunResult keys(std::vector<std::string> args) {
+  args.insert(args.begin(), {kBinary, "keys"});
+  return run(args);
+}
+
+Json jwk(const std::string& alg, const std::string& kid) {
+  return Json::parse(keys({"generate", "--alg", alg, "--kid", kid}).out);
+}
+
+class KeysFileTest : public ::testing::Test {
+ protected:
+  std::string write(const std::string& content, unsigned mode = 0600) {
+    std::ofstream(file_, std::ios::binary | std::ios::trunc) << content;
+    ::chmod(file_.c_str(), mode);
+    return file_;
+  }
+  // Only the set itself: no temporary file left beside it.
+  std::vector<std::string> entries() const {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+      names.push_back(entry.path().filename().string());
+    }
+    return names;
+  }
+  testing::ScratchDir scratch_;
+  const std::filesystem::path& dir_ = scratch_.path();
+  const std::string file_ = (dir_ / "keys.jwks.json").string();
+};
+
+struct Hostile {
+  const char* what;
+  std::string text;
+  const char* error;
+};
+
+TEST_F(KeysFileTest, BrokenAndHostileSetsAreRefusedAndNeverRewritten) {
+  const Json a = jwk("ES256", "a"), b = jwk("ES256", "b");
+  Json no_kid = a;
+  no_kid.erase("kid");
+  Json control_kid = a;
+  control_kid["kid"] = "a\u001b[2J";
+  Json encryption = b;
+  encryption["use"] = "enc";
+  auto with = [](Json member, const char* name, Json value) {
+    member[name] = std::move(value);
+    return member;
+  };
+  const std::vector<Hostile> cases = {
+      {"not JSON", "{\"keys\": [", "not valid JSON"},
+      {"no keys array", R"({"keys": {}})", "with a \"keys\" array"},
+      {"empty set", R"({"keys": []})", "no usable signature key"},
+      {"duplicate kids", Json{{"keys", {a, a}}}.dump(), "duplicate kid \"a\""},
+      {"active_kid pointing nowhere", Json{{"active_kid", "z"}, {"keys", {a, b}}}.dump(),
+       "\"active_kid\" is \"z\", but no key of the set has that kid"},
+      {"active_kid not a string", Json{{"active_kid", 7}, {"keys", {a, b}}}.dump(),
+       "\"active_kid\" is not a non-empty string"},
+      {"key without kid", Json{{"keys", {a, no_kid}}}.dump(), "key #2 has no \"kid\""},
+      {"kid with control characters", Json{{"keys", {a, control_kid}}}.dump(),
+       "without control characters"},
+      {"added_at a string", Json{{"keys", {with(a, "added_at", "yesterday"), b}}}.dump(),
+       "\"added_at\" must be a whole number of Unix seconds"},
+      {"signed_until negative", Json{{"keys", {a, with(b, "signed_until", -5)}}}.dump(),
+       "\"signed_until\" must be a whole number"},
+      {"signed_until a fraction", Json{{"keys", {a, with(b, "signed_until", 1.5)}}}.dump(),
+       "\"signed_until\" must be a whole number"},
+      {"signed_until huge", Json{{"keys", {a, with(b, "signed_until", 1e300)}}}.dump(),
+       "\"signed_until\" must be a whole number"},
+      {"encryption key", Json{{"keys", {a, encryption}}}.dump(), "remove it from the set"},
+      {"broken key", Json{{"keys", {a, with(b, "x", "AAAA")}}}.dump(), "EC coordinates"},
+      {"not an object", R"([{"keys": []}])", "with a \"keys\" array"},
+  };
+  for (const Hostile& c : cases) {
+    write(c.text);
+    for (const std::vector<std::string>& args :
+         std::vector<std::vector<std::string>>{{"add", file_, "--alg", "ES256", "--kid", "n"},
+                                               {"activate", file_, "--kid", "b", "--force"},
+                                               {"retire", file_, "--kid", "b", "--force"},
+                                               {"list", file_}}) {
+      RunResult r = keys(args);
+      EXPECT_EQ(r.exit_code, 1) << c.what << ": " << args[0] << ": " << r.err;
+      EXPECT_TRUE(contains(r.err, file_ + ": ")) << c.what << ": " << r.err;
+      EXPECT_TRUE(contains(r.err, c.error)) << c.what << ": " << args[0] << ": " << r.err;
+      EXPECT_FALSE(contains(r.err, "\"d\"")) << r.err;
+      EXPECT_EQ(slurp(file_), c.text) << c.what << ": " << args[0];
+    }
+  }
+  EXPECT_EQ(entries(), std::vector<std::string>{"keys.jwks.json"});
+}
+
+// The file holds private keys: one others may read is refused (and its
+// keys are not trusted to be secret any more).
+TEST_F(KeysFileTest, AFileOthersMayReadIsRefused) {
+  ASSERT_EQ(keys({"add", file_, "--alg", "ES256", "--kid", "a"}).exit_code, 0);
+  ::chmod(file_.c_str(), 0644);
+  const std::string before = slurp(file_);
+  for (const char* command : {"list", "add"}) {
+    std::vector<std::string> args = {command, file_};
+    if (std::string(command) == "add") args.insert(args.end(), {"--alg", "ES256"});
+    RunResult r = keys(args);
+    EXPECT_EQ(r.exit_code, 1) << command;
+    EXPECT_TRUE(contains(r.err, "other users may read or write this file of private keys"))
+        << r.err;
+    EXPECT_TRUE(contains(r.err, "chmod o-rwx " + file_)) << r.err;
+  }
+  EXPECT_EQ(slurp(file_), before);
+}
+
+TEST_F(KeysFileTest, MixedSecretsAndKeyPairsLoadButPublishOnlyThePairs) {
+  Json secret = jwk("HS256", "h");
+  write(Json{{"active_kid", "e"}, {"keys", {jwk("ES256", "e"), secret}}}.dump());
+  RunResult listed = keys({"list", file_});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_TRUE(contains(listed.out, "h  HS256  next")) << listed.out;
+  EXPECT_FALSE(contains(listed.out, secret["k"].get<std::string>())) << listed.out;
+  RunResult published = keys({"public", file_});
+  ASSERT_EQ(published.exit_code, 0) << published.err;
+  EXPECT_FALSE(contains(published.out, secret["k"].get<std::string>()));
+  EXPECT_EQ(Json::parse(published.out)["keys"].size(), 1u);
+  EXPECT_EQ(keys({"add", file_, "--alg", "ES256", "--kid", "n"}).exit_code, 1);
+}
+
+// The service reads the set as its own user: a rewrite keeps the mode and
+// owner of the file it replaces.
+TEST_F(KeysFileTest, AWriteKeepsTheModeAndOwnerAndLeavesNoTemporaryFile) {
+  ASSERT_EQ(keys({"add", file_, "--alg", "ES256", "--kid", "a"}).exit_code, 0);
+  ::chmod(file_.c_str(), 0640);
+  struct stat before {};
+  ASSERT_EQ(::stat(file_.c_str(), &before), 0);
+  ASSERT_EQ(keys({"add", file_, "--alg", "ES256", "--kid", "b"}).exit_code, 0);
+  struct stat after {};
+  ASSERT_EQ(::stat(file_.c_str(), &after), 0);
+  EXPECT_EQ(after.st_mode & 07777, 0640u);
+  EXPECT_EQ(after.st_uid, before.st_uid);
+  EXPECT_EQ(after.st_gid, before.st_gid);
+  EXPECT_NE(after.st_ino, before.st_ino);  // replaced by a rename, not rewritten in place
+  EXPECT_EQ(entries(), std::vector<std::string>{"keys.jwks.json"});
+}
+
+TEST_F(KeysFileTest, ASymbolicLinkStaysAndItsTargetIsReplaced) {
+  const auto shared = dir_ / "shared";
+  std::filesystem::create_directory(shared);
+  const std::string target = (shared / "keys.jwks.json").string();
+  ASSERT_EQ(keys({"add", target, "--alg", "ES256", "--kid", "a"}).exit_code, 0);
+  std::filesystem::create_symlink(target, file_);
+  ASSERT_EQ(keys({"add", file_, "--alg", "ES256", "--kid", "b"}).exit_code, 0);
+  EXPECT_TRUE(std::filesystem::is_symlink(file_));
+  EXPECT_EQ(Json::parse(slurp(target))["keys"].size(), 2u);
+  EXPECT_EQ(mode_of(target), 0600u);
+}
+
+TEST_F(KeysFileTest, AMissingDirectoryIsAPreciseError) {
+  RunResult r = keys({"add", (dir_ / "nowhere" / "k.json").string(), "--alg", "ES256"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "nowhere")) << r.err;
+  EXPECT_TRUE(contains(r.err, "No such file or directory")) << r.err;
+}
+
+// Operators on two terminals: each `keys add` reads, changes and replaces
+// the file under a lock, so every key added ends up in the set.
+TEST_F(KeysFileTest, ConcurrentAddsLoseNoKey) {
+  ASSERT_EQ(keys({"add", file_, "--alg", "EdDSA", "--kid", "first"}).exit_code, 0);
+  constexpr int kWriters = 6;
+  std::vector<RunResult> results(kWriters);
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      results[i] = keys({"add", file_, "--alg", "EdDSA", "--kid", "w" + std::to_string(i)});
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  for (const RunResult& r : results) EXPECT_EQ(r.exit_code, 0) << r.err;
+  const Json set = Json::parse(slurp(file_));
+  EXPECT_EQ(set["keys"].size(), static_cast<std::size_t>(kWriters + 1));
+  EXPECT_EQ(set["active_kid"], "first");
+}
+
+}  // namespace
+}  // namespace jwtguard
