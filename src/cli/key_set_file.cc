@@ -20,6 +20,7 @@ using Json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
 constexpr std::size_t kMaxKidBytes = 128;
+constexpr off_t kMaxFileBytes = 1 << 20;
 constexpr std::int64_t kStampLimit = std::int64_t{1} << 40;  // year 36812: no clock gets there
 
 std::string json_quoted(const std::string& text) { return Json(text).dump(); }
@@ -187,11 +188,13 @@ CliResult<KeySetDocument> read_key_set_file(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0006) != 0) {
     return failure(path +
-                   ": other users may read or write this file of private keys. Run "
-                   "`chmod o-rwx " +
-                   path +
-                   "` (and rotate the keys if someone may have "
-                   "copied them)");
+                   ": other users may read or write this file of private keys. Run `chmod o-rwx " +
+                   path + "` (and rotate the keys if someone may have copied them)");
+  }
+  // A set of a few hundred keys stays far below this; more is not a key set.
+  if (st.st_size > kMaxFileBytes) {
+    return failure(path + ": " + std::to_string(st.st_size) +
+                   " bytes is too large for a JWK Set (at most 1 MiB)");
   }
   auto text = read_file(path);
   if (!text) return tl::unexpected(text.error());
@@ -218,8 +221,7 @@ CliResult<void> write_key_set_file(const std::string& path, const Json& json) {
   const std::string text = json.dump(2) + "\n";
   auto checked = parse_key_set(text, path);
   if (!checked) {
-    return failure("refusing to write a set that would not load again: " +
-                   checked.error().message);
+    return failure("refusing to write a set that would not load again: " + checked.error().message);
   }
   return replace_file(resolved(path), text);
 }

@@ -125,6 +125,13 @@ TEST_F(KeysFileTest, BrokenAndHostileSetsAreRefusedAndNeverRewritten) {
   EXPECT_EQ(entries(), std::vector<std::string>{"keys.jwks.json"});
 }
 
+TEST_F(KeysFileTest, AHugeFileIsRefusedBeforeItIsRead) {
+  write("{\"keys\": []" + std::string(2 << 20, ' ') + "}");
+  RunResult r = keys({"list", file_});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "is too large for a JWK Set (at most 1 MiB)")) << r.err;
+}
+
 // The file holds private keys: one others may read is refused (and its
 // keys are not trusted to be secret any more).
 TEST_F(KeysFileTest, AFileOthersMayReadIsRefused) {
