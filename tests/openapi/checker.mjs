@@ -5,7 +5,7 @@
 // Records which statuses each operation was seen to answer.
 import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { operations } from './document.mjs';
 
@@ -17,7 +17,7 @@ function matches(template, path) {
 
 export class Checker {
   constructor({ doc, nodeModules, port }) {
-    const require = createRequire(join(nodeModules, 'node_modules', 'index.js'));
+    const require = createRequire(resolve(nodeModules, 'node_modules', 'index.js'));
     const Ajv2020 = require('ajv/dist/2020').default;
     const addFormats = require('ajv-formats').default;
     // Strict: a keyword or format Ajv does not know fails the compile rather
@@ -78,6 +78,8 @@ export class Checker {
     const type = contentType ?? (json !== undefined ? 'application/json'
       : form !== undefined ? 'application/x-www-form-urlencoded' : undefined);
     if (type) sent['content-type'] = type;
+    // Node sends a DELETE's body without framing unless told its length.
+    if (payload !== undefined) sent['content-length'] = Buffer.byteLength(payload);
     const reply = await this.send(method, target, { headers: sent, body: payload });
     const what = `${found.key} (${method} ${target}) answered ${reply.status}`;
     const documented = found.operation.responses[String(reply.status)];

@@ -71,7 +71,7 @@ before(async () => {
   const store = `sqlite:${join(world.dir, 'jwtguard.db')}`;
   execFileSync('sh', ['-c', `umask 077; "$0" keys generate --alg ES256 --kid k1 > "$1"`,
     args.jwtguard, join(world.dir, 'signing.jwk')]);
-  cli(['user', 'create', 'admin', '--password-stdin', '--admin', '--store', store],
+  cli(['user', 'create', 'admin', '--password-stdin', '--admin', '--create', '--store', store],
     `${kPassword}\n`);
   world.idp = await startIdentityServer();
   world.jwtguard = await startJwtguard({

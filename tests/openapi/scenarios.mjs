@@ -25,7 +25,7 @@ export async function driveAnonymous(c) {
   await c.call('GET', '/healthz', { expect: 200 });
   await c.call('GET', '/readyz', { expect: 200 });
   const metrics = await c.call('GET', '/metrics', { expect: 200 });
-  assert.match(metrics.text, /jwtguard_requests_total/);
+  assert.match(metrics.text, /^jwtguard_http_requests_total\{route="GET \/readyz",code="200"\} /m);
   const jwks = await c.call('GET', '/.well-known/jwks.json', { expect: 200 });
   assert.equal(jwks.json.keys.length, 1);
   await c.routing('GET', '/nowhere', 'NotFound', 404);
