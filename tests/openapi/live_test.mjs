@@ -104,6 +104,8 @@ for (const [name, drive] of [
   ['admin routes and back-channel logout', driveAdmin],
 ]) {
   test(name, async () => {
+    // Later parts need what earlier ones made: say so rather than fail obscurely.
+    if (world.failed) throw new Error('not run: an earlier part failed');
     try {
       await drive(world.checker, state, world);
     } catch (error) {
