@@ -9,7 +9,8 @@ export const kClientId = 'jwtguard-api';
 export const kLogoutEvent = 'http://schemas.openid.net/event/backchannel-logout';
 
 function b64(value) {
-  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return Buffer.from(text).toString('base64url');
 }
 
 export async function startIdentityServer() {

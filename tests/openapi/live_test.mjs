@@ -20,7 +20,7 @@ import { Checker } from './checker.mjs';
 import { loadDocument } from './document.mjs';
 import { startIdentityServer } from './identity_server.mjs';
 import {
-  driveAdmin, driveAnonymous, driveTokens, driveUsers, kPassword,
+  driveAdmin, driveAnonymous, driveTokens, driveUsers, kOrigin, kPassword,
 } from './scenarios.mjs';
 
 const { values: args } = parseArgs({
@@ -44,7 +44,7 @@ locations = ["headers", "cookies"]
 secure = false
 
 [cors]
-allowed_origins = ["http://app.example.test"]
+allowed_origins = ["${kOrigin}"]
 
 [status_list]
 enabled = true

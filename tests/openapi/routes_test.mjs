@@ -27,13 +27,14 @@ function routeTable() {
 test('the route table and the document have the same operations', () => {
   const routes = routeTable();
   // A table of a handful of rows would mean the program printed the wrong thing.
-  assert.ok(routes.length >= 20, `the route table has ${routes.length} rows:\n${routes.join('\n')}`);
+  assert.ok(routes.length >= 20, `the route table has ${routes.length} rows: ${routes}`);
   assert.equal(new Set(routes).size, routes.length, 'the route table has a row twice');
   const documented = documentOperations.map((op) => op.key);
   const undocumented = routes.filter((route) => !documented.includes(route));
   const unrouted = documented.filter((op) => !routes.includes(op));
   assert.deepEqual(undocumented, [],
-    `routes of the route table that docs/openapi.yaml does not document: ${undocumented.join(', ')}`);
+    'routes of the route table that docs/openapi.yaml does not document: '
+    + undocumented.join(', '));
   assert.deepEqual(unrouted, [],
     `operations of docs/openapi.yaml the service has no route for: ${unrouted.join(', ')}`);
   console.log(`${routes.length} routes, each documented once`);
