@@ -168,10 +168,15 @@ export class Checker {
   summary() {
     const lines = [];
     let pairs = 0;
-    for (const { key } of this.operations) {
-      const statuses = [...this.seen.get(key).entries()].sort(([a], [b]) => a - b);
+    for (const { key, operation } of this.operations) {
+      const seen = this.seen.get(key);
+      const statuses = [...seen.entries()].sort(([a], [b]) => a - b);
       pairs += statuses.length;
-      lines.push(`  ${key.padEnd(38)} ${statuses.map(([s, n]) => `${s}×${n}`).join(' ')}`);
+      // Documented answers a live run cannot provoke (a failing store, a
+      // hash queue full, registration closed) are listed, not hidden.
+      const unseen = Object.keys(operation.responses).filter((status) => !seen.has(Number(status)));
+      lines.push(`  ${key.padEnd(38)} ${statuses.map(([s, n]) => `${s}×${n}`).join(' ')}`
+        + (unseen.length ? `  (not seen: ${unseen.join(' ')})` : ''));
     }
     return `${this.operations.length} operations, ${pairs} operation × status pairs, `
       + `${this.checks} answers validated:\n${lines.join('\n')}`;

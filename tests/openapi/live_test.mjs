@@ -20,7 +20,7 @@ import { Checker } from './checker.mjs';
 import { loadDocument } from './document.mjs';
 import { startIdentityServer } from './identity_server.mjs';
 import {
-  driveAdmin, driveAnonymous, driveTokens, driveUsers, kOrigin, kPassword,
+  driveAdmin, driveAnonymous, driveSweep, driveTokens, driveUsers, kOrigin, kPassword,
 } from './scenarios.mjs';
 
 const { values: args } = parseArgs({
@@ -99,6 +99,7 @@ after(async () => {
 const state = {};
 for (const [name, drive] of [
   ['anonymous routes and routing answers', driveAnonymous],
+  ['the shared errors of every protected operation', driveSweep],
   ['registration, login and the account routes', driveUsers],
   ['tokens, sessions and OAuth', driveTokens],
   ['admin routes and back-channel logout', driveAdmin],
