@@ -87,6 +87,8 @@ export class Checker {
       throw new Error(`${what}, which docs/openapi.yaml does not document for it: ${reply.text}`);
     }
     this.validate(what, documented, reply);
+    this.echoesNoSecret(what, reply, [token, json?.password, json?.current_password,
+      json?.new_password, form?.token, form?.logout_token]);
     if (expect !== undefined && reply.status !== expect) {
       throw new Error(`${what}, not ${expect}: ${reply.text}`);
     }
@@ -94,6 +96,17 @@ export class Checker {
     statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
     return { ...reply, json: reply.text && /json/.test(reply.headers['content-type'] ?? '')
       ? JSON.parse(reply.text) : null };
+  }
+
+  // No answer repeats a token or a password the request carried, in its
+  // body or any header (an error message that quotes its input would).
+  echoesNoSecret(what, reply, secrets) {
+    const answer = `${JSON.stringify(reply.headers)}\n${reply.text}`;
+    for (const secret of secrets) {
+      if (typeof secret === 'string' && secret.length >= 8 && answer.includes(secret)) {
+        throw new Error(`${what} repeats a secret of the request: ${answer}`);
+      }
+    }
   }
 
   // An answer no operation owns (404, 405, 431, a CORS preflight) against
