@@ -104,7 +104,8 @@ export class Checker {
     const answer = `${JSON.stringify(reply.headers)}\n${reply.text}`;
     for (const secret of secrets) {
       if (typeof secret === 'string' && secret.length >= 8 && answer.includes(secret)) {
-        throw new Error(`${what} repeats a secret of the request: ${answer}`);
+        throw new Error(`${what} repeats a secret of the request (shown as <secret>): `
+          + answer.replaceAll(secret, '<secret>'));
       }
     }
   }
