@@ -20,8 +20,9 @@ import { Checker } from './checker.mjs';
 import { loadDocument } from './document.mjs';
 import { startIdentityServer } from './identity_server.mjs';
 import {
-  driveAdmin, driveAnonymous, driveSweep, driveTokens, driveUsers, kOrigin, kPassword,
+  driveAdmin, driveAnonymous, driveTokens, driveUsers, kOrigin, kPassword,
 } from './scenarios.mjs';
+import { driveSweep } from './sweep.mjs';
 
 const { values: args } = parseArgs({
   options: {
