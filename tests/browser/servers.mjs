@@ -62,7 +62,9 @@ export class Child {
   async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
     if (this.exited || this.process.pid === undefined) return;
     this.signal(signal);
-    const timer = sleep(timeoutMs).then(() => 'late');
+    // Unreferenced: a pending timer would keep node running for its whole
+    // length after the child exited.
+    const timer = sleep(timeoutMs, undefined, { ref: false }).then(() => 'late');
     if ((await Promise.race([this.exit, timer])) === 'late') {
       this.signal('SIGKILL');
       await this.exit;
