@@ -9,6 +9,7 @@
 #   verify    systemd-analyze verify accepts the unit
 #   security  systemd-analyze security --offline=true scores the unit at most MAX_EXPOSURE
 #   serve     the extracted binary serves with the packaged configuration, changed in paths and port only
+#   postinst  the postinst makes the user and the key, and upgrades keep the key (on a copy of /etc)
 #   rules     promtool checks and unit-tests the packaged alert rules
 # A missing tool fails the step with the command that installs it.
 set -euo pipefail
@@ -152,5 +153,6 @@ step_rules() {
 case "$STEP" in
   build | lintian | depends | files | verify | security | rules) "step_$STEP" ;;
   serve) exec "$(dirname "$0")/serve_extracted.sh" "$ROOT" "$WORK/serve" ;;
+  postinst) exec "$(dirname "$0")/postinst_check.sh" "$ROOT" "$WORK/control" "$WORK/postinst" ;;
   *) fail "unknown step $STEP" ;;
 esac
