@@ -70,6 +70,9 @@ find "$ROOT/var/lib/jwtguard" -name '*.jw*' | grep -q . && fail "serve generated
 
 start
 echo "serving on $ADDR"
+# The effective settings it logs: production mode, the packaged store and keys.
+grep '"event":"starting"' "$WORK/serve.log" | grep -q '"dev":false' ||
+  fail "the packaged configuration is not in production mode (dev = false)"
 URL=http://$ADDR
 code=$(curl -s -o "$WORK/healthz" -w '%{http_code}' "$URL/healthz")
 [ "$code" = 200 ] || fail "/healthz answered $code"
