@@ -62,6 +62,8 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_PACKAGING_INSTALL_PREFIX /)
+# The "deb" component alone: the static library, headers and CMake files
+# that `cmake --install` also installs are for developers, not the service.
 set(CPACK_INSTALL_CMAKE_PROJECTS "${PROJECT_BINARY_DIR};jwtguard;deb;/")
 set(CPACK_STRIP_FILES ON)
 # Depends: the shared libraries the binary links, as dpkg-shlibdeps finds
@@ -71,6 +73,7 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${JWTGUARD_PKG_DIR}/postinst ${JWTGUARD_PKG_DIR}/prerm
     ${JWTGUARD_PKG_DIR}/conffiles)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
-# Without --config the package's staging tree is the Release build's.
+# Where `make package` (cpack in the build directory) writes the .deb; the
+# tests give cpack a directory of their own (-B).
 set(CPACK_PACKAGE_DIRECTORY ${PROJECT_BINARY_DIR}/package)
 include(CPack)
