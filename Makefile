@@ -24,11 +24,11 @@ DEBIAN_PACKAGES := cmake ninja-build g++ pkg-config openssl libssl-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   python3-jwt golang-go golang-github-golang-jwt-jwt-dev \
   clang libclang-rt-14-dev \
-  lintian prometheus dpkg-dev fakeroot systemd
+  lintian prometheus dpkg-dev fakeroot systemd sqlite3
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test sanitize fuzz bench bench-http format clean
+.PHONY: deps build run test package sanitize fuzz bench bench-http format clean
 
 deps:
 	@missing=""; \
@@ -56,6 +56,13 @@ run: build
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+# The Debian package, $(BUILD_DIR)/package/jwtguard_<version>_<arch>.deb
+# (cmake/package.cmake; installing it: docs/operations.md).
+# Builds only what the package holds (the program, its man page).
+package: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target jwtguard_cli jwtguard_package_files
+	cd $(BUILD_DIR) && cpack -G DEB
 
 # The test suite and a fuzz run under AddressSanitizer + UBSan, built with
 # clang (libFuzzer) in its own directory.
