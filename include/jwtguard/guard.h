@@ -236,6 +236,22 @@ class Guard {
   // Stops the background threads; waits for none of the store's clients.
   ~Guard();
 
+  // A reload: new keys and options for the calls that start after it
+  // returns; calls under way finish with the ones they started with. Only
+  // these parts of `options` are taken: issuer (lifetimes, iss, aud,
+  // algorithm), verify, rotate_refresh_tokens, refresh_reuse_interval,
+  // session_max_lifetime and session_idle_timeout; the rest stays as open()
+  // had it (check mode, trusted issuers, status lists, background work,
+  // the blocklist callback). With status lists on, they are signed with the
+  // new key from then on. The revocation horizon never shrinks: a longer
+  // lifetime (or leeway) raises it at once (in the store too), a shorter
+  // one leaves it where it was until the Guard is opened again, since the
+  // tokens issued under the longer one still live. On any error nothing
+  // changes: open()'s errors for the keys and options (kInvalidArgument for
+  // a symmetric key with status lists on), or kStore when the store's
+  // horizon cannot be raised. Thread-safe; concurrent calls are serialised.
+  Result<void> reconfigure(Key signing_key, KeySet verify_keys, const GuardOptions& options);
+
   // --- Issuing -------------------------------------------------------------
 
   // A login: a fresh access token and a refresh token of a new session,
@@ -429,9 +445,10 @@ class Guard {
   Store& store();
   // The Guard's issuer, for its key and algorithm. A token issued through
   // it directly has no status list entry (nor status claim) and no session
-  // in the store: issue through the Guard.
-  const Issuer& issuer() const;
-  const Verifier& verifier() const;
+  // in the store: issue through the Guard. The current one: a later
+  // reconfigure() replaces it, and the copy held here stays valid.
+  std::shared_ptr<const Issuer> issuer() const;
+  std::shared_ptr<const Verifier> verifier() const;
   // GuardOptions::check_mode: kStore when every check asks the store.
   GuardOptions::CheckMode check_mode() const;
 

@@ -54,6 +54,47 @@ Result<std::unique_ptr<Guard>> Guard::open(Key signing_key, KeySet verify_keys,
   return std::unique_ptr<Guard>(new Guard(std::move(impl)));
 }
 
+Result<void> Guard::reconfigure(Key signing_key, KeySet verify_keys, const GuardOptions& options) {
+  return impl_->reconfigure(std::move(signing_key), std::move(verify_keys), options);
+}
+
+// What a reload may change is taken from `options`; the rest stays.
+Result<void> Guard::Impl::reconfigure(Key signing_key, KeySet verify_keys,
+                                      const GuardOptions& options) {
+  GuardOptions merged = fixed_;
+  merged.issuer = options.issuer;
+  merged.verify = options.verify;
+  merged.rotate_refresh_tokens = options.rotate_refresh_tokens;
+  merged.refresh_reuse_interval = options.refresh_reuse_interval;
+  merged.session_max_lifetime = options.session_max_lifetime;
+  merged.session_idle_timeout = options.session_idle_timeout;
+  JWTGUARD_TRY(check_session_options(merged));
+  JWTGUARD_TRY(check_trusted_issuers(merged));
+  auto issuer = Issuer::create(signing_key, merged.issuer);
+  if (!issuer) return tl::unexpected(issuer.error());
+  JWTGUARD_TRY(revocation::check_status_list_options(merged.status_list, issuer->algorithm()));
+  if (verify_keys.empty()) verify_keys = KeySet(signing_key);
+  auto verifier = Verifier::create(std::move(verify_keys), merged.verify);
+  if (!verifier) return tl::unexpected(verifier.error());
+  std::lock_guard lock(reload_mu_);
+  // Before any token is issued under a longer lifetime, the store's horizon
+  // covers it, as open() makes sure for the first ones. A shorter lifetime
+  // leaves the horizon where it is: the tokens issued before still live.
+  const std::chrono::seconds longest = longest_issued(merged);
+  if (longest > lifetimes_.longest()) {
+    lifetimes_.widen(longest);
+    JWTGUARD_TRY(lifetimes_.raise(*store_, clock_.now()));
+  }
+  revocation::raise_to(leeway_, merged.verify.claims.leeway.count());
+  if (publisher_) publisher_->rekey(issuer->key(), issuer->algorithm());
+  revocation::SessionLimits limits(merged.session_max_lifetime, merged.session_idle_timeout);
+  settings_.store(std::make_shared<const GuardSettings>(
+                      GuardSettings{std::move(*issuer), std::move(*verifier), std::move(merged),
+                                    limits}),
+                  std::memory_order_release);
+  return {};
+}
+
 Guard::Guard(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Guard::~Guard() = default;
 
@@ -124,8 +165,8 @@ SessionEnds Guard::session_ends(const Session& session) const {
   return impl_->session_ends(session);
 }
 Store& Guard::store() { return impl_->store(); }
-const Issuer& Guard::issuer() const { return impl_->issuer(); }
+std::shared_ptr<const Issuer> Guard::issuer() const { return impl_->issuer(); }
 GuardOptions::CheckMode Guard::check_mode() const { return impl_->check_mode(); }
-const Verifier& Guard::verifier() const { return impl_->verifier(); }
+std::shared_ptr<const Verifier> Guard::verifier() const { return impl_->verifier(); }
 
 }  // namespace jwtguard
