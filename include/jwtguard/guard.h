@@ -32,6 +32,7 @@
 #include "jwtguard/issuer.h"
 #include "jwtguard/keys.h"
 #include "jwtguard/revocation.h"
+#include "jwtguard/status_list.h"
 #include "jwtguard/store.h"
 #include "jwtguard/trusted_issuers.h"
 #include "jwtguard/verifier.h"
@@ -69,17 +70,6 @@ struct StatusListOptions {
   // again only when its statuses changed (never per request): a revocation
   // committed in the store, by any instance, is published within this.
   std::chrono::milliseconds publish_interval{1000};
-};
-
-// A list as published: its Status List Token and the same list as a JSON
-// Status List (application/statuslist+json).
-struct PublishedStatusList {
-  std::uint64_t list = 0;
-  std::string uri;
-  std::string jwt;   // application/statuslist+jwt
-  std::string json;  // application/statuslist+json
-  Timestamp issued_at{};
-  Timestamp expires_at{};
 };
 
 struct GuardOptions {
@@ -236,20 +226,15 @@ class Guard {
   // Stops the background threads; waits for none of the store's clients.
   ~Guard();
 
-  // A reload: new keys and options for the calls that start after it
-  // returns; calls under way finish with the ones they started with. Only
-  // these parts of `options` are taken: issuer (lifetimes, iss, aud,
-  // algorithm), verify, rotate_refresh_tokens, refresh_reuse_interval,
-  // session_max_lifetime and session_idle_timeout; the rest stays as open()
-  // had it (check mode, trusted issuers, status lists, background work,
-  // the blocklist callback). With status lists on, they are signed with the
-  // new key from then on. The revocation horizon never shrinks: a longer
-  // lifetime (or leeway) raises it at once (in the store too), a shorter
-  // one leaves it where it was until the Guard is opened again, since the
-  // tokens issued under the longer one still live. On any error nothing
-  // changes: open()'s errors for the keys and options (kInvalidArgument for
-  // a symmetric key with status lists on), or kStore when the store's
-  // horizon cannot be raised. Thread-safe; concurrent calls are serialised.
+  // A reload: new keys, and the reloadable part of `options` (issuer, verify,
+  // rotate_refresh_tokens, refresh_reuse_interval, session_max_lifetime and
+  // session_idle_timeout; the rest stays as open() had it), for the calls
+  // that start after it returns; calls under way finish with the old ones.
+  // Status lists are signed with the new key. The revocation horizon only
+  // grows: a longer lifetime or leeway raises it (in the store too), a
+  // shorter one leaves it until the next open(), since the tokens issued
+  // before still live. On error nothing changes: open()'s errors, or kStore
+  // when the horizon cannot be raised. Thread-safe (calls are serialised).
   Result<void> reconfigure(Key signing_key, KeySet verify_keys, const GuardOptions& options);
 
   // --- Issuing -------------------------------------------------------------
@@ -445,8 +430,7 @@ class Guard {
   Store& store();
   // The Guard's issuer, for its key and algorithm. A token issued through
   // it directly has no status list entry (nor status claim) and no session
-  // in the store: issue through the Guard. The current one: a later
-  // reconfigure() replaces it, and the copy held here stays valid.
+  // in the store: issue through the Guard. A reconfigure() leaves it valid.
   std::shared_ptr<const Issuer> issuer() const;
   std::shared_ptr<const Verifier> verifier() const;
   // GuardOptions::check_mode: kStore when every check asks the store.

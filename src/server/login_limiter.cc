@@ -163,8 +163,8 @@ class KeyCounter {
   }
 
   const Mode mode_;
-  unsigned max_;     // set_limit
-  seconds window_;   // set_limit
+  unsigned max_;    // set_limit
+  seconds window_;  // set_limit
   const std::size_t capacity_;
   const std::size_t refill_to_;
   absl::flat_hash_map<std::string, Entry> entries_;

@@ -299,8 +299,7 @@ void Metrics::Impl::render_events(std::string& out) const {
   append_family(out, "jwtguard_config_last_reload_success_timestamp_seconds", "gauge",
                 "When the running configuration was loaded (at start or by the last applied "
                 "reload), in Unix seconds.");
-  append_sample(out, "jwtguard_config_last_reload_success_timestamp_seconds", {},
-                read(last_load));
+  append_sample(out, "jwtguard_config_last_reload_success_timestamp_seconds", {}, read(last_load));
 }
 
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}

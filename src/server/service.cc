@@ -23,8 +23,11 @@ ServiceImpl::ServiceImpl(const Service::Parts& parts, ServiceOptions options, Er
       errors_(std::move(errors)),
       http_(std::move(http)),
       cors_(options_.cors_origins, options_.cors_max_age, options_.http.cookies.csrf_header),
-      limiter_(std::move(limiters.login)),
-      registration_limiter_(std::move(limiters.registration)),
+      limiter_(limiters.login ? std::move(limiters.login)
+                              : std::make_shared<LoginLimiter>(options_.login_limits)),
+      registration_limiter_(limiters.registration ? std::move(limiters.registration)
+                                                  : std::make_shared<RegistrationLimiter>(
+                                                        options_.registration_limits)),
       dummy_hash_(std::move(dummy_hash)) {}
 
 // The last address of X-Forwarded-For, or empty when there is none.

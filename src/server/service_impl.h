@@ -46,13 +46,13 @@ tl::expected<std::size_t, std::string> query_limit(std::string_view query, std::
 class ServiceImpl {
  public:
   // The limiters are shared with the ServiceImpl a reload replaces, so
-  // that their counts survive it.
+  // that their counts survive it; null ones are made from `options`.
   struct Limiters {
     std::shared_ptr<LoginLimiter> login;
     std::shared_ptr<RegistrationLimiter> registration;
   };
   ServiceImpl(const Service::Parts& parts, ServiceOptions options, ErrorResponses errors,
-              HttpGuard http, std::string dummy_hash, Limiters limiters);
+              HttpGuard http, std::string dummy_hash, Limiters limiters = {});
 
   // The route's handler (routes.cc's table), or 404/405 for kUnmatched.
   Handled handle(const Request& request, const RouteMatch& match, const Peer& peer) const;

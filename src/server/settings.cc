@@ -189,7 +189,8 @@ constexpr Setting kSettings[] = {
     {"status_list.list_size", &C::status_list_size, "Statuses per list; a new list starts when "
      "one is full.", {.min = 1, .max = 1u << 27, .name = "status_list_size", .restart = true}},
     {"status_list.ttl", &C::status_list_ttl, "The lists' ttl: how long a verifier may cache "
-     "one (also their Cache-Control max-age).", {.min = 1, .name = "status_list_ttl", .restart = true}},
+     "one (also their Cache-Control max-age).",
+     {.min = 1, .name = "status_list_ttl", .restart = true}},
     {"status_list.token_lifetime", &C::status_list_token_lifetime, "exp - iat of a Status List "
      "Token; an unchanged list is re-signed when half of it has passed.",
      {.min = 1, .name = "status_list_token_lifetime", .restart = true}},
@@ -239,7 +240,8 @@ constexpr Setting kSettings[] = {
     {"log.level", &C::log_level, "trace, debug, info, warn, error or off.",
      {.check = check_log_level, .name = "log_level"}},
     {"log.access_log", &C::access_log, "One JSON line per request.", {.restart = true}},
-    {"log.file", &C::log_file, "Log file; empty: standard error.", {.name = "log_file", .restart = true}},
+    {"log.file", &C::log_file, "Log file; empty: standard error.",
+     {.name = "log_file", .restart = true}},
 };
 // clang-format on
 

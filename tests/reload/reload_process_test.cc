@@ -13,9 +13,9 @@ std::string kid_of(const std::string& token) {
   std::string text;
   int bits = 0, value = 0;
   for (char c : header) {
-    const auto at = std::string_view(
-                        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-                        .find(c);
+    const auto at =
+        std::string_view("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+            .find(c);
     value = (value << 6) | static_cast<int>(at);
     if ((bits += 6) >= 8) text += static_cast<char>((value >> (bits -= 8)) & 0xff);
   }

@@ -34,6 +34,59 @@ Result<void> check_trusted_issuers(const GuardOptions& options) {
 
 }  // namespace
 
+Result<void> Guard::Impl::check_revocation(const Claims& claims) const {
+  // Most tokens are of jwtguard's own users, whose keys are the names
+  // themselves; a trusted issuer's are namespaced (revocation_key).
+  std::string namespaced, jti_key, sid_key;
+  if (!claims.sub_ns.empty()) namespaced = subject_key(claims);
+  const std::string_view key = claims.sub_ns.empty() ? std::string_view(claims.sub) : namespaced;
+  const bool foreign = is_issuer_namespace(claims.sub_ns);
+  if (foreign) {
+    jti_key = token_key(claims);
+    sid_key = session_key(claims);
+  }
+  const std::string_view jti = foreign ? std::string_view(jti_key) : claims.jti;
+  const std::string_view sid = foreign ? std::string_view(sid_key) : claims.sid;
+  const std::string_view rule = index_.revoked_by(jti, sid, key, issue_order(claims));
+  if (!rule.empty()) return fail(Errc::kRevoked, std::string(rule));
+  if (fixed_.check_mode == GuardOptions::CheckMode::kStore) {
+    return check_store(claims, jti, sid, key);
+  }
+  return {};
+}
+
+// Strict mode: what the store holds now. The index already said no; an
+// entry only the store has is one the feed has not delivered yet.
+Result<void> Guard::Impl::check_store(const Claims& claims, std::string_view jti,
+                                      std::string_view sid, std::string_view key) const {
+  auto hits = store_->lookup(jti, sid, key);
+  if (!hits) {
+    ++strict_fallbacks_;
+    return {};
+  }
+  if (hits->token) return fail(Errc::kRevoked, "token");
+  if (hits->session) return fail(Errc::kRevoked, "session");
+  // As in the index: a token without iat cannot prove it came after the cutoff.
+  const auto issued = issue_order(claims);
+  if (hits->cutoff && (!issued || *issued < *hits->cutoff)) {
+    return fail(Errc::kRevoked, "user");
+  }
+  return {};
+}
+
+Result<std::vector<Session>> Guard::Impl::list_sessions(std::string_view user) {
+  const Timestamp now = clock_.now();
+  auto sessions = store_->list_sessions(user, now);
+  if (!sessions) return sessions;
+  if (auto cutoff = index_.user_cutoff(user)) {
+    std::erase_if(*sessions, [&](const Session& s) { return s.refreshed_at < *cutoff; });
+  }
+  const auto s = settings();
+  std::erase_if(*sessions,
+                [&](const Session& one) { return s->limits.ended_by(one, now).has_value(); });
+  return sessions;
+}
+
 Result<std::unique_ptr<Guard>> Guard::open(Key signing_key, KeySet verify_keys,
                                            std::unique_ptr<Store> store, GuardOptions options,
                                            const Clock& clock) {
@@ -88,9 +141,8 @@ Result<void> Guard::Impl::reconfigure(Key signing_key, KeySet verify_keys,
   revocation::raise_to(leeway_, merged.verify.claims.leeway.count());
   if (publisher_) publisher_->rekey(issuer->key(), issuer->algorithm());
   revocation::SessionLimits limits(merged.session_max_lifetime, merged.session_idle_timeout);
-  settings_.store(std::make_shared<const GuardSettings>(
-                      GuardSettings{std::move(*issuer), std::move(*verifier), std::move(merged),
-                                    limits}),
+  settings_.store(std::make_shared<const GuardSettings>(GuardSettings{
+                      std::move(*issuer), std::move(*verifier), std::move(merged), limits}),
                   std::memory_order_release);
   return {};
 }

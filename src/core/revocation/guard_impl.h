@@ -213,45 +213,12 @@ class Guard::Impl {
     return verified;
   }
 
-  Result<void> check_revocation(const Claims& claims) const {
-    // Most tokens are of jwtguard's own users, whose keys are the names
-    // themselves; a trusted issuer's are namespaced (revocation_key).
-    std::string namespaced, jti_key, sid_key;
-    if (!claims.sub_ns.empty()) namespaced = subject_key(claims);
-    const std::string_view key = claims.sub_ns.empty() ? std::string_view(claims.sub) : namespaced;
-    const bool foreign = is_issuer_namespace(claims.sub_ns);
-    if (foreign) {
-      jti_key = token_key(claims);
-      sid_key = session_key(claims);
-    }
-    const std::string_view jti = foreign ? std::string_view(jti_key) : claims.jti;
-    const std::string_view sid = foreign ? std::string_view(sid_key) : claims.sid;
-    const std::string_view rule = index_.revoked_by(jti, sid, key, issue_order(claims));
-    if (!rule.empty()) return fail(Errc::kRevoked, std::string(rule));
-    if (fixed_.check_mode == GuardOptions::CheckMode::kStore) {
-      return check_store(claims, jti, sid, key);
-    }
-    return {};
-  }
-
+  // The index's rules, then (strict mode) the store's (guard.cc).
+  Result<void> check_revocation(const Claims& claims) const;
   // Strict mode: what the store holds now. The index already said no; an
   // entry only the store has is one the feed has not delivered yet.
   Result<void> check_store(const Claims& claims, std::string_view jti, std::string_view sid,
-                           std::string_view key) const {
-    auto hits = store_->lookup(jti, sid, key);
-    if (!hits) {
-      ++strict_fallbacks_;
-      return {};
-    }
-    if (hits->token) return fail(Errc::kRevoked, "token");
-    if (hits->session) return fail(Errc::kRevoked, "session");
-    // As in the index: a token without iat cannot prove it came after the cutoff.
-    const auto issued = issue_order(claims);
-    if (hits->cutoff && (!issued || *issued < *hits->cutoff)) {
-      return fail(Errc::kRevoked, "user");
-    }
-    return {};
-  }
+                           std::string_view key) const;
 
   Result<bool> refresh_token_current(const Claims& claims) {
     if (!settings()->options.rotate_refresh_tokens) return true;
@@ -349,18 +316,8 @@ class Guard::Impl {
                       .status_allocation_failures = status_allocation_failures_.load()};
   }
 
-  Result<std::vector<Session>> list_sessions(std::string_view user) {
-    const Timestamp now = clock_.now();
-    auto sessions = store_->list_sessions(user, now);
-    if (!sessions) return sessions;
-    if (auto cutoff = index_.user_cutoff(user)) {
-      std::erase_if(*sessions, [&](const Session& s) { return s.refreshed_at < *cutoff; });
-    }
-    const auto s = settings();
-    std::erase_if(*sessions,
-                  [&](const Session& one) { return s->limits.ended_by(one, now).has_value(); });
-    return sessions;
-  }
+  // The user's live sessions, as the index and the session limits see them.
+  Result<std::vector<Session>> list_sessions(std::string_view user);
 
   SessionEnds session_ends(const Session& session) const {
     return settings()->limits.ends(session);

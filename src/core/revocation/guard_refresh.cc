@@ -67,8 +67,8 @@ Result<Refreshed> Guard::Impl::refresh(std::string_view token) {
   // cookie of one, the CSRF cookie of the other): with one value, every mix
   // is still a matching pair.
   request->csrf = claims.csrf;
-  auto pair = revocation::issue_pair_until(s->issuer, *request, s->options.issuer, now, end,
-                                          stamp_for(*s));
+  auto pair =
+      revocation::issue_pair_until(s->issuer, *request, s->options.issuer, now, end, stamp_for(*s));
   if (!pair) return tl::unexpected(pair.error());
   auto rotation =
       store_->rotate_refresh(claims.sid, claims.jti, pair->refresh.jti, pair->refresh.issued_at,
@@ -144,8 +144,8 @@ Result<Refreshed> Guard::Impl::same_session(const GuardSettings& s, const Claims
   if (!access_request) return tl::unexpected(access_request.error());
   request.type = TokenType::kRefresh;
   request.jti = session.refresh_jti;
-  auto refresh_request = revocation::request_until(
-      std::move(request), s.options.issuer.refresh_ttl, now, session.expires_at);
+  auto refresh_request = revocation::request_until(std::move(request), s.options.issuer.refresh_ttl,
+                                                   now, session.expires_at);
   if (!refresh_request) return tl::unexpected(refresh_request.error());
   // The copy gets an entry of its own (the same jti: every revocation of
   // the current refresh token covers it), recorded with the access token's.
@@ -184,8 +184,9 @@ Result<TokenPair> Guard::Impl::renew_session(const Claims& claims) {
   if (!request) return tl::unexpected(request.error());
   request->fresh = true;
   const auto s = settings();
-  auto pair = revocation::issue_pair_until(s->issuer, std::move(*request), s->options.issuer, now,
-                                           s->limits.end_if_refreshed(*session, now), stamp_for(*s));
+  auto pair =
+      revocation::issue_pair_until(s->issuer, std::move(*request), s->options.issuer, now,
+                                   s->limits.end_if_refreshed(*session, now), stamp_for(*s));
   if (!pair) return pair;
   // The session's record moves to the new refresh token, and with it its
   // last refresh (after the cutoff: the session stays listed) and expiry,

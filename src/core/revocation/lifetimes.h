@@ -72,14 +72,12 @@ class Lifetimes {
 
  private:
   // How far ahead of now raise() sets the store's horizon.
-  std::chrono::seconds ahead() const {
-    return kept() + raise_every_ + std::chrono::seconds(60);
-  }
+  std::chrono::seconds ahead() const { return kept() + raise_every_ + std::chrono::seconds(60); }
 
   const std::chrono::seconds raise_every_;
   const std::chrono::seconds foreign_;
-  std::atomic<std::int64_t> longest_;  // seconds; only grows (widen)
-  std::atomic<std::int64_t> kept_;     // seconds; only grows (widen)
+  std::atomic<std::int64_t> longest_;        // seconds; only grows (widen)
+  std::atomic<std::int64_t> kept_;           // seconds; only grows (widen)
   std::atomic<std::int64_t> horizon_us_{0};  // the store's horizon, in µs
 };
 

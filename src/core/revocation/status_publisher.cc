@@ -198,9 +198,10 @@ Result<std::shared_ptr<const PublishedStatusList>> StatusPublisher::refresh(
     std::lock_guard peek(mu_);
     const Slot& slot = slots_[id];
     signer = signer_;
-    rebuilt = state && *state &&
-              !(slot.published && slot.signer == signer->generation &&
-                same_list(slot.state, **state) && now - slot.built_at < options_.token_lifetime / 2);
+    rebuilt =
+        state && *state &&
+        !(slot.published && slot.signer == signer->generation && same_list(slot.state, **state) &&
+          now - slot.built_at < options_.token_lifetime / 2);
   }
   if (rebuilt) built = build_status_list(**state, options_, signer->key, signer->alg, now);
   lock.lock();

@@ -96,8 +96,8 @@ class StatusPublisher {
     std::shared_ptr<const PublishedStatusList> published;
     StatusListState state;  // what `published` was built from
     Timestamp built_at{};
-    Timestamp checked_at{};  // the store's last read for it
-    bool busy = false;       // a caller is reading or building it
+    Timestamp checked_at{};    // the store's last read for it
+    bool busy = false;         // a caller is reading or building it
     std::uint64_t signer = 0;  // signer_'s generation `published` was signed by
   };
   // The key lists are signed with, replaced whole by rekey().
