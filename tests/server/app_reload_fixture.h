@@ -41,7 +41,8 @@ inline std::string kid_of(const std::string& token) {
 // The kids of a JWK Set document.
 inline std::vector<std::string> kids_of(const std::string& jwks) {
   std::vector<std::string> kids;
-  for (const json& key : json::parse(jwks)["keys"]) kids.push_back(key.value("kid", ""));
+  const json set = json::parse(jwks);
+  for (const json& key : set["keys"]) kids.push_back(key.value("kid", ""));
   return kids;
 }
 
