@@ -37,7 +37,7 @@ TEST_F(ReloadProcessTest, AnEditedFileTakesEffectOnSighup) {
   EXPECT_EQ(kid_of(before), "k1");
   EXPECT_EQ(ttl, 900);
 
-  serve_.write_config("keys.kid = \"k2\"\ntokens.access_ttl = \"2m\"\nworkers = 5");
+  serve_.write_config("keys.kid = \"k2\"\ntokens.access_ttl = \"2m\"\nhttp.max_connections = 100");
   ASSERT_EQ(::kill(server->pid(), SIGHUP), 0);
   ASSERT_EQ(serve_.wait_for_reloads(1), 1u) << serve_.log();
   const std::string after = login(server->port(), "alice", &ttl);
@@ -46,8 +46,8 @@ TEST_F(ReloadProcessTest, AnEditedFileTakesEffectOnSighup) {
   EXPECT_EQ(verify(server->port(), before), 200);
   EXPECT_EQ(verify(server->port(), after), 200);
   const std::string log = serve_.log();
-  EXPECT_NE(log.find("\"outcome\":\"applied\",\"changed\":\"keys.kid,tokens.access_ttl\","
-                     "\"restart_needed\":\"workers\",\"kid\":\"k2\""),
+  EXPECT_NE(log.find("\"outcome\":\"applied\",\"changed\":\"keys.kid,tokens.access_ttl,keys\","
+                     "\"restart_needed\":\"http.max_connections\",\"kid\":\"k2\""),
             std::string::npos)
       << log;
   auto exit = server->terminate();

@@ -140,15 +140,21 @@ TEST_F(ReloadTest, ARefusalSaysWhatStartWouldSay) {
 TEST_F(ReloadTest, RestartOnlySettingsAreReportedAndKeepTheirValues) {
   start(toml("keys.kid = \"k1\""));
   const std::uint16_t port = app_->port();
-  auto report =
-      reload(toml("keys.kid = \"k1\"\nhttp.idle_timeout = 5\nhttp.body_limit = \"1MiB\"\n"
-                  "status_list.enabled = true\nstatus_list.base_url = \"https://auth.example\"",
-                  "[tokens]\naccess_ttl = 120\n"));
+  const std::string text = toml(
+      "keys.kid = \"k1\"\nhttp.idle_timeout = 5\nhttp.body_limit = \"1MiB\"\n"
+      "status_list.enabled = true\nstatus_list.base_url = \"https://auth.example\"",
+      "[tokens]\naccess_ttl = 120\n");
+  auto report = reload(text);
   ASSERT_OK(report);
   EXPECT_EQ(report->restart_needed,
             (std::vector<std::string>{"status_list.enabled", "status_list.base_url",
                                       "http.body_limit", "http.idle_timeout"}));
   EXPECT_EQ(report->changed, (std::vector<std::string>{"tokens.access_ttl"}));
+  // The running values stayed: the same file again still differs from them.
+  auto again = reload(text);
+  ASSERT_OK(again);
+  EXPECT_EQ(again->restart_needed, report->restart_needed);
+  EXPECT_TRUE(again->changed.empty());
   HttpClient client(port);
   Reply reply = login(client, "frank");
   EXPECT_EQ(reply.json().value("expires_in", 0), 120);  // the rest applied
