@@ -251,5 +251,27 @@ TEST_F(ReloadTest, LongerLifetimesRaiseTheHorizonAndShorterOnesKeepIt) {
   EXPECT_OK(app_->guard().issue(request));  // tokens of 2 days may still be out there
 }
 
+// What a reload may not change, at least: the listener's address and
+// threads, the store and how checks use it, dev mode's key directory, the
+// log file, and the status lists (a list's bits and size cannot change
+// under tokens already issued).
+TEST(ReloadSettingsTest, TheSettingsAReloadCannotChangeAreMarkedRestart) {
+  std::map<std::string, bool> restart;
+  for (const SettingInfo& s : serve_settings()) restart[s.key] = s.restart;
+  for (const char* key :
+       {"listen", "threads", "workers", "store", "check", "redis.require_persistence", "dev",
+        "data_dir", "log.file", "status_list.enabled", "status_list.bits", "status_list.list_size",
+        "http.max_connections"}) {
+    EXPECT_TRUE(restart.at(key)) << key;
+  }
+  for (const char* key :
+       {"keys.secret", "keys.secret_file", "keys.key_file", "keys.jwks_file", "keys.kid",
+        "keys.algorithm", "tokens.access_ttl", "tokens.refresh_ttl", "tokens.leeway", "log.level",
+        "users.login_max_failures", "users.registration", "http.trust_forwarded_for",
+        "http.token_limit", "cors.allowed_origins", "cookies.secure"}) {
+    EXPECT_FALSE(restart.at(key)) << key;
+  }
+}
+
 }  // namespace
 }  // namespace jwtguard::server::reload_tests
