@@ -84,11 +84,9 @@ class App::Impl {
   }
 
   void stop() {
+    std::lock_guard lock(reload_mu_);  // a reload under way finishes first
     if (!listener_) return;
-    std::unique_lock lock(reload_mu_);  // waits for a reload under way
-    const std::chrono::seconds grace = config_.shutdown_timeout;
-    lock.unlock();
-    std::size_t cut = listener_->shutdown(grace);
+    std::size_t cut = listener_->shutdown(config_.shutdown_timeout);
     listener_.reset();
     service_.reset();
     guard_.reset();  // closes the store: the SQLite writer commits what it holds
