@@ -32,6 +32,7 @@
 #include "jwtguard/issuer.h"
 #include "jwtguard/keys.h"
 #include "jwtguard/revocation.h"
+#include "jwtguard/status_list.h"
 #include "jwtguard/store.h"
 #include "jwtguard/trusted_issuers.h"
 #include "jwtguard/verifier.h"
@@ -69,17 +70,6 @@ struct StatusListOptions {
   // again only when its statuses changed (never per request): a revocation
   // committed in the store, by any instance, is published within this.
   std::chrono::milliseconds publish_interval{1000};
-};
-
-// A list as published: its Status List Token and the same list as a JSON
-// Status List (application/statuslist+json).
-struct PublishedStatusList {
-  std::uint64_t list = 0;
-  std::string uri;
-  std::string jwt;   // application/statuslist+jwt
-  std::string json;  // application/statuslist+json
-  Timestamp issued_at{};
-  Timestamp expires_at{};
 };
 
 struct GuardOptions {
@@ -235,6 +225,17 @@ class Guard {
 
   // Stops the background threads; waits for none of the store's clients.
   ~Guard();
+
+  // A reload: new keys, and the reloadable part of `options` (issuer, verify,
+  // rotate_refresh_tokens, refresh_reuse_interval, session_max_lifetime and
+  // session_idle_timeout; the rest stays as open() had it), for the calls
+  // that start after it returns; calls under way finish with the old ones.
+  // Status lists are signed with the new key. The revocation horizon only
+  // grows: a longer lifetime or leeway raises it (in the store too), a
+  // shorter one leaves it until the next open(), since the tokens issued
+  // before still live. On error nothing changes: open()'s errors, or kStore
+  // when the horizon cannot be raised. Thread-safe (calls are serialised).
+  Result<void> reconfigure(Key signing_key, KeySet verify_keys, const GuardOptions& options);
 
   // --- Issuing -------------------------------------------------------------
 
@@ -429,9 +430,9 @@ class Guard {
   Store& store();
   // The Guard's issuer, for its key and algorithm. A token issued through
   // it directly has no status list entry (nor status claim) and no session
-  // in the store: issue through the Guard.
-  const Issuer& issuer() const;
-  const Verifier& verifier() const;
+  // in the store: issue through the Guard. A reconfigure() leaves it valid.
+  std::shared_ptr<const Issuer> issuer() const;
+  std::shared_ptr<const Verifier> verifier() const;
   // GuardOptions::check_mode: kStore when every check asks the store.
   GuardOptions::CheckMode check_mode() const;
 

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <utility>
 
+#include "jwtguard/clock.h"
 #include "jwtguard/error.h"
 
 namespace jwtguard {
@@ -128,6 +129,17 @@ Result<StatusList> parse_status_list_claim(std::string_view json, const DecodeLi
 // The reverse: {"bits":n,"lst":"..."} with the list's aggregation_uri when it
 // has one. Fails as encode_lst does.
 Result<std::string> status_list_claim_json(const StatusList& list);
+
+// A list as published: its Status List Token and the same list as a JSON
+// Status List (application/statuslist+json).
+struct PublishedStatusList {
+  std::uint64_t list = 0;
+  std::string uri;
+  std::string jwt;   // application/statuslist+jwt
+  std::string json;  // application/statuslist+json
+  Timestamp issued_at{};
+  Timestamp expires_at{};
+};
 
 }  // namespace jwtguard
 

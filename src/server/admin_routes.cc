@@ -53,14 +53,14 @@ Result<std::string> mint_refusal(const Guard& guard, const std::string& subject,
   for (TokenType type : {TokenType::kAccess, TokenType::kRefresh}) {
     request.type = type;
     request.fresh = type == TokenType::kAccess;
-    auto issued = guard.issuer().issue(request, now);
+    auto issued = guard.issuer()->issue(request, now);
     if (!issued) return tl::unexpected(issued.error());
-    auto verified = guard.verifier().verify(issued->token, now);
+    auto verified = guard.verifier()->verify(issued->token, now);
     if (verified) continue;
     if (verified.error().code() == Errc::kTokenTooLarge) {
       return "'claims' make a token of " + std::to_string(issued->token.size()) +
              " bytes, over this service's limit of " +
-             std::to_string(guard.verifier().options().max_token_size) + " (http.token_limit)";
+             std::to_string(guard.verifier()->options().max_token_size) + " (http.token_limit)";
     }
     return "'claims' make a token this service would refuse: " + verified.error().message();
   }

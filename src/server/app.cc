@@ -1,13 +1,18 @@
 #include "app.h"
 
+#include <filesystem>
+#include <mutex>
+#include <optional>
 #include <thread>
 
+#include "app_options.h"
 #include "issuers.h"
 #include "jwtguard/http.h"
 #include "jwtguard/store.h"
 #include "listener.h"
 #include "logging.h"
 #include "metrics.h"
+#include "reload_plan.h"
 #include "service.h"
 #include "service_keys.h"
 #include "util/try.h"
@@ -38,84 +43,20 @@ unsigned or_cores(unsigned configured) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-std::vector<std::string> strings(const std::vector<std::string_view>& views) {
-  return {views.begin(), views.end()};
+bool no_key_configured(const ServeConfig& config) {
+  return config.secret.empty() && config.secret_file.empty() && config.key_file.empty() &&
+         config.jwks_file.empty();
 }
 
-// The settings' checks have passed: every name parses.
-HttpOptions http_options(const ServeConfig& config) {
-  HttpOptions options;
-  options.locations.clear();
-  for (std::string_view name : split_list(config.token_locations)) {
-    options.locations.push_back(*parse_token_location(name));
-  }
-  CookieOptions& cookies = options.cookies;
-  cookies.secure = config.cookie_secure;
-  cookies.same_site = *parse_same_site(config.cookie_samesite);
-  cookies.domain = config.cookie_domain;
-  cookies.path = config.cookie_path;
-  cookies.refresh_path = config.refresh_cookie_path;
-  cookies.session_cookies = config.session_cookies;
-  cookies.access_cookie = config.access_cookie_name;
-  cookies.refresh_cookie = config.refresh_cookie_name;
-  cookies.access_csrf_cookie = config.access_csrf_cookie_name;
-  cookies.refresh_csrf_cookie = config.refresh_csrf_cookie_name;
-  cookies.csrf_protect = config.cookie_csrf_protect;
-  cookies.csrf_header = config.csrf_header_name;
-  cookies.refresh_access_within = config.refresh_access_within;
-  options.token_limit = config.token_limit;
-  return options;
+// Compared whole, private parts included, so that a secret file or a key
+// file edited in place counts as a change too (only the word is logged).
+bool same_keys(const ServiceKeys& a, const ServiceKeys& b) {
+  return a.jwks_json == b.jwks_json && a.signing.kid() == b.signing.kid() &&
+         a.signing.to_jwk(true).value_or("") == b.signing.to_jwk(true).value_or("");
 }
 
-bool cookies_allowed(const ServeConfig& config) {
-  const HttpOptions options = http_options(config);
-  return std::find(options.locations.begin(), options.locations.end(), TokenLocation::kCookies) !=
-         options.locations.end();
-}
-
-GuardOptions guard_options(const ServeConfig& config, Algorithm alg) {
-  GuardOptions options;
-  options.issuer.algorithm = alg;
-  options.issuer.access_ttl = config.access_ttl;
-  options.issuer.refresh_ttl = config.refresh_ttl;
-  options.issuer.issuer = config.issuer;
-  // Every token a browser may hold in a cookie carries its double-submit
-  // value; header clients ignore the claim.
-  options.issuer.csrf_claim = cookies_allowed(config) && config.cookie_csrf_protect;
-  if (!config.audience.empty()) options.issuer.audience = {config.audience};
-  options.verify.algorithms = {alg};
-  // The one size limit: the service's early check and the verifier's agree.
-  options.verify.max_token_size = config.token_limit;
-  options.verify.claims.leeway = config.leeway;
-  options.verify.claims.issuer = config.issuer;
-  if (!config.audience.empty()) options.verify.claims.audience = {config.audience};
-  options.rotate_refresh_tokens = config.rotate_refresh_tokens;
-  options.refresh_reuse_interval = config.refresh_reuse_interval;
-  options.session_max_lifetime = config.session_max_lifetime;
-  options.session_idle_timeout = config.session_idle_timeout;
-  if (config.check == "store") options.check_mode = GuardOptions::CheckMode::kStore;
-  StatusListOptions& lists = options.status_list;
-  lists.enabled = config.status_list_enabled;
-  lists.base_url = config.status_list_base_url;
-  lists.bits = static_cast<int>(config.status_list_bits);
-  lists.list_size = config.status_list_size;
-  lists.ttl = config.status_list_ttl;
-  lists.token_lifetime = config.status_list_token_lifetime;
-  lists.publish_interval = config.status_list_publish_interval;
-  return options;
-}
-
-// Said before the Guard's own refusal, with what to change: a verifier
-// elsewhere checks the lists with the public key, which a secret has not.
-Result<void> check_status_list_key(const ServeConfig& config, Algorithm alg) {
-  if (!config.status_list_enabled || !algorithm_name(alg).starts_with("HS")) return {};
-  return problem(setting_origin(config, "status_list.enabled") +
-                 ": status lists need an asymmetric signing key (RS*, PS*, ES* or EdDSA), and " +
-                 std::string(algorithm_name(alg)) +
-                 " is a shared secret that verifiers elsewhere cannot check the lists with. "
-                 "Configure keys.key_file or keys.jwks_file with an RSA, EC or Ed25519 private "
-                 "key (`jwtguard keys generate --alg ES256` makes one) and set keys.algorithm, "
-                 "or turn status_list.enabled off");
+std::int64_t unix_seconds(Timestamp t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
 }  // namespace
@@ -124,6 +65,7 @@ class App::Impl {
  public:
   Result<void> start(const ServeConfig& config, const Clock& clock) {
     config_ = config;
+    clock_ = &clock;
     auto log = Log::open(config.log_level, config.log_file);
     if (!log) {
       return problem(setting_origin(config, "log.file") + ": the log cannot be opened (" +
@@ -142,6 +84,7 @@ class App::Impl {
   }
 
   void stop() {
+    std::lock_guard lock(reload_mu_);  // a reload under way finishes first
     if (!listener_) return;
     std::size_t cut = listener_->shutdown(config_.shutdown_timeout);
     listener_.reset();
@@ -155,7 +98,78 @@ class App::Impl {
   std::uint16_t port() const { return listener_->port(); }
   Guard& guard() { return *guard_; }
 
+  // App::reload. One at a time: a second waits for the first.
+  Result<ReloadReport> reload(const Result<ServeConfig>& loaded) {
+    std::lock_guard lock(reload_mu_);
+    if (!listener_) return fail(Errc::kInvalidArgument, "the service is stopped");
+    ReloadReport report;
+    auto applied = loaded ? apply(*loaded, report) : tl::unexpected(loaded.error());
+    metrics_.record_reload(applied.has_value(), unix_seconds(clock_->now()));
+    if (!applied) {
+      log_->error("reloaded", {{"outcome", "refused"}, {"reason", applied.error().detail()}});
+      return tl::unexpected(applied.error());
+    }
+    const std::vector<std::pair<std::string, std::string>> fields{
+        {"outcome", "applied"},
+        {"changed", join_names(report.changed)},
+        {"restart_needed", join_names(report.restart_needed)},
+        {"kid", report.kid}};
+    report.restart_needed.empty() ? log_->info("reloaded", fields) : log_->warn("reloaded", fields);
+    return report;
+  }
+
  private:
+  // The keys of `config`, as start loaded them, except that a reload never
+  // generates one: with no key configured it keeps the dev key in use, and
+  // is refused when the running key was a configured one (only a start may
+  // create a key under data_dir).
+  Result<ServiceKeys> reload_keys(const ServeConfig& config) {
+    if (!no_key_configured(config)) {
+      JWTGUARD_TRY(check_service_keys(config));
+      return load_service_keys(config);
+    }
+    if (no_key_configured(config_) && config.dev) return *keys_;
+    return problem(
+        "no signing key is set: configure keys.secret_file, keys.key_file or keys.jwks_file "
+        "(or $JWTGUARD_SECRET). A reload never generates a dev key; restart to have one");
+  }
+
+  // Checks `next` as start would, then hands the reloadable part to the
+  // Guard and the Service; on any error nothing has changed.
+  Result<void> apply(const ServeConfig& next, ReloadReport& report) {
+    ReloadPlan plan = plan_reload(config_, next);
+    const ServeConfig& config = plan.effective;
+    auto keys = reload_keys(config);
+    if (!keys) return tl::unexpected(keys.error());
+    JWTGUARD_TRY(check_status_list_key(config, keys->algorithm));
+    ServiceOptions service_settings = service_options(config, *keys);
+    // The Service's own check, before anything changes.
+    if (auto errors = ErrorResponses::create(service_settings.errors); !errors) {
+      return problem("the service cannot start: " + errors.error().message());
+    }
+    if (auto reconfigured = guard_->reconfigure(keys->signing, keys->verify,
+                                                guard_options(config, keys->algorithm));
+        !reconfigured) {
+      return problem("the service cannot start: " + reconfigured.error().message());
+    }
+    if (auto reconfigured = service_->reconfigure(std::move(service_settings)); !reconfigured) {
+      // Back to the running keys and options, which the Guard took before.
+      (void)guard_->reconfigure(keys_->signing, keys_->verify,
+                                guard_options(config_, keys_->algorithm));
+      return problem("the service cannot start: " + reconfigured.error().message());
+    }
+    (void)log_->set_level(config.log_level);  // checked by load_serve_config
+    if (!same_keys(*keys, *keys_)) {
+      plan.changed.emplace_back("keys");
+    }
+    report = {.changed = std::move(plan.changed),
+              .restart_needed = std::move(plan.restart_needed),
+              .kid = keys->signing.kid()};
+    keys_ = std::move(*keys);
+    config_ = std::move(plan.effective);
+    return {};
+  }
+
   Result<void> start_parts(const ServeConfig& config, const Clock& clock) {
     // Every configuration error is found before the store or a dev key is
     // written: the checks below only read.
@@ -166,6 +180,7 @@ class App::Impl {
     if (!store) return store_problem(config, store.error());
     auto keys = load_service_keys(config);
     if (!keys) return tl::unexpected(keys.error());
+    keys_ = *keys;
     if (!keys->generated.empty()) {
       log_->warn("generated signing key",
                  {{"path", keys->generated},
@@ -221,6 +236,7 @@ class App::Impl {
                              {"store", redact_store_url(config.store)},
                              {"key", keys->loaded_from},
                              {"max_connections", std::to_string(listener_->max_connections())}});
+    metrics_.record_config_loaded(unix_seconds(clock.now()));
     return {};
   }
 
@@ -247,31 +263,11 @@ class App::Impl {
     return options;
   }
 
-  static ServiceOptions service_options(const ServeConfig& config, const ServiceKeys& keys) {
-    return ServiceOptions{
-        .token_limit = config.token_limit,
-        .min_password_length = config.min_password_length,
-        .registration = config.registration,
-        .login_limits = {.max_failures = config.login_max_failures,
-                         .max_failures_per_user = config.login_max_failures_per_user,
-                         .max_failures_per_address = config.login_max_failures_per_address,
-                         .window = config.login_window},
-        .registration_limits = {.max_per_address = config.registration_max_per_address,
-                                .max_total = config.registration_max_total,
-                                .window = config.registration_window},
-        .access_ttl = config.access_ttl,
-        .jwks_json = keys.jwks_json,
-        .errors = config.errors,
-        .trust_forwarded_for = config.trust_forwarded_for,
-        .http = http_options(config),
-        .cors_origins = strings(split_list(config.cors_allowed_origins)),
-        .cors_max_age = config.cors_max_age,
-        .issuers = {},
-        .log = {},
-    };
-  }
-
+  // The running configuration and keys: start's, then each applied reload's.
   ServeConfig config_;
+  std::optional<ServiceKeys> keys_;  // set once started
+  const Clock* clock_ = nullptr;
+  std::mutex reload_mu_;
   // Destroyed in reverse: the listener first, the log last.
   std::unique_ptr<Log> log_;
   Metrics metrics_;
@@ -292,6 +288,9 @@ App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 App::~App() = default;
 std::uint16_t App::port() const { return impl_->port(); }
 Guard& App::guard() { return impl_->guard(); }
+Result<ReloadReport> App::reload(const Result<ServeConfig>& config) {
+  return impl_->reload(config);
+}
 void App::stop() { impl_->stop(); }
 
 }  // namespace jwtguard::server

@@ -81,7 +81,7 @@ Response ServiceImpl::register_user(const Request& request, const Peer& peer,
   }
   outcome.subject = username;
   // Before the hash: a refused registration costs no Argon2id work.
-  if (auto wait = registration_limiter_.try_acquire(limiter_address(peer.address), clock_.now());
+  if (auto wait = registration_limiter_->try_acquire(limiter_address(peer.address), clock_.now());
       wait.count() > 0) {
     return rate_limited(errors_, request, wait, "Too many registrations. Try again later");
   }
@@ -139,13 +139,13 @@ Step<User> ServiceImpl::check_password(const Request& request, const std::string
   const std::string address = limiter_address(peer.address);
   // The attempt is taken (counted as a failure) before the hash, so that
   // parallel guesses cannot all pass the check before any is counted.
-  if (auto wait = limiter_.try_acquire(username, address, clock_.now()); wait.count() > 0) {
+  if (auto wait = limiter_->try_acquire(username, address, clock_.now()); wait.count() > 0) {
     metrics_.record_login_rate_limited();
     return tl::unexpected(rate_limited(errors_, request, wait));
   }
   auto user = store_.find_user(username);
   if (!user) {
-    limiter_.released(username, address);
+    limiter_->released(username, address);
     return tl::unexpected(failure(request, user.error()));
   }
   // The same Argon2id work whether or not the user exists.
@@ -155,7 +155,7 @@ Step<User> ServiceImpl::check_password(const Request& request, const std::string
     metrics_.record_login(false);
     return tl::unexpected(errors_.make(request, ServiceError::kBadCredentials));
   }
-  limiter_.succeeded(username, address, clock_.now());
+  limiter_->succeeded(username, address, clock_.now());
   if ((*user)->disabled) {
     metrics_.record_login(false);
     return tl::unexpected(errors_.make(request, ServiceError::kAccountDisabled));

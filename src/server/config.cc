@@ -60,7 +60,7 @@ const std::vector<SettingInfo>& serve_settings() {
     std::vector<SettingInfo> out;
     for (const Setting& s : settings::table()) {
       out.push_back({s.key, settings::env_name(s), settings::flag_name(s), s.help,
-                     settings::text_of(s, defaults), s.rules.secret});
+                     settings::text_of(s, defaults), s.rules.secret, s.rules.restart});
     }
     return out;
   }();

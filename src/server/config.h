@@ -191,6 +191,7 @@ struct SettingInfo {
   std::string help;          // one sentence
   std::string default_text;  // the default, as one would write it
   bool secret = false;       // never printed or logged
+  bool restart = false;      // a reload keeps the running value (docs/operations.md)
 };
 
 // Every setting, in the order --help lists them.

@@ -188,7 +188,7 @@ class ConnectionImpl final : public Connection,
           });
         });
     if (!queued) {
-      Response busy = shared_.service.errors().make(request_, ServiceError::kOverloaded);
+      Response busy = shared_.service.errors()->make(request_, ServiceError::kOverloaded);
       busy.set(http::field::retry_after, "1");
       respond(std::move(busy));
     }
@@ -203,7 +203,7 @@ class ConnectionImpl final : public Connection,
       // Nothing in the handlers throws by design; a bad_alloc still gets an
       // answer rather than a dropped connection.
       outcome_.route = match_.route;
-      return shared_.service.errors().make(request_, ServiceError::kInternal);
+      return shared_.service.errors()->make(request_, ServiceError::kInternal);
     }
   }
 
@@ -223,7 +223,7 @@ class ConnectionImpl final : public Connection,
     request_ = request;  // what record() logs, not the previous request
     outcome_ = {};
     state_ = State::kBusy;
-    return shared_.service.errors().make(request, error, message);
+    return shared_.service.errors()->make(request, error, message);
   }
 
   void respond(Response response) {

@@ -132,13 +132,31 @@ std::string json_escape(std::string_view text) {
   return out;
 }
 
-Result<std::unique_ptr<Log>> Log::open(const std::string& level, const std::string& file) {
+namespace {
+
+Result<spdlog::level::level_enum> parse_level(const std::string& level) {
   auto parsed = spdlog::level::from_str(level);
   if (parsed == spdlog::level::off && level != "off") {
     return fail(Errc::kInvalidArgument, "log level '" + level +
                                             "' is not one of trace, debug, "
                                             "info, warn, error, off");
   }
+  return parsed;
+}
+
+}  // namespace
+
+Result<void> Log::set_level(const std::string& level) {
+  auto parsed = parse_level(level);
+  if (!parsed) return tl::unexpected(parsed.error());
+  logger_->set_level(*parsed);
+  return {};
+}
+
+Result<std::unique_ptr<Log>> Log::open(const std::string& level, const std::string& file) {
+  auto parsed_level = parse_level(level);
+  if (!parsed_level) return tl::unexpected(parsed_level.error());
+  const spdlog::level::level_enum parsed = *parsed_level;
   int fd = STDERR_FILENO;
   if (!file.empty()) {
     fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);

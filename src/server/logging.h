@@ -41,6 +41,11 @@ class Log {
   void error(std::string_view event,
              const std::vector<std::pair<std::string, std::string>>& fields = {});
 
+  // A reload's log.level (one of open()'s names): lines from then on are
+  // filtered by it. kInvalidArgument for another name, and the level stays.
+  // Thread-safe (spdlog's level is atomic).
+  Result<void> set_level(const std::string& level);
+
   // An observer writing the access log line of each request (at info level).
   RequestObserver access_log();
 

@@ -45,6 +45,12 @@ class KeyCounter {
         // capacity/8 new keys rather than on every new key.
         refill_to_(capacity_ - std::max<std::size_t>(capacity_ / 8, 1)) {}
 
+  // A reload's limits: the counts stay, and are judged by these from now on.
+  void set_limit(unsigned max, seconds window) {
+    max_ = max;
+    window_ = window;
+  }
+
   // Zero when `key` may make an attempt now; otherwise until it may, rounded up.
   seconds wait(std::string_view key, Timestamp now) const {
     if (!limited(key)) return seconds(0);
@@ -157,8 +163,8 @@ class KeyCounter {
   }
 
   const Mode mode_;
-  const unsigned max_;
-  const seconds window_;
+  unsigned max_;    // set_limit
+  seconds window_;  // set_limit
   const std::size_t capacity_;
   const std::size_t refill_to_;
   absl::flat_hash_map<std::string, Entry> entries_;
@@ -255,6 +261,13 @@ std::chrono::seconds LoginLimiter::try_acquire(std::string_view user, std::strin
   return seconds(0);
 }
 
+void LoginLimiter::set_limits(const LoginLimits& limits) {
+  std::lock_guard lock(impl_->mu);
+  impl_->pairs.set_limit(limits.max_failures, limits.window);
+  impl_->users.set_limit(limits.max_failures_per_user, limits.window);
+  impl_->addresses.set_limit(limits.max_failures_per_address, limits.window);
+}
+
 void LoginLimiter::succeeded(std::string_view user, std::string_view address, Timestamp now) {
   const std::string pair = pair_key(user, address);
   std::lock_guard lock(impl_->mu);
@@ -286,6 +299,12 @@ class RegistrationLimiter::Impl {
 RegistrationLimiter::RegistrationLimiter(RegistrationLimits limits)
     : impl_(std::make_unique<Impl>(limits)) {}
 RegistrationLimiter::~RegistrationLimiter() = default;
+
+void RegistrationLimiter::set_limits(const RegistrationLimits& limits) {
+  std::lock_guard lock(impl_->mu);
+  impl_->addresses.set_limit(limits.max_per_address, limits.window);
+  impl_->total.set_limit(limits.max_total, limits.window);
+}
 
 std::chrono::seconds RegistrationLimiter::try_acquire(std::string_view address, Timestamp now) {
   static constexpr std::string_view kTotal = "*";

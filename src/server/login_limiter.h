@@ -79,6 +79,10 @@ class LoginLimiter {
   // The attempt taken checked no password (e.g. the store failed): it is
   // given back everywhere.
   void released(std::string_view user, std::string_view address);
+  // A reload: the maxima and the window of `limits` apply from now on to
+  // the attempts already counted, which stay (a reload must not give a
+  // guesser a fresh round). known_for and capacity stay as constructed.
+  void set_limits(const LoginLimits& limits);
 
  private:
   class Impl;
@@ -103,6 +107,8 @@ class RegistrationLimiter {
   // hash is the cost). Zero when taken; otherwise nothing is counted, and the
   // result is how long until one may be taken (at least 1 s).
   std::chrono::seconds try_acquire(std::string_view address, Timestamp now);
+  // A reload, as LoginLimiter::set_limits: the counts stay.
+  void set_limits(const RegistrationLimits& limits);
 
  private:
   class Impl;

@@ -201,6 +201,8 @@ struct Metrics::Impl {
   std::array<Counter, kLoginOutcomeNames.size()> logins{};
   Counter store_errors{0};
   std::array<Counter, kLogoutOutcomeCount> logouts{};
+  std::array<Counter, 2> reloads{};  // applied, refused
+  Counter last_load{0};              // unix seconds of the last successful (re)load
 
   // Routes with no request yet are left out of the text to keep it short.
   std::array<bool, kRouteCount> active_routes() const;
@@ -290,6 +292,14 @@ void Metrics::Impl::render_events(std::string& out) const {
     append_sample(out, "jwtguard_backchannel_logouts_total", {{"outcome", kLogoutOutcomeNames[i]}},
                   read(logouts[i]));
   }
+  append_family(out, "jwtguard_config_reloads_total", "counter",
+                "Configuration reloads (SIGHUP), by outcome: applied or refused.");
+  append_sample(out, "jwtguard_config_reloads_total", {{"outcome", "applied"}}, read(reloads[0]));
+  append_sample(out, "jwtguard_config_reloads_total", {{"outcome", "refused"}}, read(reloads[1]));
+  append_family(out, "jwtguard_config_last_reload_success_timestamp_seconds", "gauge",
+                "When the running configuration was loaded (at start or by the last applied "
+                "reload), in Unix seconds.");
+  append_sample(out, "jwtguard_config_last_reload_success_timestamp_seconds", {}, read(last_load));
 }
 
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
@@ -327,6 +337,16 @@ void Metrics::record_login_rate_limited() { bump(impl_->logins[kLoginRateLimited
 void Metrics::record_backchannel_logout(LogoutOutcome outcome) {
   const auto i = static_cast<std::size_t>(outcome);
   if (i < kLogoutOutcomeCount) bump(impl_->logouts[i]);
+}
+
+void Metrics::record_config_loaded(std::int64_t unix_seconds) {
+  impl_->last_load.store(static_cast<std::uint64_t>(std::max<std::int64_t>(unix_seconds, 0)),
+                         std::memory_order_relaxed);
+}
+
+void Metrics::record_reload(bool applied, std::int64_t unix_seconds) {
+  bump(impl_->reloads[applied ? 0 : 1]);
+  if (applied) record_config_loaded(unix_seconds);
 }
 
 std::string Metrics::render(const GuardStats& stats) const {

@@ -60,6 +60,11 @@ class Metrics {
   void record_login(bool succeeded);
   void record_login_rate_limited();
   void record_backchannel_logout(LogoutOutcome outcome);
+  // The configuration was loaded at start, at `unix_seconds`.
+  void record_config_loaded(std::int64_t unix_seconds);
+  // A reload (SIGHUP): applied (wholly or but for restart-only settings)
+  // or refused; an applied one at `unix_seconds` sets the last success.
+  void record_reload(bool applied, std::int64_t unix_seconds);
 
   // The exposition text (version 0.0.4), including the Guard's index
   // gauges from `stats`.

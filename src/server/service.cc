@@ -14,7 +14,7 @@ namespace jwtguard::server {
 namespace {}  // namespace
 
 ServiceImpl::ServiceImpl(const Service::Parts& parts, ServiceOptions options, ErrorResponses errors,
-                         HttpGuard http, std::string dummy_hash)
+                         HttpGuard http, std::string dummy_hash, Limiters limiters)
     : guard_(parts.guard),
       store_(parts.store),
       metrics_(parts.metrics),
@@ -23,8 +23,11 @@ ServiceImpl::ServiceImpl(const Service::Parts& parts, ServiceOptions options, Er
       errors_(std::move(errors)),
       http_(std::move(http)),
       cors_(options_.cors_origins, options_.cors_max_age, options_.http.cookies.csrf_header),
-      limiter_(options_.login_limits),
-      registration_limiter_(options_.registration_limits),
+      limiter_(limiters.login ? std::move(limiters.login)
+                              : std::make_shared<LoginLimiter>(options_.login_limits)),
+      registration_limiter_(limiters.registration ? std::move(limiters.registration)
+                                                  : std::make_shared<RegistrationLimiter>(
+                                                        options_.registration_limits)),
       dummy_hash_(std::move(dummy_hash)) {}
 
 // The last address of X-Forwarded-For, or empty when there is none.
@@ -344,12 +347,40 @@ Result<std::unique_ptr<Service>> Service::create(const Parts& parts, ServiceOpti
   if (!dummy_hash) return tl::unexpected(dummy_hash.error());
   auto http = HttpGuard::create(parts.guard, options.http, &parts.clock);
   if (!http) return tl::unexpected(http.error());
-  auto impl = std::make_unique<ServiceImpl>(parts, std::move(options), std::move(*errors),
-                                            std::move(*http), std::move(*dummy_hash));
+  ServiceImpl::Limiters limiters{
+      .login = std::make_shared<LoginLimiter>(options.login_limits),
+      .registration = std::make_shared<RegistrationLimiter>(options.registration_limits)};
+  auto impl =
+      std::make_shared<const ServiceImpl>(parts, std::move(options), std::move(*errors),
+                                          std::move(*http), std::move(*dummy_hash), limiters);
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
-Service::Service(std::unique_ptr<ServiceImpl> impl) : impl_(std::move(impl)) {}
+Result<void> Service::reconfigure(ServiceOptions options) {
+  std::lock_guard lock(reload_mu_);
+  const auto current = impl_.load();
+  const Parts parts{current->guard_, current->store_, current->metrics_, current->clock_};
+  auto errors = ErrorResponses::create(options.errors);
+  if (!errors) return tl::unexpected(errors.error());
+  auto http = HttpGuard::create(parts.guard, options.http, &parts.clock);
+  if (!http) return tl::unexpected(http.error());
+  // What a reload does not change (service.h) stays as it was.
+  const ServiceOptions& kept = current->options_;
+  options.password_cost = kept.password_cost;
+  options.issuers = kept.issuers;
+  options.log = kept.log;
+  options.status_list_ttl = kept.status_list_ttl;
+  options.status_list_base_url = kept.status_list_base_url;
+  current->limiter_->set_limits(options.login_limits);
+  current->registration_limiter_->set_limits(options.registration_limits);
+  ServiceImpl::Limiters limiters{current->limiter_, current->registration_limiter_};
+  impl_.store(std::make_shared<const ServiceImpl>(parts, std::move(options), std::move(*errors),
+                                                  std::move(*http), current->dummy_hash_,
+                                                  std::move(limiters)));
+  return {};
+}
+
+Service::Service(std::shared_ptr<const ServiceImpl> impl) : impl_(std::move(impl)) {}
 Service::~Service() = default;
 
 RouteMatch Service::route(const Request& request) const {
@@ -357,7 +388,7 @@ RouteMatch Service::route(const Request& request) const {
 }
 
 Handled Service::handle(const Request& request, const RouteMatch& match, const Peer& peer) const {
-  Handled handled = impl_->handle(request, match, peer);
+  Handled handled = impl_.load()->handle(request, match, peer);
   if (request.method() == http::verb::head) {
     handled.response.body().clear();  // Content-Length stays that of the GET
   }
@@ -377,15 +408,16 @@ Service::Work Service::work(Route route) const {
     case RouteThread::kIoUnlessStrict: {
       // An implicit refresh reads the session from the store: not on an I/O
       // thread, where a slow store would stall every connection.
-      const auto& options = impl_->options_.http;
-      const bool implicit_refresh = impl_->http_.allows(TokenLocation::kCookies) &&
+      const auto impl = impl_.load();
+      const auto& options = impl->options_.http;
+      const bool implicit_refresh = impl->http_.allows(TokenLocation::kCookies) &&
                                     options.cookies.refresh_access_within.count() > 0;
-      const bool strict = impl_->guard_.check_mode() == GuardOptions::CheckMode::kStore;
+      const bool strict = impl->guard_.check_mode() == GuardOptions::CheckMode::kStore;
       // A trusted issuer's token with a kid its cached key set lacks waits
       // for one JWKS fetch (at most jwks_timeout, once per cooldown): on a
       // worker, never on an I/O thread, where a slow identity server would
       // stall every connection.
-      const bool foreign = route == Route::kVerify && impl_->options_.issuers.trusted != nullptr;
+      const bool foreign = route == Route::kVerify && impl->options_.issuers.trusted != nullptr;
       return strict || implicit_refresh || foreign ? Work::kStore : Work::kInline;
     }
     case RouteThread::kStoreWorker:
@@ -396,7 +428,10 @@ Service::Work Service::work(Route route) const {
   return Work::kStore;
 }
 
-const ErrorResponses& Service::errors() const { return impl_->errors_; }
-Metrics& Service::metrics() const { return impl_->metrics_; }
+std::shared_ptr<const ErrorResponses> Service::errors() const {
+  auto impl = impl_.load();
+  return {impl, &impl->errors_};
+}
+Metrics& Service::metrics() const { return impl_.load()->metrics_; }
 
 }  // namespace jwtguard::server

@@ -8,10 +8,12 @@
 #ifndef JWTGUARD_SERVER_SERVICE_H_
 #define JWTGUARD_SERVER_SERVICE_H_
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -114,6 +116,15 @@ class Service {
   static Result<std::unique_ptr<Service>> create(const Parts& parts, ServiceOptions options);
   ~Service();
 
+  // A reload: `options` answer the requests that start after it returns;
+  // those under way finish with the options they started with. The login
+  // and registration counts stay (only their limits change). Not changed
+  // (restart-only): password_cost, issuers, log, status_list_ttl and
+  // status_list_base_url, which stay as create() had them. On error
+  // (create()'s kInvalidArgument for a bad error override or HTTP option)
+  // nothing changes. Thread-safe; concurrent calls are serialised.
+  Result<void> reconfigure(ServiceOptions options);
+
   // The request's route (routes.h); handle() with it answers the request.
   // The I/O layer routes once and uses the match for work() and handle().
   RouteMatch route(const Request& request) const;
@@ -129,12 +140,15 @@ class Service {
   enum class Work { kInline, kStore, kPasswordHash };
   Work work(Route route) const;
 
-  const ErrorResponses& errors() const;
+  // The current error responses; the copy held stays valid across a reload.
+  std::shared_ptr<const ErrorResponses> errors() const;
   Metrics& metrics() const;
 
  private:
-  explicit Service(std::unique_ptr<ServiceImpl> impl);
-  std::unique_ptr<ServiceImpl> impl_;
+  explicit Service(std::shared_ptr<const ServiceImpl> impl);
+  // Swapped whole by reconfigure(); each request loads it once.
+  std::atomic<std::shared_ptr<const ServiceImpl>> impl_;
+  std::mutex reload_mu_;
 };
 
 }  // namespace jwtguard::server

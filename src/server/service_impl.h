@@ -45,8 +45,14 @@ tl::expected<std::size_t, std::string> query_limit(std::string_view query, std::
 
 class ServiceImpl {
  public:
+  // The limiters are shared with the ServiceImpl a reload replaces, so
+  // that their counts survive it; null ones are made from `options`.
+  struct Limiters {
+    std::shared_ptr<LoginLimiter> login;
+    std::shared_ptr<RegistrationLimiter> registration;
+  };
   ServiceImpl(const Service::Parts& parts, ServiceOptions options, ErrorResponses errors,
-              HttpGuard http, std::string dummy_hash);
+              HttpGuard http, std::string dummy_hash, Limiters limiters = {});
 
   // The route's handler (routes.cc's table), or 404/405 for kUnmatched.
   Handled handle(const Request& request, const RouteMatch& match, const Peer& peer) const;
@@ -223,8 +229,8 @@ class ServiceImpl {
   ErrorResponses errors_;
   HttpGuard http_;
   Cors cors_;
-  mutable LoginLimiter limiter_;
-  mutable RegistrationLimiter registration_limiter_;
+  const std::shared_ptr<LoginLimiter> limiter_;
+  const std::shared_ptr<RegistrationLimiter> registration_limiter_;
   // A hash of a random password with the cost of real ones: a login for a
   // user that does not exist verifies against it, so both failures take the
   // same time (no user enumeration by timing).

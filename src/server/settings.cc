@@ -98,22 +98,22 @@ using C = ServeConfig;
 // clang-format off
 constexpr Setting kSettings[] = {
     {"listen", &C::listen, "Address to listen on, HOST:PORT ([::1]:8080 for IPv6); port 0 "
-     "picks a free one.", {.check = check_listen}},
-    {"threads", &C::threads, "I/O threads; 0 means one per core.", {.max = 256}},
+     "picks a free one.", {.check = check_listen, .restart = true}},
+    {"threads", &C::threads, "I/O threads; 0 means one per core.", {.max = 256, .restart = true}},
     {"workers", &C::workers, "Threads for password hashing and store writes; 0 means one per "
-     "core.", {.max = 256}},
+     "core.", {.max = 256, .restart = true}},
     {"store", &C::store, "Where users, sessions and revocations live: sqlite:PATH, "
      "redis://[:PASSWORD@]HOST:PORT/DB, postgresql://USER@HOST:PORT/DB or memory:.",
-     {.check = check_not_empty}},
+     {.check = check_not_empty, .restart = true}},
     {"check", &C::check, "Where token checks look for revocations: index (memory, kept current "
      "by the store's change feed; no I/O) or store (strict: also ask the store on every check).",
-     {.check = check_check_mode}},
+     {.check = check_check_mode, .restart = true}},
     {"redis.require_persistence", &C::require_persistence, "Refuse to start when the Redis "
-     "store persists nothing (neither AOF nor RDB); off: a warning."},
+     "store persists nothing (neither AOF nor RDB); off: a warning.", {.restart = true}},
     {"dev", &C::dev, "Development mode: with no key configured, generate one under data_dir and "
-     "reuse it; off, a missing key is an error."},
+     "reuse it; off, a missing key is an error.", {.restart = true}},
     {"data_dir", &C::data_dir, "Directory for the keys development mode generates.",
-     {.check = check_not_empty}},
+     {.check = check_not_empty, .restart = true}},
     {"keys.algorithm", &C::algorithm, "Signing algorithm: HS256/384/512, RS256/384/512, "
      "PS256/384/512, ES256/384/512 or EdDSA; a key that allows only one signs with that one.",
      {.check = check_algorithm}},
@@ -180,37 +180,38 @@ constexpr Setting kSettings[] = {
      "long ends (needs rotate_refresh_tokens). 0s: only the refresh token's own lifetime."},
     {"status_list.enabled", &C::status_list_enabled, "Give every issued token a \"status\" "
      "claim and publish the Token Status Lists at GET /statuslists/<id> (needs an asymmetric "
-     "signing key and base_url).", {.name = "status_list_enabled"}},
+     "signing key and base_url).", {.name = "status_list_enabled", .restart = true}},
     {"status_list.base_url", &C::status_list_base_url, "This service's public URL, https (http "
      "to a loopback host only), without a trailing slash: a list's URI is base_url + "
-     "/statuslists/<id>.", {.name = "status_list_base_url"}},
+     "/statuslists/<id>.", {.name = "status_list_base_url", .restart = true}},
     {"status_list.bits", &C::status_list_bits, "Bits per status in new lists: 1 or 2.",
-     {.min = 1, .max = 2, .name = "status_list_bits"}},
+     {.min = 1, .max = 2, .name = "status_list_bits", .restart = true}},
     {"status_list.list_size", &C::status_list_size, "Statuses per list; a new list starts when "
-     "one is full.", {.min = 1, .max = 1u << 27, .name = "status_list_size"}},
+     "one is full.", {.min = 1, .max = 1u << 27, .name = "status_list_size", .restart = true}},
     {"status_list.ttl", &C::status_list_ttl, "The lists' ttl: how long a verifier may cache "
-     "one (also their Cache-Control max-age).", {.min = 1, .name = "status_list_ttl"}},
+     "one (also their Cache-Control max-age).",
+     {.min = 1, .name = "status_list_ttl", .restart = true}},
     {"status_list.token_lifetime", &C::status_list_token_lifetime, "exp - iat of a Status List "
      "Token; an unchanged list is re-signed when half of it has passed.",
-     {.min = 1, .name = "status_list_token_lifetime"}},
+     {.min = 1, .name = "status_list_token_lifetime", .restart = true}},
     {"status_list.publish_interval", &C::status_list_publish_interval, "A list that changed is "
      "re-signed at most this often: a revocation is published within this plus the store's "
-     "feed delay.", {.min = 1, .name = "status_list_publish_interval"}},
+     "feed delay.", {.min = 1, .name = "status_list_publish_interval", .restart = true}},
     {"http.body_limit", &C::body_limit, "Largest request body; larger ones get 413.",
-     {.min = kKiB, .max = 16 * kMiB, .bytes = true}},
+     {.min = kKiB, .max = 16 * kMiB, .bytes = true, .restart = true}},
     {"http.header_limit", &C::header_limit, "Largest request head; larger ones get 431.",
-     {.min = kKiB, .max = kMiB, .bytes = true}},
+     {.min = kKiB, .max = kMiB, .bytes = true, .restart = true}},
     {"http.token_limit", &C::token_limit, "Largest token (at most header_limit); larger ones "
      "are refused with 422.", {.min = kKiB, .max = 64 * kKiB, .bytes = true}},
     {"http.read_timeout", &C::read_timeout, "Time to receive a whole request once it started.",
-     {.min = 1}},
+     {.min = 1, .restart = true}},
     {"http.idle_timeout", &C::idle_timeout, "Time an idle keep-alive connection stays open.",
-     {.min = 1}},
+     {.min = 1, .restart = true}},
     {"http.shutdown_timeout", &C::shutdown_timeout, "On SIGTERM, time in-flight requests get "
      "to finish."},
     {"http.max_connections", &C::max_connections, "Connections open at once; 0: the open-file "
      "limit less 64 and 1/32 of it (a larger value is lowered to that). At the cap, the "
-     "longest-idle connection closes for a new one.", {.max = 1u << 20}},
+     "longest-idle connection closes for a new one.", {.max = 1u << 20, .restart = true}},
     {"http.trust_forwarded_for", &C::trust_forwarded_for, "Take the client address from the "
      "last X-Forwarded-For entry; only behind a proxy that always sets it."},
     {"users.registration", &C::registration, "Let anyone create an account (POST "
@@ -238,8 +239,9 @@ constexpr Setting kSettings[] = {
      "counted.", {.min = 1}},
     {"log.level", &C::log_level, "trace, debug, info, warn, error or off.",
      {.check = check_log_level, .name = "log_level"}},
-    {"log.access_log", &C::access_log, "One JSON line per request."},
-    {"log.file", &C::log_file, "Log file; empty: standard error.", {.name = "log_file"}},
+    {"log.access_log", &C::access_log, "One JSON line per request.", {.restart = true}},
+    {"log.file", &C::log_file, "Log file; empty: standard error.",
+     {.name = "log_file", .restart = true}},
 };
 // clang-format on
 

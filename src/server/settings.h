@@ -39,6 +39,9 @@ struct Rules {
   Check check = nullptr;       // string settings only
   const char* name = nullptr;  // for the variable and flag; null: the key's last part
   bool secret = false;         // never shown, never a flag
+  // Read once at start: a reload (SIGHUP) keeps the running value and
+  // reports the setting as needing a restart.
+  bool restart = false;
 };
 
 struct Setting {

@@ -153,6 +153,8 @@ TEST_F(ConfigTest, TheDocumentationListsEverySettingAsTheTableDoes) {
     EXPECT_NE(row.find("| `" + s.env + "` |"), std::string::npos) << row;
     EXPECT_NE(row.find(flag), std::string::npos) << row;
     EXPECT_NE(row.find(fallback), std::string::npos) << row;
+    // The restart marker (docs/operations.md, reloading) as the table has it.
+    EXPECT_EQ(row.find("**Restart:**") != std::string::npos, s.restart) << row;
   }
 }
 

@@ -102,7 +102,7 @@ TEST_F(ServiceTest, AccessTokenWhereRefreshNeededIs422) {
 // No route of SPEC §3 requires a fresh token; the error is still the table's.
 TEST_F(ServiceTest, FreshTokenRequiredIs401WithInvalidTokenChallenge) {
   Request request = make_request(http::verb::get, "/auth/me");
-  Response response = service_->errors().for_error(request, Error(Errc::kFreshTokenRequired));
+  Response response = service_->errors()->for_error(request, Error(Errc::kFreshTokenRequired));
   expect_error(response, 401, "Fresh token required");
   EXPECT_EQ(header(response, http::field::www_authenticate),
             token_challenge("Fresh token required"));

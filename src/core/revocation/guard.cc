@@ -34,6 +34,59 @@ Result<void> check_trusted_issuers(const GuardOptions& options) {
 
 }  // namespace
 
+Result<void> Guard::Impl::check_revocation(const Claims& claims) const {
+  // Most tokens are of jwtguard's own users, whose keys are the names
+  // themselves; a trusted issuer's are namespaced (revocation_key).
+  std::string namespaced, jti_key, sid_key;
+  if (!claims.sub_ns.empty()) namespaced = subject_key(claims);
+  const std::string_view key = claims.sub_ns.empty() ? std::string_view(claims.sub) : namespaced;
+  const bool foreign = is_issuer_namespace(claims.sub_ns);
+  if (foreign) {
+    jti_key = token_key(claims);
+    sid_key = session_key(claims);
+  }
+  const std::string_view jti = foreign ? std::string_view(jti_key) : claims.jti;
+  const std::string_view sid = foreign ? std::string_view(sid_key) : claims.sid;
+  const std::string_view rule = index_.revoked_by(jti, sid, key, issue_order(claims));
+  if (!rule.empty()) return fail(Errc::kRevoked, std::string(rule));
+  if (fixed_.check_mode == GuardOptions::CheckMode::kStore) {
+    return check_store(claims, jti, sid, key);
+  }
+  return {};
+}
+
+// Strict mode: what the store holds now. The index already said no; an
+// entry only the store has is one the feed has not delivered yet.
+Result<void> Guard::Impl::check_store(const Claims& claims, std::string_view jti,
+                                      std::string_view sid, std::string_view key) const {
+  auto hits = store_->lookup(jti, sid, key);
+  if (!hits) {
+    ++strict_fallbacks_;
+    return {};
+  }
+  if (hits->token) return fail(Errc::kRevoked, "token");
+  if (hits->session) return fail(Errc::kRevoked, "session");
+  // As in the index: a token without iat cannot prove it came after the cutoff.
+  const auto issued = issue_order(claims);
+  if (hits->cutoff && (!issued || *issued < *hits->cutoff)) {
+    return fail(Errc::kRevoked, "user");
+  }
+  return {};
+}
+
+Result<std::vector<Session>> Guard::Impl::list_sessions(std::string_view user) {
+  const Timestamp now = clock_.now();
+  auto sessions = store_->list_sessions(user, now);
+  if (!sessions) return sessions;
+  if (auto cutoff = index_.user_cutoff(user)) {
+    std::erase_if(*sessions, [&](const Session& s) { return s.refreshed_at < *cutoff; });
+  }
+  const auto s = settings();
+  std::erase_if(*sessions,
+                [&](const Session& one) { return s->limits.ended_by(one, now).has_value(); });
+  return sessions;
+}
+
 Result<std::unique_ptr<Guard>> Guard::open(Key signing_key, KeySet verify_keys,
                                            std::unique_ptr<Store> store, GuardOptions options,
                                            const Clock& clock) {
@@ -52,6 +105,46 @@ Result<std::unique_ptr<Guard>> Guard::open(Key signing_key, KeySet verify_keys,
   impl->start_status_lists();
   impl->start();
   return std::unique_ptr<Guard>(new Guard(std::move(impl)));
+}
+
+Result<void> Guard::reconfigure(Key signing_key, KeySet verify_keys, const GuardOptions& options) {
+  return impl_->reconfigure(std::move(signing_key), std::move(verify_keys), options);
+}
+
+// What a reload may change is taken from `options`; the rest stays.
+Result<void> Guard::Impl::reconfigure(Key signing_key, KeySet verify_keys,
+                                      const GuardOptions& options) {
+  GuardOptions merged = fixed_;
+  merged.issuer = options.issuer;
+  merged.verify = options.verify;
+  merged.rotate_refresh_tokens = options.rotate_refresh_tokens;
+  merged.refresh_reuse_interval = options.refresh_reuse_interval;
+  merged.session_max_lifetime = options.session_max_lifetime;
+  merged.session_idle_timeout = options.session_idle_timeout;
+  JWTGUARD_TRY(check_session_options(merged));
+  JWTGUARD_TRY(check_trusted_issuers(merged));
+  auto issuer = Issuer::create(signing_key, merged.issuer);
+  if (!issuer) return tl::unexpected(issuer.error());
+  JWTGUARD_TRY(revocation::check_status_list_options(merged.status_list, issuer->algorithm()));
+  if (verify_keys.empty()) verify_keys = KeySet(signing_key);
+  auto verifier = Verifier::create(std::move(verify_keys), merged.verify);
+  if (!verifier) return tl::unexpected(verifier.error());
+  std::lock_guard lock(reload_mu_);
+  // Before any token is issued under a longer lifetime, the store's horizon
+  // covers it, as open() makes sure for the first ones. A shorter lifetime
+  // leaves the horizon where it is: the tokens issued before still live.
+  const std::chrono::seconds longest = longest_issued(merged);
+  if (longest > lifetimes_.longest()) {
+    lifetimes_.widen(longest);
+    JWTGUARD_TRY(lifetimes_.raise(*store_, clock_.now()));
+  }
+  revocation::raise_to(leeway_, merged.verify.claims.leeway.count());
+  if (publisher_) publisher_->rekey(issuer->key(), issuer->algorithm());
+  revocation::SessionLimits limits(merged.session_max_lifetime, merged.session_idle_timeout);
+  settings_.store(std::make_shared<const GuardSettings>(GuardSettings{
+                      std::move(*issuer), std::move(*verifier), std::move(merged), limits}),
+                  std::memory_order_release);
+  return {};
 }
 
 Guard::Guard(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -124,8 +217,8 @@ SessionEnds Guard::session_ends(const Session& session) const {
   return impl_->session_ends(session);
 }
 Store& Guard::store() { return impl_->store(); }
-const Issuer& Guard::issuer() const { return impl_->issuer(); }
+std::shared_ptr<const Issuer> Guard::issuer() const { return impl_->issuer(); }
 GuardOptions::CheckMode Guard::check_mode() const { return impl_->check_mode(); }
-const Verifier& Guard::verifier() const { return impl_->verifier(); }
+std::shared_ptr<const Verifier> Guard::verifier() const { return impl_->verifier(); }
 
 }  // namespace jwtguard

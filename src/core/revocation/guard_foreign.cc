@@ -30,34 +30,34 @@ std::chrono::seconds Guard::Impl::foreign_leeway(const GuardOptions& options) {
 std::optional<Timestamp> Guard::Impl::foreign_cutoff(std::string_view user, Timestamp now) const {
   const std::string_view ns = split_subject_key(user).first;
   if (!is_issuer_namespace(ns)) return std::nullopt;
-  std::chrono::seconds leeway = foreign_leeway(options_);
-  if (options_.trusted_issuers) {
-    if (const TrustedIssuer* issuer = options_.trusted_issuers->find_by_name(ns)) {
+  std::chrono::seconds leeway = foreign_leeway(fixed_);
+  if (fixed_.trusted_issuers) {
+    if (const TrustedIssuer* issuer = fixed_.trusted_issuers->find_by_name(ns)) {
       leeway = issuer->leeway;
     }
   }
   return std::chrono::floor<std::chrono::seconds>(now) + leeway + std::chrono::seconds(1);
 }
 
-bool Guard::Impl::is_own_issuer(std::string_view iss) const {
-  return iss == options_.verify.claims.issuer || iss == options_.issuer.issuer;
+bool Guard::Impl::is_own_issuer(const GuardSettings& s, std::string_view iss) {
+  return iss == s.options.verify.claims.issuer || iss == s.options.issuer.issuer;
 }
 
 // The issuer is chosen before any key is looked at, so that one issuer's
 // keys never verify another's tokens (nor jwtguard's own keys theirs).
-Result<VerifiedToken> Guard::Impl::verify_any(std::string_view token,
+Result<VerifiedToken> Guard::Impl::verify_any(const GuardSettings& s, std::string_view token,
                                               const Requirements& req) const {
   const Timestamp now = clock_.now();
-  const auto iss = issuers::unverified_issuer(token, options_.verify.max_token_size);
-  if (!iss) return verifier_.verify(token, now);
-  const TrustedIssuers& trusted = *options_.trusted_issuers;
+  const auto iss = issuers::unverified_issuer(token, s.options.verify.max_token_size);
+  if (!iss) return s.verifier.verify(token, now);
+  const TrustedIssuers& trusted = *fixed_.trusted_issuers;
   if (const TrustedIssuer* issuer = trusted.find_by_issuer(*iss)) {
     if (!req.foreign)
       return fail(Errc::kWrongIssuer, "a trusted issuer's token is not accepted here");
     return trusted.verify(*issuer, token, now);
   }
-  if (!is_own_issuer(*iss)) return fail(Errc::kWrongIssuer, "not a trusted issuer");
-  return verifier_.verify(token, now);
+  if (!is_own_issuer(s, *iss)) return fail(Errc::kWrongIssuer, "not a trusted issuer");
+  return s.verifier.verify(token, now);
 }
 
 // The store is asked too, whatever the check mode: a logout token replayed

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
+#include <mutex>
 
 #include "jwtguard/guard.h"
 #include "revocation/background.h"
@@ -24,22 +26,40 @@
 
 namespace jwtguard {
 
+// What Guard::reconfigure replaces: the keys, and the options a reload may
+// change (the rest of GuardOptions is read from Impl::fixed_). Immutable
+// once published: a call loads it once and keeps it to its end, so a
+// request under way finishes with the keys and lifetimes it started with.
+struct GuardSettings {
+  Issuer issuer;
+  Verifier verifier;
+  GuardOptions options;
+  revocation::SessionLimits limits;
+};
+
 class Guard::Impl {
  public:
   Impl(Issuer issuer, Verifier verifier, std::unique_ptr<Store> store, GuardOptions options,
        const Clock& clock)
-      : issuer_(std::move(issuer)),
-        verifier_(std::move(verifier)),
-        store_(std::move(store)),
-        options_(std::move(options)),
+      : store_(std::move(store)),
+        fixed_(options),
         clock_(clock),
         // The longest any token the Guard issues can live, plus the leeway
         // a verifier grants past exp: how long a revocation must be kept.
-        lifetimes_(std::max(options_.issuer.access_ttl, options_.issuer.refresh_ttl) +
-                       options_.verify.claims.leeway,
-                   options_.purge_interval, foreign_lifetime(options_)),
-        leeway_(std::max(options_.verify.claims.leeway, foreign_leeway(options_))),
-        limits_(options_.session_max_lifetime, options_.session_idle_timeout) {}
+        lifetimes_(longest_issued(options), fixed_.purge_interval, foreign_lifetime(fixed_)),
+        leeway_(std::max(options.verify.claims.leeway, foreign_leeway(fixed_)).count()) {
+    settings_.store(std::make_shared<const GuardSettings>(GuardSettings{
+        std::move(issuer), std::move(verifier), options,
+        revocation::SessionLimits(options.session_max_lifetime, options.session_idle_timeout)}));
+  }
+
+  // The settings new calls use. One atomic load: cheap enough per request.
+  std::shared_ptr<const GuardSettings> settings() const {
+    return settings_.load(std::memory_order_acquire);
+  }
+
+  // Guard::reconfigure (guard_reload.cc).
+  Result<void> reconfigure(Key signing_key, KeySet verify_keys, const GuardOptions& options);
 
   ~Impl() { scheduler_->stop(); }
 
@@ -53,10 +73,10 @@ class Guard::Impl {
   }
 
   void start() {
-    if (!options_.background) return;
-    revocation::follow_in_background(*scheduler_, follower_, options_.feed_wait, feed_errors_);
+    if (!fixed_.background) return;
+    revocation::follow_in_background(*scheduler_, follower_, fixed_.feed_wait, feed_errors_);
     revocation::purge_in_background(
-        *scheduler_, [this] { return purge(); }, options_.purge_interval, feed_errors_);
+        *scheduler_, [this] { return purge(); }, fixed_.purge_interval, feed_errors_);
   }
 
   // --- Issuing ---------------------------------------------------------------
@@ -79,8 +99,9 @@ class Guard::Impl {
     const std::string key = subject_key(subject_namespace, subject);
     request.order_at = order_floor(key);
     const Timestamp now = clock_.now();
-    auto pair = revocation::issue_pair_until(issuer_, std::move(request), options_.issuer, now,
-                                             limits_.end_of_new_session(now), stamp_);
+    const auto s = settings();
+    auto pair = revocation::issue_pair_until(s->issuer, std::move(request), s->options.issuer, now,
+                                             s->limits.end_of_new_session(now), stamp_for(*s));
     if (!pair) return pair;
     Session session{.sid = pair->refresh.sid,
                     .user = key,
@@ -102,14 +123,15 @@ class Guard::Impl {
     if (request.status) {
       return fail(Errc::kInvalidArgument, "\"status\" is set by the Guard, not the request");
     }
-    if (request.ttl && *request.ttl > lifetimes_.longest() - options_.verify.claims.leeway) {
+    const auto s = settings();
+    if (request.ttl && *request.ttl > lifetimes_.longest() - s->options.verify.claims.leeway) {
       return fail(Errc::kInvalidArgument, "ttl longer than the longest configured lifetime");
     }
     request.order_at = std::max(
         request.order_at, order_floor(subject_key(request.subject_namespace, request.subject)));
     const Timestamp now = clock_.now();
-    if (stamp_) JWTGUARD_TRY(stamp_(std::span<TokenRequest>(&request, 1), now));
-    return issuer_.issue(request, now);
+    if (publisher_) JWTGUARD_TRY(stamp(*s, std::span<TokenRequest>(&request, 1), now));
+    return s->issuer.issue(request, now);
   }
 
   // Tokens of the same principal in the same session (session_tokens.h),
@@ -126,7 +148,9 @@ class Guard::Impl {
       return fail(Errc::kInvalidArgument, "a trusted issuer's token is never refreshed");
     }
     auto session = revocation::live_session(*store_, claims);
-    if (session && limits_.ended_by(*session, now)) return fail(Errc::kRevoked, "session");
+    if (session && settings()->limits.ended_by(*session, now)) {
+      return fail(Errc::kRevoked, "session");
+    }
     return session;
   }
 
@@ -143,7 +167,8 @@ class Guard::Impl {
   // unknown, which the rotation reports), unless the session limits have
   // ended it: then it is revoked, and the refresh fails as the token's own
   // exp, capped at that end, would have made it.
-  Result<std::optional<Session>> within_limits(const Claims& claims, Timestamp now);
+  Result<std::optional<Session>> within_limits(const GuardSettings& s, const Claims& claims,
+                                               Timestamp now);
 
   // A revocation that committed while a refresh was under way (by this
   // process or another) is in the feed now: catch up and check again, or
@@ -154,15 +179,17 @@ class Guard::Impl {
   // the two holders is not the user, and the whole session is revoked;
   // unless it is the token the last rotation retired, within the reuse
   // interval by the store's record (two tabs that refreshed at once).
-  Result<Refreshed> reused(const Claims& claims, TokenRequest request, Timestamp now);
+  Result<Refreshed> reused(const GuardSettings& s, const Claims& claims, TokenRequest request,
+                           Timestamp now);
 
-  bool forgiven(const Session& session, const Claims& claims, Timestamp now) const;
+  bool forgiven(const GuardSettings& s, const Session& session, const Claims& claims,
+                Timestamp now) const;
 
   // A new access token, and a copy of the session's current refresh token
   // (its jti, an exp no later than its): nothing rotates, so whichever
   // answer the client keeps, its refresh token is the current one.
-  Result<Refreshed> same_session(const Claims& claims, TokenRequest request, const Session& session,
-                                 Timestamp now);
+  Result<Refreshed> same_session(const GuardSettings& s, const Claims& claims, TokenRequest request,
+                                 const Session& session, Timestamp now);
 
   // --- Checking --------------------------------------------------------------
 
@@ -172,61 +199,29 @@ class Guard::Impl {
       return fail(Errc::kMissingToken);
     }
     // Without trusted issuers, jwtguard's own tokens cost what they always did.
-    auto verified =
-        options_.trusted_issuers ? verify_any(token, req) : verifier_.verify(token, clock_.now());
+    const auto s = settings();
+    auto verified = fixed_.trusted_issuers ? verify_any(*s, token, req)
+                                           : s->verifier.verify(token, clock_.now());
     if (!verified) return verified;
     const Claims& claims = verified->claims;
     JWTGUARD_TRY(revocation::check_requirements(claims, req));
     if (req.skip_revocation_check) return verified;
     JWTGUARD_TRY(check_revocation(claims));
-    if (options_.blocklist_callback && options_.blocklist_callback(*verified->header, claims)) {
+    if (fixed_.blocklist_callback && fixed_.blocklist_callback(*verified->header, claims)) {
       return fail(Errc::kRevoked, "callback");
     }
     return verified;
   }
 
-  Result<void> check_revocation(const Claims& claims) const {
-    // Most tokens are of jwtguard's own users, whose keys are the names
-    // themselves; a trusted issuer's are namespaced (revocation_key).
-    std::string namespaced, jti_key, sid_key;
-    if (!claims.sub_ns.empty()) namespaced = subject_key(claims);
-    const std::string_view key = claims.sub_ns.empty() ? std::string_view(claims.sub) : namespaced;
-    const bool foreign = is_issuer_namespace(claims.sub_ns);
-    if (foreign) {
-      jti_key = token_key(claims);
-      sid_key = session_key(claims);
-    }
-    const std::string_view jti = foreign ? std::string_view(jti_key) : claims.jti;
-    const std::string_view sid = foreign ? std::string_view(sid_key) : claims.sid;
-    const std::string_view rule = index_.revoked_by(jti, sid, key, issue_order(claims));
-    if (!rule.empty()) return fail(Errc::kRevoked, std::string(rule));
-    if (options_.check_mode == GuardOptions::CheckMode::kStore) {
-      return check_store(claims, jti, sid, key);
-    }
-    return {};
-  }
-
+  // The index's rules, then (strict mode) the store's (guard.cc).
+  Result<void> check_revocation(const Claims& claims) const;
   // Strict mode: what the store holds now. The index already said no; an
   // entry only the store has is one the feed has not delivered yet.
   Result<void> check_store(const Claims& claims, std::string_view jti, std::string_view sid,
-                           std::string_view key) const {
-    auto hits = store_->lookup(jti, sid, key);
-    if (!hits) {
-      ++strict_fallbacks_;
-      return {};
-    }
-    if (hits->token) return fail(Errc::kRevoked, "token");
-    if (hits->session) return fail(Errc::kRevoked, "session");
-    // As in the index: a token without iat cannot prove it came after the cutoff.
-    const auto issued = issue_order(claims);
-    if (hits->cutoff && (!issued || *issued < *hits->cutoff)) {
-      return fail(Errc::kRevoked, "user");
-    }
-    return {};
-  }
+                           std::string_view key) const;
 
   Result<bool> refresh_token_current(const Claims& claims) {
-    if (!options_.rotate_refresh_tokens) return true;
+    if (!settings()->options.rotate_refresh_tokens) return true;
     if (claims.sid.empty()) return false;
     auto session = store_->find_session(claims.sid);
     if (!session) return tl::unexpected(session.error());
@@ -303,7 +298,7 @@ class Guard::Impl {
     const Timestamp now = clock_.now();
     index_.evict(now);
     JWTGUARD_TRY(lifetimes_.raise(*store_, now));
-    auto purged = store_->purge(now, options_.feed_retention);
+    auto purged = store_->purge(now, fixed_.feed_retention);
     if (!purged) return tl::unexpected(purged.error());
     return {};
   }
@@ -321,33 +316,41 @@ class Guard::Impl {
                       .status_allocation_failures = status_allocation_failures_.load()};
   }
 
-  Result<std::vector<Session>> list_sessions(std::string_view user) {
-    const Timestamp now = clock_.now();
-    auto sessions = store_->list_sessions(user, now);
-    if (!sessions) return sessions;
-    if (auto cutoff = index_.user_cutoff(user)) {
-      std::erase_if(*sessions, [&](const Session& s) { return s.refreshed_at < *cutoff; });
-    }
-    std::erase_if(*sessions,
-                  [&](const Session& s) { return limits_.ended_by(s, now).has_value(); });
-    return sessions;
-  }
+  // The user's live sessions, as the index and the session limits see them.
+  Result<std::vector<Session>> list_sessions(std::string_view user);
 
-  SessionEnds session_ends(const Session& session) const { return limits_.ends(session); }
+  SessionEnds session_ends(const Session& session) const {
+    return settings()->limits.ends(session);
+  }
 
   // --- Status lists (guard_status.cc) ------------------------------------------
 
   Result<std::shared_ptr<const PublishedStatusList>> status_list_token(std::uint64_t id);
 
   Store& store() { return *store_; }
-  const Issuer& issuer() const { return issuer_; }
-  GuardOptions::CheckMode check_mode() const { return options_.check_mode; }
-  const Verifier& verifier() const { return verifier_; }
+  // Aliases of the current settings: they keep them alive, so a reload
+  // meanwhile leaves the caller's copy intact.
+  std::shared_ptr<const Issuer> issuer() const {
+    auto s = settings();
+    return {s, &s->issuer};
+  }
+  GuardOptions::CheckMode check_mode() const { return fixed_.check_mode; }
+  std::shared_ptr<const Verifier> verifier() const {
+    auto s = settings();
+    return {s, &s->verifier};
+  }
 
  private:
   // What any verifier of this Guard grants past exp: its own, or a
   // trusted issuer's larger one.
-  std::chrono::seconds leeway() const { return leeway_; }
+  std::chrono::seconds leeway() const { return std::chrono::seconds(leeway_.load()); }
+
+  // The longest a token issued under `options` can live, plus the leeway a
+  // verifier grants past exp.
+  static std::chrono::seconds longest_issued(const GuardOptions& options) {
+    return std::max(options.issuer.access_ttl, options.issuer.refresh_ttl) +
+           options.verify.claims.leeway;
+  }
 
   // Trusted issuers' tokens (guard_foreign.cc): the longest one can live
   // and the largest leeway, for how long revocations are kept.
@@ -356,23 +359,35 @@ class Guard::Impl {
 
   // require()'s verification when trusted issuers are configured
   // (guard_foreign.cc): the token's "iss" chooses who verifies it.
-  Result<VerifiedToken> verify_any(std::string_view token, const Requirements& req) const;
-  bool is_own_issuer(std::string_view iss) const;
+  Result<VerifiedToken> verify_any(const GuardSettings& s, std::string_view token,
+                                   const Requirements& req) const;
+  static bool is_own_issuer(const GuardSettings& s, std::string_view iss);
   // kAlreadyExists when the logout token with this replay key was seen.
   Result<void> check_not_replayed(std::string_view replay_key) const;
 
   // What the revocations built at `now` know of the tokens they may block.
   revocation::TokenLives lives(Timestamp now) const {
+    const auto s = settings();
     return {.latest_expiry = lifetimes_.latest_expiry_before(now),
             .longest = lifetimes_.kept(),
             .leeway = leeway(),
-            .access_ttl = options_.issuer.access_ttl,
-            .rotate_refresh_tokens = options_.rotate_refresh_tokens};
+            .access_ttl = s->options.issuer.access_ttl,
+            .rotate_refresh_tokens = s->options.rotate_refresh_tokens};
   }
 
   // Records the requests' status list entries, one store write, and sets
   // each one's "status" claim (jti and sid chosen first when unset).
-  Result<void> stamp(std::span<TokenRequest> requests, Timestamp now);
+  // `s` is the settings the tokens are issued under: their times decide
+  // how long each entry is kept.
+  Result<void> stamp(const GuardSettings& s, std::span<TokenRequest> requests, Timestamp now);
+  // stamp() bound to `s`, for the issuing helpers; empty with status lists
+  // off. `s` must outlive the result.
+  revocation::Stamp stamp_for(const GuardSettings& s) {
+    if (!publisher_) return {};
+    return [this, &s](std::span<TokenRequest> requests, Timestamp now) {
+      return stamp(s, requests, now);
+    };
+  }
 
   static Revocation with_context(Revocation r, const RevokeContext& context) {
     r.revoked_by = context.revoked_by;
@@ -392,14 +407,17 @@ class Guard::Impl {
     return {};
   }
 
-  Issuer issuer_;
-  Verifier verifier_;
   std::unique_ptr<Store> store_;
-  GuardOptions options_;
+  // open()'s options: what no reload changes (background work, check mode,
+  // trusted issuers, status lists, the callback) is read from here only.
+  const GuardOptions fixed_;
   const Clock& clock_;
+  std::atomic<std::shared_ptr<const GuardSettings>> settings_;
+  // Both only grow, by reloads (reconfigure): see Lifetimes::widen.
   revocation::Lifetimes lifetimes_;
-  const std::chrono::seconds leeway_;
-  revocation::SessionLimits limits_;
+  std::atomic<std::int64_t> leeway_;  // seconds
+  // Serialises reconfigure() calls (never taken by requests).
+  std::mutex reload_mu_;
 
   revocation::Index index_;
   revocation::StoreFeed feed_{*store_};
@@ -409,7 +427,6 @@ class Guard::Impl {
 
   // Null with status lists off.
   std::unique_ptr<revocation::StatusPublisher> publisher_;
-  revocation::Stamp stamp_;
   std::atomic<std::uint64_t> status_allocations_{0};
   std::atomic<std::uint64_t> status_allocation_failures_{0};
 

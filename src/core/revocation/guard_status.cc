@@ -5,13 +5,14 @@
 namespace jwtguard {
 
 void Guard::Impl::start_status_lists() {
-  if (!options_.status_list.enabled) return;
-  publisher_ = std::make_unique<revocation::StatusPublisher>(options_.status_list, issuer_.key(),
-                                                             issuer_.algorithm(), *store_, clock_);
-  stamp_ = [this](std::span<TokenRequest> requests, Timestamp now) { return stamp(requests, now); };
+  if (!fixed_.status_list.enabled) return;
+  const auto s = settings();
+  publisher_ = std::make_unique<revocation::StatusPublisher>(
+      fixed_.status_list, s->issuer.key(), s->issuer.algorithm(), *store_, clock_);
 }
 
-Result<void> Guard::Impl::stamp(std::span<TokenRequest> requests, Timestamp now) {
+Result<void> Guard::Impl::stamp(const GuardSettings& s, std::span<TokenRequest> requests,
+                                Timestamp now) {
   std::vector<StatusEntry> entries;
   entries.reserve(requests.size());
   for (TokenRequest& request : requests) {
@@ -23,17 +24,16 @@ Result<void> Guard::Impl::stamp(std::span<TokenRequest> requests, Timestamp now)
       if (!random) return tl::unexpected(random.error());
       *id = std::move(*random);
     }
-    auto times = issuer_.times(request, now);
+    auto times = s.issuer.times(request, now);
     if (!times) return tl::unexpected(times.error());
     // A verifier accepts the token up to its leeway past exp.
     entries.push_back({.jti = request.jti,
                        .session = request.session_id,
                        .user = subject_key(request.subject_namespace, request.subject),
                        .issued_at = times->issued_at,
-                       .expires_at = times->expires_at + options_.verify.claims.leeway});
+                       .expires_at = times->expires_at + s.options.verify.claims.leeway});
   }
-  const StatusListSpec spec{.bits = options_.status_list.bits,
-                            .size = options_.status_list.list_size};
+  const StatusListSpec spec{.bits = fixed_.status_list.bits, .size = fixed_.status_list.list_size};
   auto refs = store_->allocate_status(entries, spec);
   if (!refs) {
     ++status_allocation_failures_;
@@ -44,7 +44,7 @@ Result<void> Guard::Impl::stamp(std::span<TokenRequest> requests, Timestamp now)
   for (std::size_t i = 0; i < requests.size(); ++i) {
     requests[i].status =
         StatusClaim{.idx = (*refs)[i].index,
-                    .uri = revocation::status_list_uri(options_.status_list, (*refs)[i].list)};
+                    .uri = revocation::status_list_uri(fixed_.status_list, (*refs)[i].list)};
   }
   return {};
 }

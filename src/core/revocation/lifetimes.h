@@ -20,6 +20,13 @@
 
 namespace jwtguard::revocation {
 
+// Raises `value` to `candidate` when that is larger; never lowers it.
+inline void raise_to(std::atomic<std::int64_t>& value, std::int64_t candidate) {
+  std::int64_t seen = value.load();
+  while (seen < candidate && !value.compare_exchange_weak(seen, candidate)) {
+  }
+}
+
 class Lifetimes {
  public:
   // `longest`: the longest lifetime a token this Guard issues can have, plus
@@ -31,9 +38,17 @@ class Lifetimes {
   // issues anything that long.
   Lifetimes(std::chrono::seconds longest, std::chrono::seconds raise_every,
             std::chrono::seconds foreign = std::chrono::seconds(0))
-      : longest_(longest),
-        kept_(std::max(longest, foreign)),
-        ahead_(kept_ + raise_every + std::chrono::seconds(60)) {}
+      : raise_every_(raise_every),
+        foreign_(foreign),
+        longest_(longest.count()),
+        kept_(std::max(longest, foreign).count()) {}
+
+  // A reload's new longest lifetime (leeway included): taken when longer,
+  // ignored when shorter. Tokens issued under the longer lifetime live on
+  // after the reload, and so must the revocations that block them: the
+  // horizon only ever grows until the next start. raise() must follow for
+  // the store to hold it. Thread-safe.
+  void widen(std::chrono::seconds longest);
 
   // Raises the store's token horizon to cover every token this Guard may
   // issue until the next raise, and remembers what the store holds.
@@ -44,10 +59,10 @@ class Lifetimes {
   Timestamp latest_expiry_before(Timestamp now) const;
 
   // The longest a token this Guard issues can live (leeway included).
-  std::chrono::seconds longest() const { return longest_; }
+  std::chrono::seconds longest() const { return std::chrono::seconds(longest_.load()); }
   // The longest any token it checks can live: longest(), or a trusted
   // issuer's longer lifetime.
-  std::chrono::seconds kept() const { return kept_; }
+  std::chrono::seconds kept() const { return std::chrono::seconds(kept_.load()); }
 
   // When the last token of a pair expires: what a session records, so that
   // revoking it later knows how long the revocation must be kept.
@@ -56,9 +71,13 @@ class Lifetimes {
   }
 
  private:
-  const std::chrono::seconds longest_;
-  const std::chrono::seconds kept_;
-  const std::chrono::seconds ahead_;
+  // How far ahead of now raise() sets the store's horizon.
+  std::chrono::seconds ahead() const { return kept() + raise_every_ + std::chrono::seconds(60); }
+
+  const std::chrono::seconds raise_every_;
+  const std::chrono::seconds foreign_;
+  std::atomic<std::int64_t> longest_;        // seconds; only grows (widen)
+  std::atomic<std::int64_t> kept_;           // seconds; only grows (widen)
   std::atomic<std::int64_t> horizon_us_{0};  // the store's horizon, in µs
 };
 

@@ -106,7 +106,15 @@ Result<PublishedStatusList> build_status_list(const StatusListState& state,
 
 StatusPublisher::StatusPublisher(const StatusListOptions& options, const Key& key, Algorithm alg,
                                  Store& store, const Clock& clock)
-    : options_(options), key_(key), alg_(alg), store_(store), clock_(clock) {}
+    : options_(options),
+      signer_(std::make_shared<const Signer>(Signer{key, alg, 0})),
+      store_(store),
+      clock_(clock) {}
+
+void StatusPublisher::rekey(const Key& key, Algorithm alg) {
+  std::lock_guard lock(mu_);
+  signer_ = std::make_shared<const Signer>(Signer{key, alg, signer_->generation + 1});
+}
 
 void StatusPublisher::saw(std::uint64_t id) {
   std::lock_guard lock(mu_);
@@ -114,7 +122,8 @@ void StatusPublisher::saw(std::uint64_t id) {
 }
 
 bool StatusPublisher::fresh(const Slot& slot, Timestamp now) const {
-  return slot.published && now - slot.checked_at < options_.publish_interval &&
+  return slot.published && slot.signer == signer_->generation &&
+         now - slot.checked_at < options_.publish_interval &&
          now - slot.built_at < options_.token_lifetime / 2;
 }
 
@@ -184,14 +193,17 @@ Result<std::shared_ptr<const PublishedStatusList>> StatusPublisher::refresh(
   auto state = store_.find_status_list(id);
   Result<PublishedStatusList> built = fail(Errc::kNotFound, "not built");
   bool rebuilt = false;
+  std::shared_ptr<const Signer> signer;
   {
     std::lock_guard peek(mu_);
     const Slot& slot = slots_[id];
-    rebuilt = state && *state &&
-              !(slot.published && same_list(slot.state, **state) &&
-                now - slot.built_at < options_.token_lifetime / 2);
+    signer = signer_;
+    rebuilt =
+        state && *state &&
+        !(slot.published && slot.signer == signer->generation && same_list(slot.state, **state) &&
+          now - slot.built_at < options_.token_lifetime / 2);
   }
-  if (rebuilt) built = build_status_list(**state, options_, key_, alg_, now);
+  if (rebuilt) built = build_status_list(**state, options_, signer->key, signer->alg, now);
   lock.lock();
   Slot& slot = slots_[id];
   slot.busy = false;
@@ -222,6 +234,7 @@ Result<std::shared_ptr<const PublishedStatusList>> StatusPublisher::refresh(
   slot.published = std::make_shared<const PublishedStatusList>(std::move(*built));
   slot.state = std::move(**state);
   slot.built_at = now;
+  slot.signer = signer->generation;
   return slot.published;
 }
 

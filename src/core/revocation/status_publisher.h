@@ -48,9 +48,16 @@ Result<PublishedStatusList> build_status_list(const StatusListState& state,
 
 class StatusPublisher {
  public:
-  // Every argument must outlive the publisher.
+  // `options`, `store` and `clock` must outlive the publisher; `key` is
+  // copied.
   StatusPublisher(const StatusListOptions& options, const Key& key, Algorithm alg, Store& store,
                   const Clock& clock);
+
+  // A reload's new signing key: every list is signed again with it at its
+  // next get() (a kept build signed by the old key is not returned again,
+  // so that verifiers that drop the old key from their JWK Set still
+  // verify what they fetch). Thread-safe.
+  void rekey(const Key& key, Algorithm alg);
 
   // List `id` as published. The kept build is returned as it is until
   // publish_interval has passed since the store was last read for it;
@@ -89,8 +96,15 @@ class StatusPublisher {
     std::shared_ptr<const PublishedStatusList> published;
     StatusListState state;  // what `published` was built from
     Timestamp built_at{};
-    Timestamp checked_at{};  // the store's last read for it
-    bool busy = false;       // a caller is reading or building it
+    Timestamp checked_at{};    // the store's last read for it
+    bool busy = false;         // a caller is reading or building it
+    std::uint64_t signer = 0;  // signer_'s generation `published` was signed by
+  };
+  // The key lists are signed with, replaced whole by rekey().
+  struct Signer {
+    Key key;
+    Algorithm alg;
+    std::uint64_t generation = 0;
   };
 
   bool fresh(const Slot& slot, Timestamp now) const;
@@ -99,8 +113,7 @@ class StatusPublisher {
                                                              std::unique_lock<std::mutex>& lock);
 
   const StatusListOptions& options_;
-  const Key& key_;
-  const Algorithm alg_;
+  std::shared_ptr<const Signer> signer_;  // under mu_
   Store& store_;
   const Clock& clock_;
 

@@ -1,0 +1,65 @@
+#include "reload_plan.h"
+
+#include <variant>
+
+#include "issuer_settings.h"
+#include "settings.h"
+
+namespace jwtguard::server {
+namespace {
+
+bool same_value(const settings::Setting& s, const ServeConfig& a, const ServeConfig& b) {
+  return std::visit([&](auto member) { return a.*member == b.*member; }, s.field);
+}
+
+void keep_running(const settings::Setting& s, const ServeConfig& running, ServeConfig& effective) {
+  std::visit([&](auto member) { effective.*member = running.*member; }, s.field);
+  const auto source = running.sources.find(s.key);
+  if (source == running.sources.end()) {
+    effective.sources.erase(s.key);
+  } else {
+    effective.sources[s.key] = source->second;
+  }
+}
+
+bool same_errors(const ServeConfig& a, const ServeConfig& b) {
+  if (a.errors.size() != b.errors.size()) return false;
+  for (const auto& [name, override] : a.errors) {
+    const auto other = b.errors.find(name);
+    if (other == b.errors.end() || other->second.status != override.status ||
+        other->second.body != override.body) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+ReloadPlan plan_reload(const ServeConfig& running, const ServeConfig& next) {
+  ReloadPlan plan{.effective = next, .changed = {}, .restart_needed = {}};
+  for (const settings::Setting& s : settings::table()) {
+    if (same_value(s, running, next)) continue;
+    if (s.rules.restart) {
+      plan.restart_needed.emplace_back(s.key);
+      keep_running(s, running, plan.effective);
+    } else {
+      plan.changed.emplace_back(s.key);
+    }
+  }
+  if (!same_errors(running, next)) plan.changed.emplace_back("errors");
+  // [[issuers]] open their key sets' fetchers at start: restart-only.
+  if (issuers_json(running.issuers) != issuers_json(next.issuers)) {
+    plan.restart_needed.emplace_back("issuers");
+    plan.effective.issuers = running.issuers;
+  }
+  return plan;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) out.append(out.empty() ? "" : ",").append(name);
+  return out;
+}
+
+}  // namespace jwtguard::server
