@@ -55,7 +55,7 @@ step_lintian() {
   out=$(lintian --fail-on error,warning --info "$deb" 2>&1) ||
     { echo "$out"; fail "lintian reports errors or warnings"; }
   echo "$out"
-  ! echo "$out" | grep -q '^[EW]:' || fail "lintian reports errors or warnings"
+  ! grep -q '^[EW]:' <<< "$out" || fail "lintian reports errors or warnings"
 }
 
 step_depends() {
@@ -65,8 +65,10 @@ step_depends() {
   echo "Depends: $depends"
   # The package names alone, one a line (no versions, no alternatives).
   depends=$(echo "$depends" | tr ',|' '\n\n' | sed 's/^ *//; s/ .*//')
+  # Here-strings, not echo | grep -q: with pipefail, grep leaving at its
+  # first match would make the pipeline's status echo's SIGPIPE.
   for pkg in libssl3 libsqlite3-0 libpq5 libhiredis0.14 libsodium23 libcurl4 libc6 adduser; do
-    echo "$depends" | grep -qxF "$pkg" || fail "Depends lacks $pkg"
+    grep -qxF "$pkg" <<< "$depends" || fail "Depends lacks $pkg"
   done
   # Every library the binary loads comes from a package Depends names.
   for lib in $(readelf -d "$ROOT/usr/bin/jwtguard" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
@@ -80,7 +82,7 @@ step_depends() {
     echo "$lib -> $names"
     found=
     for name in $names; do
-      echo "$depends" | grep -qxF "$name" && found=$name
+      grep -qxF "$name" <<< "$depends" && found=$name
     done
     [ -n "$found" ] || fail "$lib comes from $pkg, which Depends lacks"
   done
@@ -106,7 +108,7 @@ step_files() {
     fail "the postinst does not keep an existing key set"
   sh -n "$WORK/control/postinst"
   # The man page is --help's text and renders without warnings.
-  zcat "$ROOT/usr/share/man/man1/jwtguard.1.gz" | grep -q 'jwtguard serve' ||
+  grep -q 'jwtguard serve' <<< "$(zcat "$ROOT/usr/share/man/man1/jwtguard.1.gz")" ||
     fail "the man page does not describe serve"
   local warnings
   warnings=$(zcat "$ROOT/usr/share/man/man1/jwtguard.1.gz" |

@@ -40,8 +40,11 @@ uid=$(id -u jwtguard)
 [ "$(stat -c '%U:%G %a' "$KEYS")" = "root:jwtguard 640" ] ||
   fail "the key set is $(stat -c '%U:%G %a' "$KEYS"), expected root:jwtguard 640"
 [ ! -e "$KEYS.new" ] || fail "the temporary key file was left behind"
-jwtguard keys public "$KEYS" | grep -q '"kty"' || fail "the key set has no public key"
-! jwtguard keys public "$KEYS" | grep -q '"d"' || fail "the public set holds the private key"
+# Captured first: with pipefail, grep -q leaving early would make the
+# pipeline's status the writer's SIGPIPE.
+public=$(jwtguard keys public "$KEYS")
+grep -q '"kty"' <<< "$public" || fail "the key set has no public key"
+! grep -q '"d"' <<< "$public" || fail "the public set holds the private key"
 cp -p "$KEYS" "$WORK/first-key"
 
 # An upgrade, and a reinstallation, keep it; so does an upgrade after the
