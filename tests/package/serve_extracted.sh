@@ -62,7 +62,7 @@ cat "$WORK/nokey.log"
 [ "$rc" -ne 0 ] || fail "serve started without a key: the packaged configuration is not in production mode"
 grep -q "keys.jwks_file" "$WORK/nokey.log" || fail "the refusal does not name keys.jwks_file"
 [ ! -e "$ROOT/var/lib/jwtguard/jwtguard.db" ] || fail "serve wrote the store before refusing"
-find "$ROOT/var/lib/jwtguard" -name '*.jw*' | grep -q . && fail "serve generated a key"
+[ -z "$(find "$ROOT/var/lib/jwtguard" -name '*.jw*')" ] || fail "serve generated a key"
 
 # 2. The key, as the packaged configuration's comment says to make one.
 (umask 027; "$BIN" keys generate --alg ES256 --kid "$(date +%Y-%m)" --format jwks >"$KEYS")
@@ -71,7 +71,7 @@ find "$ROOT/var/lib/jwtguard" -name '*.jw*' | grep -q . && fail "serve generated
 start
 echo "serving on $ADDR"
 # The effective settings it logs: production mode, the packaged store and keys.
-grep '"event":"starting"' "$WORK/serve.log" | grep -q '"dev":false' ||
+grep -q '"dev":false' <<< "$(grep '"event":"starting"' "$WORK/serve.log")" ||
   fail "the packaged configuration is not in production mode (dev = false)"
 URL=http://$ADDR
 code=$(curl -s -o "$WORK/healthz" -w '%{http_code}' "$URL/healthz")
