@@ -72,10 +72,14 @@ step_depends() {
   done
   # Every library the binary loads comes from a package Depends names.
   for lib in $(readelf -d "$ROOT/usr/bin/jwtguard" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
-    path=$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')
+    path=$(ldconfig -p | awk -v l="$lib" '$1 == l && !found { print $NF; found = 1 }')
     [ -n "$path" ] || fail "$lib: not found by ldconfig"
-    pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1) ||
-      pkg=$(dpkg -S "$path" | head -1 | cut -d: -f1)
+    # dpkg knows a library by the path its package installed, which on a
+    # merged /usr may be either one. awk reads the whole answer: `head -1`
+    # would leave early, and with pipefail dpkg's SIGPIPE (like ldconfig's
+    # above) would end the script without a word.
+    pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | awk -F: 'NR == 1 { print $1 }') || true
+    [ -n "$pkg" ] || pkg=$(dpkg -S "$path" | awk -F: 'NR == 1 { print $1 }')
     # A package may be named by what it provides (libspdlog1.10 provides
     # libspdlog1.10-fmt9, the name its shlibs file gives).
     names="$pkg $(dpkg-query -W -f='${Provides}' "$pkg" | sed 's/([^)]*)//g; s/,/ /g')"
