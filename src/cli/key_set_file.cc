@@ -21,6 +21,10 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t kMaxKidBytes = 128;
 constexpr off_t kMaxFileBytes = 1 << 20;
+// A JWK Set nests four levels (set, "keys", key, "key_ops"); the rewrite
+// indents each level, so a deeply nested member would cost the square of
+// its depth in memory (tens of gigabytes for a 1 MiB file).
+constexpr int kMaxDepth = 16;
 constexpr std::int64_t kStampLimit = std::int64_t{1} << 40;  // year 36812: no clock gets there
 
 std::string json_quoted(const std::string& text) { return Json(text).dump(); }
@@ -34,9 +38,18 @@ std::string key_name(std::size_t index, const Json& member) {
   return name;
 }
 
+// No C0 or C1 control character: `keys list` and every message print the
+// kid to a terminal, and U+0080..U+009F (UTF-8 0xC2 0x80..0x9F) hold CSI,
+// which terminals obey like ESC [. The parser has checked the UTF-8.
 bool printable(const std::string& kid) {
-  return std::none_of(kid.begin(), kid.end(),
-                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  for (std::size_t i = 0; i < kid.size(); ++i) {
+    const auto c = static_cast<unsigned char>(kid[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    if (c == 0xc2 && i + 1 < kid.size() && static_cast<unsigned char>(kid[i + 1]) < 0xa0) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // Why the key member at `index` cannot be rotated, or "" when it can.
@@ -166,8 +179,17 @@ CliResult<void> replace_file(const std::string& target, const std::string& text)
 }  // namespace
 
 CliResult<KeySetDocument> parse_key_set(const std::string& text, const std::string& path) {
-  Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  int deepest = 0;  // the levels: the parser counts the outermost value as 0
+  const auto depth = [&deepest](int level, Json::parse_event_t, Json&) {
+    deepest = std::max(deepest, level + 1);
+    return true;
+  };
+  Json json = Json::parse(text, depth, /*allow_exceptions=*/false);
   if (json.is_discarded()) return failure(path + ": not valid JSON, so not a JWK Set");
+  if (deepest > kMaxDepth) {
+    return failure(path + ": nested deeper than " + std::to_string(kMaxDepth) +
+                   " levels, which no JWK Set needs");
+  }
   if (!json.is_object() || !json.contains("keys") || !json["keys"].is_array()) {
     return failure(path + ": a JWK Set must be a JSON object with a \"keys\" array");
   }

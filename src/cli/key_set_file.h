@@ -40,10 +40,12 @@ struct KeySetDocument {
 };
 
 // `text` read as a rotated set. kFailure, naming `path`, for text that is
-// not a JSON object with a "keys" array, a key KeySet::from_jwks refuses, a
-// member it would skip (an encryption key, an unknown "kty": a set that
-// rotates holds only what serve uses), a key without a "kid" or with one
-// that is empty, longer than 128 bytes or holds control characters, two
+// not a JSON object with a "keys" array or is nested deeper than 16 levels
+// (rewriting it would cost the square of its depth), a key
+// KeySet::from_jwks refuses, a member it would skip (an encryption key, an
+// unknown "kty": a set that rotates holds only what serve uses), a key
+// without a "kid" or with one that is empty, longer than 128 bytes or holds
+// control characters (C0 or C1: the kid is printed to terminals), two
 // keys under one kid, an "active_kid" that is not a string or names no key,
 // and an "added_at" or "signed_until" that is not a whole number of seconds
 // in [0, 2^40).

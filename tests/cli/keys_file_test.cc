@@ -77,6 +77,14 @@ TEST_F(KeysFileTest, BrokenAndHostileSetsAreRefusedAndNeverRewritten) {
   no_kid.erase("kid");
   Json control_kid = a;
   control_kid["kid"] = "a\u001b[2J";
+  // U+009B, a single-character CSI that terminals obey as ESC [ does.
+  Json c1_control_kid = a;
+  c1_control_kid["kid"] = "a\u009b2J";
+  // Rewriting indents every level: nesting a set never needs would make a
+  // rewrite cost the square of its depth (a 1 MiB file: tens of gigabytes).
+  const std::string deep = Json{{"keys", {a, b}}}.dump();
+  const std::string nested = deep.substr(0, deep.size() - 1) + ",\"x\":" + std::string(100, '[') +
+                             std::string(100, ']') + "}";
   Json encryption = b;
   encryption["use"] = "enc";
   auto with = [](Json member, const char* name, Json value) {
@@ -95,6 +103,9 @@ TEST_F(KeysFileTest, BrokenAndHostileSetsAreRefusedAndNeverRewritten) {
       {"key without kid", Json{{"keys", {a, no_kid}}}.dump(), "key #2 has no \"kid\""},
       {"kid with control characters", Json{{"keys", {a, control_kid}}}.dump(),
        "without control characters"},
+      {"kid with a C1 control character", Json{{"keys", {a, c1_control_kid}}}.dump(),
+       "without control characters"},
+      {"nested deeper than a set needs", nested, "nested deeper than"},
       {"added_at a string", Json{{"keys", {with(a, "added_at", "yesterday"), b}}}.dump(),
        "\"added_at\" must be a whole number of Unix seconds"},
       {"signed_until negative", Json{{"keys", {a, with(b, "signed_until", -5)}}}.dump(),
