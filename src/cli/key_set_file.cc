@@ -25,7 +25,6 @@ constexpr off_t kMaxFileBytes = 1 << 20;
 // indents each level, so a deeply nested member would cost the square of
 // its depth in memory (tens of gigabytes for a 1 MiB file).
 constexpr int kMaxDepth = 16;
-constexpr std::int64_t kStampLimit = std::int64_t{1} << 40;  // year 36812: no clock gets there
 
 std::string json_quoted(const std::string& text) { return Json(text).dump(); }
 

@@ -27,6 +27,9 @@ namespace jwtguard::cli {
 
 inline constexpr const char* kAddedAtMember = "added_at";
 inline constexpr const char* kSignedUntilMember = "signed_until";
+// Every stamp, and every --at, is below this (year 36812: no clock gets
+// there), so that sums of a stamp and a lifetime cannot overflow.
+inline constexpr std::int64_t kStampLimit = std::int64_t{1} << 40;
 
 // A set as read: the document with every member kept in its order (the
 // file is rewritten with what the operator or another tool put there), and

@@ -180,6 +180,23 @@ TEST_F(KeysRotationTest, ActivateForceSaysWhatItRisks) {
   EXPECT_EQ(set()["active_kid"], "k2");
 }
 
+// --at is recorded as signed_until: one a set cannot hold is refused up
+// front, not taken as now (a value past int64) or written as a broken set.
+TEST_F(KeysRotationTest, AnAtBeyondWhatAStampHoldsIsAUsageError) {
+  two_keys();
+  const std::string before = slurp(file_);
+  for (const char* at : {"1099511627776", "99999999999999999999", "-1"}) {
+    const std::string option = std::string("--at=") + at;
+    RunResult r = keys({"activate", file_, "--kid", "k2", option, "--force"});
+    EXPECT_EQ(r.exit_code, 2) << at << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, "--at")) << r.err;
+    EXPECT_EQ(keys({"list", file_, option}).exit_code, 2) << at;
+  }
+  EXPECT_EQ(slurp(file_), before);
+  EXPECT_EQ(keys({"activate", file_, "--kid", "k2", "--at", "1099511627775"}).exit_code, 0);
+  EXPECT_EQ(stamp("k1", "signed_until"), 1'099'511'627'775);
+}
+
 TEST_F(KeysRotationTest, ActivateRefusesAKeyOfUnknownAgeAnUnknownKidAndANoOp) {
   two_keys();
   rewrite([](Json& json) { json["keys"][1].erase("added_at"); });
