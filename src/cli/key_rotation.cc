@@ -234,7 +234,9 @@ std::vector<KeyRow> key_rows(const KeySetDocument& doc, std::int64_t now, second
     row.signed_until = stamp(member, kSignedUntilMember);
     if (key.kid() == doc.active) {
       row.state = "active";
-      row.detail = "signs" + (row.added_at ? "; added " + utc_time(*row.added_at) : std::string());
+      // A set edited by hand may name a public key: serve refuses to start with it.
+      row.detail = key.is_private() ? "signs" : "cannot sign: a public key; serve refuses the set";
+      if (row.added_at) row.detail += "; added " + utc_time(*row.added_at);
     } else if (row.signed_until) {
       row.state = "retiring";
       describe_retiring(row, now, longest);

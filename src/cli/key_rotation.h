@@ -83,7 +83,8 @@ struct KeyRow {
   std::optional<std::int64_t> signed_until;
   std::optional<std::int64_t> activatable_at;  // next keys with added_at
   std::optional<std::int64_t> safe_at;         // retiring keys, when `longest` is known
-  std::string detail;                          // a sentence with the times, as of `now`
+  std::string
+      detail;  // a sentence with the times, as of `now` ("cannot sign" for a public active key)
 };
 std::vector<KeyRow> key_rows(const KeySetDocument& doc, std::int64_t now,
                              std::chrono::seconds min_published,

@@ -309,6 +309,17 @@ TEST_F(KeysRotationTest, RetireRefusesWhenTheSetNamesNoActiveKey) {
   EXPECT_TRUE(contains(r.err, "records no \"active_kid\"")) << r.err;
 }
 
+// A set edited by hand whose active_kid names a public key: serve refuses
+// it, so `keys list` must not say that key signs.
+TEST_F(KeysRotationTest, ListSaysAPublicActiveKeyCannotSign) {
+  two_keys();
+  rewrite([](Json& json) { json["keys"][0].erase("d"); });
+  RunResult r = keys({"list", file_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "k1  ES256  active  cannot sign: a public key")) << r.out;
+  EXPECT_FALSE(contains(r.out, "k1  ES256  active  signs")) << r.out;
+}
+
 TEST_F(KeysRotationTest, ListShowsEachStateAndNoKeyMaterial) {
   two_keys();
   ASSERT_EQ(keys({"add", file_, "--alg", "ES256", "--kid", "k3"}).exit_code, 0);
