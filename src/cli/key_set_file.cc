@@ -175,6 +175,46 @@ CliResult<void> replace_file(const std::string& target, const std::string& text)
   return sync_directory(dir);
 }
 
+// Why a file opened as a set may not be read, or "" when it may.
+std::string unreadable(const std::string& path, const struct stat& st) {
+  // A FIFO or a device would block the read or never end it.
+  if (!S_ISREG(st.st_mode)) return path + ": not a regular file, so not a JWK Set file";
+  if ((st.st_mode & 0006) != 0) {
+    return path + ": other users may read or write this file of private keys. Run `chmod o-rwx " +
+           path + "` (and rotate the keys if someone may have copied them)";
+  }
+  // A set of a few hundred keys stays far below this; more is not a key set.
+  if (st.st_size > kMaxFileBytes) {
+    return path + ": " + std::to_string(st.st_size) +
+           " bytes is too large for a JWK Set (at most 1 MiB)";
+  }
+  return {};
+}
+
+// The text of the set at `path`, checked and read through one descriptor,
+// so that the file read is the one checked, and never more than 1 MiB of it
+// (a file that grows after the check is cut and then fails to parse).
+CliResult<std::string> read_set_text(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer before it is refused.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return failure(path + ": cannot open: " + errno_text());
+  struct stat st {};
+  std::string problem = ::fstat(fd, &st) == 0 ? unreadable(path, st) : path + ": " + errno_text();
+  std::string text(static_cast<std::size_t>(kMaxFileBytes), '\0');
+  std::size_t size = 0;
+  while (problem.empty() && size < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + size, text.size() - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) problem = path + ": cannot read: " + errno_text();
+    if (n <= 0) break;
+    size += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (!problem.empty()) return failure(problem);
+  text.resize(size);
+  return text;
+}
+
 }  // namespace
 
 CliResult<KeySetDocument> parse_key_set(const std::string& text, const std::string& path) {
@@ -206,18 +246,7 @@ CliResult<KeySetDocument> parse_key_set(const std::string& text, const std::stri
 }
 
 CliResult<KeySetDocument> read_key_set_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0006) != 0) {
-    return failure(path +
-                   ": other users may read or write this file of private keys. Run `chmod o-rwx " +
-                   path + "` (and rotate the keys if someone may have copied them)");
-  }
-  // A set of a few hundred keys stays far below this; more is not a key set.
-  if (st.st_size > kMaxFileBytes) {
-    return failure(path + ": " + std::to_string(st.st_size) +
-                   " bytes is too large for a JWK Set (at most 1 MiB)");
-  }
-  auto text = read_file(path);
+  auto text = read_set_text(path);
   if (!text) return tl::unexpected(text.error());
   return parse_key_set(*text, path);
 }

@@ -55,9 +55,10 @@ struct KeySetDocument {
 CliResult<KeySetDocument> parse_key_set(const std::string& text, const std::string& path);
 
 // The file at `path`, parsed by parse_key_set. kFailure when it cannot be
-// read, when it is larger than 1 MiB, and when other users may read or
-// write it (mode & 0006): it holds private keys, and the message says to
-// chmod it.
+// read, is not a regular file (a FIFO would block), is larger than 1 MiB,
+// and when other users may read or write it (mode & 0006): it holds
+// private keys, and the message says to chmod it. The checks and the read
+// go through one descriptor, so they see the same file.
 CliResult<KeySetDocument> read_key_set_file(const std::string& path);
 
 // The member of `doc.json["keys"]` with this kid (it must exist).

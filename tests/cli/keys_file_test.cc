@@ -143,6 +143,20 @@ TEST_F(KeysFileTest, AHugeFileIsRefusedBeforeItIsRead) {
   EXPECT_TRUE(contains(r.err, "is too large for a JWK Set (at most 1 MiB)")) << r.err;
 }
 
+// A FIFO (or a device) at the path: refused at once, not read until a
+// writer comes. `timeout` turns a hang into a failure instead of a stuck run.
+TEST_F(KeysFileTest, AFileThatIsNotARegularFileIsRefusedWithoutWaiting) {
+  ASSERT_EQ(::mkfifo(file_.c_str(), 0600), 0);
+  for (const std::vector<std::string>& step :
+       std::vector<std::vector<std::string>>{{"list", file_}, {"activate", file_, "--kid", "a"}}) {
+    std::vector<std::string> args = {"timeout", "20", kBinary, "keys"};
+    args.insert(args.end(), step.begin(), step.end());
+    RunResult r = run(args);
+    EXPECT_EQ(r.exit_code, 1) << step[0] << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, file_ + ": not a regular file")) << r.err;
+  }
+}
+
 // The file holds private keys: one others may read is refused (and its
 // keys are not trusted to be secret any more).
 TEST_F(KeysFileTest, AFileOthersMayReadIsRefused) {
