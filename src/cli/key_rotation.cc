@@ -74,6 +74,17 @@ std::string still_live(const KeySetDocument& doc, const std::string& kid, std::i
          " early. Run this again from " + utc_time(safe);
 }
 
+// Why signing with `key` would give tokens verifiers of the published set
+// cannot check, or "": a set edited by hand may hold an HMAC secret beside
+// key pairs (a migration to key pairs activates a pair, never the secret).
+std::string unseen_secret(const KeySetDocument& doc, const Key& key, const std::string& file) {
+  const auto& keys = doc.keys.keys();
+  if (!is_secret(key) || std::all_of(keys.begin(), keys.end(), is_secret)) return {};
+  return json_quoted(key.kid()) + " is an HMAC secret and " + file +
+         " holds key pairs: verifiers of its public set (/.well-known/jwks.json) could not "
+         "check the tokens it signs";
+}
+
 std::string alg_of(const Key& key) {
   return key.algorithms().size() == 1 ? std::string(algorithm_name(key.algorithms().front()))
                                       : std::string(key_type_name(key.type()));
@@ -167,10 +178,11 @@ CliResult<StepReport> activate_key(KeySetDocument& doc, const std::string& kid, 
         .changed = false};
   }
   std::string text;
-  if (const std::string early = too_early(key_member(doc, kid), kid, now, min_published);
-      !early.empty()) {
-    if (!force) return failure("not activating: " + early + ", or pass --force");
-    text = "Forced: " + early + ".\n";
+  for (const std::string& risk : {unseen_secret(doc, **key, file),
+                                  too_early(key_member(doc, kid), kid, now, min_published)}) {
+    if (risk.empty()) continue;
+    if (!force) return failure("not activating: " + risk + ", or pass --force");
+    text += "Forced: " + risk + ".\n";
   }
   const std::string previous = doc.active;
   if (!previous.empty() && previous != kid) key_member(doc, previous)[kSignedUntilMember] = now;

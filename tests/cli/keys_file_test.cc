@@ -175,8 +175,13 @@ TEST_F(KeysFileTest, AFileOthersMayReadIsRefused) {
   EXPECT_EQ(slurp(file_), before);
 }
 
+Json with_added_at(Json member) {
+  member["added_at"] = 1'000'000;
+  return member;
+}
+
 TEST_F(KeysFileTest, MixedSecretsAndKeyPairsLoadButPublishOnlyThePairs) {
-  Json secret = jwk("HS256", "h");
+  const Json secret = with_added_at(jwk("HS256", "h"));
   write(Json{{"active_kid", "e"}, {"keys", {jwk("ES256", "e"), secret}}}.dump());
   RunResult listed = keys({"list", file_});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
@@ -187,6 +192,21 @@ TEST_F(KeysFileTest, MixedSecretsAndKeyPairsLoadButPublishOnlyThePairs) {
   EXPECT_FALSE(contains(published.out, secret["k"].get<std::string>()));
   EXPECT_EQ(Json::parse(published.out)["keys"].size(), 1u);
   EXPECT_EQ(keys({"add", file_, "--alg", "ES256", "--kid", "n"}).exit_code, 1);
+  // Signing with the secret: no verifier of the published set could check
+  // its tokens, so not without --force, however long ago it was added.
+  const std::string before = slurp(file_);
+  RunResult secret_signs = keys({"activate", file_, "--kid", "h"});
+  EXPECT_EQ(secret_signs.exit_code, 1);
+  EXPECT_TRUE(
+      contains(secret_signs.err, "\"h\" is an HMAC secret and " + file_ + " holds key pairs"))
+      << secret_signs.err;
+  EXPECT_EQ(slurp(file_), before);
+  RunResult forced = keys({"activate", file_, "--kid", "h", "--force"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_TRUE(contains(forced.out, "Forced: \"h\" is an HMAC secret")) << forced.out;
+  // The other way, a migration to key pairs: the pair may sign.
+  write(Json{{"active_kid", "h"}, {"keys", {with_added_at(jwk("ES256", "e")), secret}}}.dump());
+  EXPECT_EQ(keys({"activate", file_, "--kid", "e"}).exit_code, 0);
 }
 
 // The service reads the set as its own user: a rewrite keeps the mode and
