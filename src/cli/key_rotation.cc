@@ -68,8 +68,9 @@ std::string still_live(const KeySetDocument& doc, const std::string& kid, std::i
   }
   const std::int64_t safe = *until + longest.count();
   if (now >= safe) return {};
-  return "tokens " + json_quoted(kid) + " signed until " + utc_time(*until) + " are accepted until " +
-         utc_time(safe) + " (the longest token lifetime " + util::format_duration(longest) +
+  return "tokens " + json_quoted(kid) + " signed until " + utc_time(*until) +
+         " are accepted until " + utc_time(safe) + " (the longest token lifetime " +
+         util::format_duration(longest) +
          " later, leeway included); retiring it now would log those users out " + span(now, safe) +
          " early. Run this again from " + utc_time(safe);
 }
@@ -156,12 +157,12 @@ CliResult<StepReport> add_key(KeySetDocument& doc, Json member, const std::strin
   }
   if (!doc.active.empty()) doc.json[kActiveKidMember] = doc.active;
   doc.json["keys"].push_back(std::move(member));
-  std::string text = "Added " + json_quoted(kid) + " to " + file + ": it verifies, it does not sign" +
-                     (doc.active.empty() ? "" : " (" + json_quoted(doc.active) + " still does)") +
-                     ".\nNext: " + reload_step() +
-                     ". Check that /.well-known/jwks.json of every instance lists " + json_quoted(kid) +
-                     ", then, " + util::format_duration(kDefaultMinPublished) +
-                     " or more from now:\n  jwtguard keys activate " + file + " --kid " + kid;
+  std::string text =
+      "Added " + json_quoted(kid) + " to " + file + ": it verifies, it does not sign" +
+      (doc.active.empty() ? "" : " (" + json_quoted(doc.active) + " still does)") +
+      ".\nNext: " + reload_step() + ". Check that /.well-known/jwks.json of every instance lists " +
+      json_quoted(kid) + ", then, " + util::format_duration(kDefaultMinPublished) +
+      " or more from now:\n  jwtguard keys activate " + file + " --kid " + kid;
   return StepReport{.text = std::move(text)};
 }
 
@@ -190,8 +191,8 @@ CliResult<StepReport> activate_key(KeySetDocument& doc, const std::string& kid, 
   doc.json[kActiveKidMember] = kid;
   text += json_quoted(kid) + " is now the active key of " + file + ".";
   if (!previous.empty() && previous != kid) {
-    text +=
-        " " + json_quoted(previous) + " stopped signing at " + utc_time(now) + " and still verifies.";
+    text += " " + json_quoted(previous) + " stopped signing at " + utc_time(now) +
+            " and still verifies.";
   }
   text += "\nNext: " + reload_step() +
           ", all within minutes: an instance signs with the old key "
