@@ -154,9 +154,23 @@ CliResult<void> sync_directory(const std::string& dir) {
   return {};
 }
 
+// A directory others may write to (/tmp, even sticky) lets them put a set
+// there first, or swap in a link to one: its owner would then receive the
+// key a rewrite adds, as a rewrite keeps the owner of the file it replaces.
+CliResult<void> check_directory(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return failure(dir + ": " + errno_text());
+  if ((st.st_mode & S_IWOTH) == 0) return {};
+  return failure(dir +
+                 ": other users may create files in this directory, so the set there may be "
+                 "theirs. Keep the set in a directory only its owner can write (e.g. "
+                 "/etc/jwtguard)");
+}
+
 // Writes `text` to a new file beside `target` and renames it over `target`.
 CliResult<void> replace_file(const std::string& target, const std::string& text) {
   const std::string dir = directory_of(target);
+  JWTGUARD_TRY(check_directory(dir));
   std::string temp =
       (fs::path(dir) / ("." + fs::path(target).filename().string() + ".XXXXXX")).string();
   const int fd = ::mkostemp(temp.data(), O_CLOEXEC);  // mode 0600

@@ -74,8 +74,11 @@ std::optional<std::int64_t> stamp(const nlohmann::ordered_json& member, const ch
 // the mode, owner and group of the file it replaces (0600 and the caller's
 // for a new file), fsynced, renamed over `path` and the directory fsynced.
 // A symbolic link at `path` is followed: the file it points to is replaced,
-// the link stays. On any failure the original file is untouched and the
-// temporary file removed; kFailure names the path and the reason.
+// the link stays. kFailure, before anything is written, when other users
+// may write to the directory (they could have put the file there, and its
+// owner would receive the keys). On any failure the original file is
+// untouched and the temporary file removed; kFailure names the path and
+// the reason.
 CliResult<void> write_key_set_file(const std::string& path, const nlohmann::ordered_json& json);
 
 // Holds an exclusive lock (flock) on the directory of `path` while it lives,

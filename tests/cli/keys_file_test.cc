@@ -238,6 +238,27 @@ TEST_F(KeysFileTest, ASymbolicLinkStaysAndItsTargetIsReplaced) {
   EXPECT_EQ(mode_of(target), 0600u);
 }
 
+// A directory everyone may write to, even sticky like /tmp: another user
+// could have put the set there, and a rewrite keeps its owner, who would
+// receive the new private key. Nothing is written there.
+TEST_F(KeysFileTest, ADirectoryOthersMayWriteToIsRefused) {
+  const std::filesystem::path shared = dir_ / "shared";
+  std::filesystem::create_directory(shared);
+  ASSERT_EQ(::chmod(shared.c_str(), 01777), 0);
+  const std::string planted = (shared / "keys.jwks.json").string();
+  RunResult created = keys({"add", planted, "--alg", "ES256", "--kid", "a"});
+  EXPECT_EQ(created.exit_code, 1) << created.err;
+  EXPECT_TRUE(contains(created.err, shared.string() + ": other users may create files"))
+      << created.err;
+  EXPECT_TRUE(std::filesystem::is_empty(shared));
+  const std::string theirs = Json{{"keys", {jwk("ES256", "t")}}}.dump();
+  std::ofstream(planted) << theirs;
+  ::chmod(planted.c_str(), 0600);
+  RunResult added = keys({"add", planted, "--alg", "ES256", "--kid", "b"});
+  EXPECT_EQ(added.exit_code, 1) << added.err;
+  EXPECT_EQ(slurp(planted), theirs);
+}
+
 TEST_F(KeysFileTest, AMissingDirectoryIsAPreciseError) {
   RunResult r = keys({"add", (dir_ / "nowhere" / "k.json").string(), "--alg", "ES256"});
   EXPECT_EQ(r.exit_code, 1);
