@@ -287,6 +287,8 @@ CliResult<void> write_key_set_file(const std::string& path, const Json& json) {
   if (!checked) {
     return failure("refusing to write a set that would not load again: " + checked.error().message);
   }
+  // The link's own directory too: a link put in /tmp may lead anywhere.
+  JWTGUARD_TRY(check_directory(directory_of(path)));
   return replace_file(resolved(path), text);
 }
 

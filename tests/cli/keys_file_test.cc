@@ -257,6 +257,16 @@ TEST_F(KeysFileTest, ADirectoryOthersMayWriteToIsRefused) {
   RunResult added = keys({"add", planted, "--alg", "ES256", "--kid", "b"});
   EXPECT_EQ(added.exit_code, 1) << added.err;
   EXPECT_EQ(slurp(planted), theirs);
+  // A link there to a set in a private directory: whoever made the link
+  // chose the file.
+  const std::string target = (dir_ / "theirs.jwks.json").string();
+  std::filesystem::rename(planted, target);
+  std::filesystem::create_symlink(target, planted);
+  RunResult linked = keys({"add", planted, "--alg", "ES256", "--kid", "b"});
+  EXPECT_EQ(linked.exit_code, 1) << linked.err;
+  EXPECT_TRUE(contains(linked.err, shared.string() + ": other users may create files"))
+      << linked.err;
+  EXPECT_EQ(slurp(target), theirs);
 }
 
 TEST_F(KeysFileTest, AMissingDirectoryIsAPreciseError) {
