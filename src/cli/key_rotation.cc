@@ -68,10 +68,22 @@ std::string still_live(const KeySetDocument& doc, const std::string& kid, std::i
   }
   const std::int64_t safe = *until + longest.count();
   if (now >= safe) return {};
-  return "tokens " + json_quoted(kid) + " signed until " + utc_time(*until) + " are accepted until " +
-         utc_time(safe) + " (the longest token lifetime " + util::format_duration(longest) +
+  return "tokens " + json_quoted(kid) + " signed until " + utc_time(*until) +
+         " are accepted until " + utc_time(safe) + " (the longest token lifetime " +
+         util::format_duration(longest) +
          " later, leeway included); retiring it now would log those users out " + span(now, safe) +
          " early. Run this again from " + utc_time(safe);
+}
+
+// Why signing with `key` would give tokens verifiers of the published set
+// cannot check, or "": a set edited by hand may hold an HMAC secret beside
+// key pairs (a migration to key pairs activates a pair, never the secret).
+std::string unseen_secret(const KeySetDocument& doc, const Key& key, const std::string& file) {
+  const auto& keys = doc.keys.keys();
+  if (!is_secret(key) || std::all_of(keys.begin(), keys.end(), is_secret)) return {};
+  return json_quoted(key.kid()) + " is an HMAC secret and " + file +
+         " holds key pairs: verifiers of its public set (/.well-known/jwks.json) could not "
+         "check the tokens it signs";
 }
 
 std::string alg_of(const Key& key) {
@@ -145,12 +157,12 @@ CliResult<StepReport> add_key(KeySetDocument& doc, Json member, const std::strin
   }
   if (!doc.active.empty()) doc.json[kActiveKidMember] = doc.active;
   doc.json["keys"].push_back(std::move(member));
-  std::string text = "Added " + json_quoted(kid) + " to " + file + ": it verifies, it does not sign" +
-                     (doc.active.empty() ? "" : " (" + json_quoted(doc.active) + " still does)") +
-                     ".\nNext: " + reload_step() +
-                     ". Check that /.well-known/jwks.json of every instance lists " + json_quoted(kid) +
-                     ", then, " + util::format_duration(kDefaultMinPublished) +
-                     " or more from now:\n  jwtguard keys activate " + file + " --kid " + kid;
+  std::string text =
+      "Added " + json_quoted(kid) + " to " + file + ": it verifies, it does not sign" +
+      (doc.active.empty() ? "" : " (" + json_quoted(doc.active) + " still does)") +
+      ".\nNext: " + reload_step() + ". Check that /.well-known/jwks.json of every instance lists " +
+      json_quoted(kid) + ", then, " + util::format_duration(kDefaultMinPublished) +
+      " or more from now:\n  jwtguard keys activate " + file + " --kid " + kid;
   return StepReport{.text = std::move(text)};
 }
 
@@ -167,10 +179,11 @@ CliResult<StepReport> activate_key(KeySetDocument& doc, const std::string& kid, 
         .changed = false};
   }
   std::string text;
-  if (const std::string early = too_early(key_member(doc, kid), kid, now, min_published);
-      !early.empty()) {
-    if (!force) return failure("not activating: " + early + ", or pass --force");
-    text = "Forced: " + early + ".\n";
+  for (const std::string& risk : {unseen_secret(doc, **key, file),
+                                  too_early(key_member(doc, kid), kid, now, min_published)}) {
+    if (risk.empty()) continue;
+    if (!force) return failure("not activating: " + risk + ", or pass --force");
+    text += "Forced: " + risk + ".\n";
   }
   const std::string previous = doc.active;
   if (!previous.empty() && previous != kid) key_member(doc, previous)[kSignedUntilMember] = now;
@@ -178,8 +191,8 @@ CliResult<StepReport> activate_key(KeySetDocument& doc, const std::string& kid, 
   doc.json[kActiveKidMember] = kid;
   text += json_quoted(kid) + " is now the active key of " + file + ".";
   if (!previous.empty() && previous != kid) {
-    text +=
-        " " + json_quoted(previous) + " stopped signing at " + utc_time(now) + " and still verifies.";
+    text += " " + json_quoted(previous) + " stopped signing at " + utc_time(now) +
+            " and still verifies.";
   }
   text += "\nNext: " + reload_step() +
           ", all within minutes: an instance signs with the old key "
@@ -234,7 +247,9 @@ std::vector<KeyRow> key_rows(const KeySetDocument& doc, std::int64_t now, second
     row.signed_until = stamp(member, kSignedUntilMember);
     if (key.kid() == doc.active) {
       row.state = "active";
-      row.detail = "signs" + (row.added_at ? "; added " + utc_time(*row.added_at) : std::string());
+      // A set edited by hand may name a public key: serve refuses to start with it.
+      row.detail = key.is_private() ? "signs" : "cannot sign: a public key; serve refuses the set";
+      if (row.added_at) row.detail += "; added " + utc_time(*row.added_at);
     } else if (row.signed_until) {
       row.state = "retiring";
       describe_retiring(row, now, longest);

@@ -57,8 +57,10 @@ CliResult<StepReport> add_key(KeySetDocument& doc, nlohmann::ordered_json member
 // Makes `kid` the active key: "active_kid" names it, its "signed_until" goes,
 // and the key that was active gets "signed_until" = `now`. kFailure for a
 // kid the set lacks and a key without its private half. Unless `force`,
-// kFailure while `now` < added_at + `min_published`, and for a key without
-// "added_at" (nothing says since when verifiers may have seen it). Naming
+// kFailure while `now` < added_at + `min_published`, for a key without
+// "added_at" (nothing says since when verifiers may have seen it), and for
+// an HMAC secret in a set that also holds key pairs (a set edited by hand:
+// the published set could not check its tokens). Naming
 // the key already active changes nothing.
 CliResult<StepReport> activate_key(KeySetDocument& doc, const std::string& kid, std::int64_t now,
                                    std::chrono::seconds min_published, bool force,
@@ -83,7 +85,8 @@ struct KeyRow {
   std::optional<std::int64_t> signed_until;
   std::optional<std::int64_t> activatable_at;  // next keys with added_at
   std::optional<std::int64_t> safe_at;         // retiring keys, when `longest` is known
-  std::string detail;                          // a sentence with the times, as of `now`
+  std::string
+      detail;  // a sentence with the times, as of `now` ("cannot sign" for a public active key)
 };
 std::vector<KeyRow> key_rows(const KeySetDocument& doc, std::int64_t now,
                              std::chrono::seconds min_published,

@@ -21,7 +21,10 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t kMaxKidBytes = 128;
 constexpr off_t kMaxFileBytes = 1 << 20;
-constexpr std::int64_t kStampLimit = std::int64_t{1} << 40;  // year 36812: no clock gets there
+// A JWK Set nests four levels (set, "keys", key, "key_ops"); the rewrite
+// indents each level, so a deeply nested member would cost the square of
+// its depth in memory (tens of gigabytes for a 1 MiB file).
+constexpr int kMaxDepth = 16;
 
 std::string json_quoted(const std::string& text) { return Json(text).dump(); }
 
@@ -34,9 +37,18 @@ std::string key_name(std::size_t index, const Json& member) {
   return name;
 }
 
+// No C0 or C1 control character: `keys list` and every message print the
+// kid to a terminal, and U+0080..U+009F (UTF-8 0xC2 0x80..0x9F) hold CSI,
+// which terminals obey like ESC [. The parser has checked the UTF-8.
 bool printable(const std::string& kid) {
-  return std::none_of(kid.begin(), kid.end(),
-                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  for (std::size_t i = 0; i < kid.size(); ++i) {
+    const auto c = static_cast<unsigned char>(kid[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    if (c == 0xc2 && i + 1 < kid.size() && static_cast<unsigned char>(kid[i + 1]) < 0xa0) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // Why the key member at `index` cannot be rotated, or "" when it can.
@@ -142,9 +154,23 @@ CliResult<void> sync_directory(const std::string& dir) {
   return {};
 }
 
+// A directory others may write to (/tmp, even sticky) lets them put a set
+// there first, or swap in a link to one: its owner would then receive the
+// key a rewrite adds, as a rewrite keeps the owner of the file it replaces.
+CliResult<void> check_directory(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return failure(dir + ": " + errno_text());
+  if ((st.st_mode & S_IWOTH) == 0) return {};
+  return failure(dir +
+                 ": other users may create files in this directory, so the set there may be "
+                 "theirs. Keep the set in a directory only its owner can write (e.g. "
+                 "/etc/jwtguard)");
+}
+
 // Writes `text` to a new file beside `target` and renames it over `target`.
 CliResult<void> replace_file(const std::string& target, const std::string& text) {
   const std::string dir = directory_of(target);
+  JWTGUARD_TRY(check_directory(dir));
   std::string temp =
       (fs::path(dir) / ("." + fs::path(target).filename().string() + ".XXXXXX")).string();
   const int fd = ::mkostemp(temp.data(), O_CLOEXEC);  // mode 0600
@@ -163,11 +189,60 @@ CliResult<void> replace_file(const std::string& target, const std::string& text)
   return sync_directory(dir);
 }
 
+// Why a file opened as a set may not be read, or "" when it may.
+std::string unreadable(const std::string& path, const struct stat& st) {
+  // A FIFO or a device would block the read or never end it.
+  if (!S_ISREG(st.st_mode)) return path + ": not a regular file, so not a JWK Set file";
+  if ((st.st_mode & 0006) != 0) {
+    return path + ": other users may read or write this file of private keys. Run `chmod o-rwx " +
+           path + "` (and rotate the keys if someone may have copied them)";
+  }
+  // A set of a few hundred keys stays far below this; more is not a key set.
+  if (st.st_size > kMaxFileBytes) {
+    return path + ": " + std::to_string(st.st_size) +
+           " bytes is too large for a JWK Set (at most 1 MiB)";
+  }
+  return {};
+}
+
+// The text of the set at `path`, checked and read through one descriptor,
+// so that the file read is the one checked, and never more than 1 MiB of it
+// (a file that grows after the check is cut and then fails to parse).
+CliResult<std::string> read_set_text(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer before it is refused.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return failure(path + ": cannot open: " + errno_text());
+  struct stat st {};
+  std::string problem = ::fstat(fd, &st) == 0 ? unreadable(path, st) : path + ": " + errno_text();
+  std::string text(static_cast<std::size_t>(kMaxFileBytes), '\0');
+  std::size_t size = 0;
+  while (problem.empty() && size < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + size, text.size() - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) problem = path + ": cannot read: " + errno_text();
+    if (n <= 0) break;
+    size += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (!problem.empty()) return failure(problem);
+  text.resize(size);
+  return text;
+}
+
 }  // namespace
 
 CliResult<KeySetDocument> parse_key_set(const std::string& text, const std::string& path) {
-  Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  int deepest = 0;  // the levels: the parser counts the outermost value as 0
+  const auto depth = [&deepest](int level, Json::parse_event_t, Json&) {
+    deepest = std::max(deepest, level + 1);
+    return true;
+  };
+  Json json = Json::parse(text, depth, /*allow_exceptions=*/false);
   if (json.is_discarded()) return failure(path + ": not valid JSON, so not a JWK Set");
+  if (deepest > kMaxDepth) {
+    return failure(path + ": nested deeper than " + std::to_string(kMaxDepth) +
+                   " levels, which no JWK Set needs");
+  }
   if (!json.is_object() || !json.contains("keys") || !json["keys"].is_array()) {
     return failure(path + ": a JWK Set must be a JSON object with a \"keys\" array");
   }
@@ -185,18 +260,7 @@ CliResult<KeySetDocument> parse_key_set(const std::string& text, const std::stri
 }
 
 CliResult<KeySetDocument> read_key_set_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0006) != 0) {
-    return failure(path +
-                   ": other users may read or write this file of private keys. Run `chmod o-rwx " +
-                   path + "` (and rotate the keys if someone may have copied them)");
-  }
-  // A set of a few hundred keys stays far below this; more is not a key set.
-  if (st.st_size > kMaxFileBytes) {
-    return failure(path + ": " + std::to_string(st.st_size) +
-                   " bytes is too large for a JWK Set (at most 1 MiB)");
-  }
-  auto text = read_file(path);
+  auto text = read_set_text(path);
   if (!text) return tl::unexpected(text.error());
   return parse_key_set(*text, path);
 }
@@ -223,6 +287,8 @@ CliResult<void> write_key_set_file(const std::string& path, const Json& json) {
   if (!checked) {
     return failure("refusing to write a set that would not load again: " + checked.error().message);
   }
+  // The link's own directory too: a link put in /tmp may lead anywhere.
+  JWTGUARD_TRY(check_directory(directory_of(path)));
   return replace_file(resolved(path), text);
 }
 

@@ -27,6 +27,9 @@ namespace jwtguard::cli {
 
 inline constexpr const char* kAddedAtMember = "added_at";
 inline constexpr const char* kSignedUntilMember = "signed_until";
+// Every stamp, and every --at, is below this (year 36812: no clock gets
+// there), so that sums of a stamp and a lifetime cannot overflow.
+inline constexpr std::int64_t kStampLimit = std::int64_t{1} << 40;
 
 // A set as read: the document with every member kept in its order (the
 // file is rewritten with what the operator or another tool put there), and
@@ -40,19 +43,22 @@ struct KeySetDocument {
 };
 
 // `text` read as a rotated set. kFailure, naming `path`, for text that is
-// not a JSON object with a "keys" array, a key KeySet::from_jwks refuses, a
-// member it would skip (an encryption key, an unknown "kty": a set that
-// rotates holds only what serve uses), a key without a "kid" or with one
-// that is empty, longer than 128 bytes or holds control characters, two
+// not a JSON object with a "keys" array or is nested deeper than 16 levels
+// (rewriting it would cost the square of its depth), a key
+// KeySet::from_jwks refuses, a member it would skip (an encryption key, an
+// unknown "kty": a set that rotates holds only what serve uses), a key
+// without a "kid" or with one that is empty, longer than 128 bytes or holds
+// control characters (C0 or C1: the kid is printed to terminals), two
 // keys under one kid, an "active_kid" that is not a string or names no key,
 // and an "added_at" or "signed_until" that is not a whole number of seconds
 // in [0, 2^40).
 CliResult<KeySetDocument> parse_key_set(const std::string& text, const std::string& path);
 
 // The file at `path`, parsed by parse_key_set. kFailure when it cannot be
-// read, when it is larger than 1 MiB, and when other users may read or
-// write it (mode & 0006): it holds private keys, and the message says to
-// chmod it.
+// read, is not a regular file (a FIFO would block), is larger than 1 MiB,
+// and when other users may read or write it (mode & 0006): it holds
+// private keys, and the message says to chmod it. The checks and the read
+// go through one descriptor, so they see the same file.
 CliResult<KeySetDocument> read_key_set_file(const std::string& path);
 
 // The member of `doc.json["keys"]` with this kid (it must exist).
@@ -68,8 +74,11 @@ std::optional<std::int64_t> stamp(const nlohmann::ordered_json& member, const ch
 // the mode, owner and group of the file it replaces (0600 and the caller's
 // for a new file), fsynced, renamed over `path` and the directory fsynced.
 // A symbolic link at `path` is followed: the file it points to is replaced,
-// the link stays. On any failure the original file is untouched and the
-// temporary file removed; kFailure names the path and the reason.
+// the link stays. kFailure, before anything is written, when other users
+// may write to the directory (they could have put the file there, and its
+// owner would receive the keys). On any failure the original file is
+// untouched and the temporary file removed; kFailure names the path and
+// the reason.
 CliResult<void> write_key_set_file(const std::string& path, const nlohmann::ordered_json& json);
 
 // Holds an exclusive lock (flock) on the directory of `path` while it lives,

@@ -199,7 +199,7 @@ void add_common(CLI::App& cmd, StepArgs& args, bool kid) {
   cmd.add_option("FILE", args.file, "The JWK Set file (keys.jwks_file)")->required();
   if (kid) cmd.add_option("--kid", args.kid, "The key")->required();
   cmd.add_option("--at", args.at, "Act as of this Unix time (seconds) instead of now")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(std::int64_t{0}, kStampLimit - 1));
 }
 
 void add_add(CLI::App& keys, Outcome& outcome) {

@@ -77,6 +77,14 @@ TEST_F(KeysFileTest, BrokenAndHostileSetsAreRefusedAndNeverRewritten) {
   no_kid.erase("kid");
   Json control_kid = a;
   control_kid["kid"] = "a\u001b[2J";
+  // U+009B, a single-character CSI that terminals obey as ESC [ does.
+  Json c1_control_kid = a;
+  c1_control_kid["kid"] = "a\u009b2J";
+  // Rewriting indents every level: nesting a set never needs would make a
+  // rewrite cost the square of its depth (a 1 MiB file: tens of gigabytes).
+  const std::string deep = Json{{"keys", {a, b}}}.dump();
+  const std::string nested = deep.substr(0, deep.size() - 1) + ",\"x\":" + std::string(100, '[') +
+                             std::string(100, ']') + "}";
   Json encryption = b;
   encryption["use"] = "enc";
   auto with = [](Json member, const char* name, Json value) {
@@ -95,6 +103,9 @@ TEST_F(KeysFileTest, BrokenAndHostileSetsAreRefusedAndNeverRewritten) {
       {"key without kid", Json{{"keys", {a, no_kid}}}.dump(), "key #2 has no \"kid\""},
       {"kid with control characters", Json{{"keys", {a, control_kid}}}.dump(),
        "without control characters"},
+      {"kid with a C1 control character", Json{{"keys", {a, c1_control_kid}}}.dump(),
+       "without control characters"},
+      {"nested deeper than a set needs", nested, "nested deeper than"},
       {"added_at a string", Json{{"keys", {with(a, "added_at", "yesterday"), b}}}.dump(),
        "\"added_at\" must be a whole number of Unix seconds"},
       {"signed_until negative", Json{{"keys", {a, with(b, "signed_until", -5)}}}.dump(),
@@ -132,6 +143,20 @@ TEST_F(KeysFileTest, AHugeFileIsRefusedBeforeItIsRead) {
   EXPECT_TRUE(contains(r.err, "is too large for a JWK Set (at most 1 MiB)")) << r.err;
 }
 
+// A FIFO (or a device) at the path: refused at once, not read until a
+// writer comes. `timeout` turns a hang into a failure instead of a stuck run.
+TEST_F(KeysFileTest, AFileThatIsNotARegularFileIsRefusedWithoutWaiting) {
+  ASSERT_EQ(::mkfifo(file_.c_str(), 0600), 0);
+  for (const std::vector<std::string>& step :
+       std::vector<std::vector<std::string>>{{"list", file_}, {"activate", file_, "--kid", "a"}}) {
+    std::vector<std::string> args = {"timeout", "20", kBinary, "keys"};
+    args.insert(args.end(), step.begin(), step.end());
+    RunResult r = run(args);
+    EXPECT_EQ(r.exit_code, 1) << step[0] << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, file_ + ": not a regular file")) << r.err;
+  }
+}
+
 // The file holds private keys: one others may read is refused (and its
 // keys are not trusted to be secret any more).
 TEST_F(KeysFileTest, AFileOthersMayReadIsRefused) {
@@ -150,8 +175,13 @@ TEST_F(KeysFileTest, AFileOthersMayReadIsRefused) {
   EXPECT_EQ(slurp(file_), before);
 }
 
+Json with_added_at(Json member) {
+  member["added_at"] = 1'000'000;
+  return member;
+}
+
 TEST_F(KeysFileTest, MixedSecretsAndKeyPairsLoadButPublishOnlyThePairs) {
-  Json secret = jwk("HS256", "h");
+  const Json secret = with_added_at(jwk("HS256", "h"));
   write(Json{{"active_kid", "e"}, {"keys", {jwk("ES256", "e"), secret}}}.dump());
   RunResult listed = keys({"list", file_});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
@@ -162,6 +192,21 @@ TEST_F(KeysFileTest, MixedSecretsAndKeyPairsLoadButPublishOnlyThePairs) {
   EXPECT_FALSE(contains(published.out, secret["k"].get<std::string>()));
   EXPECT_EQ(Json::parse(published.out)["keys"].size(), 1u);
   EXPECT_EQ(keys({"add", file_, "--alg", "ES256", "--kid", "n"}).exit_code, 1);
+  // Signing with the secret: no verifier of the published set could check
+  // its tokens, so not without --force, however long ago it was added.
+  const std::string before = slurp(file_);
+  RunResult secret_signs = keys({"activate", file_, "--kid", "h"});
+  EXPECT_EQ(secret_signs.exit_code, 1);
+  EXPECT_TRUE(
+      contains(secret_signs.err, "\"h\" is an HMAC secret and " + file_ + " holds key pairs"))
+      << secret_signs.err;
+  EXPECT_EQ(slurp(file_), before);
+  RunResult forced = keys({"activate", file_, "--kid", "h", "--force"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_TRUE(contains(forced.out, "Forced: \"h\" is an HMAC secret")) << forced.out;
+  // The other way, a migration to key pairs: the pair may sign.
+  write(Json{{"active_kid", "h"}, {"keys", {with_added_at(jwk("ES256", "e")), secret}}}.dump());
+  EXPECT_EQ(keys({"activate", file_, "--kid", "e"}).exit_code, 0);
 }
 
 // The service reads the set as its own user: a rewrite keeps the mode and
@@ -191,6 +236,37 @@ TEST_F(KeysFileTest, ASymbolicLinkStaysAndItsTargetIsReplaced) {
   EXPECT_TRUE(std::filesystem::is_symlink(file_));
   EXPECT_EQ(Json::parse(slurp(target))["keys"].size(), 2u);
   EXPECT_EQ(mode_of(target), 0600u);
+}
+
+// A directory everyone may write to, even sticky like /tmp: another user
+// could have put the set there, and a rewrite keeps its owner, who would
+// receive the new private key. Nothing is written there.
+TEST_F(KeysFileTest, ADirectoryOthersMayWriteToIsRefused) {
+  const std::filesystem::path shared = dir_ / "shared";
+  std::filesystem::create_directory(shared);
+  ASSERT_EQ(::chmod(shared.c_str(), 01777), 0);
+  const std::string planted = (shared / "keys.jwks.json").string();
+  RunResult created = keys({"add", planted, "--alg", "ES256", "--kid", "a"});
+  EXPECT_EQ(created.exit_code, 1) << created.err;
+  EXPECT_TRUE(contains(created.err, shared.string() + ": other users may create files"))
+      << created.err;
+  EXPECT_TRUE(std::filesystem::is_empty(shared));
+  const std::string theirs = Json{{"keys", {jwk("ES256", "t")}}}.dump();
+  std::ofstream(planted) << theirs;
+  ::chmod(planted.c_str(), 0600);
+  RunResult added = keys({"add", planted, "--alg", "ES256", "--kid", "b"});
+  EXPECT_EQ(added.exit_code, 1) << added.err;
+  EXPECT_EQ(slurp(planted), theirs);
+  // A link there to a set in a private directory: whoever made the link
+  // chose the file.
+  const std::string target = (dir_ / "theirs.jwks.json").string();
+  std::filesystem::rename(planted, target);
+  std::filesystem::create_symlink(target, planted);
+  RunResult linked = keys({"add", planted, "--alg", "ES256", "--kid", "b"});
+  EXPECT_EQ(linked.exit_code, 1) << linked.err;
+  EXPECT_TRUE(contains(linked.err, shared.string() + ": other users may create files"))
+      << linked.err;
+  EXPECT_EQ(slurp(target), theirs);
 }
 
 TEST_F(KeysFileTest, AMissingDirectoryIsAPreciseError) {

@@ -180,6 +180,23 @@ TEST_F(KeysRotationTest, ActivateForceSaysWhatItRisks) {
   EXPECT_EQ(set()["active_kid"], "k2");
 }
 
+// --at is recorded as signed_until: one a set cannot hold is refused up
+// front, not taken as now (a value past int64) or written as a broken set.
+TEST_F(KeysRotationTest, AnAtBeyondWhatAStampHoldsIsAUsageError) {
+  two_keys();
+  const std::string before = slurp(file_);
+  for (const char* at : {"1099511627776", "99999999999999999999", "-1"}) {
+    const std::string option = std::string("--at=") + at;
+    RunResult r = keys({"activate", file_, "--kid", "k2", option, "--force"});
+    EXPECT_EQ(r.exit_code, 2) << at << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, "--at")) << r.err;
+    EXPECT_EQ(keys({"list", file_, option}).exit_code, 2) << at;
+  }
+  EXPECT_EQ(slurp(file_), before);
+  EXPECT_EQ(keys({"activate", file_, "--kid", "k2", "--at", "1099511627775"}).exit_code, 0);
+  EXPECT_EQ(stamp("k1", "signed_until"), 1'099'511'627'775);
+}
+
 TEST_F(KeysRotationTest, ActivateRefusesAKeyOfUnknownAgeAnUnknownKidAndANoOp) {
   two_keys();
   rewrite([](Json& json) { json["keys"][1].erase("added_at"); });
@@ -290,6 +307,17 @@ TEST_F(KeysRotationTest, RetireRefusesWhenTheSetNamesNoActiveKey) {
   RunResult r = keys({"retire", file_, "--kid", "k1", "--max-token-lifetime", "1s"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.err, "records no \"active_kid\"")) << r.err;
+}
+
+// A set edited by hand whose active_kid names a public key: serve refuses
+// it, so `keys list` must not say that key signs.
+TEST_F(KeysRotationTest, ListSaysAPublicActiveKeyCannotSign) {
+  two_keys();
+  rewrite([](Json& json) { json["keys"][0].erase("d"); });
+  RunResult r = keys({"list", file_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "k1  ES256  active  cannot sign: a public key")) << r.out;
+  EXPECT_FALSE(contains(r.out, "k1  ES256  active  signs")) << r.out;
 }
 
 TEST_F(KeysRotationTest, ListShowsEachStateAndNoKeyMaterial) {
