@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "keys_file_helpers.h"
 #include "testing/fixtures.h"
 #include "testing/subprocess.h"
 
@@ -21,19 +22,9 @@ using testing::RunResult;
 
 const std::string kBinary = JWTGUARD_BINARY;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-unsigned mode_of(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
-}
+using testing::contains;
+using testing::mode_of;
+using testing::slurp;
 
 class KeysRotationTest : public ::testing::Test {
  protected:
