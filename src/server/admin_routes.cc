@@ -32,6 +32,21 @@ Step<std::string> form_token(const Request& request) {
 constexpr std::string_view kSeparatorInKey =
     "A key must not hold control characters; name a minted identity with 'namespace'";
 
+// The Guard's issuer and verifier of one configuration: taken one after the
+// other, a reload in between would pair a key with a set that lacks it, and
+// a correct request would be refused. Each reload swaps both at once (one
+// snapshot owns them), so a pair of one owner is of one configuration.
+std::pair<std::shared_ptr<const Issuer>, std::shared_ptr<const Verifier>> same_reload(
+    const Guard& guard) {
+  for (;;) {
+    auto issuer = guard.issuer();
+    auto verifier = guard.verifier();
+    if (!issuer.owner_before(verifier) && !verifier.owner_before(issuer)) {
+      return {std::move(issuer), std::move(verifier)};
+    }
+  }
+}
+
 // Why the service would refuse a token minted for the application identity
 // `subject` with `claims` ("" when it would not), asked of the Guard's own
 // issuer and verifier: the two tokens login() would make (a fresh access
@@ -50,17 +65,18 @@ Result<std::string> mint_refusal(const Guard& guard, const std::string& subject,
   request.subject_namespace = std::string(kAppNamespace);
   request.extra_claims_json = claims;
   request.status = status;
+  const auto [issuer, verifier] = same_reload(guard);
   for (TokenType type : {TokenType::kAccess, TokenType::kRefresh}) {
     request.type = type;
     request.fresh = type == TokenType::kAccess;
-    auto issued = guard.issuer()->issue(request, now);
+    auto issued = issuer->issue(request, now);
     if (!issued) return tl::unexpected(issued.error());
-    auto verified = guard.verifier()->verify(issued->token, now);
+    auto verified = verifier->verify(issued->token, now);
     if (verified) continue;
     if (verified.error().code() == Errc::kTokenTooLarge) {
       return "'claims' make a token of " + std::to_string(issued->token.size()) +
              " bytes, over this service's limit of " +
-             std::to_string(guard.verifier()->options().max_token_size) + " (http.token_limit)";
+             std::to_string(verifier->options().max_token_size) + " (http.token_limit)";
     }
     return "'claims' make a token this service would refuse: " + verified.error().message();
   }

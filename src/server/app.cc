@@ -143,9 +143,11 @@ class App::Impl {
     if (!keys) return tl::unexpected(keys.error());
     JWTGUARD_TRY(check_status_list_key(config, keys->algorithm));
     ServiceOptions service_settings = service_options(config, *keys);
-    // The Service's own check, before anything changes.
-    if (auto errors = ErrorResponses::create(service_settings.errors); !errors) {
-      return problem("the service cannot start: " + errors.error().message());
+    // The Service's own checks, before anything changes: the Guard takes
+    // the new keys first, and a Service refusal after that would let
+    // requests in between sign with keys the reload then takes back.
+    if (auto checked = Service::check(*guard_, service_settings); !checked) {
+      return problem("the service cannot start: " + checked.error().message());
     }
     if (auto reconfigured = guard_->reconfigure(keys->signing, keys->verify,
                                                 guard_options(config, keys->algorithm));

@@ -12,14 +12,19 @@ bool same_value(const settings::Setting& s, const ServeConfig& a, const ServeCon
   return std::visit([&](auto member) { return a.*member == b.*member; }, s.field);
 }
 
+// The running source of setting `key` (none when it had its default).
+void keep_source(const ServeConfig& running, const std::string& key, ServeConfig& effective) {
+  const auto source = running.sources.find(key);
+  if (source == running.sources.end()) {
+    effective.sources.erase(key);
+  } else {
+    effective.sources[key] = source->second;
+  }
+}
+
 void keep_running(const settings::Setting& s, const ServeConfig& running, ServeConfig& effective) {
   std::visit([&](auto member) { effective.*member = running.*member; }, s.field);
-  const auto source = running.sources.find(s.key);
-  if (source == running.sources.end()) {
-    effective.sources.erase(s.key);
-  } else {
-    effective.sources[s.key] = source->second;
-  }
+  keep_source(running, s.key, effective);
 }
 
 bool same_errors(const ServeConfig& a, const ServeConfig& b) {
@@ -46,6 +51,15 @@ ReloadPlan plan_reload(const ServeConfig& running, const ServeConfig& next) {
     } else {
       plan.changed.emplace_back(s.key);
     }
+  }
+  // A token travels in a header: a token limit raised with the (restart-
+  // only) header limit waits for the restart too, or it would pass the
+  // header limit in force.
+  if (plan.effective.token_limit > plan.effective.header_limit) {
+    std::erase(plan.changed, std::string("http.token_limit"));
+    plan.restart_needed.emplace_back("http.token_limit");
+    plan.effective.token_limit = running.token_limit;
+    keep_source(running, "http.token_limit", plan.effective);
   }
   if (!same_errors(running, next)) plan.changed.emplace_back("errors");
   // [[issuers]] open their key sets' fetchers at start: restart-only.

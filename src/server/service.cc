@@ -356,6 +356,16 @@ Result<std::unique_ptr<Service>> Service::create(const Parts& parts, ServiceOpti
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
+Result<void> Service::check(Guard& guard, const ServiceOptions& options) {
+  if (auto errors = ErrorResponses::create(options.errors); !errors) {
+    return tl::unexpected(errors.error());
+  }
+  if (auto http = HttpGuard::create(guard, options.http); !http) {
+    return tl::unexpected(http.error());
+  }
+  return {};
+}
+
 Result<void> Service::reconfigure(ServiceOptions options) {
   std::lock_guard lock(reload_mu_);
   const auto current = impl_.load();

@@ -114,6 +114,11 @@ class Service {
   // kInvalidArgument for a bad error override; kCrypto when the
   // timing-equaliser hash fails.
   static Result<std::unique_ptr<Service>> create(const Parts& parts, ServiceOptions options);
+  // The checks create() and reconfigure() make of `options` (error
+  // overrides, HTTP options), with their errors; changes nothing. A reload
+  // runs them before it touches the Guard, so that a Service refusal never
+  // leaves the Guard changed, even for a moment.
+  static Result<void> check(Guard& guard, const ServiceOptions& options);
   ~Service();
 
   // A reload: `options` answer the requests that start after it returns;
