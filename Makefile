@@ -96,8 +96,10 @@ bench: build
 	$(BUILD_DIR)/bench/revocation_bench $(BENCH_FLAGS)
 	$(BUILD_DIR)/bench/store_bench
 
-# wrk against `jwtguard serve` on loopback: about two minutes (DURATION=15s
-# per run; see bench/http_load.sh for the knobs).
+# wrk against nginx's `return 200` (the floor) and `jwtguard serve` on
+# /auth/verify, alternated, with one and two I/O threads: about four minutes.
+# The knobs (ROUNDS, DURATION, THREADS, REVOCATIONS, PROFILE, ...) are
+# environment variables, or make variables: `make bench-http ROUNDS=3`.
 bench-http: build
 	bench/http_load.sh $(BUILD_DIR)/jwtguard
 
