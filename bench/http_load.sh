@@ -89,6 +89,12 @@ to_us() {
     printf "%.1f", n * f }'
 }
 
+# The command says on stderr which store it used: kept out of the output.
+create_user() {
+  "$BINARY" user create bench --password-stdin --store "$@" <<<"$PASSWORD" \
+    >"$WORK/user.log" 2>&1 || { cat "$WORK/user.log" >&2; die "user create failed"; }
+}
+
 # One store per revocation count, filled before any serve starts.
 declare -A STORES
 case "$STORE_KIND" in
@@ -96,8 +102,7 @@ case "$STORE_KIND" in
     for n in $REVOCATIONS; do
       STORES[$n]="sqlite:$WORK/store-$n.db"
       # --create: the file does not exist yet.
-      "$BINARY" user create bench --password-stdin --create --store "${STORES[$n]}" \
-        <<<"$PASSWORD" >/dev/null
+      create_user "${STORES[$n]}" --create
       if [ "$n" -gt 0 ]; then
         t0=$(date +%s%N)
         preload_revocations "$WORK/store-$n.db" "$n"
@@ -115,7 +120,7 @@ case "$STORE_KIND" in
       sleep 0.1
     done
     STORES[0]="redis://127.0.0.1:$REDIS_PORT/0"
-    "$BINARY" user create bench --password-stdin --store "${STORES[0]}" <<<"$PASSWORD" >/dev/null
+    create_user "${STORES[0]}"
     ;;
 esac
 
@@ -149,7 +154,7 @@ row() { printf '%-7s %-5s %4s  %-7s %11s  %-13s %9s %9s %9s %9s  %s\n' "$@"; }
 run_one() {
   local kind=$1 threads=$2 revs=$3 path=$4 c=$5 round=$6 url=$7 token=$8
   shift 8
-  local before after out requests rps p50 p99 non2xx errors cpu_us m0='' m1 sent refused note=
+  local before after out requests rps p50 p99 non2xx errors cpu_us m0='' m1 route sent refused note=
   [ "$kind" = nginx ] || m0=$(curl -sf "$url/metrics")
   before=$(cpu_ticks_sum "$@")
   out=$(wrk -t"$WRK_THREADS" -c"$c" -d"$DURATION" --latency \
@@ -170,15 +175,19 @@ run_one() {
   # or fields were read (or a DURATION too short for the clock tick).
   [ "$after" -gt "$before" ] || loud "$kind: no CPU time measured (PIDs $*)"
   if [ "$kind" = revoked ]; then
-    # The service's own count: every /auth/verify answer in the run was 401
-    # (it also counts the answers wrk stopped waiting for at the end).
+    # The service's own count: every answer on the route in the run was 401.
+    # It may exceed wrk's: it also counts the answers wrk stopped waiting for.
     m1=$(curl -sf "$url/metrics")
-    sent=$(($(metric "$m1" jwtguard_http_requests_total "route=\"$path\"") -
-      $(metric "$m0" jwtguard_http_requests_total "route=\"$path\"")))
-    refused=$(($(metric "$m1" jwtguard_http_requests_total "route=\"$path\"" 'status="401"') -
-      $(metric "$m0" jwtguard_http_requests_total "route=\"$path\"" 'status="401"')))
-    [ "$non2xx" = "$requests" ] || loud "revoked token: $non2xx of $requests answers were not 2xx; all must be 401"
-    [ "$refused" = "$sent" ] || loud "revoked token: the service sent $refused 401 of $sent answers on $path"
+    route="route=\"GET $path\""
+    sent=$(($(metric "$m1" jwtguard_http_requests_total "$route") -
+      $(metric "$m0" jwtguard_http_requests_total "$route")))
+    refused=$(($(metric "$m1" jwtguard_http_requests_total "$route" 'code="401"') -
+      $(metric "$m0" jwtguard_http_requests_total "$route" 'code="401"')))
+    [ "$non2xx" = "$requests" ] ||
+      loud "revoked token: $non2xx of $requests answers were not 2xx; all must be 401"
+    if [ "$sent" -lt "$requests" ] || [ "$refused" != "$sent" ]; then
+      loud "revoked token: the service answered $refused of $sent requests on $path with 401 (wrk: $requests)"
+    fi
   elif [ "$non2xx" != 0 ]; then
     loud "$kind: $non2xx of $requests answers were not 2xx on $path"
   fi
@@ -190,26 +199,29 @@ run_one() {
 # perf on the service during one extra run (not in the summary: perf's own
 # cost would tilt it), then the user-space symbols with the most samples.
 profile_run() {
-  local pid=$1 url=$2 token=$3 c=$4 path=${PATHS%% *} perf_pid report line shown=0
+  local pid=$1 url=$2 token=$3 c=$4 path=${PATHS%% *} perf_pid report=
   perf record -e cpu-clock -g -p "$pid" -o "$WORK/perf.data" >"$WORK/perf.log" 2>&1 &
   perf_pid=$!
+  STARTED_PIDS+=("$perf_pid")
   sleep 0.5
   wrk -t"$WRK_THREADS" -c"$c" -d"$DURATION" -H "Authorization: Bearer $token" "$url$path" >/dev/null
+  # SIGINT: perf writes its data and exits (its status then says little).
   kill -INT "$perf_pid" 2>/dev/null || true
-  if ! wait "$perf_pid" || [ ! -s "$WORK/perf.data" ]; then
+  wait "$perf_pid" 2>/dev/null || true
+  forget_pid "$perf_pid"
+  if [ ! -s "$WORK/perf.data" ]; then
     echo "profile: perf record failed (kernel.perf_event_paranoid or missing rights?):"
     cat "$WORK/perf.log"
     return 0
   fi
-  report=$(perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null || true)
-  echo "profile: perf record -e cpu-clock -g, c=$c, valid token; kernel share and top user-space symbols (self):"
-  awk '$2 == "[k]" {k += $1} $2 == "[.]" {u += $1} END {printf "  kernel %.1f %%, user space %.1f %%\n", k, u}' <<<"$report"
-  while read -r line; do
-    [[ $line == *"[.]"* ]] || continue
-    echo "  $line"
-    shown=$((shown + 1))
-    [ "$shown" -lt 25 ] || break
-  done <<<"$report"
+  report=$(perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio -g none \
+    2>/dev/null || true)
+  echo "profile: perf record -e cpu-clock -g on serve, c=$c, valid token (not in the summary)"
+  # "36.80%  [k] symbol  -  -": kernel [k] and user space [.], IPC columns cut.
+  awk '$2 == "[k]" {k += $1}
+       $2 == "[.]" {u += $1; if (++shown <= 25) {sub(/[ \t]+-[ \t]+-[ \t]*$/, ""); print "  " $0}}
+       END {printf "  kernel %.1f %%, user space %.1f %% of the samples; the top 25 above are user space\n", k, u}' \
+    <<<"$report"
 }
 
 echo "jwtguard against nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), $(nproc) cores; store $STORE_KIND," \

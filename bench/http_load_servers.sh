@@ -12,10 +12,14 @@ die() { echo "http_load: $*" >&2; exit 1; }
 # Stops one process this script started (TERM, then reaps it) and forgets it,
 # so the exit trap never signals a PID the system may have handed out again.
 stop_pid() {
-  local pid=$1 kept=() p
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  for p in "${STARTED_PIDS[@]}"; do [ "$p" = "$pid" ] || kept+=("$p"); done
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  forget_pid "$1"
+}
+
+forget_pid() {
+  local kept=() p
+  for p in "${STARTED_PIDS[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
   STARTED_PIDS=("${kept[@]}")
 }
 
@@ -187,13 +191,14 @@ start_serve() {
 }
 
 # The sum of the samples in the service's Prometheus text $1 whose name is $2
-# and that hold every label given after it ('route="/auth/verify"'): with no
-# label, the whole family (every status of every route).
+# and that hold every label given after it, one argument each
+# ('route="GET /auth/verify"' 'code="401"'): with no label, the whole family.
 metric() {
-  local text=$1 name=$2
+  local text=$1 name=$2 labels
   shift 2
-  awk -v name="$name" -v labels="$*" '
-    BEGIN { n = split(labels, want, " ") }
+  labels=$(printf '%s\t' "$@")
+  awk -v name="$name" -v labels="$labels" '
+    BEGIN { n = split(labels, want, "\t") - 1 }
     index($0, name "{") == 1 || $1 == name {
       for (i = 1; i <= n; i++) if (index($0, want[i]) == 0) next
       sum += $NF
