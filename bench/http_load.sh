@@ -241,7 +241,7 @@ for threads in $THREADS; do
     SERVE_URLS[$n]=$SERVE_URL
     prepare_tokens "$n" "$SERVE_URL"
     echo "jwtguard serve --threads $threads (PID $SERVE_PID) on $SERVE_URL: $n revocations" \
-      "preloaded, index holds $INDEX_HELD; listening after $SERVE_START_MS ms; RSS $((SERVE_RSS_KIB / 1024)) MiB"
+      "preloaded, index holds $INDEX_HELD; listening after $SERVE_START_MS ms ($SERVE_START_CPU_MS ms of CPU); RSS $((SERVE_RSS_KIB / 1024)) MiB"
   done
   if [ "$WARMUP" != 0 ]; then
     wrk -t"$WRK_THREADS" -c"$MAX_C" -d"$WARMUP" "$NGINX_URL/" >/dev/null
