@@ -53,6 +53,17 @@ cpu_ticks() {
   echo $((f[11] + f[12]))
 }
 
+# The CPU time of this script's children that have exited and been waited
+# for (cutime + cstime, fields 16 and 17).
+children_cpu_ticks() {
+  local stat rest
+  stat=$(<"/proc/$$/stat")
+  rest=${stat##*) }
+  local -a f
+  read -ra f <<<"$rest"
+  echo $((f[13] + f[14]))
+}
+
 cpu_ticks_sum() {
   local sum=0 pid
   for pid in "$@"; do sum=$((sum + $(cpu_ticks "$pid"))); done
