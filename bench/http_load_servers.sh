@@ -163,8 +163,7 @@ EOF
 #
 # The ids must look like jwtguard's own, 22 random base64url characters: the
 # index takes such an id's own bits as its hash (src/core/revocation/index.cc),
-# so counter-like ids would crowd one corner of its table (serve then took 23 s
-# to load 1M of them). Each character is drawn from 6 random bits through a
+# so counter-like ids would crowd one corner of its table. Each character is drawn from 6 random bits through a
 # mapping onto the base64url alphabet (any bijection will do), the last one
 # from the 4 values that leave the trailing bits zero (canonical). Sorting the
 # rows by id turns the unique index's inserts into appends. synchronous=OFF: a
