@@ -163,11 +163,12 @@ EOF
 #
 # The ids must look like jwtguard's own, 22 random base64url characters: the
 # index takes such an id's own bits as its hash (src/core/revocation/index.cc),
-# so counter-like ids would crowd one corner of its table. Each character is drawn from 6 random bits through a
-# mapping onto the base64url alphabet (any bijection will do), the last one
-# from the 4 values that leave the trailing bits zero (canonical). Sorting the
-# rows by id turns the unique index's inserts into appends. synchronous=OFF: a
-# crash here loses only this benchmark's data.
+# so counter-like ids would crowd one corner of its table. Each character is
+# drawn from 6 random bits through a mapping onto the base64url alphabet (any
+# bijection will do), the last one from the 4 values that leave the trailing
+# bits zero (canonical). Sorting the rows by id turns the unique index's
+# inserts into appends. synchronous=OFF: a crash here loses only this
+# benchmark's data.
 preload_revocations() {
   local db=$1 count=$2 now chars='' v i
   [ "$count" -gt 0 ] || return 0
