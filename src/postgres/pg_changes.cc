@@ -40,7 +40,10 @@ std::int64_t number(RevocationKind kind) { return static_cast<std::int64_t>(kind
   " SELECT seq FROM logged"
 
 constexpr const char* kRevokeToken = JWTGUARD_REVOKE("", "jti = $2::text");
-constexpr const char* kRevokeSession = JWTGUARD_REVOKE("", "sid = $2::text");
+// sid <> '' lets the plan use the partial index on sid even when it is
+// generic (prepared, pg_conn.h), $2's value unknown; a session's key is
+// never empty.
+constexpr const char* kRevokeSession = JWTGUARD_REVOKE("", "sid = $2::text AND sid <> ''");
 // A user's revocation covers the entries issued before its cutoff. The
 // cutoff it merged into is locked (FOR UPDATE) until the transaction ends,
 // and only what the merge added is walked on the (usr, issued_at) index: a

@@ -241,10 +241,23 @@ Result<std::vector<Result<Rows>>> Conn::pipeline(const std::vector<Piped>& state
 }
 
 Result<void> Conn::send_pipeline(const std::vector<Piped>& statements, Deadline deadline) {
+  slots_.clear();
   for (const Piped& statement : statements) {
-    if (PQsendQueryParams(conn_, statement.sql, statement.params->size(), nullptr,
-                          statement.params->values(), nullptr, nullptr,
-                          /*resultFormat=*/0) == 0) {
+    // Prepared once per connection: the server then no longer parses and
+    // plans it from scratch each time, much of its cost per change. Taken
+    // as prepared at once; read_pipeline() forgets it if that failed.
+    auto [at, added] = prepared_.try_emplace(statement.sql, "");
+    if (added) {
+      at->second = "jwtguard_" + std::to_string(next_prepared_++);
+      slots_.push_back(statement.sql);
+      if (PQsendPrepare(conn_, at->second.c_str(), statement.sql, 0, nullptr) == 0) {
+        return lost("cannot send");
+      }
+    }
+    slots_.push_back(nullptr);
+    if (PQsendQueryPrepared(conn_, at->second.c_str(), statement.params->size(),
+                            statement.params->values(), nullptr, nullptr,
+                            /*resultFormat=*/0) == 0) {
       return lost("cannot send");
     }
   }
@@ -266,15 +279,20 @@ Result<std::vector<Result<Rows>>> Conn::read_pipeline(std::size_t count,
                                                       const std::function<Deadline()>& deadline) {
   std::vector<Result<Rows>> answers;
   answers.reserve(count);
-  // Each statement's answer ends with a null result; the Sync's closes
-  // the pipeline.
+  // Each answer (a statement's, or a preparation's) ends with a null
+  // result; the Sync's closes the pipeline.
   std::optional<Result<Rows>> answer;
+  std::size_t slot = 0;
   for (;;) {
     JWTGUARD_TRY(await_result(deadline()));
     PGresult* result = PQgetResult(conn_);
     if (result == nullptr) {
-      if (!answer) return lost("no result");
-      answers.push_back(std::move(*answer));
+      if (!answer || slot == slots_.size()) return lost("no result");
+      if (const char* prepared = slots_[slot++]; prepared == nullptr) {
+        answers.push_back(std::move(*answer));
+      } else if (!*answer) {
+        prepared_.erase(prepared);  // skipped, or failed: prepared next time
+      }
       answer.reset();
       continue;
     }

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "jwtguard/clock.h"
@@ -136,7 +137,9 @@ class Conn {
     const Params* params;
   };
   // Sends `statements` at once in libpq's pipeline mode, so that they cost
-  // one round trip, and reads their answers in order: each statement's
+  // one round trip, each prepared on this connection the first time its SQL
+  // is sent, and reads their
+  // answers in order: each statement's
   // rows, or its failure as exec() reports it. After the first statement
   // that fails the server skips the rest, each answered kStore ("skipped").
   // `deadline` is asked again after each answer: a deadline per statement,
@@ -180,6 +183,12 @@ class Conn {
 
   PGconn* conn_;
   std::string target_;
+  // The pipeline's statements prepared on this connection (SQL -> name),
+  // and the answers the pipeline under way awaits: a preparation's (its
+  // SQL) or a statement's (null).
+  std::unordered_map<std::string, std::string> prepared_;
+  std::uint64_t next_prepared_ = 0;
+  std::vector<const char*> slots_;
   bool broken_ = false;  // a deadline passed mid-query: the protocol state is unknown
   bool doomed_ = false;  // the server sent a FATAL error: it is closing the connection
 };
