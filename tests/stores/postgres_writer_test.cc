@@ -208,6 +208,51 @@ TEST_F(PostgresWriterTest, AJobThatFailsOnTheServerCostsTheOthersOfItsBatchNothi
   expect_durable(acknowledged, acknowledged.by_seq().size());
 }
 
+TEST_F(PostgresWriterTest, ACommitThatFailsAcknowledgesNoneOfItsBatch) {
+  // A deferred constraint fails at COMMIT, after the batch's pipeline went
+  // through: a revocation of a "doomed-" key makes its whole batch's COMMIT
+  // fail (what a lost answer to COMMIT looks like to the callers, too).
+  auto store = open();  // creates the schema
+  ASSERT_NE(store, nullptr);
+  PGconn* admin = PQconnectdb(url_.c_str());
+  ASSERT_EQ(PQstatus(admin), CONNECTION_OK) << PQerrorMessage(admin);
+  PGresult* created =
+      PQexec(admin,
+             "CREATE FUNCTION refuse_doomed() RETURNS trigger LANGUAGE plpgsql AS"
+             " $$BEGIN IF NEW.key LIKE 'doomed-%' THEN RAISE EXCEPTION 'doomed'; END IF;"
+             " RETURN NULL; END$$;"
+             " CREATE CONSTRAINT TRIGGER refuse_doomed AFTER INSERT ON revocations"
+             " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_doomed()");
+  ASSERT_EQ(PQresultStatus(created), PGRES_COMMAND_OK) << PQresultErrorMessage(created);
+  PQclear(created);
+  PQfinish(admin);
+  constexpr int kEach = 20;
+  Acknowledged acknowledged;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kCallers; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const bool doomed = (t * kEach + i) % 50 == 7;
+        const std::string key =
+            (doomed ? "doomed-" : "") + std::to_string(t) + "-" + std::to_string(i);
+        auto seq = store->revoke(revocation(RevocationKind::kToken, key));
+        if (doomed) EXPECT_ERRC(seq, Errc::kStore);
+        if (!seq) {
+          ++failed;
+          continue;
+        }
+        acknowledged.add(*seq, key);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_GE(failed.load(), kCallers * kEach / 50);
+  EXPECT_GT(acknowledged.by_seq().size(), 0u);
+  store.reset();
+  expect_durable(acknowledged, acknowledged.by_seq().size());
+}
+
 TEST_F(PostgresWriterTest, ConnectionsKilledMidBatchLoseNothingAcknowledged) {
   auto store = open();
   ASSERT_NE(store, nullptr);
