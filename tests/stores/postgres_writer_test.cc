@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <vector>
 
@@ -180,8 +179,6 @@ TEST_F(PostgresWriterTest, AJobThatFailsOnTheServerCostsTheOthersOfItsBatchNothi
   constexpr int kEach = 20;
   Acknowledged acknowledged;
   std::atomic<int> refused{0};
-  std::set<std::string> bad_keys;
-  std::mutex bad_mu;
   std::vector<std::thread> threads;
   for (int t = 0; t < kCallers; ++t) {
     threads.emplace_back([&, t] {
