@@ -88,7 +88,9 @@ class PostgresWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(shared().server.has_value()) << shared().error;
-    if (!server().running()) ASSERT_TRUE(server().restart().has_value()) << server().log();
+    if (!server().running()) {
+      ASSERT_TRUE(server().restart().has_value()) << server().log();
+    }
     static std::atomic<int> counter{0};
     name_ = "writer_" + std::to_string(counter++);
     auto url = server().create_database(name_);
