@@ -29,6 +29,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,7 +79,8 @@ std::string random_id() {
 const SystemClock kClock;
 
 // One revoke() per iteration, each a new jti, acknowledged only once
-// durable. With several threads the store may share commits between them.
+// durable. With several threads the store may share commits between them;
+// 32 threads are the callers the targets in docs/performance.md count.
 void BM_DurableRevoke(benchmark::State& state, const std::string& name) {
   Store& store = *shared_stores().at(name);
   const std::string prefix = random_id() + "-";
@@ -304,6 +306,56 @@ void register_status_benchmarks(const std::filesystem::path& dir) {
   }
 }
 
+// The console's output, then the durable revocations per second of each
+// store and thread count in one table (items_per_second of
+// BM_DurableRevoke; the mean when repeated), so that the figures
+// docs/performance.md compares are found at a glance.
+class RevocationRateReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& run : runs) {
+      const std::string& name = run.run_name.function_name;
+      const std::string prefix = "BM_DurableRevoke/";
+      if (!name.starts_with(prefix) || run.error_occurred) continue;
+      const bool mean = run.run_type == Run::RT_Aggregate && run.aggregate_name == "mean";
+      if (run.run_type == Run::RT_Aggregate && !mean) continue;
+      const auto rate = run.counters.find("items_per_second");
+      if (rate == run.counters.end()) continue;
+      rates_[name.substr(prefix.size())][run.threads] = rate->second.value;
+    }
+  }
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    if (rates_.empty()) return;
+    // The console reporter's stream, so that the table follows its lines.
+    std::ostream& out = GetOutputStream();
+    char line[128];
+    out << "\nDurable revocations per second (Store::revoke, acknowledged once durable)\n";
+    std::snprintf(line, sizeof line, "%-12s %12s %12s %12s\n", "store", "1 thread", "8 threads",
+                  "32 threads");
+    out << line;
+    for (const auto& [store, by_threads] : rates_) {
+      std::snprintf(line, sizeof line, "%-12s", store.c_str());
+      out << line;
+      for (const std::int64_t threads : {1, 8, 32}) {
+        const auto it = by_threads.find(threads);
+        if (it == by_threads.end()) {
+          std::snprintf(line, sizeof line, " %12s", "-");
+        } else {
+          std::snprintf(line, sizeof line, " %12.0f", it->second);
+        }
+        out << line;
+      }
+      out << "\n";
+    }
+    out.flush();
+  }
+
+ private:
+  std::map<std::string, std::map<std::int64_t, double>> rates_;  // store -> threads -> rate
+};
+
 }  // namespace
 }  // namespace jwtguard
 
@@ -328,13 +380,15 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("BM_DurableRevoke/" + name).c_str(), BM_DurableRevoke, name)
         ->Threads(1)
         ->Threads(8)
+        ->Threads(32)
         ->UseRealTime();
     benchmark::RegisterBenchmark(("BM_Propagation/" + name).c_str(), BM_Propagation, name)
         ->UseManualTime()
         ->Iterations(1000)
         ->Unit(benchmark::kMicrosecond);
   }
-  benchmark::RunSpecifiedBenchmarks();
+  RevocationRateReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   return 0;
 }

@@ -181,20 +181,25 @@ Result<void> Conn::commit(const char* sql, Deadline deadline) {
   return {};
 }
 
+Result<void> Conn::await_result(Deadline deadline) {
+  while (PQisBusy(conn_) != 0) {
+    const int ready = wait_for_socket(PQsocket(conn_), POLLIN, deadline);
+    if (ready == 0) {
+      broken_ = true;
+      return fail(Errc::kStore, "postgresql at " + target_ +
+                                    ": no answer before the deadline (connection dropped; "
+                                    "the statement may or may not have taken effect)");
+    }
+    if (ready < 0 || PQconsumeInput(conn_) == 0) return lost("connection lost");
+  }
+  return {};
+}
+
 Result<Rows> Conn::collect(Deadline deadline) {
   std::optional<Rows> last;
   std::optional<Error> error;
   for (;;) {
-    while (PQisBusy(conn_) != 0) {
-      const int ready = wait_for_socket(PQsocket(conn_), POLLIN, deadline);
-      if (ready == 0) {
-        broken_ = true;
-        return fail(Errc::kStore, "postgresql at " + target_ +
-                                      ": no answer before the deadline (connection dropped; "
-                                      "the statement may or may not have taken effect)");
-      }
-      if (ready < 0 || PQconsumeInput(conn_) == 0) return lost("connection lost");
-    }
+    JWTGUARD_TRY(await_result(deadline));
     PGresult* result = PQgetResult(conn_);
     if (result == nullptr) break;
     const ExecStatusType status = PQresultStatus(result);
@@ -208,6 +213,106 @@ Result<Rows> Conn::collect(Deadline deadline) {
   if (error) return tl::unexpected(*error);
   if (!last) return lost("no result");
   return std::move(*last);
+}
+
+Result<std::vector<Result<Rows>>> Conn::pipeline(const std::vector<Piped>& statements,
+                                                 const std::function<Deadline()>& deadline) {
+  for (const Piped& statement : statements) {
+    if (statement.params->has_nul()) {
+      return fail(Errc::kInvalidArgument, "postgresql cannot store a NUL character in text");
+    }
+  }
+  if (broken_) return lost("connection abandoned after a timeout");
+  // Non-blocking while the statements go out: with many of them, the
+  // server's answers could fill the socket's buffers while libpq is still
+  // writing, each side then waiting for the other. libpq reads meanwhile.
+  if (PQsetnonblocking(conn_, 1) != 0 || PQenterPipelineMode(conn_) == 0) {
+    broken_ = true;
+    return fail(Errc::kStore, "postgresql at " + target_ + ": cannot enter pipeline mode");
+  }
+  auto read = [&]() -> Result<std::vector<Result<Rows>>> {
+    JWTGUARD_TRY(send_pipeline(statements, deadline()));
+    return read_pipeline(statements.size(), deadline);
+  }();
+  // Anything short of the whole exchange leaves the protocol's state
+  // unknown: the pool must not reuse the connection.
+  if (!read || PQexitPipelineMode(conn_) == 0 || PQsetnonblocking(conn_, 0) != 0) broken_ = true;
+  return read;
+}
+
+Result<void> Conn::send_pipeline(const std::vector<Piped>& statements, Deadline deadline) {
+  slots_.clear();
+  for (const Piped& statement : statements) {
+    // Prepared once per connection: the server then no longer parses and
+    // plans it from scratch each time, much of its cost per change. Taken
+    // as prepared at once; read_pipeline() forgets it if that failed.
+    auto [at, added] = prepared_.try_emplace(statement.sql, "");
+    if (added) {
+      at->second = "jwtguard_" + std::to_string(next_prepared_++);
+      slots_.push_back(statement.sql);
+      if (PQsendPrepare(conn_, at->second.c_str(), statement.sql, 0, nullptr) == 0) {
+        return lost("cannot send");
+      }
+    }
+    slots_.push_back(nullptr);
+    if (PQsendQueryPrepared(conn_, at->second.c_str(), statement.params->size(),
+                            statement.params->values(), nullptr, nullptr,
+                            /*resultFormat=*/0) == 0) {
+      return lost("cannot send");
+    }
+  }
+  if (PQpipelineSync(conn_) == 0) return lost("cannot send");
+  for (;;) {
+    const int flushed = PQflush(conn_);
+    if (flushed == 0) return {};
+    if (flushed < 0) return lost("cannot send");
+    const int ready = wait_for_socket(PQsocket(conn_), POLLIN | POLLOUT, deadline);
+    if (ready == 0) {
+      return fail(Errc::kStore, "postgresql at " + target_ +
+                                    ": could not send before the deadline (connection dropped)");
+    }
+    if (ready < 0 || PQconsumeInput(conn_) == 0) return lost("connection lost");
+  }
+}
+
+Result<std::vector<Result<Rows>>> Conn::read_pipeline(std::size_t count,
+                                                      const std::function<Deadline()>& deadline) {
+  std::vector<Result<Rows>> answers;
+  answers.reserve(count);
+  // Each answer (a statement's, or a preparation's) ends with a null
+  // result; the Sync's closes the pipeline.
+  std::optional<Result<Rows>> answer;
+  std::size_t slot = 0;
+  for (;;) {
+    JWTGUARD_TRY(await_result(deadline()));
+    PGresult* result = PQgetResult(conn_);
+    if (result == nullptr) {
+      if (!answer || slot == slots_.size()) return lost("no result");
+      if (const char* prepared = slots_[slot++]; prepared == nullptr) {
+        answers.push_back(std::move(*answer));
+      } else if (!*answer) {
+        prepared_.erase(prepared);  // skipped, or failed: prepared next time
+      }
+      answer.reset();
+      continue;
+    }
+    const ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_PIPELINE_SYNC) {
+      PQclear(result);
+      break;
+    }
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      answer.emplace(Rows(result));
+      continue;
+    }
+    answer.emplace(
+        tl::unexpected(status == PGRES_PIPELINE_ABORTED
+                           ? Error(Errc::kStore, "postgresql: skipped: an earlier statement failed")
+                           : statement_error(result)));
+    PQclear(result);
+  }
+  if (answers.size() != count) return lost("answers missing from the pipeline");
+  return answers;
 }
 
 Result<int> Conn::await_notifications(Deadline deadline) {

@@ -17,10 +17,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "jwtguard/clock.h"
@@ -129,6 +131,25 @@ class Conn {
   // kStore here, the transaction having been rolled back.
   Result<void> commit(const char* sql, Deadline deadline);
 
+  // One statement of a pipeline; `params` must outlive the call.
+  struct Piped {
+    const char* sql;
+    const Params* params;
+  };
+  // Sends `statements` at once in libpq's pipeline mode, so that they cost
+  // one round trip, each prepared on this connection the first time its SQL
+  // is sent, and reads their
+  // answers in order: each statement's
+  // rows, or its failure as exec() reports it. After the first statement
+  // that fails the server skips the rest, each answered kStore ("skipped").
+  // `deadline` is asked again after each answer: a deadline per statement,
+  // as with exec(). The call's own failure (a value holding a NUL: nothing
+  // sent; the connection lost, or a deadline passed: the connection is then
+  // abandoned, and the statements may or may not have taken effect) is the
+  // outer error.
+  Result<std::vector<Result<Rows>>> pipeline(const std::vector<Piped>& statements,
+                                             const std::function<Deadline()>& deadline);
+
   // Waits until a notification arrives (returns how many), `deadline`
   // passes (returns 0), or the connection fails (kStore).
   Result<int> await_notifications(Deadline deadline);
@@ -150,12 +171,24 @@ class Conn {
   Conn(PGconn* conn, std::string target) : conn_(conn), target_(std::move(target)) {}
   // Reads results until libpq has none left; the first error wins.
   Result<Rows> collect(Deadline deadline);
+  // pipeline()'s two halves, in pipeline mode.
+  Result<void> send_pipeline(const std::vector<Piped>& statements, Deadline deadline);
+  Result<std::vector<Result<Rows>>> read_pipeline(std::size_t count,
+                                                  const std::function<Deadline()>& deadline);
+  // Waits, up to `deadline`, until libpq has a whole result to give.
+  Result<void> await_result(Deadline deadline);
   tl::unexpected<Error> lost(std::string_view what);
 
   static void on_notice(void* self, const PGresult* notice);
 
   PGconn* conn_;
   std::string target_;
+  // The pipeline's statements prepared on this connection (SQL -> name),
+  // and the answers the pipeline under way awaits: a preparation's (its
+  // SQL) or a statement's (null).
+  std::unordered_map<std::string, std::string> prepared_;
+  std::uint64_t next_prepared_ = 0;
+  std::vector<const char*> slots_;
   bool broken_ = false;  // a deadline passed mid-query: the protocol state is unknown
   bool doomed_ = false;  // the server sent a FATAL error: it is closing the connection
 };

@@ -1,6 +1,6 @@
 // The PostgreSQL store's change feed: revocation_log, numbered from the
 // one-row counter jwtguard_feed_head (see postgres_store.cc for why a
-// counter row and not a sequence).
+// counter row and not a sequence). The changes that write it: pg_changes.h.
 #ifndef JWTGUARD_POSTGRES_PG_FEED_H_
 #define JWTGUARD_POSTGRES_PG_FEED_H_
 
@@ -14,18 +14,6 @@
 #include "pg_connector.h"
 
 namespace jwtguard::pg {
-
-// Numbers the change from the feed head and logs it; returns its seq. Runs
-// inside the writer's transaction, which already holds the head's row lock
-// (see Writer). kStore when the head has no row.
-Result<std::uint64_t> append_change(Conn& conn, const Connector& connector, const Change& change,
-                                    Timestamp logged_at);
-
-// Adds or merges the revocation (the later cutoff and expiry win; the first
-// metadata stays) and logs the merged entry; returns its seq. Inside the
-// writer's transaction, as append_change.
-Result<std::uint64_t> upsert_revocation(Conn& conn, const Connector& connector,
-                                        const Revocation& r);
 
 // Up to `limit` changes after `after`, in one statement (one snapshot of
 // the head and the log). Stops at the first missing seq; `gap` when nothing

@@ -162,66 +162,20 @@ Result<std::optional<StatusListState>> find_status_list(Conn& conn, const Connec
   return std::optional<StatusListState>(std::move(state));
 }
 
-Result<std::optional<Timestamp>> previous_cutoff(Conn& conn, const Connector& connector,
-                                                 RevocationKind kind, std::string_view key) {
-  if (kind != RevocationKind::kUser) return std::optional<Timestamp>();
-  JWTGUARD_ASSIGN_OR_RETURN(const Rows rows,
-                            conn.exec("SELECT cutoff FROM revocations WHERE kind = 2 AND key = $1"
-                                      " FOR UPDATE",
-                                      Params().add(key), connector.statement_deadline()));
-  if (rows.size() == 0) return std::optional<Timestamp>();
-  return std::optional<Timestamp>(rows.time(0, 0));
-}
-
-Result<void> mark_covered(Conn& conn, const Connector& connector, RevocationKind kind,
-                          std::string_view key, std::optional<Timestamp> previous_cutoff) {
-  Params params;
-  params.add(key);
-  const char* sql = nullptr;
-  switch (kind) {
-    case RevocationKind::kToken:
-      sql = "UPDATE status_entries SET status = 1 WHERE jti = $1 AND status = 0";
-      break;
-    case RevocationKind::kSession:
-      sql = "UPDATE status_entries SET status = 1 WHERE sid = $1 AND status = 0";
-      break;
-    case RevocationKind::kUser:
-      // The cutoff as merged: a revocation that raised it covers more, and
-      // one that did not covers nothing new (an empty range).
-      sql =
-          "UPDATE status_entries SET status = 1 WHERE usr = $1 AND status = 0"
-          " AND issued_at >= $2::bigint AND issued_at <"
-          " (SELECT cutoff FROM revocations WHERE kind = 2 AND key = $1)";
-      params.add(previous_cutoff.value_or(Timestamp::min()));
-      break;
-  }
-  JWTGUARD_TRY(conn.exec(sql, params, connector.statement_deadline()));
-  return {};
-}
-
-Result<void> recompute_uncovered(Conn& conn, const Connector& connector, RevocationKind kind,
-                                 std::string_view key) {
+const char* uncover_sql(RevocationKind kind) {
   // Only entries set now can change: removing a revocation never sets one.
-  const char* sql = nullptr;
   switch (kind) {
     case RevocationKind::kToken:
-      sql =
-          "UPDATE status_entries e SET status = 0 WHERE e.jti = $1 AND e.status <> 0"
-          " AND NOT " JWTGUARD_COVERED("e");
-      break;
+      return "UPDATE status_entries e SET status = 0 WHERE e.jti = $1 AND e.status <> 0"
+             " AND NOT " JWTGUARD_COVERED("e");
     case RevocationKind::kSession:
-      sql =
-          "UPDATE status_entries e SET status = 0 WHERE e.sid = $1 AND e.status <> 0"
-          " AND NOT " JWTGUARD_COVERED("e");
-      break;
+      return "UPDATE status_entries e SET status = 0 WHERE e.sid = $1 AND e.status <> 0"
+             " AND NOT " JWTGUARD_COVERED("e");
     case RevocationKind::kUser:
-      sql =
-          "UPDATE status_entries e SET status = 0 WHERE e.usr = $1 AND e.status <> 0"
-          " AND NOT " JWTGUARD_COVERED("e");
-      break;
+      return "UPDATE status_entries e SET status = 0 WHERE e.usr = $1 AND e.status <> 0"
+             " AND NOT " JWTGUARD_COVERED("e");
   }
-  JWTGUARD_TRY(conn.exec(sql, Params().add(key), connector.statement_deadline()));
-  return {};
+  return "";
 }
 
 Result<void> purge_status_lists(Conn& conn, const Connector& connector, Timestamp now,

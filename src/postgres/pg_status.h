@@ -3,7 +3,7 @@
 //
 // An entry's status is kept true to the revocations by the transaction that
 // changes either: the writer's revocation transactions update the entries
-// they cover (mark_covered, recompute_uncovered), and allocate() computes a
+// they cover (pg_changes.h, uncover_sql), and allocate() computes a
 // new entry's status from the revocations in its own transaction. Both take
 // the feed head's row lock first (the writer does it for the revocations),
 // so they run one after the other: a revocation committed before the
@@ -40,28 +40,11 @@ Result<std::vector<StatusRef>> allocate_status(Conn& conn, const Connector& conn
 Result<std::optional<StatusListState>> find_status_list(Conn& conn, const Connector& connector,
                                                         std::uint64_t id);
 
-// Inside the writer's transaction, before the revocation (kind, key) is
-// written or merged: the cutoff of the kUser revocation it will merge into,
-// if there is one (nullopt for the other kinds), locked until the
-// transaction ends.
-Result<std::optional<Timestamp>> previous_cutoff(Conn& conn, const Connector& connector,
-                                                 RevocationKind kind, std::string_view key);
-
-// Inside the writer's transaction, after the revocation (kind, key) was
-// written or merged: sets status 1 on the entries it covers now that are
-// not set yet (for a kUser revocation, with its merged cutoff). With the
-// `previous_cutoff` it merged into, only the entries issued from that
-// cutoff on: the ones before it are set already (it set them, or they
-// were recorded set under it; an un-revoke deletes it), so a repeated "log
-// out everywhere" walks the (usr, issued_at) index over what it adds only.
-Result<void> mark_covered(Conn& conn, const Connector& connector, RevocationKind kind,
-                          std::string_view key, std::optional<Timestamp> previous_cutoff);
-
-// Inside the writer's transaction, after the revocation (kind, key) was
-// deleted: the entries it may have covered go back to 0 unless another
-// revocation still covers them.
-Result<void> recompute_uncovered(Conn& conn, const Connector& connector, RevocationKind kind,
-                                 std::string_view key);
+// The statement that, inside the writer's transaction, after the
+// revocation ($1: its key) of `kind` was deleted, sets the entries it may
+// have covered back to 0 unless another revocation still covers them. (What
+// a revocation covers when it is made: pg_changes.cc, the same rule.)
+const char* uncover_sql(RevocationKind kind);
 
 // Drops the lists that are full and whose entries all expired at or before
 // `now`, with their entries, in chunks of `chunk` rows (short transactions,

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "jwtguard/store.h"
+#include "pg_changes.h"
 #include "pg_conn.h"
 #include "pg_connector.h"
 #include "pg_feed.h"
@@ -80,32 +81,13 @@ class PostgresStore final : public Store {
 
   Result<std::uint64_t> do_revoke(const Revocation& revocation) override {
     std::uint64_t seq = 0;
-    JWTGUARD_TRY(write([&](Conn& conn) -> Result<void> {
-      JWTGUARD_ASSIGN_OR_RETURN(
-          const auto previous,
-          pg::previous_cutoff(conn, *connector_, revocation.kind, revocation.key));
-      JWTGUARD_ASSIGN_OR_RETURN(seq, pg::upsert_revocation(conn, *connector_, revocation));
-      return pg::mark_covered(conn, *connector_, revocation.kind, revocation.key, previous);
-    }));
+    JWTGUARD_TRY(writer_.write(pg::revoke_job(revocation, &seq)));
     return seq;
   }
 
   Result<bool> do_unrevoke(RevocationKind kind, std::string_view key, Timestamp now) override {
     bool erased = false;
-    JWTGUARD_TRY(write([&](Conn& conn) -> Result<void> {
-      JWTGUARD_ASSIGN_OR_RETURN(const Rows del,
-                                conn.exec("DELETE FROM revocations WHERE kind = $1 AND key = $2",
-                                          Params().add(number(kind)).add(key), deadline()));
-      erased = del.affected() > 0;
-      JWTGUARD_TRY(pg::recompute_uncovered(conn, *connector_, kind, key));
-      if (kind == RevocationKind::kSession) {
-        JWTGUARD_TRY(conn.exec("UPDATE sessions SET revoked_at = NULL WHERE sid = $1",
-                               Params().add(key), deadline()));
-      }
-      JWTGUARD_TRY(
-          pg::append_change(conn, *connector_, stores::unrevoke_change(kind, key, 0), now));
-      return {};
-    }));
+    JWTGUARD_TRY(writer_.write(pg::unrevoke_job(kind, key, now, &erased)));
     return erased;
   }
 
@@ -259,14 +241,7 @@ class PostgresStore final : public Store {
 
   Result<std::uint64_t> do_revoke_session(const Revocation& revocation) override {
     std::uint64_t seq = 0;
-    JWTGUARD_TRY(write([&](Conn& conn) -> Result<void> {
-      JWTGUARD_TRY(
-          conn.exec("UPDATE sessions SET revoked_at = $2 WHERE sid = $1 AND revoked_at IS NULL",
-                    Params().add(revocation.key).add(revocation.revoked_at), deadline()));
-      JWTGUARD_ASSIGN_OR_RETURN(seq, pg::upsert_revocation(conn, *connector_, revocation));
-      // A kSession revocation: no cutoff to start from.
-      return pg::mark_covered(conn, *connector_, revocation.kind, revocation.key, std::nullopt);
-    }));
+    JWTGUARD_TRY(writer_.write(pg::revoke_session_job(revocation, &seq)));
     return seq;
   }
 
@@ -410,9 +385,6 @@ class PostgresStore final : public Store {
       if (rows.affected() < static_cast<std::uint64_t>(pg::kPurgeChunk)) return total;
     }
   }
-
-  // A change to the feed, by the writer (pg_writer.h).
-  Result<void> write(const pg::Writer::Body& body) { return writer_.write(body); }
 
   std::unique_ptr<pg::Connector> connector_;
   pg::Pool pool_;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "testing/fixtures.h"
+#include "util/try.h"
 
 namespace jwtguard::stores {
 namespace {
@@ -53,8 +54,20 @@ class FakeDb {
 
 class FakeBatch final : public Batch {
  public:
-  explicit FakeBatch(FakeDb& db) : db_(db) {}
+  // `queueing`: a batch whose jobs only queue their work, as
+  // PostgreSQL's pipelined batches do (Batch::queues).
+  FakeBatch(FakeDb& db, bool queueing = false) : db_(db), queueing_(queueing) {}
   FakeDb& db() { return db_; }
+  bool queues() const override { return queueing_; }
+  // A queued job whose work will fail on the "server", at the flush.
+  void queue_failing() { failing_queued_ = true; }
+  Result<bool> flush() override {
+    JWTGUARD_TRY(db_.record("FLUSH"));
+    if (!failing_queued_) return true;
+    static_cast<void>(db_.record("ROLLBACK"));
+    queueing_ = false;
+    return false;
+  }
   Result<void> begin() override { return db_.record("BEGIN"); }
   Result<void> savepoint() override { return db_.record("SAVEPOINT"); }
   Result<void> end_savepoint(bool keep) override {
@@ -65,6 +78,8 @@ class FakeBatch final : public Batch {
 
  private:
   FakeDb& db_;
+  bool queueing_;
+  bool failing_queued_ = false;
 };
 
 // A job that logs its name and returns `result`.
@@ -72,6 +87,18 @@ GroupCommit::Body job(std::string name, Result<void> result = {}) {
   return [name = std::move(name), result = std::move(result)](Batch& batch) {
     static_cast<void>(static_cast<FakeBatch&>(batch).db().record("job " + name));
     return result;
+  };
+}
+
+// A job whose work fails on the server: queued, it succeeds until the
+// flush finds it out; run on its own, it fails with `error`.
+GroupCommit::Body failing_on_server(std::string name, Error error) {
+  return [name = std::move(name), error = std::move(error)](Batch& batch) -> Result<void> {
+    auto& fake = static_cast<FakeBatch&>(batch);
+    static_cast<void>(fake.db().record("job " + name));
+    if (!fake.queues()) return tl::unexpected(error);
+    fake.queue_failing();
+    return {};
   };
 }
 
@@ -119,8 +146,10 @@ class GroupCommitTest : public ::testing::Test {
   const Result<void>& result(std::size_t i) { return *results_.at(i); }
 
   FakeDb db_;
-  GroupCommit commits_{
-      [this]() -> Result<std::unique_ptr<Batch>> { return std::make_unique<FakeBatch>(db_); }};
+  bool queueing_ = false;  // whether the batches queue (set before the first write)
+  GroupCommit commits_{[this]() -> Result<std::unique_ptr<Batch>> {
+    return std::make_unique<FakeBatch>(db_, queueing_);
+  }};
   std::promise<void> release_;
   std::thread gate_thread_;
   std::optional<Result<void>> gate_result_;
@@ -242,6 +271,57 @@ TEST_F(GroupCommitTest, AFailedBeginFailsEveryJobAndRunsNone) {
     EXPECT_EQ(result(i).error().detail(), "database is locked");
   }
   EXPECT_EQ(after_gate(db_.log()), (Log{"BEGIN", "ROLLBACK"}));
+}
+
+// --- Batches that queue (Batch::queues) ------------------------------------
+
+const Log kQueuedGateBatch = {"BEGIN", "job gate", "FLUSH", "COMMIT"};
+
+Log after_queued_gate(const Log& log) {
+  EXPECT_GE(log.size(), kQueuedGateBatch.size());
+  EXPECT_EQ(Log(log.begin(), log.begin() + 4), kQueuedGateBatch);
+  return Log(log.begin() + 4, log.end());
+}
+
+TEST_F(GroupCommitTest, QueuedJobsAreFlushedAtOnceWithoutSavepoints) {
+  queueing_ = true;
+  hold_writer();
+  queue(job("b"));
+  queue(job("c"));
+  release_writer();
+  EXPECT_OK(result(0));
+  EXPECT_OK(result(1));
+  EXPECT_EQ(after_queued_gate(db_.log()), (Log{"BEGIN", "job b", "job c", "FLUSH", "COMMIT"}));
+}
+
+TEST_F(GroupCommitTest, AJobFailingAtTheFlushRunsTheBatchAgainInSavepoints) {
+  queueing_ = true;
+  hold_writer();
+  queue(job("b"));
+  queue(failing_on_server("c", Error(Errc::kInvalidArgument, "not UTF-8")));
+  queue(job("d"));
+  release_writer();
+  EXPECT_OK(result(0));
+  EXPECT_ERRC(result(1), Errc::kInvalidArgument);
+  EXPECT_OK(result(2));
+  EXPECT_EQ(after_queued_gate(db_.log()),
+            (Log{"BEGIN", "job b", "job c", "job d", "FLUSH", "ROLLBACK", "BEGIN", "SAVEPOINT",
+                 "job b", "RELEASE", "SAVEPOINT", "job c", "ROLLBACK TO", "SAVEPOINT", "job d",
+                 "RELEASE", "COMMIT"}));
+}
+
+TEST_F(GroupCommitTest, AFailedFlushFailsEveryJobOfTheBatch) {
+  queueing_ = true;
+  db_.fail("FLUSH", 2, Error(Errc::kStore, "connection lost"));
+  hold_writer();
+  queue(job("b"));
+  queue(job("c"));
+  release_writer();
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_ERRC(result(i), Errc::kStore);
+    EXPECT_EQ(result(i).error().detail(), "connection lost");
+  }
+  EXPECT_EQ(after_queued_gate(db_.log()), (Log{"BEGIN", "job b", "job c", "FLUSH", "ROLLBACK"}));
 }
 
 TEST(GroupCommit, ABatchThatCannotOpenFailsEveryJob) {

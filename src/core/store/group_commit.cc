@@ -75,7 +75,7 @@ void GroupCommit::loop() {
 Result<void> GroupCommit::run_batch(const std::vector<Job*>& batch,
                                     std::vector<Result<void>>& results) {
   JWTGUARD_ASSIGN_OR_RETURN(const std::unique_ptr<Batch> txn, open_());
-  auto any_done = begin_and_run(*txn, batch, results);
+  auto any_done = run_jobs(*txn, batch, results);
   if (!any_done || !*any_done) {
     // Nothing to keep: every job failed alone, or the transaction is in
     // doubt and nothing in it may be acknowledged.
@@ -86,6 +86,35 @@ Result<void> GroupCommit::run_batch(const std::vector<Job*>& batch,
   auto committed = txn->commit();
   if (!committed) txn->rollback();
   return committed;
+}
+
+Result<bool> GroupCommit::run_jobs(Batch& txn, const std::vector<Job*>& batch,
+                                   std::vector<Result<void>>& results) {
+  if (txn.queues()) {
+    JWTGUARD_ASSIGN_OR_RETURN(const std::optional<bool> any_done,
+                              queue_and_run(txn, batch, results));
+    if (any_done) return *any_done;
+    // A job's statement failed: again, one at a time, each in its
+    // savepoint, to keep the others.
+    results.clear();
+  }
+  return begin_and_run(txn, batch, results);
+}
+
+Result<std::optional<bool>> GroupCommit::queue_and_run(Batch& txn, const std::vector<Job*>& batch,
+                                                       std::vector<Result<void>>& results) {
+  JWTGUARD_TRY(txn.begin());
+  bool any_done = false;
+  for (Job* job : batch) {
+    // A job that fails here has queued nothing (e.g. a value refused
+    // before it is sent): it fails alone.
+    Result<void> result = job->body(txn);
+    any_done = any_done || result.has_value();
+    results.push_back(std::move(result));
+  }
+  JWTGUARD_ASSIGN_OR_RETURN(const bool flushed, txn.flush());
+  if (!flushed) return std::nullopt;
+  return std::optional<bool>(any_done);
 }
 
 Result<bool> GroupCommit::begin_and_run(Batch& txn, const std::vector<Job*>& batch,

@@ -43,6 +43,20 @@ class Batch {
   // Best effort: abandons the transaction (a failure leaves the connection
   // for the backend to discard).
   virtual void rollback() = 0;
+
+  // A backend whose every round trip costs (a server over a socket) may
+  // queue instead: begin() and the jobs only queue their statements, and
+  // flush() sends them all at once, without a savepoint per job. The
+  // default runs each job as it comes, in its savepoint.
+  virtual bool queues() const { return false; }
+  // Runs what begin() and the jobs queued. true: all of it succeeded, and
+  // the transaction may commit; false: a job's statement failed, and the
+  // transaction was rolled back, nothing of the batch written. After false
+  // the batch no longer queues: GroupCommit runs the jobs again one at a
+  // time, each in its savepoint, which keeps every job but the failing
+  // one. An error: the batch failed (what begin() queued failed, or the
+  // connection).
+  virtual Result<bool> flush() { return true; }
 };
 
 class GroupCommit {
@@ -68,8 +82,9 @@ class GroupCommit {
   //    the batch, whose work may then or may not have been written (COMMIT's
   //    answer lost).
   // A lone job runs without a savepoint; a batch where no job succeeded is
-  // rolled back rather than committed. Jobs run in the order they were
-  // queued. kStore "store is closing" once stop() was called. Thread-safe.
+  // rolled back rather than committed. A batch that queues() runs its jobs
+  // without savepoints first, and again in savepoints when one failed. Jobs run in the order they
+  // were queued. kStore "store is closing" once stop() was called. Thread-safe.
   Result<void> write(Body body);
 
   // Refuses new writes; what is queued still runs. Does not wait.
@@ -93,6 +108,16 @@ class GroupCommit {
   // Runs the jobs in one transaction. Each job's own result goes to
   // `results` (in batch order); the return value is the batch's.
   Result<void> run_batch(const std::vector<Job*>& batch, std::vector<Result<void>>& results);
+  // The jobs, queued when the batch queues(), else (and again when a
+  // queued job failed) one at a time: whether some job succeeded, or an
+  // error when the transaction can no longer be trusted to commit it.
+  Result<bool> run_jobs(Batch& txn, const std::vector<Job*>& batch,
+                        std::vector<Result<void>>& results);
+  // BEGIN and each job, queued and sent at once (Batch::queues): whether
+  // some job succeeded, or nullopt when a job's statement failed and the
+  // jobs must run again in savepoints (the transaction rolled back).
+  Result<std::optional<bool>> queue_and_run(Batch& txn, const std::vector<Job*>& batch,
+                                            std::vector<Result<void>>& results);
   // BEGIN and each job (in its savepoint when there are several); returns
   // whether some job succeeded, or an error when the transaction can no
   // longer be trusted to commit what succeeded.
