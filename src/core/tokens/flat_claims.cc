@@ -1,6 +1,7 @@
 #include "tokens/flat_claims.h"
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -32,6 +33,25 @@ int hex_value(unsigned char c) {
 }
 
 bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+// Whether the eight bytes at `p` are all ASCII digits, and if so their
+// value (the SWAR method of simdjson and fast_float): dates are ten to
+// thirteen digits, and a digit at a time was a fifth of reading a payload.
+bool eight_digits(const unsigned char* p, std::uint64_t& value) {
+  if constexpr (std::endian::native != std::endian::little) return false;  // digit by digit
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  if ((((v & 0xF0F0F0F0F0F0F0F0) | (((v + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) >> 4)) !=
+       0x3333333333333333)) {
+    return false;
+  }
+  v -= 0x3030303030303030;
+  v = (v * 10) + (v >> 8);
+  value = (((v & 0x000000FF000000FF) * (100 + (1000000ULL << 32))) +
+           (((v >> 16) & 0x000000FF000000FF) * (1 + (10000ULL << 32)))) >>
+          32;
+  return true;
+}
 
 struct Number {
   bool integer = false;
@@ -92,6 +112,11 @@ class Reader {
       ++p_;
     } else if (*p_ >= '1' && *p_ <= '9') {
       // Wraps for long numbers, which are declined below before any use.
+      std::uint64_t eight = 0;
+      while (end_ - p_ >= 8 && eight_digits(p_, eight)) {
+        value = static_cast<std::int64_t>(static_cast<std::uint64_t>(value) * 100000000 + eight);
+        p_ += 8;
+      }
       while (p_ != end_ && *p_ >= '0' && *p_ <= '9') {
         value = static_cast<std::int64_t>(static_cast<std::uint64_t>(value) * 10 + (*p_++ - '0'));
       }
