@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 60
 # The libFuzzer targets `make fuzz` runs, each on its seed corpus
 # fuzz/corpus/<target>, for an equal share of FUZZ_SECONDS (at least 20 s).
 FUZZ_TARGETS := jws_fuzz http_fuzz config_fuzz jwk_fuzz cookie_fuzz jwks_fuzz logout_token_fuzz \
-                status_list_fuzz status_token_fuzz
+                status_list_fuzz status_token_fuzz claims_diff_fuzz
 FUZZ_EACH     = $(shell s=$$(( $(FUZZ_SECONDS) / $(words $(FUZZ_TARGETS)) )); echo $$(( s < 20 ? 20 : s )))
 LISTEN       ?= 127.0.0.1:8080
 # Medians of five runs: timings on shared machines wander between runs.

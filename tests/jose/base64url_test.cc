@@ -47,6 +47,36 @@ TEST(Base64Url, RefusesWhitespaceAndOtherBytes) {
   EXPECT_FALSE(decode("Zm\xc3\xa9v"));
 }
 
+// Long inputs take the sixteen-at-a-time path: every byte outside the
+// alphabet must be refused at every position of it (and of the tail after
+// it), and every character of the alphabet must decode as six bits do.
+TEST(Base64Url, EveryPositionOfALongInputIsChecked) {
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const std::string base = encode(std::string(60, '\x5a'));  // 80 characters
+  for (std::size_t pos = 0; pos < base.size(); ++pos) {
+    for (int c = 0; c < 256; ++c) {
+      std::string mutated = base;
+      mutated[pos] = static_cast<char>(c);
+      const auto six = alphabet.find(static_cast<char>(c));
+      const auto decoded = decode(mutated);
+      ASSERT_EQ(decoded.has_value(), six != std::string::npos) << "byte " << c << " at " << pos;
+      if (!decoded) continue;
+      std::string bits;  // the expected bytes, six bits at a time
+      std::uint32_t acc = 0;
+      int held = 0;
+      for (char ch : mutated) {
+        acc = (acc << 6) | static_cast<std::uint32_t>(alphabet.find(ch));
+        held += 6;
+        if (held >= 8) {
+          held -= 8;
+          bits.push_back(static_cast<char>(acc >> held));
+        }
+      }
+      ASSERT_EQ(*decoded, bits) << "byte " << c << " at " << pos;
+    }
+  }
+}
+
 TEST(Base64Url, RefusesImpossibleLength) {
   EXPECT_FALSE(decode("Z"));
   EXPECT_FALSE(decode("Zm9vY"));

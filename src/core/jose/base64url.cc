@@ -1,6 +1,11 @@
 #include "jose/base64url.h"
 
 #include <array>
+#include <cstdint>
+
+#if defined(__x86_64__)
+#include <tmmintrin.h>
+#endif
 
 namespace jwtguard::base64url {
 namespace {
@@ -55,37 +60,106 @@ std::optional<std::size_t> decoded_size(std::size_t encoded_size) {
   return encoded_size / 4 * 3 + (encoded_size % 4 == 0 ? 0 : encoded_size % 4 - 1);
 }
 
+// One table per position in a group of four characters, each holding the
+// character's six bits already shifted into place, so that a group is four
+// loads and three ORs. An invalid character sets bit 24, outside the three
+// decoded bytes, where one test at the end finds it.
+constexpr std::uint32_t kBadBit = 1u << 24;
+
+constexpr std::array<std::uint32_t, 256> make_shifted_table(int shift) {
+  std::array<std::uint32_t, 256> table{};
+  for (std::size_t c = 0; c < 256; ++c) {
+    table[c] = kDecode[c] == kInvalid ? kBadBit : std::uint32_t{kDecode[c]} << shift;
+  }
+  return table;
+}
+constexpr auto kDecode0 = make_shifted_table(18);
+constexpr auto kDecode1 = make_shifted_table(12);
+constexpr auto kDecode2 = make_shifted_table(6);
+constexpr auto kDecode3 = make_shifted_table(0);
+
+#if defined(__x86_64__)
+// Sixteen characters into twelve bytes per step (W. Mula and D. Lemire,
+// "Faster Base64 Encoding and Decoding using AVX2 Instructions", 2018),
+// with range tests instead of their nibble tables, for the URL alphabet.
+// Stops while at least 22 characters remain, so that the 16-byte store
+// stays inside the output; the scalar loop does the rest, trailing bits
+// included. Returns the characters consumed, or SIZE_MAX on an invalid one.
+__attribute__((target("ssse3"))) std::size_t decode_ssse3(const unsigned char* s, std::size_t n,
+                                                          std::uint8_t*& out) {
+  auto in_range = [](__m128i v, char low, char high) {
+    return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(low - 1))),
+                         _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(high + 1))));
+  };
+  const __m128i order = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+  std::size_t i = 0;
+  for (; n - i >= 22; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    const __m128i upper = in_range(v, 'A', 'Z'), lower = in_range(v, 'a', 'z');
+    const __m128i digit = in_range(v, '0', '9');
+    const __m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+    const __m128i underscore = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));
+    const __m128i valid = _mm_or_si128(_mm_or_si128(upper, lower),
+                                       _mm_or_si128(digit, _mm_or_si128(dash, underscore)));
+    if (_mm_movemask_epi8(valid) != 0xFFFF) return SIZE_MAX;
+    // What to add to each character to get its six bits.
+    __m128i shift = _mm_and_si128(upper, _mm_set1_epi8(-'A'));
+    shift = _mm_or_si128(shift, _mm_and_si128(lower, _mm_set1_epi8(26 - 'a')));
+    shift = _mm_or_si128(shift, _mm_and_si128(digit, _mm_set1_epi8(52 - '0')));
+    shift = _mm_or_si128(shift, _mm_and_si128(dash, _mm_set1_epi8(62 - '-')));
+    shift = _mm_or_si128(shift, _mm_and_si128(underscore, _mm_set1_epi8(63 - '_')));
+    const __m128i sextets = _mm_add_epi8(v, shift);
+    const __m128i pairs = _mm_maddubs_epi16(sextets, _mm_set1_epi32(0x01400140));
+    const __m128i groups = _mm_madd_epi16(pairs, _mm_set1_epi32(0x00011000));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_shuffle_epi8(groups, order));
+    out += 12;
+  }
+  return i;
+}
+
+bool have_ssse3() {
+  static const bool yes = __builtin_cpu_supports("ssse3");
+  return yes;
+}
+#endif
+
 bool decode_to(std::string_view in, std::uint8_t* out) {
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
   const std::size_t n = in.size();
   if (n % 4 == 1) return false;
   std::size_t i = 0;
-  // OR-ing every table value lets one test at the end catch any invalid
-  // character without a branch per character.
-  std::uint8_t bad = 0;
+#if defined(__x86_64__)
+  if (n >= 22 && have_ssse3()) {
+    i = decode_ssse3(s, n, out);
+    if (i == SIZE_MAX) return false;
+  }
+#endif
+  std::uint32_t bad = 0;
   for (; i + 4 <= n; i += 4) {
-    const std::uint8_t a = kDecode[s[i]], b = kDecode[s[i + 1]], c = kDecode[s[i + 2]],
-                       d = kDecode[s[i + 3]];
-    bad |= a | b | c | d;
-    const std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
-    *out++ = static_cast<std::uint8_t>(v >> 16);
-    *out++ = static_cast<std::uint8_t>(v >> 8);
-    *out++ = static_cast<std::uint8_t>(v);
+    const std::uint32_t v =
+        kDecode0[s[i]] | kDecode1[s[i + 1]] | kDecode2[s[i + 2]] | kDecode3[s[i + 3]];
+    bad |= v;
+    out[0] = static_cast<std::uint8_t>(v >> 16);
+    out[1] = static_cast<std::uint8_t>(v >> 8);
+    out[2] = static_cast<std::uint8_t>(v);
+    out += 3;
   }
   const std::size_t rest = n - i;
   if (rest == 2) {
-    const std::uint8_t a = kDecode[s[i]], b = kDecode[s[i + 1]];
-    bad |= a | b;
-    if ((bad & 0x80) == 0 && (b & 0x0F) != 0) return false;  // non-canonical trailing bits
-    *out++ = static_cast<std::uint8_t>((a << 2) | (b >> 4));
+    const std::uint32_t v = kDecode0[s[i]] | kDecode1[s[i + 1]];
+    bad |= v;
+    // Non-canonical trailing bits: the second character's low four bits
+    // encode nothing, so they must be zero.
+    if ((v & 0xFFFF) != 0) return false;
+    *out++ = static_cast<std::uint8_t>(v >> 16);
   } else if (rest == 3) {
-    const std::uint8_t a = kDecode[s[i]], b = kDecode[s[i + 1]], c = kDecode[s[i + 2]];
-    bad |= a | b | c;
-    if ((bad & 0x80) == 0 && (c & 0x03) != 0) return false;
-    *out++ = static_cast<std::uint8_t>((a << 2) | (b >> 4));
-    *out++ = static_cast<std::uint8_t>((b << 4) | (c >> 2));
+    const std::uint32_t v = kDecode0[s[i]] | kDecode1[s[i + 1]] | kDecode2[s[i + 2]];
+    bad |= v;
+    if ((v & 0xFF) != 0) return false;  // the third character's low two bits
+    *out++ = static_cast<std::uint8_t>(v >> 16);
+    *out++ = static_cast<std::uint8_t>(v >> 8);
   }
-  return (bad & 0x80) == 0;
+  return (bad & kBadBit) == 0;
 }
 
 std::optional<std::string> decode(std::string_view in, std::size_t padding) {

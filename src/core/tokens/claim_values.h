@@ -7,6 +7,7 @@
 
 #include <simdjson.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,29 @@
 #include "jwtguard/claims.h"
 
 namespace jwtguard::detail {
+
+// The last second of year 9999 (9999-12-31T23:59:59Z): the latest NumericDate.
+inline constexpr std::int64_t kMaxNumericDate = 253402300799;
+
+// Positions in kKnownClaims, and bits of Claims::present.
+enum ClaimBit : unsigned {
+  kClaimJti,
+  kClaimSub,
+  kClaimIss,
+  kClaimSid,
+  kClaimType,
+  kClaimAud,
+  kClaimExp,
+  kClaimNbf,
+  kClaimIat,
+  kClaimFresh,
+  kClaimSubNs,
+  kClaimIatMs,
+  kClaimCsrf
+};
+
+// The position of `name` in kKnownClaims, or -1.
+int claim_index(std::string_view name);
 
 // A NumericDate (an integer or a decimal number of seconds) within year
 // 0..9999; kBadClaim naming `name` otherwise.
