@@ -1,5 +1,6 @@
 // The /auth/* routes: users, logins, refresh, logouts, sessions, and the
 // checks gateways and applications call on every request.
+#include <algorithm>
 #include <boost/asio/ip/address_v6.hpp>
 
 #include "auth/user_name.h"
@@ -25,6 +26,21 @@ std::string header_safe(std::string_view value) {
     }
   }
   return out;
+}
+
+// Adds `name: header_safe(value)` to a response known not to hold `name`
+// yet: insert() instead of set(), which would first search the fields for
+// `name`, and the value copied once, into the field, unless it needs
+// escaping (the usual case needs none).
+void insert_header_safe(Response& response, std::string_view name, std::string_view value) {
+  const bool safe = std::all_of(value.begin(), value.end(),
+                                [](unsigned char c) { return c >= 0x20 && c < 0x7f && c != '%'; });
+  const boost::beast::string_view beast_name(name.data(), name.size());
+  if (safe) {
+    response.insert(beast_name, boost::beast::string_view(value.data(), value.size()));
+  } else {
+    response.insert(beast_name, header_safe(value));
+  }
 }
 
 // The key an address is rate-limited by: an IPv4 address, or an IPv6
@@ -339,20 +355,22 @@ Response ServiceImpl::verify(const Request& request, Outcome& outcome) const {
   if (!found) return std::move(found.error());
   const VerifiedToken* token = &found->token;
   Response response{http::status::ok, request.version()};
-  response.set("X-Auth-Subject", header_safe(token->claims.sub));
+  // A fresh response: each field is inserted, not set (see
+  // insert_header_safe).
+  insert_header_safe(response, "X-Auth-Subject", token->claims.sub);
   // Always sent (empty for jwtguard's own tokens without a configured
   // issuer), so that a client cannot supply its own through the gateway.
-  response.set("X-Auth-Issuer", header_safe(token->claims.iss));
-  response.set("X-Auth-Jti", header_safe(token->claims.jti));
-  response.set("X-Auth-Session", header_safe(token->claims.sid));
+  insert_header_safe(response, "X-Auth-Issuer", token->claims.iss);
+  insert_header_safe(response, "X-Auth-Jti", token->claims.jti);
+  insert_header_safe(response, "X-Auth-Session", token->claims.sid);
   // A minted identity is not the jwtguard user of the same name: the
   // application must know which one it is looking at. Always sent, "user"
   // for jwtguard's own users, so that an absent header (a gateway that does
   // not forward it, or one that passes a client's own) is never read as one.
-  response.set("X-Auth-Namespace", token->claims.sub_ns.empty()
-                                       ? std::string(kUserNamespaceName)
-                                       : header_safe(token->claims.sub_ns));
-  response.set(http::field::cache_control, "no-store");
+  insert_header_safe(response, "X-Auth-Namespace",
+                     token->claims.sub_ns.empty() ? std::string_view(kUserNamespaceName)
+                                                  : std::string_view(token->claims.sub_ns));
+  response.insert(http::field::cache_control, "no-store");
   response.keep_alive(request.keep_alive());
   response.content_length(0);
   return response;

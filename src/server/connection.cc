@@ -92,7 +92,7 @@ class ConnectionImpl final : public Connection,
     if (buffer_.size() > 0) return start_request();  // a pipelined request
     idle_since_ = SteadyClock::now();
     release_idle_memory();
-    set_deadline(shared_.options.idle_timeout);
+    deadline_ = idle_since_ + shared_.options.idle_timeout;
     socket_.async_read_some(buffer_.prepare(kReadChunk),
                             [self = shared_from_this()](error_code ec, std::size_t n) {
                               self->buffer_.commit(n);
@@ -106,7 +106,7 @@ class ConnectionImpl final : public Connection,
     started_ = SteadyClock::now();
     parser_.emplace(shared_.options.header_limit, shared_.options.body_limit);
     header_checked_ = false;
-    set_deadline(shared_.options.read_timeout);
+    deadline_ = started_ + shared_.options.read_timeout;
     parse_buffered();
   }
 
@@ -229,9 +229,11 @@ class ConnectionImpl final : public Connection,
   void respond(Response response) {
     if (shared_.draining.load()) response.keep_alive(false);
     response_ = std::move(response);
-    record();
+    // One clock read for the latency and the write's deadline.
+    const SteadyClock::time_point now = SteadyClock::now();
+    record(now);
     serialize();
-    set_deadline(shared_.options.read_timeout);
+    deadline_ = now + shared_.options.read_timeout;
     asio::async_write(socket_, asio::buffer(output_),
                       [self = shared_from_this()](error_code ec, std::size_t) {
                         if (ec) return self->close();
@@ -264,8 +266,8 @@ class ConnectionImpl final : public Connection,
     output_ += response_.body();
   }
 
-  void record() {
-    auto latency = SteadyClock::now() - started_;
+  void record(SteadyClock::time_point now) {
+    auto latency = now - started_;
     int status = static_cast<int>(response_.result_int());
     shared_.service.metrics().record_request(outcome_.route, status, latency);
     if (shared_.observer) {

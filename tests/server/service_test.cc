@@ -30,6 +30,19 @@ TEST_F(ServiceTest, VerifySetsTheGatewayHeaders) {
   EXPECT_TRUE(response.body().empty());
 }
 
+// A subject goes into a response header: bytes that could end or corrupt
+// the header are percent-encoded ('%' too, so that the encoding is
+// unambiguous); a plain one goes out as is.
+TEST_F(ServiceTest, VerifyPercentEncodesUnsafeBytesOfTheSubject) {
+  TokenPair pair = tokens("caf\xc3\xa9 100%\x01");
+  Response response = get("/auth/verify", bearer(pair.access.token));
+  ASSERT_EQ(status(response), 200) << response.body();
+  EXPECT_EQ(std::string(response["X-Auth-Subject"]), "caf%C3%A9 100%25%01");
+  EXPECT_EQ(std::string(response["X-Auth-Namespace"]), "user");
+  EXPECT_EQ(std::string(response["Cache-Control"]), "no-store");
+  EXPECT_EQ(response.count("X-Auth-Subject"), 1u);
+}
+
 // With trusted issuers, /auth/verify may wait for a JWKS fetch (an unknown
 // kid): a worker's job, never an I/O thread's. Other checks stay inline.
 TEST_F(ServiceTest, VerifyRunsOnAWorkerWhenIssuersAreTrusted) {
