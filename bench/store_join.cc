@@ -4,7 +4,7 @@
 //
 //   build/release/bench/store_bench --join [--join-revocations=1000000]
 //       [--join-sessions=1000000] [--join-stores=sqlite,redis,postgresql]
-//       [--join-callers=32] [--join-repeat=3] [--join-dir=DIR]
+//       [--join-callers=32] [--join-repeat=3] [--join-dir=DIR] [--join-fill=sql]
 //
 // Each store is filled through the Store interface (create_session,
 // revoke_session, revoke) by many concurrent callers: 80 % of the
@@ -14,7 +14,11 @@
 // and reports how long each took and its resident memory before and after:
 // in a process of its own, the figures hold nothing of the filling. With
 // --join-dir the servers' data and the SQLite file stay in DIR, and a store
-// already filled to the same counts there is not filled again.
+// already filled to the same counts there is not filled again. With
+// --join-fill=sql, PostgreSQL is filled by SQL statements instead
+// (store_join_pg.cc says why); the other stores through the interface.
+// --join-compare=PROGRAM alternates each load with the same load by another
+// build of store_bench (a before/after pair measured in one run).
 #include "store_join.h"
 
 #include <sys/wait.h>
@@ -55,6 +59,8 @@ struct JoinOptions {
   unsigned callers = 32;
   int repeat = 3;
   std::string dir;  // empty: a scratch directory, removed at the end
+  bool sql_fill = false;
+  std::string compare;  // another store_bench whose loads alternate with ours
 };
 
 std::optional<std::string_view> flag(std::string_view arg, std::string_view name) {
@@ -194,6 +200,10 @@ bool fill(const std::string& url, const JoinOptions& o) {
   }
   const SystemClock clock;
   const Timestamp now = clock.now();
+  if (o.sql_fill && url.starts_with("postgres")) {
+    store->reset();  // its schema is made: the rows go in by SQL
+    return fill_postgres_with_sql(url, o.revocations, o.sessions, now);
+  }
   return run_callers("sessions", o.sessions, o.callers,
                      [&](std::uint64_t i) { return create_session(**store, i, now); }) &&
          run_callers("revocations", o.revocations, o.callers,
@@ -239,7 +249,7 @@ int load_once(const std::string& url) {
 }
 
 // Runs this program with --join-load=URL and returns the line it printed.
-std::optional<std::string> load_in_child(const std::string& url) {
+std::optional<std::string> load_in_child(const std::string& url, const std::string& program) {
   int out[2];
   if (::pipe(out) != 0) return std::nullopt;
   const pid_t pid = ::fork();
@@ -250,7 +260,7 @@ std::optional<std::string> load_in_child(const std::string& url) {
     ::close(out[1]);
     const std::string arg = "--join-load=" + url;
     char* argv[] = {const_cast<char*>("store_bench"), const_cast<char*>(arg.c_str()), nullptr};
-    ::execv("/proc/self/exe", argv);
+    ::execv(program.c_str(), argv);
     ::_exit(127);
   }
   ::close(out[1]);
@@ -264,23 +274,27 @@ std::optional<std::string> load_in_child(const std::string& url) {
   return line;
 }
 
-bool measure(const std::string& name, const std::string& url, int repeat) {
-  for (int r = 0; r < repeat; ++r) {
-    const auto line = load_in_child(url);
-    if (!line) {
-      std::fprintf(stderr, "store_bench: loading %s failed\n", name.c_str());
-      return false;
+bool measure(const std::string& name, const std::string& url, const JoinOptions& o) {
+  std::vector<std::pair<std::string, std::string>> programs = {{name, "/proc/self/exe"}};
+  if (!o.compare.empty()) programs.emplace_back(name + "*", o.compare);
+  for (int r = 0; r < o.repeat; ++r) {
+    for (const auto& [label, program] : programs) {
+      const auto line = load_in_child(url, program);
+      if (!line) {
+        std::fprintf(stderr, "store_bench: loading %s failed\n", label.c_str());
+        return false;
+      }
+      double open_ms, load_ms, index_mib, rss0, rss1, hwm;
+      std::size_t tokens, sessions, users;
+      std::istringstream in(*line);
+      in >> open_ms >> load_ms >> tokens >> sessions >> users >> index_mib >> rss0 >> rss1 >> hwm;
+      std::printf(
+          "  join %-11s open %6.0f ms  load %6.0f ms  total %6.0f ms | tokens %zu sessions %zu "
+          "users %zu | index %.0f MiB  RSS %.0f -> %.0f MiB  peak %.0f MiB\n",
+          label.c_str(), open_ms, load_ms, open_ms + load_ms, tokens, sessions, users, index_mib,
+          rss0, rss1, hwm);
+      std::fflush(stdout);
     }
-    double open_ms, load_ms, index_mib, rss0, rss1, hwm;
-    std::size_t tokens, sessions, users;
-    std::istringstream in(*line);
-    in >> open_ms >> load_ms >> tokens >> sessions >> users >> index_mib >> rss0 >> rss1 >> hwm;
-    std::printf(
-        "  join %-10s open %6.0f ms  load %6.0f ms  total %6.0f ms | tokens %zu sessions %zu "
-        "users %zu | index %.0f MiB  RSS %.0f -> %.0f MiB  peak %.0f MiB\n",
-        name.c_str(), open_ms, load_ms, open_ms + load_ms, tokens, sessions, users, index_mib, rss0,
-        rss1, hwm);
-    std::fflush(stdout);
   }
   return true;
 }
@@ -303,12 +317,14 @@ std::optional<std::string> url_for(const std::string& name, const std::filesyste
     return servers.redis->url();
   }
   if (name == "postgresql") {
-    const bool fresh = !std::filesystem::exists(dir / "postgres" / "PG_VERSION");
     auto pg = testing::PostgresServer::start(dir / "postgres");
     if (!pg) return std::fprintf(stderr, "postgresql: %s\n", pg.error().c_str()), std::nullopt;
     servers.postgres.emplace(std::move(*pg));
-    if (!fresh) return servers.postgres->url("jwtguard_join");
+    // A kept directory has the database already.
     auto url = servers.postgres->create_database("jwtguard_join");
+    if (!url && url.error().find("already exists") != std::string::npos) {
+      return servers.postgres->url("jwtguard_join");
+    }
     if (!url) return std::fprintf(stderr, "postgresql: %s\n", url.error().c_str()), std::nullopt;
     return *url;
   }
@@ -321,6 +337,7 @@ int run_join(const JoinOptions& o) {
   std::filesystem::path dir = o.dir;
   if (dir.empty()) dir = scratch.emplace().path();
   std::filesystem::create_directories(dir);
+  if (!o.compare.empty()) std::printf("join: * marks the loads by %s\n", o.compare.c_str());
   std::printf("join: %llu revocations (80%% tokens, 15%% sessions, 5%% users), %llu sessions\n",
               static_cast<unsigned long long>(o.revocations),
               static_cast<unsigned long long>(o.sessions));
@@ -336,7 +353,7 @@ int run_join(const JoinOptions& o) {
       if (!fill(*url, o)) return 1;
       std::ofstream(marker) << "filled\n";
     }
-    if (!measure(name, *url, o.repeat)) return 1;
+    if (!measure(name, *url, o)) return 1;
   }
   return 0;
 }
@@ -361,6 +378,10 @@ int run_join_if_asked(int argc, char** argv) {
       o.callers = std::max(1, std::atoi(std::string(*v).c_str()));
     } else if (auto v = flag(arg, "--join-repeat")) {
       o.repeat = std::max(1, std::atoi(std::string(*v).c_str()));
+    } else if (auto v = flag(arg, "--join-fill")) {
+      o.sql_fill = *v == "sql";
+    } else if (auto v = flag(arg, "--join-compare")) {
+      o.compare = std::string(*v);
     } else if (auto v = flag(arg, "--join-dir")) {
       o.dir = std::string(*v);
     }

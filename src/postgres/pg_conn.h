@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -128,6 +129,15 @@ class Conn {
   // a failed transaction with success and the tag "ROLLBACK": that is
   // kStore here, the transaction having been rolled back.
   Result<void> commit(const char* sql, Deadline deadline);
+  // Runs `sql`, a COPY ... TO STDOUT without parameters (the simple
+  // protocol), and hands each CopyData message to `row` as it arrives: one
+  // row per message (in binary format the first also carries the file
+  // header, the last one is the trailer alone). So a result of any size is
+  // read in memory for one row at a time, never whole. After `row` fails,
+  // the rest is read and dropped (the connection stays usable) and its
+  // error returned; else kStore when the statement fails.
+  using CopySink = std::function<Result<void>(std::string_view row)>;
+  Result<void> copy_out(const char* sql, Deadline deadline, const CopySink& row);
 
   // Waits until a notification arrives (returns how many), `deadline`
   // passes (returns 0), or the connection fails (kStore).
@@ -150,6 +160,9 @@ class Conn {
   Conn(PGconn* conn, std::string target) : conn_(conn), target_(std::move(target)) {}
   // Reads results until libpq has none left; the first error wins.
   Result<Rows> collect(Deadline deadline);
+  // Reads input until libpq has a whole result; false after the deadline
+  // (the connection is then abandoned).
+  Result<void> await_result(Deadline deadline);
   tl::unexpected<Error> lost(std::string_view what);
 
   static void on_notice(void* self, const PGresult* notice);
