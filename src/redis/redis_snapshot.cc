@@ -101,6 +101,37 @@ Result<void> add_users(Connection& c, std::vector<PendingUser>& users, SnapshotB
   return {};
 }
 
+// Adds the token and session entries of one ZSCAN chunk whose hash is still
+// there: Redis may drop a hash before its index entry (eviction, or a key
+// deleted by hand), and a snapshot holds what find_revocation would find.
+// One EXISTS of the whole chunk answers the common case (all there); only a
+// chunk with a hash missing asks key by key.
+Result<void> add_present(Connection& c, std::vector<Change>& chunk, SnapshotBuilder& out) {
+  if (chunk.empty()) return {};
+  auto hash_of = [](const Change& e) { return kRevPrefix + member(e.kind, e.key); };
+  Command all("EXISTS");
+  for (const Change& e : chunk) all.arg(hash_of(e));
+  JWTGUARD_ASSIGN_OR_RETURN(const Reply present, call(c, all));
+  if (present->type != REDIS_REPLY_INTEGER) return unexpected_reply("EXISTS");
+  std::vector<bool> keep(chunk.size(), true);
+  if (static_cast<std::size_t>(present->integer) != chunk.size()) {
+    for (std::size_t at = 0; at < chunk.size(); at += RedisDb::kBatch) {
+      std::vector<Command> commands;
+      const std::size_t end = std::min(chunk.size(), at + RedisDb::kBatch);
+      for (std::size_t i = at; i < end; ++i) {
+        commands.push_back(std::move(Command("EXISTS").arg(hash_of(chunk[i]))));
+      }
+      JWTGUARD_ASSIGN_OR_RETURN(const std::vector<Reply> replies, call_all(c, commands));
+      for (std::size_t i = at; i < end; ++i) keep[i] = replies[i - at]->integer > 0;
+    }
+  }
+  for (std::size_t i = 0; i < chunk.size(); ++i) {
+    if (keep[i]) out.add(std::move(chunk[i]));
+  }
+  chunk.clear();
+  return {};
+}
+
 }  // namespace
 
 // The sequence is read before the entries, and the two reads are not one
@@ -113,7 +144,8 @@ Result<void> add_users(Connection& c, std::vector<PendingUser>& users, SnapshotB
 // the whole scan at least once (duplicates are dropped): paging by offset
 // would skip live entries when an un-revoke shifts the ones before them.
 // The revoke script keeps each member's score equal to its hash's expiry
-// (it raises both, or neither), and the un-revoke script removes both.
+// (it raises both, or neither), and the un-revoke script removes both; a
+// member whose hash is gone is skipped, as the listing skips it.
 Result<Snapshot> Revocations::snapshot(Timestamp now) {
   JWTGUARD_ASSIGN_OR_RETURN(const Pool::Lease c, db_.acquire());
   Snapshot out;
@@ -124,6 +156,7 @@ Result<Snapshot> Revocations::snapshot(Timestamp now) {
     builder.reserve(static_cast<std::size_t>(count->integer));
   }
   std::vector<PendingUser> users;
+  std::vector<Change> chunk;  // tokens and sessions, until their hashes are checked
   std::string cursor = "0";
   do {
     JWTGUARD_ASSIGN_OR_RETURN(const Reply scan, call(*c, Command("ZSCAN")
@@ -145,9 +178,10 @@ Result<Snapshot> Revocations::snapshot(Timestamp now) {
       if (*kind == RevocationKind::kUser) {
         users.push_back(PendingUser{std::string(m), at});
       } else {
-        builder.add(entry(*kind, m.substr(2), Timestamp{}, at));
+        chunk.push_back(entry(*kind, m.substr(2), Timestamp{}, at));
       }
     }
+    JWTGUARD_TRY(add_present(*c, chunk, builder));
     if (users.size() >= RedisDb::kBatch || cursor == "0")
       JWTGUARD_TRY(add_users(*c, users, builder));
   } while (cursor != "0");
