@@ -1,9 +1,10 @@
 // Revocations::snapshot: what a joining instance loads, so it is sized for
 // millions of revocations. The expiry index (a sorted set: member
 // "<t|s|u>:KEY", score expires_at) says all a token or session revocation
-// holds for the index, so those are read from ZSCAN's replies alone, many
-// thousands a round trip; only user revocations (a few per cent) need their
-// hash, for the cutoff, and those are read in pipelines.
+// holds for the index, so those are read from ZSCAN's replies, many
+// thousands a round trip, with one EXISTS per chunk to check that their
+// hashes are still there; only user revocations (a few per cent) read their
+// hash, for the cutoff, in pipelines.
 #include <absl/container/flat_hash_set.h>
 
 #include <algorithm>
