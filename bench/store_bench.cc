@@ -36,6 +36,7 @@
 
 #include "jwtguard/guard.h"
 #include "jwtguard/store.h"
+#include "store_join.h"
 #include "testing/fixtures.h"
 #include "testing/store_servers.h"
 
@@ -361,6 +362,7 @@ class RevocationRateReporter : public benchmark::ConsoleReporter {
 
 int main(int argc, char** argv) {
   using namespace jwtguard;
+  if (const int rc = bench::run_join_if_asked(argc, argv); rc >= 0) return rc;
   benchmark::Initialize(&argc, argv);
   jwtguard::testing::ScratchDir dir;
   store_urls()["sqlite"] = "sqlite:" + (dir.path() / "bench.db").string();

@@ -315,6 +315,49 @@ Result<std::vector<Result<Rows>>> Conn::read_pipeline(std::size_t count,
   return answers;
 }
 
+Result<void> Conn::copy_out(const char* sql, Deadline deadline, const CopySink& row) {
+  if (broken_) return lost("connection abandoned after a timeout");
+  if (PQsendQuery(conn_, sql) == 0) return lost("cannot send");
+  JWTGUARD_TRY(await_result(deadline));
+  PGresult* first = PQgetResult(conn_);
+  if (PQresultStatus(first) != PGRES_COPY_OUT) {
+    const Error error = first != nullptr ? statement_error(first)
+                                         : Error(Errc::kStore, "postgresql: COPY gave no result");
+    PQclear(first);
+    static_cast<void>(collect(deadline));  // whatever follows the error
+    return tl::unexpected(error);
+  }
+  PQclear(first);
+  std::optional<Error> refused;  // the sink's error: the rest is dropped
+  for (;;) {
+    char* data = nullptr;
+    const int size = PQgetCopyData(conn_, &data, /*async=*/1);
+    if (size > 0) {
+      if (!refused) {
+        if (auto taken = row(std::string_view(data, static_cast<std::size_t>(size))); !taken) {
+          refused = taken.error();
+        }
+      }
+      PQfreemem(data);
+    } else if (size == 0) {  // nothing whole yet
+      const int ready = wait_for_socket(PQsocket(conn_), POLLIN, deadline);
+      if (ready == 0) {
+        broken_ = true;
+        return fail(Errc::kStore,
+                    "postgresql at " + target_ + ": COPY not done before the deadline");
+      }
+      if (ready < 0 || PQconsumeInput(conn_) == 0) return lost("connection lost");
+    } else if (size == -1) {  // done: the statement's own result follows
+      break;
+    } else {
+      return lost("COPY failed");
+    }
+  }
+  JWTGUARD_TRY(collect(deadline));
+  if (refused) return tl::unexpected(*refused);
+  return {};
+}
+
 Result<int> Conn::await_notifications(Deadline deadline) {
   for (;;) {
     int count = 0;

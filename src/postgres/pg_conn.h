@@ -130,6 +130,15 @@ class Conn {
   // a failed transaction with success and the tag "ROLLBACK": that is
   // kStore here, the transaction having been rolled back.
   Result<void> commit(const char* sql, Deadline deadline);
+  // Runs `sql`, a COPY ... TO STDOUT without parameters (the simple
+  // protocol), and hands each CopyData message to `row` as it arrives: one
+  // row per message (in binary format the first also carries the file
+  // header, the last one is the trailer alone). So a result of any size is
+  // read in memory for one row at a time, never whole. After `row` fails,
+  // the rest is read and dropped (the connection stays usable) and its
+  // error returned; else kStore when the statement fails.
+  using CopySink = std::function<Result<void>(std::string_view row)>;
+  Result<void> copy_out(const char* sql, Deadline deadline, const CopySink& row);
 
   // One statement of a pipeline; `params` must outlive the call.
   struct Piped {
@@ -175,7 +184,8 @@ class Conn {
   Result<void> send_pipeline(const std::vector<Piped>& statements, Deadline deadline);
   Result<std::vector<Result<Rows>>> read_pipeline(std::size_t count,
                                                   const std::function<Deadline()>& deadline);
-  // Waits, up to `deadline`, until libpq has a whole result to give.
+  // Reads input until libpq has a whole result; false after the deadline
+  // (the connection is then abandoned).
   Result<void> await_result(Deadline deadline);
   tl::unexpected<Error> lost(std::string_view what);
 

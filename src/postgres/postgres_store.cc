@@ -35,6 +35,7 @@
 #include "pg_migrate.h"
 #include "pg_pool.h"
 #include "pg_purge.h"
+#include "pg_snapshot.h"
 #include "pg_status.h"
 #include "pg_writer.h"
 #include "postgres_accounts.h"
@@ -126,21 +127,7 @@ class PostgresStore final : public Store {
   }
 
   Result<Snapshot> do_snapshot(Timestamp now) override {
-    // One statement, one MVCC snapshot: the entries and the feed position
-    // agree.
-    JWTGUARD_ASSIGN_OR_RETURN(const Rows rows,
-                              query("SELECT h.seq, r.* FROM jwtguard_feed_head h LEFT JOIN"
-                                    " (SELECT " JWTGUARD_ENTRY_COLUMNS
-                                    " FROM revocations WHERE expires_at > $1) r ON true",
-                                    Params().add(now)));
-    Snapshot out;
-    if (rows.size() == 0) return fail(Errc::kStore, "postgresql: jwtguard_feed_head has no row");
-    out.seq = static_cast<std::uint64_t>(rows.int64(0, 0));
-    for (int i = 0; i < rows.size(); ++i) {
-      if (rows.is_null(i, 1)) continue;
-      out.entries.push_back(stores::read_entry(rows.row(i), 1));
-    }
-    return out;
+    return on_conn([&](Conn& conn) { return pg::read_snapshot(conn, now, deadline()); });
   }
 
   Result<ChangeBatch> do_changes_since(std::uint64_t after, std::size_t limit,

@@ -1,7 +1,6 @@
 #include "redis_revocations.h"
 
 #include <algorithm>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -107,50 +106,6 @@ Result<RevocationPage> Revocations::list(const RevocationFilter& filter,
   }
   db_.drop_dangling(*c, kRevRows, kRevPrefix, dangling);
   return page_of(matched, filter.limit);
-}
-
-// The sequence is read before the entries, and the two reads are not one
-// transaction: a change committed in between may or may not show in the
-// entries, but it is after `seq`, so the follower replays it from the feed.
-// Replaying is idempotent: a revoke carries the whole merged entry and an
-// un-revoke removes it, so after the replay every key touched meanwhile is
-// as its last change left it, and every other key as the entries show it.
-// The entries are read with ZSCAN, which returns every member present for
-// the whole scan at least once (duplicates are dropped): paging by offset
-// would skip live entries when an un-revoke shifts the ones before them.
-Result<Snapshot> Revocations::snapshot(Timestamp now) {
-  JWTGUARD_ASSIGN_OR_RETURN(const Pool::Lease c, db_.acquire());
-  Snapshot out;
-  JWTGUARD_ASSIGN_OR_RETURN(out.seq, read_seq(*c));
-  std::unordered_set<std::string> seen;
-  std::string cursor = "0";
-  do {
-    JWTGUARD_ASSIGN_OR_RETURN(const Reply scan,
-                              call(*c, Command("ZSCAN")
-                                           .arg(kRevExpiry)
-                                           .arg(cursor)
-                                           .arg("COUNT")
-                                           .arg(static_cast<std::uint64_t>(kBatch))));
-    JWTGUARD_ASSIGN_OR_RETURN(const auto cursor_and_items, elements_of(*scan, 2, "ZSCAN"));
-    cursor = std::string(text_of(*cursor_and_items[0]));
-    const redisReply& items = *cursor_and_items[1];
-    std::vector<std::string> members;
-    for (std::size_t i = 0; i + 1 < items.elements; i += 2) {
-      auto expires = parse_score(text_of(*items.element[i + 1]));
-      std::string m(text_of(*items.element[i]));
-      if (expires && *expires > now.time_since_epoch().count() && seen.insert(m).second) {
-        members.push_back(std::move(m));
-      }
-    }
-    JWTGUARD_ASSIGN_OR_RETURN(const auto found,
-                              db_.read_records(*c, kRevPrefix, members, &read_revocation));
-    for (const auto& r : found) {
-      // Skipped: un-revoked or expired meanwhile.
-      if (r && r->expires_at > now) out.entries.push_back(stores::revoke_change(*r, 0));
-    }
-  } while (cursor != "0");
-  db_.synced_with(*c);
-  return out;
 }
 
 Result<ChangeBatch> Revocations::changes_since(std::uint64_t after, std::size_t limit,

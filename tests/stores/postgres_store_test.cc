@@ -25,6 +25,7 @@
 #include "stores/migrated_session_case.h"
 #include "stores/namespaced_key_contract.h"
 #include "stores/serve_log.h"
+#include "stores/snapshot_contract.h"
 #include "stores/status_contract.h"
 #include "stores/status_two_stores_case.h"
 #include "stores/store_contract.h"
@@ -119,6 +120,9 @@ void drop_database(const std::string& name) {
 // --- The contract ---------------------------------------------------------------
 
 struct PostgresBackend {
+  // Its durable revocations take about 2 ms each (pg::Writer): a smaller
+  // large store, still many COPY rows.
+  static constexpr std::size_t kSnapshotRecords = 4'000;
   std::string name;
   std::string url;
 
@@ -141,6 +145,7 @@ struct PostgresBackend {
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, StoreContractTest, PostgresBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, SnapshotContractTest, PostgresBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, NamespacedKeyContractTest, PostgresBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, DurableStoreTest, PostgresBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, AccountContractTest, PostgresBackend);

@@ -17,6 +17,7 @@
 #include "stores/namespaced_key_contract.h"
 #include "stores/redis_fixture.h"
 #include "stores/serve_log.h"
+#include "stores/snapshot_contract.h"
 #include "stores/status_contract.h"
 #include "stores/status_two_stores_case.h"
 #include "stores/store_contract.h"
@@ -52,6 +53,7 @@ struct RedisBackend {
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Redis, StoreContractTest, RedisBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Redis, SnapshotContractTest, RedisBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Redis, NamespacedKeyContractTest, RedisBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Redis, DurableStoreTest, RedisBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Redis, AccountContractTest, RedisBackend);

@@ -7,6 +7,7 @@
 
 #include "stores/account_contract.h"
 #include "stores/namespaced_key_contract.h"
+#include "stores/snapshot_contract.h"
 #include "stores/status_contract.h"
 
 namespace jwtguard {
@@ -28,8 +29,10 @@ struct SqliteBackend {
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, StoreContractTest, MemoryBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, SnapshotContractTest, MemoryBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, NamespacedKeyContractTest, MemoryBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreContractTest, SqliteBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SnapshotContractTest, SqliteBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, NamespacedKeyContractTest, SqliteBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, DurableStoreTest, SqliteBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, AccountContractTest, MemoryBackend);

@@ -10,9 +10,18 @@ Result<void> Follower::load() {
 Result<void> Follower::reload(bool first) {
   auto snapshot = feed_.snapshot(clock_.now());
   if (!snapshot) return tl::unexpected(snapshot.error());
-  // Into an empty index, the table can be sized once; after a gap, most
+  // Into an empty index, each table can be sized once (a million entries
+  // would otherwise rehash each table a dozen times); after a gap, most
   // entries are there already.
-  if (first) index_.mutable_tokens().reserve(snapshot->entries.size());
+  if (first) {
+    std::size_t tokens = 0, sessions = 0;
+    for (const Change& entry : snapshot->entries) {
+      tokens += entry.kind == RevocationKind::kToken;
+      sessions += entry.kind == RevocationKind::kSession;
+    }
+    index_.mutable_tokens().reserve(tokens);
+    index_.mutable_sessions().reserve(sessions);
+  }
   for (const Change& entry : snapshot->entries) index_.apply(entry);
   seq_.store(snapshot->seq);
   return {};

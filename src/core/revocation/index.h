@@ -118,6 +118,7 @@ class Index {
   const IdSet& sessions() const { return sessions_; }
   const UserCutoffs& users() const { return users_; }
   IdSet& mutable_tokens() { return tokens_; }
+  IdSet& mutable_sessions() { return sessions_; }
 
  private:
   IdSet tokens_;
