@@ -44,13 +44,18 @@ constexpr const char* kRevokeToken = JWTGUARD_REVOKE("", "jti = $2::text");
 // generic (prepared, pg_conn.h), $2's value unknown; a session's key is
 // never empty.
 constexpr const char* kRevokeSession = JWTGUARD_REVOKE("", "sid = $2::text AND sid <> ''");
-// A user's revocation covers the entries issued before its cutoff. The
-// cutoff it merged into is locked (FOR UPDATE) until the transaction ends,
-// and only what the merge added is walked on the (usr, issued_at) index: a
-// repeated "log out everywhere" covers nothing new, an empty range.
+// A user's revocation covers the entries issued before its cutoff, and only
+// what the merge added is walked on the (usr, issued_at) index: a repeated
+// "log out everywhere" covers nothing new, an empty range. `prev` is a plain
+// read: every sub-statement sees the table as it was before the statement,
+// so it reads the cutoff from before the upsert (a FOR UPDATE there would
+// find the row already updated by `up` and skip it), and writers are
+// serialised by the feed head's lock anyway. The constant fallback (rather
+// than issued_at itself) keeps the lower bound an index condition.
 constexpr const char* kRevokeUser = JWTGUARD_REVOKE(
-    "prev AS (SELECT cutoff FROM revocations WHERE kind = 2 AND key = $2::text FOR UPDATE),",
-    "usr = $2::text AND issued_at >= COALESCE((SELECT cutoff FROM prev), issued_at)"
+    "prev AS (SELECT cutoff FROM revocations WHERE kind = 2 AND key = $2::text),",
+    "usr = $2::text"
+    " AND issued_at >= COALESCE((SELECT cutoff FROM prev), '-9223372036854775808'::bigint)"
     " AND issued_at < (SELECT cutoff FROM up)");
 
 #undef JWTGUARD_REVOKE
