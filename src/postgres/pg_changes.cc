@@ -7,15 +7,6 @@
 namespace jwtguard::pg {
 namespace {
 
-// The SQL below spells kinds and ops as these numbers.
-static_assert(static_cast<int>(RevocationKind::kToken) == 0);
-static_assert(static_cast<int>(RevocationKind::kSession) == 1);
-static_assert(static_cast<int>(RevocationKind::kUser) == 2);
-static_assert(static_cast<int>(Change::Op::kRevoke) == 0);
-static_assert(static_cast<int>(Change::Op::kUnrevoke) == 1);
-
-std::int64_t number(RevocationKind kind) { return static_cast<std::int64_t>(kind); }
-
 // One statement per revocation: the upsert, the feed's next number, the
 // log entry of the merged revocation, and the entries it covers. Its
 // sub-statements all read one snapshot, taken before any of them writes:

@@ -17,6 +17,15 @@
 
 namespace jwtguard::pg {
 
+// The SQL of the PostgreSQL store spells kinds and ops as these numbers.
+static_assert(static_cast<int>(RevocationKind::kToken) == 0);
+static_assert(static_cast<int>(RevocationKind::kSession) == 1);
+static_assert(static_cast<int>(RevocationKind::kUser) == 2);
+static_assert(static_cast<int>(Change::Op::kRevoke) == 0);
+static_assert(static_cast<int>(Change::Op::kUnrevoke) == 1);
+
+inline std::int64_t number(RevocationKind kind) { return static_cast<std::int64_t>(kind); }
+
 // Adds or merges the revocation (the later cutoff and expiry win; the first
 // metadata stays), logs the merged entry, and sets status 1 on the entries
 // it covers now that are not set yet: for a kUser revocation only those

@@ -47,17 +47,9 @@ namespace jwtguard {
 namespace {
 
 using pg::Conn;
+using pg::number;
 using pg::Params;
 using pg::Rows;
-
-// The SQL below spells kinds and ops as these numbers.
-static_assert(static_cast<int>(RevocationKind::kToken) == 0);
-static_assert(static_cast<int>(RevocationKind::kSession) == 1);
-static_assert(static_cast<int>(RevocationKind::kUser) == 2);
-static_assert(static_cast<int>(Change::Op::kRevoke) == 0);
-static_assert(static_cast<int>(Change::Op::kUnrevoke) == 1);
-
-std::int64_t number(RevocationKind kind) { return static_cast<std::int64_t>(kind); }
 
 // --- Waiting ---------------------------------------------------------------------
 
